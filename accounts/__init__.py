@@ -1,0 +1,1 @@
+"""Users (email login), learner profiles, and the role checks that decide who may do what."""

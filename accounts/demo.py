@@ -1,0 +1,10 @@
+"""The demo accounts `seed_demo` creates (development only) and the TOTP secret of the demo staff."""
+
+DEMO_PASSWORD = "listen-learn-2026"
+DEMO_LEARNER = "learner@example.com"
+DEMO_HOST = "host@example.com"
+DEMO_COORDINATOR = "coordinator@example.com"
+DEMO_ADMIN = "admin@example.com"
+# Host, coordinator and admin must use MFA; the demo gives them this fixed TOTP secret so that
+# `manage.py demo_totp` can print the current code (or add it to an authenticator app).
+DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"

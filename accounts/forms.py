@@ -1,0 +1,113 @@
+"""The learner profile form; each field says why we ask for it."""
+
+import calendar
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from .models import TIME_ZONE_CHOICES, Degree, LearnerProfile
+from .validators import validate_birth_month_day
+
+MONTH_CHOICES = [("", "—")] + [(str(i), calendar.month_name[i]) for i in range(1, 13)]
+DAY_CHOICES = [("", "—")] + [(str(i), str(i)) for i in range(1, 32)]
+
+WHY = {
+    "given_name": _("Printed on your certificates exactly as typed; use your legal name as on your licence."),
+    "middle_name": _("Optional; printed on certificates if given."),
+    "family_name": _("Printed on certificates and sent to boards when you consent."),
+    "suffix": _("Optional (Jr., III)."),
+    "degree": _(
+        "Decides the credit type: MD, DO and MBBS receive AMA PRA Category 1 Credit™; "
+        "other professions a certificate of participation."
+    ),
+    "degree_other": _("Your credential if you chose Other."),
+    "specialty": _("Helps the provider plan relevant education; not printed."),
+    "country": _("Where you practise; used for reports to accreditors."),
+    "state_province": _("Optional: state boards may ask for the state of your licence."),
+    "licence_number": _("Optional: some state boards accept it as your identifier."),
+    "npi": _("Optional: your 10-digit National Provider Identifier, one way boards identify you."),
+    "abim_id": _("Optional: needed if you want MOC points reported to the ABIM."),
+    "aba_id": _("Optional: for reporting to the American Board of Anesthesiology."),
+    "abp_id": _("Optional: for reporting to the American Board of Pediatrics."),
+    "abfm_id": _("Optional: for reporting to the American Board of Family Medicine."),
+    "abem_id": _("Optional: for reporting to the American Board of Emergency Medicine."),
+    "other_board_name": _("Optional: another certifying board."),
+    "other_board_id": _("Optional: your ID at that board."),
+    "board_sharing_consent": _(
+        "Boards (through ACCME PARS) receive your name, birth month/day, "
+        "board ID and completions only if you tick this. You can withdraw."
+    ),
+    "time_zone": _("Dates and times on the site are shown in this time zone."),
+}
+
+
+class LearnerProfileForm(forms.ModelForm):
+    birth_month = forms.TypedChoiceField(
+        label=_("Birth month"),
+        choices=MONTH_CHOICES,
+        coerce=int,
+        empty_value=None,
+        required=False,
+        help_text=_("Optional: boards match MOC reports on month and day of birth (no year)."),
+    )
+    birth_day = forms.TypedChoiceField(
+        label=_("Birth day"),
+        choices=DAY_CHOICES,
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
+    time_zone = forms.ChoiceField(label=_("Time zone"), choices=TIME_ZONE_CHOICES)
+
+    class Meta:
+        model = LearnerProfile
+        fields = [
+            "given_name",
+            "middle_name",
+            "family_name",
+            "suffix",
+            "degree",
+            "degree_other",
+            "specialty",
+            "country",
+            "state_province",
+            "licence_number",
+            "npi",
+            "abim_id",
+            "aba_id",
+            "abp_id",
+            "abfm_id",
+            "abem_id",
+            "other_board_name",
+            "other_board_id",
+            "birth_month",
+            "birth_day",
+            "board_sharing_consent",
+        ]
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if user is not None:
+            self.fields["time_zone"].initial = user.time_zone
+        for name, text in WHY.items():
+            if name in self.fields:
+                self.fields[name].help_text = text
+        self.fields["degree"].choices = [("", "—")] + list(Degree.choices)
+        self.fields["npi"].widget.attrs.update({"inputmode": "numeric", "pattern": "[0-9]{10}"})
+
+    def clean_npi(self):
+        return (self.cleaned_data.get("npi") or "").replace(" ", "").replace("-", "")
+
+    def clean(self):
+        cleaned = super().clean()
+        month, day = cleaned.get("birth_month"), cleaned.get("birth_day")
+        try:
+            validate_birth_month_day(month, day)
+        except ValidationError as error:
+            self.add_error("birth_day", error)
+        if cleaned.get("degree") == Degree.OTHER and not (cleaned.get("degree_other") or "").strip():
+            self.add_error("degree_other", _("Name your credential when you choose Other."))
+        if bool(cleaned.get("other_board_name")) != bool(cleaned.get("other_board_id")):
+            self.add_error("other_board_id", _("Give both the board's name and your ID there."))
+        return cleaned

@@ -1,0 +1,60 @@
+"""Print where to look and how to log in after `make run` has seeded the demo."""
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from accounts.demo import (
+    DEMO_ADMIN,
+    DEMO_COORDINATOR,
+    DEMO_HOST,
+    DEMO_LEARNER,
+    DEMO_PASSWORD,
+    DEMO_TOTP_SECRET,
+)
+
+
+class Command(BaseCommand):
+    help = "Print the site's URLs and the demo logins."
+
+    def handle(self, *args, **options):
+        site = settings.SITE_URL
+        lines = [
+            "",
+            "podcastcme is starting at " + site + "/",
+            "",
+            "  Home (shows)        " + site + "/",
+            "  Sign up             " + site + "/accounts/signup/",
+            "  Log in              " + site + "/accounts/login/",
+            "  Learner profile     " + site + "/account/profile/",
+            "  My learning         " + site + "/learning/",
+            "  Host pages          " + site + "/host/",
+            "  Coordinator pages   " + site + "/coordinator/",
+            "  Admin               " + site + "/admin/",
+        ]
+        for label, url in self.extra_urls(site):
+            lines.append(f"  {label:<20}{url}")
+        lines += [
+            "",
+            f"Demo logins (password for all: {DEMO_PASSWORD}):",
+            f"  learner       {DEMO_LEARNER}",
+            f"  host          {DEMO_HOST}        (two-factor required)",
+            f"  coordinator   {DEMO_COORDINATOR} (two-factor required)",
+            f"  admin         {DEMO_ADMIN}       (two-factor required)",
+            "",
+            "Two-factor code for host, coordinator and admin: run",
+            "  .venv/bin/python manage.py demo_totp",
+            f"or add the secret {DEMO_TOTP_SECRET} to an authenticator app.",
+            "Emails (verification, password reset) are printed in this terminal.",
+            "",
+        ]
+        self.stdout.write("\n".join(lines))
+
+    def extra_urls(self, site: str) -> list[tuple[str, str]]:
+        """Demo content added by later features (feeds, activities, certificates)."""
+        from episodes.models import Show
+
+        urls = []
+        show = Show.objects.order_by("pk").first()
+        if show is not None and hasattr(show, "get_feed_url"):
+            urls.append(("Demo show feed", site + show.get_feed_url()))
+        return urls

@@ -1,0 +1,98 @@
+"""Create (or bring up to date) the demo provider, users and content. Development only."""
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from accounts.demo import (
+    DEMO_ADMIN,
+    DEMO_COORDINATOR,
+    DEMO_HOST,
+    DEMO_LEARNER,
+    DEMO_PASSWORD,
+    DEMO_TOTP_SECRET,
+)
+from accounts.models import Degree, LearnerProfile, User
+from credits.models import Provider, ProviderCoordinator
+from episodes.models import Show, ShowHost
+
+
+def _user(email: str, *, staff: bool = False) -> User:
+    from allauth.account.models import EmailAddress
+
+    user = User.objects.filter(email=email).first()
+    if user is None:
+        user = User.objects.create_user(
+            email=email, password=DEMO_PASSWORD, is_staff=staff, is_superuser=staff
+        )
+    EmailAddress.objects.update_or_create(
+        user=user, email=email, defaults={"verified": True, "primary": True}
+    )
+    return user
+
+
+def _totp(user: User) -> None:
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+        TOTP.activate(user, DEMO_TOTP_SECRET)
+        RecoveryCodes.activate(user)
+
+
+class Command(BaseCommand):
+    help = "Create the demo provider, users, show and content (idempotent; refused in production)."
+
+    def handle(self, *args, **options):
+        if not getattr(settings, "PODCASTCME_DEMO_ALLOWED", False):
+            raise CommandError(
+                "seed_demo creates accounts with known passwords and is refused in production."
+            )
+        with transaction.atomic():
+            self.seed()
+        self.stdout.write(self.style.SUCCESS("Demo data is in place."))
+
+    def seed(self) -> None:
+        provider, _ = Provider.objects.get_or_create(
+            slug="acme-anesthesia",
+            defaults={
+                "name": "American Society of Podcast Anesthesiology",
+                "accreditation_type": "direct",
+                "time_zone": "America/Chicago",
+            },
+        )
+        learner = _user(DEMO_LEARNER)
+        LearnerProfile.objects.update_or_create(
+            user=learner,
+            defaults={
+                "given_name": "Amara",
+                "middle_name": "J.",
+                "family_name": "Okafor",
+                "degree": Degree.MD,
+                "specialty": "Anesthesiology",
+                "country": "United States",
+                "state_province": "Illinois",
+                "npi": "1234567893",
+            },
+        )
+        host = _user(DEMO_HOST)
+        LearnerProfile.objects.get_or_create(
+            user=host, defaults={"given_name": "Hank", "family_name": "Host", "degree": Degree.MD}
+        )
+        coordinator = _user(DEMO_COORDINATOR)
+        LearnerProfile.objects.get_or_create(
+            user=coordinator,
+            defaults={
+                "given_name": "Cora",
+                "family_name": "Coordinator",
+                "degree": Degree.OTHER,
+                "degree_other": "MEd",
+            },
+        )
+        admin = _user(DEMO_ADMIN, staff=True)
+        for staff_user in (host, coordinator, admin):
+            _totp(staff_user)
+        ProviderCoordinator.objects.get_or_create(provider=provider, user=coordinator)
+        show, _ = Show.objects.get_or_create(slug="airway-rounds", defaults={"title": "Airway Rounds"})
+        ShowHost.objects.get_or_create(show=show, user=host)

@@ -1,0 +1,87 @@
+"""Role checks: who is a host of which show, a coordinator of which provider, and who needs MFA."""
+
+from functools import wraps
+
+from django.core.exceptions import PermissionDenied
+
+
+def _authenticated(user) -> bool:
+    return bool(user is not None and getattr(user, "is_authenticated", False) and user.is_active)
+
+
+def is_host_of(user, show) -> bool:
+    if not _authenticated(user) or show is None or show.pk is None:
+        return False
+    return show.memberships.filter(user_id=user.pk).exists()
+
+
+def is_coordinator_of(user, provider) -> bool:
+    if not _authenticated(user) or provider is None or provider.pk is None:
+        return False
+    return provider.memberships.filter(user_id=user.pk).exists()
+
+
+def is_host(user) -> bool:
+    """A host of at least one show."""
+    if not _authenticated(user):
+        return False
+    cached = getattr(user, "_is_host_cache", None)
+    if cached is None:
+        cached = user._is_host_cache = user.host_memberships.exists()
+    return cached
+
+
+def is_coordinator(user) -> bool:
+    """A coordinator of at least one provider."""
+    if not _authenticated(user):
+        return False
+    cached = getattr(user, "_is_coordinator_cache", None)
+    if cached is None:
+        cached = user._is_coordinator_cache = user.coordinator_memberships.exists()
+    return cached
+
+
+def mfa_is_required(user) -> bool:
+    """Staff, hosts and coordinators must protect their accounts with a second factor."""
+    return _authenticated(user) and (user.is_staff or is_host(user) or is_coordinator(user))
+
+
+def has_mfa(user) -> bool:
+    from allauth.mfa.models import Authenticator
+
+    return (
+        _authenticated(user)
+        and Authenticator.objects.filter(user_id=user.pk, type=Authenticator.Type.TOTP).exists()
+    )
+
+
+def host_required(view):
+    """Only hosts of some show; the view still checks the show itself with ``is_host_of``."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not _authenticated(request.user):
+            from django.contrib.auth.views import redirect_to_login
+
+            return redirect_to_login(request.get_full_path())
+        if not is_host(request.user):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def coordinator_required(view):
+    """Only coordinators of some provider; the view checks the provider with ``is_coordinator_of``."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not _authenticated(request.user):
+            from django.contrib.auth.views import redirect_to_login
+
+            return redirect_to_login(request.get_full_path())
+        if not is_coordinator(request.user):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper

@@ -1,0 +1,41 @@
+"""Writes to accounts: the learner profile (with consent bookkeeping)."""
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from audit.services import audit_record
+
+from .models import LearnerProfile, User
+
+
+def profile_get_or_create(*, user: User) -> LearnerProfile:
+    profile, _created = LearnerProfile.objects.get_or_create(user=user)
+    return profile
+
+
+@transaction.atomic
+def profile_update(*, user: User, data: dict[str, Any], time_zone: str | None = None) -> LearnerProfile:
+    """Save the profile fields in ``data``; consent changes are timestamped and audited."""
+    profile = LearnerProfile.objects.select_for_update().get_or_create(user=user)[0]
+    had_consent = profile.board_sharing_consent
+    for field, value in data.items():
+        setattr(profile, field, value)
+    if profile.board_sharing_consent and not had_consent:
+        profile.board_sharing_consent_at = timezone.now()
+    elif not profile.board_sharing_consent:
+        profile.board_sharing_consent_at = None
+    profile.full_clean()
+    profile.save()
+    if profile.board_sharing_consent != had_consent:
+        audit_record(
+            actor=user,
+            action="profile.consent_given" if profile.board_sharing_consent else "profile.consent_withdrawn",
+            obj=profile,
+        )
+    if time_zone and time_zone != user.time_zone:
+        user.time_zone = time_zone
+        user.full_clean(exclude=["password"])
+        user.save(update_fields=["time_zone"])
+    return profile

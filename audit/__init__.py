@@ -1,0 +1,1 @@
+"""Append-only audit trail: who changed which record, when, and how."""

@@ -1,0 +1,22 @@
+"""Writing audit rows: the one way every service records a change."""
+
+from typing import Any
+
+from django.db import models
+
+from .models import AuditEvent
+
+
+def audit_record(
+    *, actor: Any | None, action: str, obj: models.Model, data: dict[str, Any] | None = None
+) -> AuditEvent:
+    """Append an audit row for ``obj``; ``actor`` is None for the system."""
+    if actor is not None and not getattr(actor, "is_authenticated", False):
+        actor = None
+    return AuditEvent.objects.create(
+        actor=actor,
+        action=action,
+        object_type=obj._meta.label_lower,
+        object_id=str(obj.pk),
+        data=data or {},
+    )

@@ -1,0 +1,1 @@
+"""Accredited providers and their CME activities: quizzes, evaluations, claims, certificates."""

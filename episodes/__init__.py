@@ -1,0 +1,1 @@
+"""Shows, episodes, audio delivery, feeds and download analytics."""

@@ -1,0 +1,1 @@
+"""podcastcme: an accredited CME podcast platform."""

@@ -1,0 +1,32 @@
+"""URL configuration: public pages, accounts (allauth + ours), host and coordinator areas, admin."""
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from accounts import views as account_views
+from episodes import views as episode_views
+
+admin.site.site_header = "podcastcme administration"
+admin.site.site_title = "podcastcme"
+
+urlpatterns = [
+    path("", episode_views.home, name="home"),
+    path("", include("episodes.urls")),
+    path("", include("credits.urls")),
+    path(
+        "accounts/confirm-email/<str:key>/",
+        account_views.ConfirmEmailView.as_view(),
+        name="account_confirm_email",
+    ),
+    path("accounts/", include("allauth.urls")),
+    path("account/", include("accounts.urls")),
+    path("admin/", admin.site.urls),
+    path("favicon.ico", RedirectView.as_view(url=settings.STATIC_URL + "img/favicon.svg")),
+]
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -1,0 +1,89 @@
+"""Fixtures shared by every test: users in each role, built with the real models."""
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.core.cache import cache
+
+from accounts.models import Degree, LearnerProfile, User
+from credits.models import Provider, ProviderCoordinator
+from episodes.models import Show, ShowHost
+
+PASSWORD = "correct-horse-battery-9"
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    # allauth's rate limits live in the cache; each test starts with a clean slate.
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def make_user(db):
+    def _make(email: str = "learner@example.org", *, verified: bool = True, profile: bool = False, **extra):
+        user = User.objects.create_user(email=email, password=PASSWORD, **extra)
+        EmailAddress.objects.create(user=user, email=email, verified=verified, primary=True)
+        if profile:
+            LearnerProfile.objects.create(
+                user=user, given_name="Ada", family_name="Lovelace", degree=Degree.MD
+            )
+        return user
+
+    return _make
+
+
+@pytest.fixture
+def learner(make_user):
+    return make_user("learner@example.org", profile=True)
+
+
+@pytest.fixture
+def provider(db):
+    return Provider.objects.create(name="Society of Testing", slug="sot")
+
+
+@pytest.fixture
+def show(db):
+    return Show.objects.create(title="Airway Rounds", slug="airway-rounds")
+
+
+@pytest.fixture
+def host(make_user, show):
+    user = make_user("host@example.org")
+    ShowHost.objects.create(show=show, user=user)
+    return user
+
+
+@pytest.fixture
+def coordinator(make_user, provider):
+    user = make_user("coordinator@example.org")
+    ProviderCoordinator.objects.create(provider=provider, user=user)
+    return user
+
+
+def give_totp(user) -> str:
+    """Activate TOTP for ``user`` the way allauth does; return the secret."""
+    from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    secret = generate_totp_secret()
+    TOTP.activate(user, secret)
+    RecoveryCodes.activate(user)
+    return secret
+
+
+def totp_now(secret: str, at: float | None = None) -> str:
+    """RFC 6238 code, computed independently of allauth."""
+    import base64
+    import hashlib
+    import hmac
+    import struct
+    import time
+
+    counter = int((time.time() if at is None else at) // 30)
+    key = base64.b32decode(secret.upper() + "=" * (-len(secret) % 8))
+    digest = hmac.new(key, struct.pack(">Q", counter), hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    value = struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF
+    return f"{value % 1_000_000:06d}"

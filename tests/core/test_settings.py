@@ -1,0 +1,86 @@
+"""Production settings refuse unsafe configurations; `check --deploy` is clean."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+STRONG_KEY = "k3Jx9-QpL2vR8sT1uW4yZ7aB0cD3eF6gH9iJ2kL5mN8oP1qR4sT7uV0wX3yZ6aB9cD2e"
+
+
+def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    }
+    clean.update({"DJANGO_SETTINGS_MODULE": "podcastcme.settings.prod", **env})
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    result = _manage("check", ALLOWED_HOSTS="cme.example.org")
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+@pytest.mark.parametrize("key", ["short", "dev-only-insecure-key-never-use-in-production-at-all-ever"])
+def test_production_refuses_a_weak_or_development_secret_key(key):
+    result = _manage("check", SECRET_KEY=key, ALLOWED_HOSTS="cme.example.org")
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_production_refuses_to_start_without_allowed_hosts():
+    result = _manage("check", SECRET_KEY=STRONG_KEY)
+    assert result.returncode != 0
+    assert "ALLOWED_HOSTS" in result.stderr
+
+
+def test_check_deploy_passes_at_warning_level():
+    result = _manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        SECRET_KEY=STRONG_KEY,
+        ALLOWED_HOSTS="cme.example.org",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_seed_demo_is_refused_with_production_settings():
+    result = _manage("seed_demo", SECRET_KEY=STRONG_KEY, ALLOWED_HOSTS="cme.example.org")
+    assert result.returncode != 0
+    assert "refused in production" in result.stderr
+
+
+def test_database_url_selects_the_database():
+    code = (
+        "from django.conf import settings; db = settings.DATABASES['default']; "
+        "print(db['ENGINE'], db['NAME'])"
+    )
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "podcastcme.settings.dev",
+        "DATABASE_URL": "postgres://u:p@db.internal:5432/cme",
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {code}"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert out.stdout.split() == ["django.db.backends.postgresql", "cme"]

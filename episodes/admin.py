@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Show, ShowHost
+from .models import Episode, EpisodePerson, Show, ShowHost, Topic
 
 
 class ShowHostInline(admin.TabularInline):
@@ -11,10 +11,15 @@ class ShowHostInline(admin.TabularInline):
 
 @admin.register(Show)
 class ShowAdmin(admin.ModelAdmin):
-    list_display = ["title", "slug", "created_at"]
-    search_fields = ["title", "slug"]
-    prepopulated_fields = {"slug": ["title"]}
+    list_display = ["title", "slug", "author", "category", "language", "locked", "created_at"]
+    list_filter = ["category", "language", "explicit", "locked", "show_type"]
+    search_fields = ["title", "slug", "author", "owner_email"]
+    readonly_fields = ["podcast_guid", "content_changed_at", "created_at", "updated_at"]
     inlines = [ShowHostInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        # The slug makes the feed URL and podcast:guid: it never changes once created.
+        return [*self.readonly_fields, "slug"] if obj else self.readonly_fields
 
 
 @admin.register(ShowHost)
@@ -23,3 +28,43 @@ class ShowHostAdmin(admin.ModelAdmin):
     list_filter = ["show"]
     search_fields = ["user__email", "show__title"]
     autocomplete_fields = ["user", "show"]
+
+
+class EpisodePersonInline(admin.TabularInline):
+    model = EpisodePerson
+    extra = 0
+
+
+@admin.register(Episode)
+class EpisodeAdmin(admin.ModelAdmin):
+    list_display = [
+        "title",
+        "show",
+        "status",
+        "publish_at",
+        "episode_type",
+        "season",
+        "number",
+        "audio_duration",
+    ]
+    list_filter = ["status", "episode_type", "show", "topics"]
+    search_fields = ["title", "slug", "guid", "notes"]
+    date_hierarchy = "publish_at"
+    list_select_related = ["show"]
+    readonly_fields = ["guid", "audio_mime", "audio_size", "audio_duration", "audio_bitrate", "notes_html"]
+    filter_horizontal = ["topics"]
+    inlines = [EpisodePersonInline]
+
+
+@admin.register(Topic)
+class TopicAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug"]
+    search_fields = ["name"]
+
+
+@admin.register(EpisodePerson)
+class EpisodePersonAdmin(admin.ModelAdmin):
+    list_display = ["name", "role", "episode"]
+    list_filter = ["role"]
+    search_fields = ["name", "episode__title"]
+    list_select_related = ["episode"]

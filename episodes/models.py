@@ -1,17 +1,121 @@
-"""Shows and their hosts; episodes, audio and feeds are added by the publishing work."""
+"""Shows, episodes, their people and topics: what a podcast host stores and a feed publishes."""
+
+import uuid
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from .categories import CATEGORY_CHOICES, SUBCATEGORY_CHOICES
+
+# Podcasting 2.0: podcast:guid is a UUIDv5 of the feed URL (no scheme, no trailing slash).
+PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
+
+
+def podcast_guid_for(feed_url: str) -> uuid.UUID:
+    bare = feed_url.split("://", 1)[-1].rstrip("/")
+    return uuid.uuid5(PODCAST_GUID_NAMESPACE, bare)
+
+
+def _show_artwork_path(instance, filename: str) -> str:
+    ext = filename.rsplit(".", 1)[-1].lower()
+    return f"artwork/shows/{instance.slug}-{uuid.uuid4().hex[:8]}.{ext}"
+
+
+def _episode_file(kind: str, instance, filename: str) -> str:
+    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return f"{kind}/{instance.show.slug}/{instance.slug}-{uuid.uuid4().hex[:8]}.{ext}"
+
+
+def episode_audio_path(instance, filename: str) -> str:
+    return _episode_file("audio", instance, filename)
+
+
+def episode_artwork_path(instance, filename: str) -> str:
+    return _episode_file("artwork", instance, filename)
+
+
+def episode_transcript_path(instance, filename: str) -> str:
+    return _episode_file("transcripts", instance, filename)
+
+
+def episode_chapters_path(instance, filename: str) -> str:
+    return _episode_file("chapters", instance, filename)
+
+
+topic_name_validator = RegexValidator(
+    r"^[A-Za-z0-9][A-Za-z0-9_-]{0,49}$",
+    _("A topic is one word of letters, digits, - or _ (like POCUS or airway), without the #."),
+)
+
+
+class Topic(models.Model):
+    """A hashtag-like topic (#POCUS, #airway), shared across shows."""
+
+    name = models.CharField(_("name"), max_length=50, validators=[topic_name_validator])
+    slug = models.SlugField(_("slug"), max_length=50, unique=True)
+
+    class Meta:
+        ordering = [Lower("name")]
+        verbose_name = _("topic")
+        constraints = [models.UniqueConstraint(Lower("name"), name="topic_name_ci_unique")]
+
+    def __str__(self) -> str:
+        return f"#{self.name}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("episodes:topic", args=[self.slug])
+
+
+class ShowType(models.TextChoices):
+    EPISODIC = "episodic", _("Episodic (newest first)")
+    SERIAL = "serial", _("Serial (oldest first)")
 
 
 class Show(models.Model):
     title = models.CharField(_("title"), max_length=255)
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    description = models.TextField(
+        _("description"), max_length=4000, help_text=_("Plain text, up to 4000 characters.")
+    )
+    author = models.CharField(_("author"), max_length=255)
+    owner_name = models.CharField(_("owner name"), max_length=255)
+    owner_email = models.EmailField(_("owner email"))
+    language = models.CharField(_("language"), max_length=10, default="en")
+    artwork = models.ImageField(_("artwork"), upload_to=_show_artwork_path, blank=True)
+    category = models.CharField(
+        _("Apple category"), max_length=40, choices=CATEGORY_CHOICES, default="Health & Fitness"
+    )
+    subcategory = models.CharField(
+        _("Apple subcategory"), max_length=40, choices=SUBCATEGORY_CHOICES, blank=True, default="Medicine"
+    )
+    explicit = models.BooleanField(_("explicit"), default=False)
+    show_type = models.CharField(
+        _("type"), max_length=10, choices=ShowType.choices, default=ShowType.EPISODIC
+    )
+    website = models.URLField(_("website"), blank=True)
+    copyright = models.CharField(_("copyright"), max_length=255, blank=True)
+    funding_url = models.URLField(_("funding URL"), blank=True)
+    funding_label = models.CharField(_("funding label"), max_length=128, blank=True)
+    locked = models.BooleanField(
+        _("locked"), default=True, help_text=_("podcast:locked — other hosts may not import this feed.")
+    )
+    complete = models.BooleanField(_("complete"), default=False, help_text=_("No more episodes will come."))
+    podcast_guid = models.UUIDField(_("podcast:guid"), editable=False, unique=True, null=True)
+    new_feed_url = models.URLField(
+        _("new feed URL"), blank=True, help_text=_("Only when the show moves away: apps follow it.")
+    )
     hosts = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="ShowHost", related_name="hosted_shows", blank=True
     )
+    # Bumped by every service that changes what the feed says; the feed cache keys on it.
+    content_changed_at = models.DateTimeField(default=timezone.now)
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["title"]
@@ -19,6 +123,23 @@ class Show(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("episodes:show", args=[self.slug])
+
+    def get_feed_url(self) -> str:
+        return reverse("episodes:feed", args=[self.slug])
+
+    @property
+    def feed_url(self) -> str:
+        """The absolute, public feed URL (SITE_URL)."""
+        return settings.SITE_URL + self.get_feed_url()
+
+    def get_artwork_url(self) -> str:
+        if not self.artwork:
+            return ""
+        ext = self.artwork.name.rsplit(".", 1)[-1].lower()
+        return reverse("episodes:show_artwork", args=[self.slug, "jpg" if ext == "jpeg" else ext])
 
 
 class ShowHost(models.Model):
@@ -34,3 +155,141 @@ class ShowHost(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.show}"
+
+
+class EpisodeQuerySet(models.QuerySet):
+    def published(self, now=None) -> "EpisodeQuerySet":
+        """Public now: published, and its publish time (if any) has come. No cron job needed."""
+        return self.filter(status=Episode.Status.PUBLISHED, publish_at__lte=now or timezone.now())
+
+    def newest_first(self) -> "EpisodeQuerySet":
+        return self.order_by("-publish_at", "-id")
+
+
+class Episode(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
+
+    class EpisodeType(models.TextChoices):
+        FULL = "full", _("Full")
+        TRAILER = "trailer", _("Trailer")
+        BONUS = "bonus", _("Bonus")
+
+    class TranscriptType(models.TextChoices):
+        VTT = "text/vtt", "WebVTT"
+        SRT = "application/x-subrip", "SRT"
+
+    show = models.ForeignKey(Show, on_delete=models.PROTECT, related_name="episodes")
+    title = models.CharField(_("title"), max_length=255)
+    slug = models.SlugField(_("slug"), max_length=100)
+    guid = models.CharField(_("guid"), max_length=500, editable=False, default="")
+    notes = models.TextField(_("show notes"), blank=True, help_text=_("Markdown."))
+    notes_html = models.TextField(editable=False, blank=True)
+    audio = models.FileField(_("audio file"), upload_to=episode_audio_path, max_length=255)
+    audio_mime = models.CharField(max_length=40, editable=False)
+    audio_size = models.BigIntegerField(editable=False, validators=[MinValueValidator(1)])
+    audio_duration = models.FloatField(editable=False, help_text=_("Seconds."))
+    audio_bitrate = models.PositiveIntegerField(editable=False, help_text=_("Bits per second."))
+    season = models.PositiveIntegerField(_("season"), null=True, blank=True)
+    number = models.PositiveIntegerField(_("episode number"), null=True, blank=True)
+    episode_type = models.CharField(
+        _("episode type"), max_length=10, choices=EpisodeType.choices, default=EpisodeType.FULL
+    )
+    explicit = models.BooleanField(_("explicit"), default=False)
+    artwork = models.ImageField(_("episode artwork"), upload_to=episode_artwork_path, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
+    publish_at = models.DateTimeField(
+        _("publish at"), null=True, blank=True, help_text=_("Leave empty to publish now.")
+    )
+    transcript = models.FileField(_("transcript"), upload_to=episode_transcript_path, blank=True)
+    transcript_type = models.CharField(max_length=40, choices=TranscriptType.choices, blank=True)
+    chapters = models.FileField(_("chapters (JSON)"), upload_to=episode_chapters_path, blank=True)
+    topics = models.ManyToManyField(Topic, related_name="episodes", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = EpisodeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-publish_at", "-id"]
+        verbose_name = _("episode")
+        constraints = [
+            models.UniqueConstraint(fields=["show", "slug"], name="episode_unique_slug_per_show"),
+            models.UniqueConstraint(fields=["show", "guid"], name="episode_unique_guid_per_show"),
+            models.CheckConstraint(
+                condition=models.Q(status="draft") | models.Q(publish_at__isnull=False),
+                name="episode_published_has_time",
+            ),
+            models.CheckConstraint(condition=~models.Q(guid=""), name="episode_guid_not_empty"),
+        ]
+        indexes = [models.Index(fields=["show", "status", "publish_at"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("episodes:episode", args=[self.show.slug, self.slug])
+
+    @property
+    def audio_extension(self) -> str:
+        return {"audio/mpeg": "mp3", "audio/mp4": "m4a", "audio/x-m4a": "m4a"}.get(self.audio_mime, "mp3")
+
+    def get_audio_url(self) -> str:
+        """Stable ASCII URL ending in the file's extension; the bytes come from our range-aware view."""
+        return reverse("episodes:audio", args=[self.pk, self.slug, self.audio_extension])
+
+    @property
+    def audio_url(self) -> str:
+        return settings.SITE_URL + self.get_audio_url()
+
+    def get_transcript_url(self) -> str:
+        if not self.transcript:
+            return ""
+        ext = "vtt" if self.transcript_type == self.TranscriptType.VTT else "srt"
+        return reverse("episodes:transcript", args=[self.pk, ext])
+
+    def get_chapters_url(self) -> str:
+        return reverse("episodes:chapters", args=[self.pk]) if self.chapters else ""
+
+    def get_artwork_url(self) -> str:
+        if not self.artwork:
+            return ""
+        ext = self.artwork.name.rsplit(".", 1)[-1].lower()
+        return reverse("episodes:episode_artwork", args=[self.pk, "jpg" if ext == "jpeg" else ext])
+
+    @property
+    def is_public(self) -> bool:
+        return (
+            self.status == self.Status.PUBLISHED
+            and self.publish_at is not None
+            and self.publish_at <= timezone.now()
+        )
+
+    @property
+    def is_scheduled(self) -> bool:
+        return self.status == self.Status.PUBLISHED and self.publish_at is not None and not self.is_public
+
+
+class EpisodePerson(models.Model):
+    """podcast:person — who is heard in the episode and in what role."""
+
+    class Role(models.TextChoices):
+        HOST = "host", _("Host")
+        GUEST = "guest", _("Guest")
+        FACULTY = "faculty", _("Faculty")
+
+    episode = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="persons")
+    name = models.CharField(_("name"), max_length=128)
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.GUEST)
+    credentials = models.CharField(_("credentials"), max_length=64, blank=True)
+    href = models.URLField(_("profile link"), blank=True)
+    img = models.URLField(_("photo URL"), blank=True)
+    position = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(1000)])
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("person")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_role_display()})"

@@ -1,10 +1,36 @@
-from django.urls import path
+from django.urls import path, re_path
 
-from . import views
+from .views import feed, files, host, public
 
 app_name = "episodes"
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("host/", views.host_dashboard, name="host_dashboard"),
+    # Public pages
+    path("shows/<slug:slug>/", public.show_detail, name="show"),
+    path("shows/<slug:show_slug>/<slug:slug>/", public.episode_detail, name="episode"),
+    path("topics/<slug:slug>/", public.topic_detail, name="topic"),
+    path("search/", public.search, name="search"),
+    # The feed
+    path("shows/<slug:slug>/feed.xml", feed.show_feed, name="feed"),
+    # Files: stable ASCII URLs ending in the real extension
+    re_path(
+        r"^audio/(?P<pk>\d+)/(?P<slug>[-a-zA-Z0-9_]+)\.(?P<ext>mp3|m4a)$", files.episode_audio, name="audio"
+    ),
+    re_path(
+        r"^shows/(?P<slug>[-a-zA-Z0-9_]+)/artwork\.(?P<ext>jpg|png)$", files.show_artwork, name="show_artwork"
+    ),
+    re_path(
+        r"^episodes/(?P<pk>\d+)/artwork\.(?P<ext>jpg|png)$", files.episode_artwork, name="episode_artwork"
+    ),
+    re_path(
+        r"^episodes/(?P<pk>\d+)/transcript\.(?P<ext>vtt|srt)$", files.episode_transcript, name="transcript"
+    ),
+    path("episodes/<int:pk>/chapters.json", files.episode_chapters, name="chapters"),
+    # Host pages (MFA required by RequireMFAForRolesMiddleware for everything under /host/)
+    path("host/", host.dashboard, name="host_dashboard"),
+    path("host/shows/new/", host.show_create, name="host_show_create"),
+    path("host/shows/<slug:slug>/", host.show_manage, name="host_show"),
+    path("host/shows/<slug:slug>/edit/", host.show_edit, name="host_show_edit"),
+    path("host/shows/<slug:slug>/episodes/new/", host.episode_upload, name="host_episode_upload"),
+    path("host/shows/<slug:slug>/episodes/<int:pk>/edit/", host.episode_edit, name="host_episode_edit"),
 ]

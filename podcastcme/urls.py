@@ -6,7 +6,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from accounts import views as account_views
-from episodes import views as episode_views
+from episodes.views import public as episode_views
 
 admin.site.site_header = "podcastcme administration"
 admin.site.site_title = "podcastcme"

@@ -45,7 +45,14 @@ def provider(db):
 
 @pytest.fixture
 def show(db):
-    return Show.objects.create(title="Airway Rounds", slug="airway-rounds")
+    return Show.objects.create(
+        title="Airway Rounds",
+        slug="airway-rounds",
+        description="Short cases in airway management for anaesthetists.",
+        author="Society of Testing",
+        owner_name="Society of Testing",
+        owner_email="podcast@example.org",
+    )
 
 
 @pytest.fixture

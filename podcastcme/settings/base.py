@@ -211,3 +211,15 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
 }
+
+# --- Publishing ---------------------------------------------------------------------------------
+# Largest episode upload, in bytes (1 GiB by default). Larger requests are answered 413 before
+# their body is read. Uploads are streamed to a temporary file on disk, never held in memory.
+PODCASTCME_MAX_UPLOAD_BYTES = int(env("PODCASTCME_MAX_UPLOAD_BYTES", str(1024**3)) or 1024**3)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_TEMP_DIR = env("FILE_UPLOAD_TEMP_DIR")
+# When set (e.g. "/protected-media/"), audio and other media bytes are handed to nginx with
+# X-Accel-Redirect: the app checks access, counts, and sets headers; nginx sends the bytes.
+PODCASTCME_X_ACCEL_REDIRECT_PREFIX = env("PODCASTCME_X_ACCEL_REDIRECT_PREFIX", "") or ""
+# How long podcast apps and proxies may reuse a feed before asking again (seconds).
+PODCASTCME_FEED_MAX_AGE = int(env("PODCASTCME_FEED_MAX_AGE", "300") or 300)

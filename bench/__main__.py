@@ -1,0 +1,45 @@
+"""Run every bench/bench_*.py module (or those named on the command line) and print one table.
+
+Usage: make bench            (all, against a throwaway PostgreSQL)
+       python -m bench feed  (only bench/bench_feed.py)
+"""
+
+import importlib
+import os
+import pkgutil
+import sys
+from pathlib import Path
+
+
+def main(argv: list[str]) -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "podcastcme.settings.test")
+    import django
+
+    django.setup()
+    wanted = set(argv)
+    here = Path(__file__).parent
+    modules = sorted(m.name for m in pkgutil.iter_modules([str(here)]) if m.name.startswith("bench_"))
+    rows = []
+    for name in modules:
+        if wanted and name.removeprefix("bench_") not in wanted:
+            continue
+        module = importlib.import_module(f"bench.{name}")
+        print(f"running {name} ...", flush=True)
+        rows.extend(module.run())
+    print()
+    header = f"{'figure':<58} {'value':>12} {'baseline':>12} {'ratio':>7}  {'goal':<22} ok"
+    print(header)
+    print("-" * len(header))
+    failed = 0
+    for row in rows:
+        base = "" if row.baseline is None else f"{row.baseline:,.2f}"
+        ratio = "" if row.ratio is None else f"{row.ratio:.2f}"
+        print(f"{row.name:<58} {row.value:>10,.2f}{row.unit:>2} {base:>12} {ratio:>7}  {row.goal:<22} "
+              f"{'yes' if row.ok else 'NO'}")  # fmt: skip
+        failed += not row.ok
+    print(f"\n{len(rows) - failed} of {len(rows)} figures meet their goal.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,296 @@
+"""Writes for shows and episodes: create, edit, publish, schedule. Views call only these."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from audit.services import audit_record
+
+from .audio import AudioError, read_audio, write_tags
+from .models import Episode, EpisodePerson, Show, ShowHost, Topic, podcast_guid_for
+from .text import clean_line, render_notes, strip_control_chars
+
+
+class PublishingError(ValueError):
+    """A publishing action cannot be done; the message is for the host."""
+
+
+def _touch(show: Show) -> None:
+    """Mark the show's feed as changed (the feed cache keys on this)."""
+    show.content_changed_at = timezone.now()
+    Show.objects.filter(pk=show.pk).update(content_changed_at=show.content_changed_at)
+
+
+SHOW_TEXT_FIELDS = ("title", "author", "owner_name", "copyright", "funding_label")
+
+
+@transaction.atomic
+def show_create(*, host: User | None, data: dict[str, Any]) -> Show:
+    """Create a show; its podcast:guid is computed from the feed URL now and never changes."""
+    data = dict(data)
+    for field in SHOW_TEXT_FIELDS:
+        if field in data:
+            data[field] = clean_line(data[field])
+    if "description" in data:
+        data["description"] = strip_control_chars(data["description"]).strip()
+    show = Show(**data)
+    show.podcast_guid = podcast_guid_for(show.feed_url)
+    show.full_clean()
+    try:
+        with transaction.atomic():
+            show.save()
+    except IntegrityError:
+        raise ValidationError({"slug": _("A show with this slug already exists.")}) from None
+    if host is not None:
+        ShowHost.objects.create(show=show, user=host)
+    audit_record(actor=host, action="show.created", obj=show, data={"slug": show.slug})
+    return show
+
+
+@transaction.atomic
+def show_update(*, show: Show, actor: User | None, data: dict[str, Any]) -> Show:
+    show = Show.objects.select_for_update().get(pk=show.pk)
+    for field, value in data.items():
+        if field in SHOW_TEXT_FIELDS:
+            value = clean_line(value)
+        elif field == "description":
+            value = strip_control_chars(value).strip()
+        if field in {"slug", "podcast_guid"}:
+            continue  # the feed URL and podcast:guid never change once apps subscribed
+        setattr(show, field, value)
+    show.content_changed_at = timezone.now()
+    show.full_clean()
+    show.save()
+    audit_record(actor=actor, action="show.updated", obj=show, data={"fields": sorted(data)})
+    return show
+
+
+def topics_from_text(text: str) -> list[Topic]:
+    """'#POCUS airway, #OBanes' -> Topic rows (created when new, matched case-insensitively)."""
+    names = []
+    for raw in strip_control_chars(text or "").replace(",", " ").split():
+        name = raw.lstrip("#").strip()
+        if name and name.lower() not in {n.lower() for n in names}:
+            names.append(name)
+    topics = []
+    for name in names:
+        Topic._meta.get_field("name").run_validators(name)
+        existing = Topic.objects.filter(name__iexact=name).first()
+        if existing is None:
+            existing = Topic.objects.create(name=name, slug=slugify(name) or uuid.uuid4().hex[:8])
+        topics.append(existing)
+    return topics
+
+
+@dataclass
+class PersonData:
+    name: str
+    role: str = EpisodePerson.Role.GUEST
+    credentials: str = ""
+    href: str = ""
+    img: str = ""
+
+
+def _unique_episode_slug(show: Show, title: str, wanted: str = "") -> str:
+    base = slugify(wanted or title)[:90] or "episode"
+    slug, n = base, 2
+    while Episode.objects.filter(show=show, slug=slug).exists():
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+def _publish_fields(status: str, publish_at: datetime | None) -> datetime | None:
+    if status == Episode.Status.PUBLISHED and publish_at is None:
+        return timezone.now()
+    return publish_at
+
+
+@transaction.atomic
+def episode_create(
+    *,
+    show: Show,
+    actor: User | None,
+    title: str,
+    audio: File,
+    slug: str = "",
+    guid: str = "",
+    notes: str = "",
+    status: str = Episode.Status.DRAFT,
+    publish_at: datetime | None = None,
+    season: int | None = None,
+    number: int | None = None,
+    episode_type: str = Episode.EpisodeType.FULL,
+    explicit: bool = False,
+    artwork: File | None = None,
+    transcript: File | None = None,
+    chapters: File | None = None,
+    topics: str = "",
+    persons: list[PersonData] | None = None,
+    tag_audio: bool = True,
+) -> Episode:
+    """Store an uploaded episode: identify and measure the audio, tag it, keep the guid forever."""
+    title = clean_line(title)
+    if not title:
+        raise ValidationError({"title": _("An episode needs a title.")})
+    audio_path = getattr(audio, "temporary_file_path", None)
+    if slug and Episode.objects.filter(show=show, slug=slug).exists():
+        raise ValidationError({"slug": _("This show already has an episode with this slug.")})
+    episode = Episode(
+        show=show,
+        title=title,
+        slug=_unique_episode_slug(show, title, slug),
+        guid=strip_control_chars(guid).strip() or str(uuid.uuid4()),
+        notes=strip_control_chars(notes),
+        notes_html=render_notes(notes),
+        status=status,
+        publish_at=_publish_fields(status, publish_at),
+        season=season,
+        number=number,
+        episode_type=episode_type,
+        explicit=explicit,
+    )
+    # Identify the audio before anything is written (a temp file on disk for large uploads).
+    info = _inspect_upload(audio, audio_path)
+    episode.audio_mime, episode.audio_size = info.mime, info.size
+    episode.audio_duration, episode.audio_bitrate = info.duration, info.bitrate
+    audio.name = f"{episode.slug}.{info.extension}"
+    episode.audio.save(audio.name, audio, save=False)
+    if artwork is not None:
+        episode.artwork.save(artwork.name, artwork, save=False)
+    if transcript is not None:
+        episode.transcript_type = transcript_type_of(transcript.name)
+        episode.transcript.save(transcript.name, transcript, save=False)
+    if chapters is not None:
+        episode.chapters.save(chapters.name, chapters, save=False)
+    stored: list = [episode.audio, episode.artwork, episode.transcript, episode.chapters]
+    try:
+        if tag_audio:
+            _tag(episode)
+            episode.audio_size = episode.audio.size  # tags change the size the feed announces
+        episode.full_clean()
+        with transaction.atomic():
+            episode.save()
+        episode.topics.set(topics_from_text(topics))
+        for position, person in enumerate(persons or []):
+            EpisodePerson.objects.create(episode=episode, position=position, **person.__dict__)
+    except Exception:
+        for field in stored:  # nothing half-written: no orphan files on a refused upload
+            if field:
+                field.storage.delete(field.name)
+        raise
+    _touch(show)
+    audit_record(actor=actor, action="episode.created", obj=episode, data={"guid": episode.guid})
+    return episode
+
+
+def _inspect_upload(audio: File, audio_path: str | None = None):
+    if audio_path is not None:
+        return read_audio(audio_path())
+    if hasattr(audio, "path"):
+        try:
+            return read_audio(audio.path)
+        except (AttributeError, ValueError, NotImplementedError):
+            pass
+    # In-memory uploads (small files): spool to a temporary file so mutagen sees a real file.
+    import tempfile
+
+    suffix = Path(getattr(audio, "name", "") or "").suffix
+    with tempfile.NamedTemporaryFile(suffix=suffix) as tmp:
+        for chunk in audio.chunks():
+            tmp.write(chunk)
+        tmp.flush()
+        info = read_audio(tmp.name)
+    audio.seek(0)
+    return info
+
+
+def _tag(episode: Episode) -> None:
+    show = episode.show
+    source = episode.artwork or show.artwork
+    artwork_bytes, mime = None, "image/jpeg"
+    if source:
+        with source.open("rb") as handle:
+            artwork_bytes = handle.read()
+        mime = "image/png" if source.name.lower().endswith(".png") else "image/jpeg"
+    try:
+        write_tags(
+            episode.audio.path,
+            title=episode.title,
+            show_title=show.title,
+            author=show.author,
+            artwork=artwork_bytes,
+            artwork_mime=mime,
+        )
+    except Exception as error:  # mutagen raises many types on odd files
+        raise AudioError(
+            _("Could not write tags into the audio file (%(error)s).") % {"error": error}
+        ) from None
+
+
+def transcript_type_of(name: str) -> str:
+    if name.lower().endswith(".srt"):
+        return Episode.TranscriptType.SRT
+    return Episode.TranscriptType.VTT
+
+
+EDITABLE_EPISODE_FIELDS = {
+    "title",
+    "notes",
+    "season",
+    "number",
+    "episode_type",
+    "explicit",
+    "status",
+    "publish_at",
+}
+
+
+@transaction.atomic
+def episode_update(
+    *, episode: Episode, actor: User | None, data: dict[str, Any], topics: str | None = None
+) -> Episode:
+    """Edit an episode; the guid, slug and audio URL never change."""
+    episode = Episode.objects.select_for_update().get(pk=episode.pk)
+    changed = []
+    for field, value in data.items():
+        if field not in EDITABLE_EPISODE_FIELDS:
+            continue
+        if field == "title":
+            value = clean_line(value)
+        if field == "notes":
+            value = strip_control_chars(value)
+            episode.notes_html = render_notes(value)
+        if getattr(episode, field) != value:
+            changed.append(field)
+        setattr(episode, field, value)
+    episode.publish_at = _publish_fields(episode.status, episode.publish_at)
+    episode.full_clean()
+    episode.save()
+    if topics is not None:
+        episode.topics.set(topics_from_text(topics))
+        changed.append("topics")
+    if "title" in changed:
+        _tag(episode)
+        Episode.objects.filter(pk=episode.pk).update(audio_size=episode.audio.size)
+    _touch(episode.show)
+    audit_record(actor=actor, action="episode.updated", obj=episode, data={"fields": changed})
+    return episode
+
+
+def episode_publish(*, episode: Episode, actor: User | None, at: datetime | None = None) -> Episode:
+    """Publish now, or schedule for ``at`` (it appears in the feed once that time has come)."""
+    return episode_update(
+        episode=episode,
+        actor=actor,
+        data={"status": Episode.Status.PUBLISHED, "publish_at": at or timezone.now()},
+    )

@@ -1,0 +1,5 @@
+"""The RSS feed of a show."""
+
+
+def show_feed(request, slug):
+    raise NotImplementedError

@@ -41,7 +41,9 @@ def read_audio(path: str | Path) -> AudioInfo:
     try:
         audio = mutagen.File(path)
     except HeaderNotFoundError:
-        raise AudioError(_("This file is not MP3 audio, although its name may say so.")) from None
+        raise AudioError(
+            _("This file is not MP3 audio, although its name may say so. Upload an MP3 or an M4A (AAC) file.")
+        ) from None
     except mutagen.MutagenError as error:
         raise AudioError(_("This file could not be read as audio (%(error)s).") % {"error": error}) from None
     if audio is None:
@@ -66,9 +68,10 @@ def read_audio(path: str | Path) -> AudioInfo:
     bitrate = int(getattr(audio.info, "bitrate", 0) or 0)
     if bitrate <= 0:
         bitrate = int(size * 8 / duration)
-    # A cut-off upload still has a good header; its length would claim more than the bytes hold.
+    # A cut-off upload keeps its header (ffmpeg's Xing header counts every frame), so it promises
+    # more bytes than it holds; a whole file holds at least that many (tags only add).
     expected = duration * bitrate / 8
-    if kind == "mp3" and size < expected * 0.5:
+    if kind == "mp3" and size < expected * 0.95:
         raise AudioError(_("The MP3 file seems truncated: it holds less audio than its header says."))
     return AudioInfo(kind=kind, mime=MIME_BY_KIND[kind], duration=duration, bitrate=bitrate, size=size)
 

@@ -1,21 +1,119 @@
 """Audio, artwork, transcript and chapters files, served with HEAD and byte ranges."""
 
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.views.decorators.http import require_safe
 
+from accounts.permissions import is_host_of
+
+from ..delivery import serve_file
+from ..models import Episode, Show
+
+# The audio at a URL stays the same recording forever, but its tags (title, cover) are rewritten when a
+# host renames an episode, which changes the bytes, size and ETag. A day bounds how long a cache may
+# serve the old tags; the ETag makes revalidation cheap and If-Range keeps resumed downloads from
+# mixing two versions, so a longer max-age would gain little.
+AUDIO_CACHE = "public, max-age=86400"
+# A show's artwork URL is stable while the image behind it may be replaced.
+ARTWORK_CACHE = "public, max-age=86400"
+# Transcripts and chapters get corrected after publication more often than audio.
+TEXT_CACHE = "public, max-age=3600"
+# A draft or scheduled episode fetched by its host: never stored by a shared cache.
+PRIVATE_CACHE = "private, no-cache"
+# Web players fetch transcripts and chapters (and may analyse audio) from other origins.
+CORS = {"Access-Control-Allow-Origin": "*"}
+
+TRANSCRIPT_TYPES = {"vtt": Episode.TranscriptType.VTT, "srt": Episode.TranscriptType.SRT}
+
+
+def _image_ext(name: str) -> str:
+    ext = name.rsplit(".", 1)[-1].lower()
+    return "jpg" if ext == "jpeg" else ext
+
+
+def _episode_for(request, pk: int) -> tuple[Episode, bool]:
+    """The episode if the public may see it (published and due), or if the user hosts its show.
+
+    Returns the episode and whether it is public; anyone else gets 404, so drafts do not leak.
+    """
+    episode = get_object_or_404(Episode.objects.select_related("show"), pk=pk)
+    if episode.is_public:
+        return episode, True
+    if is_host_of(request.user, episode.show):
+        return episode, False
+    raise Http404
+
+
+@require_safe
 def episode_audio(request, pk, slug, ext):
-    raise NotImplementedError
+    episode, public = _episode_for(request, pk)
+    if slug != episode.slug or ext != episode.audio_extension:
+        raise Http404
+    return serve_file(
+        request,
+        episode.audio,
+        content_type=episode.audio_mime,
+        cache_control=AUDIO_CACHE if public else PRIVATE_CACHE,
+        download_name=f"{episode.slug}.{ext}",
+        extra_headers=CORS if public else None,
+        # Download counting (a later issue) passes its recorder here, for public episodes only:
+        # on_served=record_download, called as record_download(request, served) with a
+        # delivery.Served (method, status, byte range, size); see episodes/delivery.py.
+        on_served=None,
+    )
 
 
+@require_safe
 def show_artwork(request, slug, ext):
-    raise NotImplementedError
+    show = get_object_or_404(Show, slug=slug)
+    if not show.artwork or _image_ext(show.artwork.name) != ext:
+        raise Http404
+    return serve_file(
+        request,
+        show.artwork,
+        content_type="image/png" if ext == "png" else "image/jpeg",
+        cache_control=ARTWORK_CACHE,
+    )
 
 
+@require_safe
 def episode_artwork(request, pk, ext):
-    raise NotImplementedError
+    episode, public = _episode_for(request, pk)
+    if not episode.artwork or _image_ext(episode.artwork.name) != ext:
+        raise Http404
+    return serve_file(
+        request,
+        episode.artwork,
+        content_type="image/png" if ext == "png" else "image/jpeg",
+        cache_control=ARTWORK_CACHE if public else PRIVATE_CACHE,
+    )
 
 
+@require_safe
 def episode_transcript(request, pk, ext):
-    raise NotImplementedError
+    episode, public = _episode_for(request, pk)
+    wanted = TRANSCRIPT_TYPES[ext]
+    if not episode.transcript or (episode.transcript_type or Episode.TranscriptType.VTT) != wanted:
+        raise Http404
+    return serve_file(
+        request,
+        episode.transcript,
+        content_type=f"{wanted}; charset=utf-8",
+        cache_control=TEXT_CACHE if public else PRIVATE_CACHE,
+        download_name=f"{episode.slug}.{ext}",
+        extra_headers=CORS if public else None,
+    )
 
 
+@require_safe
 def episode_chapters(request, pk):
-    raise NotImplementedError
+    episode, public = _episode_for(request, pk)
+    if not episode.chapters:
+        raise Http404
+    return serve_file(
+        request,
+        episode.chapters,
+        content_type="application/json+chapters",
+        cache_control=TEXT_CACHE if public else PRIVATE_CACHE,
+        extra_headers=CORS if public else None,
+    )

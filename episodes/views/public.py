@@ -1,26 +1,115 @@
 """Public pages: home (shows), show, episode, topic and search."""
 
-from django.shortcuts import render
+from urllib.parse import quote
 
+from django.core.paginator import Page, Paginator
+from django.http import Http404
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from accounts.permissions import is_host_of
+
+from .. import selectors, transcripts
 from ..models import Show
+
+EPISODES_PER_PAGE = 20
+
+
+def _page(request, queryset) -> Page:
+    # get_page() turns a non-number into page 1 and a number past the end into the last page.
+    return Paginator(queryset, EPISODES_PER_PAGE).get_page(request.GET.get("page"))
+
+
+def subscribe_links(show: Show) -> list[dict[str, str]]:
+    """Where a listener can follow the show: the feed itself and the apps that open a feed URL."""
+    feed = show.feed_url
+    bare = feed.split("://", 1)[-1]
+    return [
+        {"name": _("RSS feed"), "url": feed, "kind": "rss"},
+        {"name": _("Apple Podcasts"), "url": "podcast://" + bare, "kind": "apple"},
+        # Spotify cannot subscribe to a feed URL; its search finds the show once it is submitted there.
+        {
+            "name": _("Spotify"),
+            "url": "https://open.spotify.com/search/" + quote(show.title),
+            "kind": "spotify",
+        },
+        {
+            "name": _("Overcast"),
+            "url": "overcast://x-callback-url/add?url=" + quote(feed, safe=""),
+            "kind": "overcast",
+        },
+        {"name": _("AntennaPod"), "url": "antennapod-subscribe://" + bare, "kind": "antennapod"},
+    ]
 
 
 def home(request):
-    shows = Show.objects.order_by("title")
-    return render(request, "episodes/home.html", {"shows": shows})
+    return render(request, "episodes/home.html", {"shows": selectors.show_list()})
 
 
 def show_detail(request, slug):
-    raise NotImplementedError
+    show = selectors.show_by_slug(slug=slug)
+    if show is None:
+        raise Http404(_("There is no show at this address."))
+    return render(
+        request,
+        "episodes/show.html",
+        {
+            "show": show,
+            "page_obj": _page(request, selectors.show_episodes(show=show)),
+            "subscribe_links": subscribe_links(show),
+        },
+    )
 
 
 def episode_detail(request, show_slug, slug):
-    raise NotImplementedError
+    episode = selectors.episode_for_page(show_slug=show_slug, slug=slug)
+    preview = False
+    if episode is None and request.user.is_authenticated:
+        # A host may look at their own draft or scheduled episode before listeners can.
+        episode = selectors.episode_for_page(show_slug=show_slug, slug=slug, include_unpublished=True)
+        preview = episode is not None and is_host_of(request.user, episode.show)
+        if not preview:
+            episode = None
+    if episode is None:
+        raise Http404(_("There is no public episode at this address."))
+    return render(
+        request,
+        "episodes/episode.html",
+        {
+            "episode": episode,
+            "show": episode.show,
+            "preview": preview,
+            "paragraphs": transcripts.episode_transcript(episode),
+            "chapters": transcripts.episode_chapters(episode),
+        },
+    )
 
 
 def topic_detail(request, slug):
-    raise NotImplementedError
+    topic = selectors.topic_by_slug(slug=slug)
+    if topic is None:
+        raise Http404(_("There is no such topic."))
+    return render(
+        request,
+        "episodes/topic.html",
+        {"topic": topic, "page_obj": _page(request, selectors.topic_episodes(topic=topic))},
+    )
 
 
 def search(request):
-    raise NotImplementedError
+    query = request.GET.get("q", "").strip()
+    context = {"q": query, "max_chars": selectors.SEARCH_MAX_CHARS, "page_obj": None, "error": ""}
+    status = 200
+    if len(query) > selectors.SEARCH_MAX_CHARS:
+        context["error"] = _("Your search is too long: use at most %(max)d characters.") % {
+            "max": selectors.SEARCH_MAX_CHARS
+        }
+        context["q"] = query[: selectors.SEARCH_MAX_CHARS]
+        status = 400
+    elif query and not selectors.search_terms(query):
+        context["error"] = _("Type a word to search for.")
+        status = 400
+    elif query:
+        context["page_obj"] = _page(request, selectors.episode_search(query=query))
+        context["page_query"] = f"q={quote(query)}&"
+    return render(request, "episodes/search.html", context, status=status)

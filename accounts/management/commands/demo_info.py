@@ -51,10 +51,12 @@ class Command(BaseCommand):
 
     def extra_urls(self, site: str) -> list[tuple[str, str]]:
         """Demo content added by later features (feeds, activities, certificates)."""
+        from episodes.demo import DEMO_SHOW_SLUG
         from episodes.models import Show
 
         urls = []
-        show = Show.objects.order_by("pk").first()
-        if show is not None and hasattr(show, "get_feed_url"):
+        show = Show.objects.filter(slug=DEMO_SHOW_SLUG).first() or Show.objects.order_by("pk").first()
+        if show is not None:
+            urls.append(("Demo show", site + show.get_absolute_url()))
             urls.append(("Demo show feed", site + show.get_feed_url()))
         return urls

@@ -14,7 +14,7 @@ from accounts.demo import (
 )
 from accounts.models import Degree, LearnerProfile, User
 from credits.models import Provider, ProviderCoordinator
-from episodes.models import Show, ShowHost
+from episodes.demo import DemoError, seed_demo_show
 
 
 def _user(email: str, *, staff: bool = False) -> User:
@@ -49,8 +49,11 @@ class Command(BaseCommand):
             raise CommandError(
                 "seed_demo creates accounts with known passwords and is refused in production."
             )
-        with transaction.atomic():
-            self.seed()
+        try:
+            with transaction.atomic():
+                self.seed()
+        except DemoError as error:
+            raise CommandError(str(error)) from None
         self.stdout.write(self.style.SUCCESS("Demo data is in place."))
 
     def seed(self) -> None:
@@ -94,5 +97,5 @@ class Command(BaseCommand):
         for staff_user in (host, coordinator, admin):
             _totp(staff_user)
         ProviderCoordinator.objects.get_or_create(provider=provider, user=coordinator)
-        show, _ = Show.objects.get_or_create(slug="airway-rounds", defaults={"title": "Airway Rounds"})
-        ShowHost.objects.get_or_create(show=show, user=host)
+        # The show with artwork and spoken episodes (espeak-ng + ffmpeg); its host is the demo host.
+        seed_demo_show(host=host)

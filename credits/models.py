@@ -1,7 +1,16 @@
-"""The accredited provider and its coordinators; activities, claims and certificates come later."""
+"""Providers, CME activities and their records: quizzes, attempts, evaluations, claims, completions."""
+
+import datetime
+from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import F
+from django.db.models.functions import Cast
+from django.db.models.lookups import Exact
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import TIME_ZONE_CHOICES
@@ -58,8 +67,6 @@ class Provider(models.Model):
         return self.name
 
     def clean(self):
-        from django.core.exceptions import ValidationError
-
         if self.accreditation_type == AccreditationType.JOINT and not self.joint_provider_name.strip():
             raise ValidationError(
                 {"joint_provider_name": _("Joint providership needs the joint provider's name.")}
@@ -83,3 +90,422 @@ class ProviderCoordinator(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.provider}"
+
+
+def _quarter_step(field: str) -> Exact:
+    """True when ``field`` is a whole number of quarters: x*4 equals its own integer cast."""
+    times_four = models.ExpressionWrapper(
+        F(field) * 4, output_field=models.DecimalField(max_digits=8, decimal_places=2)
+    )
+    return Exact(times_four, Cast(times_four, output_field=models.IntegerField()))
+
+
+class MandateTopic(models.Model):
+    """A topic some state boards mandate CME in (opioid prescribing, implicit bias, ...)."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("state-mandate topic")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RevealAnswers(models.TextChoices):
+    AFTER_PASSING = "after_passing", _("After the learner passes")
+    AFTER_EACH_ATTEMPT = "after_each_attempt", _("After each attempt")
+
+
+class ActivityQuerySet(models.QuerySet):
+    def claimable(self, today: datetime.date | None = None) -> "ActivityQuerySet":
+        today = today or timezone.localdate()
+        return self.filter(release_date__lte=today, expiry_date__gte=today)
+
+
+class Activity(models.Model):
+    """An enduring-material CME activity: one episode, owned by one accredited provider."""
+
+    episode = models.OneToOneField("episodes.Episode", on_delete=models.PROTECT, related_name="activity")
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="activities")
+    title = models.CharField(_("title"), max_length=255)
+    objectives = models.TextField(_("learning objectives"), help_text=_("One objective per line."))
+    target_audience = models.CharField(_("target audience"), max_length=255)
+    designated_credits = models.DecimalField(
+        _("designated credits"),
+        max_digits=4,
+        decimal_places=2,
+        help_text=_(
+            "AMA PRA Category 1 Credits™: a multiple of 0.25, at least 0.25 (60 minutes = 1 credit)."
+        ),
+    )
+    release_date = models.DateField(_("release date"))
+    last_review_date = models.DateField(_("date of last review"), null=True, blank=True)
+    expiry_date = models.DateField(
+        _("expiration date"), help_text=_("At most 3 years after the release or the last review.")
+    )
+    commercial_support = models.CharField(
+        _("commercial support"),
+        max_length=255,
+        blank=True,
+        help_text=_("Name the supporter; leave empty when there is none."),
+    )
+    passing_score = models.PositiveSmallIntegerField(
+        _("passing score (%)"), default=75, validators=[MinValueValidator(1), MaxValueValidator(100)]
+    )
+    max_attempts = models.PositiveSmallIntegerField(
+        _("maximum attempts"), default=0, help_text=_("0 means unlimited.")
+    )
+    reveal_answers = models.CharField(
+        _("reveal correct answers"),
+        max_length=20,
+        choices=RevealAnswers.choices,
+        default=RevealAnswers.AFTER_PASSING,
+    )
+    mandate_topics = models.ManyToManyField(MandateTopic, blank=True, related_name="activities")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ActivityQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-release_date", "-id"]
+        verbose_name = _("activity")
+        verbose_name_plural = _("activities")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(designated_credits__gte=Decimal("0.25"))
+                & _quarter_step("designated_credits"),
+                name="activity_credits_quarter_steps",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(passing_score__gte=1, passing_score__lte=100),
+                name="activity_passing_score_percent",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(expiry_date__gte=F("release_date")), name="activity_expiry_after_release"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def clean(self):
+        errors = {}
+        credits = self.designated_credits
+        if credits is not None and (credits < Decimal("0.25") or (credits * 4) % 1 != 0):
+            errors["designated_credits"] = _("Designated credits must be a multiple of 0.25, at least 0.25.")
+        if self.release_date and self.expiry_date:
+            start = max(filter(None, [self.release_date, self.last_review_date]))
+            limit = _add_years(start, 3)
+            if self.expiry_date > limit:
+                errors["expiry_date"] = _(
+                    "An enduring material may be offered at most 3 years from its release or last review "
+                    "(here until %(limit)s)."
+                ) % {"limit": limit.isoformat()}
+            if self.expiry_date < self.release_date:
+                errors["expiry_date"] = _("The expiry date is before the release date.")
+        if self.last_review_date and self.release_date and self.last_review_date < self.release_date:
+            errors["last_review_date"] = _("The last review cannot be before the release.")
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def estimated_minutes(self) -> int:
+        return int(self.designated_credits * 60)
+
+    def is_expired(self, today: datetime.date | None = None) -> bool:
+        return (today or timezone.localdate()) > self.expiry_date
+
+    def is_released(self, today: datetime.date | None = None) -> bool:
+        return (today or timezone.localdate()) >= self.release_date
+
+    @property
+    def objectives_list(self) -> list[str]:
+        return [line.strip(" -•\t") for line in self.objectives.splitlines() if line.strip(" -•\t")]
+
+
+def _add_years(day: datetime.date, years: int) -> datetime.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+class ContentPerson(models.Model):
+    """Someone in control of content, with their financial-relationship disclosure (ACCME Standard 3)."""
+
+    class Role(models.TextChoices):
+        FACULTY = "faculty", _("Faculty")
+        PLANNER = "planner", _("Planner")
+        REVIEWER = "reviewer", _("Reviewer")
+
+    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="people")
+    name = models.CharField(_("name"), max_length=128)
+    credentials = models.CharField(_("credentials"), max_length=64, blank=True)
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.FACULTY)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("person in control of content")
+
+    def __str__(self) -> str:
+        return f"{self.name}, {self.credentials}" if self.credentials else self.name
+
+
+class Disclosure(models.Model):
+    """One relevant financial relationship with an ineligible company in the prior 24 months."""
+
+    class Nature(models.TextChoices):
+        CONSULTANT = "consultant", _("Consultant")
+        SPEAKER = "speaker", _("Speakers' bureau")
+        ADVISORY = "advisory", _("Advisory board")
+        RESEARCH = "research", _("Research grant (to institution or self)")
+        STOCK = "stock", _("Stock or ownership interest")
+        EMPLOYEE = "employee", _("Employee")
+        ROYALTIES = "royalties", _("Royalties or patent")
+        OTHER = "other", _("Other")
+
+    person = models.ForeignKey(ContentPerson, on_delete=models.CASCADE, related_name="disclosures")
+    company = models.CharField(_("ineligible company"), max_length=200)
+    nature = models.CharField(_("nature of relationship"), max_length=20, choices=Nature.choices)
+    mitigated = models.BooleanField(_("mitigated"), default=False)
+
+    class Meta:
+        ordering = ["company", "id"]
+        verbose_name = _("disclosure")
+
+    def __str__(self) -> str:
+        return f"{self.company} ({self.get_nature_display()})"
+
+
+class Question(models.Model):
+    """A single-best-answer post-test question with its rationale and references."""
+
+    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="questions")
+    position = models.PositiveSmallIntegerField(default=0)
+    text = models.TextField(_("question"))
+    rationale = models.TextField(_("rationale"), blank=True)
+    references = models.TextField(_("references"), blank=True, help_text=_("One per line: links or DOIs."))
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("question")
+
+    def __str__(self) -> str:
+        return self.text[:80]
+
+    @property
+    def references_list(self) -> list[str]:
+        return [line.strip() for line in self.references.splitlines() if line.strip()]
+
+
+class Option(models.Model):
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="options")
+    position = models.PositiveSmallIntegerField(default=0)
+    text = models.CharField(_("option"), max_length=500)
+    is_correct = models.BooleanField(_("correct"), default=False)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("option")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["question"],
+                condition=models.Q(is_correct=True),
+                name="option_one_correct_per_question",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class _AppendOnly(models.Model):
+    """Records that are never deleted (6-year retention); only explicit services change them."""
+
+    class Meta:
+        abstract = True
+
+    def delete(self, *args, **kwargs):
+        raise TypeError(f"{self._meta.verbose_name} records are never deleted.")
+
+
+class RecordQuerySet(models.QuerySet):
+    def delete(self):
+        raise TypeError("Credit records are never deleted.")
+
+
+class Attempt(_AppendOnly):
+    """One try at the post-test: the options as shown (shuffled), the answers, the score."""
+
+    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="attempts")
+    activity = models.ForeignKey(Activity, on_delete=models.PROTECT, related_name="attempts")
+    number = models.PositiveSmallIntegerField()
+    started_at = models.DateTimeField(default=timezone.now)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    # [{"id": q, "text": ..., "options": [{"id": o, "text": ...}, ...]}] in the order shown.
+    questions = models.JSONField(default=list)
+    # {"<question id>": <option id>} as submitted.
+    answers = models.JSONField(default=dict, blank=True)
+    # {"<question id>": {"chosen": o, "correct_option": o, "correct": bool}} at scoring time.
+    results = models.JSONField(default=dict, blank=True)
+    score = models.PositiveSmallIntegerField(null=True, blank=True, help_text=_("Percent."))
+    passed = models.BooleanField(null=True)
+
+    objects = RecordQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["activity", "learner", "number"]
+        verbose_name = _("post-test attempt")
+        constraints = [
+            models.UniqueConstraint(fields=["learner", "activity", "number"], name="attempt_unique_number"),
+            models.UniqueConstraint(
+                fields=["learner", "activity"],
+                condition=models.Q(submitted_at__isnull=True),
+                name="attempt_one_open_per_learner",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.learner} — {self.activity} #{self.number}"
+
+    @property
+    def is_submitted(self) -> bool:
+        return self.submitted_at is not None
+
+
+class Likert(models.IntegerChoices):
+    STRONGLY_DISAGREE = 1, _("Strongly disagree")
+    DISAGREE = 2, _("Disagree")
+    NEUTRAL = 3, _("Neutral")
+    AGREE = 4, _("Agree")
+    STRONGLY_AGREE = 5, _("Strongly agree")
+
+
+class Evaluation(_AppendOnly):
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="evaluations"
+    )
+    activity = models.ForeignKey(Activity, on_delete=models.PROTECT, related_name="evaluations")
+    objectives_met = models.PositiveSmallIntegerField(
+        _("The activity met its stated objectives"), choices=Likert.choices
+    )
+    relevant_to_practice = models.PositiveSmallIntegerField(
+        _("The content is relevant to my practice"), choices=Likert.choices
+    )
+    free_of_bias = models.PositiveSmallIntegerField(
+        _("The content was free of commercial bias"), choices=Likert.choices
+    )
+    intends_change = models.BooleanField(_("I intend to change my practice as a result"))
+    change_description = models.TextField(_("What will you change?"), blank=True, max_length=2000)
+    comments = models.TextField(_("Comments"), blank=True, max_length=4000)
+    submitted_at = models.DateTimeField(default=timezone.now)
+
+    objects = RecordQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("evaluation")
+        constraints = [
+            models.UniqueConstraint(fields=["learner", "activity"], name="evaluation_one_per_learner"),
+            *[
+                models.CheckConstraint(
+                    condition=models.Q(**{f"{f}__gte": 1, f"{f}__lte": 5}), name=f"evaluation_{f}_likert"
+                )
+                for f in ("objectives_met", "relevant_to_practice", "free_of_bias")
+            ],
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.learner} — {self.activity}"
+
+
+class CreditType(models.TextChoices):
+    AMA_PRA_1 = "ama_pra_1", _("AMA PRA Category 1 Credit™")
+    PARTICIPATION = "participation", _("Certificate of participation")
+
+
+class CreditClaim(_AppendOnly):
+    """The learner's claim of credit: exactly one per learner and activity, never deleted."""
+
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="credit_claims"
+    )
+    activity = models.ForeignKey(Activity, on_delete=models.PROTECT, related_name="claims")
+    attempt = models.ForeignKey(Attempt, on_delete=models.PROTECT, related_name="+")
+    evaluation = models.ForeignKey(Evaluation, on_delete=models.PROTECT, related_name="+")
+    minutes_reported = models.PositiveIntegerField(_("minutes spent"))
+    credits = models.DecimalField(_("credits claimed"), max_digits=4, decimal_places=2)
+    credit_type = models.CharField(_("credit type"), max_length=20, choices=CreditType.choices)
+    degree = models.CharField(_("degree at claim"), max_length=40)
+    attested = models.BooleanField(_("attestation"))
+    listening_evidence = models.JSONField(_("listening observed"), default=dict, blank=True)
+    claimed_at = models.DateTimeField(default=timezone.now)
+
+    objects = RecordQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-claimed_at", "-id"]
+        verbose_name = _("credit claim")
+        constraints = [
+            models.UniqueConstraint(fields=["learner", "activity"], name="claim_one_per_learner_activity"),
+            models.CheckConstraint(
+                condition=models.Q(credits__gte=Decimal("0.25")) & _quarter_step("credits"),
+                name="claim_credits_quarter_steps",
+            ),
+            models.CheckConstraint(condition=models.Q(attested=True), name="claim_attested"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.learner} — {self.activity}: {self.credits}"
+
+
+class CompletionRecord(_AppendOnly):
+    """The append-only record of a completion, as a provider reports it; never changed or deleted."""
+
+    claim = models.OneToOneField(CreditClaim, on_delete=models.PROTECT, related_name="completion")
+    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    activity = models.ForeignKey(Activity, on_delete=models.PROTECT, related_name="completions")
+    completed_at = models.DateTimeField()
+    credits = models.DecimalField(max_digits=4, decimal_places=2)
+    credit_type = models.CharField(max_length=20, choices=CreditType.choices)
+    attempt_number = models.PositiveSmallIntegerField()
+    score = models.PositiveSmallIntegerField()
+    evaluation = models.ForeignKey(Evaluation, on_delete=models.PROTECT, related_name="+")
+
+    objects = RecordQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-completed_at"]
+        verbose_name = _("completion record")
+
+    def __str__(self) -> str:
+        return f"{self.learner} completed {self.activity}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise TypeError("Completion records are append-only.")
+        super().save(*args, **kwargs)
+
+
+class ListeningProgress(models.Model):
+    """What the web player reported a learner heard of an episode (merged played ranges)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="listening")
+    episode = models.ForeignKey("episodes.Episode", on_delete=models.CASCADE, related_name="+")
+    ranges = models.JSONField(default=list, help_text=_("Merged [start, end] seconds played."))
+    seconds_played = models.FloatField(default=0)
+    first_played_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("listening progress")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "episode"], name="listening_one_per_user_episode")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.episode_id}: {self.seconds_played:.0f}s"

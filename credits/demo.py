@@ -1,0 +1,103 @@
+"""The demo CME activity `seed_demo` creates: one Airway Rounds episode with quiz and disclosures."""
+
+import datetime
+from decimal import Decimal
+
+from django.utils import timezone
+
+from accounts.models import User
+from episodes.models import Episode
+
+from . import services
+from .models import Activity, MandateTopic, Provider
+
+DEMO_ACTIVITY_EPISODE = "pocus-for-the-airway"
+
+QUIZ = {
+    "questions": [
+        {
+            "text": "When is the best time to mark the cricothyroid membrane with ultrasound?",
+            "rationale": "Marking it before induction makes a front-of-neck rescue faster if it is "
+            "ever needed; palpation alone is unreliable, especially in obesity.",
+            "references": ["10.1093/bja/aev371", "https://www.das.uk.com/guidelines"],
+            "options": [
+                {"text": "Before induction, as part of the airway plan", "correct": True},
+                {"text": "Only after a failed intubation"},
+                {"text": "During the first laryngoscopy attempt"},
+                {"text": "It cannot be found with ultrasound"},
+            ],
+        },
+        {
+            "text": "On transverse airway ultrasound after intubation, what confirms tracheal placement?",
+            "rationale": "A single air-mucosa interface (one 'trachea') means the tube is in the "
+            "trachea; a second interface beside it (the 'double trachea' sign) means oesophageal intubation.",
+            "references": ["10.1016/j.resuscitation.2013.03.008"],
+            "options": [
+                {"text": "A single trachea, with no second air-mucosa interface", "correct": True},
+                {"text": "A 'double trachea' sign"},
+                {"text": "Lung sliding on one side only"},
+            ],
+        },
+        {
+            "text": "Gastric ultrasound before induction is most useful to…",
+            "rationale": "It estimates gastric content and volume, informing the aspiration risk "
+            "and whether a rapid-sequence induction is needed.",
+            "references": ["10.1097/ALN.0000000000002089"],
+            "options": [
+                {"text": "Estimate gastric content and the aspiration risk", "correct": True},
+                {"text": "Measure the thyromental distance"},
+                {"text": "Choose the tracheal tube size"},
+                {"text": "Predict difficult mask ventilation"},
+            ],
+        },
+    ]
+}
+
+
+def seed_demo_activity(*, provider: Provider, coordinator: User) -> Activity | None:
+    """Make the demo POCUS episode an activity (idempotent). None when the episode is missing."""
+    episode = Episode.objects.filter(show__slug="airway-rounds", slug=DEMO_ACTIVITY_EPISODE).first()
+    if episode is None:
+        return None
+    existing = Activity.objects.filter(episode=episode).first()
+    if existing is not None:
+        return existing
+    today = timezone.localdate()
+    activity = services.activity_create(
+        provider=provider,
+        episode=episode,
+        actor=coordinator,
+        data={
+            "title": "Point-of-care ultrasound for the airway",
+            "objectives": (
+                "Locate and mark the cricothyroid membrane with ultrasound before induction\n"
+                "Confirm tracheal intubation with transverse airway ultrasound\n"
+                "Use gastric ultrasound to estimate the aspiration risk"
+            ),
+            "target_audience": "Anesthesiologists, emergency physicians, CRNAs and anesthesia residents",
+            "designated_credits": Decimal("0.25"),
+            "release_date": today - datetime.timedelta(days=14),
+            "expiry_date": today - datetime.timedelta(days=14) + datetime.timedelta(days=3 * 365),
+            "commercial_support": "",
+            "passing_score": 75,
+            "max_attempts": 0,
+        },
+        mandate_topics=list(MandateTopic.objects.filter(slug="patient-safety")),
+    )
+    services.activity_set_people(
+        activity=activity,
+        actor=coordinator,
+        people=[
+            {
+                "name": "Priya Raman",
+                "credentials": "MD",
+                "role": "faculty",
+                "disclosures": [{"company": "SonoCorp Imaging", "nature": "advisory", "mitigated": True}],
+            },
+            {"name": "Hank Host", "credentials": "MD", "role": "faculty", "disclosures": []},
+            {"name": "Cora Coordinator", "credentials": "MEd", "role": "planner", "disclosures": []},
+            {"name": "Luis Ortega", "credentials": "DO", "role": "reviewer", "disclosures": []},
+        ],
+    )
+    services.quiz_replace(activity=activity, actor=coordinator, data=QUIZ)
+    return activity

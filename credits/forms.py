@@ -1,0 +1,202 @@
+"""Forms for learners (evaluation, claim) and coordinators (activity, people, quiz)."""
+
+import json
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from episodes.models import Episode
+
+from .models import Activity, ContentPerson, Disclosure, Evaluation, Likert, MandateTopic
+
+
+class EvaluationForm(forms.ModelForm):
+    intends_change = forms.TypedChoiceField(
+        label=_("I intend to change my practice as a result of this activity"),
+        choices=[("yes", _("Yes")), ("no", _("No"))],
+        coerce=lambda v: v == "yes",
+        widget=forms.RadioSelect,
+    )
+
+    class Meta:
+        model = Evaluation
+        fields = [
+            "objectives_met", "relevant_to_practice", "free_of_bias", "intends_change",
+            "change_description", "comments",
+        ]  # fmt: skip
+        widgets = {
+            "objectives_met": forms.RadioSelect(choices=Likert.choices),
+            "relevant_to_practice": forms.RadioSelect(choices=Likert.choices),
+            "free_of_bias": forms.RadioSelect(choices=Likert.choices),
+            "change_description": forms.Textarea(attrs={"rows": 3, "maxlength": 2000}),
+            "comments": forms.Textarea(attrs={"rows": 3, "maxlength": 4000}),
+        }
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("intends_change") and not (cleaned.get("change_description") or "").strip():
+            self.add_error("change_description", _("Tell us what you will change."))
+        return cleaned
+
+
+class ClaimForm(forms.Form):
+    minutes = forms.IntegerField(
+        label=_("Time you spent on this activity (minutes)"),
+        help_text=_(
+            "Listening plus the post-test. Rounded to the nearest quarter hour; "
+            "at most the designated credits."
+        ),
+        min_value=1,
+        max_value=24 * 60,
+        error_messages={
+            "min_value": _("Enter the time you spent, in minutes (a positive whole number)."),
+            "max_value": _("That is more than a day: enter the time you actually spent."),
+            "invalid": _("Enter the time in whole minutes, e.g. 45."),
+        },
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+    attest = forms.BooleanField(
+        label=_("I claim only the credit commensurate with the extent of my participation in the activity."),
+        error_messages={"required": _("Tick the attestation to claim credit.")},
+    )
+
+
+class ActivityForm(forms.ModelForm):
+    episode = forms.ModelChoiceField(queryset=Episode.objects.none(), label=_("Episode"))
+    mandate_topics = forms.ModelMultipleChoiceField(
+        queryset=MandateTopic.objects.all(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label=_("State-mandate topics"),
+    )
+
+    class Meta:
+        model = Activity
+        fields = [
+            "episode", "title", "objectives", "target_audience", "designated_credits", "release_date",
+            "last_review_date", "expiry_date", "commercial_support", "passing_score", "max_attempts",
+            "reveal_answers", "mandate_topics",
+        ]  # fmt: skip
+        widgets = {
+            "release_date": forms.DateInput(attrs={"type": "date"}),
+            "last_review_date": forms.DateInput(attrs={"type": "date"}),
+            "expiry_date": forms.DateInput(attrs={"type": "date"}),
+            "objectives": forms.Textarea(attrs={"rows": 4}),
+            "designated_credits": forms.NumberInput(attrs={"step": "0.25", "min": "0.25"}),
+        }
+
+    def __init__(self, *args, episodes=None, editing=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["title"].required = False
+        self.fields["title"].help_text = _("Leave empty to use the episode's title.")
+        if editing:
+            del self.fields["episode"]
+        else:
+            self.fields["episode"].queryset = episodes if episodes is not None else Episode.objects.none()
+
+    def clean_designated_credits(self):
+        value = self.cleaned_data["designated_credits"]
+        if value is not None and (value < 0.25 or (value * 4) % 1 != 0):
+            raise ValidationError(_("Designated credits must be a multiple of 0.25, at least 0.25."))
+        return value
+
+
+class PersonForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=128)
+    credentials = forms.CharField(label=_("Credentials"), max_length=64, required=False)
+    role = forms.ChoiceField(label=_("Role"), choices=ContentPerson.Role.choices)
+    relationships = forms.CharField(
+        label=_("Financial relationships (prior 24 months)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_('One per line: "Company | nature" (e.g. "Acme Pharma | consultant"). Empty = none.'),
+    )
+    mitigated = forms.BooleanField(label=_("All relevant relationships were mitigated"), required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        natures = {key: key for key, _label in Disclosure.Nature.choices}
+        natures.update({str(label).lower(): key for key, label in Disclosure.Nature.choices})
+        disclosures = []
+        for n, line in enumerate((cleaned.get("relationships") or "").splitlines(), start=1):
+            if not line.strip():
+                continue
+            company, sep, nature = line.partition("|")
+            key = natures.get(nature.strip().lower())
+            if not sep or not company.strip() or key is None:
+                self.add_error(
+                    "relationships",
+                    _('Line %(n)d: write "Company | nature", nature one of: %(list)s.')
+                    % {"n": n, "list": ", ".join(k for k, _l in Disclosure.Nature.choices)},
+                )
+                continue
+            disclosures.append(
+                {"company": company.strip()[:200], "nature": key, "mitigated": cleaned.get("mitigated")}
+            )
+        if disclosures and not cleaned.get("mitigated"):
+            self.add_error(
+                "mitigated", _("Relevant relationships must be mitigated before the activity is offered.")
+            )
+        cleaned["disclosures"] = disclosures
+        return cleaned
+
+
+PersonFormSet = forms.formset_factory(PersonForm, extra=1, can_delete=True, max_num=30, validate_max=True)
+
+
+class QuestionForm(forms.Form):
+    text = forms.CharField(label=_("Question"), widget=forms.Textarea(attrs={"rows": 2}))
+    option_1 = forms.CharField(label=_("Option A"), max_length=500)
+    option_2 = forms.CharField(label=_("Option B"), max_length=500)
+    option_3 = forms.CharField(label=_("Option C"), max_length=500, required=False)
+    option_4 = forms.CharField(label=_("Option D"), max_length=500, required=False)
+    option_5 = forms.CharField(label=_("Option E"), max_length=500, required=False)
+    correct = forms.ChoiceField(
+        label=_("Correct option"), choices=[(str(i), "ABCDE"[i - 1]) for i in range(1, 6)]
+    )
+    rationale = forms.CharField(
+        label=_("Rationale"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    references = forms.CharField(
+        label=_("References (one per line: links or DOIs)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        correct = cleaned.get("correct")
+        if correct and not (cleaned.get(f"option_{correct}") or "").strip():
+            self.add_error("correct", _("The correct option is empty."))
+        return cleaned
+
+    def as_quiz_item(self) -> dict:
+        data = self.cleaned_data
+        options = []
+        for i in range(1, 6):
+            text = (data.get(f"option_{i}") or "").strip()
+            if text:
+                options.append({"text": text, "correct": data["correct"] == str(i)})
+        return {
+            "text": data["text"],
+            "rationale": data.get("rationale", ""),
+            "references": [r for r in (data.get("references") or "").splitlines() if r.strip()],
+            "options": options,
+        }
+
+
+QuestionFormSet = forms.formset_factory(QuestionForm, extra=1, can_delete=True, max_num=50, validate_max=True)
+
+
+class QuizImportForm(forms.Form):
+    file = forms.FileField(label=_("Quiz JSON file"))
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > 512 * 1024:
+            raise ValidationError(_("The file is too large for a quiz (over 512 KB)."))
+        try:
+            return json.loads(upload.read().decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise ValidationError(_("This is not a JSON file (%(error)s).") % {"error": error}) from None

@@ -1,0 +1,207 @@
+"""Reads for CME activities: what the learner has done and what comes next; coordinator summaries."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Avg, Count, Prefetch, Q
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from episodes.models import Episode
+
+from .models import Activity, Attempt, ContentPerson, CreditClaim, Evaluation, ListeningProgress
+
+
+def activity_for_episode(episode: Episode) -> Activity | None:
+    return (
+        Activity.objects.filter(episode=episode)
+        .select_related("provider", "episode__show")
+        .prefetch_related(
+            Prefetch("people", queryset=ContentPerson.objects.prefetch_related("disclosures")),
+            "mandate_topics",
+        )
+        .first()
+    )
+
+
+def listening_evidence(*, user: User, episode: Episode) -> dict[str, Any]:
+    """What podcastcme observed of the learner's listening (a record; attestation stays the rule)."""
+    evidence: dict[str, Any] = {}
+    progress = ListeningProgress.objects.filter(user=user, episode=episode).first()
+    if progress is not None and progress.seconds_played > 0:
+        evidence["web_player"] = {
+            "seconds_played": round(progress.seconds_played),
+            "duration": round(episode.audio_duration),
+            "first_played_at": progress.first_played_at.isoformat(),
+            "last_played_at": progress.updated_at.isoformat(),
+        }
+    # Downloads through the learner's personal feed are added by the audience feature (issue 4).
+    return evidence
+
+
+@dataclass
+class LearnerStatus:
+    activity: Activity
+    attempts: list[Attempt] = field(default_factory=list)
+    evaluation: Evaluation | None = None
+    claim: CreditClaim | None = None
+    listened: bool = False
+
+    @property
+    def passed_attempt(self) -> Attempt | None:
+        return next((a for a in self.attempts if a.passed), None)
+
+    @property
+    def open_attempt(self) -> Attempt | None:
+        return next((a for a in self.attempts if not a.is_submitted), None)
+
+    @property
+    def attempts_used(self) -> int:
+        return len(self.attempts)
+
+    @property
+    def attempts_left(self) -> int | None:
+        if not self.activity.max_attempts:
+            return None
+        return max(self.activity.max_attempts - self.attempts_used, 0)
+
+    @property
+    def stage(self) -> str:
+        if self.claim:
+            return "claimed"
+        if self.evaluation:
+            return "evaluated"
+        if self.passed_attempt:
+            return "passed"
+        if self.attempts:
+            return "attempted"
+        if self.listened:
+            return "listened"
+        return "new"
+
+    @property
+    def stage_label(self) -> str:
+        return {
+            "claimed": _("Credit claimed"),
+            "evaluated": _("Evaluated — claim your credit"),
+            "passed": _("Post-test passed — evaluate the activity"),
+            "attempted": _("Post-test not passed yet"),
+            "listened": _("Listened — take the post-test"),
+            "new": _("Not started"),
+        }[self.stage]
+
+    def next_step(self) -> tuple[str, str] | None:
+        """(label, URL) of what the learner should do next, or None when done or impossible."""
+        pk = self.activity.pk
+        if self.claim:
+            return None
+        if self.evaluation:
+            return _("Claim credit"), reverse("credits:claim", args=[pk])
+        if self.passed_attempt:
+            return _("Evaluate the activity"), reverse("credits:evaluation", args=[pk])
+        if self.activity.is_expired():
+            return None
+        if self.attempts_left == 0:
+            return None
+        return _("Take the post-test"), reverse("credits:post_test", args=[pk])
+
+
+def learner_status(*, learner: User, activity: Activity) -> LearnerStatus:
+    if not learner.is_authenticated:
+        return LearnerStatus(activity=activity)
+    return LearnerStatus(
+        activity=activity,
+        attempts=list(Attempt.objects.filter(learner=learner, activity=activity).order_by("number")),
+        evaluation=Evaluation.objects.filter(learner=learner, activity=activity).first(),
+        claim=CreditClaim.objects.filter(learner=learner, activity=activity).first(),
+        listened=ListeningProgress.objects.filter(user=learner, episode_id=activity.episode_id).exists(),
+    )
+
+
+def my_learning(*, learner: User) -> tuple[list[LearnerStatus], list[CreditClaim]]:
+    """Activities in progress (with their next step) and claimed credits; a constant number of queries."""
+    activity_ids = set(Attempt.objects.filter(learner=learner).values_list("activity_id", flat=True))
+    listened_episodes = set(
+        ListeningProgress.objects.filter(user=learner).values_list("episode_id", flat=True)
+    )
+    activity_ids |= set(
+        Activity.objects.filter(episode_id__in=listened_episodes).values_list("pk", flat=True)
+    )
+    activities = {
+        a.pk: a
+        for a in Activity.objects.filter(pk__in=activity_ids).select_related("provider", "episode__show")
+    }
+    attempts: dict[int, list[Attempt]] = {}
+    for attempt in Attempt.objects.filter(learner=learner, activity_id__in=activities).order_by("number"):
+        attempts.setdefault(attempt.activity_id, []).append(attempt)
+    evaluations = {
+        e.activity_id: e for e in Evaluation.objects.filter(learner=learner, activity_id__in=activities)
+    }
+    claims = list(
+        CreditClaim.objects.filter(learner=learner).select_related(
+            "activity__provider", "activity__episode__show"
+        )
+    )
+    claimed = {c.activity_id for c in claims}
+    in_progress = [
+        LearnerStatus(
+            activity=activity,
+            attempts=attempts.get(pk, []),
+            evaluation=evaluations.get(pk),
+            listened=activity.episode_id in listened_episodes,
+        )
+        for pk, activity in activities.items()
+        if pk not in claimed
+    ]
+    in_progress.sort(key=lambda s: s.activity.title.lower())
+    return in_progress, claims
+
+
+def coordinator_activities(*, user: User):
+    return (
+        Activity.objects.filter(provider__memberships__user=user)
+        .select_related("provider", "episode__show")
+        .annotate(
+            n_claims=Count("claims", distinct=True),
+            n_questions=Count("questions", distinct=True),
+        )
+        .order_by("-release_date", "-id")
+    )
+
+
+def coordinator_activity(*, user: User, pk: int) -> Activity | None:
+    return (
+        Activity.objects.filter(pk=pk, provider__memberships__user=user)
+        .select_related("provider", "episode__show")
+        .first()
+    )
+
+
+def evaluation_summary(activity: Activity) -> dict[str, Any]:
+    """Aggregated evaluation results of an activity, for its coordinators."""
+    evaluations = Evaluation.objects.filter(activity=activity)
+    totals = evaluations.aggregate(
+        n=Count("id"),
+        objectives_met=Avg("objectives_met"),
+        relevant_to_practice=Avg("relevant_to_practice"),
+        free_of_bias=Avg("free_of_bias"),
+        intends_change=Count("id", filter=Q(intends_change=True)),
+    )
+    distribution = {}
+    for item in ("objectives_met", "relevant_to_practice", "free_of_bias"):
+        counts = dict(evaluations.values_list(item).annotate(c=Count("id")).values_list(item, "c"))
+        distribution[item] = [counts.get(score, 0) for score in range(1, 6)]
+    return {
+        "totals": totals,
+        "distribution": distribution,
+        "changes": list(
+            evaluations.filter(intends_change=True)
+            .exclude(change_description="")
+            .values_list("change_description", flat=True)[:200]
+        ),
+        "comments": list(evaluations.exclude(comments="").values_list("comments", flat=True)[:200]),
+        "attempts": Attempt.objects.filter(activity=activity, submitted_at__isnull=False).count(),
+        "passed": Attempt.objects.filter(activity=activity, passed=True).count(),
+        "claims": CreditClaim.objects.filter(activity=activity).count(),
+    }

@@ -1,0 +1,520 @@
+"""Writes for CME activities and the learner's path: attempt -> evaluation -> claim. Each audited."""
+
+import logging
+import random
+from collections.abc import Mapping
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import LearnerProfile, User, profile_is_complete_for_credit
+from audit.services import audit_record
+from episodes.models import Episode
+
+from .models import (
+    Activity,
+    Attempt,
+    CompletionRecord,
+    ContentPerson,
+    CreditClaim,
+    CreditType,
+    Disclosure,
+    Evaluation,
+    ListeningProgress,
+    MandateTopic,
+    Option,
+    Provider,
+    Question,
+    RevealAnswers,
+)
+
+logger = logging.getLogger(__name__)
+
+MAX_REPORTED_MINUTES = 24 * 60
+
+
+class CreditError(Exception):
+    """A learner or coordinator action that cannot be done; ``message`` says why, for people."""
+
+    def __init__(self, message: str, code: str = "invalid"):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+# --- Activities (coordinators) -------------------------------------------------------------------
+
+ACTIVITY_FIELDS = (
+    "title", "objectives", "target_audience", "designated_credits", "release_date", "last_review_date",
+    "expiry_date", "commercial_support", "passing_score", "max_attempts", "reveal_answers",
+)  # fmt: skip
+
+
+@transaction.atomic
+def activity_create(
+    *,
+    provider: Provider,
+    episode: Episode,
+    actor: User | None,
+    data: Mapping[str, Any],
+    mandate_topics: list[MandateTopic] | None = None,
+) -> Activity:
+    if Activity.objects.filter(episode=episode).exists():
+        raise ValidationError({"episode": _("This episode is already a CME activity.")})
+    values = {f: data[f] for f in ACTIVITY_FIELDS if f in data}
+    if not (values.get("title") or "").strip():
+        values["title"] = episode.title  # the activity's title defaults to the episode's
+    activity = Activity(provider=provider, episode=episode, **values)
+    activity.full_clean()
+    try:
+        with transaction.atomic():
+            activity.save()
+    except IntegrityError:
+        raise ValidationError({"episode": _("This episode is already a CME activity.")}) from None
+    if mandate_topics is not None:
+        activity.mandate_topics.set(mandate_topics)
+    audit_record(actor=actor, action="activity.created", obj=activity, data={"episode": episode.pk})
+    return activity
+
+
+@transaction.atomic
+def activity_update(
+    *,
+    activity: Activity,
+    actor: User | None,
+    data: Mapping[str, Any],
+    mandate_topics: list[MandateTopic] | None = None,
+) -> Activity:
+    activity = Activity.objects.select_for_update().get(pk=activity.pk)
+    changed = {}
+    for field in ACTIVITY_FIELDS:
+        if field in data and getattr(activity, field) != data[field]:
+            changed[field] = str(data[field])
+            setattr(activity, field, data[field])
+    if not activity.title.strip():
+        activity.title = activity.episode.title
+    activity.full_clean()
+    activity.save()
+    if mandate_topics is not None:
+        activity.mandate_topics.set(mandate_topics)
+    audit_record(actor=actor, action="activity.updated", obj=activity, data={"changed": changed})
+    return activity
+
+
+@transaction.atomic
+def activity_set_people(*, activity: Activity, actor: User | None, people: list[Mapping[str, Any]]) -> None:
+    """Replace the people in control of content and their disclosures (from the coordinator's form).
+
+    Each person: {name, credentials, role, disclosures: [{company, nature, mitigated}]}. Every
+    relevant relationship must be mitigated before it can be shown to learners (ACCME Standard 3).
+    """
+    for person in people:
+        for disclosure in person.get("disclosures", []):
+            if not disclosure.get("mitigated"):
+                raise ValidationError(
+                    _(
+                        "The relationship of %(name)s with %(company)s must be mitigated before the activity "
+                        "is offered."
+                    )
+                    % {"name": person["name"], "company": disclosure["company"]}  # fmt: skip
+                )
+    ContentPerson.objects.filter(activity=activity).delete()
+    for position, person in enumerate(people):
+        row = ContentPerson(
+            activity=activity,
+            name=person["name"].strip(),
+            credentials=(person.get("credentials") or "").strip(),
+            role=person.get("role") or ContentPerson.Role.FACULTY,
+            position=position,
+        )
+        row.full_clean(exclude=["activity"])
+        row.save()
+        for disclosure in person.get("disclosures", []):
+            item = Disclosure(
+                person=row,
+                company=disclosure["company"].strip(),
+                nature=disclosure["nature"],
+                mitigated=bool(disclosure.get("mitigated")),
+            )
+            item.full_clean(exclude=["person"])
+            item.save()
+    audit_record(actor=actor, action="activity.people_set", obj=activity, data={"count": len(people)})
+
+
+# --- Quiz (coordinators) --------------------------------------------------------------------------
+
+
+def _quiz_error(message: str) -> CreditError:
+    return CreditError(_("The quiz file is not valid: %(reason)s") % {"reason": message}, code="bad_quiz")
+
+
+def quiz_validate(data: Any) -> list[dict[str, Any]]:
+    """Check a quiz in our JSON format and return its questions; raise CreditError with the reason."""
+    if not isinstance(data, dict) or not isinstance(data.get("questions"), list):
+        raise _quiz_error(_('expected an object with a "questions" list'))
+    questions = data["questions"]
+    if not questions:
+        raise _quiz_error(_("it has no questions"))
+    if len(questions) > 50:
+        raise _quiz_error(_("more than 50 questions"))
+    clean = []
+    for n, question in enumerate(questions, start=1):
+        if not isinstance(question, dict) or not str(question.get("text") or "").strip():
+            raise _quiz_error(_("question %(n)d has no text") % {"n": n})
+        options = question.get("options")
+        if not isinstance(options, list) or not 2 <= len(options) <= 8:
+            raise _quiz_error(_("question %(n)d needs 2 to 8 options") % {"n": n})
+        opts = []
+        for option in options:
+            if not isinstance(option, dict) or not str(option.get("text") or "").strip():
+                raise _quiz_error(_("question %(n)d has an option without text") % {"n": n})
+            opts.append({"text": str(option["text"]).strip()[:500], "correct": option.get("correct") is True})
+        if sum(o["correct"] for o in opts) != 1:
+            raise _quiz_error(_("question %(n)d must have exactly one correct option") % {"n": n})
+        references = question.get("references") or []
+        if isinstance(references, str):
+            references = [references]
+        if not isinstance(references, list):
+            raise _quiz_error(_("question %(n)d: references must be a list") % {"n": n})
+        clean.append(
+            {
+                "text": str(question["text"]).strip(),
+                "rationale": str(question.get("rationale") or "").strip(),
+                "references": [str(r).strip() for r in references if str(r).strip()],
+                "options": opts,
+            }
+        )
+    return clean
+
+
+@transaction.atomic
+def quiz_replace(*, activity: Activity, actor: User | None, data: Any) -> list[Question]:
+    """Replace the activity's post-test. Past attempts keep what they showed (snapshots)."""
+    questions = quiz_validate(data)
+    Question.objects.filter(activity=activity).delete()
+    created = []
+    for position, question in enumerate(questions):
+        row = Question.objects.create(
+            activity=activity,
+            position=position,
+            text=question["text"],
+            rationale=question["rationale"],
+            references="\n".join(question["references"]),
+        )
+        Option.objects.bulk_create(
+            Option(question=row, position=i, text=o["text"], is_correct=o["correct"])
+            for i, o in enumerate(question["options"])
+        )
+        created.append(row)
+    audit_record(actor=actor, action="quiz.replaced", obj=activity, data={"questions": len(created)})
+    return created
+
+
+def quiz_export(activity: Activity) -> dict[str, Any]:
+    """The activity's post-test in the JSON format quiz_replace() reads (for coordinators only)."""
+    return {
+        "version": 1,
+        "activity": activity.title,
+        "questions": [
+            {
+                "text": q.text,
+                "rationale": q.rationale,
+                "references": q.references_list,
+                "options": [{"text": o.text, "correct": o.is_correct} for o in q.options.all()],
+            }
+            for q in activity.questions.prefetch_related("options")
+        ],
+    }
+
+
+# --- The learner's path ---------------------------------------------------------------------------
+
+
+def _passed_attempt(learner: User, activity: Activity) -> Attempt | None:
+    return (
+        Attempt.objects.filter(learner=learner, activity=activity, passed=True)
+        .order_by("-submitted_at")
+        .first()
+    )
+
+
+@transaction.atomic
+def attempt_start(*, learner: User, activity: Activity, rng: random.Random | None = None) -> Attempt:
+    """Return the learner's open attempt, or start a new one with the options shuffled for it."""
+    User.objects.select_for_update().filter(pk=learner.pk).first()  # one open attempt at a time
+    activity = Activity.objects.get(pk=activity.pk)  # the limits as they are now
+    open_attempt = Attempt.objects.filter(
+        learner=learner, activity=activity, submitted_at__isnull=True
+    ).first()
+    if open_attempt is not None:
+        return open_attempt
+    if activity.is_expired():
+        raise CreditError(_("This activity has expired: credit can no longer be earned."), code="expired")
+    if not activity.is_released():
+        raise CreditError(_("This activity is not released yet."), code="not_released")
+    if _passed_attempt(learner, activity) is not None:
+        raise CreditError(_("You have already passed this post-test."), code="already_passed")
+    used = Attempt.objects.filter(learner=learner, activity=activity).count()
+    if activity.max_attempts and used >= activity.max_attempts:
+        raise CreditError(
+            _("You have used all %(n)d attempts allowed for this post-test.") % {"n": activity.max_attempts},
+            code="attempts_exhausted",
+        )
+    rng = rng or random.SystemRandom()
+    shown = []
+    for question in activity.questions.prefetch_related("options"):
+        options = [{"id": o.pk, "text": o.text} for o in question.options.all()]
+        rng.shuffle(options)
+        shown.append({"id": question.pk, "text": question.text, "options": options})
+    if not shown:
+        raise CreditError(_("This activity has no post-test yet."), code="no_quiz")
+    attempt = Attempt.objects.create(learner=learner, activity=activity, number=used + 1, questions=shown)
+    audit_record(actor=learner, action="attempt.started", obj=attempt, data={"number": attempt.number})
+    return attempt
+
+
+def _parse_answers(attempt: Attempt, answers: Mapping[str, list[str] | str]) -> dict[str, int]:
+    shown = {str(q["id"]): {o["id"] for o in q["options"]} for q in attempt.questions}
+    parsed: dict[str, int] = {}
+    for question_id, raw in answers.items():
+        values = raw if isinstance(raw, list) else [raw]
+        if question_id not in shown:
+            raise CreditError(
+                _("An answer was sent for a question that is not part of this test."), "foreign"
+            )
+        if len(values) != 1:
+            raise CreditError(_("Choose exactly one answer for each question."), code="duplicate")
+        try:
+            option_id = int(str(values[0]).strip())
+        except ValueError:
+            raise CreditError(_("An answer was not a valid choice."), code="not_numeric") from None
+        if option_id not in shown[question_id]:
+            raise CreditError(_("An answer was not one of the question's options."), code="unknown_option")
+        parsed[question_id] = option_id
+    missing = [n for n, qid in enumerate(shown, start=1) if qid not in parsed]
+    if missing:
+        raise CreditError(
+            _("Please answer every question (missing: %(list)s).") % {"list": ", ".join(map(str, missing))},
+            code="missing",
+        )
+    return parsed
+
+
+@transaction.atomic
+def attempt_submit(*, attempt_id: int, learner: User, answers: Mapping[str, list[str] | str]) -> Attempt:
+    """Score an attempt on the server; every attempt, pass or fail, is kept with its answers."""
+    attempt = (
+        Attempt.objects.select_for_update()
+        .select_related("activity")
+        .filter(pk=attempt_id, learner=learner)
+        .first()
+    )
+    if attempt is None:
+        raise CreditError(_("This attempt does not exist."), code="not_found")
+    if attempt.is_submitted:
+        raise CreditError(_("This attempt has already been submitted and scored."), code="already_submitted")
+    parsed = _parse_answers(attempt, answers)
+    correct_by_question = dict(
+        Option.objects.filter(
+            question_id__in=[q["id"] for q in attempt.questions], is_correct=True
+        ).values_list("question_id", "pk")
+    )
+    results = {}
+    for question in attempt.questions:
+        qid = str(question["id"])
+        right = correct_by_question.get(question["id"])
+        results[qid] = {"chosen": parsed[qid], "correct_option": right, "correct": parsed[qid] == right}
+    correct = sum(r["correct"] for r in results.values())
+    attempt.answers = parsed
+    attempt.results = results
+    attempt.score = round(100 * correct / len(results))
+    attempt.passed = attempt.score >= attempt.activity.passing_score
+    attempt.submitted_at = timezone.now()
+    attempt.save()
+    audit_record(
+        actor=learner,
+        action="attempt.submitted",
+        obj=attempt,
+        data={"score": attempt.score, "passed": attempt.passed, "number": attempt.number},
+    )
+    return attempt
+
+
+def attempt_reveals_answers(attempt: Attempt) -> bool:
+    if not attempt.is_submitted:
+        return False
+    if attempt.activity.reveal_answers == RevealAnswers.AFTER_EACH_ATTEMPT:
+        return True
+    return bool(attempt.passed)
+
+
+@transaction.atomic
+def evaluation_submit(*, learner: User, activity: Activity, data: Mapping[str, Any]) -> Evaluation:
+    User.objects.select_for_update().filter(pk=learner.pk).first()
+    if _passed_attempt(learner, activity) is None:
+        raise CreditError(_("Pass the post-test before evaluating the activity."), code="not_passed")
+    if Evaluation.objects.filter(learner=learner, activity=activity).exists():
+        raise CreditError(_("You have already evaluated this activity."), code="already_evaluated")
+    evaluation = Evaluation(learner=learner, activity=activity, **data)
+    if not evaluation.intends_change:
+        evaluation.change_description = ""
+    evaluation.full_clean()
+    evaluation.save()
+    audit_record(actor=learner, action="evaluation.submitted", obj=evaluation)
+    return evaluation
+
+
+def credits_for_minutes(minutes: int, maximum: Decimal) -> tuple[Decimal, bool]:
+    """Round the time spent to the nearest quarter hour and cap it: (credits, was_capped)."""
+    quarters = (Decimal(minutes) / 15).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    credits = quarters / 4
+    if credits > maximum:
+        return maximum, True
+    return credits.quantize(Decimal("0.01")), False
+
+
+def claim_credit(
+    *,
+    learner: User,
+    activity: Activity,
+    minutes: int,
+    attested: bool,
+    listening_evidence: dict[str, Any] | None = None,
+) -> CreditClaim:
+    """Claim credit: one per learner and activity, even under concurrent requests.
+
+    The learner's row is locked first, so concurrent claims by one learner queue up and the second
+    sees the first; the unique constraint is the last line of defence.
+    """
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=learner.pk).first()
+        activity = Activity.objects.get(pk=activity.pk)
+        if CreditClaim.objects.filter(learner=learner, activity=activity).exists():
+            raise CreditError(_("You have already claimed credit for this activity."), code="already_claimed")
+        profile = LearnerProfile.objects.filter(user=learner).first()
+        if not profile_is_complete_for_credit(profile):
+            raise CreditError(
+                _("Complete your profile (legal name and degree) before claiming credit."), code="profile"
+            )
+        if activity.is_expired():
+            raise CreditError(
+                _("This activity has expired: credit can no longer be claimed."), code="expired"
+            )
+        attempt = _passed_attempt(learner, activity)
+        if attempt is None:
+            raise CreditError(_("Pass the post-test before claiming credit."), code="not_passed")
+        evaluation = Evaluation.objects.filter(learner=learner, activity=activity).first()
+        if evaluation is None:
+            raise CreditError(_("Complete the evaluation before claiming credit."), code="no_evaluation")
+        if not attested:
+            raise CreditError(_("Tick the attestation to claim credit."), code="not_attested")
+        if not isinstance(minutes, int) or minutes <= 0:
+            raise CreditError(_("Enter the time you spent, in minutes (a positive whole number)."), "minutes")
+        if minutes > MAX_REPORTED_MINUTES:
+            raise CreditError(_("That is more than a day: enter the time you actually spent."), "minutes")
+        credits, capped = credits_for_minutes(minutes, activity.designated_credits)
+        if credits < Decimal("0.25"):
+            raise CreditError(
+                _("The smallest claim is 0.25 credit (about 8 minutes or more of participation)."), "minutes"
+            )
+        credit_type = CreditType.AMA_PRA_1 if profile.is_physician else CreditType.PARTICIPATION
+        now = timezone.now()
+        try:
+            with transaction.atomic():
+                claim = CreditClaim.objects.create(
+                    learner=learner,
+                    activity=activity,
+                    attempt=attempt,
+                    evaluation=evaluation,
+                    minutes_reported=minutes,
+                    credits=credits,
+                    credit_type=credit_type,
+                    degree=profile.credential,
+                    attested=True,
+                    listening_evidence=listening_evidence or {},
+                    claimed_at=now,
+                )
+        except IntegrityError:
+            raise CreditError(
+                _("You have already claimed credit for this activity."), "already_claimed"
+            ) from None
+        CompletionRecord.objects.create(
+            claim=claim,
+            learner=learner,
+            activity=activity,
+            completed_at=now,
+            credits=credits,
+            credit_type=credit_type,
+            attempt_number=attempt.number,
+            score=attempt.score,
+            evaluation=evaluation,
+        )
+        audit_record(
+            actor=learner,
+            action="claim.created",
+            obj=claim,
+            data={
+                "activity": activity.pk,
+                "attempt": attempt.pk,
+                "attempt_number": attempt.number,
+                "evaluation": evaluation.pk,
+                "minutes": minutes,
+                "credits": str(credits),
+                "capped": capped,
+                "credit_type": credit_type,
+            },
+        )
+        transaction.on_commit(lambda: claim_committed(claim_id=claim.pk))
+    return claim
+
+
+def claim_committed(*, claim_id: int) -> None:
+    """Called once a claim is committed: the place where its certificate gets issued.
+
+    The certificates feature (issue 6) enqueues the PDF rendering task here; until then the claim
+    is complete and shown on My learning and the transcript without a certificate.
+    """
+    logger.info("credit claim %s committed", claim_id)
+
+
+# --- Listening evidence --------------------------------------------------------------------------
+
+
+def _merge(ranges: list[list[float]]) -> list[list[float]]:
+    merged: list[list[float]] = []
+    for start, end in sorted(ranges):
+        if merged and start <= merged[-1][1] + 1:  # a second's gap is the same listen
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return merged
+
+
+@transaction.atomic
+def listening_record(*, user: User, episode: Episode, ranges: list[Any]) -> ListeningProgress:
+    """Merge the time ranges the web player reports as played (HTMLMediaElement.played)."""
+    if not isinstance(ranges, list) or len(ranges) > 500:
+        raise CreditError(_("Progress must be a list of [start, end] pairs."), code="bad_progress")
+    clean = []
+    duration = float(episode.audio_duration)
+    for item in ranges:
+        if not (isinstance(item, list | tuple) and len(item) == 2):
+            raise CreditError(_("Progress must be a list of [start, end] pairs."), code="bad_progress")
+        try:
+            start, end = float(item[0]), float(item[1])
+        except (TypeError, ValueError):
+            raise CreditError(_("Progress values must be numbers of seconds."), code="bad_progress") from None
+        if not (0 <= start <= end) or start != start or end != end:  # also refuses NaN
+            raise CreditError(_("Each range must go forward from 0 seconds."), code="bad_progress")
+        clean.append([min(start, duration), min(end, duration)])
+    progress, _created = ListeningProgress.objects.select_for_update().get_or_create(
+        user=user, episode=episode
+    )
+    progress.ranges = _merge([*progress.ranges, *clean])
+    progress.seconds_played = sum(end - start for start, end in progress.ranges)
+    progress.save()
+    return progress

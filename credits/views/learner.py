@@ -1,0 +1,220 @@
+"""The learner's path: post-test, result, evaluation, claim, My learning, and player progress."""
+
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponseBadRequest, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.models import profile_is_complete_for_credit
+from episodes.models import Episode
+
+from .. import selectors, services
+from ..forms import ClaimForm, EvaluationForm
+from ..models import Activity, Attempt, Option
+from ..statements import accreditation_statement, designation_statement_html
+
+
+def _problem(request, activity: Activity, message: str, status: int):
+    """A refused step: the reason, a way back, and a 4xx status."""
+    return render(request, "credits/problem.html", {"activity": activity, "message": message}, status=status)
+
+
+def _activity(pk: int) -> Activity:
+    activity = get_object_or_404(Activity.objects.select_related("provider", "episode__show"), pk=pk)
+    if not activity.episode.is_public:
+        raise Http404
+    return activity
+
+
+@login_required
+def post_test(request, pk: int):
+    activity = _activity(pk)
+    status = 200
+    error = None
+    if request.method == "POST":
+        answers = {key[2:]: request.POST.getlist(key) for key in request.POST if key.startswith("q_")}
+        try:
+            attempt_id = int(request.POST.get("attempt", ""))
+        except ValueError:
+            return HttpResponseBadRequest(_("The form is missing its attempt number."))
+        try:
+            attempt = services.attempt_submit(attempt_id=attempt_id, learner=request.user, answers=answers)
+        except services.CreditError as exc:
+            if exc.code == "not_found":
+                raise Http404 from None
+            if exc.code == "already_submitted":
+                return _problem(request, activity, exc.message, 409)
+            error, status = exc.message, 400
+        else:
+            return redirect("credits:attempt", pk=attempt.pk)
+    try:
+        attempt = services.attempt_start(learner=request.user, activity=activity)
+    except services.CreditError as exc:
+        return _problem(request, activity, exc.message, 403)
+    chosen = {key[2:]: request.POST.get(key) for key in request.POST if key.startswith("q_")}
+    return render(
+        request,
+        "credits/post_test.html",
+        {"activity": activity, "attempt": attempt, "error": error, "chosen": chosen},
+        status=status,
+    )
+
+
+@login_required
+def attempt_result(request, pk: int):
+    # Only the learner's own attempts: another learner's id is simply not found.
+    attempt = get_object_or_404(
+        Attempt.objects.select_related("activity__provider", "activity__episode__show"),
+        pk=pk,
+        learner=request.user,
+    )
+    if not attempt.is_submitted:
+        return redirect("credits:post_test", pk=attempt.activity_id)
+    reveal = services.attempt_reveals_answers(attempt)
+    options = {}
+    if reveal:
+        question_ids = [q["id"] for q in attempt.questions]
+        options = {
+            o.pk: o for o in Option.objects.filter(question_id__in=question_ids).select_related("question")
+        }
+    rows = []
+    for n, question in enumerate(attempt.questions, start=1):
+        result = attempt.results.get(str(question["id"]), {})
+        texts = {o["id"]: o["text"] for o in question["options"]}
+        correct_option = options.get(result.get("correct_option")) if reveal else None
+        rows.append(
+            {
+                "n": n,
+                "text": question["text"],
+                "chosen": texts.get(result.get("chosen"), ""),
+                "correct": result.get("correct"),
+                "correct_text": texts.get(result.get("correct_option")) if reveal else None,
+                "rationale": correct_option.question.rationale if correct_option else "",
+                "references": correct_option.question.references_list if correct_option else [],
+            }
+        )
+    status = selectors.learner_status(learner=request.user, activity=attempt.activity)
+    return render(
+        request,
+        "credits/attempt_result.html",
+        {"attempt": attempt, "activity": attempt.activity, "rows": rows, "reveal": reveal, "status": status},
+    )
+
+
+@login_required
+def evaluation(request, pk: int):
+    activity = _activity(pk)
+    status = selectors.learner_status(learner=request.user, activity=activity)
+    if status.evaluation is not None:
+        return redirect("credits:claim", pk=pk)
+    if status.passed_attempt is None:
+        return _problem(request, activity, _("Pass the post-test before evaluating the activity."), 403)
+    form = EvaluationForm(request.POST or None)
+    code = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.evaluation_submit(learner=request.user, activity=activity, data=form.cleaned_data)
+            except services.CreditError as exc:
+                form.add_error(None, exc.message)
+            else:
+                messages.success(request, _("Thank you for your evaluation."))
+                return redirect("credits:claim", pk=pk)
+        code = 400
+    return render(request, "credits/evaluation.html", {"activity": activity, "form": form}, status=code)
+
+
+@login_required
+def claim(request, pk: int):
+    activity = _activity(pk)
+    status = selectors.learner_status(learner=request.user, activity=activity)
+    if status.claim is not None:
+        return render(request, "credits/claim_done.html", {"activity": activity, "claim": status.claim})
+    evidence = selectors.listening_evidence(user=request.user, episode=activity.episode)
+    profile = getattr(request.user, "profile", None)
+    form = ClaimForm(request.POST or None, initial={"minutes": activity.estimated_minutes})
+    code = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                made = services.claim_credit(
+                    learner=request.user,
+                    activity=activity,
+                    minutes=form.cleaned_data["minutes"],
+                    attested=form.cleaned_data["attest"],
+                    listening_evidence=evidence,
+                )
+            except services.CreditError as exc:
+                if exc.code == "already_claimed":  # a double submit: show the claim that won
+                    existing = selectors.learner_status(learner=request.user, activity=activity).claim
+                    return render(
+                        request, "credits/claim_done.html", {"activity": activity, "claim": existing}
+                    )
+                form.add_error("minutes" if exc.code == "minutes" else None, exc.message)
+            else:
+                messages.success(request, _("Your credit is claimed."))
+                return render(request, "credits/claim_done.html", {"activity": activity, "claim": made})
+        code = 400
+    return render(
+        request,
+        "credits/claim.html",
+        {
+            "activity": activity,
+            "form": form,
+            "status": status,
+            "evidence": evidence,
+            "profile": profile,
+            "profile_complete": profile_is_complete_for_credit(profile),
+            "designation": designation_statement_html(activity),
+            "accreditation": accreditation_statement(activity.provider),
+        },
+        status=code,
+    )
+
+
+@login_required
+def my_learning(request):
+    in_progress, claims = selectors.my_learning(learner=request.user)
+    profile = getattr(request.user, "profile", None)
+    total = sum((c.credits for c in claims), start=0)
+    return render(
+        request,
+        "credits/my_learning.html",
+        {
+            "in_progress": in_progress,
+            "claims": claims,
+            "total": total,
+            "profile_complete": profile_is_complete_for_credit(profile),
+        },
+    )
+
+
+@require_POST
+def listening_progress(request, pk: int):
+    """The web player reports what was played (JSON: {"ranges": [[start, end], ...]}); logged-in only."""
+    if not request.user.is_authenticated:
+        return JsonResponse({"error": _("Log in to record your listening.")}, status=401)
+    episode = get_object_or_404(Episode, pk=pk)
+    if not episode.is_public:
+        raise Http404
+    if len(request.body) > 64 * 1024:
+        return JsonResponse({"error": _("Too much data.")}, status=413)
+    try:
+        payload = json.loads(request.body or b"{}")
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return JsonResponse({"error": _("The body must be JSON.")}, status=400)
+    try:
+        progress = services.listening_record(
+            user=request.user,
+            episode=episode,
+            ranges=payload.get("ranges") if isinstance(payload, dict) else None,
+        )
+    except services.CreditError as exc:
+        return JsonResponse({"error": exc.message}, status=400)
+    return JsonResponse(
+        {"seconds_played": round(progress.seconds_played), "duration": round(episode.audio_duration)}
+    )

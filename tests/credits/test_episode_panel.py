@@ -1,0 +1,110 @@
+"""What a learner sees above the player, before listening: the ACCME and AMA requirements."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from credits import services
+from credits.models import AccreditationType, Activity, Provider
+from credits.statements import accreditation_statement, designation_statement_text, format_credits
+
+
+def test_direct_accreditation_statement_is_exact():
+    provider = Provider(name="Society of Testing", accreditation_type=AccreditationType.DIRECT)
+    assert accreditation_statement(provider) == (
+        "The Society of Testing is accredited by the Accreditation Council for Continuing Medical Education "
+        "(ACCME) to provide continuing medical education for physicians."
+    )
+
+
+def test_joint_accreditation_statement_is_exact():
+    provider = Provider(
+        name="Big University", accreditation_type=AccreditationType.JOINT, joint_provider_name="Airway Club"
+    )
+    assert accreditation_statement(provider) == (
+        "This activity has been planned and implemented in accordance with the accreditation requirements and "
+        "policies of the ACCME through the joint providership of Big University and Airway Club. Big University "
+        "is accredited by the ACCME to provide continuing medical education for physicians."
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "text"), [("0.25", "0.25"), ("0.50", "0.5"), ("1.00", "1.0"), ("12.75", "12.75")]
+)
+def test_credit_amounts_are_written_plainly(value, text):
+    assert format_credits(Decimal(value)) == text
+
+
+def test_designation_statement_is_exact(activity):
+    assert designation_statement_text(activity) == (
+        "Society of Testing designates this enduring material for a maximum of 0.75 AMA PRA Category 1 Credit(s)™. "
+        "Physicians should claim only the credit commensurate with the extent of their participation in the activity."
+    )
+
+
+def _people(activity):
+    services.activity_set_people(
+        activity=activity,
+        actor=None,
+        people=[
+            {"name": "Dr Ada Byrne", "credentials": "MD", "role": "faculty",
+             "disclosures": [{"company": "Acme Pharma", "nature": "consultant", "mitigated": True}]},
+            {"name": "Sam Planner", "credentials": "RN", "role": "planner", "disclosures": []},
+        ],
+    )  # fmt: skip
+
+
+def test_the_episode_page_shows_everything_before_the_player(client, activity, episode):
+    _people(activity)
+    body = client.get(episode.get_absolute_url()).content.decode()
+    panel_at, player_at = body.index('class="cme-panel"'), body.index("<audio")
+    assert panel_at < player_at
+    panel = body[panel_at:player_at]
+    for text in [
+        "Recognise a failed airway",
+        "Plan a CICO rescue",
+        "Dr Ada Byrne, MD",
+        "Consultant — Acme Pharma",
+        "Sam Planner, RN",
+        "no relevant financial relationships",
+        "All relevant financial relationships listed have been mitigated.",
+        "Estimated time: 45 minutes",
+        "passing score 75%",
+        "Commercial support",
+        "The Society of Testing is accredited by the Accreditation Council",
+        "a maximum of 0.75 <em>AMA PRA Category 1 Credit(s)</em>™. Physicians should claim only",
+        str(activity.release_date.year),
+    ]:
+        assert text in panel, text
+    assert "Log in to take the post-test" in panel
+    assert "next=/activities/" in panel
+
+
+def test_an_expired_activity_says_so_and_offers_no_claim(client, learner, activity, episode):
+    Activity.objects.filter(pk=activity.pk).update(
+        release_date=timezone.localdate() - datetime.timedelta(days=800),
+        expiry_date=timezone.localdate() - datetime.timedelta(days=2),
+    )
+    client.force_login(learner)
+    body = client.get(episode.get_absolute_url()).content.decode()
+    assert "This activity has expired." in body
+    assert "/post-test/" not in body and "/claim/" not in body
+    assert "<audio" in body  # listening stays possible
+
+
+def test_a_logged_in_learner_sees_the_next_step(client, learner, activity, episode):
+    client.force_login(learner)
+    body = client.get(episode.get_absolute_url()).content.decode()
+    assert "Take the post-test" in body
+    assert 'data-progress-url="/episodes/' in body
+
+
+def test_an_episode_without_activity_has_no_panel(client, show, episode, activity):
+    from episodes.models import Episode
+
+    plain = Episode.objects.get(pk=episode.pk)
+    plain.pk, plain.slug, plain.guid = None, "plain", "plain-guid"
+    plain.save()
+    assert 'class="cme-panel"' not in client.get(plain.get_absolute_url()).content.decode()

@@ -59,4 +59,9 @@ class Command(BaseCommand):
         if show is not None:
             urls.append(("Demo show", site + show.get_absolute_url()))
             urls.append(("Demo show feed", site + show.get_feed_url()))
+        from credits.models import Activity
+
+        activity = Activity.objects.filter(episode__show=show).select_related("episode__show").first()
+        if activity is not None:
+            urls.append(("Demo CME activity", site + activity.episode.get_absolute_url()))
         return urls

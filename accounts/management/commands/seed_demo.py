@@ -99,3 +99,7 @@ class Command(BaseCommand):
         ProviderCoordinator.objects.get_or_create(provider=provider, user=coordinator)
         # The show with artwork and spoken episodes (espeak-ng + ffmpeg); its host is the demo host.
         seed_demo_show(host=host)
+        # One episode is an accredited CME activity with a three-question post-test.
+        from credits.demo import seed_demo_activity
+
+        seed_demo_activity(provider=provider, coordinator=coordinator)

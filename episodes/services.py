@@ -50,6 +50,8 @@ def show_create(*, host: User | None, data: dict[str, Any]) -> Show:
         with transaction.atomic():
             show.save()
     except IntegrityError:
+        if show.artwork:  # saved before the INSERT failed: leave no orphan file
+            show.artwork.storage.delete(show.artwork.name)
         raise ValidationError({"slug": _("A show with this slug already exists.")}) from None
     if host is not None:
         ShowHost.objects.create(show=show, user=host)
@@ -182,7 +184,12 @@ def episode_create(
             episode.save()
         episode.topics.set(topics_from_text(topics))
         for position, person in enumerate(persons or []):
-            EpisodePerson.objects.create(episode=episode, position=position, **person.__dict__)
+            values = {
+                **person.__dict__,
+                "name": clean_line(person.name),
+                "credentials": clean_line(person.credentials),
+            }
+            EpisodePerson.objects.create(episode=episode, position=position, **values)
     except Exception:
         for field in stored:  # nothing half-written: no orphan files on a refused upload
             if field:

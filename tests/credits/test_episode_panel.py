@@ -24,9 +24,10 @@ def test_joint_accreditation_statement_is_exact():
         name="Big University", accreditation_type=AccreditationType.JOINT, joint_provider_name="Airway Club"
     )
     assert accreditation_statement(provider) == (
-        "This activity has been planned and implemented in accordance with the accreditation requirements and "
-        "policies of the ACCME through the joint providership of Big University and Airway Club. Big University "
-        "is accredited by the ACCME to provide continuing medical education for physicians."
+        "This activity has been planned and implemented in accordance with the accreditation "
+        "requirements and policies of the ACCME through the joint providership of Big University and "
+        "Airway Club. Big University is accredited by the ACCME to provide continuing medical education "
+        "for physicians."
     )
 
 
@@ -39,8 +40,9 @@ def test_credit_amounts_are_written_plainly(value, text):
 
 def test_designation_statement_is_exact(activity):
     assert designation_statement_text(activity) == (
-        "Society of Testing designates this enduring material for a maximum of 0.75 AMA PRA Category 1 Credit(s)™. "
-        "Physicians should claim only the credit commensurate with the extent of their participation in the activity."
+        "Society of Testing designates this enduring material for a maximum of 0.75 AMA PRA Category 1 "
+        "Credit(s)™. Physicians should claim only the credit commensurate with the extent of their "
+        "participation in the activity."
     )
 
 

@@ -336,8 +336,8 @@ def test_another_providers_pages_are_404(cc, activity, make_user, episode):
     other.memberships.create(user=stranger)
     give_totp(stranger)
     cc.force_login(stranger)
-    for name in ["coordinator_activity", "coordinator_activity_edit", "coordinator_quiz", "coordinator_people",
-                 "coordinator_quiz_export"]:  # fmt: skip
+    names = ["coordinator_activity", "coordinator_activity_edit", "coordinator_quiz", "coordinator_people"]
+    for name in [*names, "coordinator_quiz_export"]:
         assert cc.get(reverse(f"credits:{name}", args=[mine.pk])).status_code == 404, name
     response = cc.post(reverse("credits:coordinator_activity_edit", args=[mine.pk]), {"title": "Hacked"})
     assert response.status_code == 404

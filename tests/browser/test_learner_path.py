@@ -1,0 +1,118 @@
+"""The whole learner path in a real browser: episode page, play, post-test (fail, then pass),
+evaluation, claim, and the credit on My learning."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.core.files import File
+from django.utils import timezone
+
+from credits import services as credit_services
+from credits.models import CreditClaim, ListeningProgress, Option
+from episodes import services as episode_services
+from tests.conftest import PASSWORD
+from tests.credits.conftest import QUIZ
+from tests.media import make_audio
+
+
+@pytest.fixture
+def cme_episode(show, provider, coordinator):
+    with open(make_audio(20.0, "mp3"), "rb") as handle:
+        episode = episode_services.episode_create(
+            show=show,
+            actor=None,
+            title="Difficult airway",
+            audio=File(handle, name="difficult.mp3"),
+            status="published",
+            publish_at=timezone.now() - datetime.timedelta(hours=1),
+        )
+    activity = credit_services.activity_create(
+        provider=provider,
+        episode=episode,
+        actor=coordinator,
+        data={
+            "title": "",
+            "objectives": "Recognise a failed airway",
+            "target_audience": "Anaesthetists",
+            "designated_credits": Decimal("0.5"),
+            "release_date": timezone.localdate() - datetime.timedelta(days=1),
+            "expiry_date": timezone.localdate() + datetime.timedelta(days=300),
+        },
+    )
+    credit_services.activity_set_people(
+        activity=activity,
+        actor=coordinator,
+        people=[{"name": "Dr Ada Byrne", "credentials": "MD", "role": "faculty", "disclosures": []}],
+    )
+    credit_services.quiz_replace(activity=activity, actor=coordinator, data=QUIZ)
+    return episode, activity
+
+
+def _answer(page, activity, *, correct: bool):
+    for option in Option.objects.filter(question__activity=activity, is_correct=correct).select_related("question"):
+        if not correct and page.locator(f"#q{option.question_id}_{option.pk}").count() == 0:
+            continue
+        page.locator(f"#q{option.question_id}_{option.pk}").check()
+    if not correct:  # one wrong option per question is enough
+        for question in activity.questions.all():
+            name = f"q_{question.pk}"
+            if page.locator(f"input[name='{name}']:checked").count() == 0:
+                page.locator(f"input[name='{name}']").first.check()
+
+
+def test_listen_test_evaluate_claim(page, live_server, learner, cme_episode):
+    episode, activity = cme_episode
+    page.goto(episode.get_absolute_url())
+    page.get_by_role("heading", name="CME activity: Difficult airway").wait_for()
+    page.get_by_text("Dr Ada Byrne, MD").wait_for()
+    page.get_by_text("is accredited by the Accreditation Council").wait_for()
+
+    # Log in from the activity panel and come straight back to the post-test.
+    page.get_by_role("link", name="Log in to take the post-test").click()
+    page.get_by_label("Email").fill(learner.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("heading", name="Post-test").wait_for()
+
+    # Listen first: play a few seconds in the web player, which reports what was played.
+    page.goto(episode.get_absolute_url())
+    page.evaluate("document.getElementById('episode-player').play()")
+    page.wait_for_function("document.getElementById('episode-player').currentTime > 2", timeout=15_000)
+    with page.expect_response(lambda r: "/progress/" in r.url and r.status == 200):
+        page.evaluate("document.getElementById('episode-player').pause()")
+    assert ListeningProgress.objects.get(user=learner, episode=episode).seconds_played >= 2
+
+    page.get_by_role("link", name="Take the post-test").click()
+    _answer(page, activity, correct=False)
+    page.get_by_role("button", name="Submit answers").click()
+    page.get_by_role("heading", name="Not passed yet").wait_for()
+    assert page.get_by_text("A second-generation supraglottic airway").count() == 0
+
+    page.get_by_role("link", name="Try again").click()
+    _answer(page, activity, correct=True)
+    page.get_by_role("button", name="Submit answers").click()
+    page.get_by_role("heading", name="You passed").wait_for()
+    page.get_by_text("A second-generation supraglottic airway restores oxygenation.").wait_for()
+
+    page.get_by_role("link", name="Evaluate the activity").click()
+    for group in ["The activity met its stated objectives", "The content is relevant to my practice",
+                  "The content was free of commercial bias"]:  # fmt: skip
+        page.get_by_role("group", name=group).get_by_label("Agree", exact=True).check()
+    page.get_by_label("Yes").check()
+    page.get_by_label("What will you change?").fill("Reach for a supraglottic airway sooner.")
+    page.get_by_role("button", name="Submit evaluation").click()
+
+    page.get_by_role("heading", name="Claim credit").wait_for()
+    page.get_by_text("in the browser").wait_for()
+    page.get_by_label("Time you spent on this activity (minutes)").fill("25")
+    page.get_by_label("I claim only the credit commensurate").check()
+    page.get_by_role("button", name="Claim credit").click()
+    page.get_by_role("heading", name="Credit claimed").wait_for()
+
+    page.get_by_role("link", name="See it in My learning").click()
+    row = page.get_by_role("row").filter(has_text="Difficult airway")
+    row.get_by_text("0.5 · AMA PRA Category 1 Credit™").wait_for()
+    claim = CreditClaim.objects.get(learner=learner, activity=activity)
+    assert claim.credits == Decimal("0.50")
+    assert claim.listening_evidence["web_player"]["seconds_played"] >= 2

@@ -159,3 +159,27 @@ def test_failed_logins_are_rate_limited(client, make_user):
     response = client.post(reverse("account_login"), {"login": "target@example.org", "password": PASSWORD})
     assert "Too many failed login attempts" in response.content.decode()
     assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.django_db
+def test_sign_up_from_an_episode_returns_to_the_post_test(client):
+    target = "/activities/1/post-test/"
+    client.post(f"{reverse('account_signup')}?next={target}", {**GOOD, "next": target})
+    path = _link(mail.outbox[0]).split("testserver", 1)[1]
+    response = client.post(path)
+    assert response.status_code == 302
+    assert response["Location"] == target
+    assert "_auth_user_id" in client.session
+
+
+@pytest.mark.django_db
+def test_confirming_in_another_browser_does_not_log_in(client):
+    from django.test import Client
+
+    client.post(reverse("account_signup"), GOOD)
+    path = _link(mail.outbox[0]).split("testserver", 1)[1]
+    other = Client()
+    response = other.post(path)
+    assert response.status_code == 302
+    assert "_auth_user_id" not in other.session
+    assert EmailAddress.objects.get(email=GOOD["email"]).verified

@@ -20,6 +20,10 @@ def test_sign_up_verify_log_in_complete_profile_and_log_out(page, live_server):
     link = re.search(r"https?://\S+/accounts/confirm-email/\S+", mail.outbox[0].body).group(0)
     page.goto(link.replace("http://testserver", live_server.url))
     page.get_by_role("button", name="Confirm").click()
+    # Confirming in the browser that signed up logs the new user in.
+    page.get_by_role("link", name="Account").wait_for()
+    page.get_by_role("button", name="Log out").first.click()
+    page.get_by_role("link", name="Log in").wait_for()
 
     page.goto("/accounts/login/")
     page.get_by_label("Email").fill("new.doctor@example.org")

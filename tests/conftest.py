@@ -2,7 +2,7 @@
 
 import pytest
 from allauth.account.models import EmailAddress
-from django.core.cache import cache
+from django.core.cache import caches
 
 from accounts.models import Degree, LearnerProfile, User
 from credits.models import Provider, ProviderCoordinator
@@ -13,10 +13,16 @@ PASSWORD = "correct-horse-battery-9"
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    # allauth's rate limits live in the cache; each test starts with a clean slate.
-    cache.clear()
+    # allauth's rate limits and built feeds live in caches; each test starts with a clean slate.
+    from episodes.feeds import forget_built_feeds
+
+    for cache in caches.all():
+        cache.clear()
+    forget_built_feeds()
     yield
-    cache.clear()
+    for cache in caches.all():
+        cache.clear()
+    forget_built_feeds()
 
 
 @pytest.fixture

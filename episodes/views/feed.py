@@ -1,5 +1,79 @@
-"""The RSS feed of a show."""
+"""The RSS feed of a show: cached, conditional (ETag / Last-Modified), gzip-aware, GET and HEAD."""
+
+import re
+
+from django.conf import settings
+from django.http import Http404, HttpResponse
+from django.urls import Resolver404, resolve
+from django.utils.cache import get_conditional_response, patch_vary_headers
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
+
+from ..feeds import current_feed
+
+_ACCEPTS_GZIP = re.compile(r"\bgzip\b(?!\s*;\s*q=0(?:\.0*)?\s*(?:,|$))")
 
 
+@require_safe
 def show_feed(request, slug):
-    raise NotImplementedError
+    """Answer podcast apps polling ``/shows/<slug>/feed.xml``.
+
+    A show with ``new_feed_url`` still gets 200 and the feed (which then carries
+    itunes:new-feed-url), not a 301: the URL is typed by a host and a permanent redirect is cached
+    by apps and directories for good, so a mistake could not be undone; apps that read the tag move
+    on their own, and the others keep a working feed. A 301 can be added at the web server once the
+    new feed is confirmed to work.
+    """
+    state = current_feed(slug)
+    if state is None:
+        raise Http404(_("There is no show at this address."))
+
+    # The gzip body is compressed once per build, not per request (GZipMiddleware would redo it
+    # for every poll). Both bodies share one weak ETag, so a 304 works whichever one a client got.
+    use_gzip = bool(_ACCEPTS_GZIP.search(request.headers.get("Accept-Encoding", "")))
+    body = state.gzipped if use_gzip else state.body
+
+    response = HttpResponse(content_type="application/rss+xml; charset=utf-8")
+    response.headers["ETag"] = state.etag
+    response.headers["Last-Modified"] = state.last_modified_http
+    response.headers["Cache-Control"] = f"public, max-age={settings.PODCASTCME_FEED_MAX_AGE}"
+    patch_vary_headers(response, ["Accept-Encoding"])
+
+    not_modified = get_conditional_response(
+        request, etag=state.etag, last_modified=int(state.last_modified.timestamp()), response=response
+    )
+    if not_modified is not response:
+        return not_modified  # 304 with the same validators and Cache-Control
+
+    if use_gzip:
+        response.headers["Content-Encoding"] = "gzip"
+    response.headers["Content-Length"] = str(len(body))
+    if request.method == "GET":  # HEAD: the same headers, no body
+        response.content = body
+    return response
+
+
+class FeedMiddleware:
+    """Answer feed polls right after WhiteNoise, before sessions, auth, locale, CSRF and messages.
+
+    Podcast apps poll feeds far more often than people read pages, and none of that middleware
+    means anything for a public, language-independent XML document; skipping it is most of the
+    cost of a cached feed (see bench/bench_feed.py). Place it just after WhiteNoiseMiddleware.
+    Other paths pass straight through; the view is the same one urls.py routes to.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path_info.endswith("/feed.xml"):
+            try:
+                match = resolve(request.path_info)
+            except Resolver404:
+                match = None
+            if match is not None and match.func is show_feed:
+                try:
+                    return show_feed(request, *match.args, **match.kwargs)
+                except Http404:
+                    pass  # the full stack renders the site's 404 page (it needs request.user etc.)
+        return self.get_response(request)

@@ -62,6 +62,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Feed polls are answered here, before sessions/auth/CSRF, which mean nothing for public XML.
+    "episodes.views.feed.FeedMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -121,6 +123,14 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "podcastcme_cache",
     }
+}
+
+# Built feeds: each worker keeps its own copy, checked against Show.content_changed_at on every hit,
+# so a poll costs no cache read from the database.
+CACHES["feeds"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "feeds",
+    "OPTIONS": {"MAX_ENTRIES": 64},
 }
 
 AUTHENTICATION_BACKENDS = [

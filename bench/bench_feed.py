@@ -1,0 +1,424 @@
+"""The feed: build time against bare feedgen, SQL queries per request, cached feed against WhiteNoise.
+
+Everything happens in a fresh database the bench creates and migrates (Django's test-database
+machinery: ``test_<name>`` on PostgreSQL, a temporary file on SQLite) and drops at the end, with
+media and static files in temporary folders. The HTTP figures start gunicorn on 127.0.0.1 and drive
+it with a small keep-alive load generator from this process: loopback only, bounded requests.
+"""
+
+import http.client
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files import File
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from bench import Row
+
+EPISODES = 1000
+BUILD_RUNS = 7
+REQUESTS = 2000
+CLIENT_THREADS = 4
+ROOT = Path(__file__).resolve().parent.parent
+NOTES = (
+    "<p>A case of <strong>difficult airway</strong> in the emergency department: how we planned, what "
+    "went wrong, and what we would do again.</p><ul><li>Plan A to D</li><li>Front-of-neck access</li>"
+    '</ul><p>References: <a href="https://example.org/guideline">Difficult Airway Society</a>.</p>'
+)
+
+
+# --- data -----------------------------------------------------------------------------------------
+
+
+@contextmanager
+def _fresh_database():
+    """A new database, migrated, dropped afterwards; yields a DATABASE_URL for other processes."""
+    db = connection.settings_dict
+    tmp = Path(tempfile.mkdtemp(prefix="podcastcme-bench-db-"))
+    if db["ENGINE"].endswith("sqlite3"):
+        # A file, not Django's in-memory test database: gunicorn must open the same one.
+        db.setdefault("TEST", {})["NAME"] = str(tmp / "bench.sqlite3")
+    old_name = db["NAME"]
+    name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    try:
+        if db["ENGINE"].endswith("sqlite3"):
+            url = f"sqlite:///{name}"
+        else:
+            user, password = db.get("USER", ""), db.get("PASSWORD", "")
+            auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+            url = f"postgres://{auth}{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{name}"
+        yield url
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _make_show(slug: str, episodes: int):
+    """A show with ``episodes`` public episodes: one stored through the service, the rest in bulk."""
+    from episodes import services
+    from episodes.models import Episode, EpisodePerson, Topic
+    from tests.media import make_artwork, make_audio
+
+    show = services.show_create(
+        host=None,
+        data={
+            "title": f"Bench show {slug}",
+            "slug": slug,
+            "description": "Short cases in airway management for anaesthetists. " * 10,
+            "author": "Society of Benchmarks",
+            "owner_name": "Society of Benchmarks",
+            "owner_email": "bench@example.org",
+            "funding_url": "https://example.org/donate",
+            "funding_label": "Support us",
+            "copyright": "2026 Society of Benchmarks",
+            "artwork": SimpleUploadedFile("cover.jpg", make_artwork(1400), content_type="image/jpeg"),
+        },
+    )
+    with open(make_audio(2.0), "rb") as handle:
+        first = services.episode_create(
+            show=show,
+            actor=None,
+            title="Episode 0",
+            audio=File(handle, name="bench.mp3"),
+            notes="The **first** one.",
+            status=Episode.Status.PUBLISHED,
+            publish_at=timezone.now() - timedelta(days=episodes + 1),
+            topics="#airway #POCUS",
+            persons=[services.PersonData(name="Dr Host", role="host")],
+        )
+    now = timezone.now()
+    rows = Episode.objects.bulk_create(
+        Episode(
+            show=show,
+            title=f"Case {n}: the difficult airway, part {n}",
+            slug=f"case-{n}",
+            guid=str(uuid.uuid4()),
+            notes_html=NOTES,
+            audio=first.audio.name,
+            audio_mime=first.audio_mime,
+            audio_size=first.audio_size + n,
+            audio_duration=1800.0 + n,
+            audio_bitrate=first.audio_bitrate,
+            status=Episode.Status.PUBLISHED,
+            publish_at=now - timedelta(days=n, minutes=5),
+            season=1 + n // 50,
+            number=n,
+        )
+        for n in range(1, episodes)
+    )
+    topics = list(Topic.objects.all())
+    Episode.topics.through.objects.bulk_create(
+        Episode.topics.through(episode_id=row.pk, topic_id=topic.pk) for row in rows for topic in topics
+    )
+    EpisodePerson.objects.bulk_create(
+        EpisodePerson(episode=row, name=name, role=role, position=i)
+        for row in rows
+        for i, (name, role) in enumerate([("Dr Host", "host"), (f"Dr Guest {row.number}", "guest")])
+    )
+    services.show_update(show=show, actor=None, data={})  # content_changed_at after the bulk rows
+    show.refresh_from_db()
+    return show
+
+
+# --- (1) build time -------------------------------------------------------------------------------
+
+
+def _in_memory_entries(show) -> tuple[dict, list[dict]]:
+    """The same channel and items as plain Python data, read once before the clock starts."""
+    from episodes.feeds import _item_notes, _published_items, _UrlTemplates
+
+    urls = _UrlTemplates(show)
+    site = settings.SITE_URL
+    channel = {
+        "title": show.title, "description": show.description, "link": site + show.get_absolute_url(),
+        "feed_url": show.feed_url, "language": show.language, "copyright": show.copyright,
+        "artwork": site + show.get_artwork_url(), "author": show.author, "owner_name": show.owner_name,
+        "owner_email": show.owner_email, "category": show.category, "subcategory": show.subcategory,
+        "type": show.show_type, "guid": str(show.podcast_guid), "funding_url": show.funding_url,
+        "funding_label": show.funding_label, "last_modified": show.content_changed_at,
+    }  # fmt: skip
+    items = [
+        {
+            "title": e.title,
+            "link": urls.page.format(slug=e.slug),
+            "guid": e.guid,
+            "published": e.publish_at,
+            "notes": _item_notes(e),
+            "audio": urls.audio[e.audio_extension].format(pk=e.pk, slug=e.slug),
+            "size": str(e.audio_size),
+            "mime": e.audio_mime,
+            "duration": round(e.audio_duration),
+            "type": e.episode_type,
+            "season": e.season,
+            "number": e.number,
+            "explicit": e.explicit,
+            "topics": list(e.topics),
+            "persons": list(e.persons),
+        }  # fmt: skip
+        for e in _published_items(show, timezone.now())
+    ]
+    return channel, items
+
+
+def _bare_feedgen(channel: dict, items: list[dict]) -> bytes:
+    """Bare feedgen (with its podcast extension and ours, for the same tags) from in-memory data."""
+    from feedgen.feed import FeedGenerator
+
+    from episodes.podcast_ext import Person, register
+
+    fg = FeedGenerator()
+    fg.load_extension("podcast", atom=False)
+    register(fg)
+    fg.link(href=channel["feed_url"], rel="self")
+    fg.link(href=channel["link"], rel="alternate")
+    fg.title(channel["title"])
+    fg.description(channel["description"])
+    fg.language(channel["language"])
+    fg.copyright(channel["copyright"])
+    fg.lastBuildDate(channel["last_modified"])
+    fg.image(url=channel["artwork"], title=channel["title"], link=channel["link"])
+    fg.podcast.itunes_author(channel["author"])
+    fg.podcast.itunes_owner(name=channel["owner_name"], email=channel["owner_email"])
+    fg.podcast.itunes_category({"cat": channel["category"], "sub": channel["subcategory"]})
+    fg.podcast.itunes_image(channel["artwork"])
+    fg.podcast.itunes_type(channel["type"])
+    fg.podcastindex.itunes_explicit_bool(False)
+    fg.podcastindex.podcast_guid(channel["guid"])
+    fg.podcastindex.podcast_locked(True, channel["owner_email"])
+    fg.podcastindex.podcast_funding(channel["funding_url"], channel["funding_label"])
+    fg.podcastindex.podcast_medium("podcast")
+    for item in items:
+        fe = fg.add_entry(order="append")
+        fe.title(item["title"])
+        fe.link(href=item["link"])
+        fe.guid(item["guid"], permalink=False)
+        fe.pubDate(item["published"])
+        fe.description(item["notes"])
+        fe.content(item["notes"])
+        fe.enclosure(item["audio"], item["size"], item["mime"])
+        for topic in item["topics"]:
+            fe.category(term=topic)
+        fe.podcast.itunes_duration(item["duration"])
+        fe.podcast.itunes_episode_type(item["type"])
+        if item["season"] is not None:
+            fe.podcast.itunes_season(item["season"])
+        if item["number"] is not None:
+            fe.podcast.itunes_episode(item["number"])
+        fe.podcastindex.itunes_explicit_bool(item["explicit"])
+        fe.podcastindex.podcast_season(item["season"])
+        fe.podcastindex.podcast_episode(item["number"])
+        for name, role, href, img in item["persons"]:
+            fe.podcastindex.podcast_person(Person(name=name, role=role, href=href, img=img))
+    return fg.rss_str(pretty=False)
+
+
+def _median_seconds(function, runs: int = BUILD_RUNS) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def _build_rows(big) -> list[Row]:
+    from episodes.feeds import build_feed
+
+    channel, items = _in_memory_entries(big)
+    built, bare = build_feed(big), _bare_feedgen(channel, items)
+    assert built.count(b"<item>") == bare.count(b"<item>") == EPISODES, "the two feeds differ"
+    db_time = _median_seconds(lambda: build_feed(big))
+    bare_time = _median_seconds(lambda: _bare_feedgen(channel, items))
+    return [
+        Row(f"feed build, {EPISODES} episodes from the DB (median of {BUILD_RUNS})", db_time * 1000,
+            bare_time * 1000, "ms", "ratio <= 2.0", db_time <= 2.0 * bare_time),
+    ]  # fmt: skip
+
+
+# --- (2) queries ----------------------------------------------------------------------------------
+
+
+def _queries(show) -> tuple[int, int]:
+    client = Client()
+    url = show.get_feed_url()
+    for alias in settings.CACHES:
+        from django.core.cache import caches
+
+        caches[alias].clear()
+    with CaptureQueriesContext(connection) as rebuild:
+        assert client.get(url).status_code == 200
+    with CaptureQueriesContext(connection) as hit:
+        assert client.get(url).status_code == 200
+    return len(rebuild), len(hit)
+
+
+def _query_rows(small, big) -> list[Row]:
+    small_rebuild, small_hit = _queries(small)
+    big_rebuild, big_hit = _queries(big)
+    return [
+        Row(f"feed SQL queries, rebuild: {EPISODES} vs 10 episodes", big_rebuild, small_rebuild, "q",
+            "<= 6 and equal", big_rebuild == small_rebuild and big_rebuild <= 6),
+        Row(f"feed SQL queries, cache hit: {EPISODES} vs 10 episodes", big_hit, small_hit, "q",
+            "<= 6 and equal", big_hit == small_hit and big_hit <= 6),
+    ]  # fmt: skip
+
+
+# --- (3) cached feed through the app against WhiteNoise -------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def _gunicorn(database_url: str, static_root: Path, workdir: Path, middleware: list[str]):
+    """gunicorn with the test settings, but WhiteNoise as in production (no finders, no autorefresh)."""
+    module = f"bench_feed_settings_{uuid.uuid4().hex[:8]}"
+    (workdir / f"{module}.py").write_text(
+        "from podcastcme.settings.test import *  # noqa\n"
+        "WHITENOISE_USE_FINDERS = False\nWHITENOISE_AUTOREFRESH = False\n"
+        f"STATIC_ROOT = {str(static_root)!r}\nMIDDLEWARE = {middleware!r}\n"
+    )
+    port = _free_port()
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE=module,
+        PYTHONPATH=os.pathsep.join([str(workdir), str(ROOT), env.get("PYTHONPATH", "")]),
+        DATABASE_URL=database_url,
+        DB_CONN_MAX_AGE="60",  # persistent connections, as a production deployment would use
+        MEDIA_ROOT=str(settings.MEDIA_ROOT),
+        LOG_LEVEL="WARNING",
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "podcastcme.wsgi:application", "--bind", f"127.0.0.1:{port}",
+         "--workers", "2", "--worker-class", "gthread", "--threads", "4", "--keep-alive", "30",
+         "--log-level", "warning"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                    break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    error = process.stderr.read().decode()[-2000:]
+                    raise RuntimeError(f"gunicorn did not start: {error}") from None
+                time.sleep(0.1)
+        yield port
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        process.stderr.close()
+
+
+def _load(port: int, path: str, requests: int, expect: bytes) -> float:
+    """Requests per second for ``requests`` GETs over keep-alive connections from a few threads."""
+    per_thread = requests // CLIENT_THREADS
+    errors: list[str] = []
+    barrier = threading.Barrier(CLIENT_THREADS + 1)
+
+    def worker():
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        barrier.wait()
+        for _ in range(per_thread):
+            conn.request("GET", path, headers={"Host": "127.0.0.1"})
+            response = conn.getresponse()
+            body = response.read()
+            if response.status != 200 or len(body) != len(expect):
+                errors.append(f"{path}: {response.status}, {len(body)} bytes")
+                break
+        conn.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(CLIENT_THREADS)]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    start = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - start
+    if errors:
+        raise RuntimeError(errors[0])
+    return per_thread * CLIENT_THREADS / elapsed
+
+
+def _http_rows(database_url: str, shows: list) -> list[Row]:
+    from episodes.feeds import build_feed
+
+    workdir = Path(tempfile.mkdtemp(prefix="podcastcme-bench-http-"))
+    static_root = workdir / "static"
+    static_root.mkdir()
+    bodies = {}
+    for show in shows:
+        bodies[show.slug] = build_feed(show)
+        (static_root / f"{show.slug}.xml").write_bytes(bodies[show.slug])
+    configurations = [("settings as they are", list(settings.MIDDLEWARE))]
+    fast = "episodes.views.feed.FeedMiddleware"
+    if fast not in settings.MIDDLEWARE:
+        with_fast = list(settings.MIDDLEWARE)
+        with_fast.insert(with_fast.index("whitenoise.middleware.WhiteNoiseMiddleware") + 1, fast)
+        configurations.append(("with FeedMiddleware", with_fast))
+    rows = []
+    try:
+        for label, middleware in configurations:
+            rows += _http_runs(database_url, static_root, workdir, middleware, label, shows, bodies)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return rows
+
+
+def _http_runs(database_url, static_root, workdir, middleware, label, shows, bodies) -> list[Row]:
+    """Requests per second for each feed and its static copy, from one gunicorn, interleaved."""
+    rows = []
+    with _gunicorn(database_url, static_root, workdir, middleware) as port:
+        for show in shows:
+            app_path, static_path = show.get_feed_url(), f"{settings.STATIC_URL}{show.slug}.xml"
+            body = bodies[show.slug]
+            for path in (app_path, static_path):  # warm up: each worker builds or finds its copy
+                _load(port, path, 200, body)
+            app_runs, static_runs = [], []
+            for _ in range(3):  # interleaved, so a slow moment hits both
+                app_runs.append(_load(port, app_path, REQUESTS, body))
+                static_runs.append(_load(port, static_path, REQUESTS, body))
+            app_rps, static_rps = statistics.median(app_runs), statistics.median(static_runs)
+            name = f"feed {show.episodes.count()} ep. {len(body) // 1024} KiB vs WhiteNoise, {label}"
+            rows.append(Row(name, app_rps, static_rps, "/s", "ratio >= 0.8", app_rps >= 0.8 * static_rps))
+    return rows
+
+
+def run() -> list[Row]:
+    media = tempfile.mkdtemp(prefix="podcastcme-bench-media-")
+    try:
+        with override_settings(MEDIA_ROOT=media), _fresh_database() as database_url:
+            small = _make_show("bench-small", 10)
+            big = _make_show("bench-big", EPISODES)
+            rows = _build_rows(big)
+            rows += _query_rows(small, big)
+            rows += _http_rows(database_url, [small, big])
+            return rows
+    finally:
+        shutil.rmtree(media, ignore_errors=True)

@@ -1,0 +1,404 @@
+"""A show's RSS feed: built with feedgen from the database, cached until something in it changes."""
+
+import gzip
+import hashlib
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime, time, timedelta
+
+import feedgen.feed  # noqa: I001  (feedgen.feed must be imported before any feedgen.ext.* module)
+from django.conf import settings
+from django.core.cache import caches
+from django.db import connection
+from django.db.models import F, Min, Q
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.html import escape
+from django.utils.http import http_date
+from django.utils.translation import gettext as _
+
+from .models import Episode, EpisodePerson, Show
+from .podcast_ext import Person, Transcript, register
+from .text import clean_line, strip_control_chars
+
+FeedGenerator = feedgen.feed.FeedGenerator
+
+CACHE_KEY = "podcastcme:feed:v1:{pk}"
+# A "feeds" cache, when configured, keeps built feeds out of the default (database) cache: a hit
+# there would cost a query and the transfer of the whole feed from the database.
+FEED_CACHE_ALIAS = "feeds"
+CACHE_TIMEOUT = 7 * 24 * 3600  # the entry is replaced on change; the timeout only bounds stale memory
+
+# Podcasting 2.0 person roles we can write as they are; see _person_role for "faculty".
+_PODCAST_ROLES = {EpisodePerson.Role.HOST: "host", EpisodePerson.Role.GUEST: "guest"}
+
+
+def episode_credit_link(episode: "FeedItem", page_url: str) -> str | None:
+    """The absolute URL where a listener earns CME credit for this episode, or None.
+
+    An episode that is an accredited activity still open for claims links to its episode page:
+    the page shows the disclosures first and leads (through log-in or sign-up) to the post-test.
+    ``credit_until`` (the activity's expiry date) is loaded for all items in one query.
+    """
+    if episode.credit_until is None or episode.credit_until < timezone.localdate():
+        return None
+    return page_url
+
+
+def _person_role(role: str) -> str:
+    # "faculty" (CME teaching faculty) is not in the Podcasting 2.0 role taxonomy; apps ignore
+    # unknown roles, so faculty are announced as "guest", the closest role apps display.
+    return _PODCAST_ROLES.get(role, "guest")
+
+
+class _UrlTemplates:
+    """Absolute URLs for many episodes without calling reverse() for each (it dominates at 1,000).
+
+    Each template is produced by reverse() itself with sentinel arguments, so it follows urls.py;
+    tests compare the feed's URLs with the models' get_*_url().
+    """
+
+    _PK, _SLUG = 987654321, "zzslugzz"
+
+    def __init__(self, show: Show):
+        site = settings.SITE_URL
+        self.page = site + self._template("episodes:episode", show.slug, self._SLUG)
+        self.audio = {
+            ext: site + self._template("episodes:audio", self._PK, self._SLUG, ext) for ext in ("mp3", "m4a")
+        }
+        self.artwork = {
+            ext: site + self._template("episodes:episode_artwork", self._PK, ext) for ext in ("jpg", "png")
+        }
+        self.transcript = {
+            ext: site + self._template("episodes:transcript", self._PK, ext) for ext in ("vtt", "srt")
+        }
+        self.chapters = site + self._template("episodes:chapters", self._PK)
+
+    def _template(self, name: str, *args) -> str:
+        url = reverse(name, args=args)
+        return url.replace(str(self._PK), "{pk}").replace(self._SLUG, "{slug}")
+
+    def episode_artwork(self, episode: "FeedItem") -> str:
+        if not episode.artwork:
+            return ""
+        ext = episode.artwork.rsplit(".", 1)[-1].lower()
+        return self.artwork["jpg" if ext in ("jpg", "jpeg") else "png"].format(pk=episode.pk)
+
+    def episode_transcript(self, episode: "FeedItem") -> str:
+        if not episode.transcript:
+            return ""
+        ext = "vtt" if episode.transcript_type == Episode.TranscriptType.VTT else "srt"
+        return self.transcript[ext].format(pk=episode.pk)
+
+
+@dataclass(slots=True)
+class FeedItem:
+    """One public episode as the feed needs it: plain values, no model instance or related manager.
+
+    At 1,000 episodes, model instances and prefetched managers (5,000 objects with persons and
+    topics) cost more than feedgen itself; plain rows keep the build within 2x of bare feedgen.
+    """
+
+    pk: int
+    slug: str
+    title: str
+    guid: str
+    publish_at: datetime
+    notes_html: str
+    audio_mime: str
+    audio_size: int
+    audio_duration: float
+    season: int | None
+    number: int | None
+    episode_type: str
+    explicit: bool
+    artwork: str  # stored file names ("" when none)
+    transcript: str
+    transcript_type: str
+    chapters: str
+    credit_until: date | None = None  # the CME activity's expiry date, when the episode is one
+    topics: list[str] = field(default_factory=list)
+    persons: list[tuple[str, str, str, str]] = field(default_factory=list)  # name, role, href, img
+
+    @property
+    def audio_extension(self) -> str:
+        return Episode.audio_extension.fget(self)  # the model's own mapping, on a plain row
+
+
+_ITEM_COLUMNS = [f.name for f in fields(FeedItem) if f.name not in ("topics", "persons")]
+
+
+def _published_items(show: Show, now: datetime) -> list[FeedItem]:
+    """Public episodes, newest first, with topics and persons: three queries at any count."""
+    published = Episode.objects.published(now=now).filter(show=show)
+    rows = published.newest_first().annotate(credit_until=F("activity__expiry_date"))
+    items = [FeedItem(*row) for row in rows.values_list(*_ITEM_COLUMNS)]
+    by_pk = {item.pk: item for item in items}
+    ids = published.values("pk")
+    topics = (
+        Episode.topics.through.objects.filter(episode__in=ids)
+        .order_by(Lower("topic__name"))
+        .values_list("episode_id", "topic__name")
+    )
+    for episode_id, name in topics:
+        if episode_id in by_pk:
+            by_pk[episode_id].topics.append(name)
+    persons = (
+        EpisodePerson.objects.filter(episode__in=ids)
+        .order_by("position", "id")
+        .values_list("episode_id", "name", "role", "href", "img")
+    )
+    for episode_id, *person in persons:
+        if episode_id in by_pk:
+            by_pk[episode_id].persons.append(tuple(person))
+    return items
+
+
+def _text(value: str) -> str:
+    # The services store cleaned text; stripping again keeps rows written any other way from
+    # breaking the XML (feedgen/lxml raise on control characters).
+    return strip_control_chars(value)
+
+
+def _item_notes(episode: FeedItem, page_url: str) -> str:
+    notes = _text(episode.notes_html)
+    credit_url = episode_credit_link(episode, page_url)
+    if credit_url:
+        link = f'<a href="{escape(credit_url)}">{escape(credit_url)}</a>'
+        notes += "<p>" + _("Earn CME credit: %(url)s") % {"url": link} + "</p>"
+    return notes or _text(episode.title)
+
+
+def _add_item(fg: FeedGenerator, episode: FeedItem, urls: _UrlTemplates) -> None:
+    fe = fg.add_entry(order="append")  # the queryset is already newest first
+    fe.title(clean_line(episode.title))
+    page_url = urls.page.format(slug=episode.slug)
+    fe.link(href=page_url)
+    fe.guid(_text(episode.guid), permalink=False)
+    fe.pubDate(episode.publish_at)
+    notes = _item_notes(episode, page_url)
+    fe.description(notes)
+    fe.content(notes)
+    ext = episode.audio_extension
+    fe.enclosure(urls.audio[ext].format(pk=episode.pk, slug=episode.slug), str(episode.audio_size),
+                 episode.audio_mime)  # fmt: skip
+    for topic in episode.topics:
+        fe.category(term=topic)
+
+    fe.podcast.itunes_duration(round(episode.audio_duration))
+    fe.podcast.itunes_episode_type(episode.episode_type)
+    if episode.season is not None:
+        fe.podcast.itunes_season(episode.season)
+    if episode.number is not None:
+        fe.podcast.itunes_episode(episode.number)
+    artwork = urls.episode_artwork(episode)
+    if artwork:
+        fe.podcast.itunes_image(artwork)
+
+    p2 = fe.podcastindex
+    p2.itunes_explicit_bool(episode.explicit)
+    p2.podcast_season(episode.season)
+    p2.podcast_episode(episode.number)
+    transcript = urls.episode_transcript(episode)
+    if transcript:
+        # Both WebVTT and SRT carry time codes: apps may show them as captions.
+        p2.podcast_transcript(Transcript(url=transcript, type=episode.transcript_type, captions=True))
+    if episode.chapters:
+        p2.podcast_chapters(urls.chapters.format(pk=episode.pk))
+    for name, role, href, img in episode.persons:
+        p2.podcast_person(Person(name=clean_line(name), role=_person_role(role), href=href, img=img))
+
+
+def _channel(fg: FeedGenerator, show: Show, last_modified: datetime) -> None:
+    site = settings.SITE_URL
+    page = site + show.get_absolute_url()
+    fg.title(clean_line(show.title))
+    fg.description(_text(show.description).strip() or clean_line(show.title))
+    # feedgen writes the last link as the RSS <link>, and the "self" one as atom:link.
+    fg.link(href=show.feed_url, rel="self", type="application/rss+xml")
+    fg.link(href=show.website or page, rel="alternate")
+    fg.language(show.language)
+    fg.lastBuildDate(last_modified)  # not "now": the same content gives the same bytes and ETag
+    fg.generator("podcastcme")
+    if show.copyright:
+        fg.copyright(_text(show.copyright))
+    artwork = site + show.get_artwork_url() if show.artwork else ""
+    if artwork:
+        fg.image(url=artwork, title=clean_line(show.title), link=page)
+
+    fg.podcast.itunes_author(clean_line(show.author))
+    fg.podcast.itunes_owner(name=clean_line(show.owner_name), email=show.owner_email)
+    category = {"cat": show.category}
+    if show.subcategory:
+        category["sub"] = show.subcategory
+    fg.podcast.itunes_category(category)
+    if artwork:
+        fg.podcast.itunes_image(artwork)
+    fg.podcast.itunes_type(show.show_type)
+    if show.complete:
+        fg.podcast.itunes_complete("yes")  # Apple: only "Yes" means anything; omit otherwise
+    if show.new_feed_url:
+        fg.podcast.itunes_new_feed_url(show.new_feed_url)
+
+    p2 = fg.podcastindex
+    p2.itunes_explicit_bool(show.explicit)
+    if show.podcast_guid:
+        p2.podcast_guid(str(show.podcast_guid))
+    p2.podcast_locked(show.locked, show.owner_email)
+    if show.funding_url:
+        p2.podcast_funding(show.funding_url, clean_line(show.funding_label) or _("Support the show"))
+    p2.podcast_medium("podcast")
+
+
+def _new_generator() -> FeedGenerator:
+    fg = FeedGenerator()
+    fg.load_extension("podcast", atom=False)
+    register(fg)
+    return fg
+
+
+def _render(show: Show, items: list[FeedItem], last_modified: datetime) -> bytes:
+    fg = _new_generator()
+    with translation.override(show.language):  # one cached body, whatever the requester's language
+        _channel(fg, show, last_modified)
+        urls = _UrlTemplates(show)
+        for item in items:
+            _add_item(fg, item, urls)
+    return fg.rss_str(pretty=False, encoding="UTF-8", xml_declaration=True)
+
+
+def _last_modified(show: Show, items: list[FeedItem]) -> datetime:
+    # Newest first: the first item's publish time is when the last scheduled one became public.
+    if items and items[0].publish_at > show.content_changed_at:
+        return items[0].publish_at
+    return show.content_changed_at
+
+
+def build_feed(show: Show, *, now: datetime | None = None) -> bytes:
+    """The RSS 2.0 feed of ``show`` as UTF-8 bytes, with the episodes public at ``now``."""
+    now = now or timezone.now()
+    items = _published_items(show, now)
+    return _render(show, items, _last_modified(show, items))
+
+
+@dataclass(frozen=True)
+class FeedState:
+    """A built feed as the caches keep it, with what decides whether it is still current."""
+
+    body: bytes
+    gzipped: bytes
+    etag: str
+    last_modified: datetime
+    last_modified_http: str
+    version: object  # the show's content_changed_at as the database returned it when built
+    next_due_at: datetime | None  # the earliest scheduled episode: the feed changes then
+
+    def is_current(self, version: object, now: datetime) -> bool:
+        return self.version == version and (self.next_due_at is None or now < self.next_due_at)
+
+
+def _build_state(pk: int, version: object, now: datetime) -> FeedState | None:
+    due = Q(episodes__status=Episode.Status.PUBLISHED, episodes__publish_at__gt=now)
+    show = Show.objects.annotate(next_due_at=Min("episodes__publish_at", filter=due)).filter(pk=pk).first()
+    if show is None:
+        return None  # deleted since the version check
+    items = _published_items(show, now)
+    last_modified = _last_modified(show, items)
+    body = _render(show, items, last_modified)
+    return FeedState(
+        body=body,
+        gzipped=gzip.compress(body, compresslevel=6, mtime=0),
+        # Weak: the identity and gzip bodies are the same feed; If-None-Match compares weakly.
+        etag=f'W/"{hashlib.blake2b(body, digest_size=16).hexdigest()}"',
+        last_modified=last_modified,
+        last_modified_http=http_date(last_modified.timestamp()),
+        version=version,
+        next_due_at=_next_change(show.next_due_at, items, now),
+    )
+
+
+def _next_change(next_publish: datetime | None, items: list[FeedItem], now: datetime) -> datetime | None:
+    """When the feed changes by itself: a scheduled episode comes due, or an activity expires
+    (its "Earn CME credit" line goes the day after its expiry date)."""
+    moments = [next_publish] if next_publish else []
+    zone = timezone.get_current_timezone()
+    for item in items:
+        if item.credit_until is not None:
+            ends = datetime.combine(item.credit_until + timedelta(days=1), time.min, tzinfo=zone)
+            if ends > now:  # an activity already expired changes nothing any more
+                moments.append(ends)
+    return min(moments, default=None)
+
+
+def _show_version(slug: str) -> tuple[int, object] | None:
+    """(pk, content_changed_at) of the show: the one query of a cache hit.
+
+    Plain SQL: the ORM's query compilation alone costs more than the rest of a cached answer,
+    and this runs on every poll of every podcast app.
+    """
+    meta = Show._meta
+    quote = connection.ops.quote_name
+    pk, changed = quote(meta.pk.column), quote(meta.get_field("content_changed_at").column)
+    table, slug_column = quote(meta.db_table), quote(meta.get_field("slug").column)
+    sql = f"SELECT {pk}, {changed} FROM {table} WHERE {slug_column} = %s"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [slug])
+        return cursor.fetchone()
+
+
+# The last few feeds built or fetched by this process, so a hit neither unpickles megabytes from
+# the cache backend nor waits on it. Bounded; every entry is checked against the database anyway.
+_MEMO_SIZE = 16
+_memo: OrderedDict[int, FeedState] = OrderedDict()
+_memo_lock = threading.Lock()
+
+
+def _memo_get(pk: int) -> FeedState | None:
+    with _memo_lock:
+        state = _memo.get(pk)
+        if state is not None:
+            _memo.move_to_end(pk)
+        return state
+
+
+def _memo_put(pk: int, state: FeedState) -> None:
+    with _memo_lock:
+        _memo[pk] = state
+        _memo.move_to_end(pk)
+        while len(_memo) > _MEMO_SIZE:
+            _memo.popitem(last=False)
+
+
+def forget_built_feeds() -> None:
+    """Drop this process's copies of built feeds (tests; the cache backend is cleared separately)."""
+    with _memo_lock:
+        _memo.clear()
+
+
+def current_feed(slug: str, *, now: datetime | None = None) -> FeedState | None:
+    """The current feed of the show ``slug`` (None if there is no such show).
+
+    No cron job: a built feed remembers the show's ``content_changed_at`` (bumped by every service
+    that changes the show or its episodes) and when the next scheduled episode is due. A hit costs
+    one query (that version check); a rebuild five, whatever the number of episodes.
+    """
+    now = now or timezone.now()
+    row = _show_version(slug)
+    if row is None:
+        return None
+    pk, version = row
+    state = _memo_get(pk)
+    if state is not None and state.is_current(version, now):
+        return state
+    cache = caches[FEED_CACHE_ALIAS if FEED_CACHE_ALIAS in settings.CACHES else "default"]
+    key = CACHE_KEY.format(pk=pk)
+    state = cache.get(key)
+    if not (isinstance(state, FeedState) and state.is_current(version, now)):
+        state = _build_state(pk, version, now)
+        if state is None:
+            return None
+        cache.set(key, state, CACHE_TIMEOUT)
+    _memo_put(pk, state)
+    return state

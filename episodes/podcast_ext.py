@@ -1,0 +1,140 @@
+"""A feedgen extension for the Podcasting 2.0 namespace, plus itunes:explicit written as true/false."""
+
+from dataclasses import dataclass
+
+import feedgen.feed  # noqa: F401  (feedgen.ext.* modules need feedgen.feed imported first)
+from feedgen.ext.base import BaseEntryExtension, BaseExtension
+from feedgen.util import xml_elem
+
+PODCAST_NS = "https://podcastindex.org/namespace/1.0"
+ITUNES_NS = "http://www.itunes.com/dtds/podcast-1.0.dtd"
+
+_P = f"{{{PODCAST_NS}}}"
+_I = f"{{{ITUNES_NS}}}"
+
+
+@dataclass(frozen=True)
+class Person:
+    """podcast:person: the name is the element text; role from the Podcasting 2.0 taxonomy."""
+
+    name: str
+    role: str = "guest"
+    href: str = ""
+    img: str = ""
+    group: str = "cast"
+
+
+@dataclass(frozen=True)
+class Transcript:
+    url: str
+    type: str  # text/vtt, application/x-subrip, application/json, text/html
+    captions: bool = False  # rel="captions": the file carries time codes
+
+
+def _bool_text(value: bool) -> str:
+    return "true" if value else "false"
+
+
+class PodcastIndexExtension(BaseExtension):
+    """Channel-level podcast:* tags and itunes:explicit (feedgen's own only takes yes/no/clean)."""
+
+    def __init__(self):
+        self._guid: str | None = None
+        self._locked: tuple[bool, str] | None = None
+        self._funding: tuple[str, str] | None = None
+        self._medium: str | None = None
+        self._explicit: bool | None = None
+
+    def extend_ns(self):
+        return {"podcast": PODCAST_NS, "itunes": ITUNES_NS}
+
+    def extend_rss(self, rss_feed):
+        channel = rss_feed[0]
+        if self._explicit is not None:
+            xml_elem(_I + "explicit", channel).text = _bool_text(self._explicit)
+        if self._guid:
+            xml_elem(_P + "guid", channel).text = self._guid
+        if self._locked is not None:
+            locked, owner = self._locked
+            element = xml_elem(_P + "locked", channel)
+            if owner:
+                element.attrib["owner"] = owner
+            element.text = "yes" if locked else "no"
+        if self._funding is not None:
+            url, label = self._funding
+            xml_elem(_P + "funding", channel, url=url).text = label
+        if self._medium:
+            xml_elem(_P + "medium", channel).text = self._medium
+        return rss_feed
+
+    def podcast_guid(self, value: str) -> None:
+        self._guid = value
+
+    def podcast_locked(self, locked: bool, owner: str = "") -> None:
+        self._locked = (locked, owner)
+
+    def podcast_funding(self, url: str, label: str) -> None:
+        self._funding = (url, label)
+
+    def podcast_medium(self, medium: str) -> None:
+        self._medium = medium
+
+    def itunes_explicit_bool(self, explicit: bool) -> None:
+        self._explicit = bool(explicit)
+
+
+class PodcastIndexEntryExtension(BaseEntryExtension):
+    """Item-level podcast:* tags and itunes:explicit as true/false."""
+
+    def __init__(self):
+        self._persons: list[Person] = []
+        self._transcripts: list[Transcript] = []
+        self._chapters: str | None = None
+        self._season: int | None = None
+        self._episode: int | None = None
+        self._explicit: bool | None = None
+
+    def extend_rss(self, entry):
+        if self._explicit is not None:
+            xml_elem(_I + "explicit", entry).text = _bool_text(self._explicit)
+        for transcript in self._transcripts:
+            element = xml_elem(_P + "transcript", entry, url=transcript.url, type=transcript.type)
+            if transcript.captions:
+                element.attrib["rel"] = "captions"
+        if self._chapters:
+            xml_elem(_P + "chapters", entry, url=self._chapters, type="application/json+chapters")
+        if self._season is not None:
+            xml_elem(_P + "season", entry).text = str(self._season)
+        if self._episode is not None:
+            xml_elem(_P + "episode", entry).text = str(self._episode)
+        for person in self._persons:
+            element = xml_elem(_P + "person", entry, role=person.role, group=person.group)
+            if person.href:
+                element.attrib["href"] = person.href
+            if person.img:
+                element.attrib["img"] = person.img
+            element.text = person.name
+        return entry
+
+    def podcast_person(self, person: Person) -> None:
+        self._persons.append(person)
+
+    def podcast_transcript(self, transcript: Transcript) -> None:
+        self._transcripts.append(transcript)
+
+    def podcast_chapters(self, url: str) -> None:
+        self._chapters = url
+
+    def podcast_season(self, season: int | None) -> None:
+        self._season = season
+
+    def podcast_episode(self, number: int | None) -> None:
+        self._episode = number
+
+    def itunes_explicit_bool(self, explicit: bool) -> None:
+        self._explicit = bool(explicit)
+
+
+def register(fg: feedgen.feed.FeedGenerator) -> None:
+    """Add the extension to a FeedGenerator; reach it as ``fg.podcastindex`` / ``fe.podcastindex``."""
+    fg.register_extension("podcastindex", PodcastIndexExtension, PodcastIndexEntryExtension, atom=False)

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import LearnerProfile, User, profile_is_complete_for_credit
 from audit.services import audit_record
-from episodes.models import Episode
+from episodes.models import Episode, Show
 
 from .models import (
     Activity,
@@ -48,6 +48,12 @@ class CreditError(Exception):
 
 # --- Activities (coordinators) -------------------------------------------------------------------
 
+
+def _feed_changed(activity: Activity) -> None:
+    """An activity adds or changes the "Earn CME credit" line of its episode's feed item."""
+    Show.objects.filter(episodes=activity.episode_id).update(content_changed_at=timezone.now())
+
+
 ACTIVITY_FIELDS = (
     "title", "objectives", "target_audience", "designated_credits", "release_date", "last_review_date",
     "expiry_date", "commercial_support", "passing_score", "max_attempts", "reveal_answers",
@@ -77,6 +83,7 @@ def activity_create(
         raise ValidationError({"episode": _("This episode is already a CME activity.")}) from None
     if mandate_topics is not None:
         activity.mandate_topics.set(mandate_topics)
+    _feed_changed(activity)
     audit_record(actor=actor, action="activity.created", obj=activity, data={"episode": episode.pk})
     return activity
 
@@ -101,6 +108,7 @@ def activity_update(
     activity.save()
     if mandate_topics is not None:
         activity.mandate_topics.set(mandate_topics)
+    _feed_changed(activity)
     audit_record(actor=actor, action="activity.updated", obj=activity, data={"changed": changed})
     return activity
 

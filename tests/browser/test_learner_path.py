@@ -50,7 +50,9 @@ def cme_episode(show, provider, coordinator):
 
 
 def _answer(page, activity, *, correct: bool):
-    for option in Option.objects.filter(question__activity=activity, is_correct=correct).select_related("question"):
+    for option in Option.objects.filter(question__activity=activity, is_correct=correct).select_related(
+        "question"
+    ):
         if not correct and page.locator(f"#q{option.question_id}_{option.pk}").count() == 0:
             continue
         page.locator(f"#q{option.question_id}_{option.pk}").check()

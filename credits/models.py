@@ -509,3 +509,165 @@ class ListeningProgress(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} — {self.episode_id}: {self.seconds_played:.0f}s"
+
+
+# --- Certificates (issue 6) -----------------------------------------------------------------------
+
+CERTIFICATE_FORMAT = "Enduring material — podcast"
+
+
+class Certificate(models.Model):
+    """The certificate of one claim. Every printed field is frozen here at issue; a correction is a
+    new revision (same verification code), and the previous one is kept in CertificateRevision."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Being prepared")
+        ISSUED = "issued", _("Valid")
+        REVOKED = "revoked", _("Revoked")
+
+    claim = models.OneToOneField(CreditClaim, on_delete=models.PROTECT, related_name="certificate")
+    code = models.CharField(_("verification code"), max_length=32, unique=True, editable=False)
+    number = models.CharField(_("certificate number"), max_length=40, unique=True, editable=False)
+    revision = models.PositiveSmallIntegerField(default=1)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    # Frozen at issue (and at each re-issue): exactly what the PDF prints.
+    learner_name = models.CharField(max_length=400)
+    degree = models.CharField(max_length=40)
+    activity_title = models.CharField(max_length=255)
+    format = models.CharField(max_length=60, default=CERTIFICATE_FORMAT)
+    completion_date = models.DateField()
+    credits = models.DecimalField(max_digits=4, decimal_places=2)
+    credit_type = models.CharField(max_length=20, choices=CreditType.choices)
+    provider_name = models.CharField(max_length=200)
+    accreditation_statement = models.TextField()
+    designation_statement = models.TextField()
+    issued_at = models.DateTimeField()
+    pdf = models.FileField(upload_to="certificates/", blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.CharField(max_length=500, blank=True)
+
+    objects = RecordQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-issued_at", "-id"]
+        verbose_name = _("certificate")
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(status="revoked") | models.Q(revoked_at__isnull=False),
+                name="certificate_revoked_has_date",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} (rev. {self.revision})"
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("Certificates are never deleted.")
+
+
+class CertificateRevision(_AppendOnly):
+    """An earlier revision of a certificate, as it was printed, kept when a correction re-issues it."""
+
+    certificate = models.ForeignKey(Certificate, on_delete=models.PROTECT, related_name="revisions")
+    revision = models.PositiveSmallIntegerField()
+    fields = models.JSONField(help_text=_("Every printed field of that revision."))
+    pdf = models.FileField(upload_to="certificates/revisions/", blank=True)
+    replaced_at = models.DateTimeField(default=timezone.now)
+    reason = models.CharField(max_length=500)
+
+    objects = RecordQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["certificate", "revision"]
+        verbose_name = _("certificate revision")
+        constraints = [
+            models.UniqueConstraint(fields=["certificate", "revision"], name="certificate_revision_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.certificate} rev. {self.revision}"
+
+
+class CorrectionRequest(models.Model):
+    """A learner asks for a corrected certificate (e.g. their name); a coordinator approves it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for the provider")
+        APPROVED = "approved", _("Approved — re-issued")
+        REJECTED = "rejected", _("Declined")
+
+    certificate = models.ForeignKey(Certificate, on_delete=models.PROTECT, related_name="correction_requests")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    learner_name = models.CharField(_("name as it should be printed"), max_length=400)
+    degree = models.CharField(_("degree as it should be printed"), max_length=40)
+    message = models.TextField(_("what is wrong"), max_length=2000, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    requested_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+        verbose_name = _("correction request")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["certificate"], condition=models.Q(status="pending"), name="correction_one_pending"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.certificate}: {self.get_status_display()}"
+
+
+class ExternalCreditType(models.TextChoices):
+    AMA_PRA_1 = "ama_pra_1", _("AMA PRA Category 1 Credit™")
+    AMA_PRA_2 = "ama_pra_2", _("AMA PRA Category 2 Credit™")
+    AAFP = "aafp", _("AAFP Prescribed credit")
+    AOA_1A = "aoa_1a", _("AOA Category 1-A")
+    AAPA_1 = "aapa_1", _("AAPA Category 1 CME")
+    ANCC = "ancc", _("Nursing contact hours (ANCC)")
+    ACPE = "acpe", _("Pharmacy CE (ACPE)")
+    MOC = "moc", _("MOC points")
+    PARTICIPATION = "participation", _("Certificate of participation")
+    OTHER = "other", _("Other")
+
+
+def _external_certificate_path(instance, filename: str) -> str:
+    import uuid
+
+    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return f"external-credits/{instance.learner_id}/{uuid.uuid4().hex}.{ext}"
+
+
+class ExternalCredit(models.Model):
+    """Credit the learner earned elsewhere and reports themselves, so one transcript covers it all."""
+
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="external_credits"
+    )
+    title = models.CharField(_("activity title"), max_length=255)
+    provider_name = models.CharField(_("provider"), max_length=200)
+    completed_on = models.DateField(_("completion date"))
+    credits = models.DecimalField(_("credits or hours"), max_digits=5, decimal_places=2)
+    credit_type = models.CharField(_("credit type"), max_length=20, choices=ExternalCreditType.choices)
+    mandate_topics = models.ManyToManyField(MandateTopic, blank=True, related_name="+")
+    certificate_file = models.FileField(
+        _("certificate (PDF or image)"), upload_to=_external_certificate_path, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-completed_on", "-id"]
+        verbose_name = _("self-reported credit")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(credits__gt=0, credits__lte=Decimal("500")),
+                name="external_credit_positive",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.credits})"

@@ -235,3 +235,9 @@ FILE_UPLOAD_TEMP_DIR = env("FILE_UPLOAD_TEMP_DIR")
 PODCASTCME_X_ACCEL_REDIRECT_PREFIX = env("PODCASTCME_X_ACCEL_REDIRECT_PREFIX", "") or ""
 # How long podcast apps and proxies may reuse a feed before asking again (seconds).
 PODCASTCME_FEED_MAX_AGE = int(env("PODCASTCME_FEED_MAX_AGE", "300") or 300)
+
+# --- Certificates and records -------------------------------------------------------------------
+# Certificate paper: "letter" (US) or "A4"; always landscape.
+PODCASTCME_CERTIFICATE_PAGE_SIZE = env("PODCASTCME_CERTIFICATE_PAGE_SIZE", "letter") or "letter"
+# How long completion records, claims and certificates are kept after the activity (years).
+PODCASTCME_RECORD_RETENTION_YEARS = int(env("PODCASTCME_RECORD_RETENTION_YEARS", "6") or 6)

@@ -5,6 +5,7 @@ from typing import Any
 
 from django.db.models import Avg, Count, Prefetch, Q
 from django.urls import reverse
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -36,8 +37,63 @@ def listening_evidence(*, user: User, episode: Episode) -> dict[str, Any]:
             "first_played_at": progress.first_played_at.isoformat(),
             "last_played_at": progress.updated_at.isoformat(),
         }
-    # Downloads through the learner's personal feed are added by the audience feature (issue 4).
+    app = _podcast_app_evidence(user=user, episode=episode)
+    if app is not None:
+        evidence["podcast_app"] = app
     return evidence
+
+
+def _podcast_app_evidence(*, user: User, episode: Episode) -> dict[str, Any] | None:
+    """Downloads through the learner's personal feed: how much of the file their app fetched."""
+    from episodes.models import DownloadRequest
+
+    requests = (
+        DownloadRequest.objects.filter(
+            user=user, episode=episode, method="GET", status__in=(200, 206), is_bot=False
+        )
+        .exclude(range_start__isnull=True)
+        .order_by("requested_at")
+        .values_list("range_start", "range_end", "requested_at", "app")[:5000]
+    )
+    merged: list[list[int]] = []
+    first_at = last_at = None
+    apps: list[str] = []
+    for start, end, at, app in requests:
+        first_at = first_at or at
+        last_at = at
+        if app and app not in apps:
+            apps.append(app)
+        merged.append([start, end])
+    if not merged:
+        return None
+    merged.sort()
+    union: list[list[int]] = []
+    for start, end in merged:
+        if union and start <= union[-1][1] + 1:
+            union[-1][1] = max(union[-1][1], end)
+        else:
+            union.append([start, end])
+    fetched = sum(end - start + 1 for start, end in union)
+    size = max(episode.audio_size, 1)
+    whole = fetched >= size
+    app_name = ", ".join(apps) or _("your podcast app")
+    when = formats.date_format(timezone.localtime(last_at), "DATETIME_FORMAT")
+    if whole:
+        summary = _("%(app)s downloaded the whole episode through your personal feed on %(when)s.")
+    else:
+        summary = _(
+            "%(app)s downloaded %(percent)d%% of the episode through your personal feed (last on %(when)s)."
+        )
+    return {
+        "bytes_fetched": fetched,
+        "size": size,
+        "whole": whole,
+        "apps": apps,
+        "first_at": first_at.isoformat(),
+        "last_at": last_at.isoformat(),
+        "summary": summary
+        % {"app": app_name, "when": when, "percent": min(100, round(100 * fetched / size))},
+    }
 
 
 @dataclass
@@ -140,7 +196,7 @@ def my_learning(*, learner: User) -> tuple[list[LearnerStatus], list[CreditClaim
     }
     claims = list(
         CreditClaim.objects.filter(learner=learner).select_related(
-            "activity__provider", "activity__episode__show"
+            "activity__provider", "activity__episode__show", "certificate"
         )
     )
     claimed = {c.activity_id for c in claims}

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Episode, EpisodePerson, Show, ShowHost, Topic
+from .models import Episode, EpisodePerson, PersonalFeed, Show, ShowHost, Topic
 
 
 class ShowHostInline(admin.TabularInline):
@@ -68,3 +68,12 @@ class EpisodePersonAdmin(admin.ModelAdmin):
     list_filter = ["role"]
     search_fields = ["name", "episode__title"]
     list_select_related = ["episode"]
+
+
+@admin.register(PersonalFeed)
+class PersonalFeedAdmin(admin.ModelAdmin):
+    list_display = ["user", "show", "created_at", "revoked_at"]
+    list_filter = ["show"]
+    search_fields = ["user__email", "show__title"]
+    list_select_related = ["user", "show"]
+    readonly_fields = ["nonce", "token_hash", "created_at"]

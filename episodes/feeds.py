@@ -62,12 +62,19 @@ class _UrlTemplates:
 
     _PK, _SLUG = 987654321, "zzslugzz"
 
-    def __init__(self, show: Show):
+    def __init__(self, show: Show, token: str | None = None):
         site = settings.SITE_URL
         self.page = site + self._template("episodes:episode", show.slug, self._SLUG)
-        self.audio = {
-            ext: site + self._template("episodes:audio", self._PK, self._SLUG, ext) for ext in ("mp3", "m4a")
-        }
+        if token is None:
+            self.audio = {
+                ext: site + self._template("episodes:audio", self._PK, self._SLUG, ext)
+                for ext in ("mp3", "m4a")
+            }
+        else:  # a personal feed: its enclosures carry the token, so downloads are the listener's
+            self.audio = {
+                ext: site + self._template("episodes:personal_audio", token, self._PK, self._SLUG, ext)
+                for ext in ("mp3", "m4a")
+            }
         self.artwork = {
             ext: site + self._template("episodes:episode_artwork", self._PK, ext) for ext in ("jpg", "png")
         }
@@ -211,13 +218,20 @@ def _add_item(fg: FeedGenerator, episode: FeedItem, urls: _UrlTemplates) -> None
         p2.podcast_person(Person(name=clean_line(name), role=_person_role(role), href=href, img=img))
 
 
-def _channel(fg: FeedGenerator, show: Show, last_modified: datetime) -> None:
+def _channel(
+    fg: FeedGenerator,
+    show: Show,
+    last_modified: datetime,
+    *,
+    self_url: str | None = None,
+    block: bool = False,
+) -> None:
     site = settings.SITE_URL
     page = site + show.get_absolute_url()
     fg.title(clean_line(show.title))
     fg.description(_text(show.description).strip() or clean_line(show.title))
     # feedgen writes the last link as the RSS <link>, and the "self" one as atom:link.
-    fg.link(href=show.feed_url, rel="self", type="application/rss+xml")
+    fg.link(href=self_url or show.feed_url, rel="self", type="application/rss+xml")
     fg.link(href=show.website or page, rel="alternate")
     fg.language(show.language)
     fg.lastBuildDate(last_modified)  # not "now": the same content gives the same bytes and ETag
@@ -239,8 +253,10 @@ def _channel(fg: FeedGenerator, show: Show, last_modified: datetime) -> None:
     fg.podcast.itunes_type(show.show_type)
     if show.complete:
         fg.podcast.itunes_complete("yes")  # Apple: only "Yes" means anything; omit otherwise
-    if show.new_feed_url:
+    if show.new_feed_url and not block:
         fg.podcast.itunes_new_feed_url(show.new_feed_url)
+    if block:  # a personal feed must never be listed in a directory
+        fg.podcast.itunes_block(True)
 
     p2 = fg.podcastindex
     p2.itunes_explicit_bool(show.explicit)
@@ -259,11 +275,15 @@ def _new_generator() -> FeedGenerator:
     return fg
 
 
-def _render(show: Show, items: list[FeedItem], last_modified: datetime) -> bytes:
+def _render(show: Show, items: list[FeedItem], last_modified: datetime, *, token: str | None = None) -> bytes:
     fg = _new_generator()
     with translation.override(show.language):  # one cached body, whatever the requester's language
-        _channel(fg, show, last_modified)
-        urls = _UrlTemplates(show)
+        if token is None:
+            _channel(fg, show, last_modified)
+        else:
+            self_url = settings.SITE_URL + reverse("episodes:personal_feed", args=[token, show.slug])
+            _channel(fg, show, last_modified, self_url=self_url, block=True)
+        urls = _UrlTemplates(show, token)
         for item in items:
             _add_item(fg, item, urls)
     return fg.rss_str(pretty=False, encoding="UTF-8", xml_declaration=True)
@@ -281,6 +301,17 @@ def build_feed(show: Show, *, now: datetime | None = None) -> bytes:
     now = now or timezone.now()
     items = _published_items(show, now)
     return _render(show, items, _last_modified(show, items))
+
+
+def build_personal_feed(show: Show, token: str, *, now: datetime | None = None) -> bytes:
+    """A listener's private copy of the feed: enclosures carry their token, itunes:block is yes.
+
+    Built per request (a personal feed is polled by one app, not by directories), so the token
+    never enters a shared cache.
+    """
+    now = now or timezone.now()
+    items = _published_items(show, now)
+    return _render(show, items, _last_modified(show, items), token=token)
 
 
 @dataclass(frozen=True)

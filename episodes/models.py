@@ -293,3 +293,37 @@ class EpisodePerson(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_role_display()})"
+
+
+class PersonalFeed(models.Model):
+    """A listener's private feed of one show; its token makes their downloads theirs.
+
+    The token is never stored: only its SHA-256 (for lookup) and a random nonce from which the
+    server derives it again with its secret key (so the account page can show the URL again).
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="personal_feeds"
+    )
+    show = models.ForeignKey(Show, on_delete=models.CASCADE, related_name="personal_feeds")
+    nonce = models.CharField(max_length=64, editable=False)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("personal feed")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "show"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="personal_feed_one_active_per_show",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.show}"
+
+
+from .models_analytics import *  # noqa: E402,F401,F403

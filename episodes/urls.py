@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from .views import feed, files, host, public
+from .views import analytics, feed, files, host, personal, public
 
 app_name = "episodes"
 
@@ -26,6 +26,14 @@ urlpatterns = [
         r"^episodes/(?P<pk>\d+)/transcript\.(?P<ext>vtt|srt)$", files.episode_transcript, name="transcript"
     ),
     path("episodes/<int:pk>/chapters.json", files.episode_chapters, name="chapters"),
+    # Personal feeds: the token in the path makes the listener's downloads theirs
+    path("p/<str:token>/<slug:slug>/feed.xml", personal.personal_feed, name="personal_feed"),
+    re_path(
+        r"^p/(?P<token>[-A-Za-z0-9_]+)/audio/(?P<pk>\d+)/(?P<slug>[-a-zA-Z0-9_]+)\.(?P<ext>mp3|m4a)$",
+        personal.personal_audio,
+        name="personal_audio",
+    ),
+    path("account/feeds/", personal.my_feeds, name="my_feeds"),
     # Host pages (MFA required by RequireMFAForRolesMiddleware for everything under /host/)
     path("host/", host.dashboard, name="host_dashboard"),
     path("host/shows/new/", host.show_create, name="host_show_create"),
@@ -33,4 +41,5 @@ urlpatterns = [
     path("host/shows/<slug:slug>/edit/", host.show_edit, name="host_show_edit"),
     path("host/shows/<slug:slug>/episodes/new/", host.episode_upload, name="host_episode_upload"),
     path("host/shows/<slug:slug>/episodes/<int:pk>/edit/", host.episode_edit, name="host_episode_edit"),
+    path("host/shows/<slug:slug>/analytics/", analytics.show_analytics, name="host_show_analytics"),
 ]

@@ -4,16 +4,18 @@ import re
 
 from django.conf import settings
 from django.http import Http404, HttpResponse
-from django.urls import Resolver404, resolve
 from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
+
+from podcastcme.middleware import answers_before_sessions
 
 from ..feeds import current_feed
 
 _ACCEPTS_GZIP = re.compile(r"\bgzip\b(?!\s*;\s*q=0(?:\.0*)?\s*(?:,|$))")
 
 
+@answers_before_sessions
 @require_safe
 def show_feed(request, slug):
     """Answer podcast apps polling ``/shows/<slug>/feed.xml``.
@@ -51,29 +53,3 @@ def show_feed(request, slug):
     if request.method == "GET":  # HEAD: the same headers, no body
         response.content = body
     return response
-
-
-class FeedMiddleware:
-    """Answer feed polls right after WhiteNoise, before sessions, auth, locale, CSRF and messages.
-
-    Podcast apps poll feeds far more often than people read pages, and none of that middleware
-    means anything for a public, language-independent XML document; skipping it is most of the
-    cost of a cached feed (see bench/bench_feed.py). Place it just after WhiteNoiseMiddleware.
-    Other paths pass straight through; the view is the same one urls.py routes to.
-    """
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        if request.path_info.endswith("/feed.xml"):
-            try:
-                match = resolve(request.path_info)
-            except Resolver404:
-                match = None
-            if match is not None and match.func is show_feed:
-                try:
-                    return show_feed(request, *match.args, **match.kwargs)
-                except Http404:
-                    pass  # the full stack renders the site's 404 page (it needs request.user etc.)
-        return self.get_response(request)

@@ -6,6 +6,7 @@ from django.views.decorators.http import require_safe
 
 from accounts.permissions import is_host_of
 
+from ..analytics import counting_enabled, recorder_for
 from ..delivery import serve_file
 from ..models import Episode, Show
 
@@ -56,10 +57,10 @@ def episode_audio(request, pk, slug, ext):
         cache_control=AUDIO_CACHE if public else PRIVATE_CACHE,
         download_name=f"{episode.slug}.{ext}",
         extra_headers=CORS if public else None,
-        # Download counting (a later issue) passes its recorder here, for public episodes only:
-        # on_served=record_download, called as record_download(request, served) with a
-        # delivery.Served (method, status, byte range, size); see episodes/delivery.py.
-        on_served=None,
+        # Every request of a public episode is logged and may complete a counted download (IAB rules,
+        # episodes/analytics.py); a host previewing a draft is not an audience. Behind nginx
+        # (X-Accel-Redirect) the app still decides the range, so it is recorded the same way.
+        on_served=recorder_for(episode) if public and counting_enabled() else None,
     )
 
 

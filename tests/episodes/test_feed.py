@@ -466,9 +466,9 @@ def test_moved_show_keeps_serving_its_feed_with_new_feed_url(client, feed_show, 
 def test_feed_middleware_answers_the_same_as_the_view(client, feed_show, published, settings):
     plain = _get(client, feed_show)
     middleware = list(settings.MIDDLEWARE)
-    if "episodes.views.feed.FeedMiddleware" not in middleware:
+    if "podcastcme.middleware.EarlyPublicViewsMiddleware" not in middleware:
         middleware.insert(middleware.index("whitenoise.middleware.WhiteNoiseMiddleware") + 1,
-                          "episodes.views.feed.FeedMiddleware")  # fmt: skip
+                          "podcastcme.middleware.EarlyPublicViewsMiddleware")  # fmt: skip
     settings.MIDDLEWARE = middleware
 
     fast = _get(client, feed_show)

@@ -1,0 +1,345 @@
+"""Download counting: audio range requests per second with counting on vs off; the dashboard at 1M requests.
+
+Everything happens in a fresh database the bench creates and migrates (Django's test-database
+machinery, as bench_feed does) and drops at the end, with media in a temporary folder.
+
+(1) gunicorn servers on 127.0.0.1 started from the same settings, one with
+    ``PODCASTCME_COUNT_DOWNLOADS = False``, are driven in turns by the same keep-alive client asking
+    ``Range: bytes=1000-50000`` of one episode (206, 49,001 bytes, short of a counted download).
+    Counting on means buffered recording (``PODCASTCME_COUNT_BUFFER_SECONDS = 1``, the production
+    setting); counting with each request written as it is served is shown for reference. Two client
+    patterns: one player re-reading the range, and a new listener for every request (every request
+    then creates a coverage row).
+(2) A show with 1,000,000 logged requests (bulk-inserted in batches of 5,000, with the daily
+    aggregates they would have produced), its dashboard rendered through the test client.
+"""
+
+import http.client
+import os
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test import Client, override_settings
+from django.utils import timezone
+
+from bench import Row
+
+ROOT = Path(__file__).resolve().parent.parent
+RANGE = "bytes=1000-50000"
+RANGE_BYTES = 49_001
+REQUESTS = 600
+CLIENT_THREADS = 4
+ROUNDS = 10
+WARM_UP = 400
+LOG_ROWS = 1_000_000
+BATCH = 5_000
+EPISODES = 20
+DAYS = 90
+DASHBOARD_RUNS = 7
+DASHBOARD_GOAL_MS = 300.0
+BUFFER_SECONDS = 1.0  # what production should set (PODCASTCME_COUNT_BUFFER_SECONDS)
+
+
+# --- database and server (the same pattern as bench_feed) ----------------------------------------
+
+
+@contextmanager
+def _fresh_database():
+    """A new database, migrated, dropped afterwards; yields a DATABASE_URL for gunicorn."""
+    db = connection.settings_dict
+    tmp = Path(tempfile.mkdtemp(prefix="podcastcme-bench-db-"))
+    if db["ENGINE"].endswith("sqlite3"):
+        db.setdefault("TEST", {})["NAME"] = str(tmp / "bench.sqlite3")
+    old_name = db["NAME"]
+    name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    try:
+        if db["ENGINE"].endswith("sqlite3"):
+            url = f"sqlite:///{name}"
+        else:
+            user, password = db.get("USER", ""), db.get("PASSWORD", "")
+            auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+            url = f"postgres://{auth}{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{name}"
+        yield url
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def _gunicorn(database_url: str, workdir: Path, *, counting: bool, buffer: float):
+    module = f"bench_analytics_settings_{uuid.uuid4().hex[:8]}"
+    (workdir / f"{module}.py").write_text(
+        "from podcastcme.settings.test import *  # noqa\n"
+        f"PODCASTCME_COUNT_DOWNLOADS = {counting!r}\nPODCASTCME_COUNT_BUFFER_SECONDS = {buffer!r}\n"
+    )
+    port = _free_port()
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE=module,
+        PYTHONPATH=os.pathsep.join([str(workdir), str(ROOT), env.get("PYTHONPATH", "")]),
+        DATABASE_URL=database_url,
+        DB_CONN_MAX_AGE="60",  # persistent connections, as a production deployment would use
+        MEDIA_ROOT=str(settings.MEDIA_ROOT),
+        LOG_LEVEL="WARNING",
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "podcastcme.wsgi:application", "--bind", f"127.0.0.1:{port}",
+         "--workers", "2", "--worker-class", "gthread", "--threads", "4", "--keep-alive", "30",
+         "--log-level", "warning"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                    break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    error = process.stderr.read().decode()[-2000:]
+                    raise RuntimeError(f"gunicorn did not start: {error}") from None
+                time.sleep(0.1)
+        yield port
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        process.stderr.close()
+
+
+# --- (1) range requests with counting on and off --------------------------------------------------
+
+
+def _load(port: int, path: str, requests: int, *, new_listener_each_time: bool) -> float:
+    """Requests per second for ``requests`` range GETs over keep-alive connections from a few threads."""
+    per_thread = requests // CLIENT_THREADS
+    errors: list[str] = []
+    barrier = threading.Barrier(CLIENT_THREADS + 1)
+
+    def worker(number: int):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        agent = f"AppleCoreMedia/1.0.0.21E236 (iPhone; bench {number})"
+        barrier.wait()
+        for _ in range(per_thread):
+            if new_listener_each_time:
+                agent = f"AppleCoreMedia/1.0.0.21E236 (iPhone; bench {uuid.uuid4().hex})"
+            conn.request("GET", path, headers={"Host": "127.0.0.1", "Range": RANGE, "User-Agent": agent})
+            response = conn.getresponse()
+            body = response.read()
+            if response.status != 206 or len(body) != RANGE_BYTES:
+                errors.append(f"{path}: {response.status}, {len(body)} bytes")
+                break
+        conn.close()
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(CLIENT_THREADS)]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    start = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - start
+    if errors:
+        raise RuntimeError(errors[0])
+    return per_thread * CLIENT_THREADS / elapsed
+
+
+def _delivery_rows(database_url: str, episode) -> list[Row]:
+    from episodes.models import DownloadRequest
+
+    workdir = Path(tempfile.mkdtemp(prefix="podcastcme-bench-analytics-"))
+    path = episode.get_audio_url()
+    rows, logged_expected = [], 0
+    patterns = [("one player", False), ("a new listener each request", True)]
+    try:
+        with (
+            _gunicorn(database_url, workdir, counting=True, buffer=BUFFER_SECONDS) as buffered,
+            _gunicorn(database_url, workdir, counting=True, buffer=0) as direct,
+            _gunicorn(database_url, workdir, counting=False, buffer=0) as off,
+        ):
+            cases = [
+                (f"buffered {BUFFER_SECONDS:g} s, {label}", buffered, fresh, True)
+                for label, fresh in patterns
+            ]
+            cases.append(("written at once, one player (reference)", direct, False, False))
+            for label, on, fresh, has_goal in cases:
+                for port in (on, off):  # warm up: imports, connections, the threshold memo
+                    _load(port, path, WARM_UP, new_listener_each_time=fresh)
+                ratios, on_runs, off_runs = [], [], []
+                # Paired runs, back to back in alternating order: other work on the machine slows both
+                # of a pair alike, so the median of the pairs' ratios is steadier than a ratio of medians.
+                for round_ in range(ROUNDS):
+                    rps = {}
+                    for port in (on, off) if round_ % 2 == 0 else (off, on):
+                        rps[port] = _load(port, path, REQUESTS, new_listener_each_time=fresh)
+                    on_runs.append(rps[on])
+                    off_runs.append(rps[off])
+                    ratios.append(rps[on] / rps[off])
+                logged_expected += WARM_UP + ROUNDS * (REQUESTS // CLIENT_THREADS * CLIENT_THREADS)
+                ratio = statistics.median(ratios)
+                goal = "ratio >= 0.9" if has_goal else "none (reference)"
+                rows.append(
+                    Row(f"206 range/s on/off, median of {ROUNDS} pairs: {label} "
+                        f"({statistics.median(on_runs):.0f} vs {statistics.median(off_runs):.0f}/s)",
+                        ratio, None, "x", goal, ratio >= 0.9 or not has_goal)
+                )  # fmt: skip
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    # The servers have stopped (the buffered one flushes on exit): every request must be in the log.
+    logged = DownloadRequest.objects.filter(episode=episode).count()
+    if logged != logged_expected:
+        raise RuntimeError(f"counting on logged {logged} requests, expected {logged_expected}")
+    return rows
+
+
+# --- (2) the dashboard at 1,000,000 logged requests -----------------------------------------------
+
+
+APPS = ["Apple Podcasts", "Spotify", "Overcast", "Pocket Casts", "AntennaPod", "Chrome", "Other"]
+AGENTS = {
+    "Apple Podcasts": "AppleCoreMedia/1.0.0.21E236 (iPhone; U; CPU OS 17_4 like Mac OS X; en_us)",
+    "Spotify": "Spotify/8.9.10 Android/34 (Pixel 8)",
+    "Overcast": "Overcast/3.0 (+http://overcast.fm/; iOS podcast app)",
+    "Pocket Casts": "PocketCasts/1.0 (Pocket Casts; +http://pocketcasts.com/)",
+    "AntennaPod": "AntennaPod/3.4.0",
+    "Chrome": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/126.0.0.0 Safari/537.36",
+    "Other": "SomePlayer/2.0",
+}
+
+
+def _fill_log(show, episodes) -> None:
+    """1M request rows (about one in four completes a download) and the daily totals they produce."""
+    from episodes.models import DailyEpisodeDownloads, DownloadRequest
+
+    rng = random.Random(4)
+    now = timezone.now()
+    daily: Counter = Counter()
+    batch = []
+    for n in range(LOG_ROWS):
+        episode = episodes[n % len(episodes)]
+        app = rng.choice(APPS)
+        bot = n % 23 == 0
+        at = now - timedelta(seconds=rng.randrange(DAYS * 86_400))
+        counted = not bot and n % 4 == 0
+        start = rng.randrange(0, 5_000_000)
+        batch.append(
+            DownloadRequest(
+                episode_id=episode.pk, requested_at=at, ip_hash=f"{rng.getrandbits(128):032x}",
+                user_agent="Googlebot/2.1" if bot else AGENTS[app], app="Bot" if bot else app, is_bot=bot,
+                method="GET", status=206, range_start=start, range_end=start + 1_048_575,
+                bytes_sent=1_048_576, counted=counted,
+            )
+        )  # fmt: skip
+        if counted:
+            daily[(episode.pk, timezone.localdate(at), app)] += 1
+        if len(batch) == BATCH:
+            DownloadRequest.objects.bulk_create(batch)
+            batch = []
+    if batch:
+        DownloadRequest.objects.bulk_create(batch)
+    DailyEpisodeDownloads.objects.bulk_create(
+        (
+            DailyEpisodeDownloads(show_id=show.pk, episode_id=pk, day=day, app=app, count=count)
+            for (pk, day, app), count in daily.items()
+        ),
+        batch_size=BATCH,
+    )
+
+
+def _dashboard_rows(show, host) -> list[Row]:
+    from django.urls import reverse
+
+    from tests.conftest import give_totp
+
+    give_totp(host)
+    client = Client()
+    client.force_login(host)
+    url = reverse("episodes:host_show_analytics", args=[show.slug])
+    rows = []
+    for days in (30, 90):
+        response = client.get(f"{url}?days={days}")  # warm up: templates, session
+        if response.status_code != 200 or b"<svg" not in response.content:
+            raise RuntimeError(f"dashboard answered {response.status_code}")
+        samples = []
+        for _ in range(DASHBOARD_RUNS):
+            start = time.perf_counter()
+            client.get(f"{url}?days={days}")
+            samples.append((time.perf_counter() - start) * 1000)
+        median = statistics.median(samples)
+        rows.append(
+            Row(f"dashboard, {LOG_ROWS:,} logged requests, {days} days (median of {DASHBOARD_RUNS})", median,
+                None, "ms", f"< {DASHBOARD_GOAL_MS:g} ms", median < DASHBOARD_GOAL_MS)
+        )  # fmt: skip
+    return rows
+
+
+# --- run ------------------------------------------------------------------------------------------
+
+
+def _setup():
+    from accounts.models import User
+    from episodes import services
+    from episodes.models import Episode
+    from tests.media import make_audio
+
+    host = User.objects.create_user(email="bench-host@example.org", password="bench-password-123")
+    show = services.show_create(
+        host=host,
+        data={
+            "title": "Bench analytics",
+            "slug": "bench-analytics",
+            "description": "Downloads.",
+            "author": "Bench",
+            "owner_name": "Bench",
+            "owner_email": "bench@example.org",
+        },
+    )
+    episodes = []
+    for n in range(EPISODES):
+        audio = SimpleUploadedFile("bench.mp3", make_audio(90.0, "mp3", bitrate="32k").read_bytes())
+        episodes.append(
+            services.episode_create(
+                show=show, actor=host, title=f"Episode {n}", audio=audio, status=Episode.Status.PUBLISHED,
+                publish_at=timezone.now() - timedelta(days=DAYS - n),
+            )
+        )  # fmt: skip
+    return host, show, episodes
+
+
+def run() -> list[Row]:
+    media = tempfile.mkdtemp(prefix="podcastcme-bench-media-")
+    try:
+        with override_settings(MEDIA_ROOT=media), _fresh_database() as database_url:
+            host, show, episodes = _setup()
+            if episodes[0].audio.size <= 50_000:
+                raise RuntimeError("the benchmark episode is too short for bytes=1000-50000")
+            rows = _delivery_rows(database_url, episodes[0])
+            _fill_log(show, episodes)
+            rows += _dashboard_rows(show, host)
+            return rows
+    finally:
+        shutil.rmtree(media, ignore_errors=True)

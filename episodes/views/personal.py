@@ -1,0 +1,105 @@
+"""Personal feeds: the listener's private feed and audio URLs, and the account page to manage them."""
+
+import hashlib
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.cache import get_conditional_response
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
+
+from podcastcme.middleware import answers_before_sessions
+
+from ..analytics import counting_enabled, recorder_for
+from ..delivery import serve_file
+from ..feeds import build_personal_feed
+from ..models import Episode, PersonalFeed, Show
+from ..personal_feeds import (
+    personal_feed_get_or_create,
+    personal_feed_lookup,
+    personal_feed_regenerate,
+    personal_feed_revoke,
+    personal_feed_url,
+)
+
+PRIVATE = "private, max-age=300"
+
+
+def _feed_or_404(token: str) -> PersonalFeed:
+    feed = personal_feed_lookup(token)
+    if feed is None or not feed.user.is_active:
+        raise Http404  # revoked, guessed or malformed: the same answer, nothing revealed
+    return feed
+
+
+@answers_before_sessions
+@require_safe
+def personal_feed(request, token: str, slug: str):
+    feed = _feed_or_404(token)
+    if feed.show.slug != slug:
+        raise Http404
+    body = build_personal_feed(feed.show, token)
+    etag = f'"{hashlib.blake2b(body, digest_size=16).hexdigest()}"'
+    not_modified = get_conditional_response(request, etag=etag)
+    if not_modified is not None:
+        not_modified["Cache-Control"] = PRIVATE
+        return not_modified
+    response = HttpResponse(body, content_type="application/rss+xml; charset=utf-8")
+    response["ETag"] = etag
+    response["Cache-Control"] = PRIVATE
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@require_safe
+def personal_audio(request, token: str, pk: int, slug: str, ext: str):
+    feed = _feed_or_404(token)
+    episode = Episode.objects.filter(pk=pk, show=feed.show).published().first()
+    if episode is None or slug != episode.slug or ext != episode.audio_extension:
+        raise Http404
+    return serve_file(
+        request,
+        episode.audio,
+        content_type=episode.audio_mime,
+        cache_control="private, max-age=86400",
+        download_name=f"{episode.slug}.{ext}",
+        # Downloads through a personal feed are the listener's: listening evidence for CME claims.
+        on_served=recorder_for(episode, user=feed.user) if counting_enabled() else None,
+    )
+
+
+@login_required
+def my_feeds(request):
+    if request.method == "POST":
+        show = get_object_or_404(Show, slug=request.POST.get("show", ""))
+        action = request.POST.get("action")
+        if action == "create":
+            personal_feed_get_or_create(user=request.user, show=show)
+            messages.success(request, _("Your personal feed for %(show)s is ready.") % {"show": show.title})
+        elif action == "regenerate":
+            personal_feed_regenerate(user=request.user, show=show)
+            messages.success(
+                request, _("New address made: the old one no longer works. Re-subscribe in your app.")
+            )
+        elif action == "revoke":
+            personal_feed_revoke(user=request.user, show=show)
+            messages.success(request, _("Personal feed revoked: its address no longer works."))
+        else:
+            messages.error(request, _("Unknown action."))
+            return render(request, "episodes/personal_feeds.html", _context(request), status=400)
+        return redirect("episodes:my_feeds")
+    return render(request, "episodes/personal_feeds.html", _context(request))
+
+
+def _context(request) -> dict:
+    active = {
+        f.show_id: f
+        for f in PersonalFeed.objects.filter(user=request.user, revoked_at__isnull=True).select_related(
+            "show"
+        )
+    }
+    rows = [{"show": show, "url": personal_feed_url(active[show.pk]) if show.pk in active else None,
+             "has_feed": show.pk in active} for show in Show.objects.order_by("title")]  # fmt: skip
+    return {"rows": rows}

@@ -1,0 +1,68 @@
+"""The client's address behind trusted reverse proxies (for download counting and rate limits)."""
+
+import ipaddress
+
+from django.conf import settings
+from django.http import Http404
+from django.urls import Resolver404, resolve
+
+
+class ProxiedClientAddressMiddleware:
+    """Set REMOTE_ADDR to the client address the trusted proxies saw.
+
+    With N trusted proxies, each appends the address it received from to X-Forwarded-For, so the
+    client is the N-th entry from the right; entries further left are the client's own claims
+    and are never trusted. Malformed values leave REMOTE_ADDR as it is.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        trusted = getattr(settings, "PODCASTCME_TRUSTED_PROXIES", 0)
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        if trusted > 0 and forwarded:
+            hops = [part.strip() for part in forwarded.split(",") if part.strip()]
+            if len(hops) >= trusted:
+                candidate = hops[-trusted]
+                try:
+                    request.META["REMOTE_ADDR"] = str(ipaddress.ip_address(candidate))
+                except ValueError:
+                    pass
+        return self.get_response(request)
+
+
+def answers_before_sessions(view):
+    """Mark a public view that needs no session, user, CSRF, locale or messages (feeds, signed downloads).
+
+    ``EarlyPublicViewsMiddleware`` calls it right after WhiteNoise: podcast apps poll feeds far
+    more often than people read pages, and that middleware is most of the cost of a cached answer.
+    """
+    view.answers_before_sessions = True
+    return view
+
+
+class EarlyPublicViewsMiddleware:
+    """Answer views marked with ``answers_before_sessions`` before the session/auth stack.
+
+    Only paths ending in .xml or .pdf are resolved here (a string test for every other request).
+    A 404 falls through to the full stack, which renders the site's page (it needs request.user).
+    """
+
+    SUFFIXES = (".xml", ".pdf")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path_info.endswith(self.SUFFIXES):
+            try:
+                match = resolve(request.path_info)
+            except Resolver404:
+                match = None
+            if match is not None and getattr(match.func, "answers_before_sessions", False):
+                try:
+                    return match.func(request, *match.args, **match.kwargs)
+                except Http404:
+                    pass
+        return self.get_response(request)

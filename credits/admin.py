@@ -3,8 +3,11 @@ from django.contrib import admin
 from .models import (
     Activity,
     Attempt,
+    Certificate,
+    CertificateRevision,
     CompletionRecord,
     ContentPerson,
+    CorrectionRequest,
     CreditClaim,
     Disclosure,
     Evaluation,
@@ -148,3 +151,28 @@ class ListeningProgressAdmin(ReadOnlyRecordAdmin):
     list_display = ["user", "episode", "seconds_played", "updated_at"]
     search_fields = ["user__email", "episode__title"]
     list_select_related = ["user", "episode"]
+
+
+@admin.register(Certificate)
+class CertificateAdmin(ReadOnlyRecordAdmin):
+    """Re-issue and revocation happen on the coordinator pages (they write the audit rows)."""
+
+    list_display = ["number", "learner_name", "activity_title", "credits", "revision", "status", "issued_at"]
+    list_filter = ["status", "credit_type"]
+    search_fields = ["number", "code", "learner_name", "activity_title"]
+    date_hierarchy = "issued_at"
+
+
+@admin.register(CertificateRevision)
+class CertificateRevisionAdmin(ReadOnlyRecordAdmin):
+    list_display = ["certificate", "revision", "replaced_at", "reason"]
+    search_fields = ["certificate__number", "reason"]
+    list_select_related = ["certificate"]
+
+
+@admin.register(CorrectionRequest)
+class CorrectionRequestAdmin(ReadOnlyRecordAdmin):
+    list_display = ["certificate", "learner_name", "degree", "status", "requested_at", "decided_at"]
+    list_filter = ["status"]
+    search_fields = ["certificate__number", "learner_name"]
+    list_select_related = ["certificate"]

@@ -101,3 +101,44 @@ def seed_demo_activity(*, provider: Provider, coordinator: User) -> Activity | N
     )
     services.quiz_replace(activity=activity, actor=coordinator, data=QUIZ)
     return activity
+
+
+def seed_demo_certificate(*, learner: User, activity: Activity) -> None:
+    """The demo learner passes, evaluates and claims the demo activity (idempotent).
+
+    Everything goes through the services, so the certificate is issued the way a real claim's is:
+    when the surrounding transaction commits, and rendered by the task backend.
+    """
+    from .models import Attempt, CreditClaim, Evaluation, Option
+
+    if CreditClaim.objects.filter(learner=learner, activity=activity).exists():
+        return
+    if not Attempt.objects.filter(learner=learner, activity=activity, passed=True).exists():
+        attempt = services.attempt_start(learner=learner, activity=activity)
+        right = dict(
+            Option.objects.filter(question__activity=activity, is_correct=True).values_list(
+                "question_id", "pk"
+            )
+        )
+        answers = {str(q["id"]): str(right[q["id"]]) for q in attempt.questions}
+        services.attempt_submit(attempt_id=attempt.pk, learner=learner, answers=answers)
+    if not Evaluation.objects.filter(learner=learner, activity=activity).exists():
+        services.evaluation_submit(
+            learner=learner,
+            activity=activity,
+            data={
+                "objectives_met": 5,
+                "relevant_to_practice": 5,
+                "free_of_bias": 5,
+                "intends_change": True,
+                "change_description": "Mark the cricothyroid membrane with ultrasound before induction.",
+                "comments": "",
+            },
+        )
+    services.claim_credit(
+        learner=learner,
+        activity=activity,
+        minutes=15,
+        attested=True,
+        listening_evidence={"demo": "seeded by seed_demo"},
+    )

@@ -481,12 +481,18 @@ def claim_credit(
 
 
 def claim_committed(*, claim_id: int) -> None:
-    """Called once a claim is committed: the place where its certificate gets issued.
+    """Called once a claim is committed: issue its certificate (the PDF is rendered by a task).
 
-    The certificates feature (issue 6) enqueues the PDF rendering task here; until then the claim
-    is complete and shown on My learning and the transcript without a certificate.
+    The claim is already safe in the database; a failure here is logged rather than shown to the
+    learner as an error, and the certificate can be issued again later (issuing is idempotent).
     """
+    from .certificates import certificate_issue_for_claim
+
     logger.info("credit claim %s committed", claim_id)
+    try:
+        certificate_issue_for_claim(claim_id=claim_id)
+    except Exception:
+        logger.exception("could not issue the certificate of claim %s", claim_id)
 
 
 # --- Listening evidence --------------------------------------------------------------------------

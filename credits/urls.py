@@ -1,6 +1,6 @@
-from django.urls import path
+from django.urls import path, re_path
 
-from .views import coordinator, learner
+from .views import certificates, coordinator, learner, reports, transcript
 
 app_name = "credits"
 
@@ -30,5 +30,56 @@ urlpatterns = [
         "coordinator/activities/<int:pk>/quiz/import/",
         coordinator.quiz_import,
         name="coordinator_quiz_import",
+    ),
+    # Certificates: the learner's PDF, public verification, coordinator revocation and re-issue
+    path("certificates/<int:pk>/pdf/", certificates.certificate_pdf, name="certificate_pdf"),
+    path(
+        "certificates/download/<str:token>/<str:filename>",
+        certificates.certificate_download,
+        name="certificate_download",
+    ),
+    path("certificates/<int:pk>/correction/", certificates.correction_request, name="certificate_correction"),
+    path("verify/", certificates.verify_lookup, name="verify_lookup"),
+    re_path(r"^verify/(?P<code>[-A-Za-z0-9]{1,64})\.json$", certificates.verify_json, name="verify_json"),
+    path("verify/<str:code>/", certificates.verify_html, name="verify"),
+    path(
+        "coordinator/certificates/<int:pk>/",
+        certificates.coordinator_certificate,
+        name="coordinator_certificate",
+    ),
+    path(
+        "coordinator/certificates/<int:pk>/revoke/",
+        certificates.coordinator_revoke,
+        name="coordinator_revoke",
+    ),
+    path(
+        "coordinator/certificates/<int:pk>/reissue/",
+        certificates.coordinator_reissue,
+        name="coordinator_reissue",
+    ),
+    path("coordinator/corrections/", certificates.coordinator_corrections, name="coordinator_corrections"),
+    path(
+        "coordinator/corrections/<int:pk>/",
+        certificates.coordinator_correction_decide,
+        name="coordinator_correction",
+    ),
+    # Transcript and self-reported credits
+    path("learning/transcript/", transcript.transcript_page, name="transcript"),
+    path("learning/transcript.csv", transcript.transcript_csv, name="transcript_csv"),
+    path("learning/transcript.pdf", transcript.transcript_pdf, name="transcript_pdf"),
+    path("learning/external/new/", transcript.external_create, name="external_create"),
+    path("learning/external/<int:pk>/edit/", transcript.external_edit, name="external_edit"),
+    path("learning/external/<int:pk>/delete/", transcript.external_delete, name="external_delete"),
+    path("learning/external/<int:pk>/file/", transcript.external_file, name="external_file"),
+    # Provider reports
+    path("coordinator/activities/<int:pk>/report/", reports.activity_report, name="activity_report"),
+    path(
+        "coordinator/activities/<int:pk>/report.csv", reports.activity_report_csv, name="activity_report_csv"
+    ),
+    path("coordinator/providers/<slug:slug>/board-report/", reports.board_report, name="board_report"),
+    path(
+        "coordinator/providers/<slug:slug>/board-report.csv",
+        reports.board_report_csv,
+        name="board_report_csv",
     ),
 ]

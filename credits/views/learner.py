@@ -130,6 +130,10 @@ def evaluation(request, pk: int):
 
 @login_required
 def claim(request, pk: int):
+    # billing builds on credits, so it is imported here, not at the top (no import cycle).
+    from billing import selectors as billing_selectors
+    from billing import services as billing
+
     activity = _activity(pk)
     status = selectors.learner_status(learner=request.user, activity=activity)
     if status.claim is not None:
@@ -141,23 +145,38 @@ def claim(request, pk: int):
     if request.method == "POST":
         if form.is_valid():
             try:
-                made = services.claim_credit(
+                # A fee (and no valid pass): the order is made first and the learner goes to Stripe;
+                # the claim is made when the webhook confirms the payment. None: no fee, claim now.
+                order = billing.claim_checkout_start(
                     learner=request.user,
                     activity=activity,
                     minutes=form.cleaned_data["minutes"],
                     attested=form.cleaned_data["attest"],
                     listening_evidence=evidence,
                 )
-            except services.CreditError as exc:
-                if exc.code == "already_claimed":  # a double submit: show the claim that won
-                    existing = selectors.learner_status(learner=request.user, activity=activity).claim
-                    return render(
-                        request, "credits/claim_done.html", {"activity": activity, "claim": existing}
-                    )
+            except billing.BillingError as exc:
                 form.add_error("minutes" if exc.code == "minutes" else None, exc.message)
             else:
-                messages.success(request, _("Your credit is claimed."))
-                return render(request, "credits/claim_done.html", {"activity": activity, "claim": made})
+                if order is not None:
+                    return redirect(order.checkout_url)
+                try:
+                    made = services.claim_credit(
+                        learner=request.user,
+                        activity=activity,
+                        minutes=form.cleaned_data["minutes"],
+                        attested=form.cleaned_data["attest"],
+                        listening_evidence=evidence,
+                    )
+                except services.CreditError as exc:
+                    if exc.code == "already_claimed":  # a double submit: show the claim that won
+                        existing = selectors.learner_status(learner=request.user, activity=activity).claim
+                        return render(
+                            request, "credits/claim_done.html", {"activity": activity, "claim": existing}
+                        )
+                    form.add_error("minutes" if exc.code == "minutes" else None, exc.message)
+                else:
+                    messages.success(request, _("Your credit is claimed."))
+                    return render(request, "credits/claim_done.html", {"activity": activity, "claim": made})
         code = 400
     return render(
         request,
@@ -171,6 +190,7 @@ def claim(request, pk: int):
             "profile_complete": profile_is_complete_for_credit(profile),
             "designation": designation_statement_html(activity),
             "accreditation": accreditation_statement(activity.provider),
+            "price": billing_selectors.claim_price(learner=request.user, activity=activity),
         },
         status=code,
     )

@@ -64,4 +64,16 @@ class Command(BaseCommand):
         activity = Activity.objects.filter(episode__show=show).select_related("episode__show").first()
         if activity is not None:
             urls.append(("Demo CME activity", site + activity.episode.get_absolute_url()))
+        from accounts.demo import DEMO_LEARNER
+        from credits.certificates import verification_url
+        from credits.models import Certificate
+
+        certificate = (
+            Certificate.objects.filter(claim__learner__email=DEMO_LEARNER)
+            .exclude(status=Certificate.Status.PENDING)
+            .select_related("claim__activity__provider")
+            .first()
+        )
+        if certificate is not None:
+            urls.append(("Demo certificate", verification_url(certificate)))
         return urls

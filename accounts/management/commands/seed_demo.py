@@ -100,6 +100,9 @@ class Command(BaseCommand):
         # The show with artwork and spoken episodes (espeak-ng + ffmpeg); its host is the demo host.
         seed_demo_show(host=host)
         # One episode is an accredited CME activity with a three-question post-test.
-        from credits.demo import seed_demo_activity
+        from credits.demo import seed_demo_activity, seed_demo_certificate
 
-        seed_demo_activity(provider=provider, coordinator=coordinator)
+        activity = seed_demo_activity(provider=provider, coordinator=coordinator)
+        # The demo learner has claimed it: the certificate is issued when this transaction commits.
+        if activity is not None:
+            seed_demo_certificate(learner=learner, activity=activity)

@@ -1,0 +1,205 @@
+"""Certificates: one render in a warm worker against WeasyPrint's defaults; serving an issued PDF
+through the app against WhiteNoise serving the same bytes as a static file.
+
+A fresh database is created (Django's test-database machinery), migrated, given one claim whose
+certificate is issued through the services, and dropped at the end; media and static files live
+in temporary folders. Both HTTP figures use Django's test client in this process, through the full
+middleware stack, so they differ only in what answers: the permission-checked view or WhiteNoise.
+"""
+
+import shutil
+import statistics
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from django.db import connection
+from django.test import Client, override_settings
+from django.test.utils import setup_test_environment, teardown_test_environment
+
+from bench import Row
+
+RENDERS = 30
+WARMUP = 3
+REQUESTS = 400
+GOAL_RENDER_MS = 60.0
+GOAL_SERVE_RATIO = 0.5  # the app must answer at least half as many requests/s as WhiteNoise
+
+
+@contextmanager
+def _fresh_database():
+    db = connection.settings_dict
+    tmp = Path(tempfile.mkdtemp(prefix="podcastcme-bench-cert-"))
+    if db["ENGINE"].endswith("sqlite3"):
+        db.setdefault("TEST", {})["NAME"] = str(tmp / "bench.sqlite3")
+    old_name = db["NAME"]
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    try:
+        yield tmp
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _issued_certificate():
+    """A learner who passed, evaluated and claimed: the certificate as the services issue it."""
+    import datetime
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from accounts.models import Degree, LearnerProfile, User
+    from credits import services
+    from credits.certificates import certificate_issue_for_claim, certificate_render
+    from credits.models import Option, Provider
+    from episodes.models import Episode, Show
+
+    provider = Provider.objects.create(name="Society of Benchmarking", slug="sob")
+    show = Show.objects.create(
+        title="Airway Rounds",
+        slug="airway-rounds",
+        description="Cases.",
+        author="Society of Benchmarking",
+        owner_name="Society of Benchmarking",
+        owner_email="podcast@example.org",
+    )
+    episode = Episode.objects.create(
+        show=show,
+        title="Difficult airway",
+        slug="difficult-airway",
+        guid="guid-difficult-airway",
+        audio="audio/x.mp3",
+        audio_mime="audio/mpeg",
+        audio_size=1000,
+        audio_duration=45 * 60,
+        audio_bitrate=64000,
+        status=Episode.Status.PUBLISHED,
+        publish_at=timezone.now() - datetime.timedelta(days=1),
+    )
+    today = timezone.localdate()
+    activity = services.activity_create(
+        provider=provider,
+        episode=episode,
+        actor=None,
+        data={
+            "title": "Point-of-care ultrasound for the airway: marking the cricothyroid membrane",
+            "objectives": "Mark the membrane",
+            "target_audience": "Anesthesiologists",
+            "designated_credits": Decimal("0.75"),
+            "release_date": today - datetime.timedelta(days=3),
+            "expiry_date": today + datetime.timedelta(days=300),
+        },
+    )
+    services.quiz_replace(
+        activity=activity,
+        actor=None,
+        data={"questions": [{"text": "Q?", "options": [{"text": "A", "correct": True}, {"text": "B"}]}]},
+    )
+    learner = User.objects.create_user(email="bench-learner@example.org", password="bench-password-123")
+    LearnerProfile.objects.create(
+        user=learner, given_name="Zoë", family_name="Ñúñez-D'Arcy", degree=Degree.MD
+    )
+    attempt = services.attempt_start(learner=learner, activity=activity)
+    right = dict(
+        Option.objects.filter(question__activity=activity, is_correct=True).values_list("question_id", "pk")
+    )
+    services.attempt_submit(
+        attempt_id=attempt.pk,
+        learner=learner,
+        answers={str(q["id"]): str(right[q["id"]]) for q in attempt.questions},
+    )
+    services.evaluation_submit(
+        learner=learner,
+        activity=activity,
+        data={"objectives_met": 5, "relevant_to_practice": 5, "free_of_bias": 5, "intends_change": False},
+    )
+    claim = services.claim_credit(learner=learner, activity=activity, minutes=40, attested=True)
+    certificate = certificate_issue_for_claim(claim_id=claim.pk)
+    return certificate_render(certificate_id=certificate.pk), learner
+
+
+def _median_ms(function, runs: int) -> float:
+    for _ in range(WARMUP):
+        function()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        function()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def _requests_per_second(client: Client, url: str, expected: bytes) -> float:
+    def fetch() -> bytes:
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+        return b"".join(response.streaming_content) if response.streaming else response.content
+
+    assert fetch() == expected
+    for _ in range(20):
+        fetch()
+    start = time.perf_counter()
+    for _ in range(REQUESTS):
+        fetch()
+    return REQUESTS / (time.perf_counter() - start)
+
+
+def run() -> list[Row]:
+    from credits import certificates, pdf
+
+    setup_test_environment()
+    try:
+        with _fresh_database() as tmp:
+            media, static = tmp / "media", tmp / "static"
+            (static / "bench").mkdir(parents=True)
+            with override_settings(
+                MEDIA_ROOT=str(media),
+                STATIC_ROOT=str(static),
+                WHITENOISE_USE_FINDERS=False,
+                WHITENOISE_AUTOREFRESH=False,
+                PODCASTCME_X_ACCEL_REDIRECT_PREFIX="",
+            ):
+                certificate, learner = _issued_certificate()
+                url = certificates.verification_url(certificate)
+                issued_on = certificates.issue_date(certificate)
+
+                def warm() -> bytes:
+                    return pdf.html_to_pdf(pdf.certificate_html(certificate, url, issued_on))
+
+                def cold() -> bytes:
+                    return pdf.html_to_pdf_cold(pdf.certificate_html(certificate, url, issued_on))
+
+                cold_ms = _median_ms(cold, RENDERS)
+                warm_ms = _median_ms(warm, RENDERS)
+
+                with certificate.pdf.open("rb") as handle:
+                    data = handle.read()
+                (static / "bench" / "certificate.pdf").write_bytes(data)
+                # The learner's page check (login, ownership) answers with a signed link; the bytes
+                # come from that link, answered before the session stack: that is what is timed.
+                app = Client()
+                app.force_login(learner)
+                link = app.get(f"/certificates/{certificate.pk}/pdf/")["Location"]
+                app_rps = _requests_per_second(Client(), link, data)
+                static_rps = _requests_per_second(Client(), "/static/bench/certificate.pdf", data)
+    finally:
+        teardown_test_environment()
+    return [
+        Row(
+            name="certificate render, warm worker (median of 30), ms",
+            value=warm_ms,
+            baseline=cold_ms,
+            unit="ms",
+            goal=f"<= {GOAL_RENDER_MS:.0f} ms",
+            ok=warm_ms <= GOAL_RENDER_MS,
+        ),
+        Row(
+            name=f"issued certificate PDF (signed link) vs WhiteNoise, req/s ({len(data) // 1024} KiB)",
+            value=app_rps,
+            baseline=static_rps,
+            unit="/s",
+            goal=f"ratio >= {GOAL_SERVE_RATIO}",
+            ok=app_rps / static_rps >= GOAL_SERVE_RATIO,
+        ),
+    ]

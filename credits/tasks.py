@@ -1,0 +1,11 @@
+"""Background tasks of the credits app: rendering certificate PDFs in a long-lived worker."""
+
+from django_tasks import task
+
+
+@task()
+def render_certificate(certificate_id: int) -> None:
+    """Render and store a certificate's PDF (idempotent: a stored PDF is never rendered again)."""
+    from .certificates import certificate_render
+
+    certificate_render(certificate_id=certificate_id)

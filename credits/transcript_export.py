@@ -1,0 +1,89 @@
+"""The transcript as files: CSV for spreadsheets, PDF (WeasyPrint) to hand in at licence renewal."""
+
+import csv
+import io
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+
+from .statements import format_credits
+from .transcripts import Transcript
+
+# A cell starting with one of these is run as a formula by Excel, LibreOffice and Sheets.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: object) -> str:
+    """Text a spreadsheet shows as text: a leading quote defuses a formula (CSV injection)."""
+    text = str(value)
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+def transcript_csv(transcript: Transcript) -> bytes:
+    """One row per credit (no totals: a spreadsheet adds them up); UTF-8 with a BOM for Excel."""
+    out = io.StringIO()
+    writer = csv.writer(out, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+    writer.writerow(
+        [
+            _("Completion date"),
+            _("Activity"),
+            _("Provider"),
+            _("Credits"),
+            _("Credit type"),
+            _("Mandate topics"),
+            _("Source"),
+            _("Certificate number"),
+            _("Verification URL"),
+        ]
+    )
+    for row in transcript.rows:
+        writer.writerow(
+            _cell(value)
+            for value in (
+                row.date.isoformat(),
+                row.title,
+                row.provider,
+                format_credits(row.credits),
+                row.credit_type_label,
+                "; ".join(row.topics),
+                _("Self-reported") if row.self_reported else "podcastcme",
+                row.certificate_number,
+                row.verification_url,
+            )
+        )
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def _page_size() -> str:
+    size = str(getattr(settings, "PODCASTCME_CERTIFICATE_PAGE_SIZE", "letter")).strip().lower()
+    return "A4" if size == "a4" else "letter"
+
+
+def transcript_pdf(transcript: Transcript, *, learner: User) -> bytes:
+    """The transcript on portrait paper: the learner's legal name, the period, rows and totals."""
+    from weasyprint import HTML  # slow to import: only when a PDF is asked for
+
+    profile = getattr(learner, "profile", None)
+    html = render_to_string(
+        "credits/transcript_pdf.html",
+        {
+            "transcript": transcript,
+            "learner_name": (profile.legal_name if profile else "") or learner.email,
+            "degree": profile.credential if profile else "",
+            "page_size": _page_size(),
+            "generated": timezone.localtime(),
+        },
+    )
+    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
+
+
+def export_filename(transcript: Transcript, extension: str) -> str:
+    today = timezone.localdate()
+    start = transcript.start.isoformat() if transcript.start else ""
+    end = (transcript.end or today).isoformat()
+    period = f"{start}_to_{end}" if start else f"to_{end}"
+    return f"transcript_{period}.{extension}"

@@ -1,0 +1,370 @@
+"""Certificates: the learner's PDF and correction requests, public verification, coordinator actions."""
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.db.models import Q
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.permissions import coordinator_required
+from podcastcme.middleware import answers_before_sessions
+
+from .. import certificates as service
+from ..downloads import certificate_download_path, certificate_from_token
+from ..models import Certificate, CorrectionRequest
+from ..services import CreditError
+
+VERIFY_LOOKUPS_PER_MINUTE = int(getattr(settings, "PODCASTCME_VERIFY_LOOKUPS_PER_MINUTE", 30))
+
+
+# --- Forms ---------------------------------------------------------------------------------------
+
+
+class CorrectionForm(forms.Form):
+    learner_name = forms.CharField(label=gettext_lazy("Name as it should be printed"), max_length=400)
+    degree = forms.CharField(label=gettext_lazy("Degree as it should be printed"), max_length=40)
+    message = forms.CharField(
+        label=gettext_lazy("What is wrong (optional)"), max_length=2000, required=False, widget=forms.Textarea
+    )
+
+
+class RevokeForm(forms.Form):
+    reason = forms.CharField(label=gettext_lazy("Reason for revoking"), max_length=500)
+
+
+class ReissueForm(forms.Form):
+    reason = forms.CharField(label=gettext_lazy("Reason for the correction"), max_length=500)
+    from_profile = forms.BooleanField(
+        label=gettext_lazy("Take the name and degree from the learner's profile as it is now"), required=False
+    )
+    learner_name = forms.CharField(label=gettext_lazy("Name to print"), max_length=400, required=False)
+    degree = forms.CharField(label=gettext_lazy("Degree to print"), max_length=40, required=False)
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=gettext_lazy("Decision"),
+        choices=[("approve", gettext_lazy("Approve and re-issue")), ("reject", gettext_lazy("Decline"))],
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(label=gettext_lazy("Note to the learner"), max_length=500, required=False)
+
+
+# --- The learner ---------------------------------------------------------------------------------
+
+
+def _own_certificate(request, pk: int) -> Certificate:
+    # Another learner's certificate does not exist for this user.
+    return get_object_or_404(
+        Certificate.objects.select_related("claim__activity__provider"), pk=pk, claim__learner=request.user
+    )
+
+
+@login_required
+@require_GET
+def certificate_pdf(request, pk: int):
+    """The learner's own certificate: checked here, then handed over by a short-lived signed link.
+
+    The signed link is answered before the session and auth middleware (like a static file), so
+    downloading an issued certificate costs one query and the file, not a page's worth of work.
+    """
+    certificate = _own_certificate(request, pk)
+    if certificate.status == Certificate.Status.REVOKED:
+        return render(request, "credits/certificate/revoked.html", {"certificate": certificate}, status=410)
+    if not certificate.pdf:
+        response = render(
+            request, "credits/certificate/pending.html", {"certificate": certificate}, status=202
+        )
+        response["Retry-After"] = "5"
+        return response
+    response = redirect(certificate_download_path(certificate))
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@answers_before_sessions
+@require_GET
+def certificate_download(request, token: str, filename: str):
+    """Serve an issued certificate from a signed link made by ``certificate_pdf`` (valid minutes)."""
+    issued = certificate_from_token(token)
+    if issued is None or filename != f"{issued.number}.pdf":
+        raise Http404  # expired, forged, revoked since, or re-issued since: ask the page again
+    prefix = settings.PODCASTCME_X_ACCEL_REDIRECT_PREFIX
+    if prefix:
+        response = HttpResponse(content_type="application/pdf")
+        response["X-Accel-Redirect"] = prefix.rstrip("/") + "/" + issued.pdf_name
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    else:
+        response = FileResponse(
+            issued.open(), as_attachment=True, filename=filename, content_type="application/pdf"
+        )
+    response["Cache-Control"] = "private, no-store"
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@login_required
+def correction_request(request, pk: int):
+    certificate = _own_certificate(request, pk)
+    pending = certificate.correction_requests.filter(status=CorrectionRequest.Status.PENDING).first()
+    initial = {"learner_name": certificate.learner_name, "degree": certificate.degree}
+    form = CorrectionForm(request.POST or None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                service.correction_request_create(
+                    certificate=certificate, learner=request.user, **form.cleaned_data
+                )
+            except CreditError as exc:
+                form.add_error(None, exc.message)
+            else:
+                messages.success(request, _("Your request was sent to the provider."))
+                return redirect("credits:my_learning")
+        status = 400
+    return render(
+        request,
+        "credits/correction_request.html",
+        {"certificate": certificate, "form": form, "pending": pending},
+        status=status,
+    )
+
+
+# --- Public verification -------------------------------------------------------------------------
+
+
+def _client_ip(request) -> str:
+    return request.META.get("REMOTE_ADDR") or "unknown"
+
+
+def _rate_limited(request) -> bool:
+    """At most VERIFY_LOOKUPS_PER_MINUTE lookups per IP and minute: codes cannot be tried in bulk."""
+    key = f"verify-lookups:{_client_ip(request)}:{int(timezone.now().timestamp() // 60)}"
+    cache.add(key, 0, timeout=120)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=120)
+        count = 1
+    return count > VERIFY_LOOKUPS_PER_MINUTE
+
+
+def _too_many(json: bool):
+    message = _("Too many verification lookups from your address. Wait a minute and try again.")
+    if json:
+        response = JsonResponse({"error": message}, status=429)
+    else:
+        response = HttpResponse(message, status=429, content_type="text/plain; charset=utf-8")
+    response["Retry-After"] = "60"
+    return response
+
+
+def _find(code: str) -> Certificate | None:
+    canonical = service.code_normalize(code)
+    if canonical is None:
+        return None
+    return (
+        Certificate.objects.filter(code=canonical)
+        .exclude(status=Certificate.Status.PENDING)  # not printed yet: nobody holds it
+        .select_related("claim__activity__provider")
+        .first()
+    )
+
+
+def _verification(certificate: Certificate) -> dict:
+    fields = service.certificate_fields(certificate)
+    data = {
+        "code": service.code_display(certificate.code),
+        "status": "revoked" if certificate.status == Certificate.Status.REVOKED else "valid",
+        **fields,
+    }
+    if certificate.status == Certificate.Status.REVOKED:
+        data["revoked_at"] = certificate.revoked_at.isoformat()
+        data["revoked_reason"] = certificate.revoked_reason
+    return data
+
+
+NOT_FOUND = gettext_lazy("No certificate has this code. Check it against the certificate and try again.")
+
+
+@require_GET
+def verify_lookup(request):
+    code = request.GET.get("code", "").strip()
+    if not code:
+        return render(request, "credits/verify_lookup.html", {})
+    canonical = service.code_normalize(code)
+    if canonical is None:
+        error = _(
+            "That is not a certificate code: a code has 28 letters and digits, printed in groups of four "
+            "(like 7K3M-9Q2D-…)."
+        )
+        return render(request, "credits/verify_lookup.html", {"code": code, "error": error}, status=400)
+    return redirect("credits:verify", code=service.code_display(canonical))
+
+
+@require_GET
+def verify_html(request, code: str):
+    if _rate_limited(request):
+        return _too_many(json=False)
+    certificate = _find(code)
+    if certificate is None:
+        return render(request, "credits/verify_lookup.html", {"code": code, "error": NOT_FOUND}, status=404)
+    context = {
+        "certificate": certificate,
+        "v": _verification(certificate),
+        "issued_on": service.issue_date(certificate),
+        "revoked": certificate.status == Certificate.Status.REVOKED,
+    }
+    response = render(request, "credits/verify.html", context)
+    response["Cache-Control"] = "no-cache"
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@require_GET
+def verify_json(request, code: str):
+    if _rate_limited(request):
+        return _too_many(json=True)
+    certificate = _find(code)
+    if certificate is None:
+        return JsonResponse({"error": str(NOT_FOUND)}, status=404)
+    response = JsonResponse(_verification(certificate), json_dumps_params={"ensure_ascii": False})
+    response["Cache-Control"] = "no-cache"
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+# --- Coordinators --------------------------------------------------------------------------------
+
+
+def _coordinated_certificate(request, pk: int) -> Certificate:
+    # Certificates of providers the user does not coordinate do not exist for them.
+    return get_object_or_404(
+        Certificate.objects.select_related("claim__activity__provider", "claim__learner"),
+        pk=pk,
+        claim__activity__provider__memberships__user=request.user,
+    )
+
+
+def _certificate_page(request, certificate: Certificate, *, revoke=None, reissue=None, status=200):
+    context = {
+        "certificate": certificate,
+        "v": _verification(certificate),
+        "issued_on": service.issue_date(certificate),
+        "revisions": certificate.revisions.order_by("-revision"),
+        "corrections": certificate.correction_requests.select_related("requested_by"),
+        "revoke_form": revoke or RevokeForm(),
+        "reissue_form": reissue
+        or ReissueForm(initial={"learner_name": certificate.learner_name, "degree": certificate.degree}),
+    }
+    return render(request, "credits/coordinator_certificate.html", context, status=status)
+
+
+@coordinator_required
+@require_GET
+def coordinator_certificate(request, pk: int):
+    return _certificate_page(request, _coordinated_certificate(request, pk))
+
+
+@coordinator_required
+@require_POST
+def coordinator_revoke(request, pk: int):
+    certificate = _coordinated_certificate(request, pk)
+    form = RevokeForm(request.POST)
+    if form.is_valid():
+        try:
+            service.certificate_revoke(
+                certificate=certificate, actor=request.user, reason=form.cleaned_data["reason"]
+            )
+        except CreditError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("The certificate is revoked and the learner has been told."))
+            return redirect("credits:coordinator_certificate", pk=pk)
+    return _certificate_page(request, certificate, revoke=form, status=400)
+
+
+@coordinator_required
+@require_POST
+def coordinator_reissue(request, pk: int):
+    certificate = _coordinated_certificate(request, pk)
+    form = ReissueForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            service.certificate_reissue(
+                certificate=certificate,
+                actor=request.user,
+                reason=data["reason"],
+                learner_name=None if data["from_profile"] else data["learner_name"],
+                degree=None if data["from_profile"] else data["degree"],
+                from_profile=data["from_profile"],
+            )
+        except CreditError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("The certificate is re-issued as a new revision."))
+            return redirect("credits:coordinator_certificate", pk=pk)
+    return _certificate_page(request, certificate, reissue=form, status=400)
+
+
+@coordinator_required
+@require_GET
+def coordinator_corrections(request):
+    query = request.GET.get("q", "").strip()
+    providers = Q(certificate__claim__activity__provider__memberships__user=request.user)
+    if query:
+        canonical = service.code_normalize(query)
+        found = (
+            Certificate.objects.filter(claim__activity__provider__memberships__user=request.user)
+            .filter(Q(number__iexact=query) | Q(code=canonical or "-"))
+            .first()
+        )
+        if found is not None:
+            return redirect("credits:coordinator_certificate", pk=found.pk)
+        messages.error(request, _("No certificate of your providers has this number or code."))
+    requests = (
+        CorrectionRequest.objects.filter(providers)
+        .select_related("certificate", "requested_by")
+        .order_by("status", "-requested_at")[:200]
+    )
+    return render(request, "credits/corrections.html", {"requests": requests, "q": query})
+
+
+@coordinator_required
+def coordinator_correction_decide(request, pk: int):
+    correction = get_object_or_404(
+        CorrectionRequest.objects.select_related("certificate", "requested_by"),
+        pk=pk,
+        certificate__claim__activity__provider__memberships__user=request.user,
+    )
+    form = DecisionForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                service.correction_request_decide(
+                    correction=correction,
+                    actor=request.user,
+                    approve=form.cleaned_data["decision"] == "approve",
+                    note=form.cleaned_data["note"],
+                )
+            except CreditError as exc:
+                form.add_error(None, exc.message)
+            else:
+                messages.success(request, _("Decision recorded."))
+                return redirect("credits:coordinator_corrections")
+        status = 400
+    return render(
+        request,
+        "credits/certificate/correction_decide.html",
+        {"correction": correction, "form": form},
+        status=status,
+    )

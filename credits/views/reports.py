@@ -1,0 +1,285 @@
+"""Provider reports for coordinators: per-activity results and the ACCME PARS board report."""
+
+import csv
+import datetime
+import io
+from collections.abc import Iterable
+
+from django import forms
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts.permissions import coordinator_required
+
+from .. import reports, selectors
+from ..charts import category_bar_chart
+from ..models import Evaluation, Provider
+from ..statements import format_credits
+
+# A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: object) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def _csv_response(filename: str, header: list[str], rows: Iterable[list[object]]) -> HttpResponse:
+    buffer = io.StringIO()
+    buffer.write("\ufeff")  # so Excel reads the UTF-8 names (accents, other scripts) correctly
+    writer = csv.writer(buffer)
+    writer.writerow([_cell(h) for h in header])
+    writer.writerows([_cell(v) for v in row] for row in rows)
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _activity(request, pk: int):
+    # Another provider's activities do not exist for this coordinator.
+    activity = selectors.coordinator_activity(user=request.user, pk=pk)
+    if activity is None:
+        raise Http404
+    return activity
+
+
+def _provider(request, slug: str) -> Provider:
+    return get_object_or_404(Provider, slug=slug, memberships__user=request.user)
+
+
+# --- One activity -----------------------------------------------------------------------------------
+
+
+def _charts(report: reports.ActivityReport) -> dict[str, object]:
+    likert_labels = [
+        _("1 strongly disagree"),
+        _("2 disagree"),
+        _("3 neutral"),
+        _("4 agree"),
+        _("5 strongly agree"),
+    ]
+    likert = []
+    for row in report.likert:
+        question = str(Evaluation._meta.get_field(row["item"]).verbose_name)
+        likert.append(
+            {
+                **row,
+                "question": question,
+                "chart": category_bar_chart(
+                    list(zip([str(n) for n in range(1, 6)], row["counts"], strict=True)),
+                    title=_("Evaluation: “%(question)s” — answers from 1 (strongly disagree) to 5")
+                    % {"question": question},
+                    x_label=_("Answer (1 = strongly disagree, 5 = strongly agree)"),
+                    y_label=_("Learners"),
+                    chart_id=f"chart-{row['item']}",
+                ),
+                "cells": list(zip(likert_labels, row["counts"], row["percents"], strict=True)),
+            }
+        )
+    return {
+        "scores": category_bar_chart(
+            report.score_bins,
+            title=_("Post-test scores of all submitted attempts"),
+            x_label=_("Score (%)"),
+            y_label=_("Attempts"),
+            chart_id="chart-scores",
+        ),
+        "months": category_bar_chart(
+            [(month.strftime("%b %Y"), n) for month, n in report.claims_by_month],
+            title=_("Credit claims per month"),
+            x_label=_("Month (provider's time zone)"),
+            y_label=_("Claims"),
+            chart_id="chart-months",
+        )
+        if report.claims_by_month
+        else None,
+        "likert": likert,
+    }
+
+
+@coordinator_required
+def activity_report(request, pk: int):
+    activity = _activity(request, pk)
+    report = reports.activity_report(activity)
+    return render(
+        request,
+        "credits/coordinator/report.html",
+        {"activity": activity, "report": report, "charts": _charts(report)},
+    )
+
+
+@coordinator_required
+def activity_report_csv(request, pk: int):
+    activity = _activity(request, pk)
+    zone = reports.provider_zone(activity.provider)
+    header = [
+        _("Learner legal name"),
+        _("Degree"),
+        _("Email"),
+        _("Claimed on (%(zone)s)") % {"zone": activity.provider.time_zone},
+        _("Credits"),
+        _("Credit type"),
+        _("Attempts used"),
+        _("Score (%)"),
+    ]
+    rows = (
+        [
+            claim.learner.profile.legal_name if hasattr(claim.learner, "profile") else "",
+            claim.degree,
+            claim.learner.email,
+            timezone.localtime(claim.claimed_at, zone).date().isoformat(),
+            format_credits(claim.credits),
+            claim.get_credit_type_display(),
+            claim.attempt.number,
+            claim.attempt.score,
+        ]
+        for claim in reports.activity_claims(activity)
+    )
+    return _csv_response(f"activity-report-{slugify(activity.title)[:50] or activity.pk}.csv", header, rows)
+
+
+# --- The board report (ACCME PARS) -------------------------------------------------------------------
+
+
+def _years_later(day: datetime.date, years: int) -> datetime.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+class BoardRangeForm(forms.Form):
+    start = forms.DateField(label=gettext_lazy("From"), help_text=gettext_lazy("YYYY-MM-DD"))
+    end = forms.DateField(label=gettext_lazy("To (inclusive)"), help_text=gettext_lazy("YYYY-MM-DD"))
+    part = forms.ChoiceField(
+        choices=[("complete", "complete"), ("incomplete", "incomplete")],
+        required=False,
+        error_messages={
+            "invalid_choice": gettext_lazy("Unknown part of the report: ask for “complete” or “incomplete”.")
+        },
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("start", "end"):
+            self.fields[name].widget.input_type = "date"
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end:
+            if end < start:
+                self.add_error("end", _("The end of the range is before its start."))
+            elif end > _years_later(start, reports.MAX_BOARD_RANGE_YEARS):
+                self.add_error(
+                    "end",
+                    _("A board report covers at most %(years)d years: choose a shorter range.")
+                    % {"years": reports.MAX_BOARD_RANGE_YEARS},
+                )
+        return data
+
+
+def _range_form(request, provider: Provider) -> BoardRangeForm:
+    if "start" in request.GET or "end" in request.GET:
+        return BoardRangeForm(request.GET)
+    # The first visit shows the last 30 days: providers report completions within 30 days.
+    today = timezone.localtime(timezone.now(), reports.provider_zone(provider)).date()
+    return BoardRangeForm({"start": today - datetime.timedelta(days=30), "end": today})
+
+
+def _bad_range(request, provider: Provider, form: BoardRangeForm) -> HttpResponse:
+    return render(
+        request,
+        "credits/coordinator/board_report.html",
+        {"provider": provider, "form": form, "report": None},
+        status=400,
+    )
+
+
+@coordinator_required
+def board_report(request, slug: str):
+    provider = _provider(request, slug)
+    form = _range_form(request, provider)
+    if not form.is_valid():
+        return _bad_range(request, provider, form)
+    report = reports.board_report(
+        provider=provider, start=form.cleaned_data["start"], end=form.cleaned_data["end"]
+    )
+    return render(
+        request,
+        "credits/coordinator/board_report.html",
+        {"provider": provider, "form": form, "report": report},
+    )
+
+
+# The upload file's columns stay in English whatever the page language: boards read them.
+BOARD_HEADER = [
+    "Given name",
+    "Family name",
+    "Birth date (MM/DD)",
+    "Board",
+    "Board ID",
+    "NPI",
+    "Licence state",
+    "Licence number",
+    "Completion date (MM/DD/YYYY)",
+    "Credit type",
+    "Credits",
+    "Activity title",
+    "Activity format",
+    "Activity start date",
+    "Activity end date",
+    "Activity designated credits",
+    "Providership",
+    "Commercial support",
+]
+
+
+def _board_row(record: reports.BoardRecord) -> list[object]:
+    completion = record.completion
+    activity = reports.activity_pars_fields(completion.activity)
+    return [
+        record.given_name,
+        record.family_name,
+        record.birth,
+        record.board,
+        record.board_id,
+        record.npi,
+        record.licence_state,
+        record.licence_number,
+        record.completion_date.strftime("%m/%d/%Y"),
+        completion.get_credit_type_display(),
+        format_credits(completion.credits),
+        activity["title"],
+        activity["format"],
+        activity["start"],
+        activity["end"],
+        activity["designated_credits"],
+        activity["providership"],
+        activity["commercial_support"],
+    ]
+
+
+@coordinator_required
+def board_report_csv(request, slug: str):
+    """The reportable records (upload file); ``part=incomplete`` lists the others with what is missing."""
+    provider = _provider(request, slug)
+    form = BoardRangeForm(request.GET)
+    if not form.is_valid():
+        return _bad_range(request, provider, form)
+    start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+    report = reports.board_report(provider=provider, start=start, end=end)
+    name = f"board-report-{provider.slug}-{start.isoformat()}-{end.isoformat()}"
+    if form.cleaned_data["part"] == "incomplete":
+        return _csv_response(
+            f"{name}-incomplete.csv",
+            [*BOARD_HEADER, "Missing"],
+            ([*_board_row(r), "; ".join(r.missing)] for r in report.incomplete),
+        )
+    return _csv_response(f"{name}.csv", BOARD_HEADER, (_board_row(r) for r in report.records))

@@ -1,0 +1,149 @@
+"""The learner's transcript (page, CSV, PDF) and self-reported credits."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from .. import external_credits, transcript_export, transcripts
+from ..forms_transcript import ExternalCreditForm, TranscriptFilterForm
+from ..models import ExternalCredit
+
+
+def _filtered(request) -> tuple[TranscriptFilterForm, transcripts.Transcript | None]:
+    """The filter form bound to the query string and, when it is valid, the transcript it selects."""
+    form = TranscriptFilterForm(request.GET or None)
+    if request.GET and not form.is_valid():
+        return form, None
+    data = form.cleaned_data if request.GET else {}
+    return form, transcripts.learner_transcript(
+        learner=request.user, start=data.get("start"), end=data.get("end"), topic=data.get("topic")
+    )
+
+
+def _bad_filters(request, form: TranscriptFilterForm):
+    return render(request, "credits/transcript.html", {"form": form, "transcript": None}, status=400)
+
+
+@login_required
+def transcript_page(request):
+    form, transcript = _filtered(request)
+    if transcript is None:
+        return _bad_filters(request, form)
+    return render(
+        request,
+        "credits/transcript.html",
+        {"form": form, "transcript": transcript, "query": request.GET.urlencode()},
+    )
+
+
+@login_required
+def transcript_csv(request):
+    form, transcript = _filtered(request)
+    if transcript is None:
+        return _bad_filters(request, form)
+    response = HttpResponse(
+        transcript_export.transcript_csv(transcript), content_type="text/csv; charset=utf-8"
+    )
+    filename = transcript_export.export_filename(transcript, "csv")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+def transcript_pdf(request):
+    form, transcript = _filtered(request)
+    if transcript is None:
+        return _bad_filters(request, form)
+    pdf = transcript_export.transcript_pdf(transcript, learner=request.user)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    filename = transcript_export.export_filename(transcript, "pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _own_credit(request, pk: int) -> ExternalCredit:
+    credit = transcripts.learner_external_credit(learner=request.user, pk=pk)
+    if credit is None:  # another learner's id is simply not found
+        raise Http404
+    return credit
+
+
+def _form_context(form: ExternalCreditForm, credit: ExternalCredit | None) -> dict:
+    return {"form": form, "credit": credit}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def external_create(request):
+    form = ExternalCreditForm(request.POST or None, request.FILES or None)
+    if request.method == "POST":
+        if form.is_valid():
+            external_credits.external_credit_create(
+                learner=request.user,
+                data=form.cleaned_data,
+                topics=form.cleaned_data["mandate_topics"],
+                certificate_file=form.cleaned_data.get("certificate_file") or None,
+            )
+            messages.success(request, _("Your self-reported credit has been added to your transcript."))
+            return redirect("credits:transcript")
+        return render(request, "credits/external_form.html", _form_context(form, None), status=400)
+    return render(request, "credits/external_form.html", _form_context(form, None))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def external_edit(request, pk: int):
+    credit = _own_credit(request, pk)
+    if request.method == "POST":
+        # Not bound to ``credit``: validating would change it in memory before the service sees it.
+        form = ExternalCreditForm(request.POST, request.FILES)
+        if form.is_valid():
+            external_credits.external_credit_update(
+                credit=credit,
+                learner=request.user,
+                data=form.cleaned_data,
+                topics=form.cleaned_data["mandate_topics"],
+                certificate_file=form.cleaned_data.get("certificate_file") or None,
+                clear_file=form.cleaned_data["remove_file"],
+            )
+            messages.success(request, _("Your self-reported credit has been saved."))
+            return redirect("credits:transcript")
+        return render(request, "credits/external_form.html", _form_context(form, credit), status=400)
+    form = ExternalCreditForm(instance=credit)
+    return render(request, "credits/external_form.html", _form_context(form, credit))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def external_delete(request, pk: int):
+    credit = _own_credit(request, pk)
+    if request.method == "POST":
+        external_credits.external_credit_delete(credit=credit, learner=request.user)
+        messages.success(request, _("The self-reported credit has been deleted."))
+        return redirect("credits:transcript")
+    return render(request, "credits/external_delete.html", {"credit": credit})
+
+
+@login_required
+def external_file(request, pk: int):
+    credit = _own_credit(request, pk)
+    if not credit.certificate_file:
+        raise Http404
+    kind = credit.certificate_file.name.rsplit(".", 1)[-1].lower()
+    content_type = external_credits.CONTENT_TYPES.get(kind)
+    if content_type is None:
+        raise Http404
+    try:
+        handle = credit.certificate_file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    response = FileResponse(
+        handle, as_attachment=True, filename=f"certificate-{credit.pk}.{kind}", content_type=content_type
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response

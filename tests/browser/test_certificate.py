@@ -1,0 +1,92 @@
+"""In a real browser: a learner who passed and evaluated claims credit and downloads the certificate."""
+
+import datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from credits import certificates
+from credits import services as credit_services
+from credits.models import Certificate
+from episodes.models import Episode
+from tests.credits.conftest import QUIZ, correct_answers
+from tests.credits.test_certificates import pdf_text, printed
+
+
+@pytest.fixture
+def evaluated_activity(show, provider, coordinator, learner):
+    episode = Episode.objects.create(
+        show=show,
+        title="Difficult airway",
+        slug="difficult-airway",
+        guid="guid-difficult-airway",
+        audio="audio/airway-rounds/x.mp3",
+        audio_mime="audio/mpeg",
+        audio_size=1000,
+        audio_duration=41 * 60,
+        audio_bitrate=64000,
+        status=Episode.Status.PUBLISHED,
+        publish_at=timezone.now() - datetime.timedelta(days=1),
+    )
+    activity = credit_services.activity_create(
+        provider=provider,
+        episode=episode,
+        actor=coordinator,
+        data={
+            "title": "Difficult airway: plans A to D",
+            "objectives": "Recognise a failed airway",
+            "target_audience": "Anaesthetists",
+            "designated_credits": Decimal("0.75"),
+            "release_date": timezone.localdate() - datetime.timedelta(days=1),
+            "expiry_date": timezone.localdate() + datetime.timedelta(days=300),
+        },
+    )
+    credit_services.quiz_replace(activity=activity, actor=coordinator, data=QUIZ)
+    attempt = credit_services.attempt_start(learner=learner, activity=activity)
+    credit_services.attempt_submit(attempt_id=attempt.pk, learner=learner, answers=correct_answers(attempt))
+    credit_services.evaluation_submit(
+        learner=learner,
+        activity=activity,
+        data={"objectives_met": 5, "relevant_to_practice": 5, "free_of_bias": 5, "intends_change": False},
+    )
+    return activity
+
+
+def test_claim_credit_and_download_the_certificate(page, live_server, learner, evaluated_activity):
+    client = Client()
+    client.force_login(learner)
+    page.context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
+    page.goto(f"/activities/{evaluated_activity.pk}/claim/")
+    page.get_by_label("Time you spent on this activity (minutes)").fill("30")
+    page.get_by_label("I claim only the credit commensurate").check()
+    page.get_by_role("button", name="Claim credit").click()
+    page.get_by_role("heading", name="Credit claimed").wait_for()
+
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Download certificate (PDF)").click()
+    download = download_info.value
+    certificate = Certificate.objects.get(claim__learner=learner)
+    assert download.suggested_filename == f"{certificate.number}.pdf"
+    data = Path(download.path()).read_bytes()
+    assert data.startswith(b"%PDF")
+    text = pdf_text(data)
+    for value in [
+        "Ada Lovelace",
+        "Difficult airway: plans A to D",
+        "Enduring material — podcast",
+        "0.5",
+        printed(certificate.completion_date),
+        certificate.number,
+        certificates.verification_url(certificate),
+    ]:
+        assert value in text, value
+
+    page.goto("/learning/")
+    page.get_by_role("row").filter(has_text="Difficult airway").get_by_role(
+        "link", name="Download certificate (PDF)"
+    ).wait_for()

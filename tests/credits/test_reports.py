@@ -1,0 +1,539 @@
+"""Provider reports: activity results with SVG charts and a claims CSV; the ACCME PARS board report."""
+
+import csv
+import datetime
+import io
+import re
+import zoneinfo
+from decimal import Decimal
+from statistics import mean
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+from lxml import etree
+
+from accounts.models import Degree, LearnerProfile
+from bench._claims_seed import add_prior_claims
+from credits import services
+from credits.charts import category_bar_chart
+from credits.models import CompletionRecord, CreditClaim, Provider
+from tests.conftest import give_totp
+from tests.credits.conftest import correct_answers, wrong_answers
+
+pytestmark = pytest.mark.django_db
+
+SVG = "{http://www.w3.org/2000/svg}"
+NPI = "1234567893"  # the CMS example NPI, with a valid check digit
+
+# Evaluations the three learners who pass submit: (objectives_met, relevant_to_practice, free_of_bias).
+LIKERT = {
+    "ada": (5, 4, 5),
+    "formula": (4, 4, 3),
+    "nurse": (3, 5, 5),
+}
+
+
+def _profile(user, **fields) -> LearnerProfile:
+    profile = user.profile
+    for name, value in fields.items():
+        setattr(profile, name, value)
+    if fields.get("board_sharing_consent"):
+        profile.board_sharing_consent_at = timezone.now()
+    profile.save()
+    return profile
+
+
+def _attempt(user, activity, answers) -> None:
+    attempt = services.attempt_start(learner=user, activity=activity)
+    services.attempt_submit(attempt_id=attempt.pk, learner=user, answers=answers(attempt))
+
+
+def _two_of_three(attempt) -> dict[str, str]:
+    answers = correct_answers(attempt)
+    answers.update(dict(list(wrong_answers(attempt).items())[:1]))
+    return answers
+
+
+def _evaluate_and_claim(user, activity, likert, *, minutes, change="", comments="") -> CreditClaim:
+    objectives_met, relevant, bias = likert
+    services.evaluation_submit(
+        learner=user,
+        activity=activity,
+        data={
+            "objectives_met": objectives_met,
+            "relevant_to_practice": relevant,
+            "free_of_bias": bias,
+            "intends_change": bool(change),
+            "change_description": change,
+            "comments": comments,
+        },
+    )
+    return services.claim_credit(learner=user, activity=activity, minutes=minutes, attested=True)
+
+
+@pytest.fixture
+def scenario(activity, learner, make_user):
+    """Four learners: pass first time (MD), fail then pass (MD, name starting with "="), pass first time
+    (RN: a certificate of participation), never pass (two failed attempts)."""
+    formula = make_user("formula@example.org", profile=True)
+    _profile(formula, given_name='=HYPERLINK("http://evil.example")', family_name="Smith")
+    nurse = make_user("nurse@example.org", profile=True)
+    _profile(nurse, given_name="Grace", family_name="Hopper", degree=Degree.RN)
+    never = make_user("never@example.org", profile=True)
+
+    _attempt(learner, activity, correct_answers)
+    ada = _evaluate_and_claim(
+        learner, activity, LIKERT["ada"], minutes=45, change="Use a supraglottic airway"
+    )
+    _attempt(formula, activity, _two_of_three)
+    _attempt(formula, activity, correct_answers)
+    formula_claim = _evaluate_and_claim(
+        formula, activity, LIKERT["formula"], minutes=30, comments="Too short <script>alert(1)</script>"
+    )
+    _attempt(nurse, activity, correct_answers)
+    nurse_claim = _evaluate_and_claim(nurse, activity, LIKERT["nurse"], minutes=50)
+    _attempt(never, activity, wrong_answers)
+    _attempt(never, activity, wrong_answers)
+    return {
+        "activity": activity,
+        "ada": learner,
+        "formula": formula,
+        "nurse": nurse,
+        "never": never,
+        "claims": {"ada": ada, "formula": formula_claim, "nurse": nurse_claim},
+    }
+
+
+@pytest.fixture
+def cc(coordinator):
+    give_totp(coordinator)
+    client = Client()
+    client.force_login(coordinator)
+    return client
+
+
+def _fact(body: str, name: str) -> str:
+    match = re.search(rf'data-fact="{re.escape(name)}">(.*?)</', body, re.S)
+    assert match, f"no {name} on the page"
+    return match.group(1).strip()
+
+
+def _svgs(body: str) -> list[etree._Element]:
+    return [etree.fromstring(svg.encode()) for svg in re.findall(r"<svg\b.*?</svg>", body, re.S)]
+
+
+def _csv(response) -> list[dict[str, str]]:
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    assert "attachment" in response["Content-Disposition"]
+    return list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+
+
+# --- The activity report ---------------------------------------------------------------------------
+
+
+def test_activity_report_numbers(cc, scenario):
+    activity = scenario["activity"]
+    response = cc.get(reverse("credits:activity_report", args=[activity.pk]))
+    assert response.status_code == 200
+    body = response.content.decode()
+
+    assert _fact(body, "learners") == "4"
+    assert _fact(body, "attempts") == "6"  # 1 + 2 + 1 + 2
+    assert _fact(body, "passed") == "3"
+    assert _fact(body, "not-passed") == "1"
+    assert _fact(body, "first-pass-rate").startswith("50.0%")  # ada and the nurse, of four first attempts
+    assert _fact(body, "pass-rate").startswith("75.0%")  # three of four learners
+
+    # Score distribution: two 0% (never), one 67% (formula's first attempt), three 100%.
+    table = body.split('id="score-table"')[1].split("</table>")[0]
+    assert '<th scope="row">0–9</th><td>2</td>' in table
+    assert '<th scope="row">60–69</th><td>1</td>' in table
+    assert '<th scope="row">90–100</th><td>3</td>' in table
+
+    for index, item in enumerate(("objectives_met", "relevant_to_practice", "free_of_bias")):
+        expected = mean(values[index] for values in LIKERT.values())
+        assert _fact(body, f"mean-{item}") == f"{expected:.2f}"
+    assert "1 of 3 intend to change" in _fact(body, "intends-change")
+    assert "Use a supraglottic airway" in body
+    # Comments are shown as text, never as markup.
+    assert "Too short &lt;script&gt;alert(1)&lt;/script&gt;" in body
+    assert "<script>alert(1)" not in body
+
+    claims = scenario["claims"].values()
+    assert _fact(body, "claims") == "3"
+    assert Decimal(_fact(body, "credits-total")) == sum(c.credits for c in claims)
+    types = body.split('id="credit-types"')[1].split("</table>")[0]
+    physician = [c for c in claims if c.credit_type == "ama_pra_1"]
+    assert len(physician) == 2
+    ama_row = re.search(r'data-credit-type="ama_pra_1">(.*?)</tr>', types, re.S).group(1)
+    assert f"<td>{len(physician)}</td>" in ama_row
+    assert f"<td>{sum(c.credits for c in physician).normalize()}</td>" in ama_row
+    assert 'data-credit-type="participation"' in types
+    assert "Certificate of participation" in types
+
+
+def test_activity_report_charts_are_well_formed_accessible_svg(cc, scenario):
+    body = cc.get(reverse("credits:activity_report", args=[scenario["activity"].pk])).content.decode()
+    charts = _svgs(body)
+    # Scores, three evaluation items, claims per month.
+    assert len(charts) == 5
+    ids = set()
+    for svg in charts:
+        assert svg.tag == f"{SVG}svg"
+        assert svg.get("role") == "img"
+        assert svg.get("aria-label")
+        title = svg.find(f"{SVG}title")
+        assert title is not None and title.text == svg.get("aria-label")
+        assert svg.find(f"{SVG}desc").text
+        assert svg.findall(f"{SVG}rect")
+        ids.update(el.get("id") for el in svg.iter() if el.get("id"))
+    assert len(ids) == 2 * len(charts)  # ids unique on the page
+    scores = next(svg for svg in charts if "scores" in svg.get("aria-label"))
+    bars = [rect.find(f"{SVG}title").text for rect in scores.findall(f"{SVG}rect")]
+    assert "0–9: 2" in bars and "90–100: 3" in bars
+
+
+def test_chart_text_is_escaped_and_still_parses():
+    svg = category_bar_chart(
+        [('<b>&amp; "x"</b>', 3), ("ok", 0)],
+        title="A <script> & 'title'",
+        x_label="<x>",
+        y_label="y & z",
+        chart_id="c1",
+    )
+    assert "<script>" not in svg and "<b>" not in svg
+    root = etree.fromstring(str(svg).encode())
+    assert root.find(f"{SVG}title").text == "A <script> & 'title'"
+    assert root.get("aria-label") == "A <script> & 'title'"
+    assert root.find(f"{SVG}rect").find(f"{SVG}title").text == '<b>&amp; "x"</b>: 3'
+
+
+def test_claims_per_month_in_the_provider_time_zone(cc, scenario, provider):
+    activity = scenario["activity"]
+    # At 02:00 UTC it is still the previous evening in New York, the provider's time zone.
+    zone = zoneinfo.ZoneInfo(provider.time_zone)
+    early = datetime.datetime.combine(
+        activity.release_date + datetime.timedelta(days=2), datetime.time(2), tzinfo=datetime.UTC
+    )
+    claim = scenario["claims"]["nurse"]
+    CreditClaim.objects.filter(pk=claim.pk).update(claimed_at=early)
+    body = cc.get(reverse("credits:activity_report", args=[activity.pk])).content.decode()
+    table = body.split('id="claims-per-month"')[1].split("</table>")[0]
+    months = re.findall(r'<th scope="row">(.*?)</th><td>(\d+)</td>', table)
+    first = early.astimezone(zone).date().replace(day=1)
+    last = timezone.localtime(timezone.now(), zone).date().replace(day=1)
+    assert len(months) == (last.year - first.year) * 12 + last.month - first.month + 1
+    assert months[0][0] == first.strftime("%B %Y")
+    assert sum(int(n) for _, n in months) == 3
+
+    rows = _csv(cc.get(reverse("credits:activity_report_csv", args=[activity.pk])))
+    nurse_row = next(r for r in rows if r["Email"] == "nurse@example.org")
+    assert (
+        nurse_row["Claimed on (America/New_York)"] == (early.date() - datetime.timedelta(days=1)).isoformat()
+    )
+
+
+def test_activity_report_csv_one_row_per_claim_with_formulas_neutralised(cc, scenario):
+    rows = _csv(cc.get(reverse("credits:activity_report_csv", args=[scenario["activity"].pk])))
+    assert len(rows) == 3
+    by_email = {row["Email"]: row for row in rows}
+    assert set(by_email) == {"learner@example.org", "formula@example.org", "nurse@example.org"}
+
+    formula = by_email["formula@example.org"]
+    # A spreadsheet would run a cell starting with "=": the cell starts with a quote instead.
+    assert formula["Learner legal name"] == '\'=HYPERLINK("http://evil.example") Smith'
+    assert formula["Attempts used"] == "2"
+    assert formula["Score (%)"] == "100"
+    assert formula["Degree"] == "MD"
+    assert Decimal(formula["Credits"]) == scenario["claims"]["formula"].credits
+
+    ada = by_email["learner@example.org"]
+    assert ada["Learner legal name"] == "Ada Lovelace"
+    assert ada["Credit type"] == "AMA PRA Category 1 Credit™"
+    assert ada["Attempts used"] == "1"
+    nurse = by_email["nurse@example.org"]
+    assert nurse["Degree"] == "RN" and nurse["Credit type"] == "Certificate of participation"
+    for row in rows:
+        assert not row["Learner legal name"].startswith(("=", "+", "-", "@"))
+
+
+def test_activity_report_without_any_attempt(cc, activity):
+    response = cc.get(reverse("credits:activity_report", args=[activity.pk]))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert _fact(body, "learners") == "0"
+    assert _fact(body, "pass-rate") == "—"
+    assert "No evaluations yet." in body and "No credit claimed yet." in body
+    assert len(_svgs(body)) == 1  # the (empty) score distribution still parses
+    rows = _csv(cc.get(reverse("credits:activity_report_csv", args=[activity.pk])))
+    assert rows == []
+
+
+def test_activity_page_links_to_its_report(cc, activity):
+    body = cc.get(reverse("credits:coordinator_activity", args=[activity.pk])).content.decode()
+    assert reverse("credits:activity_report", args=[activity.pk]) in body
+
+
+# --- The board report -----------------------------------------------------------------------------
+
+
+def _board_urls(provider, **params):
+    query = "&".join(f"{k}={v}" for k, v in params.items())
+    return (
+        f"{reverse('credits:board_report', args=[provider.slug])}?{query}",
+        f"{reverse('credits:board_report_csv', args=[provider.slug])}?{query}",
+    )
+
+
+def _today(provider) -> datetime.date:
+    return timezone.localtime(timezone.now(), zoneinfo.ZoneInfo(provider.time_zone)).date()
+
+
+@pytest.fixture
+def consents(scenario):
+    """Ada consented with everything (two boards and an NPI); the "=" learner consented but gave no birth
+    date and no identifier; the nurse did not consent."""
+    _profile(
+        scenario["ada"],
+        board_sharing_consent=True,
+        birth_month=3,
+        birth_day=7,
+        abim_id="123456789",
+        abp_id="9876",
+        npi=NPI,
+    )
+    _profile(scenario["formula"], board_sharing_consent=True)
+    return scenario
+
+
+def test_board_report_lists_consented_complete_records(cc, consents, provider):
+    activity = consents["activity"]
+    today = _today(provider)
+    page, csv_url = _board_urls(provider, start=today - datetime.timedelta(days=7), end=today)
+    body = cc.get(page).content.decode()
+    assert "1 completion not reportable: no consent." in body
+    assert "1 completion ready to report." in body  # one completion, a row per board in the file
+
+    rows = _csv(cc.get(csv_url))
+    # One row per board for Ada; the others are not in the upload file.
+    assert [(r["Board"], r["Board ID"]) for r in rows] == [("ABIM", "123456789"), ("ABP", "9876")]
+    completion = CompletionRecord.objects.get(learner=consents["ada"])
+    for row in rows:
+        assert row["Given name"] == "Ada" and row["Family name"] == "Lovelace"
+        assert row["Birth date (MM/DD)"] == "03/07"
+        assert row["NPI"] == NPI
+        assert row["Completion date (MM/DD/YYYY)"] == today.strftime("%m/%d/%Y")
+        assert row["Credit type"] == "AMA PRA Category 1 Credit™"
+        assert Decimal(row["Credits"]) == completion.credits
+        assert row["Activity title"] == activity.title
+        assert row["Activity format"] == "Enduring Material"
+        assert row["Activity start date"] == activity.release_date.strftime("%m/%d/%Y")
+        assert row["Activity end date"] == activity.expiry_date.strftime("%m/%d/%Y")
+        assert Decimal(row["Activity designated credits"]) == activity.designated_credits
+        assert row["Providership"] == "Direct"
+        assert row["Commercial support"] == "No"
+    assert "Hopper" not in cc.get(csv_url).content.decode()
+    assert "Hopper" not in body and "nurse@example.org" not in body
+
+
+def test_board_report_lists_records_missing_fields_separately(cc, consents, provider):
+    today = _today(provider)
+    page, csv_url = _board_urls(provider, start=today, end=today)
+    body = cc.get(page).content.decode()
+    incomplete = body.split('id="board-incomplete"')[1].split("</table>")[0]
+    assert "formula@example.org" in incomplete
+    missing = re.search(r'<td class="missing">(.*?)</td>', incomplete).group(1)
+    assert "birth month and day" in missing and "board ID, NPI or state licence" in missing
+    assert "1 completion missing required fields" in body
+
+    rows = _csv(cc.get(f"{csv_url}&part=incomplete"))
+    assert len(rows) == 1
+    assert rows[0]["Family name"] == "Smith"
+    assert rows[0]["Given name"].startswith("'=")  # neutralised here too
+    assert "birth month and day" in rows[0]["Missing"]
+
+
+def test_a_state_licence_or_npi_alone_is_enough(cc, consents, provider):
+    _profile(consents["formula"], birth_month=11, birth_day=30, state_province="NY", licence_number="=123")
+    _profile(consents["nurse"], board_sharing_consent=True, birth_month=1, birth_day=1, npi=NPI)
+    today = _today(provider)
+    rows = _csv(cc.get(_board_urls(provider, start=today, end=today)[1]))
+    by_family = {}
+    for row in rows:
+        by_family.setdefault(row["Family name"], []).append(row)
+    assert by_family["Smith"][0]["Licence state"] == "NY"
+    assert by_family["Smith"][0]["Licence number"] == "'=123"
+    assert by_family["Smith"][0]["Board"] == ""
+    assert by_family["Hopper"][0]["NPI"] == NPI
+    assert by_family["Hopper"][0]["Credit type"] == "Certificate of participation"
+    body = cc.get(_board_urls(provider, start=today, end=today)[0]).content.decode()
+    assert "0 completions not reportable: no consent." in body
+    assert 'id="board-incomplete"' not in body
+
+
+def test_a_licence_without_its_state_is_missing(cc, consents, provider):
+    _profile(consents["formula"], birth_month=11, birth_day=30, licence_number="L-1")
+    today = _today(provider)
+    body = cc.get(_board_urls(provider, start=today, end=today)[0]).content.decode()
+    missing = re.search(r'<td class="missing">(.*?)</td>', body).group(1)
+    assert "the licence has no state" in missing
+    assert "birth" not in missing
+
+
+def test_board_report_when_nobody_consented(cc, scenario, provider):
+    today = _today(provider)
+    page, csv_url = _board_urls(provider, start=today, end=today)
+    response = cc.get(page)
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert 'id="nobody-consented"' in body
+    assert "Nobody who completed an activity in this range has consented" in body
+    assert "3 completions not reportable: no consent." in body
+    response = cc.get(csv_url)
+    assert _csv(response) == []
+    header = next(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert header[:3] == ["Given name", "Family name", "Birth date (MM/DD)"]
+    assert "Commercial support" in header
+
+
+def test_board_report_range_excludes_completions_outside_it(cc, consents, provider):
+    today = _today(provider)
+    page, csv_url = _board_urls(
+        provider, start=today - datetime.timedelta(days=10), end=today - datetime.timedelta(days=1)
+    )
+    body = cc.get(page).content.decode()
+    assert "No completions in this date range." in body
+    assert _csv(cc.get(csv_url)) == []
+
+
+def test_board_report_first_visit_shows_the_last_30_days(cc, consents, provider):
+    response = cc.get(reverse("credits:board_report", args=[provider.slug]))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert 'id="board-records"' in body and "Lovelace" in body
+    assert (_today(provider) - datetime.timedelta(days=30)).isoformat() in body
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"start": "2026-05-01", "end": "2026-04-01"}, "The end of the range is before its start."),
+        ({"start": "2026-13-45", "end": "2026-04-01"}, "Enter a valid date."),
+        ({"start": "yesterday", "end": "today"}, "Enter a valid date."),
+        ({"start": "2022-01-01", "end": "2024-01-02"}, "at most 2 years"),
+        ({"start": "2026-01-01"}, "This field is required."),
+        ({"start": "2026-01-01", "end": "2026-02-01", "part": "everything"}, "Unknown part of the report"),
+    ],
+)
+def test_bad_date_ranges_are_refused(cc, consents, provider, params, message):
+    page, csv_url = _board_urls(provider, **params)
+    for url in (page, csv_url):
+        response = cc.get(url)
+        assert response.status_code == 400, url
+        assert response["Content-Type"].startswith("text/html")
+        assert message in response.content.decode()
+        assert "Lovelace" not in response.content.decode()
+
+
+def test_a_two_year_range_is_accepted(cc, consents, provider):
+    today = _today(provider)
+    start = today.replace(year=today.year - 2) if (today.month, today.day) != (2, 29) else today
+    response = cc.get(_board_urls(provider, start=start, end=today)[0])
+    assert response.status_code == 200
+    assert "Lovelace" in response.content.decode()
+
+
+def test_joint_providership_and_commercial_support_are_reported(cc, consents, provider, coordinator):
+    Provider.objects.filter(pk=provider.pk).update(accreditation_type="joint", joint_provider_name="Partner")
+    services.activity_update(
+        activity=consents["activity"], actor=coordinator, data={"commercial_support": "Acme Devices"}
+    )
+    today = _today(provider)
+    rows = _csv(cc.get(_board_urls(provider, start=today, end=today)[1]))
+    assert rows and all(r["Providership"] == "Joint" and r["Commercial support"] == "Yes" for r in rows)
+
+
+# --- Access ------------------------------------------------------------------------------------------
+
+
+def _all_urls(activity, provider) -> list[str]:
+    today = _today(provider).isoformat()
+    return [
+        reverse("credits:activity_report", args=[activity.pk]),
+        reverse("credits:activity_report_csv", args=[activity.pk]),
+        *_board_urls(provider, start=today, end=today),
+    ]
+
+
+def test_learners_and_hosts_are_refused(client, consents, provider, host):
+    give_totp(host)
+    for user in (consents["ada"], host):
+        client.force_login(user)
+        for url in _all_urls(consents["activity"], provider):
+            response = client.get(url)
+            assert response.status_code == 403, url
+            assert b"Lovelace" not in response.content
+
+
+def test_anonymous_visitors_are_sent_to_log_in(client, consents, provider):
+    for url in _all_urls(consents["activity"], provider):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("account_login"))
+
+
+def test_another_providers_coordinator_gets_404(client, consents, provider, make_user):
+    other = Provider.objects.create(name="Other Society", slug="other")
+    stranger = make_user("stranger@example.org")
+    other.memberships.create(user=stranger)
+    give_totp(stranger)
+    client.force_login(stranger)
+    for url in _all_urls(consents["activity"], provider):
+        response = client.get(url)
+        assert response.status_code == 404, url
+        assert b"Lovelace" not in response.content
+    # Their own (empty) board report works.
+    today = _today(other).isoformat()
+    assert client.get(_board_urls(other, start=today, end=today)[0]).status_code == 200
+
+
+# --- Query counts ------------------------------------------------------------------------------------
+
+
+def _queries(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(queries.captured_queries)
+
+
+def _consent_bulk_learners(prefix: str) -> None:
+    LearnerProfile.objects.filter(user__email__startswith=f"{prefix}-").update(
+        board_sharing_consent=True,
+        board_sharing_consent_at=timezone.now(),
+        birth_month=1,
+        birth_day=2,
+        npi=NPI,
+    )
+
+
+def test_report_queries_do_not_grow_with_claims(cc, consents, provider):
+    activity = consents["activity"]
+    urls = _all_urls(activity, provider)
+    add_prior_claims(activity, 2, prefix="few")
+    _consent_bulk_learners("few")
+    few = [_queries(cc, url) for url in urls]
+
+    add_prior_claims(activity, 60, prefix="many")
+    _consent_bulk_learners("many")
+    assert CreditClaim.objects.filter(activity=activity).count() == 65
+    many = [_queries(cc, url) for url in urls]
+    assert few == many, f"{few} queries with 5 claims, {many} with 65"
+    assert _fact(cc.get(urls[0]).content.decode(), "claims") == "65"
+    assert len(_csv(cc.get(urls[1]))) == 65
+    assert len(_csv(cc.get(urls[3]))) == 2 + 62  # Ada's two boards and the bulk learners' NPI rows

@@ -15,6 +15,7 @@ urlpatterns = [
     path("", episode_views.home, name="home"),
     path("", include("episodes.urls")),
     path("", include("credits.urls")),
+    path("billing/", include("billing.urls")),
     path(
         "accounts/confirm-email/<str:key>/",
         account_views.ConfirmEmailView.as_view(),
@@ -26,7 +27,5 @@ urlpatterns = [
     path("favicon.ico", RedirectView.as_view(url=settings.STATIC_URL + "img/favicon.svg")),
 ]
 
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# No /media/ route, even in development: every stored file (audio, artwork, certificates, learners'
+# uploads) is served by a view that checks who may see it.

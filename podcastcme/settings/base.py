@@ -57,13 +57,15 @@ INSTALLED_APPS = [
     "accounts",
     "episodes",
     "credits",
+    "billing",
 ]
 
 MIDDLEWARE = [
+    "podcastcme.middleware.ProxiedClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # Feed polls are answered here, before sessions/auth/CSRF, which mean nothing for public XML.
-    "episodes.views.feed.FeedMiddleware",
+    # Feed polls and signed downloads are answered here, before sessions/auth/CSRF (podcastcme/middleware.py).
+    "podcastcme.middleware.EarlyPublicViewsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -181,7 +183,7 @@ LOGIN_URL = "account_login"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "podcastcme"
 # Paths that host, coordinator and staff users may reach only with MFA set up.
-MFA_REQUIRED_PATH_PREFIXES = ("/host/", "/coordinator/", "/admin/")
+MFA_REQUIRED_PATH_PREFIXES = ("/host/", "/coordinator/", "/billing/coordinator/", "/admin/")
 
 # --- Tasks (django-tasks API; the same as Django 6's django.tasks) -------------------------------
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
@@ -222,6 +224,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
+    # WeasyPrint logs every layout step at INFO: one line per certificate is enough.
+    "loggers": {"weasyprint.progress": {"level": "WARNING"}},
 }
 
 # --- Publishing ---------------------------------------------------------------------------------
@@ -236,8 +240,25 @@ PODCASTCME_X_ACCEL_REDIRECT_PREFIX = env("PODCASTCME_X_ACCEL_REDIRECT_PREFIX", "
 # How long podcast apps and proxies may reuse a feed before asking again (seconds).
 PODCASTCME_FEED_MAX_AGE = int(env("PODCASTCME_FEED_MAX_AGE", "300") or 300)
 
+# --- Behind a reverse proxy ---------------------------------------------------------------------
+# How many proxies (nginx, a load balancer) stand in front of the app and append to X-Forwarded-For.
+# 0: REMOTE_ADDR is the client (development). Download de-duplication and rate limits need the real
+# client address, so set this to 1 behind one nginx. Never more than the proxies you run: the left
+# part of the header is whatever the client sent.
+PODCASTCME_TRUSTED_PROXIES = int(env("PODCASTCME_TRUSTED_PROXIES", "0") or 0)
+
 # --- Certificates and records -------------------------------------------------------------------
 # Certificate paper: "letter" (US) or "A4"; always landscape.
 PODCASTCME_CERTIFICATE_PAGE_SIZE = env("PODCASTCME_CERTIFICATE_PAGE_SIZE", "letter") or "letter"
 # How long completion records, claims and certificates are kept after the activity (years).
 PODCASTCME_RECORD_RETENTION_YEARS = int(env("PODCASTCME_RECORD_RETENTION_YEARS", "6") or 6)
+# Public certificate verification lookups allowed per client address and minute.
+PODCASTCME_VERIFY_LOOKUPS_PER_MINUTE = int(env("PODCASTCME_VERIFY_LOOKUPS_PER_MINUTE", "30") or 30)
+
+# --- Payments (Stripe) --------------------------------------------------------------------------
+# Without a secret key, fees are off and every claim is free. Checkout is Stripe's hosted page (a
+# redirect), so no publishable key and no Stripe.js are needed.
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", "") or ""
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", "") or ""
+# Only for tests and local fakes: where the Stripe client sends API calls (default: api.stripe.com).
+STRIPE_API_BASE = env("STRIPE_API_BASE", "") or ""

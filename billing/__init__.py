@@ -1,0 +1,1 @@
+"""Payments with Stripe: fees for credit, the annual CME pass, checkout and webhooks."""

@@ -1,0 +1,9 @@
+"""The billing app: fees, passes, orders and Stripe webhooks."""
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class BillingConfig(AppConfig):
+    name = "billing"
+    verbose_name = _("Payments")

@@ -1,0 +1,403 @@
+"""Writes for payments: prices, orders and their state moves, passes, and acting on Stripe events."""
+
+import datetime
+import logging
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import LearnerProfile, User, profile_is_complete_for_credit
+from audit.services import audit_record
+from credits import services as credit_services
+from credits.models import Activity, Certificate, CreditClaim, Evaluation, Provider
+from credits.selectors import learner_status
+
+from . import gateway
+from .gateway import payments_enabled
+from .models import (
+    ORDER_TRANSITIONS,
+    ActivityFee,
+    CmePass,
+    Order,
+    OrderKind,
+    OrderStatus,
+    ProviderBilling,
+)
+
+logger = logging.getLogger(__name__)
+
+REFUND_REASON = "payment refunded"
+
+
+class BillingError(Exception):
+    """A payment action that cannot be done; ``message`` says why, for people."""
+
+    def __init__(self, message: str, code: str = "invalid"):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+# --- Prices (coordinators) ------------------------------------------------------------------------
+
+
+def _billing_for(provider: Provider) -> ProviderBilling:
+    billing, _created = ProviderBilling.objects.get_or_create(provider=provider)
+    return billing
+
+
+@transaction.atomic
+def activity_fee_set(*, activity: Activity, actor: User | None, amount: int) -> ActivityFee:
+    if not payments_enabled():
+        raise BillingError(_("Payments are off: no Stripe key is configured."), code="disabled")
+    fee, _created = ActivityFee.objects.select_for_update().get_or_create(activity=activity)
+    before = fee.amount
+    fee.amount = amount
+    fee.full_clean()
+    fee.save()
+    if before != amount or _created:
+        audit_record(actor=actor, action="fee.set", obj=fee, data={"from": before, "to": amount})
+    return fee
+
+
+@transaction.atomic
+def provider_billing_set(
+    *, provider: Provider, actor: User | None, currency: str, pass_price: int | None
+) -> ProviderBilling:
+    if not payments_enabled():
+        raise BillingError(_("Payments are off: no Stripe key is configured."), code="disabled")
+    billing = _billing_for(provider)
+    billing = ProviderBilling.objects.select_for_update().get(pk=billing.pk)
+    if billing.currency != currency and Order.objects.open().filter(provider=provider).exists():
+        raise BillingError(
+            _("Payments are in progress in %(cur)s: change the currency once they are settled.")
+            % {"cur": billing.currency.upper()},
+            code="open_orders",
+        )
+    changed = {"currency": [billing.currency, currency], "pass_price": [billing.pass_price, pass_price]}
+    billing.currency = currency
+    billing.pass_price = pass_price
+    billing.full_clean()
+    billing.save()
+    audit_record(actor=actor, action="billing.set", obj=billing, data=changed)
+    return billing
+
+
+# --- Checkout (learners) --------------------------------------------------------------------------
+
+
+def claim_fee(activity: Activity) -> tuple[int, str] | None:
+    """(amount, currency) when claiming this activity costs money; None when it is free."""
+    if not payments_enabled():
+        return None
+    fee = ActivityFee.objects.filter(activity=activity, amount__gt=0).first()
+    if fee is None:
+        return None
+    billing = ProviderBilling.objects.filter(provider_id=activity.provider_id).first()
+    return fee.amount, (billing.currency if billing else "usd")
+
+
+def _claim_precheck(*, learner: User, activity: Activity, minutes: int, attested: bool) -> None:
+    """The checks claim_credit() makes, before any money moves: nobody pays for a claim it would refuse."""
+    status = learner_status(learner=learner, activity=activity)
+    if status.claim is not None:
+        raise BillingError(_("You have already claimed credit for this activity."), code="already_claimed")
+    if not profile_is_complete_for_credit(LearnerProfile.objects.filter(user=learner).first()):
+        raise BillingError(
+            _("Complete your profile (legal name and degree) before claiming credit."), "profile"
+        )
+    if activity.is_expired():
+        raise BillingError(_("This activity has expired: credit can no longer be claimed."), code="expired")
+    if status.passed_attempt is None:
+        raise BillingError(_("Pass the post-test before claiming credit."), code="not_passed")
+    if not Evaluation.objects.filter(learner=learner, activity=activity).exists():
+        raise BillingError(_("Complete the evaluation before claiming credit."), code="no_evaluation")
+    if not attested:
+        raise BillingError(_("Tick the attestation to claim credit."), code="not_attested")
+    if not isinstance(minutes, int) or not 0 < minutes <= credit_services.MAX_REPORTED_MINUTES:
+        raise BillingError(_("Enter the time you spent, in minutes (a positive whole number)."), "minutes")
+    credits, _capped = credit_services.credits_for_minutes(minutes, activity.designated_credits)
+    if credits < Decimal("0.25"):
+        raise BillingError(
+            _("The smallest claim is 0.25 credit (about 8 minutes or more of participation)."), "minutes"
+        )
+
+
+def claim_checkout_start(
+    *,
+    learner: User,
+    activity: Activity,
+    minutes: int,
+    attested: bool,
+    listening_evidence: dict[str, Any] | None = None,
+) -> Order | None:
+    """Start paying for a claim: our Order first, then its Checkout Session.
+
+    None when no fee applies (payments off, a free activity, or a valid pass): claim directly.
+    A second submit while an order is open reuses that order and its session.
+    """
+    price = claim_fee(activity)
+    if price is None or has_valid_pass(learner=learner, provider_id=activity.provider_id):
+        return None
+    _claim_precheck(learner=learner, activity=activity, minutes=minutes, attested=attested)
+    amount, currency = price
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=learner.pk).first()  # one submit at a time
+        order = (
+            Order.objects.select_for_update()
+            .filter(learner=learner, activity=activity, kind=OrderKind.CLAIM)
+            .filter(status__in=[OrderStatus.CREATED, OrderStatus.PENDING, OrderStatus.PAID])
+            .first()
+        )
+        if order is not None and order.status == OrderStatus.PAID:
+            raise BillingError(_("You have already paid for this claim."), code="already_paid")
+        if order is None:
+            order = Order.objects.create(
+                learner=learner,
+                kind=OrderKind.CLAIM,
+                provider_id=activity.provider_id,
+                activity=activity,
+                amount=amount,
+                currency=currency,
+                claim_minutes=minutes,
+                claim_attested=attested,
+                listening_evidence=listening_evidence or {},
+            )
+            audit_record(
+                actor=learner,
+                action="order.created",
+                obj=order,
+                data={"kind": order.kind, "activity": activity.pk, "amount": amount, "currency": currency},
+            )
+        else:  # the same claim, submitted again: keep what the learner reports now
+            order.claim_minutes = minutes
+            order.claim_attested = attested
+            order.listening_evidence = listening_evidence or {}
+            order.save(update_fields=["claim_minutes", "claim_attested", "listening_evidence", "updated_at"])
+    return order_checkout(order=order)
+
+
+def pass_checkout_start(*, learner: User, provider: Provider) -> Order:
+    """Start buying the provider's annual pass (a one-off payment; see docs/payments.md for why)."""
+    billing = ProviderBilling.objects.filter(provider=provider).first()
+    if not payments_enabled() or billing is None or not billing.pass_price:
+        raise BillingError(_("This provider does not sell an annual pass."), code="no_pass")
+    current = CmePass.objects.valid().filter(learner=learner, provider=provider).first()
+    if current is not None:
+        raise BillingError(
+            _("Your pass is valid until %(date)s.") % {"date": f"{current.valid_until:%Y-%m-%d}"},
+            code="already_holds_pass",
+        )
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=learner.pk).first()
+        order = Order.objects.open().filter(learner=learner, provider=provider, kind=OrderKind.PASS).first()
+        if order is None:
+            order = Order.objects.create(
+                learner=learner,
+                kind=OrderKind.PASS,
+                provider=provider,
+                amount=billing.pass_price,
+                currency=billing.currency,
+            )
+            audit_record(
+                actor=learner,
+                action="order.created",
+                obj=order,
+                data={"kind": order.kind, "amount": order.amount, "currency": order.currency},
+            )
+    return order_checkout(order=order)
+
+
+def _product_name(order: Order) -> str:
+    if order.kind == OrderKind.PASS:
+        return _("Annual CME pass — %(provider)s") % {"provider": order.provider.name}
+    return _("CME credit — %(activity)s") % {"activity": order.activity.title}
+
+
+def order_checkout(*, order: Order) -> Order:
+    """Give the order its Checkout Session. The call is outside any transaction (it is the network)
+    and carries the order's stable idempotency key, so repeating it returns the same session."""
+    if order.status == OrderStatus.PENDING and order.checkout_url:
+        return order
+    if order.status != OrderStatus.CREATED:
+        raise BillingError(_("This order is closed: start again from the claim page."), code="closed")
+    page = settings.SITE_URL + reverse("billing:order", args=[order.reference])
+    try:
+        session = gateway.checkout_session_create(
+            idempotency_key=order.idempotency_key,
+            reference=str(order.reference),
+            kind=order.kind,
+            amount=order.amount,
+            currency=order.currency,
+            product_name=_product_name(order),
+            customer_email=order.learner.email,
+            success_url=page + "?session_id={CHECKOUT_SESSION_ID}",
+            cancel_url=settings.SITE_URL + reverse("billing:order_cancel", args=[order.reference]),
+        )
+    except gateway.GatewayError:
+        raise BillingError(
+            _("The payment service did not answer. Nothing was charged: please try again."), code="gateway"
+        ) from None
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        if order.status == OrderStatus.CREATED:
+            order.stripe_session_id = session["id"]
+            order.checkout_url = session.get("url") or ""
+            order.save(update_fields=["stripe_session_id", "checkout_url", "updated_at"])
+            order_move(order, OrderStatus.PENDING, data={"session": session["id"]})
+    return order
+
+
+def order_cancel(*, order: Order, actor: User) -> Order:
+    """The learner left the checkout: close the session at Stripe first, so it can no longer be paid."""
+    if not order.is_open:
+        return order
+    if order.stripe_session_id and not gateway.checkout_session_expire(order.stripe_session_id):
+        # Stripe refuses to expire a session that was just paid: the webhook will say so.
+        raise BillingError(
+            _("This payment may already have gone through; we are waiting for Stripe to confirm it."),
+            code="maybe_paid",
+        )
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        order_move(order, OrderStatus.CANCELLED, actor=actor, data={"by": "learner"})
+    return order
+
+
+# --- State moves ----------------------------------------------------------------------------------
+
+
+def order_move(
+    order: Order, to: str, *, actor: User | None = None, data: dict[str, Any] | None = None
+) -> bool:
+    """Move a locked order along ORDER_TRANSITIONS; False (and nothing written) for any other move."""
+    if to not in ORDER_TRANSITIONS[order.status]:
+        return False
+    before = order.status
+    order.status = to
+    now = timezone.now()
+    fields = ["status", "updated_at"]
+    if to == OrderStatus.PAID:
+        order.paid_at = now
+        fields.append("paid_at")
+    if to == OrderStatus.REFUNDED:
+        order.refunded_at = now
+        fields.append("refunded_at")
+    order.save(update_fields=fields)
+    audit_record(actor=actor, action=f"order.{to}", obj=order, data={"from": before, **(data or {})})
+    return True
+
+
+def has_valid_pass(*, learner: User, provider_id: int) -> bool:
+    return CmePass.objects.valid().filter(learner=learner, provider_id=provider_id).exists()
+
+
+def _one_year_later(at: datetime.datetime) -> datetime.datetime:
+    try:
+        return at.replace(year=at.year + 1)
+    except ValueError:  # 29 February
+        return at.replace(year=at.year + 1, day=28)
+
+
+def _fulfil(order: Order) -> None:
+    """What the payment buys: the claim (its certificate follows on commit) or the pass."""
+    if order.kind == OrderKind.PASS:
+        now = timezone.now()
+        cme_pass = CmePass.objects.create(
+            learner=order.learner,
+            provider=order.provider,
+            order=order,
+            valid_from=now,
+            valid_until=_one_year_later(now),
+        )
+        audit_record(actor=None, action="pass.started", obj=cme_pass, data={"order": str(order.reference)})
+        return
+    try:
+        claim = credit_services.claim_credit(
+            learner=order.learner,
+            activity=order.activity,
+            minutes=order.claim_minutes or 0,
+            attested=order.claim_attested,
+            listening_evidence=order.listening_evidence,
+        )
+    except credit_services.CreditError as error:
+        # Paid but not claimable any more (e.g. claimed meanwhile): kept visible for a refund by hand.
+        order.fulfilment_error = error.message[:500]
+        order.save(update_fields=["fulfilment_error", "updated_at"])
+        audit_record(actor=None, action="order.fulfilment_failed", obj=order, data={"reason": error.code})
+        logger.error("paid order %s could not be fulfilled: %s", order.reference, error.message)
+        return
+    order.claim = claim
+    order.save(update_fields=["claim", "updated_at"])
+
+
+def _receipt(order: Order, payment_intent_id: str) -> None:
+    """Keep the charge's receipt link; a Stripe hiccup here must not block the fulfilment."""
+    intent = gateway.payment_intent_fetch(payment_intent_id)
+    charge = (intent or {}).get("latest_charge")
+    if isinstance(charge, dict) and charge.get("receipt_url"):
+        order.receipt_url = charge["receipt_url"]
+        order.save(update_fields=["receipt_url", "updated_at"])
+
+
+def order_mark_paid(order_id: int, session: dict[str, Any]) -> str:
+    order = (
+        Order.objects.select_for_update(of=("self",)).select_related("activity", "learner").get(pk=order_id)
+    )
+    if order.status in (OrderStatus.PAID, OrderStatus.REFUNDED):
+        return f"already {order.status}"
+    if session.get("amount_total") is not None and (
+        session["amount_total"] != order.amount or (session.get("currency") or "").lower() != order.currency
+    ):
+        logger.error("session %s: amount does not match order %s", session.get("id"), order.reference)
+        audit_record(
+            actor=None, action="order.amount_mismatch", obj=order, data={"session": session.get("id")}
+        )
+        return "amount mismatch"
+    if not order.stripe_session_id and session.get("id"):
+        order.stripe_session_id = session["id"]
+        order.save(update_fields=["stripe_session_id", "updated_at"])
+    payment_intent = session.get("payment_intent") or ""
+    if payment_intent and order.stripe_payment_intent != payment_intent:
+        order.stripe_payment_intent = payment_intent
+        order.save(update_fields=["stripe_payment_intent", "updated_at"])
+    if not order_move(order, OrderStatus.PAID, data={"session": session.get("id")}):
+        # Paid after we closed it (cancelled or failed): never silently lost, kept for a refund by hand.
+        logger.error("payment for closed order %s (%s)", order.reference, order.status)
+        audit_record(actor=None, action="order.paid_after_close", obj=order, data={"status": order.status})
+        return "paid after close"
+    if payment_intent:
+        _receipt(order, payment_intent)
+    _fulfil(order)
+    return "paid"
+
+
+def _revoke_certificate(claim: CreditClaim) -> None:
+    """Revoke the claim's certificate (if issued) with the reason "payment refunded"."""
+    certificate = Certificate.objects.filter(claim=claim).first()
+    if certificate is None or certificate.status == Certificate.Status.REVOKED:
+        return
+    from credits.certificates import certificate_revoke
+
+    certificate_revoke(certificate=certificate, actor=None, reason=REFUND_REASON)
+
+
+def order_mark_refunded(order_id: int, payment_intent: str) -> str:
+    order = Order.objects.select_for_update().get(pk=order_id)
+    was_paid = order.status == OrderStatus.PAID
+    if not order_move(order, OrderStatus.REFUNDED, data={"payment_intent": payment_intent}):
+        return f"refund ignored ({order.status})"
+    if payment_intent and not order.stripe_payment_intent:
+        order.stripe_payment_intent = payment_intent
+        order.save(update_fields=["stripe_payment_intent", "updated_at"])
+    if was_paid and order.claim_id:
+        _revoke_certificate(order.claim)
+    if was_paid and order.kind == OrderKind.PASS:
+        CmePass.objects.filter(order=order, ended_at__isnull=True).update(ended_at=timezone.now())
+        audit_record(actor=None, action="pass.ended", obj=order, data={"reason": REFUND_REASON})
+    return "refunded"

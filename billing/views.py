@@ -1,0 +1,209 @@
+"""Payment pages: the order's status (success/cancel), history, pass purchase, coordinator prices, webhook."""
+
+import logging
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.permissions import coordinator_required
+from credits import selectors as credit_selectors
+from credits.models import Certificate, Provider
+
+from . import gateway, selectors, services, webhooks
+from .forms import ActivityFeeForm, ProviderBillingForm
+from .models import ActivityFee, OrderKind, OrderStatus, ProviderBilling
+from .money import to_major_units
+
+logger = logging.getLogger(__name__)
+
+
+def _problem(request, message: str, status: int):
+    return render(request, "billing/problem.html", {"message": message}, status=status)
+
+
+def _own_order(request, reference):
+    order = selectors.learner_order(learner=request.user, reference=reference)
+    if order is None:
+        raise Http404
+    return order
+
+
+# --- Webhook --------------------------------------------------------------------------------------
+
+
+@csrf_exempt  # Stripe cannot send our CSRF token: the signature on the raw body is the check
+@require_POST
+def stripe_webhook(request):
+    try:
+        outcome = webhooks.webhook_receive(
+            payload=request.body, signature=request.headers.get("Stripe-Signature")
+        )
+    except gateway.WebhookRejected as error:
+        logger.warning("Stripe webhook refused: %s", error)
+        return HttpResponseBadRequest(f"Webhook refused: {error}", content_type="text/plain")
+    except gateway.GatewayError as error:  # we must ask Stripe and cannot: let Stripe send it again
+        logger.warning("Stripe webhook deferred: %s", error)
+        return HttpResponse("Try again later", status=503, content_type="text/plain")
+    return HttpResponse(outcome, content_type="text/plain")
+
+
+# --- Learners -------------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def order_page(request, reference):
+    """Stripe's success URL: says "being confirmed" until the webhook has decided, then what was bought."""
+    order = _own_order(request, reference)
+    certificate = Certificate.objects.filter(claim_id=order.claim_id).first() if order.claim_id else None
+    return render(
+        request,
+        "billing/order.html",
+        {"order": order, "certificate": certificate, "waiting": order.is_open},
+    )
+
+
+@login_required
+@require_GET
+def order_status(request, reference):
+    order = _own_order(request, reference)
+    return JsonResponse(
+        {"status": order.status, "paid": order.status == OrderStatus.PAID, "done": not order.is_open}
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def order_cancel(request, reference):
+    """Stripe's cancel URL lands here (GET shows the choice); the POST cancels the order."""
+    order = _own_order(request, reference)
+    if request.method == "POST" and order.is_open:
+        try:
+            services.order_cancel(order=order, actor=request.user)
+        except services.BillingError as error:
+            return _problem(request, error.message, 409)
+        messages.info(request, _("Payment cancelled. Nothing was charged."))
+        if order.kind == OrderKind.CLAIM:
+            return redirect("credits:claim", pk=order.activity_id)
+        return redirect("billing:history")
+    return render(request, "billing/order_cancel.html", {"order": order})
+
+
+@login_required
+@require_POST
+def pass_buy(request, slug: str):
+    provider = get_object_or_404(Provider, slug=slug)
+    try:
+        order = services.pass_checkout_start(learner=request.user, provider=provider)
+    except services.BillingError as error:
+        return _problem(request, error.message, 409 if error.code == "already_holds_pass" else 400)
+    return redirect(order.checkout_url)
+
+
+@login_required
+def payment_history(request):
+    return render(
+        request,
+        "billing/history.html",
+        {
+            "orders": selectors.learner_orders(learner=request.user),
+            "passes": selectors.learner_passes(learner=request.user),
+        },
+    )
+
+
+# --- Coordinators ---------------------------------------------------------------------------------
+
+
+def _coordinated_provider(request, slug: str) -> Provider:
+    # Another provider's pages do not exist for this coordinator.
+    return get_object_or_404(Provider, slug=slug, memberships__user=request.user)
+
+
+@coordinator_required
+def coordinator_fee(request, pk: int):
+    activity = credit_selectors.coordinator_activity(user=request.user, pk=pk)
+    if activity is None:
+        raise Http404
+    billing = ProviderBilling.objects.filter(provider=activity.provider).first()
+    currency = billing.currency if billing else "usd"
+    fee = ActivityFee.objects.filter(activity=activity).first()
+    enabled = gateway.payments_enabled()
+    form = ActivityFeeForm(
+        request.POST or None,
+        currency=currency,
+        initial={"amount": to_major_units(fee.amount if fee else 0, currency)},
+    )
+    status = 200
+    if request.method == "POST":
+        if form.is_valid() and enabled:
+            try:
+                services.activity_fee_set(
+                    activity=activity, actor=request.user, amount=form.cleaned_data["amount"]
+                )
+            except services.BillingError as error:
+                form.add_error(None, error.message)
+            else:
+                messages.success(request, _("Fee saved."))
+                return redirect("billing:coordinator_fee", pk=pk)
+        status = 400
+    return render(
+        request,
+        "billing/coordinator/fee.html",
+        {"activity": activity, "form": form, "currency": currency, "enabled": enabled},
+        status=status,
+    )
+
+
+@coordinator_required
+def coordinator_pass(request, slug: str):
+    provider = _coordinated_provider(request, slug)
+    billing = ProviderBilling.objects.filter(provider=provider).first()
+    enabled = gateway.payments_enabled()
+    currency = billing.currency if billing else "usd"
+    initial = {
+        "currency": currency,
+        "pass_price": to_major_units(billing.pass_price, currency) if billing and billing.pass_price else "",
+    }
+    form = ProviderBillingForm(request.POST or None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid() and enabled:
+            try:
+                services.provider_billing_set(
+                    provider=provider,
+                    actor=request.user,
+                    currency=form.cleaned_data["currency"],
+                    pass_price=form.cleaned_data["pass_price"],
+                )
+            except services.BillingError as error:
+                form.add_error(None, error.message)
+            else:
+                messages.success(request, _("Currency and annual pass saved."))
+                return redirect("billing:coordinator_pass", slug=slug)
+        status = 400
+    return render(
+        request,
+        "billing/coordinator/pass.html",
+        {"provider": provider, "form": form, "enabled": enabled},
+        status=status,
+    )
+
+
+@coordinator_required
+def coordinator_orders(request, slug: str):
+    provider = _coordinated_provider(request, slug)
+    return render(
+        request,
+        "billing/coordinator/orders.html",
+        {
+            "provider": provider,
+            "orders": selectors.provider_orders(provider=provider),
+            "revenue": selectors.provider_revenue(provider=provider),
+        },
+    )

@@ -88,6 +88,15 @@ def test_seed_demo_is_idempotent_and_makes_every_role():
     assert learner.profile.profile_is_complete_for_credit
     assert User.objects.get(email="host@example.com").hosted_shows.exists()
     assert User.objects.get(email="coordinator@example.com").coordinated_providers.exists()
+    # The audience demo: a download history the dashboard can show, and the learner's private feed.
+    from episodes.models import DailyEpisodeDownloads, DownloadRequest, PersonalFeed
+
+    show = Show.objects.get(slug="airway-rounds")
+    requests = DownloadRequest.objects.filter(episode__show=show)
+    assert requests.filter(is_bot=True).exists() and requests.filter(is_bot=False).exists()
+    assert len(set(requests.exclude(app="").values_list("app", flat=True))) >= 3
+    assert DailyEpisodeDownloads.objects.filter(episode__show=show).exists()
+    assert PersonalFeed.objects.filter(user=learner, show=show, revoked_at__isnull=True).count() == 1
 
 
 @pytest.mark.django_db

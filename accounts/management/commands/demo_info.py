@@ -22,17 +22,17 @@ class Command(BaseCommand):
             "",
             "podcastcme is starting at " + site + "/",
             "",
-            "  Home (shows)        " + site + "/",
-            "  Sign up             " + site + "/accounts/signup/",
-            "  Log in              " + site + "/accounts/login/",
-            "  Learner profile     " + site + "/account/profile/",
-            "  My learning         " + site + "/learning/",
-            "  Host pages          " + site + "/host/",
-            "  Coordinator pages   " + site + "/coordinator/",
-            "  Admin               " + site + "/admin/",
+            "  Home (shows)            " + site + "/",
+            "  Sign up                 " + site + "/accounts/signup/",
+            "  Log in                  " + site + "/accounts/login/",
+            "  Learner profile         " + site + "/account/profile/",
+            "  My learning             " + site + "/learning/",
+            "  Host pages              " + site + "/host/",
+            "  Coordinator pages       " + site + "/coordinator/",
+            "  Admin                   " + site + "/admin/",
         ]
         for label, url in self.extra_urls(site):
-            lines.append(f"  {label:<20}{url}")
+            lines.append(f"  {label:<24}{url}")
         lines += [
             "",
             f"Demo logins (password for all: {DEMO_PASSWORD}):",
@@ -76,4 +76,16 @@ class Command(BaseCommand):
         )
         if certificate is not None:
             urls.append(("Demo certificate", verification_url(certificate)))
+        if show is not None:
+            from django.urls import reverse
+
+            from episodes.models import PersonalFeed
+            from episodes.personal_feeds import personal_feed_url
+
+            urls.append(("Host analytics", site + reverse("episodes:host_show_analytics", args=[show.slug])))
+            feed = PersonalFeed.objects.filter(
+                user__email=DEMO_LEARNER, show=show, revoked_at__isnull=True
+            ).first()
+            if feed is not None and personal_feed_url(feed):
+                urls.append(("Learner's private feed", personal_feed_url(feed)))
         return urls

@@ -98,7 +98,14 @@ class Command(BaseCommand):
             _totp(staff_user)
         ProviderCoordinator.objects.get_or_create(provider=provider, user=coordinator)
         # The show with artwork and spoken episodes (espeak-ng + ffmpeg); its host is the demo host.
-        seed_demo_show(host=host)
+        show = seed_demo_show(host=host)
+        # A week of plausible downloads (several apps, some bots, repeat requests) through the real
+        # counting rules, and the demo learner's personal feed of the show.
+        from episodes.demo_analytics import seed_demo_downloads
+        from episodes.personal_feeds import personal_feed_get_or_create
+
+        seed_demo_downloads(show=show)
+        personal_feed_get_or_create(user=learner, show=show)
         # One episode is an accredited CME activity with a three-question post-test.
         from credits.demo import seed_demo_activity, seed_demo_certificate
 

@@ -45,6 +45,7 @@ def listening_evidence(*, user: User, episode: Episode) -> dict[str, Any]:
 
 def _podcast_app_evidence(*, user: User, episode: Episode) -> dict[str, Any] | None:
     """Downloads through the learner's personal feed: how much of the file their app fetched."""
+    from episodes.analytics import union_byte_ranges
     from episodes.models import DownloadRequest
 
     requests = (
@@ -55,7 +56,7 @@ def _podcast_app_evidence(*, user: User, episode: Episode) -> dict[str, Any] | N
         .order_by("requested_at")
         .values_list("range_start", "range_end", "requested_at", "app")[:5000]
     )
-    merged: list[list[int]] = []
+    fetched_ranges: list[list[int]] = []
     first_at = last_at = None
     apps: list[str] = []
     for start, end, at, app in requests:
@@ -63,17 +64,10 @@ def _podcast_app_evidence(*, user: User, episode: Episode) -> dict[str, Any] | N
         last_at = at
         if app and app not in apps:
             apps.append(app)
-        merged.append([start, end])
-    if not merged:
+        fetched_ranges.append([start, end])
+    if not fetched_ranges:
         return None
-    merged.sort()
-    union: list[list[int]] = []
-    for start, end in merged:
-        if union and start <= union[-1][1] + 1:
-            union[-1][1] = max(union[-1][1], end)
-        else:
-            union.append([start, end])
-    fetched = sum(end - start + 1 for start, end in union)
+    _union, fetched = union_byte_ranges(fetched_ranges)
     size = max(episode.audio_size, 1)
     whole = fetched >= size
     app_name = ", ".join(apps) or _("your podcast app")

@@ -143,15 +143,20 @@ def download_threshold(episode: Episode, size: int) -> int:
 # --- byte ranges ----------------------------------------------------------------------------------
 
 
-def merge_range(ranges: list[list[int]], start: int, end: int) -> tuple[list[list[int]], int]:
-    """Add the inclusive range start-end to sorted, disjoint ranges; return them and the bytes covered."""
+def union_byte_ranges(ranges: list[list[int]]) -> tuple[list[list[int]], int]:
+    """Inclusive byte ranges, merged into sorted disjoint ones; and the number of bytes they cover."""
     merged: list[list[int]] = []
-    for first, last in sorted([*ranges, [start, end]]):
+    for first, last in sorted(ranges):
         if merged and first <= merged[-1][1] + 1:
             merged[-1][1] = max(merged[-1][1], last)
         else:
             merged.append([first, last])
     return merged, sum(last - first + 1 for first, last in merged)
+
+
+def merge_range(ranges: list[list[int]], start: int, end: int) -> tuple[list[list[int]], int]:
+    """Add the inclusive range start-end to sorted, disjoint ranges; return them and the bytes covered."""
+    return union_byte_ranges([*ranges, [start, end]])
 
 
 # --- recording ------------------------------------------------------------------------------------

@@ -237,6 +237,11 @@ FILE_UPLOAD_TEMP_DIR = env("FILE_UPLOAD_TEMP_DIR")
 # When set (e.g. "/protected-media/"), audio and other media bytes are handed to nginx with
 # X-Accel-Redirect: the app checks access, counts, and sets headers; nginx sends the bytes.
 PODCASTCME_X_ACCEL_REDIRECT_PREFIX = env("PODCASTCME_X_ACCEL_REDIRECT_PREFIX", "") or ""
+# Download counting (docs/download-counting.md); switched off only to measure its cost (bench_analytics).
+PODCASTCME_COUNT_DOWNLOADS = env_bool("PODCASTCME_COUNT_DOWNLOADS", True)
+# Seconds each process buffers audio requests before recording them in bulk (same rules, same
+# order); 0 records each as it is served. A crashed process loses at most that much of the log.
+PODCASTCME_COUNT_BUFFER_SECONDS = float(env("PODCASTCME_COUNT_BUFFER_SECONDS", "1") or 0)
 # How long podcast apps and proxies may reuse a feed before asking again (seconds).
 PODCASTCME_FEED_MAX_AGE = int(env("PODCASTCME_FEED_MAX_AGE", "300") or 300)
 

@@ -24,3 +24,5 @@ PODCASTCME_DEMO_ALLOWED = True
 # Serve static files straight from the source folders, as in development (no collectstatic).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# Tests read download counts right after the request.
+PODCASTCME_COUNT_BUFFER_SECONDS = 0

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from audit.models import AuditEvent
 from billing.models import Order, StripeEvent
-from credits.certificates import certificate_issue_for_claim
+from credits.certificates import certificate_issue_for_claim, certificate_render
 from credits.models import CompletionRecord, CreditClaim
 from tests.billing.conftest import post_event, start_paid_claim
 from tests.billing.fake_stripe import sign
@@ -177,12 +177,20 @@ def test_a_full_refund_revokes_the_certificate(client, paid_body, stripe_fake):
     order = Order.objects.get()
     # What the claim's on-commit hook does once the webhook's transaction commits.
     certificate = certificate_issue_for_claim(claim_id=order.claim_id)
+    certificate_render(certificate_id=certificate.pk)
+    verify = reverse("credits:verify_json", args=[certificate.code])
+    assert client.get(verify).json()["status"] == "valid"
     charge = stripe_fake.refund(order.stripe_session_id)
     assert post_event(stripe_fake.event("charge.refunded", charge)).status_code == 200
     order.refresh_from_db()
     certificate.refresh_from_db()
     assert order.status == "refunded" and order.refunded_at is not None
     assert certificate.status == "revoked" and certificate.revoked_reason == "payment refunded"
+    # Anyone checking the certificate sees it revoked, with the reason.
+    shown = client.get(verify).json()
+    assert shown["status"] == "revoked" and shown["revoked_reason"] == "payment refunded"
+    page = client.get(reverse("credits:verify", args=[certificate.code])).content.decode()
+    assert "payment refunded" in page
     assert AuditEvent.objects.for_object(order).filter(action="order.refunded").count() == 1
     # The claim itself is a record and stays; only its certificate is no longer valid.
     assert CreditClaim.objects.filter(pk=order.claim_id).exists()

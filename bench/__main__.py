@@ -8,6 +8,7 @@ import importlib
 import os
 import pkgutil
 import sys
+import traceback
 from pathlib import Path
 
 
@@ -20,12 +21,17 @@ def main(argv: list[str]) -> int:
     here = Path(__file__).parent
     modules = sorted(m.name for m in pkgutil.iter_modules([str(here)]) if m.name.startswith("bench_"))
     rows = []
+    broken: list[str] = []
     for name in modules:
         if wanted and name.removeprefix("bench_") not in wanted:
             continue
-        module = importlib.import_module(f"bench.{name}")
         print(f"running {name} ...", flush=True)
-        rows.extend(module.run())
+        try:
+            module = importlib.import_module(f"bench.{name}")
+            rows.extend(module.run())
+        except Exception:  # one broken bench must not hide the others' figures
+            traceback.print_exc()
+            broken.append(name)
     print()
     header = f"{'figure':<58} {'value':>12} {'baseline':>12} {'ratio':>7}  {'goal':<22} ok"
     print(header)
@@ -38,6 +44,9 @@ def main(argv: list[str]) -> int:
               f"{'yes' if row.ok else 'NO'}")  # fmt: skip
         failed += not row.ok
     print(f"\n{len(rows) - failed} of {len(rows)} figures meet their goal.")
+    if broken:
+        print(f"These benches did not run to the end: {', '.join(broken)}")
+        return 1
     return 0
 
 

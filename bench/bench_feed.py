@@ -159,7 +159,7 @@ def _in_memory_entries(show) -> tuple[dict, list[dict]]:
             "link": urls.page.format(slug=e.slug),
             "guid": e.guid,
             "published": e.publish_at,
-            "notes": _item_notes(e),
+            "notes": _item_notes(e, urls.page.format(slug=e.slug)),
             "audio": urls.audio[e.audio_extension].format(pk=e.pk, slug=e.slug),
             "size": str(e.audio_size),
             "mime": e.audio_mime,
@@ -290,11 +290,12 @@ def _free_port() -> int:
 
 @contextmanager
 def _gunicorn(database_url: str, static_root: Path, workdir: Path, middleware: list[str]):
-    """gunicorn with the test settings, but WhiteNoise as in production (no finders, no autorefresh)."""
+    """gunicorn with the test settings, but WhiteNoise and the feed re-check window as in production."""
     module = f"bench_feed_settings_{uuid.uuid4().hex[:8]}"
     (workdir / f"{module}.py").write_text(
         "from podcastcme.settings.test import *  # noqa\n"
         "WHITENOISE_USE_FINDERS = False\nWHITENOISE_AUTOREFRESH = False\n"
+        "from podcastcme.settings.base import PODCASTCME_FEED_RECHECK_SECONDS  # noqa: F401\n"
         f"STATIC_ROOT = {str(static_root)!r}\nMIDDLEWARE = {middleware!r}\n"
     )
     port = _free_port()

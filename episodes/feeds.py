@@ -6,6 +6,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timedelta
+from time import monotonic as time_monotonic
 
 import feedgen.feed  # noqa: I001  (feedgen.feed must be imported before any feedgen.ext.* module)
 from django.conf import settings
@@ -402,8 +403,32 @@ def _memo_put(pk: int, state: FeedState) -> None:
             _memo.popitem(last=False)
 
 
+# slug -> (pk, version, when checked): within PODCASTCME_FEED_RECHECK_SECONDS a worker answers
+# from its copy without asking the database. A change reaches listeners that much later; apps poll
+# hourly, and a poll storm then costs no query at all.
+_checked: dict[str, tuple[int, object, float]] = {}
+
+
+def _recently_checked(slug: str) -> tuple[int, object] | None:
+    window = getattr(settings, "PODCASTCME_FEED_RECHECK_SECONDS", 0)
+    if window <= 0:
+        return None
+    entry = _checked.get(slug)
+    if entry is None or time_monotonic() - entry[2] > window:
+        return None
+    return entry[0], entry[1]
+
+
+def _remember_check(slug: str, row: tuple[int, object]) -> None:
+    if getattr(settings, "PODCASTCME_FEED_RECHECK_SECONDS", 0) > 0:
+        if len(_checked) > 1000:  # bounded: unknown slugs polled by bots must not grow it forever
+            _checked.clear()
+        _checked[slug] = (row[0], row[1], time_monotonic())
+
+
 def forget_built_feeds() -> None:
     """Drop this process's copies of built feeds (tests; the cache backend is cleared separately)."""
+    _checked.clear()
     with _memo_lock:
         _memo.clear()
 
@@ -416,9 +441,12 @@ def current_feed(slug: str, *, now: datetime | None = None) -> FeedState | None:
     one query (that version check); a rebuild five, whatever the number of episodes.
     """
     now = now or timezone.now()
-    row = _show_version(slug)
+    row = _recently_checked(slug)
     if row is None:
-        return None
+        row = _show_version(slug)
+        if row is None:
+            return None
+        _remember_check(slug, row)
     pk, version = row
     state = _memo_get(pk)
     if state is not None and state.is_current(version, now):

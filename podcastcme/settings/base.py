@@ -242,6 +242,8 @@ PODCASTCME_COUNT_DOWNLOADS = env_bool("PODCASTCME_COUNT_DOWNLOADS", True)
 # Seconds each process buffers audio requests before recording them in bulk (same rules, same
 # order); 0 records each as it is served. A crashed process loses at most that much of the log.
 PODCASTCME_COUNT_BUFFER_SECONDS = float(env("PODCASTCME_COUNT_BUFFER_SECONDS", "1") or 0)
+# Seconds a worker answers feed polls from its built copy before checking the database for changes.
+PODCASTCME_FEED_RECHECK_SECONDS = float(env("PODCASTCME_FEED_RECHECK_SECONDS", "2") or 0)
 # How long podcast apps and proxies may reuse a feed before asking again (seconds).
 PODCASTCME_FEED_MAX_AGE = int(env("PODCASTCME_FEED_MAX_AGE", "300") or 300)
 

@@ -26,3 +26,5 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 # Tests read download counts right after the request.
 PODCASTCME_COUNT_BUFFER_SECONDS = 0
+# Tests change shows and read their feeds at once.
+PODCASTCME_FEED_RECHECK_SECONDS = 0

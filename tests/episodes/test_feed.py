@@ -533,3 +533,21 @@ def test_queries_per_feed_request_do_not_grow_with_episodes(client, feed_show):
     assert small[:2] == large[:2]
     assert large[0] <= 6 and large[1] <= 6
     assert large[1] < large[0]  # a cache hit does not rebuild
+
+
+@pytest.mark.django_db
+def test_within_the_recheck_window_a_poll_costs_no_query(
+    client, feed_show, published, settings, django_assert_num_queries
+):
+    settings.PODCASTCME_FEED_RECHECK_SECONDS = 60
+    first = _get(client, feed_show)
+    with django_assert_num_queries(0):
+        again = _get(client, feed_show)
+    assert again.content == first.content
+    # A change is seen once the window has passed (here: once this worker forgets its check).
+    services.show_update(show=feed_show, actor=None, data={"title": "Renamed within the window"})
+    assert b"Renamed within the window" not in _get(client, feed_show).content
+    from episodes.feeds import _checked
+
+    _checked.clear()
+    assert b"Renamed within the window" in _get(client, feed_show).content

@@ -19,6 +19,7 @@ from django.test import Client, override_settings
 from django.test.utils import setup_test_environment, teardown_test_environment
 
 from bench import Row
+from podcastcme.settings import base as base_settings
 
 RENDERS = 30
 WARMUP = 3
@@ -159,6 +160,8 @@ def run() -> list[Row]:
                 WHITENOISE_USE_FINDERS=False,
                 WHITENOISE_AUTOREFRESH=False,
                 PODCASTCME_X_ACCEL_REDIRECT_PREFIX="",
+                # As in production (the test settings check every download against the database).
+                PODCASTCME_DOWNLOAD_RECHECK_SECONDS=base_settings.PODCASTCME_DOWNLOAD_RECHECK_SECONDS,
             ):
                 certificate, learner = _issued_certificate()
                 url = certificates.verification_url(certificate)

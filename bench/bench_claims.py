@@ -1,9 +1,9 @@
 """200 learners, 20 at a time, take the post-test, evaluate and claim credit against gunicorn.
 
-The server is gunicorn (3 sync workers, podcastcme.settings.test) on a database of its own: a
-``bench_claims`` database created in the PostgreSQL cluster of DATABASE_URL (``make bench`` runs
-under scripts/with-postgres.sh), or a temporary SQLite file when DATABASE_URL is not PostgreSQL
-(the row names say which). A subprocess migrates it and seeds an activity with a three-question
+The server is gunicorn (3 sync workers, test settings with the production task queue) on a database
+of its own: a ``bench_claims`` database created in the PostgreSQL cluster of DATABASE_URL (``make
+bench`` runs under scripts/with-postgres.sh), or a temporary SQLite file when DATABASE_URL is not
+PostgreSQL (the row names say which). A subprocess migrates it and seeds an activity with a three-question
 post-test, 1,000 prior claims by other learners, and the bench learners with a logged-in session
 each; it also counts the SQL queries of the post-test page and of a claim at 1 and at 1,000 prior
 claims. The load generator is a pool of 20 threads; each learner loads the post-test, submits the
@@ -216,12 +216,18 @@ def run() -> list[Row]:
     try:
         url, label, drop = _database(work)
         (work / "media").mkdir()
+        # Test settings, but background tasks go to the database queue as in production: a claim
+        # enqueues its certificate for the worker instead of rendering it inside the request.
+        (work / "bench_claims_settings.py").write_text(
+            "from podcastcme.settings.test import *  # noqa\n"
+            'TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}\n'
+        )
         env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
         env.update(
-            DJANGO_SETTINGS_MODULE="podcastcme.settings.test",
+            DJANGO_SETTINGS_MODULE="bench_claims_settings",
             DATABASE_URL=url,
             MEDIA_ROOT=str(work / "media"),
-            PYTHONPATH=str(ROOT),
+            PYTHONPATH=os.pathsep.join([str(work), str(ROOT)]),
         )
         python = sys.executable
         subprocess.run(

@@ -1,7 +1,9 @@
 """Short-lived signed links to an issued certificate's PDF, checked without a session."""
 
 from dataclasses import dataclass
+from time import monotonic
 
+from django.conf import settings
 from django.core import signing
 from django.core.files.storage import default_storage
 from django.db import connection
@@ -40,6 +42,25 @@ def certificate_from_token(token: str) -> IssuedFile | None:
         return None
     if not isinstance(pk, int) or not isinstance(revision, int):
         return None
+    window = getattr(settings, "PODCASTCME_DOWNLOAD_RECHECK_SECONDS", 0)
+    if window > 0:
+        known = _recent.get((pk, revision))
+        if known is not None and monotonic() - known[1] <= window:
+            return known[0]
+    issued = _issued_file(pk, revision)
+    if window > 0:
+        if len(_recent) > 10_000:
+            _recent.clear()
+        _recent[(pk, revision)] = (issued, monotonic())
+    return issued
+
+
+# (pk, revision) -> (file or None, when checked): repeated downloads within the window cost no
+# query; a revocation reaches every worker within PODCASTCME_DOWNLOAD_RECHECK_SECONDS.
+_recent: dict[tuple[int, int], tuple["IssuedFile | None", float]] = {}
+
+
+def _issued_file(pk: int, revision: int) -> IssuedFile | None:
     meta = Certificate._meta
     quote = connection.ops.quote_name
     column = {

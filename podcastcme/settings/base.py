@@ -259,6 +259,8 @@ PODCASTCME_TRUSTED_PROXIES = int(env("PODCASTCME_TRUSTED_PROXIES", "0") or 0)
 PODCASTCME_CERTIFICATE_PAGE_SIZE = env("PODCASTCME_CERTIFICATE_PAGE_SIZE", "letter") or "letter"
 # How long completion records, claims and certificates are kept after the activity (years).
 PODCASTCME_RECORD_RETENTION_YEARS = int(env("PODCASTCME_RECORD_RETENTION_YEARS", "6") or 6)
+# Seconds a worker trusts its check of a certificate download link (a revocation applies after it).
+PODCASTCME_DOWNLOAD_RECHECK_SECONDS = float(env("PODCASTCME_DOWNLOAD_RECHECK_SECONDS", "2") or 0)
 # Public certificate verification lookups allowed per client address and minute.
 PODCASTCME_VERIFY_LOOKUPS_PER_MINUTE = int(env("PODCASTCME_VERIFY_LOOKUPS_PER_MINUTE", "30") or 30)
 

@@ -591,3 +591,21 @@ def test_coordinator_page_shows_the_certificate_and_finds_it_by_number(issued, c
     assert found.status_code == 302 and found["Location"].endswith(f"/coordinator/certificates/{issued.pk}/")
     by_code = client.get(reverse("credits:coordinator_corrections"), {"q": issued.code.lower()})
     assert by_code.status_code == 302
+
+
+@pytest.mark.django_db
+def test_a_revocation_reaches_download_links_within_the_recheck_window(
+    issued, learner, client, coordinator, settings
+):
+    from credits import downloads
+
+    settings.PODCASTCME_DOWNLOAD_RECHECK_SECONDS = 60
+    client.force_login(learner)
+    link = client.get(reverse("credits:certificate_pdf", args=[issued.pk]))["Location"]
+    assert client.get(link).status_code == 200
+    certificates.certificate_revoke(certificate=issued, actor=coordinator, reason="Issued in error")
+    # The learner's page refuses at once; a link already handed out lasts until the window ends.
+    assert client.get(reverse("credits:certificate_pdf", args=[issued.pk])).status_code == 410
+    assert client.get(link).status_code == 200
+    downloads._recent.clear()  # the window has passed
+    assert client.get(link).status_code == 404

@@ -15,13 +15,9 @@ machinery, as bench_feed does) and drops at the end, with media in a temporary f
 """
 
 import http.client
-import os
 import random
 import shutil
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -31,13 +27,13 @@ from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
-from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client, override_settings
 from django.utils import timezone
 
 from bench import Row
+from bench._server import gunicorn
 
 ROOT = Path(__file__).resolve().parent.parent
 RANGE = "bytes=1000-50000"
@@ -80,55 +76,9 @@ def _fresh_database():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextmanager
 def _gunicorn(database_url: str, workdir: Path, *, counting: bool, buffer: float):
-    module = f"bench_analytics_settings_{uuid.uuid4().hex[:8]}"
-    (workdir / f"{module}.py").write_text(
-        "from podcastcme.settings.test import *  # noqa\n"
-        f"PODCASTCME_COUNT_DOWNLOADS = {counting!r}\nPODCASTCME_COUNT_BUFFER_SECONDS = {buffer!r}\n"
-    )
-    port = _free_port()
-    env = dict(os.environ)
-    env.update(
-        DJANGO_SETTINGS_MODULE=module,
-        PYTHONPATH=os.pathsep.join([str(workdir), str(ROOT), env.get("PYTHONPATH", "")]),
-        DATABASE_URL=database_url,
-        DB_CONN_MAX_AGE="60",  # persistent connections, as a production deployment would use
-        MEDIA_ROOT=str(settings.MEDIA_ROOT),
-        LOG_LEVEL="WARNING",
-    )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "podcastcme.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--workers", "2", "--worker-class", "gthread", "--threads", "4", "--keep-alive", "30",
-         "--log-level", "warning"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    error = process.stderr.read().decode()[-2000:]
-                    raise RuntimeError(f"gunicorn did not start: {error}") from None
-                time.sleep(0.1)
-        yield port
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        process.stderr.close()
+    extra = f"PODCASTCME_COUNT_DOWNLOADS = {counting!r}\nPODCASTCME_COUNT_BUFFER_SECONDS = {buffer!r}\n"
+    return gunicorn(database_url, workdir, extra_settings=extra, prefix="bench_analytics")
 
 
 # --- (1) range requests with counting on and off --------------------------------------------------

@@ -7,12 +7,8 @@ it with a small keep-alive load generator from this process: loopback only, boun
 """
 
 import http.client
-import os
 import shutil
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -30,6 +26,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from bench import Row
+from bench._server import gunicorn
 
 EPISODES = 1000
 BUILD_RUNS = 7
@@ -282,58 +279,14 @@ def _query_rows(small, big) -> list[Row]:
 # --- (3) cached feed through the app against WhiteNoise -------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextmanager
 def _gunicorn(database_url: str, static_root: Path, workdir: Path, middleware: list[str]):
     """gunicorn with the test settings, but WhiteNoise and the feed re-check window as in production."""
-    module = f"bench_feed_settings_{uuid.uuid4().hex[:8]}"
-    (workdir / f"{module}.py").write_text(
-        "from podcastcme.settings.test import *  # noqa\n"
+    extra = (
         "WHITENOISE_USE_FINDERS = False\nWHITENOISE_AUTOREFRESH = False\n"
         "from podcastcme.settings.base import PODCASTCME_FEED_RECHECK_SECONDS  # noqa: F401\n"
         f"STATIC_ROOT = {str(static_root)!r}\nMIDDLEWARE = {middleware!r}\n"
     )
-    port = _free_port()
-    env = dict(os.environ)
-    env.update(
-        DJANGO_SETTINGS_MODULE=module,
-        PYTHONPATH=os.pathsep.join([str(workdir), str(ROOT), env.get("PYTHONPATH", "")]),
-        DATABASE_URL=database_url,
-        DB_CONN_MAX_AGE="60",  # persistent connections, as a production deployment would use
-        MEDIA_ROOT=str(settings.MEDIA_ROOT),
-        LOG_LEVEL="WARNING",
-    )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "podcastcme.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--workers", "2", "--worker-class", "gthread", "--threads", "4", "--keep-alive", "30",
-         "--log-level", "warning"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    error = process.stderr.read().decode()[-2000:]
-                    raise RuntimeError(f"gunicorn did not start: {error}") from None
-                time.sleep(0.1)
-        yield port
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        process.stderr.close()
+    return gunicorn(database_url, workdir, extra_settings=extra, prefix="bench_feed")
 
 
 def _load(port: int, path: str, requests: int, expect: bytes) -> float:

@@ -1,0 +1,68 @@
+"""gunicorn for the benches: the test settings plus a few lines, on a free 127.0.0.1 port."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def gunicorn(
+    database_url: str, workdir: Path, *, extra_settings: str, prefix: str = "bench"
+) -> Iterator[int]:
+    """Start gunicorn (2 gthread workers x 4 threads, keep-alive, persistent DB connections as in
+    production) with ``podcastcme.settings.test`` plus ``extra_settings`` (Python lines); yield
+    its port; stop it whatever happens."""
+    module = f"{prefix}_settings_{uuid.uuid4().hex[:8]}"
+    (workdir / f"{module}.py").write_text("from podcastcme.settings.test import *  # noqa\n" + extra_settings)
+    port = free_port()
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE=module,
+        PYTHONPATH=os.pathsep.join([str(workdir), str(ROOT), env.get("PYTHONPATH", "")]),
+        DATABASE_URL=database_url,
+        DB_CONN_MAX_AGE="60",  # persistent connections, as a production deployment would use
+        MEDIA_ROOT=str(settings.MEDIA_ROOT),
+        LOG_LEVEL="WARNING",
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "podcastcme.wsgi:application", "--bind", f"127.0.0.1:{port}",
+         "--workers", "2", "--worker-class", "gthread", "--threads", "4", "--keep-alive", "30",
+         "--log-level", "warning"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                    break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    error = process.stderr.read().decode()[-2000:]
+                    raise RuntimeError(f"gunicorn did not start: {error}") from None
+                time.sleep(0.1)
+        yield port
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        process.stderr.close()

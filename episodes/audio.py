@@ -85,7 +85,10 @@ def write_tags(
     artwork: bytes | None = None,
     artwork_mime: str = "image/jpeg",
 ) -> None:
-    """Write title, show (album), artist and front cover so the file looks right in any player."""
+    """Write title, show (album), artist and front cover so the file looks right in any player.
+
+    Without ``artwork`` any cover the file carried is removed.
+    """
     path = Path(path)
     audio = mutagen.File(path)
     if isinstance(audio, MP3):
@@ -98,8 +101,8 @@ def write_tags(
         tags.setall("TCON", [TCON(encoding=3, text="Podcast")])
         if author:
             tags.setall("TPE1", [TPE1(encoding=3, text=author)])
+        tags.delall("APIC")  # no artwork: no cover left from before
         if artwork:
-            tags.delall("APIC")
             tags.add(APIC(encoding=3, mime=artwork_mime, type=3, desc="Cover", data=artwork))
         tags.save(path, v2_version=3)
     elif isinstance(audio, MP4):
@@ -113,6 +116,8 @@ def write_tags(
         if artwork:
             fmt = MP4Cover.FORMAT_PNG if artwork_mime == "image/png" else MP4Cover.FORMAT_JPEG
             audio.tags["covr"] = [MP4Cover(artwork, imageformat=fmt)]
+        else:
+            audio.tags.pop("covr", None)
         audio.save()
     else:  # read_audio() accepted it, so this cannot happen for stored episodes
         raise AudioError(_("Cannot tag this file type."))

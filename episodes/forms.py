@@ -179,8 +179,8 @@ def topic_names(text: str) -> list[str]:
     ]
 
 
-class EpisodeEditForm(forms.Form):
-    """The fields of an episode a host can change after upload (guid, slug and audio never change)."""
+class _EpisodeTextForm(forms.Form):
+    """The text fields of an episode, the same on upload and on edit."""
 
     title = forms.CharField(label=_lazy("Title"), max_length=255)
     notes = forms.CharField(
@@ -235,24 +235,9 @@ class EpisodeEditForm(forms.Form):
         return text
 
 
-class EpisodeUploadForm(EpisodeEditForm):
-    """A new episode: its audio file (MP3 or M4A) and optional artwork, transcript and chapters."""
+class _EpisodeFilesForm(forms.Form):
+    """An episode's optional artwork, transcript and chapters files, checked the same on upload and edit."""
 
-    audio = forms.FileField(
-        label=_lazy("Audio file"),
-        widget=forms.FileInput(attrs={"accept": "audio/mpeg,audio/mp4,audio/x-m4a,.mp3,.m4a"}),
-        help_text=_lazy("MP3 or M4A (AAC)."),
-        error_messages={
-            "empty": _lazy("The file is empty."),
-            "required": _lazy("Choose an audio file (MP3 or M4A) to upload."),
-        },
-    )
-    slug = forms.SlugField(
-        label=_lazy("Slug"),
-        required=False,
-        max_length=90,
-        help_text=_lazy("Optional: part of the episode's address. Made from the title when empty."),
-    )
     artwork = _artwork_field(_lazy("Optional: the show's artwork is used otherwise. JPEG or PNG, square."))
     transcript = forms.FileField(
         label=_lazy("Transcript"),
@@ -266,9 +251,6 @@ class EpisodeUploadForm(EpisodeEditForm):
         widget=forms.FileInput(attrs={"accept": ".json,application/json"}),
         help_text=_lazy("Optional: a JSON chapters file (.json)."),
     )
-
-    def clean_slug(self):
-        return self.cleaned_data["slug"].lower()
 
     def clean_artwork(self):
         return _clean_artwork(self.cleaned_data.get("artwork"))
@@ -306,6 +288,59 @@ class EpisodeUploadForm(EpisodeEditForm):
         return file
 
 
+class EpisodeUploadForm(_EpisodeTextForm, _EpisodeFilesForm):
+    """A new episode: its audio file (MP3 or M4A) and optional artwork, transcript and chapters."""
+
+    audio = forms.FileField(
+        label=_lazy("Audio file"),
+        widget=forms.FileInput(attrs={"accept": "audio/mpeg,audio/mp4,audio/x-m4a,.mp3,.m4a"}),
+        help_text=_lazy("MP3 or M4A (AAC)."),
+        error_messages={
+            "empty": _lazy("The file is empty."),
+            "required": _lazy("Choose an audio file (MP3 or M4A) to upload."),
+        },
+    )
+    slug = forms.SlugField(
+        label=_lazy("Slug"),
+        required=False,
+        max_length=90,
+        help_text=_lazy("Optional: part of the episode's address. Made from the title when empty."),
+    )
+
+    def clean_slug(self):
+        return self.cleaned_data["slug"].lower()
+
+
+class EpisodeEditForm(_EpisodeTextForm, _EpisodeFilesForm):
+    """What a host can change after upload (guid, slug and audio never change): text, files, people.
+
+    A new artwork, transcript or chapters file replaces the current one; a "remove" box drops it.
+    """
+
+    remove_artwork = forms.BooleanField(label=_lazy("Remove the episode artwork"), required=False)
+    remove_transcript = forms.BooleanField(label=_lazy("Remove the transcript"), required=False)
+    remove_chapters = forms.BooleanField(label=_lazy("Remove the chapters"), required=False)
+
+    FILE_FIELDS = ("artwork", "transcript", "chapters")
+
+    def clean(self):
+        cleaned = super().clean()
+        for field in self.FILE_FIELDS:
+            if cleaned.get(field) and cleaned.get(f"remove_{field}"):
+                # As Django's own "clear" checkbox does: the two choices contradict each other.
+                self.add_error(f"remove_{field}", _("Choose a new file or remove the current one, not both."))
+        return cleaned
+
+    def service_kwargs(self) -> dict:
+        """cleaned_data split as episode_update takes it: data, topics and the file arguments."""
+        data = dict(self.cleaned_data)
+        kwargs = {"topics": data.pop("topics")}
+        for field in self.FILE_FIELDS:
+            kwargs[field] = data.pop(field) or None
+            kwargs[f"remove_{field}"] = data.pop(f"remove_{field}")
+        return {"data": data, **kwargs}
+
+
 class PersonForm(forms.Form):
     """One podcast:person: who is heard in the episode and in what role."""
 
@@ -332,3 +367,16 @@ class PersonForm(forms.Form):
 
 
 PersonFormSet = forms.formset_factory(PersonForm, extra=3, max_num=20, validate_max=True)
+
+
+class _EditPersonFormSet(forms.BaseFormSet):
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        if forms.formsets.DELETION_FIELD_NAME in form.fields:
+            form.fields[forms.formsets.DELETION_FIELD_NAME].label = _lazy("Remove this person")
+
+
+# On the edit page the rows start filled with the episode's people; a row is removed with its box.
+EditPersonFormSet = forms.formset_factory(
+    PersonForm, formset=_EditPersonFormSet, extra=2, max_num=20, validate_max=True, can_delete=True
+)

@@ -262,11 +262,70 @@ EDITABLE_EPISODE_FIELDS = {
 }
 
 
+def _replace_file(
+    episode: Episode, field: str, new: File | None, remove: bool, stored: list, old: list
+) -> bool:
+    """Store ``new`` in ``field`` (or clear it when ``remove``); True when the field changed.
+
+    The new file is noted in ``stored`` (deleted if the update fails) and the old one in ``old``
+    (deleted once the update is committed): until then the feed still points at the old file.
+    """
+    current = getattr(episode, field)
+    if new is None and not (remove and current):
+        return False
+    if current:
+        old.append((current.storage, current.name))
+    if new is None:
+        setattr(episode, field, "")
+    else:
+        current.save(new.name, new, save=False)
+        stored.append((current.storage, current.name))
+    return True
+
+
+def _person_rows(persons: list[PersonData]) -> list[dict[str, Any]]:
+    return [
+        {**person.__dict__, "name": clean_line(person.name), "credentials": clean_line(person.credentials)}
+        for person in persons
+    ]
+
+
+def _replace_persons(episode: Episode, persons: list[PersonData]) -> bool:
+    """Make the episode's podcast:person list ``persons``, in order; True when it changed."""
+    wanted = _person_rows(persons)
+    keys = ("name", "role", "credentials", "href", "img")
+    current = [{key: getattr(p, key) for key in keys} for p in episode.persons.all()]
+    if current == [{key: row[key] for key in keys} for row in wanted]:
+        return False
+    episode.persons.all().delete()
+    for position, values in enumerate(wanted):
+        person = EpisodePerson(episode=episode, position=position, **values)
+        person.full_clean()
+        person.save()
+    return True
+
+
 @transaction.atomic
 def episode_update(
-    *, episode: Episode, actor: User | None, data: dict[str, Any], topics: str | None = None
+    *,
+    episode: Episode,
+    actor: User | None,
+    data: dict[str, Any],
+    topics: str | None = None,
+    artwork: File | None = None,
+    remove_artwork: bool = False,
+    transcript: File | None = None,
+    remove_transcript: bool = False,
+    chapters: File | None = None,
+    remove_chapters: bool = False,
+    persons: list[PersonData] | None = None,
 ) -> Episode:
-    """Edit an episode; the guid, slug and audio URL never change."""
+    """Edit an episode; the guid, slug and audio URL never change.
+
+    A new artwork, transcript or chapters file replaces the old one (a new file wins over its
+    ``remove_*`` flag); ``persons`` None leaves them as they are, a list replaces them. Old files
+    are deleted only after the commit, new ones at once if the update fails.
+    """
     episode = Episode.objects.select_for_update().get(pk=episode.pk)
     changed = []
     for field, value in data.items():
@@ -281,16 +340,43 @@ def episode_update(
             changed.append(field)
         setattr(episode, field, value)
     episode.publish_at = _publish_fields(episode.status, episode.publish_at)
-    episode.full_clean()
-    episode.save()
-    if topics is not None:
-        episode.topics.set(topics_from_text(topics))
-        changed.append("topics")
-    if "title" in changed:
-        _tag(episode)
-        Episode.objects.filter(pk=episode.pk).update(audio_size=episode.audio.size)
+    stored: list[tuple[Any, str]] = []  # (storage, name) of files written by this update
+    old: list[tuple[Any, str]] = []  # (storage, name) of files it replaces or removes
+    files: dict[str, str] = {}
+    try:
+        for field, new, remove in (
+            ("artwork", artwork, remove_artwork),
+            ("transcript", transcript, remove_transcript),
+            ("chapters", chapters, remove_chapters),
+        ):
+            if _replace_file(episode, field, new, remove, stored, old):
+                changed.append(field)
+                files[field] = "replaced" if new is not None else "removed"
+        if "transcript" in changed:
+            episode.transcript_type = transcript_type_of(transcript.name) if transcript is not None else ""
+        episode.full_clean()
+        with transaction.atomic():
+            episode.save()
+        if topics is not None:
+            episode.topics.set(topics_from_text(topics))
+            changed.append("topics")
+        if persons is not None and _replace_persons(episode, persons):
+            changed.append("persons")
+        if "title" in changed or "artwork" in changed:
+            # Last, so that nothing else can fail after the audio file itself was rewritten.
+            _tag(episode)  # with no artwork left, this also takes the old cover out
+            episode.audio_size = episode.audio.size
+            Episode.objects.filter(pk=episode.pk).update(audio_size=episode.audio_size)
+    except Exception:
+        for storage, name in stored:  # nothing half-written: no orphan files from a refused edit
+            storage.delete(name)
+        raise
+    for storage, name in old:
+        # After the commit only: a rolled-back edit still needs them, and until then the feed names them.
+        transaction.on_commit(lambda storage=storage, name=name: storage.delete(name), robust=True)
     _touch(episode.show)
-    audit_record(actor=actor, action="episode.updated", obj=episode, data={"fields": changed})
+    audit = {"fields": changed, "files": files} if files else {"fields": changed}
+    audit_record(actor=actor, action="episode.updated", obj=episode, data=audit)
     return episode
 
 

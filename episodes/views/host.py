@@ -17,8 +17,8 @@ from accounts.permissions import host_required, is_host_of
 
 from .. import services
 from ..audio import AudioError
-from ..forms import EpisodeEditForm, EpisodeUploadForm, PersonFormSet, ShowForm
-from ..models import Episode, Show
+from ..forms import EditPersonFormSet, EpisodeEditForm, EpisodeUploadForm, PersonFormSet, ShowForm
+from ..models import Episode, EpisodePerson, Show
 from ..upload import max_upload_bytes, redirect_after_upload, upload_limited
 
 APPLE_PODCASTS_CONNECT_URL = "https://podcastsconnect.apple.com/"
@@ -219,46 +219,85 @@ def _edit_initial(episode: Episode) -> dict:
     }
 
 
+def _persons_initial(people: list[EpisodePerson]) -> list[dict]:
+    return [{"name": p.name, "role": p.role, "credentials": p.credentials} for p in people]
+
+
+def _edited_persons(formset, people: list[EpisodePerson]) -> list[services.PersonData]:
+    """The rows kept on the edit page, in order; a row still naming its person keeps their links.
+
+    The page has no fields for a person's profile link and photo (they come from imported feeds),
+    so an edit must not silently drop them.
+    """
+    result = []
+    for index, form in enumerate(formset.forms):
+        if form.cleaned_data.get("DELETE") or not form.cleaned_data.get("name"):
+            continue
+        person = services.PersonData(
+            name=form.cleaned_data["name"],
+            role=form.cleaned_data["role"],
+            credentials=form.cleaned_data.get("credentials", ""),
+        )
+        if index < len(people) and people[index].name == person.name:
+            person.href, person.img = people[index].href, people[index].img
+        result.append(person)
+    return result
+
+
+def _edit_page(request, show, episode, form, persons, status=200):
+    context = {
+        "show": show,
+        "episode": episode,
+        "form": form,
+        "persons": persons,
+        "max_bytes": max_upload_bytes(),
+    }
+    return render(request, "episodes/host/episode_form.html", context, status=status)
+
+
 @host_required
 @require_http_methods(["GET", "HEAD", "POST"])
+@upload_limited
 def episode_edit(request, slug, pk):
     show = _hosted_show(request, slug)
     episode = get_object_or_404(Episode, pk=pk, show=show)
-    form = EpisodeEditForm(initial=_edit_initial(episode))
-    if request.method == "POST":
-        action = request.POST.get("action", "save")
-        if action in {"publish", "draft"}:
-            try:
-                if action == "publish":
-                    episode = services.episode_publish(episode=episode, actor=request.user)
-                else:
-                    episode = services.episode_update(
-                        episode=episode, actor=request.user, data={"status": Episode.Status.DRAFT}
-                    )
-            except (ValidationError, AudioError) as error:
-                messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
-                return redirect("episodes:host_episode_edit", slug=show.slug, pk=episode.pk)
-            messages.success(request, _episode_saved_message(episode))
-            return redirect("episodes:host_show", slug=show.slug)
-        form = EpisodeEditForm(request.POST, initial=_edit_initial(episode))
-        if form.is_valid():
-            data = dict(form.cleaned_data)
-            topics = data.pop("topics")
-            try:
-                episode = services.episode_update(
-                    episode=episode, actor=request.user, data=data, topics=topics
-                )
-            except (ValidationError, AudioError) as error:
-                _add_service_errors(form, error)
+    people = list(episode.persons.all())
+    if request.method != "POST":
+        form = EpisodeEditForm(initial=_edit_initial(episode))
+        persons = EditPersonFormSet(initial=_persons_initial(people), prefix="persons")
+        return _edit_page(request, show, episode, form, persons)
+    action = request.POST.get("action", "save")
+    if action in {"publish", "draft"}:
+        try:
+            if action == "publish":
+                episode = services.episode_publish(episode=episode, actor=request.user)
             else:
-                messages.success(request, _episode_saved_message(episode))
-                return redirect("episodes:host_show", slug=show.slug)
-        return render(
-            request,
-            "episodes/host/episode_form.html",
-            {"show": show, "episode": episode, "form": form},
-            status=400,
-        )
-    return render(
-        request, "episodes/host/episode_form.html", {"show": show, "episode": episode, "form": form}
+                episode = services.episode_update(
+                    episode=episode, actor=request.user, data={"status": Episode.Status.DRAFT}
+                )
+        except (ValidationError, AudioError) as error:
+            messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
+            return redirect("episodes:host_episode_edit", slug=show.slug, pk=episode.pk)
+        messages.success(request, _episode_saved_message(episode))
+        return redirect("episodes:host_show", slug=show.slug)
+    form = EpisodeEditForm(request.POST, request.FILES, initial=_edit_initial(episode))
+    # A post without the people's rows (a script, an old page) leaves the people as they are.
+    with_persons = "persons-TOTAL_FORMS" in request.POST
+    persons = EditPersonFormSet(
+        request.POST if with_persons else None, initial=_persons_initial(people), prefix="persons"
     )
+    form_ok, persons_ok = form.is_valid(), (not with_persons or persons.is_valid())
+    if form_ok and persons_ok:
+        try:
+            episode = services.episode_update(
+                episode=episode,
+                actor=request.user,
+                persons=_edited_persons(persons, people) if with_persons else None,
+                **form.service_kwargs(),
+            )
+        except (ValidationError, AudioError) as error:
+            _add_service_errors(form, error)
+        else:
+            messages.success(request, _episode_saved_message(episode))
+            return redirect_after_upload(request, "episodes:host_show", slug=show.slug)
+    return _edit_page(request, show, episode, form, persons, status=400)

@@ -490,3 +490,291 @@ def test_the_upload_script_is_told_where_to_go_instead_of_following_a_redirect(h
     assert response.json() == {"redirect": reverse("episodes:host_show", args=[show.slug])}
     # The flash message is still waiting for the page the script goes to.
     assert "“Spinal hypotension” is published." in _text(host_client.get(response.json()["redirect"]))
+
+
+# --- Editing an episode's files and people ---------------------------------------------------------
+
+PODCAST = "{https://podcastindex.org/namespace/1.0}"
+_OLD_VTT = b"WEBVTT\n\n00:00.000 --> 00:02.000\nWelcome to the old recording.\n"
+_CHAPTERS = {"version": "1.2.0", "chapters": [{"startTime": 0, "title": "Intro"}]}
+
+
+def _episode_with_extras(host_client, show) -> Episode:
+    """A published episode uploaded with its own PNG artwork, a WebVTT transcript and chapters."""
+    post = _episode_post(
+        _mp3(),
+        artwork=SimpleUploadedFile("ep.png", make_artwork(1400, "PNG")),
+        transcript=SimpleUploadedFile("t.vtt", _OLD_VTT),
+        chapters=SimpleUploadedFile("c.json", json.dumps(_CHAPTERS).encode()),
+    )
+    assert host_client.post(_upload_url(show), post).status_code == 302
+    return Episode.objects.get(show=show)
+
+
+def _edit_url(episode: Episode) -> str:
+    return reverse("episodes:host_episode_edit", args=[episode.show.slug, episode.pk])
+
+
+def _edit_post(episode: Episode, persons: list[tuple[str, str, str]] | None = None, **overrides) -> dict:
+    """What the edit page sends back unchanged: its fields, and the people rows it was filled with."""
+    people = [(p.name, p.role, p.credentials) for p in episode.persons.all()] if persons is None else persons
+    data = {
+        "title": episode.title,
+        "notes": episode.notes,
+        "episode_type": episode.episode_type,
+        "status": episode.status,
+        "topics": " ".join(f"#{t.name}" for t in episode.topics.all()),
+        "persons-TOTAL_FORMS": str(len(people) + 1),
+        "persons-INITIAL_FORMS": str(episode.persons.count()),
+        "persons-MIN_NUM_FORMS": "0",
+        "persons-MAX_NUM_FORMS": "20",
+        f"persons-{len(people)}-role": "guest",  # the empty extra row
+    }
+    for index, (name, role, credentials) in enumerate(people):
+        data.update({f"persons-{index}-name": name, f"persons-{index}-role": role,
+                     f"persons-{index}-credentials": credentials})  # fmt: skip
+    data.update(overrides)
+    return data
+
+
+def _exists(field) -> bool:
+    return bool(field.name) and Path(settings.MEDIA_ROOT, field.name).is_file()
+
+
+def _feed(client, show):
+    from lxml import etree
+
+    response = client.get(reverse("episodes:feed", args=[show.slug]))
+    assert response.status_code == 200
+    return etree.fromstring(response.content)
+
+
+def _feed_item(client, episode):
+    items = [i for i in _feed(client, episode.show).iter("item") if i.findtext("guid") == episode.guid]
+    assert len(items) == 1
+    return items[0]
+
+
+def test_the_edit_page_offers_the_files_and_is_filled_with_the_people(host_client, show):
+    episode = _episode_with_extras(host_client, show)
+    page = host_client.get(_edit_url(episode))
+    assert page.status_code == 200
+    raw = _raw(page)
+    assert 'enctype="multipart/form-data"' in raw and "data-upload-form" in raw
+    for field in (
+        "artwork",
+        "transcript",
+        "chapters",
+        "remove_artwork",
+        "remove_transcript",
+        "remove_chapters",
+    ):
+        assert f'<label for="id_{field}">' in raw, field
+    assert 'value="Dr Grace Hopper"' in raw and 'value="MD"' in raw
+    assert '<label for="id_persons-0-DELETE">Remove this person</label>' in raw
+    assert episode.get_transcript_url() in raw and episode.get_chapters_url() in raw
+
+
+def test_replacing_the_artwork_retags_the_audio_cover_and_deletes_the_old_file(
+    host_client, show, django_capture_on_commit_callbacks
+):
+    episode = _episode_with_extras(host_client, show)
+    old_artwork = episode.artwork.name
+    assert ID3(episode.audio.path).getall("APIC")[0].mime == "image/png"
+    new_bytes = make_artwork(1500, "JPEG")
+    post = _edit_post(episode, artwork=SimpleUploadedFile("new.png", new_bytes))  # a JPEG misnamed .png
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = host_client.post(_edit_url(episode), post)
+    assert response.status_code == 302
+    assert Path(settings.MEDIA_ROOT, old_artwork).exists()  # until the edit is committed
+    for callback in callbacks:
+        callback()
+    episode.refresh_from_db()
+    assert episode.artwork.name.endswith(".jpg") and episode.artwork.read() == new_bytes
+    cover = ID3(episode.audio.path).getall("APIC")
+    assert len(cover) == 1 and cover[0].mime == "image/jpeg" and cover[0].data == new_bytes
+    assert episode.audio_size == Path(episode.audio.path).stat().st_size  # the enclosure length follows
+    assert not Path(settings.MEDIA_ROOT, old_artwork).exists()
+    assert _exists(episode.transcript) and _exists(episode.chapters)  # untouched
+    event = AuditEvent.objects.filter(action="episode.updated").latest("pk")
+    assert "artwork" in event.data["fields"] and event.data["files"] == {"artwork": "replaced"}
+    item = _feed_item(host_client, episode)
+    assert item.find("{http://www.itunes.com/dtds/podcast-1.0.dtd}image").get("href").endswith("artwork.jpg")
+
+
+def test_removing_the_artwork_takes_the_cover_out_of_the_audio(
+    host_client, show, django_capture_on_commit_callbacks
+):
+    episode = _episode_with_extras(host_client, show)
+    old_artwork = episode.artwork.name
+    with django_capture_on_commit_callbacks(execute=True):
+        response = host_client.post(_edit_url(episode), _edit_post(episode, remove_artwork="on"))
+    assert response.status_code == 302
+    episode.refresh_from_db()
+    assert not episode.artwork
+    assert ID3(episode.audio.path).getall("APIC") == []  # the show has no artwork to fall back on
+    assert episode.audio_size == Path(episode.audio.path).stat().st_size
+    assert not Path(settings.MEDIA_ROOT, old_artwork).exists()
+    assert "artwork" in AuditEvent.objects.filter(action="episode.updated").latest("pk").data["fields"]
+
+
+def test_removing_the_artwork_falls_back_to_the_shows_cover(host_client, show):
+    show_cover = make_artwork(1400, "JPEG")
+    show.artwork.save("cover.jpg", io.BytesIO(show_cover), save=True)
+    episode = _episode_with_extras(host_client, show)
+    assert ID3(episode.audio.path).getall("APIC")[0].mime == "image/png"  # its own artwork
+    assert host_client.post(_edit_url(episode), _edit_post(episode, remove_artwork="on")).status_code == 302
+    cover = ID3(Episode.objects.get(pk=episode.pk).audio.path).getall("APIC")
+    assert len(cover) == 1 and cover[0].data == show_cover
+
+
+def test_replacing_the_transcript_shows_the_new_text_on_the_episode_page(
+    host_client, show, django_capture_on_commit_callbacks
+):
+    episode = _episode_with_extras(host_client, show)
+    old_transcript = episode.transcript.name
+    before = _text(host_client.get(episode.get_absolute_url()))
+    assert "Welcome to the old recording." in before
+    srt = SimpleUploadedFile("new.srt", b"1\n00:00:00,000 --> 00:00:03,000\nPhenylephrine comes first.\n")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = host_client.post(_edit_url(episode), _edit_post(episode, transcript=srt))
+    assert response.status_code == 302
+    episode.refresh_from_db()
+    assert episode.transcript_type == "application/x-subrip" and episode.transcript.name.endswith(".srt")
+    assert not Path(settings.MEDIA_ROOT, old_transcript).exists()
+    after = _text(host_client.get(episode.get_absolute_url()))
+    assert "Phenylephrine comes first." in after and "Welcome to the old recording." not in after
+    transcript = _feed_item(host_client, episode).find(f"{PODCAST}transcript")
+    assert transcript.get("type") == "application/x-subrip" and transcript.get("url").endswith(".srt")
+
+
+@pytest.mark.parametrize(
+    ("field", "name", "content", "message"),
+    [
+        ("transcript", "t.vtt", lambda: b"Hello\n00:00.000 --> 00:01.000\nHi",
+         "A WebVTT file must start with"),
+        ("transcript", "t.txt", lambda: b"WEBVTT\n", "A transcript must be a .vtt or .srt file."),
+        ("chapters", "c.json", lambda: b"{not json", "The chapters file is not valid JSON"),
+        ("chapters", "c.json", lambda: b'{"version": "1.2.0", "chapters": [{"title": "x"}]}',
+         'Chapter 1 needs a "startTime"'),
+        ("artwork", "a.jpg", lambda: make_artwork(1400, "JPEG", "L"), "this image is in L mode"),
+        ("artwork", "a.jpg", lambda: make_artwork(1000), "between 1400 and 3000 pixels"),
+    ],
+    ids=["vtt-header", "txt", "chapters-json", "chapters-start", "artwork-mode", "artwork-size"],
+)  # fmt: skip
+def test_a_bad_file_on_edit_is_refused_and_the_old_one_stays(
+    host_client, show, field, name, content, message
+):
+    episode = _episode_with_extras(host_client, show)
+    names = (episode.artwork.name, episode.transcript.name, episode.chapters.name)
+    cover = ID3(episode.audio.path).getall("APIC")[0].data
+    before = _media_files()
+    response = host_client.post(
+        _edit_url(episode),
+        _edit_post(episode, title="Renamed", **{field: SimpleUploadedFile(name, content())}),
+    )
+    assert response.status_code == 400
+    assert message in _text(response)
+    episode.refresh_from_db()
+    assert (episode.artwork.name, episode.transcript.name, episode.chapters.name) == names
+    assert episode.title == "Spinal hypotension"
+    assert all(_exists(f) for f in (episode.artwork, episode.transcript, episode.chapters))
+    assert _media_files() == before
+    assert ID3(episode.audio.path).getall("APIC")[0].data == cover
+
+
+def test_a_new_file_and_its_remove_box_together_are_refused(host_client, show):
+    episode = _episode_with_extras(host_client, show)
+    before = _media_files()
+    chapters = SimpleUploadedFile("c.json", json.dumps(_CHAPTERS).encode())
+    response = host_client.post(
+        _edit_url(episode), _edit_post(episode, chapters=chapters, remove_chapters="on")
+    )
+    assert response.status_code == 400
+    assert "Choose a new file or remove the current one, not both." in _text(response)
+    assert _media_files() == before
+
+
+def test_an_edit_the_audio_cannot_take_leaves_no_new_file(host_client, show):
+    # The new artwork is stored, then tagging the (damaged) audio fails: the edit is rolled back.
+    episode = _episode_with_extras(host_client, show)
+    Path(episode.audio.path).write_bytes(b"\x00" * 4096)
+    before = _media_files()
+    post = _edit_post(episode, artwork=SimpleUploadedFile("a.jpg", make_artwork(1400, "JPEG")))
+    response = host_client.post(_edit_url(episode), post)
+    assert response.status_code == 400
+    assert "Could not write tags into the audio file" in _text(response)
+    assert _media_files() == before
+    assert Episode.objects.get(pk=episode.pk).artwork.name == episode.artwork.name
+
+
+def test_editing_the_people_changes_the_feeds_podcast_person(host_client, show):
+    episode = _episode_with_extras(host_client, show)
+    people = [(p.text, p.get("role")) for p in _feed_item(host_client, episode).findall(f"{PODCAST}person")]
+    assert people == [("Dr Grace Hopper", "guest")]  # faculty is announced as a guest
+    persons = [("Dr Grace Hopper", "faculty", "MD"), ("Dr Alan Turing", "host", "PhD")]
+    post = _edit_post(episode, persons=persons, **{"persons-0-DELETE": "on"})
+    assert host_client.post(_edit_url(episode), post).status_code == 302
+    assert [(p.name, p.role, p.credentials) for p in episode.persons.all()] == [
+        ("Dr Alan Turing", "host", "PhD")
+    ]
+    people = [(p.text, p.get("role")) for p in _feed_item(host_client, episode).findall(f"{PODCAST}person")]
+    assert people == [("Dr Alan Turing", "host")]
+    assert "persons" in AuditEvent.objects.filter(action="episode.updated").latest("pk").data["fields"]
+    page = _raw(host_client.get(_edit_url(episode)))
+    assert 'value="Dr Alan Turing"' in page and "Dr Grace Hopper" not in page
+
+
+def test_a_person_row_with_credentials_but_no_name_is_refused(host_client, show):
+    episode = _episode_with_extras(host_client, show)
+    post = _edit_post(episode, persons=[("", "guest", "MD")])
+    response = host_client.post(_edit_url(episode), post)
+    assert response.status_code == 400 and "Give the person&#x27;s name." in _raw(response)
+    assert [p.name for p in episode.persons.all()] == ["Dr Grace Hopper"]
+
+
+def test_removing_the_chapters_takes_them_out_of_the_feed(
+    host_client, show, django_capture_on_commit_callbacks
+):
+    episode = _episode_with_extras(host_client, show)
+    old_chapters = episode.chapters.name
+    assert _feed_item(host_client, episode).find(f"{PODCAST}chapters") is not None
+    with django_capture_on_commit_callbacks(execute=True):
+        response = host_client.post(_edit_url(episode), _edit_post(episode, remove_chapters="on"))
+    assert response.status_code == 302
+    episode.refresh_from_db()
+    assert not episode.chapters and not Path(settings.MEDIA_ROOT, old_chapters).exists()
+    item = _feed_item(host_client, episode)
+    assert item.find(f"{PODCAST}chapters") is None
+    assert item.find(f"{PODCAST}transcript") is not None  # the other files stay
+    assert host_client.get(reverse("episodes:chapters", args=[episode.pk])).status_code == 404
+
+
+def test_a_host_of_another_show_cannot_replace_an_episodes_files(client, make_user, show, host_client):
+    episode = _episode_with_extras(host_client, show)
+    other = make_user("other-host@example.org")
+    other_show = Show.objects.create(title="Other", slug="other", description="d", author="a",
+                                     owner_name="o", owner_email="o@example.org")  # fmt: skip
+    ShowHost.objects.create(show=other_show, user=other)
+    give_totp(other)
+    client.force_login(other)
+    before = _media_files()
+    post = _edit_post(episode, persons=[], remove_chapters="on",
+                      artwork=SimpleUploadedFile("a.jpg", make_artwork(1400, "JPEG")))  # fmt: skip
+    assert client.post(_edit_url(episode), post).status_code == 404
+    assert _media_files() == before
+    episode.refresh_from_db()
+    assert episode.chapters and [p.name for p in episode.persons.all()] == ["Dr Grace Hopper"]
+
+
+def test_an_edit_over_the_upload_limit_is_answered_413_and_nothing_written(host_client, show):
+    episode = _episode_with_extras(host_client, show)
+    before = _media_files()
+    post = _edit_post(
+        episode, title="Renamed", artwork=SimpleUploadedFile("a.jpg", make_artwork(1400, "JPEG"))
+    )
+    with override_settings(PODCASTCME_MAX_UPLOAD_BYTES=2_000):
+        response = host_client.post(_edit_url(episode), post)
+    assert response.status_code == 413 and "nothing was saved" in _text(response)
+    assert _media_files() == before
+    assert Episode.objects.get(pk=episode.pk).title == "Spinal hypotension"

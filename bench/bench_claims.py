@@ -1,9 +1,10 @@
 """200 learners, 20 at a time, take the post-test, evaluate and claim credit against gunicorn.
 
-The server is gunicorn (3 sync workers, test settings with the production task queue) on a database
-of its own: a ``bench_claims`` database created in the PostgreSQL cluster of DATABASE_URL (``make
-bench`` runs under scripts/with-postgres.sh), or a temporary SQLite file when DATABASE_URL is not
-PostgreSQL (the row names say which). A subprocess migrates it and seeds an activity with a three-question
+The server is gunicorn (3 sync workers, persistent database connections and the production task
+queue, as the README deploys it) on a database of its own: a ``bench_claims`` database created in
+the PostgreSQL cluster of DATABASE_URL (``make bench`` runs under scripts/with-postgres.sh), or a
+temporary SQLite file when DATABASE_URL is not PostgreSQL (the row names say which). A subprocess
+migrates it and seeds an activity with a three-question
 post-test, 1,000 prior claims by other learners, and the bench learners with a logged-in session
 each; it also counts the SQL queries of the post-test page and of a claim at 1 and at 1,000 prior
 claims. The load generator is a pool of 20 threads; each learner loads the post-test, submits the
@@ -228,6 +229,7 @@ def run() -> list[Row]:
             DATABASE_URL=url,
             MEDIA_ROOT=str(work / "media"),
             PYTHONPATH=os.pathsep.join([str(work), str(ROOT)]),
+            DB_CONN_MAX_AGE=os.environ.get("DB_CONN_MAX_AGE", "60"),  # as the README deploys it
         )
         python = sys.executable
         subprocess.run(

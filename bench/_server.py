@@ -66,3 +66,32 @@ def gunicorn(
             process.kill()
             process.wait()
         process.stderr.close()
+
+
+@contextmanager
+def fresh_database() -> Iterator[tuple[str, Path]]:
+    """A new database, migrated, dropped afterwards: yields its DATABASE_URL (for gunicorn and
+    other processes) and a temporary folder that is removed with it."""
+    import shutil
+    import tempfile
+
+    from django.db import connection
+
+    db = connection.settings_dict
+    tmp = Path(tempfile.mkdtemp(prefix="podcastcme-bench-db-"))
+    if db["ENGINE"].endswith("sqlite3"):
+        # A file, not Django's in-memory test database: gunicorn must open the same one.
+        db.setdefault("TEST", {})["NAME"] = str(tmp / "bench.sqlite3")
+    old_name = db["NAME"]
+    name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    try:
+        if db["ENGINE"].endswith("sqlite3"):
+            url = f"sqlite:///{name}"
+        else:
+            user, password = db.get("USER", ""), db.get("PASSWORD", "")
+            auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+            url = f"postgres://{auth}{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{name}"
+        yield url, tmp
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+        shutil.rmtree(tmp, ignore_errors=True)

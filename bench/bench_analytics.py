@@ -23,17 +23,15 @@ import threading
 import time
 import uuid
 from collections import Counter
-from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
 from django.test import Client, override_settings
 from django.utils import timezone
 
 from bench import Row
-from bench._server import gunicorn
+from bench._server import fresh_database, gunicorn
 
 ROOT = Path(__file__).resolve().parent.parent
 RANGE = "bytes=1000-50000"
@@ -52,28 +50,6 @@ BUFFER_SECONDS = 1.0  # what production should set (PODCASTCME_COUNT_BUFFER_SECO
 
 
 # --- database and server (the same pattern as bench_feed) ----------------------------------------
-
-
-@contextmanager
-def _fresh_database():
-    """A new database, migrated, dropped afterwards; yields a DATABASE_URL for gunicorn."""
-    db = connection.settings_dict
-    tmp = Path(tempfile.mkdtemp(prefix="podcastcme-bench-db-"))
-    if db["ENGINE"].endswith("sqlite3"):
-        db.setdefault("TEST", {})["NAME"] = str(tmp / "bench.sqlite3")
-    old_name = db["NAME"]
-    name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    try:
-        if db["ENGINE"].endswith("sqlite3"):
-            url = f"sqlite:///{name}"
-        else:
-            user, password = db.get("USER", ""), db.get("PASSWORD", "")
-            auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
-            url = f"postgres://{auth}{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{name}"
-        yield url
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _gunicorn(database_url: str, workdir: Path, *, counting: bool, buffer: float):
@@ -283,7 +259,7 @@ def _setup():
 def run() -> list[Row]:
     media = tempfile.mkdtemp(prefix="podcastcme-bench-media-")
     try:
-        with override_settings(MEDIA_ROOT=media), _fresh_database() as database_url:
+        with override_settings(MEDIA_ROOT=media), fresh_database() as (database_url, _tmp):
             host, show, episodes = _setup()
             if episodes[0].audio.size <= 50_000:
                 raise RuntimeError("the benchmark episode is too short for bytes=1000-50000")

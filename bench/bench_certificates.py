@@ -7,18 +7,14 @@ in temporary folders. Both HTTP figures use Django's test client in this process
 middleware stack, so they differ only in what answers: the permission-checked view or WhiteNoise.
 """
 
-import shutil
 import statistics
-import tempfile
 import time
-from contextlib import contextmanager
-from pathlib import Path
 
-from django.db import connection
 from django.test import Client, override_settings
 from django.test.utils import setup_test_environment, teardown_test_environment
 
 from bench import Row
+from bench._server import fresh_database
 from podcastcme.settings import base as base_settings
 
 RENDERS = 30
@@ -26,21 +22,6 @@ WARMUP = 3
 REQUESTS = 400
 GOAL_RENDER_MS = 60.0
 GOAL_SERVE_RATIO = 0.5  # the app must answer at least half as many requests/s as WhiteNoise
-
-
-@contextmanager
-def _fresh_database():
-    db = connection.settings_dict
-    tmp = Path(tempfile.mkdtemp(prefix="podcastcme-bench-cert-"))
-    if db["ENGINE"].endswith("sqlite3"):
-        db.setdefault("TEST", {})["NAME"] = str(tmp / "bench.sqlite3")
-    old_name = db["NAME"]
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    try:
-        yield tmp
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _issued_certificate():
@@ -151,7 +132,7 @@ def run() -> list[Row]:
 
     setup_test_environment()
     try:
-        with _fresh_database() as tmp:
+        with fresh_database() as (_url, tmp):
             media, static = tmp / "media", tmp / "static"
             (static / "bench").mkdir(parents=True)
             with override_settings(

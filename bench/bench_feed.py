@@ -13,7 +13,6 @@ import tempfile
 import threading
 import time
 import uuid
-from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -26,7 +25,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from bench import Row
-from bench._server import gunicorn
+from bench._server import fresh_database, gunicorn
 
 EPISODES = 1000
 BUILD_RUNS = 7
@@ -41,29 +40,6 @@ NOTES = (
 
 
 # --- data -----------------------------------------------------------------------------------------
-
-
-@contextmanager
-def _fresh_database():
-    """A new database, migrated, dropped afterwards; yields a DATABASE_URL for other processes."""
-    db = connection.settings_dict
-    tmp = Path(tempfile.mkdtemp(prefix="podcastcme-bench-db-"))
-    if db["ENGINE"].endswith("sqlite3"):
-        # A file, not Django's in-memory test database: gunicorn must open the same one.
-        db.setdefault("TEST", {})["NAME"] = str(tmp / "bench.sqlite3")
-    old_name = db["NAME"]
-    name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    try:
-        if db["ENGINE"].endswith("sqlite3"):
-            url = f"sqlite:///{name}"
-        else:
-            user, password = db.get("USER", ""), db.get("PASSWORD", "")
-            auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
-            url = f"postgres://{auth}{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{name}"
-        yield url
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _make_show(slug: str, episodes: int):
@@ -367,7 +343,7 @@ def _http_runs(database_url, static_root, workdir, middleware, label, shows, bod
 def run() -> list[Row]:
     media = tempfile.mkdtemp(prefix="podcastcme-bench-media-")
     try:
-        with override_settings(MEDIA_ROOT=media), _fresh_database() as database_url:
+        with override_settings(MEDIA_ROOT=media), fresh_database() as (database_url, _tmp):
             small = _make_show("bench-small", 10)
             big = _make_show("bench-big", EPISODES)
             rows = _build_rows(big)

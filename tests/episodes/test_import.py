@@ -15,7 +15,7 @@ from django.core.management import CommandError, call_command
 from PIL import Image
 
 from audit.models import AuditEvent
-from episodes import services
+from episodes import feeds, services
 from episodes.importer import ImportProgress, import_feed
 from episodes.models import Episode, Show, ShowHost
 from tests.media import make_artwork, make_audio
@@ -378,7 +378,6 @@ def test_artwork_we_cannot_use_is_left_out_with_a_warning(server, artwork, serve
 
 
 def test_import_of_a_feed_built_by_podcastcme(server, settings, media_root):
-    from episodes import feeds
     settings.SITE_URL = server.base  # the feed's enclosure and artwork URLs point at the test server
     source = services.show_create(
         host=None,

@@ -41,6 +41,33 @@ def is_coordinator(user) -> bool:
     return cached
 
 
+def load_roles(user) -> None:
+    """Fill the host and coordinator flags of ``user`` in one query (every page's navigation needs
+    both); ``is_host`` and ``is_coordinator`` then answer without asking again."""
+    if not _authenticated(user) or (
+        getattr(user, "_is_host_cache", None) is not None
+        and getattr(user, "_is_coordinator_cache", None) is not None
+    ):
+        return
+    from django.contrib.auth import get_user_model
+    from django.db.models import Exists, OuterRef
+
+    from credits.models import ProviderCoordinator
+    from episodes.models import ShowHost
+
+    host, coordinator = (
+        get_user_model()
+        .objects.filter(pk=user.pk)
+        .annotate(
+            host=Exists(ShowHost.objects.filter(user=OuterRef("pk"))),
+            coordinator=Exists(ProviderCoordinator.objects.filter(user=OuterRef("pk"))),
+        )
+        .values_list("host", "coordinator")
+        .get()
+    )
+    user._is_host_cache, user._is_coordinator_cache = bool(host), bool(coordinator)
+
+
 def mfa_is_required(user) -> bool:
     """Staff, hosts and coordinators must protect their accounts with a second factor."""
     return _authenticated(user) and (user.is_staff or is_host(user) or is_coordinator(user))

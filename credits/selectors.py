@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Avg, Count, Prefetch, Q
+from django.db.models import Avg, Count, Exists, OuterRef, Prefetch, Q
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
@@ -167,6 +167,27 @@ def learner_status(*, learner: User, activity: Activity) -> LearnerStatus:
         claim=CreditClaim.objects.filter(learner=learner, activity=activity).first(),
         listened=ListeningProgress.objects.filter(user=learner, episode_id=activity.episode_id).exists(),
     )
+
+
+def learner_claim(*, learner: User, activity: Activity) -> CreditClaim | None:
+    """The learner's claim on the activity (with its certificate), or None: one query."""
+    return (
+        CreditClaim.objects.filter(learner=learner, activity=activity).select_related("certificate").first()
+    )
+
+
+def evaluation_state(*, learner: User, activity: Activity) -> tuple[bool, bool]:
+    """(has evaluated, has passed the post-test): the two facts the evaluation page needs, one query."""
+    row = (
+        Activity.objects.filter(pk=activity.pk)
+        .annotate(
+            evaluated=Exists(Evaluation.objects.filter(learner=learner, activity=OuterRef("pk"))),
+            passed=Exists(Attempt.objects.filter(learner=learner, activity=OuterRef("pk"), passed=True)),
+        )
+        .values_list("evaluated", "passed")
+        .first()
+    )
+    return (bool(row[0]), bool(row[1])) if row else (False, False)
 
 
 def my_learning(*, learner: User) -> tuple[list[LearnerStatus], list[CreditClaim]]:

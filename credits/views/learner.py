@@ -108,10 +108,10 @@ def attempt_result(request, pk: int):
 @login_required
 def evaluation(request, pk: int):
     activity = _activity(pk)
-    status = selectors.learner_status(learner=request.user, activity=activity)
-    if status.evaluation is not None:
+    evaluated, passed = selectors.evaluation_state(learner=request.user, activity=activity)
+    if evaluated:
         return redirect("credits:claim", pk=pk)
-    if status.passed_attempt is None:
+    if not passed:
         return _problem(request, activity, _("Pass the post-test before evaluating the activity."), 403)
     form = EvaluationForm(request.POST or None)
     code = 200
@@ -135,9 +135,10 @@ def claim(request, pk: int):
     from billing import services as billing
 
     activity = _activity(pk)
-    status = selectors.learner_status(learner=request.user, activity=activity)
-    if status.claim is not None:
-        return render(request, "credits/claim_done.html", {"activity": activity, "claim": status.claim})
+    # The service checks the rest (passed, evaluated, profile, expiry) when the form is sent.
+    existing = selectors.learner_claim(learner=request.user, activity=activity)
+    if existing is not None:
+        return render(request, "credits/claim_done.html", {"activity": activity, "claim": existing})
     evidence = selectors.listening_evidence(user=request.user, episode=activity.episode)
     profile = getattr(request.user, "profile", None)
     form = ClaimForm(request.POST or None, initial={"minutes": activity.estimated_minutes})
@@ -169,7 +170,7 @@ def claim(request, pk: int):
                     )
                 except services.CreditError as exc:
                     if exc.code == "already_claimed":  # a double submit: show the claim that won
-                        existing = selectors.learner_status(learner=request.user, activity=activity).claim
+                        existing = selectors.learner_claim(learner=request.user, activity=activity)
                         return render(
                             request, "credits/claim_done.html", {"activity": activity, "claim": existing}
                         )
@@ -184,7 +185,6 @@ def claim(request, pk: int):
         {
             "activity": activity,
             "form": form,
-            "status": status,
             "evidence": evidence,
             "profile": profile,
             "profile_complete": profile_is_complete_for_credit(profile),

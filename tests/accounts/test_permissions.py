@@ -117,3 +117,14 @@ def test_navigation_shows_role_links_only_to_role_holders(client, learner, host)
     client.force_login(host)
     body = client.get("/").content.decode()
     assert reverse("episodes:host_dashboard") in body
+
+
+def test_both_navigation_roles_cost_one_query(host, coordinator, django_assert_num_queries):
+    from accounts.permissions import load_roles
+
+    for user, flags in [(host, (True, False)), (coordinator, (False, True))]:
+        fresh = type(user).objects.get(pk=user.pk)
+        with django_assert_num_queries(1):
+            load_roles(fresh)
+        with django_assert_num_queries(0):
+            assert (is_host(fresh), is_coordinator(fresh)) == flags

@@ -205,6 +205,23 @@ def make_activity():
     return activity
 
 
+def pass_and_evaluate(learner, activity) -> None:
+    """Take the post-test with the right answers and submit the evaluation, through the services."""
+    from credits import services
+    from credits.models import Option
+
+    attempt = services.attempt_start(learner=learner, activity=activity)
+    right = dict(
+        Option.objects.filter(question__activity=activity, is_correct=True).values_list("question_id", "pk")
+    )
+    services.attempt_submit(
+        attempt_id=attempt.pk,
+        learner=learner,
+        answers={str(q["id"]): str(right[q["id"]]) for q in attempt.questions},
+    )
+    services.evaluation_submit(learner=learner, activity=activity, data=EVALUATION)
+
+
 def count_queries(activity, label: str) -> dict[str, int]:
     """SQL queries of a learner's post-test page (GET) and of a claim (POST), with the test client.
 
@@ -216,20 +233,8 @@ def count_queries(activity, label: str) -> dict[str, int]:
     from django.test.utils import CaptureQueriesContext
     from django.urls import reverse
 
-    from credits import services
-    from credits.models import Option
-
     newcomer, claimer = make_learners(f"probe-{label}", 2)
-    attempt = services.attempt_start(learner=claimer, activity=activity)
-    right = dict(
-        Option.objects.filter(question__activity=activity, is_correct=True).values_list("question_id", "pk")
-    )
-    services.attempt_submit(
-        attempt_id=attempt.pk,
-        learner=claimer,
-        answers={str(q["id"]): str(right[q["id"]]) for q in attempt.questions},
-    )
-    services.evaluation_submit(learner=claimer, activity=activity, data=EVALUATION)
+    pass_and_evaluate(claimer, activity)
     counts = {}
     client = Client()
     client.force_login(newcomer)

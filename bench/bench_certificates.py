@@ -14,6 +14,7 @@ from django.test import Client, override_settings
 from django.test.utils import setup_test_environment, teardown_test_environment
 
 from bench import Row
+from bench._claims_seed import make_activity, make_learners, pass_and_evaluate
 from bench._server import fresh_database
 from podcastcme.settings import base as base_settings
 
@@ -26,76 +27,21 @@ GOAL_SERVE_RATIO = 0.5  # the app must answer at least half as many requests/s a
 
 def _issued_certificate():
     """A learner who passed, evaluated and claimed: the certificate as the services issue it."""
-    import datetime
-    from decimal import Decimal
 
-    from django.utils import timezone
-
-    from accounts.models import Degree, LearnerProfile, User
+    from accounts.models import LearnerProfile
     from credits import services
     from credits.certificates import certificate_issue_for_claim, certificate_render
-    from credits.models import Option, Provider
-    from episodes.models import Episode, Show
 
-    provider = Provider.objects.create(name="Society of Benchmarking", slug="sob")
-    show = Show.objects.create(
-        title="Airway Rounds",
-        slug="airway-rounds",
-        description="Cases.",
-        author="Society of Benchmarking",
-        owner_name="Society of Benchmarking",
-        owner_email="podcast@example.org",
-    )
-    episode = Episode.objects.create(
-        show=show,
-        title="Difficult airway",
-        slug="difficult-airway",
-        guid="guid-difficult-airway",
-        audio="audio/x.mp3",
-        audio_mime="audio/mpeg",
-        audio_size=1000,
-        audio_duration=45 * 60,
-        audio_bitrate=64000,
-        status=Episode.Status.PUBLISHED,
-        publish_at=timezone.now() - datetime.timedelta(days=1),
-    )
-    today = timezone.localdate()
-    activity = services.activity_create(
-        provider=provider,
-        episode=episode,
-        actor=None,
-        data={
-            "title": "Point-of-care ultrasound for the airway: marking the cricothyroid membrane",
-            "objectives": "Mark the membrane",
-            "target_audience": "Anesthesiologists",
-            "designated_credits": Decimal("0.75"),
-            "release_date": today - datetime.timedelta(days=3),
-            "expiry_date": today + datetime.timedelta(days=300),
-        },
-    )
-    services.quiz_replace(
+    activity = make_activity()
+    # A long title and a name with accents and an apostrophe: what a demanding certificate prints.
+    services.activity_update(
         activity=activity,
         actor=None,
-        data={"questions": [{"text": "Q?", "options": [{"text": "A", "correct": True}, {"text": "B"}]}]},
+        data={"title": "Point-of-care ultrasound for the airway: marking the cricothyroid membrane"},
     )
-    learner = User.objects.create_user(email="bench-learner@example.org", password="bench-password-123")
-    LearnerProfile.objects.create(
-        user=learner, given_name="Zoë", family_name="Ñúñez-D'Arcy", degree=Degree.MD
-    )
-    attempt = services.attempt_start(learner=learner, activity=activity)
-    right = dict(
-        Option.objects.filter(question__activity=activity, is_correct=True).values_list("question_id", "pk")
-    )
-    services.attempt_submit(
-        attempt_id=attempt.pk,
-        learner=learner,
-        answers={str(q["id"]): str(right[q["id"]]) for q in attempt.questions},
-    )
-    services.evaluation_submit(
-        learner=learner,
-        activity=activity,
-        data={"objectives_met": 5, "relevant_to_practice": 5, "free_of_bias": 5, "intends_change": False},
-    )
+    (learner,) = make_learners("bench-certificate", 1)
+    LearnerProfile.objects.filter(user=learner).update(given_name="Zoë", family_name="Ñúñez-D'Arcy")
+    pass_and_evaluate(learner, activity)
     claim = services.claim_credit(learner=learner, activity=activity, minutes=40, attested=True)
     certificate = certificate_issue_for_claim(claim_id=claim.pk)
     return certificate_render(certificate_id=certificate.pk), learner

@@ -1,25 +1,78 @@
-"""Importing a podcast: fetching the feed, artwork and audio over HTTP (or a local file)."""
+"""Importing a podcast: fetching the feed, artwork and audio over HTTP (or a local file).
+
+Every address comes from a third party's feed, so a fetch must not become a way into our own
+network (SSRF): each request, and each redirect hop, resolves the host, refuses any address that is
+not on the public internet, connects to the very address it checked (no second DNS answer between
+check and connect) and stops at a total deadline, however slowly the server sends.
+"""
 
 import http.client
 import io
+import ipaddress
 import socket
 import ssl
-import urllib.error
-import urllib.request
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 
 from .common import CHUNK, DEFAULT_TIMEOUT, MAX_FEED_BYTES, USER_AGENT, FeedImportError
 
+MAX_REDIRECTS = 5
+REDIRECT_STATUSES = {301, 302, 303, 307, 308}
+# IPv6 forms that carry an IPv4 address inside: the IPv4 address decides.
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
 # --- Fetching ----------------------------------------------------------------------------------
 
 
+def fetch_deadline(*, audio: bool = False) -> float:
+    """Seconds one download may take in all (connect, redirects, headers and body)."""
+    if audio:
+        return float(settings.PODCASTCME_IMPORT_AUDIO_DEADLINE_SECONDS)
+    return float(settings.PODCASTCME_IMPORT_DEADLINE_SECONDS)
+
+
+def refused_kind(address: str) -> str | None:
+    """Why an address is not fetched ("loopback", "private", ...), or None for a public one."""
+    ip = ipaddress.ip_address(address)
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = ip.ipv4_mapped or ip.sixtofour
+        if embedded is None and ip in _NAT64:
+            embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        if embedded is not None:
+            return refused_kind(str(embedded))
+    if ip.is_loopback:
+        return "loopback"
+    if ip.is_unspecified:
+        return "unspecified"
+    if ip.is_link_local:
+        return "link-local"
+    if ip.is_multicast:
+        return "multicast"
+    if ip.is_reserved:
+        return "reserved"
+    if ip.is_private or not ip.is_global:  # includes documentation and carrier-grade NAT ranges
+        return "private"
+    return None
+
+
+def _kind_label(kind: str) -> str:
+    return {
+        "loopback": _("a loopback address"),
+        "unspecified": _("an unspecified address"),
+        "link-local": _("a link-local address"),
+        "multicast": _("a multicast address"),
+        "reserved": _("a reserved address"),
+        "private": _("a private address"),
+    }[kind]
+
+
 def _network_message(url: str, error: BaseException, timeout: float) -> str:
-    if isinstance(error, urllib.error.URLError) and isinstance(error.reason, BaseException):
-        error = error.reason
     host = urlsplit(url).netloc
     if isinstance(error, TimeoutError | socket.timeout) or "timed out" in str(error):
         return _("No answer from %(url)s within %(seconds)g seconds (timed out).") % {
@@ -35,22 +88,232 @@ def _network_message(url: str, error: BaseException, timeout: float) -> str:
     return _("Could not fetch %(url)s (%(error)s).") % {"url": url, "error": error}
 
 
-def _open(url: str, timeout: float, error_class: type[Exception]):
-    """Open an http(s) URL; any failure becomes ``error_class`` with a message for a person."""
-    if urlsplit(url).scheme.lower() not in {"http", "https"}:
-        # A feed must not make us read local files (file://) or other schemes urllib knows.
-        raise error_class(_("Only http and https addresses can be fetched, not %(url)s.") % {"url": url})
-    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, "Accept": "*/*"})
-    try:
-        return urllib.request.urlopen(request, timeout=timeout)  # the scheme was checked above
-    except urllib.error.HTTPError as error:
-        error.close()
-        raise error_class(
-            _("%(url)s answered HTTP %(status)d %(reason)s.")
-            % {"url": url, "status": error.code, "reason": error.reason}
-        ) from None
-    except (OSError, http.client.HTTPException, ValueError) as error:
-        raise error_class(_network_message(url, error, timeout)) from None
+class _Download:
+    """One fetch of an http(s) URL: its redirects, its vetted connection and its total deadline.
+
+    A watchdog shuts the socket down when the deadline passes, so a server that drips one byte
+    at a time (each within the per-read timeout) is cut off in the middle of the headers or body.
+    """
+
+    def __init__(self, url: str, *, timeout: float, deadline: float, error_class: type[Exception]):
+        self.url = url
+        self.timeout = timeout
+        self.deadline = deadline
+        self.error_class = error_class
+        self.ends_at = time.monotonic() + deadline
+        self.expired = False
+        self._lock = threading.Lock()
+        self._guard: socket.socket | None = None  # a duplicate of the open socket, to shut it down
+        self._connection: http.client.HTTPConnection | None = None
+        self.response: http.client.HTTPResponse | None = None
+        self._watchdog = threading.Timer(deadline, self._expire)
+        self._watchdog.daemon = True
+
+    # The watchdog side.
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            if self._guard is not None:
+                try:
+                    self._guard.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def _deadline_error(self) -> Exception:
+        return self.error_class(
+            _(
+                "%(url)s did not finish within %(seconds)g seconds, the longest one download may take: "
+                "the server is too slow or holds the connection open."
+            )
+            % {"url": self.url, "seconds": self.deadline}
+        )
+
+    def _remaining(self) -> float:
+        remaining = self.ends_at - time.monotonic()
+        if remaining <= 0 or self.expired:
+            raise self._deadline_error()
+        return remaining
+
+    # Checking and connecting.
+    def _vetted_addresses(self, url: str) -> list[tuple[int, tuple]]:
+        parts = urlsplit(url)
+        if parts.scheme.lower() not in {"http", "https"}:
+            # A feed must not make us read local files (file://), FTP or other schemes.
+            raise self.error_class(
+                _("Only http and https addresses can be fetched, not %(url)s.") % {"url": url}
+            )
+        try:
+            host, port = parts.hostname, parts.port
+        except ValueError:
+            raise self.error_class(_("%(url)s is not a valid address.") % {"url": url}) from None
+        if not host:
+            raise self.error_class(_("%(url)s names no host.") % {"url": url})
+        port = port or (443 if parts.scheme.lower() == "https" else 80)
+        # Resolving, not parsing: 2130706433, 0x7f.1, 0177.0.0.1 and names all end up as addresses.
+        answer: dict[str, object] = {}
+
+        def resolve() -> None:
+            try:
+                answer["infos"] = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            except (OSError, UnicodeError) as error:
+                answer["error"] = error
+
+        resolver = threading.Thread(target=resolve, daemon=True)
+        resolver.start()
+        resolver.join(self._remaining())
+        if resolver.is_alive():
+            raise self._deadline_error()
+        if "error" in answer:
+            raise self.error_class(_("Unknown host %(host)s.") % {"host": parts.netloc})
+        allow_loopback = settings.PODCASTCME_IMPORT_ALLOW_LOOPBACK
+        vetted: list[tuple[int, tuple]] = []
+        for family, _type, _proto, _name, sockaddr in answer["infos"]:  # type: ignore[union-attr]
+            address = str(sockaddr[0]).split("%", 1)[0]
+            kind = refused_kind(address)
+            if kind is not None and not (kind == "loopback" and allow_loopback):
+                # One bad address refuses the host: a name may answer differently on connect.
+                raise self.error_class(
+                    _(
+                        "Refused to fetch %(url)s: %(host)s is %(address)s, %(kind)s "
+                        "(only public internet addresses are fetched)."
+                    )
+                    % {"url": url, "host": host, "address": address, "kind": _kind_label(kind)}
+                )
+            if (family, sockaddr) not in vetted:
+                vetted.append((family, sockaddr))
+        if not vetted:
+            raise self.error_class(_("Unknown host %(host)s.") % {"host": parts.netloc})
+        return vetted
+
+    def _connect_to(self, family: int, sockaddr: tuple) -> socket.socket:
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        with self._lock:
+            if self.expired:
+                sock.close()
+                raise self._deadline_error()
+            self._guard = sock.dup()
+        try:
+            sock.settimeout(min(self.timeout, self._remaining()))
+            sock.connect(sockaddr)
+            sock.settimeout(self.timeout)  # each read; the watchdog keeps the total
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except BaseException:
+            sock.close()
+            raise
+        return sock
+
+    def _request(self, url: str) -> http.client.HTTPResponse:
+        vetted = self._vetted_addresses(url)
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        connection_class = (
+            http.client.HTTPSConnection if parts.scheme.lower() == "https" else http.client.HTTPConnection
+        )
+        kwargs = (
+            {"context": ssl.create_default_context()}
+            if connection_class is http.client.HTTPSConnection
+            else {}
+        )
+        connection = connection_class(host, parts.port, timeout=self.timeout, **kwargs)
+
+        def pinned(_address, _timeout, _source=None) -> socket.socket:
+            # Connect to an address checked above; the Host header and TLS name stay the URL's.
+            last: OSError | None = None
+            for family, sockaddr in vetted:
+                try:
+                    return self._connect_to(family, sockaddr)
+                except OSError as error:
+                    last = error
+            assert last is not None
+            raise last
+
+        connection._create_connection = pinned  # type: ignore[method-assign]
+        self._connection = connection
+        path = parts.path or "/"
+        if parts.query:
+            path += "?" + parts.query
+        connection.request("GET", path, headers={"User-Agent": USER_AGENT, "Accept": "*/*"})
+        return connection.getresponse()
+
+    def _close_connection(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+        with self._lock:
+            if self._guard is not None:
+                self._guard.close()
+                self._guard = None
+
+    def open(self) -> "_Download":
+        self._watchdog.start()
+        url = self.url
+        try:
+            for _hop in range(MAX_REDIRECTS + 1):
+                self._remaining()
+                try:
+                    response = self._request(url)
+                except (OSError, http.client.HTTPException, ValueError) as error:
+                    if self.expired:
+                        raise self._deadline_error() from None
+                    raise self.error_class(_network_message(url, error, self.timeout)) from None
+                if response.status in REDIRECT_STATUSES:
+                    location = response.getheader("Location")
+                    self._close_connection()
+                    if not location:
+                        raise self.error_class(
+                            _("%(url)s answered a redirect without a Location.") % {"url": url}
+                        )
+                    url = urljoin(url, location.strip())
+                    continue
+                if not 200 <= response.status < 300:
+                    raise self.error_class(
+                        _("%(url)s answered HTTP %(status)d %(reason)s.")
+                        % {"url": url, "status": response.status, "reason": response.reason}
+                    )
+                self.response = response
+                return self
+            raise self.error_class(
+                _("%(url)s led to more than %(count)d redirects.") % {"url": self.url, "count": MAX_REDIRECTS}
+            )
+        except BaseException:
+            self.close()
+            raise
+
+    # What _copy uses.
+    @property
+    def headers(self):
+        assert self.response is not None
+        return self.response.headers
+
+    def read(self, size: int) -> bytes:
+        assert self.response is not None
+        self._remaining()
+        try:
+            chunk = self.response.read1(size)
+        except (OSError, http.client.HTTPException):
+            if self.expired:
+                raise self._deadline_error() from None
+            raise
+        if self.expired:
+            raise self._deadline_error()
+        return chunk
+
+    def close(self) -> None:
+        self._watchdog.cancel()
+        self._close_connection()
+
+    def __enter__(self) -> "_Download":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+
+def _open(url: str, timeout: float, error_class: type[Exception], *, audio: bool = False) -> _Download:
+    """Open an http(s) URL on a public address; failures become ``error_class`` with a clear message."""
+    return _Download(
+        url, timeout=timeout, deadline=fetch_deadline(audio=audio), error_class=error_class
+    ).open()
 
 
 def _copy(

@@ -187,7 +187,7 @@ def _import_entry(
     # episode_create reads it in place and moves it into storage instead of copying it.
     audio = TemporaryUploadedFile(f"audio{_audio_suffix(entry)}", entry.audio_type or "audio/mpeg", 0, None)
     try:
-        with _open(entry.audio_url, timeout, EpisodeImportError) as response:
+        with _open(entry.audio_url, timeout, EpisodeImportError, audio=True) as response:
             audio.size = _copy(
                 response,
                 audio,

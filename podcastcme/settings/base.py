@@ -246,6 +246,15 @@ PODCASTCME_COUNT_BUFFER_SECONDS = float(env("PODCASTCME_COUNT_BUFFER_SECONDS", "
 PODCASTCME_FEED_RECHECK_SECONDS = float(env("PODCASTCME_FEED_RECHECK_SECONDS", "2") or 0)
 # How long podcast apps and proxies may reuse a feed before asking again (seconds).
 PODCASTCME_FEED_MAX_AGE = int(env("PODCASTCME_FEED_MAX_AGE", "300") or 300)
+# import_feed: the longest one download of a feed or artwork, and of one episode's audio, may take
+# in all (seconds, across connect, redirects and body), however slowly the server sends.
+PODCASTCME_IMPORT_DEADLINE_SECONDS = float(env("PODCASTCME_IMPORT_DEADLINE_SECONDS", "60") or 60)
+PODCASTCME_IMPORT_AUDIO_DEADLINE_SECONDS = float(
+    env("PODCASTCME_IMPORT_AUDIO_DEADLINE_SECONDS", "1800") or 1800
+)
+# import_feed fetches only public internet addresses. Tests (local servers) opt in to loopback;
+# there is deliberately no environment variable for it.
+PODCASTCME_IMPORT_ALLOW_LOOPBACK = False
 
 # --- Behind a reverse proxy ---------------------------------------------------------------------
 # How many proxies (nginx, a load balancer) stand in front of the app and append to X-Forwarded-For.

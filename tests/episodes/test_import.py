@@ -73,6 +73,12 @@ def server():
 
 
 @pytest.fixture(autouse=True)
+def allow_loopback(settings):
+    # The feeds here are served on 127.0.0.1, which the importer refuses unless told otherwise.
+    settings.PODCASTCME_IMPORT_ALLOW_LOOPBACK = True
+
+
+@pytest.fixture(autouse=True)
 def media_root(settings, tmp_path):
     # A fresh MEDIA_ROOT per test, so "no files written" can be checked.
     settings.MEDIA_ROOT = tmp_path / "media"

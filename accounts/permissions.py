@@ -74,12 +74,38 @@ def mfa_is_required(user) -> bool:
 
 
 def has_mfa(user) -> bool:
+    """The *account* has a TOTP device. Says nothing about the current session: the MFA gate asks
+    ``session_completed_mfa`` as well."""
     from allauth.mfa.models import Authenticator
 
     return (
         _authenticated(user)
         and Authenticator.objects.filter(user_id=user.pk, type=Authenticator.Type.TOTP).exists()
     )
+
+
+def session_completed_mfa(request, user) -> bool:
+    """*This session* passed a second factor for ``user`` with an authenticator that still exists.
+
+    allauth logs every step of a login in the session (``get_authentication_records``): a password
+    record alone means the TOTP stage was skipped (Django's admin login did that, and sessions from
+    before the gate asked). The records must name this user, and the device they name must still be
+    one of theirs, so a reset device (admin reset, deactivated TOTP) ends the session's standing.
+    """
+    if not _authenticated(user):
+        return False
+    from allauth.account.internal.flows.login import get_authentication_records
+    from allauth.mfa.models import Authenticator
+
+    device_ids = {
+        record.get("id")
+        for record in get_authentication_records(request, user)
+        if record.get("method") == "mfa"
+    }
+    device_ids.discard(None)
+    if not device_ids:
+        return False
+    return Authenticator.objects.filter(user_id=user.pk, pk__in=device_ids).exists()
 
 
 def host_required(view):

@@ -11,7 +11,7 @@ from accounts.permissions import (
 )
 from credits.models import Provider
 from episodes.models import Show
-from tests.conftest import give_totp
+from tests.conftest import mfa_login
 
 
 def test_is_host_of_only_their_own_show(host, show, learner, db):
@@ -58,8 +58,7 @@ def test_host_without_mfa_is_sent_to_set_it_up(client, host, url_name):
 
 
 def test_host_with_mfa_reaches_the_host_page(client, host):
-    give_totp(host)
-    client.force_login(host)
+    mfa_login(client, host)
     response = client.get(reverse("episodes:host_dashboard"))
     assert response.status_code == 200
     assert "Airway Rounds" in response.content.decode()
@@ -73,8 +72,7 @@ def test_coordinator_without_mfa_is_sent_to_set_it_up(client, coordinator):
 
 
 def test_coordinator_with_mfa_sees_their_provider(client, coordinator):
-    give_totp(coordinator)
-    client.force_login(coordinator)
+    mfa_login(client, coordinator)
     response = client.get(reverse("credits:coordinator_dashboard"))
     assert response.status_code == 200
     assert "Society of Testing" in response.content.decode()
@@ -86,7 +84,7 @@ def test_staff_without_mfa_cannot_open_the_admin(client, make_user):
     response = client.get("/admin/")
     assert response.status_code == 302
     assert response["Location"] == reverse("mfa_activate_totp")
-    give_totp(staff)
+    mfa_login(client, staff)
     assert client.get("/admin/").status_code == 200
 
 

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from tests.conftest import give_totp
+from tests.conftest import mfa_login
 
 
 @pytest.mark.parametrize("name", ["billing:coordinator_pass", "billing:coordinator_orders"])
@@ -12,5 +12,5 @@ def test_a_coordinator_without_totp_is_sent_to_set_it_up(client, coordinator, pr
     response = client.get(reverse(name, args=[provider.slug]))
     assert response.status_code == 302
     assert response["Location"] == reverse("mfa_activate_totp")
-    give_totp(coordinator)
+    mfa_login(client, coordinator)
     assert client.get(reverse(name, args=[provider.slug])).status_code == 200

@@ -9,15 +9,14 @@ from billing.models import ActivityFee, ProviderBilling
 from billing.money import AmountError, format_amount, to_minor_units
 from credits.models import Provider, ProviderCoordinator
 from tests.billing.conftest import post_event, start_paid_claim
-from tests.conftest import give_totp
+from tests.conftest import mfa_login
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def coordinator_client(client, coordinator):
-    give_totp(coordinator)
-    client.force_login(coordinator)
+    mfa_login(client, coordinator)
     return client
 
 
@@ -101,8 +100,7 @@ def test_another_providers_pages_do_not_exist(client, make_user, activity, provi
     other = Provider.objects.create(name="Other Society", slug="other")
     stranger = make_user("stranger@example.org")
     ProviderCoordinator.objects.create(provider=other, user=stranger)
-    give_totp(stranger)
-    client.force_login(stranger)
+    mfa_login(client, stranger)
     assert client.get(_fee_url(activity)).status_code == 404
     assert client.post(_fee_url(activity), {"amount": "1"}).status_code == 404
     for name in ("billing:coordinator_pass", "billing:coordinator_orders"):
@@ -119,9 +117,8 @@ def test_coordinators_see_orders_and_revenue_per_activity(
 ):
     order = start_paid_claim(learner_client, activity)
     post_event(stripe_fake.event("checkout.session.completed", stripe_fake.pay(order.stripe_session_id)))
-    give_totp(coordinator)
     coordinator_client = Client()
-    coordinator_client.force_login(coordinator)
+    mfa_login(coordinator_client, coordinator)
     page = coordinator_client.get(
         reverse("billing:coordinator_orders", args=[provider.slug])
     ).content.decode()

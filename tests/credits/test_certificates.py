@@ -19,7 +19,7 @@ from audit.models import AuditEvent
 from credits import certificates, services
 from credits.models import Certificate, CertificateRevision, CorrectionRequest, CreditType
 from credits.statements import format_credits
-from tests.conftest import give_totp
+from tests.conftest import mfa_login
 
 BIDI_MARKS = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f"))
 
@@ -67,8 +67,7 @@ def stored_bytes(certificate: Certificate) -> bytes:
 
 
 def _coordinator_client(client, coordinator):
-    give_totp(coordinator)
-    client.force_login(coordinator)
+    mfa_login(client, coordinator)
     return client
 
 
@@ -454,14 +453,12 @@ def test_reissue_and_revoke_by_a_non_coordinator_are_refused(who, issued, learne
         user = learner
     elif who == "host":
         user = host
-        give_totp(host)
     else:
         user = make_user("other-coord@example.org")
         ProviderCoordinator.objects.create(
             provider=Provider.objects.create(name="Other", slug="other"), user=user
         )
-        give_totp(user)
-    client.force_login(user)
+    mfa_login(client, user)
     for name, data in [
         ("coordinator_reissue", {"reason": "x", "learner_name": "Mallory", "degree": "MD"}),
         ("coordinator_revoke", {"reason": "x"}),

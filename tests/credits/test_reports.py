@@ -21,7 +21,7 @@ from bench._claims_seed import add_prior_claims
 from credits import services
 from credits.charts import category_bar_chart
 from credits.models import CompletionRecord, CreditClaim, Provider
-from tests.conftest import give_totp
+from tests.conftest import mfa_login
 from tests.credits.conftest import correct_answers, wrong_answers
 
 pytestmark = pytest.mark.django_db
@@ -110,9 +110,8 @@ def scenario(activity, learner, make_user):
 
 @pytest.fixture
 def cc(coordinator):
-    give_totp(coordinator)
     client = Client()
-    client.force_login(coordinator)
+    mfa_login(client, coordinator)
     return client
 
 
@@ -471,9 +470,8 @@ def _all_urls(activity, provider) -> list[str]:
 
 
 def test_learners_and_hosts_are_refused(client, consents, provider, host):
-    give_totp(host)
     for user in (consents["ada"], host):
-        client.force_login(user)
+        mfa_login(client, user)
         for url in _all_urls(consents["activity"], provider):
             response = client.get(url)
             assert response.status_code == 403, url
@@ -491,8 +489,7 @@ def test_another_providers_coordinator_gets_404(client, consents, provider, make
     other = Provider.objects.create(name="Other Society", slug="other")
     stranger = make_user("stranger@example.org")
     other.memberships.create(user=stranger)
-    give_totp(stranger)
-    client.force_login(stranger)
+    mfa_login(client, stranger)
     for url in _all_urls(consents["activity"], provider):
         response = client.get(url)
         assert response.status_code == 404, url

@@ -12,7 +12,7 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from credits import services
 from credits.models import Activity, Attempt, CreditClaim, Evaluation, Question, RevealAnswers
-from tests.conftest import give_totp
+from tests.conftest import mfa_login
 from tests.credits.conftest import QUIZ, correct_answers, wrong_answers
 
 EVALUATION = {
@@ -275,8 +275,7 @@ def test_my_learning_query_count_does_not_grow(
 
 @pytest.fixture
 def cc(client, coordinator):
-    give_totp(coordinator)
-    client.force_login(coordinator)
+    mfa_login(client, coordinator)
     return client
 
 
@@ -334,8 +333,7 @@ def test_another_providers_pages_are_404(cc, activity, make_user, episode):
     mine = activity
     stranger = make_user("other-coord@example.org")
     other.memberships.create(user=stranger)
-    give_totp(stranger)
-    cc.force_login(stranger)
+    mfa_login(cc, stranger)
     names = ["coordinator_activity", "coordinator_activity_edit", "coordinator_quiz", "coordinator_people"]
     for name in [*names, "coordinator_quiz_export"]:
         assert cc.get(reverse(f"credits:{name}", args=[mine.pk])).status_code == 404, name
@@ -345,9 +343,8 @@ def test_another_providers_pages_are_404(cc, activity, make_user, episode):
 
 
 def test_hosts_and_learners_cannot_manage_activities(client, activity, host, learner):
-    give_totp(host)
     for user in (host, learner):
-        client.force_login(user)
+        mfa_login(client, user)
         assert client.get(reverse("credits:coordinator_activity", args=[activity.pk])).status_code == 403
         assert client.get(reverse("credits:coordinator_dashboard")).status_code == 403
 

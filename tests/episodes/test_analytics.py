@@ -28,7 +28,7 @@ from episodes.demo_analytics import seed_demo_downloads
 from episodes.models import ByteCoverage, DailyEpisodeDownloads, Download, DownloadRequest, Episode, ShowHost
 from episodes.services import episode_create, show_create
 from episodes.user_agents import identify
-from tests.conftest import give_totp
+from tests.conftest import mfa_login
 from tests.media import make_artwork, make_audio
 
 pytestmark = pytest.mark.django_db
@@ -405,8 +405,7 @@ def test_http_a_hosts_preview_of_a_draft_is_not_an_audience(client, podcast, hos
         title="Draft",
         audio=SimpleUploadedFile("d.mp3", make_audio(5.0).read_bytes()),
     )
-    give_totp(host)
-    client.force_login(host)
+    mfa_login(client, host)
     assert _get(client, draft).status_code == 200
     assert not DownloadRequest.objects.exists()
 
@@ -438,8 +437,7 @@ def test_http_counting_can_be_switched_off(client, long_episode):
 
 @pytest.fixture
 def host_client(client, host):
-    give_totp(host)
-    client.force_login(host)
+    mfa_login(client, host)
     return client
 
 
@@ -511,8 +509,7 @@ def test_dashboard_of_another_hosts_show_is_404(client, make_user, podcast):
     )
     stranger = make_user("stranger@example.org")
     ShowHost.objects.create(show=other_show, user=stranger)
-    give_totp(stranger)
-    client.force_login(stranger)
+    mfa_login(client, stranger)
     assert _dashboard(client, podcast).status_code == 404
     assert _dashboard(client, other_show).status_code == 200
 

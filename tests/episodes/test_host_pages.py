@@ -22,7 +22,7 @@ from mutagen.mp4 import MP4
 from audit.models import AuditEvent
 from episodes.models import Episode, Show, ShowHost, podcast_guid_for
 from episodes.upload import STOPPED_ATTR, MaxBytesUploadHandler
-from tests.conftest import give_totp
+from tests.conftest import mfa_login
 from tests.media import audio_bytes, make_artwork, make_audio
 
 pytestmark = pytest.mark.django_db
@@ -30,8 +30,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def host_client(client, host):
-    give_totp(host)
-    client.force_login(host)
+    mfa_login(client, host)
     return client
 
 
@@ -439,8 +438,7 @@ def test_a_host_of_another_show_gets_404_and_changes_nothing(client, make_user, 
     other_show = Show.objects.create(title="Other", slug="other", description="d", author="a",
                                      owner_name="o", owner_email="o@example.org")  # fmt: skip
     ShowHost.objects.create(show=other_show, user=other)
-    give_totp(other)
-    client.force_login(other)
+    mfa_login(client, other)
     for url in _host_urls(show, episode.pk):
         assert client.get(url).status_code == 404, url
     assert client.post(_upload_url(show), _episode_post(_mp3())).status_code == 404
@@ -473,9 +471,8 @@ def test_an_unverified_user_may_not_create_a_show(client, make_user):
 def test_csrf_is_still_checked_on_uploads(host, show):
     from django.test import Client
 
-    give_totp(host)
     client = Client(enforce_csrf_checks=True)
-    client.force_login(host)
+    mfa_login(client, host)
     response = client.post(_upload_url(show), _episode_post(_mp3()))
     assert response.status_code == 403
     assert not Episode.objects.exists()
@@ -756,8 +753,7 @@ def test_a_host_of_another_show_cannot_replace_an_episodes_files(client, make_us
     other_show = Show.objects.create(title="Other", slug="other", description="d", author="a",
                                      owner_name="o", owner_email="o@example.org")  # fmt: skip
     ShowHost.objects.create(show=other_show, user=other)
-    give_totp(other)
-    client.force_login(other)
+    mfa_login(client, other)
     before = _media_files()
     post = _edit_post(episode, persons=[], remove_chapters="on",
                       artwork=SimpleUploadedFile("a.jpg", make_artwork(1400, "JPEG")))  # fmt: skip

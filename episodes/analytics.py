@@ -20,6 +20,8 @@ import hmac
 import ipaddress
 import json
 import logging
+import os
+import signal
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -520,8 +522,12 @@ class _Buffer:
     def __init__(self):
         self._pending: list[Pending] = []
         self._lock = threading.Lock()
+        # Held while a batch is written: a flush at exit waits for the writer thread's batch in
+        # flight instead of finding the list empty while that batch dies with the daemon thread.
+        self._writing = threading.Lock()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
+        self._exit_registered = False
 
     def add(self, item: Pending, interval: float) -> None:
         with self._lock:
@@ -532,24 +538,27 @@ class _Buffer:
                     target=self._run, args=(interval,), name="download-counter", daemon=True
                 )
                 self._thread.start()
-                atexit.register(self.flush)
+                if not self._exit_registered:
+                    atexit.register(self.flush)  # a normal exit (gunicorn's graceful stop) records the rest
+                    self._exit_registered = True
         if full:
             self._wake.set()
 
     def flush(self) -> int:
         """Record everything pending now, in the calling thread; the number of requests recorded."""
-        with self._lock:
-            pending, self._pending = self._pending, []
-        for attempt in (1, 2):  # a batch is one transaction: after a lost connection, try it again whole
-            try:
-                if pending:
-                    record_many(pending)
-                break
-            except DatabaseError:
-                if attempt == 2:
-                    raise
-                connection.close_if_unusable_or_obsolete()
-        return len(pending)
+        with self._writing:
+            with self._lock:
+                pending, self._pending = self._pending, []
+            for attempt in (1, 2):  # a batch is one transaction: after a lost connection, try it again whole
+                try:
+                    if pending:
+                        record_many(pending)
+                    break
+                except DatabaseError:
+                    if attempt == 2:
+                        raise
+                    connection.close_if_unusable_or_obsolete()
+            return len(pending)
 
     def _run(self, interval: float) -> None:
         from django.db import close_old_connections
@@ -570,6 +579,32 @@ _buffer = _Buffer()
 def flush_pending() -> int:
     """Record the buffered requests now (tests, management commands, shutdown)."""
     return _buffer.flush()
+
+
+def flush_on_sigterm() -> bool:
+    """Record the buffer before SIGTERM ends this process, where nothing else would; True if installed.
+
+    Called by the WSGI/ASGI entry points. gunicorn (and uvicorn) turn SIGTERM into a normal exit,
+    and the buffer's exit handler records what is left. A server that leaves SIGTERM to Python's
+    default (Django's runserver, a bare WSGI server) dies at once, without exit handlers: only then,
+    and only from the main thread (the one that may set signal handlers), this installs a handler
+    that records the buffer and then lets the signal end the process as it would have.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return False
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        return False  # the server handles SIGTERM (gunicorn installs its handler before loading the app)
+
+    def _flush_then_terminate(signum, frame):
+        try:
+            _buffer.flush()
+        except Exception:
+            logger.exception("buffered download requests not recorded at shutdown")
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+
+    signal.signal(signal.SIGTERM, _flush_then_terminate)
+    return True
 
 
 def counting_enabled() -> bool:

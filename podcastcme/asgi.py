@@ -6,3 +6,7 @@ from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "podcastcme.settings.prod")
 application = get_asgi_application()
+
+from episodes.analytics import flush_on_sigterm  # noqa: E402 - needs the apps loaded above
+
+flush_on_sigterm()  # buffered download counts survive a server that dies on SIGTERM

@@ -1,11 +1,13 @@
 """URL configuration: public pages, accounts (allauth + ours), host and coordinator areas, admin."""
 
+from allauth.account import views as allauth_views
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
 from accounts import views as account_views
+from accounts import views_admin as admin_login_views
 from episodes.views import public as episode_views
 
 admin.site.site_header = "podcastcme administration"
@@ -23,6 +25,13 @@ urlpatterns = [
     ),
     path("accounts/", include("allauth.urls")),
     path("account/", include("accounts.urls")),
+    # The admin has no login of its own: allauth's, with its rate limits and TOTP stage.
+    path("admin/login/", admin_login_views.admin_login),
+    path("admin/logout/", allauth_views.logout),
+    path(
+        "admin/password_change/",
+        RedirectView.as_view(pattern_name="account_change_password"),
+    ),
     path("admin/", admin.site.urls),
     path("favicon.ico", RedirectView.as_view(url=settings.STATIC_URL + "img/favicon.svg")),
 ]

@@ -51,7 +51,11 @@ class EpisodeAdmin(admin.ModelAdmin):
     search_fields = ["title", "slug", "guid", "notes"]
     date_hierarchy = "publish_at"
     list_select_related = ["show"]
-    readonly_fields = ["guid", "audio_mime", "audio_size", "audio_duration", "audio_bitrate", "notes_html"]
+    # The transcript is read once when stored (TranscriptText): it changes on the host's edit page only.
+    readonly_fields = [
+        "guid", "audio_mime", "audio_size", "audio_duration", "audio_bitrate", "notes_html",
+        "transcript", "transcript_type",
+    ]  # fmt: skip
     filter_horizontal = ["topics"]
     inlines = [EpisodePersonInline]
 

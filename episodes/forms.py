@@ -14,8 +14,8 @@ from .artwork import EXTENSION_BY_FORMAT, artwork_format
 from .categories import subcategory_belongs
 from .models import Episode, EpisodePerson, Show, topic_name_validator
 from .text import clean_line, strip_control_chars
+from .transcripts import MAX_TRANSCRIPT_BYTES  # the cue limit is checked where it is parsed, once
 
-MAX_TRANSCRIPT_BYTES = 10 * 1024 * 1024
 MAX_CHAPTERS_BYTES = 2 * 1024 * 1024
 _SRT_CUE = re.compile(
     r"\A\d+[ \t]*\r?\n\d{1,2}:\d{2}:\d{2}[,.]\d{1,3}[ \t]+-->[ \t]+\d{1,2}:\d{2}:\d{2}[,.]\d{1,3}"

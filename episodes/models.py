@@ -271,6 +271,30 @@ class Episode(models.Model):
         return self.status == self.Status.PUBLISHED and self.publish_at is not None and not self.is_public
 
 
+class TranscriptText(models.Model):
+    """An episode's transcript as its page shows it, read from the file once, when it was stored.
+
+    A row of its own, not a field of Episode: lists and feeds load episodes by the dozen and must
+    not carry megabytes of text they never show. No row: no transcript text to show.
+    """
+
+    episode = models.OneToOneField(
+        Episode, on_delete=models.CASCADE, primary_key=True, related_name="transcript_text"
+    )
+    # [[start seconds, speaker, text], ...]: one speaker's consecutive cues make one paragraph.
+    paragraphs = models.JSONField(default=list, blank=True)
+    cue_count = models.PositiveIntegerField(default=0)
+    # False only for files stored before the limits existed: the page shows the cues within them.
+    complete = models.BooleanField(default=True)
+    parsed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("transcript text")
+
+    def __str__(self) -> str:
+        return f"{self.episode_id}: {self.cue_count} cues"
+
+
 class EpisodePerson(models.Model):
     """podcast:person — who is heard in the episode and in what role."""
 

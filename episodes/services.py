@@ -17,8 +17,15 @@ from accounts.models import User
 from audit.services import audit_record
 
 from .audio import AudioError, read_audio, write_tags
-from .models import Episode, EpisodePerson, Show, ShowHost, Topic, podcast_guid_for
+from .models import Episode, EpisodePerson, Show, ShowHost, Topic, TranscriptText, podcast_guid_for
 from .text import clean_line, render_notes, strip_control_chars
+from .transcripts import (
+    MAX_TRANSCRIPT_BYTES,
+    ReadTranscript,
+    TranscriptRefused,
+    read_transcript,
+    transcript_too_large_message,
+)
 
 
 class PublishingError(ValueError):
@@ -147,6 +154,7 @@ def episode_create(
     audio_path = getattr(audio, "temporary_file_path", None)
     if slug and Episode.objects.filter(show=show, slug=slug).exists():
         raise ValidationError({"slug": _("This show already has an episode with this slug.")})
+    transcript_text = _read_transcript_upload(transcript)  # before any file is stored
     episode = Episode(
         show=show,
         title=title,
@@ -182,6 +190,7 @@ def episode_create(
         episode.full_clean()
         with transaction.atomic():
             episode.save()
+        _store_transcript_text(episode, transcript_text)
         episode.topics.set(topics_from_text(topics))
         for position, person in enumerate(persons or []):
             values = {
@@ -242,6 +251,37 @@ def _tag(episode: Episode) -> None:
         raise AudioError(
             _("Could not write tags into the audio file (%(error)s).") % {"error": error}
         ) from None
+
+
+def _read_transcript_upload(transcript: File | None) -> ReadTranscript | None:
+    """Parse a new transcript file once, before anything is stored; over the limits: refused."""
+    if transcript is None:
+        return None
+    if (getattr(transcript, "size", None) or 0) > MAX_TRANSCRIPT_BYTES:
+        raise ValidationError({"transcript": transcript_too_large_message()})
+    transcript.seek(0)
+    data = transcript.read(MAX_TRANSCRIPT_BYTES + 1)
+    transcript.seek(0)
+    try:
+        return read_transcript(data)
+    except TranscriptRefused as refused:
+        raise ValidationError({"transcript": refused.message}) from None
+
+
+def _store_transcript_text(episode: Episode, text: ReadTranscript | None) -> None:
+    """What the episode page shows of the transcript (None: the file is gone, and its text)."""
+    if text is None:
+        TranscriptText.objects.filter(episode=episode).delete()
+        return
+    TranscriptText.objects.update_or_create(
+        episode=episode,
+        defaults={
+            "paragraphs": text.stored_paragraphs(),
+            "cue_count": text.cue_count,
+            "complete": text.complete,
+            "parsed_at": timezone.now(),
+        },
+    )
 
 
 def transcript_type_of(name: str) -> str:
@@ -326,6 +366,7 @@ def episode_update(
     ``remove_*`` flag); ``persons`` None leaves them as they are, a list replaces them. Old files
     are deleted only after the commit, new ones at once if the update fails.
     """
+    transcript_text = _read_transcript_upload(transcript)  # before any file is stored
     episode = Episode.objects.select_for_update().get(pk=episode.pk)
     changed = []
     for field, value in data.items():
@@ -357,6 +398,8 @@ def episode_update(
         episode.full_clean()
         with transaction.atomic():
             episode.save()
+        if "transcript" in changed:
+            _store_transcript_text(episode, transcript_text)
         if topics is not None:
             episode.topics.set(topics_from_text(topics))
             changed.append("topics")

@@ -1,4 +1,9 @@
-"""Reading transcripts (WebVTT, SRT) and JSON chapters for display; bad files give nothing, never an error."""
+"""Reading transcripts (WebVTT, SRT) and JSON chapters for display; bad files give nothing, never an error.
+
+A transcript is parsed once, when its file is stored (read_transcript, called by the services and
+the 0004 migration); the episode page shows the stored result (transcript_for_page) and never
+reads the file.
+"""
 
 import html
 import json
@@ -6,6 +11,10 @@ import logging
 import re
 from dataclasses import dataclass
 
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+
+from .models import TranscriptText
 from .text import strip_control_chars
 
 logger = logging.getLogger(__name__)
@@ -13,6 +22,9 @@ logger = logging.getLogger(__name__)
 # A transcript or chapters file is read whole for display; anything larger is not a real one.
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_CHAPTERS = 500
+# Limits of a transcript file: a three-hour episode has about 3,000 cues and 300 KB of WebVTT.
+MAX_TRANSCRIPT_BYTES = 2 * 1024 * 1024
+MAX_TRANSCRIPT_CUES = 20_000
 # Paragraphs without speakers are cut at a sentence end once they reach this many characters.
 PARAGRAPH_CHARS = 600
 
@@ -210,9 +222,87 @@ def _read(field_file) -> bytes | None:
         return None
 
 
+class TranscriptRefused(ValueError):
+    """A transcript file over the limits; ``message`` says which, for the host."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class ReadTranscript:
+    """A transcript file read for the episode page: what TranscriptText stores."""
+
+    paragraphs: list[Paragraph]
+    cue_count: int
+    complete: bool = True
+
+    def stored_paragraphs(self) -> list[list]:
+        return [[p.start, p.speaker, p.text] for p in self.paragraphs]
+
+
+def transcript_too_large_message() -> str:
+    return _("The %(what)s file is too large (at most %(mb)d MB).") % {
+        "what": _("transcript"),
+        "mb": MAX_TRANSCRIPT_BYTES // (1024 * 1024),
+    }
+
+
+def read_transcript(data: bytes | str, *, cut: bool = False) -> ReadTranscript:
+    """Parse a transcript once, to be stored; over the limits it is refused (TranscriptRefused).
+
+    ``cut`` is for files stored before the limits existed: they keep their first cues instead.
+    A file with no readable cue gives an empty result (the file itself is still served).
+    """
+    if not cut and len(data) > MAX_TRANSCRIPT_BYTES:
+        raise TranscriptRefused(transcript_too_large_message())
+    cues = parse_transcript(data)
+    complete = True
+    if len(cues) > MAX_TRANSCRIPT_CUES:
+        if not cut:
+            raise TranscriptRefused(
+                _(
+                    "The transcript has %(count)s cues: at most %(max)s are accepted (a three-hour "
+                    "episode has about 3,000). Merge short cues or split the transcript."
+                )
+                % {"count": f"{len(cues):,}", "max": f"{MAX_TRANSCRIPT_CUES:,}"}
+            )
+        cues, complete = cues[:MAX_TRANSCRIPT_CUES], False
+    return ReadTranscript(paragraphs(cues), len(cues), complete)
+
+
 def episode_transcript(episode) -> list[Paragraph]:
-    data = _read(episode.transcript)
-    return paragraphs(parse_transcript(data)) if data else []
+    """The paragraphs stored for the episode when its transcript file was stored (none: [])."""
+    stored = TranscriptText.objects.filter(episode=episode).values_list("paragraphs", flat=True).first()
+    return [Paragraph(float(start), text, speaker) for start, speaker, text in stored or []]
+
+
+@dataclass(frozen=True)
+class PageTranscript:
+    html: SafeString
+    complete: bool
+
+
+def transcript_for_page(episode) -> PageTranscript | None:
+    """The stored transcript as the episode page's paragraphs; None when there is no text to show.
+
+    Built with plain string joins, not a template loop: 20,000 paragraphs render in milliseconds.
+    """
+    row = TranscriptText.objects.filter(episode=episode).values_list("paragraphs", "complete").first()
+    if not row or not row[0]:
+        return None
+    stored, complete = row
+    audio = html.escape(episode.get_audio_url())
+    parts = []
+    for start, speaker, text in stored:
+        seconds = float(start)
+        speaker_html = f'<strong class="speaker">{html.escape(speaker)}:</strong> ' if speaker else ""
+        parts.append(
+            f'<p><a class="time" href="{audio}#t={int(seconds)}" data-seek="{seconds}">'
+            f"{format_time(seconds)}</a> {speaker_html}{html.escape(text)}</p>"
+        )
+    return PageTranscript(mark_safe("\n".join(parts)), complete)  # noqa: S308 (every part escaped)
 
 
 def episode_chapters(episode) -> list[Chapter]:

@@ -79,7 +79,8 @@ def episode_detail(request, show_slug, slug):
             "episode": episode,
             "show": episode.show,
             "preview": preview,
-            "paragraphs": transcripts.episode_transcript(episode),
+            # Parsed once when the file was stored: the page never reads the file.
+            "transcript": transcripts.transcript_for_page(episode),
             "chapters": transcripts.episode_chapters(episode),
         },
     )

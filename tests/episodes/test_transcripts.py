@@ -1,10 +1,25 @@
 """Transcripts (WebVTT, SRT) and JSON chapters become readable text and lists; bad files give nothing."""
 
+import html
 import json
+import time
+from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from django.conf import settings
+from django.core.files import File
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
 
+from episodes.models import Episode
+from episodes.services import episode_create
 from episodes.transcripts import (
+    MAX_TRANSCRIPT_BYTES,
+    MAX_TRANSCRIPT_CUES,
     Chapter,
     Cue,
     format_time,
@@ -14,6 +29,8 @@ from episodes.transcripts import (
     parse_transcript,
     parse_vtt,
 )
+from tests.conftest import mfa_login
+from tests.media import audio_bytes, make_audio
 
 VTT = """\ufeffWEBVTT Kind: captions
 
@@ -164,3 +181,180 @@ def test_one_bad_chapter_does_not_hide_the_good_ones():
 @pytest.mark.parametrize(("seconds", "text"), [(0, "0:00"), (59.9, "0:59"), (61, "1:01"), (3600, "1:00:00")])
 def test_times_read_like_a_player_shows_them(seconds, text):
     assert format_time(seconds) == text
+
+
+# --- Parsed once, when the file is stored (issue 10: one large transcript slowed every visitor) ----
+
+
+def _vtt(cues: int, words: str = "Line") -> bytes:
+    lines = ["WEBVTT", ""]
+    for i in range(cues):
+        start = i * 0.5
+        speaker = "Hank Host" if i % 2 else "Grace Guest"
+        lines += [
+            f"{format_time(start)}.000 --> {format_time(start + 0.5)}.500",
+            f"<v {speaker}>{words} {i}.",
+            "",
+        ]
+    return "\n".join(lines).encode()
+
+
+@pytest.fixture
+def host_client(client, host):
+    mfa_login(client, host)
+    return client
+
+
+def _store(show, transcript: bytes | None, name: str = "t.vtt"):
+    with make_audio(1.0).open("rb") as handle:
+        return episode_create(
+            show=show,
+            actor=None,
+            title="Long interview",
+            audio=File(handle, name="upload.mp3"),
+            status=Episode.Status.PUBLISHED,
+            publish_at=timezone.now() - timedelta(days=1),
+            tag_audio=False,
+            transcript=ContentFile(transcript, name=name) if transcript is not None else None,
+        )
+
+
+@pytest.mark.django_db
+def test_the_page_shows_the_transcript_read_when_it_was_stored(client, show):
+    episode = _store(show, VTT.encode())
+    body = client.get(episode.get_absolute_url()).content.decode()
+    assert "Welcome to Airway Rounds. Today: the cart &amp; the plan." in body
+    # The file changes on disk behind the application's back: the page does not read it again.
+    Path(episode.transcript.path).write_bytes(b"WEBVTT\n\n00:00.000 --> 00:01.000\n<v X>Read again!</v>\n")
+    body = client.get(episode.get_absolute_url()).content.decode()
+    assert "Read again!" not in body
+    assert "Welcome to Airway Rounds." in body and "Hank Host:</strong>" in body
+    # The feed's podcast:transcript link still serves the file itself, for podcast apps.
+    response = client.get(episode.get_transcript_url())
+    assert response.status_code == 200 and b"Read again!" in b"".join(response.streaming_content)
+
+
+@pytest.mark.django_db
+def test_a_transcript_at_the_limits_does_not_slow_the_page(client, show, django_assert_max_num_queries):
+    """20,000 cues (a 3-hour episode has about 3,000): the page costs about what it costs without one."""
+    plain = _store(show, None)
+    data = _vtt(MAX_TRANSCRIPT_CUES)
+    assert len(data) <= MAX_TRANSCRIPT_BYTES
+    long = _store(show, data)
+    client.get(long.get_absolute_url())  # warm up templates and caches for both pages
+    client.get(plain.get_absolute_url())
+
+    def best_of_three(url) -> float:
+        times = []
+        for _ in range(3):
+            started = time.perf_counter()
+            response = client.get(url)
+            times.append(time.perf_counter() - started)
+            assert response.status_code == 200
+        return min(times)
+
+    without, with_transcript = best_of_three(plain.get_absolute_url()), best_of_three(long.get_absolute_url())
+    # Parsing 20,000 cues on every view took well over a second here; reading them back takes ms.
+    assert with_transcript - without < 0.35, (with_transcript, without)
+    body = client.get(long.get_absolute_url()).content.decode()
+    assert "Line 0." in body and f"Line {MAX_TRANSCRIPT_CUES - 1}." in body
+    with django_assert_max_num_queries(12) as captured:
+        client.get(long.get_absolute_url())
+    queries = len(captured)
+    with django_assert_max_num_queries(queries):
+        client.get(plain.get_absolute_url())
+
+
+def _upload(host_client, show, transcript: bytes, name: str = "t.vtt"):
+    data = {
+        "title": "Too long",
+        "notes": "",
+        "episode_type": "full",
+        "status": "published",
+        "topics": "",
+        "persons-TOTAL_FORMS": "0",
+        "persons-INITIAL_FORMS": "0",
+        "persons-MIN_NUM_FORMS": "0",
+        "persons-MAX_NUM_FORMS": "20",
+        "audio": SimpleUploadedFile("a.mp3", audio_bytes(1.0), content_type="audio/mpeg"),
+        "transcript": SimpleUploadedFile(name, transcript),
+    }
+    return host_client.post(reverse("episodes:host_episode_upload", args=[show.slug]), data)
+
+
+def _media_files() -> set[Path]:
+    root = Path(settings.MEDIA_ROOT)
+    return {path for path in root.rglob("*") if path.is_file()} if root.exists() else set()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: _vtt(MAX_TRANSCRIPT_CUES + 1, "W"), "has 20,001 cues: at most 20,000"),
+        (lambda: _vtt(1) + b"NOTE " + b"x" * MAX_TRANSCRIPT_BYTES, "too large (at most 2 MB)"),
+    ],
+)
+def test_a_transcript_over_the_limits_is_refused_and_nothing_is_stored(host_client, show, make, message):
+    files = _media_files()
+    response = _upload(host_client, show, make())
+    assert response.status_code == 400
+    assert message in html.unescape(response.content.decode())
+    assert not Episode.objects.filter(title="Too long").exists()
+    assert _media_files() == files
+
+
+@pytest.mark.django_db
+def test_replacing_a_transcript_over_the_limit_keeps_the_old_one(host_client, show):
+    episode = _store(show, VTT.encode())
+    url = reverse("episodes:host_episode_edit", args=[show.slug, episode.pk])
+    form = host_client.get(url)
+    assert form.status_code == 200
+    data = {
+        "title": episode.title,
+        "notes": "",
+        "episode_type": "full",
+        "status": "published",
+        "topics": "",
+        "persons-TOTAL_FORMS": "0",
+        "persons-INITIAL_FORMS": "0",
+        "persons-MIN_NUM_FORMS": "0",
+        "persons-MAX_NUM_FORMS": "20",
+        "transcript": SimpleUploadedFile("t.vtt", _vtt(MAX_TRANSCRIPT_CUES + 1, "W")),
+    }
+    response = host_client.post(url, data)
+    assert response.status_code == 400
+    assert "has 20,001 cues: at most 20,000" in html.unescape(response.content.decode())
+    body = host_client.get(episode.get_absolute_url()).content.decode()
+    assert "Welcome to Airway Rounds." in body
+
+
+@pytest.mark.django_db
+def test_the_migration_reads_the_transcripts_stored_before_it(show):
+    """Episodes from before the change get their text parsed once, by the migration."""
+    import importlib
+
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    from episodes.models import TranscriptText
+
+    episode = _store(show, VTT.encode())
+    broken = _store(show, b"\x89PNG not a transcript")
+    gone = _store(show, VTT.encode())
+    gone.transcript.storage.delete(gone.transcript.name)
+    huge = _store(show, VTT.encode())
+    Path(huge.transcript.path).write_bytes(_vtt(MAX_TRANSCRIPT_CUES + 500))  # accepted by older versions
+    TranscriptText.objects.all().delete()  # as the database was before the migration
+
+    migration = importlib.import_module("episodes.migrations.0004_transcript_cues")
+    apps = MigrationExecutor(connection).loader.project_state(("episodes", "0004_transcript_cues")).apps
+    migration.parse_stored_transcripts(apps, connection.schema_editor())
+
+    stored = {row.episode_id: row for row in TranscriptText.objects.all()}
+    assert stored[episode.pk].cue_count == 5 and stored[episode.pk].complete
+    assert stored[broken.pk].paragraphs == [] and stored[broken.pk].cue_count == 0
+    assert gone.pk not in stored  # nothing to read: the page simply shows no transcript
+    assert stored[huge.pk].cue_count == MAX_TRANSCRIPT_CUES and not stored[huge.pk].complete
+    body = Client().get(huge.get_absolute_url()).content.decode()
+    assert "Line 0." in body and "the full transcript" in body

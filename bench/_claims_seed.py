@@ -211,13 +211,17 @@ def pass_and_evaluate(learner, activity) -> None:
     from credits.models import Option
 
     attempt = services.attempt_start(learner=learner, activity=activity)
-    right = dict(
-        Option.objects.filter(question__activity=activity, is_correct=True).values_list("question_id", "pk")
+    right = set(
+        Option.objects.filter(question__activity=activity, is_correct=True).values_list("pk", flat=True)
     )
     services.attempt_submit(
         attempt_id=attempt.pk,
         learner=learner,
-        answers={str(q["id"]): str(right[q["id"]]) for q in attempt.questions},
+        # The form sends each option's token for this attempt, never its id.
+        answers={
+            str(q["id"]): next(o["token"] for o in q["options"] if o["id"] in right)
+            for q in attempt.questions
+        },
     )
     services.evaluation_submit(learner=learner, activity=activity, data=EVALUATION)
 
@@ -282,10 +286,11 @@ def seed(out: str, learners: int) -> None:
     at_thousand = CreditClaim.objects.filter(activity=activity).count()
     many = count_queries(activity, "many")
     users = make_learners("bench", learners)
+    # The right option's text per question: the page's values are per-attempt tokens, found by label.
     correct = {
-        str(q): str(o)
-        for q, o in Option.objects.filter(question__activity=activity, is_correct=True).values_list(
-            "question_id", "pk"
+        str(q): text
+        for q, text in Option.objects.filter(question__activity=activity, is_correct=True).values_list(
+            "question_id", "text"
         )
     }
     data: dict[str, Any] = {

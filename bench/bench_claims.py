@@ -27,6 +27,7 @@ import time
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from html import unescape
 from pathlib import Path
 
 from bench import Row
@@ -41,6 +42,9 @@ DB_NAME = "bench_claims"
 
 CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 ATTEMPT_FIELD = re.compile(r'name="attempt" value="(\d+)"')
+OPTION_FIELD = re.compile(
+    r'<input type="radio" name="(q_\d+)" id="[^"]*" value="([^"]+)"[^>]*>\s*<label[^>]*>([^<]*)</label>'
+)
 EVALUATION = {
     "objectives_met": "5",
     "relevant_to_practice": "4",
@@ -127,7 +131,13 @@ def learner_path(port: int, seed: dict, session_key: str, results: Results) -> b
             results.error(f"post-test page: HTTP {status}, form {'found' if csrf and attempt else 'missing'}")
             return False
         token = csrf.group(1)
-        answers = {f"q_{q}": o for q, o in seed["correct"].items()}
+        # The values are this attempt's tokens: pick the radio whose label is the right answer.
+        right = {f"q_{q}": text for q, text in seed["correct"].items()}
+        answers = {
+            name: value
+            for name, value, label in OPTION_FIELD.findall(html)
+            if right.get(name) == unescape(label)
+        }
         status, _html = browser.request(
             "answers",
             "POST",

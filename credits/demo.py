@@ -120,7 +120,11 @@ def seed_demo_certificate(*, learner: User, activity: Activity) -> None:
                 "question_id", "pk"
             )
         )
-        answers = {str(q["id"]): str(right[q["id"]]) for q in attempt.questions}
+        # The form sends each option's token for this attempt, never its id.
+        answers = {
+            str(q["id"]): next(o["token"] for o in q["options"] if o["id"] == right[q["id"]])
+            for q in attempt.questions
+        }
         services.attempt_submit(attempt_id=attempt.pk, learner=learner, answers=answers)
     if not Evaluation.objects.filter(learner=learner, activity=activity).exists():
         services.evaluation_submit(

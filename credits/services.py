@@ -2,6 +2,7 @@
 
 import logging
 import random
+import secrets
 from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -35,6 +36,8 @@ from .models import (
 logger = logging.getLogger(__name__)
 
 MAX_REPORTED_MINUTES = 24 * 60
+# Random bytes in each post-test option's token (the value its radio button sends).
+OPTION_TOKEN_BYTES = 12
 
 
 class CreditError(Exception):
@@ -259,6 +262,9 @@ def attempt_start(*, learner: User, activity: Activity, rng: random.Random | Non
         learner=learner, activity=activity, submitted_at__isnull=True
     ).first()
     if open_attempt is not None:
+        if _attempt_needs_tokens(open_attempt):  # opened before options had tokens
+            open_attempt.questions = _with_option_tokens(open_attempt.questions)
+            open_attempt.save(update_fields=["questions"])
         return open_attempt
     if activity.is_expired():
         raise CreditError(_("This activity has expired: credit can no longer be earned."), code="expired")
@@ -280,13 +286,44 @@ def attempt_start(*, learner: User, activity: Activity, rng: random.Random | Non
         shown.append({"id": question.pk, "text": question.text, "options": options})
     if not shown:
         raise CreditError(_("This activity has no post-test yet."), code="no_quiz")
-    attempt = Attempt.objects.create(learner=learner, activity=activity, number=used + 1, questions=shown)
+    attempt = Attempt.objects.create(
+        learner=learner, activity=activity, number=used + 1, questions=_with_option_tokens(shown)
+    )
     audit_record(actor=learner, action="attempt.started", obj=attempt, data={"number": attempt.number})
     return attempt
 
 
+def _with_option_tokens(questions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The snapshot with a fresh random token per option: what the form sends instead of the id.
+
+    Ids follow the authoring order (the correct option is often written first), so a value that
+    is an id tells a learner which option to pick. A token is drawn anew for every attempt and
+    means something only to the server, which maps it back to the option when scoring.
+    """
+    used: set[str] = set()
+    result = []
+    for question in questions:
+        options = []
+        for option in question["options"]:
+            token = secrets.token_urlsafe(OPTION_TOKEN_BYTES)
+            while token in used:  # 2**-96 odds, but two equal tokens in one form would be ambiguous
+                token = secrets.token_urlsafe(OPTION_TOKEN_BYTES)
+            used.add(token)
+            options.append({**option, "token": token})
+        result.append({**question, "options": options})
+    return result
+
+
+def _attempt_needs_tokens(attempt: Attempt) -> bool:
+    return any("token" not in option for question in attempt.questions for option in question["options"])
+
+
 def _parse_answers(attempt: Attempt, answers: Mapping[str, list[str] | str]) -> dict[str, int]:
-    shown = {str(q["id"]): {o["id"] for o in q["options"]} for q in attempt.questions}
+    """Option ids from the submitted tokens; anything not shown in this attempt scores nothing."""
+    shown = {
+        str(q["id"]): {o["token"]: o["id"] for o in q["options"] if "token" in o} for q in attempt.questions
+    }
+    token_question = {token: qid for qid, tokens in shown.items() for token in tokens}
     parsed: dict[str, int] = {}
     for question_id, raw in answers.items():
         values = raw if isinstance(raw, list) else [raw]
@@ -296,13 +333,23 @@ def _parse_answers(attempt: Attempt, answers: Mapping[str, list[str] | str]) -> 
             )
         if len(values) != 1:
             raise CreditError(_("Choose exactly one answer for each question."), code="duplicate")
-        try:
-            option_id = int(str(values[0]).strip())
-        except ValueError:
-            raise CreditError(_("An answer was not a valid choice."), code="not_numeric") from None
-        if option_id not in shown[question_id]:
-            raise CreditError(_("An answer was not one of the question's options."), code="unknown_option")
-        parsed[question_id] = option_id
+        token = str(values[0])
+        if token in shown[question_id]:
+            parsed[question_id] = shown[question_id][token]
+        elif token in token_question:
+            raise CreditError(
+                _("An answer was sent for another question than the one it belongs to."),
+                code="wrong_question",
+            )
+        else:
+            # A value from another attempt, an option id, or anything made up: never scored.
+            raise CreditError(
+                _(
+                    "An answer was not one of the options shown in this attempt. "
+                    "Choose your answers again on this page."
+                ),
+                code="unknown_option",
+            )
     missing = [n for n, qid in enumerate(shown, start=1) if qid not in parsed]
     if missing:
         raise CreditError(

@@ -9,7 +9,7 @@ from django.core.files import File
 from django.utils import timezone
 
 from credits import services as credit_services
-from credits.models import CreditClaim, ListeningProgress, Option
+from credits.models import CreditClaim, ListeningProgress
 from episodes import services as episode_services
 from tests.conftest import PASSWORD
 from tests.credits.conftest import QUIZ
@@ -50,17 +50,15 @@ def cme_episode(show, provider, coordinator):
 
 
 def _answer(page, activity, *, correct: bool):
-    for option in Option.objects.filter(question__activity=activity, is_correct=correct).select_related(
-        "question"
-    ):
-        if not correct and page.locator(f"#q{option.question_id}_{option.pk}").count() == 0:
-            continue
-        page.locator(f"#q{option.question_id}_{option.pk}").check()
-    if not correct:  # one wrong option per question is enough
-        for question in activity.questions.all():
-            name = f"q_{question.pk}"
-            if page.locator(f"input[name='{name}']:checked").count() == 0:
-                page.locator(f"input[name='{name}']").first.check()
+    """Tick the right (or a wrong) option of each question by its label, as a learner does.
+
+    The inputs' values and ids are per-attempt tokens and page positions: only the text says
+    which option is which.
+    """
+    for question in activity.questions.prefetch_related("options"):
+        option = next(o for o in question.options.all() if o.is_correct == correct)
+        fieldset = page.locator("fieldset.question", has_text=question.text)
+        fieldset.get_by_label(option.text, exact=True).check()
 
 
 def test_listen_test_evaluate_claim(page, live_server, learner, cme_episode):

@@ -77,6 +77,11 @@ def activity(episode, provider, coordinator):
     return activity
 
 
+def option_token(attempt, option_id) -> str:
+    """What the post-test form sends for an option of this attempt (a random token, not the id)."""
+    return next(o["token"] for q in attempt.questions for o in q["options"] if o["id"] == option_id)
+
+
 def correct_answers(attempt) -> dict[str, str]:
     from credits.models import Option
 
@@ -85,15 +90,13 @@ def correct_answers(attempt) -> dict[str, str]:
             question_id__in=[q["id"] for q in attempt.questions], is_correct=True
         ).values_list("question_id", "pk")
     )
-    return {str(q["id"]): str(right[q["id"]]) for q in attempt.questions}
+    return {str(q["id"]): option_token(attempt, right[q["id"]]) for q in attempt.questions}
 
 
 def wrong_answers(attempt) -> dict[str, str]:
     answers = correct_answers(attempt)
     for q in attempt.questions:
-        answers[str(q["id"])] = str(
-            next(o["id"] for o in q["options"] if str(o["id"]) != answers[str(q["id"])])
-        )
+        answers[str(q["id"])] = next(o["token"] for o in q["options"] if o["token"] != answers[str(q["id"])])
     return answers
 
 

@@ -139,7 +139,8 @@ def test_answers_for_another_quizs_question_are_refused(learner, activity, make_
     foreign_q = Question.objects.filter(activity=other).first()
     attempt = services.attempt_start(learner=learner, activity=activity)
     answers = correct_answers(attempt)
-    answers[str(foreign_q.pk)] = str(foreign_q.options.first().pk)
+    other_attempt = services.attempt_start(learner=learner, activity=other)
+    answers[str(foreign_q.pk)] = other_attempt.questions[0]["options"][0]["token"]
     _expect_refused(learner, attempt, answers, "foreign")
 
 
@@ -148,9 +149,9 @@ def test_answers_for_another_quizs_question_are_refused(learner, activity, make_
     [
         (lambda a, q: a.pop(q), "missing"),
         (lambda a, q: a.__setitem__(q, "999999"), "unknown_option"),
-        (lambda a, q: a.__setitem__(q, "abc"), "not_numeric"),
+        (lambda a, q: a.__setitem__(q, "abc"), "unknown_option"),
         (lambda a, q: a.__setitem__(q, ["1", "2"]), "duplicate"),
-        (lambda a, q: a.__setitem__(q, ""), "not_numeric"),
+        (lambda a, q: a.__setitem__(q, ""), "unknown_option"),
     ],
 )
 def test_bad_answers_are_refused_and_nothing_scored(learner, activity, mutate, code):
@@ -165,7 +166,7 @@ def test_an_option_of_another_question_is_refused(learner, activity):
     answers = correct_answers(attempt)
     q0, q1 = (str(q["id"]) for q in attempt.questions[:2])
     answers[q0] = answers[q1]
-    _expect_refused(learner, attempt, answers, "unknown_option")
+    _expect_refused(learner, attempt, answers, "wrong_question")
 
 
 def test_a_scored_attempt_cannot_be_resubmitted(learner, activity):

@@ -3,6 +3,7 @@
 import datetime
 import io
 import json
+import re
 from decimal import Decimal
 
 import pytest
@@ -54,10 +55,13 @@ def test_the_post_test_page_never_contains_the_answers(lc, activity, learner):
         assert question["rationale"] not in body
     assert "correct" not in body.lower().replace("incorrect", "")
     attempt = Attempt.objects.get(learner=learner)
-    # Options appear in the attempt's shuffled order.
+    # Options appear in the attempt's shuffled order, sending their tokens (never their ids).
     question = attempt.questions[0]
-    positions = [body.index(f'id="q{question["id"]}_{o["id"]}"') for o in question["options"]]
+    positions = [body.index(f'value="{o["token"]}"') for o in question["options"]]
     assert positions == sorted(positions)
+    values = re.findall(r'<input type="radio"[^>]*value="([^"]*)"', body)
+    assert len(values) == sum(len(q["options"]) for q in attempt.questions)
+    assert not {str(o["id"]) for q in attempt.questions for o in q["options"]} & set(values)
 
 
 def test_pass_and_see_rationale_and_references(lc, activity, learner):
@@ -95,8 +99,8 @@ def test_after_each_attempt_reveals_answers_on_failure(lc, activity, learner, co
     ("mutate", "message"),
     [
         (lambda a, q: a.pop(q), "Please answer every question"),
-        (lambda a, q: a.__setitem__(q, "nope"), "not a valid choice"),
-        (lambda a, q: a.__setitem__(q, "123456789"), "not one of the question"),
+        (lambda a, q: a.__setitem__(q, "nope"), "not one of the options shown in this attempt"),
+        (lambda a, q: a.__setitem__(q, "123456789"), "not one of the options shown in this attempt"),
     ],
 )
 def test_bad_answers_get_a_400_and_keep_the_attempt_open(lc, activity, learner, mutate, message):
@@ -117,7 +121,7 @@ def test_duplicate_answers_for_one_question(lc, activity, learner):
     answers = correct_answers(attempt)
     qid = str(attempt.questions[0]["id"])
     data = {"attempt": attempt.pk, **{f"q_{k}": v for k, v in answers.items()}}
-    data[f"q_{qid}"] = [o["id"] for o in attempt.questions[0]["options"][:2]]
+    data[f"q_{qid}"] = [o["token"] for o in attempt.questions[0]["options"][:2]]
     response = lc.post(reverse("credits:post_test", args=[activity.pk]), data)
     assert response.status_code == 400
     assert "exactly one answer" in response.content.decode()

@@ -177,7 +177,7 @@ def test_claim_page_shows_the_podcast_apps_download(
     correct = attempt.questions[0]["options"]
     from credits.models import Option
 
-    right = next(o["id"] for o in correct if Option.objects.get(pk=o["id"]).is_correct)
+    right = next(o["token"] for o in correct if Option.objects.get(pk=o["id"]).is_correct)
     credit_services.attempt_submit(
         attempt_id=attempt.pk, learner=learner, answers={str(attempt.questions[0]["id"]): str(right)}
     )

@@ -182,6 +182,10 @@ LOGIN_REDIRECT_URL = "home"
 LOGIN_URL = "account_login"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "podcastcme"
+# TOTP secrets and recovery-code seeds are Fernet-encrypted at rest (accounts/mfa_encryption.py).
+MFA_ADAPTER = "accounts.adapters.MFAAdapter"
+# Comma-separated Fernet keys, newest first; empty: derived from SECRET_KEY (prod refuses empty).
+PODCASTCME_MFA_ENCRYPTION_KEY = env("PODCASTCME_MFA_ENCRYPTION_KEY", "")
 # Paths that host, coordinator and staff users may reach only with MFA set up.
 MFA_REQUIRED_PATH_PREFIXES = ("/host/", "/coordinator/", "/billing/coordinator/", "/admin/")
 

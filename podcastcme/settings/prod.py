@@ -2,6 +2,8 @@
 
 from django.core.exceptions import ImproperlyConfigured
 
+from accounts.mfa_encryption import parse_keys as parse_mfa_keys
+
 from .base import *  # noqa: F403
 from .base import SECRET_KEY, env, env_bool
 
@@ -14,6 +16,11 @@ if not SECRET_KEY or len(SECRET_KEY) < 50 or SECRET_KEY.startswith(("dev-", "tes
     )
 if not ALLOWED_HOSTS:  # noqa: F405
     raise ImproperlyConfigured("ALLOWED_HOSTS must name the site's host names in production.")
+try:
+    # Two-factor secrets are encrypted with these keys; a key derived from SECRET_KEY is for dev only.
+    parse_mfa_keys(PODCASTCME_MFA_ENCRYPTION_KEY)  # noqa: F405
+except ValueError as error:
+    raise ImproperlyConfigured(str(error)) from None
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)

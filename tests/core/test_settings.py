@@ -17,7 +17,14 @@ def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
         for k, v in os.environ.items()
         if k not in {"SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE"}
     }
-    clean.update({"DJANGO_SETTINGS_MODULE": "podcastcme.settings.prod", **env})
+    clean.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "podcastcme.settings.prod",
+            # Production also needs a two-factor encryption key (tests/accounts/test_mfa_secrets.py).
+            "PODCASTCME_MFA_ENCRYPTION_KEY": "hCDzb7bS3MkTeBNSMPLhwbBR2upNZ9JeDNRAMq1nn5Y=",
+            **env,
+        }
+    )
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,

@@ -38,8 +38,8 @@ def category_bar_chart(
     description = "; ".join(f"{label}: {value}" for label, value in bars)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" '
-        f'role="img" aria-label="{escape(title)}" aria-describedby="{chart_id}-desc" class="chart" '
-        f'style="max-width:{WIDTH}px;height:auto" font-family="inherit" font-size="12">',
+        f'role="img" aria-label="{escape(title)}" aria-describedby="{chart_id}-desc" class="chart '
+        'chart-narrow" font-family="inherit" font-size="12">',
         f'<title id="{chart_id}-title">{escape(title)}</title>',
         f'<desc id="{chart_id}-desc">{escape(description)}</desc>',
     ]

@@ -49,7 +49,7 @@ def daily_bar_chart(
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" '
         f'role="img" aria-labelledby="{chart_id}-title {chart_id}-desc" class="chart" '
-        f'style="max-width:{WIDTH}px;height:auto" font-family="inherit" font-size="12">',
+        'font-family="inherit" font-size="12">',
         f'<title id="{chart_id}-title">{escape(title)}</title>',
         f'<desc id="{chart_id}-desc">{escape(description)}</desc>',
     ]

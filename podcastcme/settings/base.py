@@ -63,6 +63,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "podcastcme.middleware.ProxiedClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy and Permissions-Policy on every answer (podcastcme/security_headers.py).
+    "podcastcme.security_headers.ContentSecurityPolicyMiddleware",
+    "podcastcme.security_headers.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Feed polls and signed downloads are answered here, before sessions/auth/CSRF (podcastcme/middleware.py).
     "podcastcme.middleware.EarlyPublicViewsMiddleware",
@@ -259,6 +262,48 @@ PODCASTCME_IMPORT_AUDIO_DEADLINE_SECONDS = float(
 # import_feed fetches only public internet addresses. Tests (local servers) opt in to loopback;
 # there is deliberately no environment variable for it.
 PODCASTCME_IMPORT_ALLOW_LOOPBACK = False
+
+# --- Security headers ---------------------------------------------------------------------------
+# Content-Security-Policy (django-csp): scripts, styles, images and audio from this site only, and no
+# inline code anywhere: scripts live in static/js/, styles in static/css/ (a page that ever needs an
+# inline script gives it the nonce {{ request.csp_nonce }}). data: images are allowed for the QR
+# code of the two-factor set-up. While fees are on, form-action also allows Stripe Checkout
+# (podcastcme/security_headers.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "media-src": ["'self'"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# Permissions-Policy: browser features no page uses are off for the site and anything it embeds.
+PODCASTCME_PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+} | {"fullscreen": ["self"], "picture-in-picture": ["self"]}
 
 # --- Behind a reverse proxy ---------------------------------------------------------------------
 # How many proxies (nginx, a load balancer) stand in front of the app and append to X-Forwarded-For.

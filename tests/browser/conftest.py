@@ -60,6 +60,18 @@ def page(browser, live_server, request):
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
     context.set_default_timeout(15_000)
     page = context.new_page()
+    # Chromium logs every Content-Security-Policy violation (a blocked inline script or style, an
+    # event handler attribute) and every Permissions-Policy header error to the console.
+    policy_errors: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            policy_errors.append(message.text)
+            if "Content Security Policy" in message.text or "Permissions-Policy" in message.text
+            else None
+        ),
+    )
+    page.policy_errors = policy_errors
     yield page
     failed = getattr(request.node, "rep_call", None)
     if failed is not None and failed.failed:
@@ -68,3 +80,4 @@ def page(browser, live_server, request):
         page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
         print(f"screenshot kept: {ARTIFACTS / f'{name}.png'}")
     context.close()
+    assert policy_errors == [], "the browser reported policy violations"

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.locks import lock_learner
 from accounts.models import LearnerProfile, User, profile_is_complete_for_credit
 from audit.services import audit_record
 from credits import services as credit_services
@@ -147,7 +148,7 @@ def claim_checkout_start(
     _claim_precheck(learner=learner, activity=activity, minutes=minutes, attested=attested)
     amount, currency = price
     with transaction.atomic():
-        User.objects.select_for_update().filter(pk=learner.pk).first()  # one submit at a time
+        lock_learner(learner.pk)  # one submit at a time; the learner before the order, always
         order = (
             Order.objects.select_for_update()
             .filter(learner=learner, activity=activity, kind=OrderKind.CLAIM)
@@ -194,7 +195,7 @@ def pass_checkout_start(*, learner: User, provider: Provider) -> Order:
             code="already_holds_pass",
         )
     with transaction.atomic():
-        User.objects.select_for_update().filter(pk=learner.pk).first()
+        lock_learner(learner.pk)
         order = Order.objects.open().filter(learner=learner, provider=provider, kind=OrderKind.PASS).first()
         if order is None:
             order = Order.objects.create(
@@ -336,19 +337,34 @@ def _fulfil(order: Order) -> None:
     order.save(update_fields=["claim", "updated_at"])
 
 
-def _receipt(order: Order, payment_intent_id: str) -> None:
-    """Keep the charge's receipt link; a Stripe hiccup here must not block the fulfilment."""
+def receipt_url_fetch(payment_intent_id: str) -> str:
+    """The charge's receipt link, asked of Stripe ("" if it does not answer: the payment still counts).
+
+    A network call: never made inside a transaction (docs/architecture-locks.md).
+    """
     intent = gateway.payment_intent_fetch(payment_intent_id)
     charge = (intent or {}).get("latest_charge")
-    if isinstance(charge, dict) and charge.get("receipt_url"):
-        order.receipt_url = charge["receipt_url"]
-        order.save(update_fields=["receipt_url", "updated_at"])
+    if isinstance(charge, dict) and isinstance(charge.get("receipt_url"), str):
+        return charge["receipt_url"][:2000]
+    return ""
 
 
-def order_mark_paid(order_id: int, session: dict[str, Any]) -> str:
-    order = (
+def order_lock(order_id: int) -> Order:
+    """Lock an order the documented way: its learner's row first, then the order's."""
+    learner_id = Order.objects.filter(pk=order_id).values_list("learner_id", flat=True).get()
+    lock_learner(learner_id)
+    return (
         Order.objects.select_for_update(of=("self",)).select_related("activity", "learner").get(pk=order_id)
     )
+
+
+def order_mark_paid(order_id: int, session: dict[str, Any], *, receipt_url: str = "") -> str:
+    """Record a payment and deliver what it bought, in the caller's transaction (the webhook's).
+
+    ``receipt_url`` was fetched from Stripe before the transaction began: no lock is held while
+    waiting on the network.
+    """
+    order = order_lock(order_id)
     if order.status in (OrderStatus.PAID, OrderStatus.REFUNDED):
         return f"already {order.status}"
     if session.get("amount_total") is not None and (
@@ -371,8 +387,9 @@ def order_mark_paid(order_id: int, session: dict[str, Any]) -> str:
         logger.error("payment for closed order %s (%s)", order.reference, order.status)
         audit_record(actor=None, action="order.paid_after_close", obj=order, data={"status": order.status})
         return "paid after close"
-    if payment_intent:
-        _receipt(order, payment_intent)
+    if receipt_url and not order.receipt_url:
+        order.receipt_url = receipt_url
+        order.save(update_fields=["receipt_url", "updated_at"])
     _fulfil(order)
     return "paid"
 
@@ -388,7 +405,7 @@ def _revoke_certificate(claim: CreditClaim) -> None:
 
 
 def order_mark_refunded(order_id: int, payment_intent: str) -> str:
-    order = Order.objects.select_for_update().get(pk=order_id)
+    order = order_lock(order_id)  # then the certificate, when it is revoked
     was_paid = order.status == OrderStatus.PAID
     if not order_move(order, OrderStatus.REFUNDED, data={"payment_intent": payment_intent}):
         return f"refund ignored ({order.status})"

@@ -38,6 +38,9 @@ class FakeStripe:
         self._lock = threading.Lock()
         self.drop_next_create = False  # process the next create, then lose the answer (network)
         self.checkout_page: str | None = None  # where session.url points (default: this server)
+        # A slow Stripe: every API answer waits this long; ``waiting`` is set when one starts waiting.
+        self.delay_seconds = 0.0
+        self.waiting = threading.Event()
         self._server: ThreadingHTTPServer | None = None
 
     # --- what tests call ---------------------------------------------------------------------------
@@ -201,6 +204,9 @@ class FakeStripe:
                         "idempotency_key": key,
                     }
                 )
+                if fake.delay_seconds:
+                    fake.waiting.set()
+                    time.sleep(fake.delay_seconds)
                 status, payload = fake.handle(method, parts.path, query, form, key)
                 if payload is None:
                     self.close_connection = True

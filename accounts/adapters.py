@@ -15,6 +15,22 @@ class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request):
         return getattr(settings, "ACCOUNT_SIGNUP_OPEN", True)
 
+    def send_mail(self, template_prefix, email, context):
+        """Render now; a task sends it and retries while the mail server is down (accounts/mail.py).
+
+        Sign-up, password reset and email change then show their normal page whatever the mail
+        server does. Same context as allauth's own send_mail.
+        """
+        from allauth.core import context as allauth_context
+        from django.contrib.sites.shortcuts import get_current_site
+
+        from .mail import email_queue
+
+        request = allauth_context.request
+        ctx = {"request": request, "email": email, "current_site": get_current_site(request)}
+        ctx.update(context)
+        email_queue(message=self.render_mail(template_prefix, email, ctx), kind=template_prefix)
+
 
 class MFAAdapter(DefaultMFAAdapter):
     """TOTP secrets and recovery-code seeds are stored Fernet-encrypted (accounts/mfa_encryption.py)."""

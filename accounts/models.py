@@ -188,3 +188,33 @@ def profile_is_complete_for_credit(profile: "LearnerProfile | None") -> bool:
     if profile is None:
         return False
     return bool(profile.given_name.strip() and profile.family_name.strip() and profile.degree)
+
+
+class OutgoingEmail(models.Model):
+    """An account or certificate email on its way out: the outbox that accounts/mail.py drains.
+
+    The message is rendered when the person acts and sent by a task, so a mail server that is down
+    never fails their page; a failed send is retried with back-off. The row is deleted once the
+    server has taken the message. Until then it holds the rendered text, which may carry a
+    password-reset key: it is never logged and has no admin page.
+    """
+
+    kind = models.CharField(max_length=100)  # the template, e.g. "account/email/password_reset_key"
+    to = models.JSONField(default=list)
+    from_email = models.CharField(max_length=320)
+    subject = models.CharField(max_length=998)
+    body = models.TextField(blank=True)
+    html_body = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # A sender has taken the row until then (a crashed sender's row is taken again afterwards).
+    sending_until = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=200, blank=True)  # the error's kind, never the message
+    gave_up_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["next_attempt_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} ({self.attempts} attempts)"

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.utils.translation import gettext as _
 
+from accounts.mail import email_queue
 from accounts.models import PHYSICIAN_DEGREES, LearnerProfile, User
 from accounts.permissions import is_coordinator_of
 from audit.services import audit_record
@@ -248,7 +249,7 @@ def _email_ready(certificate_id: int) -> None:
         to=[learner.email],
     )
     message.attach_alternative(render_to_string("credits/email/certificate_ready.html", context), "text/html")
-    message.send()
+    email_queue(message=message, kind="credits/email/certificate_ready")  # sent by a task, retried
 
 
 # --- Re-issue, corrections, revocation -----------------------------------------------------------
@@ -476,9 +477,10 @@ def _email_revoked(certificate_id: int) -> None:
         ),
         "verification_url": verification_url(certificate),
     }
-    EmailMultiAlternatives(
+    message = EmailMultiAlternatives(
         subject=settings.ACCOUNT_EMAIL_SUBJECT_PREFIX
         + _("Your certificate %(number)s was revoked") % {"number": certificate.number},
         body=render_to_string("credits/email/certificate_revoked.txt", context),
         to=[learner.email],
-    ).send()
+    )
+    email_queue(message=message, kind="credits/email/certificate_revoked")  # sent by a task, retried

@@ -160,6 +160,7 @@ def make_activity():
 
     from accounts.models import User
     from credits import services
+    from credits.grants import grant_record_active
     from credits.models import Provider, ProviderCoordinator
     from episodes.models import Episode, Show
 
@@ -188,6 +189,7 @@ def make_activity():
         publish_at=timezone.now() - datetime.timedelta(days=1),
     )
     today = timezone.localdate()
+    grant_record_active(show=show, provider=provider, actor=None, note="bench set-up")
     activity = services.activity_create(
         provider=provider,
         episode=episode,

@@ -6,10 +6,10 @@ from decimal import Decimal
 from django.utils import timezone
 
 from accounts.models import User
-from episodes.models import Episode
+from episodes.models import Episode, Show
 
-from . import services
-from .models import Activity, MandateTopic, Provider
+from . import grants, services
+from .models import GRANT_OPEN_STATUSES, Activity, GrantStatus, MandateTopic, Provider, ShowProviderGrant
 
 DEMO_ACTIVITY_EPISODE = "pocus-for-the-airway"
 
@@ -54,6 +54,25 @@ QUIZ = {
 }
 
 
+def seed_demo_grant(*, show: Show, provider: Provider, coordinator: User) -> ShowProviderGrant:
+    """The demo show's host invites the demo provider and its coordinator accepts (idempotent), the
+    way a real show and provider agree; the audit trail shows both steps."""
+    grant = ShowProviderGrant.objects.filter(
+        show=show, provider=provider, status__in=GRANT_OPEN_STATUSES
+    ).first()
+    if grant is None:
+        host = User.objects.filter(host_memberships__show=show).order_by("pk").first()
+        grant = grants.grant_invite(
+            show=show, provider=provider, actor=host, message="Welcome: accredit our airway episodes."
+        )
+    if grant.status == GrantStatus.INVITED:
+        grant = grants.grant_accept(grant=grant, actor=coordinator, side=grants.PROVIDER)
+    elif grant.status == GrantStatus.REQUESTED:
+        host = User.objects.filter(host_memberships__show=show).order_by("pk").first()
+        grant = grants.grant_accept(grant=grant, actor=host, side=grants.HOST)
+    return grant
+
+
 def seed_demo_activity(*, provider: Provider, coordinator: User) -> Activity | None:
     """Make the demo POCUS episode an activity (idempotent). None when the episode is missing."""
     episode = Episode.objects.filter(show__slug="airway-rounds", slug=DEMO_ACTIVITY_EPISODE).first()
@@ -62,6 +81,7 @@ def seed_demo_activity(*, provider: Provider, coordinator: User) -> Activity | N
     existing = Activity.objects.filter(episode=episode).first()
     if existing is not None:
         return existing
+    seed_demo_grant(show=episode.show, provider=provider, coordinator=coordinator)
     today = timezone.localdate()
     activity = services.activity_create(
         provider=provider,

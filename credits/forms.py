@@ -62,6 +62,16 @@ class ClaimForm(forms.Form):
     )
 
 
+def _episode_choice_label(episode: Episode) -> str:
+    """Show — episode, with "(draft)" or "(scheduled)" for what listeners cannot hear yet."""
+    label = f"{episode.show.title} — {episode.title}"
+    if episode.is_scheduled:
+        return _("%(label)s (scheduled)") % {"label": label}
+    if not episode.is_public:
+        return _("%(label)s (draft)") % {"label": label}
+    return label
+
+
 class ActivityForm(forms.ModelForm):
     episode = forms.ModelChoiceField(queryset=Episode.objects.none(), label=_("Episode"))
     mandate_topics = forms.ModelMultipleChoiceField(
@@ -93,7 +103,9 @@ class ActivityForm(forms.ModelForm):
         if editing:
             del self.fields["episode"]
         else:
+            # The view passes only episodes of shows that grant the provider (credits.grants).
             self.fields["episode"].queryset = episodes if episodes is not None else Episode.objects.none()
+            self.fields["episode"].label_from_instance = _episode_choice_label
 
     def clean_designated_credits(self):
         value = self.cleaned_data["designated_credits"]

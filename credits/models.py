@@ -92,6 +92,90 @@ class ProviderCoordinator(models.Model):
         return f"{self.user} @ {self.provider}"
 
 
+class GrantStatus(models.TextChoices):
+    REQUESTED = "requested", _("Requested by the provider")
+    INVITED = "invited", _("Invited by the show's hosts")
+    ACTIVE = "active", _("Active")
+    DECLINED = "declined", _("Declined")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    REVOKED = "revoked", _("Revoked")
+
+
+GRANT_OPEN_STATUSES = (GrantStatus.REQUESTED, GrantStatus.INVITED, GrantStatus.ACTIVE)
+GRANT_PENDING_STATUSES = (GrantStatus.REQUESTED, GrantStatus.INVITED)
+GRANT_CLOSED_STATUSES = (GrantStatus.DECLINED, GrantStatus.WITHDRAWN, GrantStatus.REVOKED)
+
+
+class GrantQuerySet(models.QuerySet):
+    def active(self) -> "GrantQuerySet":
+        return self.filter(status=GrantStatus.ACTIVE)
+
+    def delete(self):
+        raise TypeError("Show grants are never deleted: revoke them.")
+
+
+class ShowProviderGrant(models.Model):
+    """A show's hosts allow a provider to make the show's episodes CME activities (credits/grants.py).
+
+    Opened by either side (a host invites, or a coordinator requests), made active by the other side,
+    ended by either. Rows are never deleted: the history is the record of who allowed whom, when.
+    """
+
+    show = models.ForeignKey("episodes.Show", on_delete=models.PROTECT, related_name="provider_grants")
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="show_grants")
+    status = models.CharField(_("status"), max_length=10, choices=GrantStatus.choices)
+    message = models.CharField(_("message"), max_length=500, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    # Who declined, withdrew or revoked it, and when.
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = GrantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        verbose_name = _("show grant")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["show", "provider"],
+                condition=models.Q(status__in=["requested", "invited", "active"]),
+                name="grant_one_open_per_show_provider",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="active") | models.Q(accepted_at__isnull=False),
+                name="grant_active_was_accepted",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=["requested", "invited", "active"])
+                | models.Q(closed_at__isnull=False),
+                name="grant_closed_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.show} → {self.provider} ({self.status})"
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("Show grants are never deleted: revoke them.")
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == GrantStatus.ACTIVE
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status in GRANT_PENDING_STATUSES
+
+
 def _quarter_step(field: str) -> Exact:
     """True when ``field`` is a whole number of quarters: x*4 equals its own integer cast."""
     times_four = models.ExpressionWrapper(

@@ -16,6 +16,7 @@ from accounts.models import LearnerProfile, User, profile_is_complete_for_credit
 from audit.services import audit_record
 from episodes.models import Episode, Show
 
+from . import grants
 from .models import (
     Activity,
     Attempt,
@@ -72,6 +73,8 @@ def activity_create(
     data: Mapping[str, Any],
     mandate_topics: list[MandateTopic] | None = None,
 ) -> Activity:
+    # Only a provider the show's hosts allow (credits/grants.py); checked here, whatever the caller.
+    grants.require_grant_for_new_activity(show=episode.show, provider=provider)
     if Activity.objects.filter(episode=episode).exists():
         raise ValidationError({"episode": _("This episode is already a CME activity.")})
     values = {f: data[f] for f in ACTIVITY_FIELDS if f in data}
@@ -100,6 +103,7 @@ def activity_update(
     mandate_topics: list[MandateTopic] | None = None,
 ) -> Activity:
     activity = Activity.objects.select_for_update().get(pk=activity.pk)
+    grants.require_changeable(activity)  # a show that revoked the provider keeps its activity unchanged
     changed = {}
     for field in ACTIVITY_FIELDS:
         if field in data and getattr(activity, field) != data[field]:
@@ -123,6 +127,7 @@ def activity_set_people(*, activity: Activity, actor: User | None, people: list[
     Each person: {name, credentials, role, disclosures: [{company, nature, mitigated}]}. Every
     relevant relationship must be mitigated before it can be shown to learners (ACCME Standard 3).
     """
+    grants.require_changeable(activity)
     for person in people:
         for disclosure in person.get("disclosures", []):
             if not disclosure.get("mitigated"):

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from .views import certificates, coordinator, learner, reports, transcript
+from .views import certificates, coordinator, grants, learner, reports, transcript
 
 app_name = "credits"
 
@@ -31,6 +31,33 @@ urlpatterns = [
         coordinator.quiz_import,
         name="coordinator_quiz_import",
     ),
+    # Show grants: which providers a show's hosts allow (host side, then coordinator side)
+    path("host/shows/<slug:slug>/providers/", grants.host_show_providers, name="host_show_providers"),
+    path("host/shows/<slug:slug>/providers/invite/", grants.host_grant_invite, name="host_grant_invite"),
+    *[
+        path(
+            f"host/shows/<slug:slug>/providers/<int:pk>/{action}/",
+            grants.host_grant_action,
+            {"action": action},
+            name=f"host_grant_{action}",
+        )
+        for action in grants.ACTIONS
+    ],
+    path("coordinator/providers/<slug:slug>/shows/", grants.coordinator_shows, name="coordinator_shows"),
+    path(
+        "coordinator/providers/<slug:slug>/shows/request/",
+        grants.coordinator_grant_request,
+        name="coordinator_grant_request",
+    ),
+    *[
+        path(
+            f"coordinator/providers/<slug:slug>/shows/<int:pk>/{action}/",
+            grants.coordinator_grant_action,
+            {"action": action},
+            name=f"coordinator_grant_{action}",
+        )
+        for action in grants.ACTIONS
+    ],
     # Certificates: the learner's PDF, public verification, coordinator revocation and re-issue
     path("certificates/<int:pk>/pdf/", certificates.certificate_pdf, name="certificate_pdf"),
     path(

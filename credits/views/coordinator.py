@@ -10,9 +10,8 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from accounts.permissions import coordinator_required
-from episodes.models import Episode
 
-from .. import selectors, services
+from .. import grants, selectors, services
 from ..forms import ActivityForm, PersonFormSet, QuestionFormSet, QuizImportForm
 from ..models import Provider
 
@@ -29,6 +28,18 @@ def _activity(request, pk: int):
     return activity
 
 
+def _locked(request, activity):
+    """The answer to a change of an activity whose show no longer grants its provider (None: allowed)."""
+    if grants.activity_is_changeable(activity):
+        return None
+    return render(
+        request,
+        "credits/grants/activity_locked.html",
+        {"activity": activity, "message": grants.activity_lock_message(activity)},
+        status=403,
+    )
+
+
 def _apply_errors(form, error: ValidationError) -> None:
     if hasattr(error, "error_dict"):
         for field, errors in error.message_dict.items():
@@ -41,19 +52,19 @@ def _apply_errors(form, error: ValidationError) -> None:
 def dashboard(request):
     providers = Provider.objects.filter(memberships__user=request.user).order_by("name")
     activities = selectors.coordinator_activities(user=request.user)
+    invitations = grants.pending_invitations(user=request.user)
     return render(
-        request, "credits/coordinator/dashboard.html", {"providers": providers, "activities": activities}
+        request,
+        "credits/coordinator/dashboard.html",
+        {"providers": providers, "activities": activities, "invitations": invitations},
     )
 
 
 @coordinator_required
 def activity_create(request, slug: str):
     provider = _provider(request, slug)
-    episodes = (
-        Episode.objects.filter(activity__isnull=True)
-        .select_related("show")
-        .order_by("show__title", "-publish_at")
-    )
+    # Only episodes of shows whose hosts granted this provider; the service checks the grant again.
+    episodes = grants.episodes_for_new_activity(provider=provider)
     form = ActivityForm(
         request.POST or None, episodes=episodes, initial={"episode": request.GET.get("episode")}
     )
@@ -75,8 +86,12 @@ def activity_create(request, slug: str):
             )
             return redirect("credits:coordinator_activity", pk=activity.pk)
     status = 400 if request.method == "POST" else 200
+    granted = provider.show_grants.active().exists()
     return render(
-        request, "credits/coordinator/activity_form.html", {"form": form, "provider": provider}, status=status
+        request,
+        "credits/coordinator/activity_form.html",
+        {"form": form, "provider": provider, "granted": granted, "no_episodes": not episodes.exists()},
+        status=status,
     )
 
 
@@ -85,12 +100,24 @@ def activity_manage(request, pk: int):
     activity = _activity(request, pk)
     summary = selectors.evaluation_summary(activity)
     full = selectors.activity_for_episode(activity.episode)
-    return render(request, "credits/coordinator/activity.html", {"activity": full, "summary": summary})
+    changeable = grants.activity_is_changeable(activity)
+    return render(
+        request,
+        "credits/coordinator/activity.html",
+        {
+            "activity": full,
+            "summary": summary,
+            "changeable": changeable,
+            "lock_message": "" if changeable else grants.activity_lock_message(activity),
+        },
+    )
 
 
 @coordinator_required
 def activity_edit(request, pk: int):
     activity = _activity(request, pk)
+    if (locked := _locked(request, activity)) is not None:
+        return locked
     form = ActivityForm(request.POST or None, instance=activity, editing=True)
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "mandate_topics"}
@@ -119,6 +146,8 @@ def activity_edit(request, pk: int):
 @coordinator_required
 def activity_people(request, pk: int):
     activity = _activity(request, pk)
+    if (locked := _locked(request, activity)) is not None:
+        return locked
     initial = [
         {
             "name": p.name,
@@ -152,6 +181,8 @@ def activity_people(request, pk: int):
 @coordinator_required
 def quiz_edit(request, pk: int):
     activity = _activity(request, pk)
+    if (locked := _locked(request, activity)) is not None:
+        return locked
     initial = []
     for question in activity.questions.prefetch_related("options"):
         item = {"text": question.text, "rationale": question.rationale, "references": question.references}
@@ -200,6 +231,8 @@ def quiz_import(request, pk: int):
     activity = _activity(request, pk)
     if request.method != "POST":
         return redirect("credits:coordinator_quiz", pk=pk)
+    if (locked := _locked(request, activity)) is not None:
+        return locked
     form = QuizImportForm(request.POST, request.FILES)
     error = None
     if form.is_valid():

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from credits import certificates
 from credits import services as credit_services
+from credits.grants import grant_record_active
 from credits.models import Certificate
 from episodes.models import Episode
 from tests.credits.conftest import QUIZ, correct_answers
@@ -31,6 +32,7 @@ def evaluated_activity(show, provider, coordinator, learner):
         status=Episode.Status.PUBLISHED,
         publish_at=timezone.now() - datetime.timedelta(days=1),
     )
+    grant_record_active(show=episode.show, provider=provider, actor=None, note="test set-up")
     activity = credit_services.activity_create(
         provider=provider,
         episode=episode,

@@ -9,6 +9,7 @@ from django.core.files import File
 from django.utils import timezone
 
 from credits import services as credit_services
+from credits.grants import grant_record_active
 from credits.models import CreditClaim, ListeningProgress
 from episodes import services as episode_services
 from tests.conftest import PASSWORD
@@ -27,6 +28,8 @@ def cme_episode(show, provider, coordinator):
             status="published",
             publish_at=timezone.now() - datetime.timedelta(hours=1),
         )
+    # The show allows the provider (credits/grants.py) before an episode becomes an activity.
+    grant_record_active(show=episode.show, provider=provider, actor=None, note="test set-up")
     activity = credit_services.activity_create(
         provider=provider,
         episode=episode,

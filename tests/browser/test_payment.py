@@ -11,7 +11,7 @@ from billing.models import Order
 from credits.models import Certificate, CreditClaim
 from tests.billing.fake_stripe import SECRET_KEY, WEBHOOK_SECRET, running_fake_stripe, sign
 from tests.conftest import PASSWORD
-from tests.credits.conftest import activity, episode, evaluated, passed  # noqa: F401
+from tests.credits.conftest import activity, episode, evaluated, passed, show_grant  # noqa: F401
 
 
 @pytest.fixture

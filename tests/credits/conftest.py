@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from credits import services
+from credits import grants, services
 from episodes.models import Episode
 
 QUIZ = {
@@ -39,7 +39,13 @@ QUIZ = {
 
 
 @pytest.fixture
-def episode(show):
+def show_grant(show, provider):
+    """The show's hosts allow the provider to make its episodes activities (credits/grants.py)."""
+    return grants.grant_record_active(show=show, provider=provider, actor=None, note="test fixture")
+
+
+@pytest.fixture
+def episode(show, show_grant):
     return Episode.objects.create(
         show=show,
         title="Difficult airway",

@@ -143,6 +143,7 @@ def test_claim_page_shows_the_podcast_apps_download(
     from decimal import Decimal
 
     from credits import services as credit_services
+    from credits.grants import grant_record_active
     from credits.selectors import listening_evidence
 
     enclosure = podcastparser.parse(feed_url, io.BytesIO(client.get(_path(feed_url)).content))["episodes"][0]
@@ -156,6 +157,7 @@ def test_claim_page_shows_the_podcast_apps_download(
     assert evidence["whole"] and evidence["apps"] == ["Overcast"]
     assert "Overcast downloaded the whole episode through your personal feed" in evidence["summary"]
 
+    grant_record_active(show=published.show, provider=provider, actor=None, note="test set-up")
     activity = credit_services.activity_create(
         provider=provider,
         episode=published,

@@ -1,0 +1,40 @@
+"""Forms for show grants: a host invites a provider, a coordinator asks a show for access."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .grants import MESSAGE_MAX_CHARS
+from .models import Provider
+
+_message = {
+    "label": _("Message (optional)"),
+    "required": False,
+    "max_length": MESSAGE_MAX_CHARS,
+    "widget": forms.Textarea(attrs={"rows": 2, "maxlength": MESSAGE_MAX_CHARS}),
+}
+
+
+class GrantInviteForm(forms.Form):
+    provider = forms.ModelChoiceField(
+        queryset=Provider.objects.none(),
+        to_field_name="slug",
+        label=_("Provider"),
+        empty_label=_("Choose an accredited provider"),
+    )
+    message = forms.CharField(**_message)
+
+    def __init__(self, *args, providers=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["provider"].queryset = providers if providers is not None else Provider.objects.none()
+
+
+class GrantRequestForm(forms.Form):
+    show = forms.CharField(
+        label=_("Show address"),
+        max_length=200,
+        help_text=_(
+            "The last part of the show's page address, e.g. airway-rounds for /shows/airway-rounds/."
+        ),
+        widget=forms.TextInput(attrs={"list": "requestable-shows", "autocomplete": "off"}),
+    )
+    message = forms.CharField(**_message)

@@ -202,6 +202,8 @@ EMAIL_PORT = int(env("EMAIL_PORT", "25") or 25)
 EMAIL_HOST_USER = env("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+# Seconds before a silent mail server counts as down (the send is retried later: accounts/mail.py).
+EMAIL_TIMEOUT = int(env("EMAIL_TIMEOUT", "10") or 10)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "podcastcme <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

@@ -7,7 +7,7 @@ from django.urls import reverse
 from billing import services
 from billing.models import Order
 from tests.billing.fake_stripe import SECRET_KEY, WEBHOOK_SECRET, running_fake_stripe, sign
-from tests.credits.conftest import activity, episode, evaluated, passed  # noqa: F401
+from tests.credits.conftest import activity, episode, evaluated, passed, show_grant  # noqa: F401
 
 
 @pytest.fixture

@@ -1,8 +1,13 @@
+"""Admin: users and profiles; two-factor devices without their secrets, reset by an audited action."""
+
+import allauth.mfa.admin  # noqa: F401  (allauth registers its admin first; ours replaces it)
+from allauth.mfa.models import Authenticator
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from .models import LearnerProfile, User
+from .services import mfa_reset
 
 
 class LearnerProfileInline(admin.StackedInline):
@@ -56,3 +61,43 @@ class LearnerProfileAdmin(admin.ModelAdmin):
     search_fields = ["user__email", "given_name", "family_name", "npi", "licence_number"]
     readonly_fields = ["board_sharing_consent_at", "updated_at"]
     list_select_related = ["user"]
+
+
+# allauth's own Authenticator admin shows the ``data`` field: the TOTP secret and the recovery-code
+# seed. Ours shows who has which device and when it was used, and nothing can be edited.
+admin.site.unregister(Authenticator)
+
+
+@admin.register(Authenticator)
+class AuthenticatorAdmin(admin.ModelAdmin):
+    """Read-only; the only action is a superuser's audited reset of a user's two-factor devices
+    (deleting a device deletes all of that user's devices, recovery codes included)."""
+
+    list_display = ["user", "type", "created_at", "last_used_at"]
+    list_filter = ["type", "created_at", "last_used_at"]
+    list_select_related = ["user"]
+    search_fields = ["user__email"]
+    fields = ["user", "type", "created_at", "last_used_at"]
+    readonly_fields = fields
+    actions = None  # no bulk delete: each reset is one user, one audit row
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return bool(request.user.is_active and request.user.is_superuser)
+
+    def get_deleted_objects(self, objs, request):
+        # The confirmation page lists every device the reset removes, not only the one clicked.
+        users = {device.user_id for device in objs}
+        return super().get_deleted_objects(Authenticator.objects.filter(user_id__in=users), request)
+
+    def delete_model(self, request, obj):
+        mfa_reset(actor=request.user, user=obj.user)
+
+    def delete_queryset(self, request, queryset):
+        for user in {device.user for device in queryset.select_related("user")}:
+            mfa_reset(actor=request.user, user=user)

@@ -39,3 +39,20 @@ def profile_update(*, user: User, data: dict[str, Any], time_zone: str | None = 
         user.full_clean(exclude=["password"])
         user.save(update_fields=["time_zone"])
     return profile
+
+
+@transaction.atomic
+def mfa_reset(*, actor: User, user: User) -> list[str]:
+    """Remove all of ``user``'s two-factor devices (lost phone and recovery codes), audited.
+
+    The user's next visit to a host, coordinator or admin page asks them to set up a new device
+    (after their password again); sessions that passed the old device no longer count, because
+    the MFA gate checks that the device a session used still exists.
+    """
+    from allauth.mfa.models import Authenticator
+
+    devices = Authenticator.objects.select_for_update().filter(user=user)
+    types = sorted({device.type for device in devices})
+    devices.delete()
+    audit_record(actor=actor, action="account.mfa_reset", obj=user, data={"types": types})
+    return types

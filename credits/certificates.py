@@ -1,4 +1,4 @@
-"""Certificates: issue with frozen fields, render once, re-issue, corrections, revocation; each audited."""
+"""Certificates: issue with frozen fields, render with retries, re-issue, correct, revoke; each audited."""
 
 import datetime
 import hashlib
@@ -10,6 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.core.files.storage import Storage
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
@@ -30,7 +31,10 @@ from .models import (
     CorrectionRequest,
     CreditClaim,
     CreditType,
+    Provider,
+    ProviderCoordinator,
 )
+from .models import RENDER_OVERDUE_MINUTES as RENDER_OVERDUE_MINUTES
 from .services import CreditError
 from .statements import accreditation_statement, designation_statement_text, format_credits
 
@@ -82,11 +86,15 @@ def verification_url(certificate: Certificate) -> str:
 # --- Printed fields ------------------------------------------------------------------------------
 
 
-def _provider_zone(certificate: Certificate) -> zoneinfo.ZoneInfo:
+def _provider_zone_of(provider: Provider) -> zoneinfo.ZoneInfo:
     try:
-        return zoneinfo.ZoneInfo(certificate.claim.activity.provider.time_zone)
+        return zoneinfo.ZoneInfo(provider.time_zone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         return zoneinfo.ZoneInfo("UTC")
+
+
+def _provider_zone(certificate: Certificate) -> zoneinfo.ZoneInfo:
+    return _provider_zone_of(certificate.claim.activity.provider)
 
 
 def issue_date(certificate: Certificate) -> datetime.date:
@@ -136,10 +144,101 @@ def _next_number(prefix: str) -> str:
     return f"{prefix}{sequence:06d}"
 
 
-def _enqueue_render(certificate_id: int) -> None:
+# --- Rendering: retries with back-off ------------------------------------------------------------
+# A render that fails is tried again after 1, 2, 4 ... minutes (at most an hour apart), up to
+# RENDER_MAX_ATTEMPTS tries in all (about 2 hours); then it waits for `manage.py repair_certificates`.
+# A render that never ran (no worker, a lost task) is due RENDER_FIRST_TRY_GRACE after issue: the
+# worker's sweep (certificate_renders_retry_due) enqueues whatever is due.
+RENDER_MAX_ATTEMPTS = 8
+RENDER_FIRST_TRY_GRACE = datetime.timedelta(minutes=2)
+RENDER_MAX_BACKOFF = datetime.timedelta(hours=1)
+
+
+def render_backoff(attempts: int) -> datetime.timedelta:
+    """How long to wait after the ``attempts``-th failed try: 1 min, 2, 4, ... capped at an hour."""
+    return min(datetime.timedelta(minutes=2 ** max(attempts - 1, 0)), RENDER_MAX_BACKOFF)
+
+
+class RenderError(Exception):
+    """The PDF could not be produced or stored intact."""
+
+
+def _enqueue_render(certificate_id: int, *, run_after: datetime.datetime | None = None) -> None:
+    """Enqueue the render once the transaction commits.
+
+    ``robust``: a queue that cannot be written to (the database went away just after the commit)
+    must not turn a committed claim into an error page; the certificate row says the render is due
+    and the sweep enqueues it again.
+    """
     from .tasks import render_certificate
 
-    transaction.on_commit(lambda: render_certificate.enqueue(certificate_id))
+    def enqueue() -> None:
+        task = render_certificate
+        if run_after is not None:
+            if not task.get_backend().supports_defer:
+                return  # the immediate backend cannot wait: the sweep enqueues it when it is due
+            task = task.using(run_after=run_after)
+        task.enqueue(certificate_id)
+
+    transaction.on_commit(enqueue, robust=True)
+
+
+def _pdf_storage() -> Storage:
+    return Certificate._meta.get_field("pdf").storage
+
+
+def stored_pdf_is_sound(name: str) -> bool:
+    """True when the stored file exists, is not empty and starts like a PDF (a full disk leaves 0 bytes)."""
+    if not name:
+        return False
+    try:
+        with _pdf_storage().open(name, "rb") as handle:
+            return handle.read(5) == b"%PDF-"
+    except (OSError, ValueError):
+        return False
+
+
+def stored_pdf_has_bytes(name: str) -> bool:
+    """The cheap check for every download (one stat): the file is there and not empty."""
+    try:
+        return bool(name) and _pdf_storage().size(name) > 0
+    except (OSError, ValueError):
+        return False
+
+
+def _delete_quietly(name: str) -> None:
+    try:
+        _pdf_storage().delete(name)
+    except Exception:  # a leftover file is harmless: no row points to it
+        logger.warning("could not delete the unused certificate file %s", name, exc_info=True)
+
+
+def _store_pdf(data: bytes) -> str:
+    """Store the bytes under a new random name and check what was stored; return the name.
+
+    Nothing points to the file until the certificate row is updated in a transaction afterwards,
+    so a write cut short (disk full, killed worker) is never taken for a certificate: the partial
+    file is deleted here, or at worst left unreferenced.
+    """
+    if not data.startswith(b"%PDF-"):
+        raise RenderError("the renderer produced no PDF")
+    # A random file name: the bytes are only ever served through the permission-checked view.
+    name = f"certificates/{uuid.uuid4().hex}.pdf"
+    storage = _pdf_storage()
+    try:
+        stored = storage.save(name, ContentFile(data))
+        if stored != name or storage.size(stored) != len(data):
+            raise RenderError(f"the stored PDF has {storage.size(stored)} of {len(data)} bytes")
+    except Exception:
+        _delete_quietly(name)
+        raise
+    return stored
+
+
+def _short_error(exc: BaseException) -> str:
+    """The error in a line for coordinators and the audit trail (never shown to learners)."""
+    text = " ".join(str(exc).split()) or "no details"
+    return f"{type(exc).__name__}: {text}"[:200]
 
 
 # --- Issue and render ----------------------------------------------------------------------------
@@ -148,8 +247,10 @@ def _enqueue_render(certificate_id: int) -> None:
 def certificate_issue_for_claim(*, claim_id: int) -> Certificate:
     """Create the claim's certificate with every printed field frozen now; the PDF follows in a task.
 
-    Idempotent: a claim has one certificate. Certificate numbers count per provider and year; two
-    issues racing for the same number are retried (the number is unique in the database).
+    Called inside the claim's own transaction (credits.services.claim_credit), so a claim never
+    exists without its certificate row. Idempotent: a claim has one certificate. Certificate numbers
+    count per provider and year; the provider's row is locked while one is chosen (after the
+    learner's row: the lock order of docs), and the unique number is the last line of defence.
     """
     existing = Certificate.objects.filter(claim_id=claim_id).first()
     if existing is not None:
@@ -157,12 +258,13 @@ def certificate_issue_for_claim(*, claim_id: int) -> Certificate:
     claim = CreditClaim.objects.select_related("activity__provider", "learner").get(pk=claim_id)
     activity, provider = claim.activity, claim.activity.provider
     profile = LearnerProfile.objects.filter(user_id=claim.learner_id).first()
-    zone = zoneinfo.ZoneInfo(provider.time_zone)
+    zone = _provider_zone_of(provider)
     for attempt in range(5):
-        now = timezone.now()
-        prefix = f"{provider.slug.upper()}-{timezone.localtime(now, zone).year}-"
         try:
             with transaction.atomic():
+                Provider.objects.select_for_update().filter(pk=provider.pk).first()
+                now = timezone.now()
+                prefix = f"{provider.slug.upper()}-{timezone.localtime(now, zone).year}-"
                 if Certificate.objects.filter(claim_id=claim_id).exists():
                     return Certificate.objects.get(claim_id=claim_id)
                 certificate = Certificate.objects.create(
@@ -181,6 +283,8 @@ def certificate_issue_for_claim(*, claim_id: int) -> Certificate:
                     designation_statement=designation_statement_text(activity),
                     issued_at=now,
                     status=Certificate.Status.PENDING,
+                    render_state=Certificate.RenderState.PENDING,
+                    render_next_try_at=now + RENDER_FIRST_TRY_GRACE,
                 )
                 audit_record(
                     actor=None,
@@ -198,32 +302,217 @@ def certificate_issue_for_claim(*, claim_id: int) -> Certificate:
 
 
 def certificate_render(*, certificate_id: int) -> Certificate:
-    """Render the current revision's PDF once, store it, mark the certificate issued, tell the learner."""
+    """Render the current revision's PDF once, store it, mark the certificate issued, tell the learner.
+
+    A failure is recorded on the row (attempts, a short error, when to try again), audited, told to
+    the provider's coordinators the first time, and raised again so the task shows as failed.
+    """
     from .pdf import certificate_pdf_bytes
 
     certificate = _certificate(certificate_id)
-    if certificate.pdf:
-        return certificate  # already rendered: the stored file is the certificate
+    if certificate.pdf or certificate.render_state == Certificate.RenderState.RENDERED:
+        return certificate  # already rendered (or its file removed on purpose): nothing to do
     rendered_revision = certificate.revision
-    data = certificate_pdf_bytes(certificate, verification_url(certificate), issue_date(certificate))
+    try:
+        data = certificate_pdf_bytes(certificate, verification_url(certificate), issue_date(certificate))
+        name = _store_pdf(data)
+    except Exception as exc:
+        try:
+            _render_failed(certificate_id, rendered_revision, exc)
+        except Exception:  # e.g. the database is down too: the row's due time makes the sweep retry
+            logger.exception("could not record the failed render of certificate %s", certificate_id)
+        raise
+    try:
+        with transaction.atomic():
+            certificate = _certificate(certificate_id, lock=True)
+            if certificate.pdf or certificate.revision != rendered_revision:
+                _delete_quietly(name)
+                return certificate  # rendered meanwhile, or re-issued: the newer task renders that one
+            certificate.pdf.name = name
+            if certificate.status == Certificate.Status.PENDING:
+                certificate.status = Certificate.Status.ISSUED
+            certificate.render_state = Certificate.RenderState.RENDERED
+            certificate.render_attempts += 1
+            certificate.render_error = ""
+            certificate.render_next_try_at = None
+            certificate.save(
+                update_fields=[
+                    "pdf", "status", "render_state", "render_attempts", "render_error", "render_next_try_at"
+                ]
+            )  # fmt: skip
+            audit_record(
+                actor=None,
+                action="certificate.rendered",
+                obj=certificate,
+                data={
+                    "revision": certificate.revision,
+                    "bytes": len(data),
+                    "attempt": certificate.render_attempts,
+                },
+            )
+            if certificate.status == Certificate.Status.ISSUED:
+                transaction.on_commit(lambda: _email_ready(certificate.pk))
+    except Exception:
+        _delete_quietly(name)  # the row does not point to it
+        raise
+    return certificate
+
+
+def _render_failed(certificate_id: int, revision: int, exc: BaseException) -> None:
     with transaction.atomic():
         certificate = _certificate(certificate_id, lock=True)
-        if certificate.pdf or certificate.revision != rendered_revision:
-            return certificate  # rendered meanwhile, or re-issued: the newer task renders that one
-        # A random file name: the bytes are only ever served through the permission-checked view.
-        certificate.pdf.save(f"{uuid.uuid4().hex}.pdf", ContentFile(data), save=False)
-        if certificate.status == Certificate.Status.PENDING:
-            certificate.status = Certificate.Status.ISSUED
-        certificate.save(update_fields=["pdf", "status"])
+        if certificate.pdf or certificate.revision != revision:
+            return
+        now = timezone.now()
+        certificate.render_attempts += 1
+        certificate.render_state = Certificate.RenderState.FAILED
+        certificate.render_error = _short_error(exc)
+        gave_up = certificate.render_attempts >= RENDER_MAX_ATTEMPTS
+        certificate.render_next_try_at = (
+            None if gave_up else now + render_backoff(certificate.render_attempts)
+        )
+        certificate.save(
+            update_fields=["render_attempts", "render_state", "render_error", "render_next_try_at"]
+        )
         audit_record(
             actor=None,
-            action="certificate.rendered",
+            action="certificate.render_failed",
             obj=certificate,
-            data={"revision": certificate.revision, "bytes": len(data)},
+            data={
+                "revision": revision,
+                "attempt": certificate.render_attempts,
+                "error": certificate.render_error,
+                "next_try_at": certificate.render_next_try_at.isoformat() if not gave_up else None,
+            },
         )
-        if certificate.status == Certificate.Status.ISSUED:
-            transaction.on_commit(lambda: _email_ready(certificate.pk))
+        logger.error(
+            "certificate %s: render attempt %s failed: %s",
+            certificate.number,
+            certificate.render_attempts,
+            certificate.render_error,
+        )
+        if certificate.render_attempts == 1:
+            _email_render_failed(certificate)  # once per revision; the outbox sends it, with retries
+        if not gave_up:
+            _enqueue_render(certificate_id, run_after=certificate.render_next_try_at)
+
+
+def certificate_renders_retry_due(*, now: datetime.datetime | None = None, limit: int = 200) -> int:
+    """Enqueue a render for each certificate whose render is due (never ran, or a retry's time came).
+
+    The worker calls this every minute (podcastcme's task_worker): it covers a task lost with a
+    crashed worker or a database restart, and back-off on the immediate backend, which cannot defer.
+    Each due row is moved to its next try time first, so two sweeps do not enqueue it twice.
+    """
+    now = now or timezone.now()
+    due = list(
+        Certificate.objects.filter(
+            pdf="",
+            render_state__in=[Certificate.RenderState.PENDING, Certificate.RenderState.FAILED],
+            render_next_try_at__lte=now,
+        )
+        .exclude(status=Certificate.Status.REVOKED)
+        .order_by("render_next_try_at")
+        .values_list("pk", "render_attempts", "render_next_try_at")[:limit]
+    )
+    enqueued = 0
+    for pk, attempts, due_at in due:
+        with transaction.atomic():
+            moved = Certificate.objects.filter(pk=pk, pdf="", render_next_try_at=due_at).update(
+                render_next_try_at=now + render_backoff(attempts + 1)
+            )
+            if moved:
+                _enqueue_render(pk)
+                enqueued += 1
+    return enqueued
+
+
+def certificate_render_problem(certificate: Certificate) -> str | None:
+    """Why the certificate needs a repair: "missing", "broken" or "failed"; None when it is fine."""
+    if certificate.status == Certificate.Status.REVOKED:
+        return None
+    if certificate.pdf:
+        return None if stored_pdf_is_sound(certificate.pdf.name) else "broken"
+    if certificate.render_state == Certificate.RenderState.FAILED:
+        return "failed"
+    if certificate.render_state == Certificate.RenderState.PENDING:
+        return "missing"
+    return None  # rendered, then its file removed on purpose (an anonymised record)
+
+
+def certificate_rerender(*, certificate_id: int, reason: str) -> Certificate:
+    """Render again by hand (``manage.py repair_certificates``): a missing, broken or failed PDF.
+
+    The broken file, if any, is let go (its name is kept in the audit row) and the retries start
+    over; then the PDF is rendered here and now, so this works without a task worker.
+    """
+    with transaction.atomic():
+        certificate = _certificate(certificate_id, lock=True)
+        previous = certificate.pdf.name or ""
+        certificate.pdf = ""  # an issued certificate stays valid: only its file is replaced
+        certificate.render_state = Certificate.RenderState.PENDING
+        certificate.render_attempts = 0
+        certificate.render_error = ""
+        certificate.render_next_try_at = timezone.now() + RENDER_FIRST_TRY_GRACE
+        certificate.save(
+            update_fields=["pdf", "render_state", "render_attempts", "render_error", "render_next_try_at"]
+        )
+        audit_record(
+            actor=None,
+            action="certificate.render_repaired",
+            obj=certificate,
+            data={"reason": reason, "previous_file": previous, "revision": certificate.revision},
+        )
+    return certificate_render(certificate_id=certificate_id)
+
+
+def certificate_mark_broken(*, certificate: Certificate) -> Certificate:
+    """The stored PDF turned out empty or unreadable: stop pointing to it and render it again soon."""
+    with transaction.atomic():
+        certificate = _certificate(certificate.pk, lock=True)
+        if not certificate.pdf or stored_pdf_is_sound(certificate.pdf.name):
+            return certificate
+        previous = certificate.pdf.name
+        certificate.pdf = ""
+        certificate.render_state = Certificate.RenderState.FAILED
+        certificate.render_error = "the stored PDF is empty or unreadable"
+        certificate.render_next_try_at = timezone.now()
+        certificate.save(update_fields=["pdf", "render_state", "render_error", "render_next_try_at"])
+        audit_record(
+            actor=None,
+            action="certificate.render_broken",
+            obj=certificate,
+            data={"previous_file": previous, "revision": certificate.revision},
+        )
+        _enqueue_render(certificate.pk)
     return certificate
+
+
+def _email_render_failed(certificate: Certificate) -> None:
+    """Tell the provider's coordinators that a certificate could not be produced (retries go on)."""
+    provider = certificate.claim.activity.provider
+    recipients = sorted(
+        ProviderCoordinator.objects.filter(provider=provider, user__is_active=True)
+        .exclude(user__email="")
+        .values_list("user__email", flat=True)
+    )
+    if not recipients:
+        return
+    context = {
+        "certificate": certificate,
+        "provider": provider,
+        "dashboard_url": settings.SITE_URL + reverse("credits:coordinator_dashboard"),
+        "certificate_url": settings.SITE_URL
+        + reverse("credits:coordinator_certificate", args=[certificate.pk]),
+        "max_attempts": RENDER_MAX_ATTEMPTS,
+    }
+    message = EmailMultiAlternatives(
+        subject=settings.ACCOUNT_EMAIL_SUBJECT_PREFIX
+        + _("A certificate could not be produced: %(number)s") % {"number": certificate.number},
+        body=render_to_string("credits/email/certificate_render_failed.txt", context),
+        to=recipients,
+    )
+    email_queue(message=message, kind="credits/email/certificate_render_failed")  # sent by a task, retried
 
 
 def _email_ready(certificate_id: int) -> None:
@@ -348,6 +637,10 @@ def certificate_reissue(
         certificate.revision += 1
         certificate.issued_at = timezone.now()
         certificate.pdf = ""  # the previous file now belongs to the kept revision
+        certificate.render_state = Certificate.RenderState.PENDING
+        certificate.render_attempts = 0
+        certificate.render_error = ""
+        certificate.render_next_try_at = certificate.issued_at + RENDER_FIRST_TRY_GRACE
         certificate.save()
         audit_record(
             actor=actor,

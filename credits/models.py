@@ -600,6 +600,11 @@ class ListeningProgress(models.Model):
 CERTIFICATE_FORMAT = "Enduring material — podcast"
 
 
+# A certificate whose PDF is not there this long after issue is late: the learner is told so plainly
+# and it is listed on the coordinator dashboard (normally a render takes well under a second).
+RENDER_OVERDUE_MINUTES = 10
+
+
 class Certificate(models.Model):
     """The certificate of one claim. Every printed field is frozen here at issue; a correction is a
     new revision (same verification code), and the previous one is kept in CertificateRevision."""
@@ -608,6 +613,13 @@ class Certificate(models.Model):
         PENDING = "pending", _("Being prepared")
         ISSUED = "issued", _("Valid")
         REVOKED = "revoked", _("Revoked")
+
+    class RenderState(models.TextChoices):
+        """Where the current revision's PDF is; independent of the status (what the certificate says)."""
+
+        PENDING = "pending", _("Waiting to be rendered")
+        RENDERED = "rendered", _("Rendered")
+        FAILED = "failed", _("Rendering failed")
 
     claim = models.OneToOneField(CreditClaim, on_delete=models.PROTECT, related_name="certificate")
     code = models.CharField(_("verification code"), max_length=32, unique=True, editable=False)
@@ -629,6 +641,14 @@ class Certificate(models.Model):
     pdf = models.FileField(upload_to="certificates/", blank=True, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True)
     revoked_reason = models.CharField(max_length=500, blank=True)
+    # Rendering the PDF (credits.certificates): tries so far for this revision, the last error in a
+    # few words (for coordinators, never a traceback), and when the next automatic try is due (None:
+    # rendered, or retries given up until `manage.py repair_certificates`). "rendered" with no file
+    # is a PDF removed on purpose (accounts.deletion anonymises expired records): never re-rendered.
+    render_state = models.CharField(max_length=10, choices=RenderState.choices, default=RenderState.PENDING)
+    render_attempts = models.PositiveSmallIntegerField(default=0)
+    render_error = models.CharField(max_length=200, blank=True)
+    render_next_try_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
     objects = RecordQuerySet.as_manager()
 
@@ -647,6 +667,16 @@ class Certificate(models.Model):
 
     def delete(self, *args, **kwargs):
         raise TypeError("Certificates are never deleted.")
+
+    @property
+    def pdf_is_late(self) -> bool:
+        """No PDF yet and either a try failed or it is overdue: say so instead of "being prepared"."""
+        if self.pdf or self.status == self.Status.REVOKED:
+            return False
+        if self.render_state == self.RenderState.FAILED:
+            return True
+        overdue = self.issued_at < timezone.now() - datetime.timedelta(minutes=RENDER_OVERDUE_MINUTES)
+        return self.render_state == self.RenderState.PENDING and overdue
 
 
 class CertificateRevision(_AppendOnly):

@@ -1,5 +1,6 @@
 """Reads for CME activities: what the learner has done and what comes next; coordinator summaries."""
 
+import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,7 +12,16 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from episodes.models import Episode
 
-from .models import Activity, Attempt, ContentPerson, CreditClaim, Evaluation, ListeningProgress
+from .models import (
+    RENDER_OVERDUE_MINUTES,
+    Activity,
+    Attempt,
+    Certificate,
+    ContentPerson,
+    CreditClaim,
+    Evaluation,
+    ListeningProgress,
+)
 
 
 def activity_for_episode(episode: Episode) -> Activity | None:
@@ -276,3 +286,18 @@ def evaluation_summary(activity: Activity) -> dict[str, Any]:
         "passed": Attempt.objects.filter(activity=activity, passed=True).count(),
         "claims": CreditClaim.objects.filter(activity=activity).count(),
     }
+
+
+def certificates_needing_attention(*, user: User, limit: int = 100) -> list:
+    """The coordinator's certificates whose PDF failed or is overdue (not revoked), oldest first."""
+    late = timezone.now() - datetime.timedelta(minutes=RENDER_OVERDUE_MINUTES)
+    return list(
+        Certificate.objects.filter(claim__activity__provider__memberships__user=user, pdf="")
+        .exclude(status=Certificate.Status.REVOKED)
+        .filter(
+            Q(render_state=Certificate.RenderState.FAILED)
+            | Q(render_state=Certificate.RenderState.PENDING, issued_at__lt=late)
+        )
+        .select_related("claim__activity__provider")
+        .order_by("issued_at", "pk")[:limit]
+    )

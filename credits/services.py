@@ -528,23 +528,12 @@ def claim_credit(
                 "credit_type": credit_type,
             },
         )
-        transaction.on_commit(lambda: claim_committed(claim_id=claim.pk))
+        # The certificate row belongs to the claim's own transaction: a claim never exists without
+        # it. Only the PDF comes later, from a task enqueued when this commits (retried if it fails).
+        from .certificates import certificate_issue_for_claim
+
+        certificate_issue_for_claim(claim_id=claim.pk)
     return claim
-
-
-def claim_committed(*, claim_id: int) -> None:
-    """Called once a claim is committed: issue its certificate (the PDF is rendered by a task).
-
-    The claim is already safe in the database; a failure here is logged rather than shown to the
-    learner as an error, and the certificate can be issued again later (issuing is idempotent).
-    """
-    from .certificates import certificate_issue_for_claim
-
-    logger.info("credit claim %s committed", claim_id)
-    try:
-        certificate_issue_for_claim(claim_id=claim_id)
-    except Exception:
-        logger.exception("could not issue the certificate of claim %s", claim_id)
 
 
 # --- Listening evidence --------------------------------------------------------------------------

@@ -5,7 +5,10 @@ from django_tasks import task
 
 @task()
 def render_certificate(certificate_id: int) -> None:
-    """Render and store a certificate's PDF (idempotent: a stored PDF is never rendered again)."""
+    """Render and store a certificate's PDF (idempotent: a stored PDF is never rendered again).
+
+    A failed render is recorded on the certificate and retried with back-off (credits.certificates).
+    """
     from .certificates import certificate_render
 
     certificate_render(certificate_id=certificate_id)

@@ -32,11 +32,23 @@ trap stop EXIT
 
 "${as_owner[@]}" "$pg_bin/initdb" -D "$dir/data" -U postgres --auth=trust --no-sync \
   --encoding=UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; exit 1; }
-"${as_owner[@]}" "$pg_bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-  -o "-k $dir -p $port -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+pg_opts="-k $dir -p $port -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+"${as_owner[@]}" "$pg_bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -o "$pg_opts" \
   start >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
 echo "PostgreSQL $("$pg_bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port"
 
+# Fault tests (tests/faults/) stop and start this same server: "$PODCASTCME_TEST_PG_CTL" stop|start.
+cat >"$dir/pg-ctl" <<EOF
+#!/usr/bin/env bash
+set -euo pipefail
+case "\${1:-}" in
+  stop) ${as_owner[*]} "$pg_bin/pg_ctl" -D "$dir/data" -m fast -w -t 60 stop >/dev/null ;;
+  start) ${as_owner[*]} "$pg_bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -o "$pg_opts" start >/dev/null ;;
+  *) echo "usage: \$0 stop|start" >&2; exit 2 ;;
+esac
+EOF
+chmod +x "$dir/pg-ctl"
+export PODCASTCME_TEST_PG_CTL="$dir/pg-ctl"
 export DATABASE_URL="postgres://postgres@127.0.0.1:$port/postgres"
 set +e
 "$@"

@@ -78,14 +78,29 @@ def certificate_pdf(request, pk: int):
     certificate = _own_certificate(request, pk)
     if certificate.status == Certificate.Status.REVOKED:
         return render(request, "credits/certificate/revoked.html", {"certificate": certificate}, status=410)
+    if certificate.pdf and not service.stored_pdf_is_sound(certificate.pdf.name):
+        certificate = service.certificate_mark_broken(certificate=certificate)  # never serve 0 bytes
     if not certificate.pdf:
-        response = render(
-            request, "credits/certificate/pending.html", {"certificate": certificate}, status=202
-        )
-        response["Retry-After"] = "5"
-        return response
+        return _pdf_not_ready(request, certificate)
     response = redirect(certificate_download_path(certificate))
     response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _reload_after(certificate: Certificate) -> int | None:
+    """Seconds until the waiting page reloads itself: often at first, then less, then not at all."""
+    if certificate.pdf_is_late:
+        return None  # the page says what happened; reloading every few seconds would not help
+    age = (timezone.now() - certificate.issued_at).total_seconds()
+    return 5 if age < 60 else 30
+
+
+def _pdf_not_ready(request, certificate: Certificate):
+    reload_after = _reload_after(certificate)
+    context = {"certificate": certificate, "claim": certificate.claim, "reload_after": reload_after}
+    response = render(request, "credits/certificate/pending.html", context, status=202)
+    if reload_after:
+        response["Retry-After"] = str(reload_after)
     return response
 
 
@@ -96,6 +111,8 @@ def certificate_download(request, token: str, filename: str):
     issued = certificate_from_token(token)
     if issued is None or filename != f"{issued.number}.pdf":
         raise Http404  # expired, forged, revoked since, or re-issued since: ask the page again
+    if not service.stored_pdf_has_bytes(issued.pdf_name):
+        raise Http404  # emptied since the page checked it (a full disk): the page says so and re-renders
     prefix = settings.PODCASTCME_X_ACCEL_REDIRECT_PREFIX
     if prefix:
         response = HttpResponse(content_type="application/pdf")

@@ -56,7 +56,12 @@ def dashboard(request):
     return render(
         request,
         "credits/coordinator/dashboard.html",
-        {"providers": providers, "activities": activities, "invitations": invitations},
+        {
+            "providers": providers,
+            "activities": activities,
+            "invitations": invitations,
+            "late_certificates": selectors.certificates_needing_attention(user=request.user),
+        },
     )
 
 

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "episodes",
     "credits",
     "billing",
+    "podcastcme",  # the top level's own management commands (task_worker)
 ]
 
 MIDDLEWARE = [

@@ -142,7 +142,8 @@ def test_ready_email_is_sent_only_when_the_claim_commits(
 ):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         services.claim_credit(learner=learner, activity=activity, minutes=30, attested=True)
-    assert mail.outbox == [] and not Certificate.objects.exists()  # nothing before the commit
+    # The certificate row is part of the claim; its PDF and the email come only after the commit.
+    assert mail.outbox == [] and not Certificate.objects.get().pdf
     assert callbacks
     for callback in callbacks:
         with django_capture_on_commit_callbacks(execute=True):

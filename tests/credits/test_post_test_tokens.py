@@ -27,6 +27,16 @@ QUIZ = {
     ]
 }
 
+RIGHT = {f"Q{n} option {position}" for n, position in enumerate(POSITIONS, start=1)}
+
+
+def _wrong(questions) -> dict[str, str]:
+    """A wrong answer to each question (so the learner may take another attempt)."""
+    return {
+        radios[0]["name"]: next(r["value"] for r in radios if r["text"] not in RIGHT) for radios in questions
+    }
+
+
 _FIELDSET = re.compile(r"<fieldset class=\"question\">(.*?)</fieldset>", re.S)
 _RADIO = re.compile(r"<input ([^>]*type=\"radio\"[^>]*)>\s*<label ([^>]*)>(.*?)</label>", re.S)
 _ATTR = re.compile(r"([\w-]+)=\"([^\"]*)\"")
@@ -177,8 +187,7 @@ def test_tokens_are_new_for_every_attempt(client, learner, quiz):
     attempt, first = _form(client.get(url).content.decode())
     # The page shown again (a reload) keeps the same values: the attempt is the same.
     assert _form(client.get(url).content.decode())[1] == first
-    wrong = {radios[0]["name"]: radios[0]["value"] for radios in first}
-    client.post(url, {"attempt": attempt, **wrong})
+    client.post(url, {"attempt": attempt, **_wrong(first)})
     _attempt2, second = _form(client.get(url).content.decode())
     old = {radio["value"] for radios in first for radio in radios}
     assert not old & {radio["value"] for radios in second for radio in radios}
@@ -205,7 +214,7 @@ def test_a_tampered_answer_scores_nothing_and_writes_nothing(client, learner, qu
     url = reverse("credits:post_test", args=[quiz.pk])
     # A first attempt, submitted: its values must not work in the next one.
     first, first_form = _attempt_and_form(client, url)
-    client.post(url, {"attempt": first.pk, **{r[0]["name"]: r[0]["value"] for r in first_form}})
+    client.post(url, {"attempt": first.pk, **_wrong(first_form)})
     assert Attempt.objects.get(pk=first.pk).is_submitted
     attempt, questions = _attempt_and_form(client, url)
     assert attempt.pk != first.pk
@@ -240,10 +249,9 @@ def test_the_right_tokens_still_pass(client, learner, quiz):
     client.force_login(learner)
     url = reverse("credits:post_test", args=[quiz.pk])
     attempt, questions = _attempt_and_form(client, url)
-    right = {f"Q{n} option {position}" for n, position in enumerate(POSITIONS, start=1)}
     data = {"attempt": attempt.pk}
     for radios in questions:
-        data[radios[0]["name"]] = next(r["value"] for r in radios if r["text"] in right)
+        data[radios[0]["name"]] = next(r["value"] for r in radios if r["text"] in RIGHT)
     response = client.post(url, data)
     assert response.status_code == 302
     attempt.refresh_from_db()

@@ -4,14 +4,17 @@ from django.core.exceptions import ImproperlyConfigured
 
 from accounts.mfa_encryption import parse_keys as parse_mfa_keys
 
+from ..secret_key import secret_key_problem
 from .base import *  # noqa: F403
 from .base import SECRET_KEY, env, env_bool
 
 DEBUG = False
 
-if not SECRET_KEY or len(SECRET_KEY) < 50 or SECRET_KEY.startswith(("dev-", "test-", "django-insecure")):
+_key_problem = secret_key_problem(SECRET_KEY)
+if _key_problem is not None:
+    # Sessions, password-reset links and signed download links are only as strong as this key.
     raise ImproperlyConfigured(
-        "SECRET_KEY must be set to a long random value in production "
+        f"SECRET_KEY must be set to a long random value in production, and {_key_problem} "
         '(python -c "import secrets; print(secrets.token_urlsafe(64))").'
     )
 if not ALLOWED_HOSTS:  # noqa: F405

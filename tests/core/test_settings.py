@@ -48,6 +48,43 @@ def test_production_refuses_a_weak_or_development_secret_key(key):
     assert "SECRET_KEY must be set" in result.stderr
 
 
+@pytest.mark.parametrize(
+    "key",
+    [
+        "a" * 60,  # long, one letter
+        "ab" * 30,
+        "0123456789" * 6,  # ten distinct characters, repeated
+        "abcdefghijklmnopqrstuvwxyz0123456789" * 2,  # many distinct characters, but a pattern
+        "django-insecure-" + "x7Kp2Qw9Lm4Rt6Yv8Zn3Bc5Df1Gh0Jk-_sEaUiOo",
+        "test-" + "x7Kp2Qw9Lm4Rt6Yv8Zn3Bc5Df1Gh0Jk-_sEaUiOoPlMnBvCxZaQwErTy",
+    ],
+    ids=["one-letter", "two-letters", "ten-digits", "alphabet-twice", "django-insecure", "test-prefix"],
+)
+def test_production_refuses_a_long_key_that_is_not_random(key):
+    result = _manage("check", SECRET_KEY=key, ALLOWED_HOSTS="cme.example.org")
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+    assert key not in result.stderr + result.stdout  # the key itself is never printed
+
+
+def test_production_accepts_generated_keys():
+    import secrets
+
+    from django.core.management.utils import get_random_secret_key
+
+    for key in (secrets.token_urlsafe(64), get_random_secret_key(), STRONG_KEY):
+        result = _manage("check", SECRET_KEY=key, ALLOWED_HOSTS="cme.example.org")
+        assert "SECRET_KEY" not in result.stderr, result.stderr
+        assert result.returncode == 0, result.stderr
+
+
+def test_database_connections_are_checked_before_reuse():
+    """A connection kept across a database restart is tested and replaced, not used for a 500."""
+    from django.conf import settings
+
+    assert settings.DATABASES["default"]["CONN_HEALTH_CHECKS"] is True
+
+
 def test_production_refuses_to_start_without_allowed_hosts():
     result = _manage("check", SECRET_KEY=STRONG_KEY)
     assert result.returncode != 0

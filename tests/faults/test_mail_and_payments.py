@@ -30,7 +30,7 @@ needs_postgres = pytest.mark.skipif(
     reason="needs PostgreSQL: row locks and deadlock detection across connections (make test runs it)",
 )
 
-STRIPE_DELAY = 2.0
+STRIPE_DELAY = 3.0
 
 
 # --- Stripe slow during a webhook ----------------------------------------------------------------
@@ -80,12 +80,13 @@ def test_a_slow_stripe_during_the_webhook_does_not_block_the_learner_or_deadlock
     learner_thread = threading.Thread(target=resubmit)
     learner_thread.start()
     learner_thread.join(timeout=60)
+    webhook_still_waiting = webhook.is_alive()
     webhook.join(timeout=60)
 
     assert errors == []
     # The learner's second submit went through while Stripe was still answering the webhook.
     assert results["resubmit"].status_code in (200, 302)
-    assert results["resubmit_seconds"] < STRIPE_DELAY * 0.75
+    assert webhook_still_waiting and results["resubmit_seconds"] < STRIPE_DELAY - 0.5
     assert results["webhook"].status_code == 200
     assert results["webhook"].content == b"paid"
     order.refresh_from_db()

@@ -199,11 +199,10 @@ def _fill_log(show, episodes) -> None:
 def _dashboard_rows(show, host) -> list[Row]:
     from django.urls import reverse
 
-    from tests.conftest import give_totp
+    from tests.conftest import mfa_login
 
-    give_totp(host)
     client = Client()
-    client.force_login(host)
+    mfa_login(client, host)
     url = reverse("episodes:host_show_analytics", args=[show.slug])
     rows = []
     for days in (30, 90):

@@ -358,3 +358,28 @@ def test_the_migration_reads_the_transcripts_stored_before_it(show):
     assert stored[huge.pk].cue_count == MAX_TRANSCRIPT_CUES and not stored[huge.pk].complete
     body = Client().get(huge.get_absolute_url()).content.decode()
     assert "Line 0." in body and "the full transcript" in body
+
+
+@pytest.mark.django_db
+def test_removing_the_transcript_removes_its_text_from_the_page(host_client, show):
+    from episodes.models import TranscriptText
+
+    episode = _store(show, VTT.encode())
+    assert TranscriptText.objects.filter(episode=episode).exists()
+    url = reverse("episodes:host_episode_edit", args=[show.slug, episode.pk])
+    data = {
+        "title": episode.title,
+        "notes": "",
+        "episode_type": "full",
+        "status": "published",
+        "topics": "",
+        "persons-TOTAL_FORMS": "0",
+        "persons-INITIAL_FORMS": "0",
+        "persons-MIN_NUM_FORMS": "0",
+        "persons-MAX_NUM_FORMS": "20",
+        "remove_transcript": "on",
+    }
+    assert host_client.post(url, data).status_code == 302
+    body = host_client.get(episode.get_absolute_url()).content.decode()
+    assert 'id="transcript-title"' not in body and "Welcome to Airway Rounds." not in body
+    assert not TranscriptText.objects.filter(episode=episode).exists()

@@ -10,6 +10,8 @@ from accounts import views as account_views
 from accounts import views_admin as admin_login_views
 from episodes.views import public as episode_views
 
+from . import health
+
 admin.site.site_header = "podcastcme administration"
 admin.site.site_title = "podcastcme"
 
@@ -34,6 +36,9 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
     path("favicon.ico", RedirectView.as_view(url=settings.STATIC_URL + "img/favicon.svg")),
+    # Probes without a session are answered by podcastcme.health.HealthCheckMiddleware before this.
+    path("healthz", health.healthz_view, name="healthz"),
+    path("healthz/", health.healthz_view),
 ]
 
 # No /media/ route, even in development: every stored file (audio, artwork, certificates, learners'

@@ -63,6 +63,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "podcastcme.middleware.ProxiedClientAddressMiddleware",
+    # /healthz probes are answered here, before the HTTPS redirect, the host check and sessions.
+    "podcastcme.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Content-Security-Policy and Permissions-Policy on every answer (podcastcme/security_headers.py).
     "podcastcme.security_headers.ContentSecurityPolicyMiddleware",
@@ -310,6 +312,13 @@ PODCASTCME_PERMISSIONS_POLICY = {
         "xr-spatial-tracking",
     )
 } | {"fullscreen": ["self"], "picture-in-picture": ["self"]}
+
+# --- Health check (/healthz, podcastcme/health.py) -------------------------------------------------
+# The public answer is "ok" (200) or "unavailable" (503); this bearer token (or a staff login) shows
+# each check as JSON. Empty: no token opens the details.
+PODCASTCME_HEALTHZ_TOKEN = env("PODCASTCME_HEALTHZ_TOKEN", "") or ""
+# A task due longer ago than this (seconds) means nobody works on the queue: /healthz says 503.
+PODCASTCME_HEALTHZ_TASK_MAX_AGE_SECONDS = float(env("PODCASTCME_HEALTHZ_TASK_MAX_AGE_SECONDS", "900") or 900)
 
 # --- Behind a reverse proxy ---------------------------------------------------------------------
 # How many proxies (nginx, a load balancer) stand in front of the app and append to X-Forwarded-For.

@@ -52,3 +52,15 @@ def test_the_first_request_after_a_database_restart_is_answered(show):
     finally:
         default.settings_dict["CONN_MAX_AGE"] = saved
         default.close()
+
+
+def test_healthz_says_unavailable_while_the_database_is_down_and_ok_after():
+    control = os.environ["PODCASTCME_TEST_PG_CTL"]
+    handler = WSGIHandler()
+    assert _get(handler, "/healthz") == 200
+    subprocess.run([control, "stop"], check=True, timeout=90)
+    try:
+        assert _get(handler, "/healthz") == 503  # not a 500, and no details for the public
+    finally:
+        subprocess.run([control, "start"], check=True, timeout=90)
+    assert _get(handler, "/healthz") == 200

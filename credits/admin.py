@@ -17,6 +17,7 @@ from .models import (
     Provider,
     ProviderCoordinator,
     Question,
+    ShowProviderGrant,
 )
 
 
@@ -176,3 +177,13 @@ class CorrectionRequestAdmin(ReadOnlyRecordAdmin):
     list_filter = ["status"]
     search_fields = ["certificate__number", "learner_name"]
     list_select_related = ["certificate"]
+
+
+@admin.register(ShowProviderGrant)
+class ShowProviderGrantAdmin(ReadOnlyRecordAdmin):
+    """Grants change only on the hosts' and coordinators' pages (credits/grants.py, audited)."""
+
+    list_display = ["show", "provider", "status", "requested_at", "accepted_at", "closed_at"]
+    list_filter = ["status", "provider"]
+    search_fields = ["show__title", "show__slug", "provider__name"]
+    list_select_related = ["show", "provider"]

@@ -1,10 +1,11 @@
 """Show grants: a provider makes a show's episodes CME activities only when the show's hosts allow it."""
 
 import datetime
+import threading
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, connections, transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -13,7 +14,7 @@ from audit.models import AuditEvent
 from credits import grants, services
 from credits.models import Activity, GrantStatus, Provider, ProviderCoordinator, ShowProviderGrant
 from episodes.models import Episode, Show, ShowHost
-from tests.conftest import mfa_login
+from tests.conftest import give_totp, mfa_login
 
 NOW = timezone.now()
 
@@ -502,3 +503,57 @@ def test_one_open_grant_per_show_and_provider_and_grants_are_never_deleted(cardi
         grant.delete()
     with pytest.raises(TypeError):
         ShowProviderGrant.objects.all().delete()
+
+
+def test_the_admin_shows_grants_but_cannot_change_them(client, cardio, rival, rival_coordinator, make_user):
+    grant = grants.grant_request(show=cardio, provider=rival, actor=rival_coordinator)
+    staff = make_user("staff@example.org", is_staff=True, is_superuser=True)
+    mfa_login(client, staff)
+    assert client.get(reverse("admin:credits_showprovidergrant_changelist")).status_code == 200
+    assert client.get(reverse("admin:credits_showprovidergrant_add")).status_code == 403
+    response = client.post(
+        reverse("admin:credits_showprovidergrant_change", args=[grant.pk]), {"status": "active"}
+    )
+    assert response.status_code == 403
+    assert client.post(reverse("admin:credits_showprovidergrant_delete", args=[grant.pk])).status_code == 403
+    grant.refresh_from_db()
+    assert grant.status == GrantStatus.REQUESTED
+
+
+@pytest.mark.postgres_only
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="needs PostgreSQL: concurrent connections (run by make test)"
+)
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_invitations_and_requests_open_exactly_one_grant(
+    cardio, rival, cardio_host, rival_coordinator
+):
+    for user in (cardio_host, rival_coordinator):
+        give_totp(user)  # once, before the threads log in with it
+    barrier = threading.Barrier(10)
+    statuses: list[int] = []
+    errors: list[BaseException] = []
+
+    def act(user, url, data):
+        try:
+            client = Client()
+            mfa_login(client, user)
+            barrier.wait(timeout=30)
+            statuses.append(client.post(url, data).status_code)
+        except BaseException as error:  # report every failure, not only the first
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    jobs = [(cardio_host, _host_url("invite", cardio), {"provider": rival.slug})] * 5 + [
+        (rival_coordinator, _coord_url("request", rival), {"show": cardio.slug})
+    ] * 5
+    threads = [threading.Thread(target=act, args=job) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert sorted(statuses) == [302] + [409] * 9
+    assert ShowProviderGrant.objects.count() == 1
+    assert _grant_actions().count() == 1

@@ -695,8 +695,12 @@ def correction_request_decide(
 ) -> CorrectionRequest:
     """A coordinator approves (the certificate is re-issued as asked) or declines, with a note."""
     with transaction.atomic():
+        # The certificate before its requests, as revocation does (docs/architecture-locks.md).
+        certificate_id = (
+            CorrectionRequest.objects.filter(pk=correction.pk).values_list("certificate_id", flat=True).get()
+        )
+        certificate = _certificate(certificate_id, lock=True)
         correction = CorrectionRequest.objects.select_for_update().get(pk=correction.pk)
-        certificate = _certificate(correction.certificate_id)
         _require_coordinator(actor, certificate)
         if correction.status != CorrectionRequest.Status.PENDING:
             raise CreditError(_("This request has already been decided."), code="decided")

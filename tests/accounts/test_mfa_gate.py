@@ -56,6 +56,17 @@ def test_a_password_only_session_is_logged_out_and_asked_for_the_second_factor(
     assert client.get(url).status_code == 302
 
 
+def test_a_password_only_session_cannot_remove_or_swap_the_device(client, host):
+    give_totp(host)
+    _password_only_session(client, host)
+    for name in ["mfa_deactivate_totp", "mfa_view_recovery_codes", "mfa_index"]:
+        _password_only_session(client, host)
+        response = client.get(reverse(name))
+        assert response.status_code == 302, name
+        assert response["Location"].startswith(reverse("account_login")), name
+    assert Authenticator.objects.filter(user=host, type=Authenticator.Type.TOTP).exists()
+
+
 def test_a_session_without_any_authentication_record_does_not_pass(client, host):
     give_totp(host)
     client.force_login(host)  # no allauth records at all, like Django's admin login left them

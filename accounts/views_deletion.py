@@ -39,7 +39,8 @@ class DeleteAccountForm(forms.Form):
 @login_required
 @require_http_methods(["GET", "POST"])
 def delete_account(request):
-    form = DeleteAccountForm(request.POST or None, user=request.user)
+    # Bound on every POST, even an empty one: the rate-limit branch adds an error to it.
+    form = DeleteAccountForm(request.POST if request.method == "POST" else None, user=request.user)
     status = 200
     if request.method == "POST":
         # Password guesses share allauth's "change password" budget (5 a minute per user).

@@ -1,11 +1,10 @@
 """Forms for learners (evaluation, claim) and coordinators (activity, people, quiz)."""
 
-import json
-
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from episodes import json_input
 from episodes.models import Episode
 
 from .models import Activity, ContentPerson, Disclosure, Evaluation, Likert, MandateTopic
@@ -209,6 +208,12 @@ class QuizImportForm(forms.Form):
         if upload.size > 512 * 1024:
             raise ValidationError(_("The file is too large for a quiz (over 512 KB)."))
         try:
-            return json.loads(upload.read().decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            return json_input.loads(upload.read())
+        except json_input.UntrustedJSONError as error:
+            if error.reason == "too_deep":
+                message = _("The quiz file is nested too deeply (at most %(max)d levels of [ ] and { }).")
+                raise ValidationError(message % {"max": json_input.MAX_DEPTH}) from None
+            if error.reason == "bad_characters":
+                message = _("The quiz file contains a NUL character or an invalid \\u escape.")
+                raise ValidationError(message) from None
             raise ValidationError(_("This is not a JSON file (%(error)s).") % {"error": error}) from None

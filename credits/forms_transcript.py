@@ -1,5 +1,6 @@
 """Forms of the transcript: its filters, and the learner's self-reported credits (with a file check)."""
 
+import datetime
 from decimal import Decimal
 
 from django import forms
@@ -26,14 +27,35 @@ def sniff_certificate(upload) -> str | None:
     return next((kind for magic, kind in _SIGNATURES if head.startswith(magic)), None)
 
 
+class RecordDateField(forms.DateField):
+    """A date a credit record could carry: 1900-01-01 to 2999-12-31.
+
+    Filters turn dates into datetimes with a day's margin and a time zone; at the ends of Python's
+    range (0001-01-01, 9999-12-31) that arithmetic overflows, so such dates are refused here with a
+    clear message instead of failing in a query.
+    """
+
+    MIN = datetime.date(1900, 1, 1)
+    MAX = datetime.date(2999, 12, 31)
+
+    def validate(self, value):
+        super().validate(value)
+        if value and not self.MIN <= value <= self.MAX:
+            raise forms.ValidationError(
+                _("Enter a date between %(min)s and %(max)s.")
+                % {"min": self.MIN.isoformat(), "max": self.MAX.isoformat()},
+                code="out_of_range",
+            )
+
+
 class TranscriptFilterForm(forms.Form):
-    start = forms.DateField(
+    start = RecordDateField(
         label=_("From"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={"invalid": _("Enter the start date as YYYY-MM-DD.")},
     )
-    end = forms.DateField(
+    end = RecordDateField(
         label=_("To"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),

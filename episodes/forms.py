@@ -1,6 +1,5 @@
 """Forms for the host pages: a show, an episode upload and an episode edit (with its people)."""
 
-import json
 import re
 
 from django import forms
@@ -10,6 +9,7 @@ from django.db import models
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
+from . import json_input
 from .artwork import EXTENSION_BY_FORMAT, artwork_format
 from .categories import subcategory_belongs
 from .models import Episode, EpisodePerson, Show, topic_name_validator
@@ -145,14 +145,23 @@ def _read_text_upload(file, max_bytes: int, what: str) -> str:
         ) from None
 
 
+def _untrusted_json_message(error: json_input.UntrustedJSONError, what: str) -> str:
+    if error.reason == "too_deep":
+        return _("The %(what)s file is nested too deeply (at most %(max)d levels of [ ] and { }).") % {
+            "what": what,
+            "max": json_input.MAX_DEPTH,
+        }
+    if error.reason == "bad_characters":
+        return _("The %(what)s file contains a NUL character or an invalid \\u escape.") % {"what": what}
+    return _("The %(what)s file is not valid JSON (%(error)s).") % {"what": what, "error": error}
+
+
 def validate_chapters(text: str) -> None:
     """JSON chapters format: {"version": "1.2.0", "chapters": [{"startTime": 0, "title": "..."}]}."""
     try:
-        data = json.loads(text)
-    except ValueError as error:
-        raise ValidationError(
-            _("The chapters file is not valid JSON (%(error)s).") % {"error": error}, code="json"
-        ) from None
+        data = json_input.loads(text)
+    except json_input.UntrustedJSONError as error:
+        raise ValidationError(_untrusted_json_message(error, _("chapters")), code="json") from None
     if not isinstance(data, dict) or not isinstance(data.get("version"), str):
         raise ValidationError(
             _('The chapters file needs a "version" (like "1.2.0") and a "chapters" list.'), code="chapters"

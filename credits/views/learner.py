@@ -1,7 +1,5 @@
 """The learner's path: post-test, result, evaluation, claim, My learning, and player progress."""
 
-import json
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponseBadRequest, JsonResponse
@@ -10,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import profile_is_complete_for_credit
+from episodes import json_input
 from episodes.models import Episode
 
 from .. import selectors, services
@@ -224,8 +223,10 @@ def listening_progress(request, pk: int):
     if len(request.body) > 64 * 1024:
         return JsonResponse({"error": _("Too much data.")}, status=413)
     try:
-        payload = json.loads(request.body or b"{}")
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        payload = json_input.loads(request.body or b"{}")
+    except json_input.UntrustedJSONError as error:
+        if error.reason == "too_deep":
+            return JsonResponse({"error": _("The body is nested too deeply.")}, status=400)
         return JsonResponse({"error": _("The body must be JSON.")}, status=400)
     try:
         progress = services.listening_record(

@@ -17,6 +17,7 @@ from accounts.permissions import coordinator_required
 
 from .. import reports, selectors
 from ..charts import category_bar_chart
+from ..forms_transcript import RecordDateField
 from ..models import Evaluation, Provider
 from ..statements import format_credits
 
@@ -155,8 +156,8 @@ def _years_later(day: datetime.date, years: int) -> datetime.date:
 
 
 class BoardRangeForm(forms.Form):
-    start = forms.DateField(label=gettext_lazy("From"), help_text=gettext_lazy("YYYY-MM-DD"))
-    end = forms.DateField(label=gettext_lazy("To (inclusive)"), help_text=gettext_lazy("YYYY-MM-DD"))
+    start = RecordDateField(label=gettext_lazy("From"), help_text=gettext_lazy("YYYY-MM-DD"))
+    end = RecordDateField(label=gettext_lazy("To (inclusive)"), help_text=gettext_lazy("YYYY-MM-DD"))
     part = forms.ChoiceField(
         choices=[("complete", "complete"), ("incomplete", "incomplete")],
         required=False,

@@ -70,6 +70,8 @@ MIDDLEWARE = [
     "podcastcme.security_headers.ContentSecurityPolicyMiddleware",
     "podcastcme.security_headers.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # A NUL character in the path, query string or form answers 400 (PostgreSQL refuses it in text).
+    "podcastcme.nul_characters.RefuseNulCharactersMiddleware",
     # Feed polls and signed downloads are answered here, before sessions/auth/CSRF (podcastcme/middleware.py).
     "podcastcme.middleware.EarlyPublicViewsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

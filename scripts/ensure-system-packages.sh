@@ -24,6 +24,8 @@ if [[ "$profile" == test ]]; then
   want_cmd pdftotext poppler-utils   # reading certificates back
   want_cmd zbarimg zbar-tools        # decoding certificate QR codes
   want_cmd chromium chromium         # Playwright drives Debian's browser
+  # nginx: the documented redacted access-log format (docs/deploy-nginx.md) is run by a test
+  if ! have_cmd nginx && [[ ! -x /usr/sbin/nginx ]]; then need+=(nginx-light); fi
   if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! have_cmd initdb; then
     need+=(postgresql)
   fi

@@ -239,7 +239,10 @@ FILE_UPLOAD_PERMISSIONS = 0o644
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Secrets in URLs (feed tokens, reset keys: podcastcme/log_redaction.py) never reach the log,
+    # e.g. Django's "Not Found: /p/<token>/..." for a revoked personal feed.
+    "filters": {"redact_secrets": {"()": "podcastcme.log_redaction.RedactSecretsFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact_secrets"]}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     # WeasyPrint logs every layout step at INFO: one line per certificate is enough.
     "loggers": {"weasyprint.progress": {"level": "WARNING"}},

@@ -5,7 +5,7 @@ What ``account_delete`` does:
 * The user row stays (claims, completions, attempts, evaluations and certificates point at it and
   are PROTECTed) but can no longer log in: deactivated, password unusable, email replaced by
   ``deleted-<id>@deleted.invalid``; allauth's EmailAddress rows and MFA authenticators are deleted,
-  so the old address is free to sign up again. Every session ends: the password change invalidates
+  so the old address is free to sign up again, and so is mail still waiting to be sent to it. Every session ends: the password change invalidates
   their session hash and an inactive user is never authenticated.
 * Personal feeds are revoked, listening progress is deleted (a claim keeps its own copy of the
   listening evidence), and self-reported credits are deleted with their files (the learner's own
@@ -35,7 +35,7 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from audit.services import audit_record
 
-from .models import LearnerProfile, User
+from .models import LearnerProfile, OutgoingEmail, User
 
 DELETED_DOMAIN = "deleted.invalid"
 ANONYMOUS_NAME = "Name removed after the retention period"
@@ -74,6 +74,7 @@ def account_delete(*, user: User) -> None:
         return  # a repeated request: nothing more to remove
     now = timezone.now()
     EmailAddress.objects.filter(user=user).delete()
+    OutgoingEmail.objects.filter(to=[user.email]).delete()  # mail still waiting for the address
     Authenticator.objects.filter(user=user).delete()
     user.email = deleted_email(user.pk)
     user.is_active = False

@@ -5,8 +5,9 @@ What ``account_delete`` does:
 * The user row stays (claims, completions, attempts, evaluations and certificates point at it and
   are PROTECTed) but can no longer log in: deactivated, password unusable, email replaced by
   ``deleted-<id>@deleted.invalid``; allauth's EmailAddress rows and MFA authenticators are deleted,
-  so the old address is free to sign up again, and so is mail still waiting to be sent to it. Every session ends: the password change invalidates
-  their session hash and an inactive user is never authenticated.
+  so the old address is free to sign up again, and so is mail still waiting to be sent to it.
+  Every session ends: the password change invalidates their session hash and an inactive user is
+  never authenticated.
 * Personal feeds are revoked, listening progress is deleted (a claim keeps its own copy of the
   listening evidence), and self-reported credits are deleted with their files (the learner's own
   notes, not a provider's records).

@@ -293,14 +293,19 @@ def transcript_for_page(episode) -> PageTranscript | None:
     if not row or not row[0]:
         return None
     stored, complete = row
-    audio = html.escape(episode.get_audio_url())
+    paragraph = (
+        '<p><a class="time" href="'
+        + html.escape(episode.get_audio_url()).replace("%", "%%")
+        + '#t=%d" data-seek="%r">%s</a> %s%s</p>'
+    )
+    speakers: dict[str, str] = {"": ""}  # a few speakers, escaped once
     parts = []
     for start, speaker, text in stored:
         seconds = float(start)
-        speaker_html = f'<strong class="speaker">{html.escape(speaker)}:</strong> ' if speaker else ""
+        if speaker not in speakers:
+            speakers[speaker] = f'<strong class="speaker">{html.escape(speaker)}:</strong> '
         parts.append(
-            f'<p><a class="time" href="{audio}#t={int(seconds)}" data-seek="{seconds}">'
-            f"{format_time(seconds)}</a> {speaker_html}{html.escape(text)}</p>"
+            paragraph % (seconds, seconds, format_time(seconds), speakers[speaker], html.escape(text))
         )
     return PageTranscript(mark_safe("\n".join(parts)), complete)  # noqa: S308 (every part escaped)
 

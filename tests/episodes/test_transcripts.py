@@ -11,7 +11,9 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -28,6 +30,7 @@ from episodes.transcripts import (
     parse_srt,
     parse_transcript,
     parse_vtt,
+    read_transcript,
 )
 from tests.conftest import mfa_login
 from tests.media import audio_bytes, make_audio
@@ -235,7 +238,7 @@ def test_the_page_shows_the_transcript_read_when_it_was_stored(client, show):
 
 
 @pytest.mark.django_db
-def test_a_transcript_at_the_limits_does_not_slow_the_page(client, show, django_assert_max_num_queries):
+def test_a_transcript_at_the_limits_does_not_slow_the_page(client, show):
     """20,000 cues (a 3-hour episode has about 3,000): the page costs about what it costs without one."""
     plain = _store(show, None)
     data = _vtt(MAX_TRANSCRIPT_CUES)
@@ -244,25 +247,31 @@ def test_a_transcript_at_the_limits_does_not_slow_the_page(client, show, django_
     client.get(long.get_absolute_url())  # warm up templates and caches for both pages
     client.get(plain.get_absolute_url())
 
-    def best_of_three(url) -> float:
+    def best_of_three(call) -> float:
         times = []
         for _ in range(3):
             started = time.perf_counter()
-            response = client.get(url)
+            call()
             times.append(time.perf_counter() - started)
-            assert response.status_code == 200
         return min(times)
 
-    without, with_transcript = best_of_three(plain.get_absolute_url()), best_of_three(long.get_absolute_url())
-    # Parsing 20,000 cues on every view took well over a second here; reading them back takes ms.
-    assert with_transcript - without < 0.35, (with_transcript, without)
+    def page(episode):
+        return lambda: client.get(episode.get_absolute_url())
+
+    # Timed against parsing the same file once, on the same (possibly busy) machine: parsing on
+    # every view made the page cost a parse and more (12 s here); showing the stored text costs
+    # a fraction of one parse (about 0.4 on a busy machine).
+    parse = best_of_three(lambda: read_transcript(data))
+    without, with_transcript = best_of_three(page(plain)), best_of_three(page(long))
+    assert with_transcript - without < parse, (with_transcript, without, parse)
     body = client.get(long.get_absolute_url()).content.decode()
     assert "Line 0." in body and f"Line {MAX_TRANSCRIPT_CUES - 1}." in body
-    with django_assert_max_num_queries(12) as captured:
+    # The same queries as a page without a transcript: one row read, whatever its size.
+    with CaptureQueriesContext(connection) as with_text:
         client.get(long.get_absolute_url())
-    queries = len(captured)
-    with django_assert_max_num_queries(queries):
+    with CaptureQueriesContext(connection) as without_text:
         client.get(plain.get_absolute_url())
+    assert len(with_text) == len(without_text)
 
 
 def _upload(host_client, show, transcript: bytes, name: str = "t.vtt"):
@@ -383,3 +392,15 @@ def test_removing_the_transcript_removes_its_text_from_the_page(host_client, sho
     body = host_client.get(episode.get_absolute_url()).content.decode()
     assert 'id="transcript-title"' not in body and "Welcome to Airway Rounds." not in body
     assert not TranscriptText.objects.filter(episode=episode).exists()
+
+
+@pytest.mark.django_db
+def test_transcript_text_and_speakers_are_escaped_on_the_page(client, show):
+    payload = '<v Dr O\'Brien & "Co">&lt;script&gt;alert(1)&lt;/script&gt; &amp; more</v>'
+    vtt = f"WEBVTT\n\n00:00.000 --> 00:01.000\n{payload}\n"
+    episode = _store(show, vtt.encode())
+    body = client.get(episode.get_absolute_url()).content.decode()
+    assert "<script>alert(1)" not in body
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; more" in body
+    assert '<strong class="speaker">Dr O&#x27;Brien &amp; &quot;Co&quot;:</strong>' in body
+    assert f'href="{episode.get_audio_url()}#t=0" data-seek="0.0">0:00</a>' in body

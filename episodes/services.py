@@ -1,9 +1,10 @@
 """Writes for shows and episodes: create, edit, publish, schedule. Views call only these."""
 
+import logging
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -26,10 +27,73 @@ from .transcripts import (
     read_transcript,
     transcript_too_large_message,
 )
+from .upload import is_out_of_space, upload_temp_file
+
+logger = logging.getLogger(__name__)
 
 
 class PublishingError(ValueError):
     """A publishing action cannot be done; the message is for the host."""
+
+
+class StorageFull(PublishingError):
+    """The disk (or a file size limit) refused a file while it was stored; nothing was saved."""
+
+    def __init__(self):
+        super().__init__(
+            _(
+                "There is not enough free disk space on the server to store this file, so nothing was "
+                "saved. Please try again later; if it happens again, tell the site's administrators."
+            )
+        )
+
+
+class StoredFiles:
+    """Files a service writes before its transaction commits: deleted if anything fails, commit included.
+
+    Store-then-commit: a file is written first and its row committed after, so a failure in
+    between (a full disk half-way through a file, tagging, a refused database write, a failed
+    commit) must take the files back out. ``on_commit`` cannot do it (it never hears of a rollback),
+    so ``committed()`` wraps the whole transaction. Within an outer transaction (a caller's
+    ``atomic``) a later rollback of that outer transaction is the caller's to clean up.
+    """
+
+    def __init__(self):
+        self._written: list[tuple[Any, str]] = []
+
+    def save(self, field_file, name: str, content: File) -> None:
+        """``field_file.save(name, content, save=False)``, remembering the name before a byte is written."""
+        field = field_file.field
+        storage = field_file.storage
+        name = storage.get_available_name(
+            field.generate_filename(field_file.instance, name), field.max_length
+        )
+        # Noted first: a write that fails half-way (disk full) leaves a partial file under this name.
+        self._written.append((storage, name))
+        saved = storage.save(name, content, max_length=field.max_length)
+        if saved != name:
+            self._written.append((storage, saved))
+        setattr(field_file.instance, field.attname, saved)
+
+    def delete_all(self) -> None:
+        for storage, name in self._written:
+            try:
+                storage.delete(name)
+            except OSError:
+                logger.exception("could not delete %s after a failed upload", name)
+        self._written.clear()
+
+    @contextmanager
+    def committed(self):
+        """Run the block in a transaction; if it or the commit fails, delete every file saved so far."""
+        try:
+            with transaction.atomic():
+                yield self
+        except BaseException as error:
+            self.delete_all()
+            if is_out_of_space(error):
+                raise StorageFull() from error
+            raise
 
 
 def _touch(show: Show) -> None:
@@ -124,7 +188,6 @@ def _publish_fields(status: str, publish_at: datetime | None) -> datetime | None
     return publish_at
 
 
-@transaction.atomic
 def episode_create(
     *,
     show: Show,
@@ -169,21 +232,22 @@ def episode_create(
         episode_type=episode_type,
         explicit=explicit,
     )
-    # Identify the audio before anything is written (a temp file on disk for large uploads).
-    info = _inspect_upload(audio, audio_path)
-    episode.audio_mime, episode.audio_size = info.mime, info.size
-    episode.audio_duration, episode.audio_bitrate = info.duration, info.bitrate
-    audio.name = f"{episode.slug}.{info.extension}"
-    episode.audio.save(audio.name, audio, save=False)
-    if artwork is not None:
-        episode.artwork.save(artwork.name, artwork, save=False)
-    if transcript is not None:
-        episode.transcript_type = transcript_type_of(transcript.name)
-        episode.transcript.save(transcript.name, transcript, save=False)
-    if chapters is not None:
-        episode.chapters.save(chapters.name, chapters, save=False)
-    stored: list = [episode.audio, episode.artwork, episode.transcript, episode.chapters]
-    try:
+    files = StoredFiles()
+    # Nothing half-written: if anything below fails, the commit included, the files go too.
+    with files.committed():
+        # Identify the audio before anything is stored (a temp file on disk for large uploads).
+        info = _inspect_upload(audio, audio_path)
+        episode.audio_mime, episode.audio_size = info.mime, info.size
+        episode.audio_duration, episode.audio_bitrate = info.duration, info.bitrate
+        audio.name = f"{episode.slug}.{info.extension}"
+        files.save(episode.audio, audio.name, audio)
+        if artwork is not None:
+            files.save(episode.artwork, artwork.name, artwork)
+        if transcript is not None:
+            episode.transcript_type = transcript_type_of(transcript.name)
+            files.save(episode.transcript, transcript.name, transcript)
+        if chapters is not None:
+            files.save(episode.chapters, chapters.name, chapters)
         if tag_audio:
             _tag(episode)
             episode.audio_size = episode.audio.size  # tags change the size the feed announces
@@ -199,13 +263,8 @@ def episode_create(
                 "credentials": clean_line(person.credentials),
             }
             EpisodePerson.objects.create(episode=episode, position=position, **values)
-    except Exception:
-        for field in stored:  # nothing half-written: no orphan files on a refused upload
-            if field:
-                field.storage.delete(field.name)
-        raise
-    _touch(show)
-    audit_record(actor=actor, action="episode.created", obj=episode, data={"guid": episode.guid})
+        _touch(show)
+        audit_record(actor=actor, action="episode.created", obj=episode, data={"guid": episode.guid})
     return episode
 
 
@@ -218,10 +277,7 @@ def _inspect_upload(audio: File, audio_path: str | None = None):
         except (AttributeError, ValueError, NotImplementedError):
             pass
     # In-memory uploads (small files): spool to a temporary file so mutagen sees a real file.
-    import tempfile
-
-    suffix = Path(getattr(audio, "name", "") or "").suffix
-    with tempfile.NamedTemporaryFile(suffix=suffix) as tmp:
+    with upload_temp_file(getattr(audio, "name", "") or "") as tmp:
         for chunk in audio.chunks():
             tmp.write(chunk)
         tmp.flush()
@@ -248,9 +304,16 @@ def _tag(episode: Episode) -> None:
             artwork_mime=mime,
         )
     except Exception as error:  # mutagen raises many types on odd files
+        if _out_of_space_within(error):
+            raise StorageFull() from error
         raise AudioError(
             _("Could not write tags into the audio file (%(error)s).") % {"error": error}
         ) from None
+
+
+def _out_of_space_within(error: BaseException) -> bool:
+    """True for a full disk, also when mutagen wrapped the OSError (``MutagenError(OSError(...))``)."""
+    return is_out_of_space(error) or any(is_out_of_space(arg) for arg in getattr(error, "args", ()))
 
 
 def _read_transcript_upload(transcript: File | None) -> ReadTranscript | None:
@@ -303,12 +366,12 @@ EDITABLE_EPISODE_FIELDS = {
 
 
 def _replace_file(
-    episode: Episode, field: str, new: File | None, remove: bool, stored: list, old: list
+    episode: Episode, field: str, new: File | None, remove: bool, stored: StoredFiles, old: list
 ) -> bool:
     """Store ``new`` in ``field`` (or clear it when ``remove``); True when the field changed.
 
-    The new file is noted in ``stored`` (deleted if the update fails) and the old one in ``old``
-    (deleted once the update is committed): until then the feed still points at the old file.
+    The new file is saved through ``stored`` (deleted if the update fails) and the old one noted in
+    ``old`` (deleted once the update is committed): until then the feed still points at the old file.
     """
     current = getattr(episode, field)
     if new is None and not (remove and current):
@@ -318,8 +381,7 @@ def _replace_file(
     if new is None:
         setattr(episode, field, "")
     else:
-        current.save(new.name, new, save=False)
-        stored.append((current.storage, current.name))
+        stored.save(current, new.name, new)
     return True
 
 
@@ -345,7 +407,6 @@ def _replace_persons(episode: Episode, persons: list[PersonData]) -> bool:
     return True
 
 
-@transaction.atomic
 def episode_update(
     *,
     episode: Episode,
@@ -367,30 +428,31 @@ def episode_update(
     are deleted only after the commit, new ones at once if the update fails.
     """
     transcript_text = _read_transcript_upload(transcript)  # before any file is stored
-    episode = Episode.objects.select_for_update().get(pk=episode.pk)
-    changed = []
-    for field, value in data.items():
-        if field not in EDITABLE_EPISODE_FIELDS:
-            continue
-        if field == "title":
-            value = clean_line(value)
-        if field == "notes":
-            value = strip_control_chars(value)
-            episode.notes_html = render_notes(value)
-        if getattr(episode, field) != value:
-            changed.append(field)
-        setattr(episode, field, value)
-    episode.publish_at = _publish_fields(episode.status, episode.publish_at)
-    stored: list[tuple[Any, str]] = []  # (storage, name) of files written by this update
-    old: list[tuple[Any, str]] = []  # (storage, name) of files it replaces or removes
-    files: dict[str, str] = {}
-    try:
+    written = StoredFiles()
+    # Nothing half-written: if anything below fails, the commit included, the new files go too.
+    with written.committed():
+        episode = Episode.objects.select_for_update().get(pk=episode.pk)
+        changed = []
+        for field, value in data.items():
+            if field not in EDITABLE_EPISODE_FIELDS:
+                continue
+            if field == "title":
+                value = clean_line(value)
+            if field == "notes":
+                value = strip_control_chars(value)
+                episode.notes_html = render_notes(value)
+            if getattr(episode, field) != value:
+                changed.append(field)
+            setattr(episode, field, value)
+        episode.publish_at = _publish_fields(episode.status, episode.publish_at)
+        old: list[tuple[Any, str]] = []  # (storage, name) of files it replaces or removes
+        files: dict[str, str] = {}
         for field, new, remove in (
             ("artwork", artwork, remove_artwork),
             ("transcript", transcript, remove_transcript),
             ("chapters", chapters, remove_chapters),
         ):
-            if _replace_file(episode, field, new, remove, stored, old):
+            if _replace_file(episode, field, new, remove, written, old):
                 changed.append(field)
                 files[field] = "replaced" if new is not None else "removed"
         if "transcript" in changed:
@@ -405,22 +467,18 @@ def episode_update(
             changed.append("topics")
         if persons is not None and _replace_persons(episode, persons):
             changed.append("persons")
+        _touch(episode.show)
+        audit = {"fields": changed, "files": files} if files else {"fields": changed}
+        audit_record(actor=actor, action="episode.updated", obj=episode, data=audit)
         if "title" in changed or "artwork" in changed:
             # Last, so that nothing else can fail after the audio file itself was rewritten.
             _tag(episode)  # with no artwork left, this also takes the old cover out
             episode.audio_size = episode.audio.size
             Episode.objects.filter(pk=episode.pk).update(audio_size=episode.audio_size)
-    except Exception:
-        for storage, name in stored:  # nothing half-written: no orphan files from a refused edit
-            storage.delete(name)
-        raise
-    for storage, name in old:
-        # After the commit only: a rolled-back edit still needs them, and until then the feed names them.
-        transaction.on_commit(lambda storage=storage, name=name: storage.delete(name), robust=True)
-    _touch(episode.show)
-    audit = {"fields": changed, "files": files} if files else {"fields": changed}
-    audit_record(actor=actor, action="episode.updated", obj=episode, data=audit)
-    return episode
+        for storage, name in old:
+            # After the commit only: a rolled-back edit still needs them, and until then the feed names them.
+            transaction.on_commit(lambda storage=storage, name=name: storage.delete(name), robust=True)
+        return episode
 
 
 def episode_publish(*, episode: Episode, actor: User | None, at: datetime | None = None) -> Episode:

@@ -1,13 +1,26 @@
-"""The upload size limit: 413 before the body is read, and a byte-counting handler as a second guard.
+"""Uploads: the size limit (413 before the body is read), temporary files a sweep can find, a full disk.
 
-Django streams uploads larger than FILE_UPLOAD_MAX_MEMORY_SIZE to a temporary file on disk
-(TemporaryFileUploadHandler); this module keeps that and only adds the limit in front of it.
+Django streams uploads larger than FILE_UPLOAD_MAX_MEMORY_SIZE to a temporary file on disk; here
+those files get a recognisable name (``UPLOAD_TEMP_PREFIX``), so that ``manage.py
+sweep_upload_temp`` can remove what a killed worker left behind, and a disk that fills while the
+upload arrives deletes the partial file and answers 507 with a clear message.
+
+The size limit per route is decided from Content-Length by ``podcastcme.limits`` before any view
+runs; the views here repeat that check and count the bytes of every file as a second guard.
 """
 
+import errno
+import os
+import re
+import stat
+import tempfile
+import time
 from functools import wraps
+from pathlib import Path
 
 from django.conf import settings
-from django.core.files.uploadhandler import FileUploadHandler, StopUpload
+from django.core.files.uploadedfile import TemporaryUploadedFile, UploadedFile
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload, TemporaryFileUploadHandler
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
@@ -15,10 +28,58 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 # Set on the request by the handler when it stopped an upload; the view then answers 413.
 STOPPED_ATTR = "_podcastcme_upload_stopped"
+# Set by the request body limit middleware (podcastcme.limits) to the route's limit in bytes.
+LIMIT_ATTR = "body_limit"
+# Every temporary upload file this project writes starts with this (see sweep_upload_temp).
+UPLOAD_TEMP_PREFIX = "podcastcme-upload-"
+# Write errors that mean "no room", not "bug": disk or quota full, file size limit.
+NO_SPACE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+_SAFE_EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,8}\Z")
 
 
 def max_upload_bytes() -> int:
     return int(settings.PODCASTCME_MAX_UPLOAD_BYTES)
+
+
+def upload_temp_dir() -> str:
+    """Where uploads are streamed to disk: FILE_UPLOAD_TEMP_DIR, else the system's temporary folder."""
+    return settings.FILE_UPLOAD_TEMP_DIR or tempfile.gettempdir()
+
+
+def upload_temp_file(name: str = "", *, directory: str | None = None):
+    """A NamedTemporaryFile (deleted when closed) named so that the sweep recognises it."""
+    extension = os.path.splitext(name or "")[1]
+    suffix = ".upload" + (extension if _SAFE_EXTENSION.match(extension) else "")
+    return tempfile.NamedTemporaryFile(
+        prefix=UPLOAD_TEMP_PREFIX, suffix=suffix, dir=directory or upload_temp_dir()
+    )
+
+
+def stale_uploads(older_than_hours: float, *, now: float | None = None) -> list[Path]:
+    """Temporary upload files of this project not written to for ``older_than_hours``.
+
+    A live upload writes to its file every few seconds, and a finished one is moved or deleted at
+    the end of its request; one left unchanged for hours belongs to a worker that was killed. Only
+    regular files named ``UPLOAD_TEMP_PREFIX*`` are considered: never links, never other programs' files.
+    """
+    cutoff = (time.time() if now is None else now) - older_than_hours * 3600
+    stale = []
+    for path in Path(upload_temp_dir()).glob(UPLOAD_TEMP_PREFIX + "*"):
+        try:
+            info = path.lstat()
+        except FileNotFoundError:  # finished meanwhile
+            continue
+        if stat.S_ISREG(info.st_mode) and info.st_mtime < cutoff:
+            stale.append(path)
+    return sorted(stale)
+
+
+def is_out_of_space(error: BaseException) -> bool:
+    return isinstance(error, OSError) and error.errno in NO_SPACE_ERRNOS
+
+
+class UploadStorageFull(OSError):
+    """The disk filled (or a size limit hit) while an upload was written to its temporary file."""
 
 
 def declared_length(request) -> int | None:
@@ -29,13 +90,66 @@ def declared_length(request) -> int | None:
         return None
 
 
-def too_large_response(request, status: int = 413):
-    return render(
-        request,
-        "episodes/host/too_large.html",
-        {"limit": max_upload_bytes(), "limit_display": filesizeformat(max_upload_bytes())},
-        status=status,
-    )
+def _limit(request) -> int:
+    return int(getattr(request, LIMIT_ATTR, None) or max_upload_bytes())
+
+
+AUDIO_UPLOAD_ROUTE = "episodes:host_episode_upload"
+
+
+def too_large_response(request, limit: int | None = None, *, audio: bool | None = None):
+    """413: the body is over ``limit``, nothing was saved (``audio``: add advice on smaller audio)."""
+    limit = max_upload_bytes() if limit is None else limit
+    if audio is None:
+        match = getattr(request, "resolver_match", None)
+        audio = match is not None and match.view_name == AUDIO_UPLOAD_ROUTE
+    context = {"limit": limit, "limit_display": filesizeformat(limit), "audio": audio}
+    return render(request, "413.html", context, status=413)
+
+
+def storage_full_response(request):
+    return render(request, "507.html", status=507)
+
+
+class PrefixedTemporaryUploadedFile(TemporaryUploadedFile):
+    """Django's temporary upload file, named ``podcastcme-upload-*`` so the sweep can find it."""
+
+    def __init__(self, name, content_type, size, charset, content_type_extra=None):
+        UploadedFile.__init__(
+            self, upload_temp_file(name), name, content_type, size, charset, content_type_extra
+        )
+
+
+class PrefixedTemporaryFileUploadHandler(TemporaryFileUploadHandler):
+    """Streams uploads to a ``podcastcme-upload-*`` file; a full disk deletes it and stops the request."""
+
+    def new_file(self, *args, **kwargs):
+        FileUploadHandler.new_file(self, *args, **kwargs)
+        try:
+            self.file = PrefixedTemporaryUploadedFile(
+                self.file_name, self.content_type, 0, self.charset, self.content_type_extra
+            )
+        except OSError as error:
+            self._give_up(error)
+
+    def receive_data_chunk(self, raw_data, start):
+        try:
+            self.file.write(raw_data)
+        except OSError as error:
+            self._give_up(error)
+
+    def file_complete(self, file_size):
+        try:
+            self.file.flush()  # a full disk may only show when the last buffered bytes are written
+        except OSError as error:
+            self._give_up(error)
+        return super().file_complete(file_size)
+
+    def _give_up(self, error: OSError):
+        self.upload_interrupted()  # closes and deletes the partial temporary file
+        if is_out_of_space(error):
+            raise UploadStorageFull(error.errno, error.strerror) from error
+        raise error
 
 
 class MaxBytesUploadHandler(FileUploadHandler):
@@ -93,7 +207,7 @@ def upload_was_stopped(request) -> bool:
 
 
 def upload_limited(view):
-    """Wrap a view that accepts file uploads with the size limit.
+    """Wrap a view that accepts file uploads with its size limit and the full-disk answer.
 
     Order matters: the limit handler must be installed before anything reads request.POST, and
     CsrfViewMiddleware reads POST to find the token. So, as Django's documentation on modifying
@@ -106,18 +220,23 @@ def upload_limited(view):
         if request.method == "POST":
             request.POST, request.FILES  # noqa: B018 - parse now, with the limit handler installed
             if upload_was_stopped(request):
-                return too_large_response(request)
+                return too_large_response(request, _limit(request))
         return view(request, *args, **kwargs)
 
     @csrf_exempt
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if request.method == "POST":
+            limit = _limit(request)
             length = declared_length(request)
-            if length is not None and length > max_upload_bytes():
+            if length is not None and length > limit:
                 # Refused from the headers alone: not one byte of the body is read.
-                return too_large_response(request)
-            request.upload_handlers.insert(0, MaxBytesUploadHandler(request))
-        return protected(request, *args, **kwargs)
+                return too_large_response(request, limit)
+            request.upload_handlers.insert(0, MaxBytesUploadHandler(request, limit))
+        try:
+            return protected(request, *args, **kwargs)
+        except UploadStorageFull:
+            # The partial temporary file is already deleted; nothing else was written.
+            return storage_full_response(request)
 
     return wrapper

@@ -19,7 +19,7 @@ from .. import services
 from ..audio import AudioError
 from ..forms import EditPersonFormSet, EpisodeEditForm, EpisodeUploadForm, PersonFormSet, ShowForm
 from ..models import Episode, EpisodePerson, Show
-from ..upload import max_upload_bytes, redirect_after_upload, upload_limited
+from ..upload import max_upload_bytes, redirect_after_upload, storage_full_response, upload_limited
 
 APPLE_PODCASTS_CONNECT_URL = "https://podcastsconnect.apple.com/"
 SPOTIFY_FOR_PODCASTERS_URL = "https://podcasters.spotify.com/"
@@ -182,6 +182,8 @@ def episode_upload(request, slug):
                     topics=data["topics"],
                     persons=_persons(persons),
                 )
+            except services.StorageFull:
+                return storage_full_response(request)  # the server's fault: 507, nothing was saved
             except (ValidationError, AudioError) as error:
                 _add_service_errors(form, error)
             else:
@@ -295,6 +297,8 @@ def episode_edit(request, slug, pk):
                 persons=_edited_persons(persons, people) if with_persons else None,
                 **form.service_kwargs(),
             )
+        except services.StorageFull:
+            return storage_full_response(request)  # the server's fault: 507, nothing was saved
         except (ValidationError, AudioError) as error:
             _add_service_errors(form, error)
         else:

@@ -79,6 +79,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # 413 for a body larger than its route allows, from the headers, before anything reads it
+    # (CSRF's process_view and the views do); after auth so that its page has the visitor's menu.
+    "podcastcme.limits.RequestBodyLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -254,6 +257,31 @@ LOGGING = {
 PODCASTCME_MAX_UPLOAD_BYTES = int(env("PODCASTCME_MAX_UPLOAD_BYTES", str(1024**3)) or 1024**3)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_TEMP_DIR = env("FILE_UPLOAD_TEMP_DIR")
+# Uploads on disk get a recognisable name (podcastcme-upload-*), so that `manage.py
+# sweep_upload_temp` can remove those a killed worker left behind, and a full disk gives a clear 507.
+FILE_UPLOAD_HANDLERS = [
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "episodes.upload.PrefixedTemporaryFileUploadHandler",
+]
+# Largest request body, in bytes, for every route not named in PODCASTCME_BODY_LIMITS (forms, JSON,
+# the Stripe webhook). A request that declares more is answered 413 from its headers, unread.
+PODCASTCME_MAX_BODY_BYTES = int(env("PODCASTCME_MAX_BODY_BYTES", str(1024**2)) or 1024**2)
+# The routes that take files, by URL name: their limit in bytes, or the name of the setting that
+# holds it. Each is its largest file plus room for the form around it; nginx gets the same limits
+# per location (docs/audio-delivery.md).
+PODCASTCME_BODY_LIMITS = {
+    "episodes:host_episode_upload": "PODCASTCME_MAX_UPLOAD_BYTES",  # the audio (1 GiB)
+    "episodes:host_episode_edit": 40 * 1024**2,  # artwork 20 MB, transcript 10 MB, chapters 2 MB
+    "episodes:host_show_create": 24 * 1024**2,  # artwork 20 MB
+    "episodes:host_show_edit": 24 * 1024**2,
+    "credits:external_create": 11 * 1024**2,  # a certificate (PDF or image) of 10 MB
+    "credits:external_edit": 11 * 1024**2,
+    # The admin's forms for the same files (audio belongs on the host page, which measures and tags it).
+    "admin:episodes_show_add": 24 * 1024**2,
+    "admin:episodes_show_change": 24 * 1024**2,
+    "admin:episodes_episode_add": 40 * 1024**2,
+    "admin:episodes_episode_change": 40 * 1024**2,
+}
 # When set (e.g. "/protected-media/"), audio and other media bytes are handed to nginx with
 # X-Accel-Redirect: the app checks access, counts, and sets headers; nginx sends the bytes.
 PODCASTCME_X_ACCEL_REDIRECT_PREFIX = env("PODCASTCME_X_ACCEL_REDIRECT_PREFIX", "") or ""

@@ -763,13 +763,15 @@ def test_a_host_of_another_show_cannot_replace_an_episodes_files(client, make_us
     assert episode.chapters and [p.name for p in episode.persons.all()] == ["Dr Grace Hopper"]
 
 
-def test_an_edit_over_the_upload_limit_is_answered_413_and_nothing_written(host_client, show):
+def test_an_edit_over_the_edit_page_limit_is_answered_413_and_nothing_written(host_client, show, settings):
     episode = _episode_with_extras(host_client, show)
     before = _media_files()
     post = _edit_post(
         episode, title="Renamed", artwork=SimpleUploadedFile("a.jpg", make_artwork(1400, "JPEG"))
     )
-    with override_settings(PODCASTCME_MAX_UPLOAD_BYTES=2_000):
+    # The edit page has its own limit (its largest files), not the audio upload's.
+    limits = {**settings.PODCASTCME_BODY_LIMITS, "episodes:host_episode_edit": 2_000}
+    with override_settings(PODCASTCME_BODY_LIMITS=limits):
         response = host_client.post(_edit_url(episode), post)
     assert response.status_code == 413 and "nothing was saved" in _text(response)
     assert _media_files() == before

@@ -97,7 +97,7 @@ def gunicorn(
     port = free_port()
     argv = [sys.executable, "-m", "gunicorn", "podcastcme.wsgi:application", "--bind", f"127.0.0.1:{port}",
             "--workers", str(workers), "--worker-class", "gthread", "--threads", "4",
-            "--graceful-timeout", "20", "--log-level", "info"]  # fmt: skip
+            "--graceful-timeout", "20", "--log-level", "info", "--no-control-socket"]  # fmt: skip
     with _serve(argv, port, database_url, workdir, extra_settings, env) as server:
         while len(server.workers()) < workers:
             time.sleep(0.05)

@@ -1,0 +1,52 @@
+"""Request body limits per route: a body larger than its route allows is refused (413) from the headers.
+
+Anything that reads a body — CSRF's check looking for its token, a form, the multipart parser that
+spools files to disk — reads all of it, so the size must be decided before, from ``Content-Length``.
+Under WSGI that header is also the most Django will ever read (``LimitedStream``): a chunked body
+without it reaches Django empty, and a body longer than declared is cut at the declared length.
+The upload views add a byte-counting upload handler as a second guard (``episodes.upload``).
+
+Limits: ``PODCASTCME_MAX_BODY_BYTES`` (1 MiB) everywhere, except the routes named in
+``PODCASTCME_BODY_LIMITS`` (the episode upload gets ``PODCASTCME_MAX_UPLOAD_BYTES``, 1 GiB).
+"""
+
+from django.conf import settings
+from django.urls import Resolver404, resolve
+
+# LIMIT_ATTR: set on the request to its route's limit; the upload views count file bytes against it.
+from episodes.upload import AUDIO_UPLOAD_ROUTE, LIMIT_ATTR, declared_length, too_large_response
+
+
+def _route_name(path_info: str) -> str | None:
+    try:
+        return resolve(path_info).view_name
+    except Resolver404:
+        return None
+
+
+def limit_of_route(name: str | None) -> int:
+    """The largest body, in bytes, that the route named ``name`` (None: no route) accepts."""
+    limit = settings.PODCASTCME_BODY_LIMITS.get(name)
+    if limit is None:
+        return int(settings.PODCASTCME_MAX_BODY_BYTES)
+    return int(getattr(settings, limit) if isinstance(limit, str) else limit)
+
+
+class RequestBodyLimitMiddleware:
+    """Answer 413, without reading a byte of the body, when Content-Length passes the route's limit.
+
+    Requests without a body (GET, HEAD: almost all of them) cost one header lookup.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        length = declared_length(request)
+        if length:
+            route = _route_name(request.path_info)
+            limit = limit_of_route(route)
+            setattr(request, LIMIT_ATTR, limit)
+            if length > limit:
+                return too_large_response(request, limit, audio=route == AUDIO_UPLOAD_ROUTE)
+        return self.get_response(request)

@@ -1,0 +1,121 @@
+"""Request body limits: a body larger than its route allows is refused (413) from the headers, unread."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client, override_settings
+from django.urls import get_resolver, reverse
+
+from credits.models import ExternalCredit
+from episodes.models import Episode
+from tests.conftest import mfa_login
+from tests.media import audio_bytes
+
+pytestmark = pytest.mark.django_db
+
+MB = 1024 * 1024
+MULTIPART = "multipart/form-data; boundary=BoUnDaRy"
+
+
+class UnreadableBody:
+    """A request body that must never be read: the limit answers from the headers alone."""
+
+    def __init__(self):
+        self.reads = 0
+
+    def _refuse(self, *args, **kwargs):
+        self.reads += 1
+        raise AssertionError("the request body was read")
+
+    read = readline = readlines = __iter__ = _refuse
+
+
+def _post_declaring(client: Client, url: str, length: int, content_type: str = MULTIPART):
+    body = UnreadableBody()
+    response = client.generic(
+        "POST", url, data=b"--BoUnDaRy", content_type=content_type,
+        CONTENT_LENGTH=str(length), **{"wsgi.input": body},
+    )  # fmt: skip
+    return response, body
+
+
+def _text(response) -> str:
+    return " ".join(response.content.decode().split())
+
+
+def test_an_anonymous_40_mb_post_to_the_login_page_is_refused_unread():
+    client = Client(enforce_csrf_checks=True)
+    client.get("/accounts/login/")  # with a CSRF cookie, the CSRF check reads the body for the token
+    response, body = _post_declaring(client, "/accounts/login/", 40 * MB)
+    assert response.status_code == 413
+    assert body.reads == 0
+    assert "larger than the limit of 1.0 MB" in _text(response)
+    assert "nothing was saved" in _text(response)
+
+
+@pytest.mark.parametrize("content_type", [MULTIPART, "application/x-www-form-urlencoded", "application/json"])
+def test_every_kind_of_body_over_the_default_limit_is_refused_unread(content_type):
+    response, body = _post_declaring(Client(), "/accounts/signup/", MB + 1, content_type)
+    assert response.status_code == 413 and body.reads == 0
+
+
+def test_an_external_credit_file_over_its_limit_is_refused_before_the_body_arrives(learner):
+    client = Client()
+    client.force_login(learner)
+    response, body = _post_declaring(client, reverse("credits:external_create"), 12 * MB)
+    assert response.status_code == 413 and body.reads == 0
+    assert "larger than the limit of 11.0 MB" in _text(response)
+    assert not ExternalCredit.objects.exists()
+
+
+def test_only_the_episode_upload_accepts_the_upload_limit(host, show):
+    client = Client()
+    mfa_login(client, host)
+    upload = reverse("episodes:host_episode_upload", args=[show.slug])
+    edit_limit = 40 * MB
+    with override_settings(PODCASTCME_MAX_UPLOAD_BYTES=500 * MB):
+        # The upload page takes a 400 MB body (so its body is read: the unreadable one complains)...
+        with pytest.raises(AssertionError, match="body was read"):
+            _post_declaring(client, upload, 400 * MB)
+        # ... the other file forms do not.
+        for name, args in [("episodes:host_show_edit", [show.slug]), ("episodes:host_show_create", [])]:
+            response, body = _post_declaring(client, reverse(name, args=args), edit_limit + 1)
+            assert response.status_code == 413 and body.reads == 0
+        response, body = _post_declaring(client, upload, 500 * MB + 1)
+        assert response.status_code == 413 and body.reads == 0
+
+
+def test_an_episode_upload_larger_than_the_default_limit_is_stored(host, show):
+    client = Client()
+    mfa_login(client, host)
+    audio = SimpleUploadedFile("episode.mp3", audio_bytes(10.0, "mp3"))
+    post = {
+        "title": "Awake fibreoptic intubation", "audio": audio, "status": "draft", "episode_type": "full",
+        "persons-TOTAL_FORMS": "0", "persons-INITIAL_FORMS": "0",
+    }  # fmt: skip
+    with override_settings(PODCASTCME_MAX_BODY_BYTES=10_000):
+        response = client.post(reverse("episodes:host_episode_upload", args=[show.slug]), post)
+        assert response.status_code == 302
+        assert Episode.objects.get().title == "Awake fibreoptic intubation"
+        # The same limit still holds everywhere else.
+        assert client.post("/accounts/login/", {"login": "x" * 20_000}).status_code == 413
+
+
+def test_requests_without_a_body_are_not_affected():
+    assert Client().get("/accounts/login/").status_code == 200
+
+
+def test_the_limit_table_names_only_existing_routes(settings):
+    names = set()
+
+    def walk(patterns, namespace=""):
+        for pattern in patterns:
+            if hasattr(pattern, "url_patterns"):
+                inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+                walk(pattern.url_patterns, inner)
+            elif pattern.name:
+                names.add(namespace + pattern.name)
+
+    walk(get_resolver().url_patterns)
+    assert set(settings.PODCASTCME_BODY_LIMITS) <= names
+    for limit in settings.PODCASTCME_BODY_LIMITS.values():
+        assert isinstance(limit, int) or isinstance(getattr(settings, limit), int)

@@ -81,7 +81,8 @@ def test_listen_test_evaluate_claim(page, live_server, learner, cme_episode):
     # Listen first: play a few seconds in the web player, which reports what was played.
     page.goto(episode.get_absolute_url())
     page.evaluate("document.getElementById('episode-player').play()")
-    page.wait_for_function("document.getElementById('episode-player').currentTime > 2", timeout=15_000)
+    # A function, not an expression string: Playwright evals a string in the page, which the CSP forbids.
+    page.wait_for_function("() => document.getElementById('episode-player').currentTime > 2", timeout=15_000)
     with page.expect_response(lambda r: "/progress/" in r.url and r.status == 200):
         page.evaluate("document.getElementById('episode-player').pause()")
     assert ListeningProgress.objects.get(user=learner, episode=episode).seconds_played >= 2

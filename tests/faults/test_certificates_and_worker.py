@@ -77,7 +77,7 @@ class Worker:
         self.log = log
         self.process: subprocess.Popen | None = None
 
-    def start(self) -> None:
+    def start(self, *extra: str) -> None:
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "tests.faults.worker_settings",
@@ -87,7 +87,7 @@ class Worker:
         }
         command = [sys.executable, "manage.py", WORKER_COMMAND, "--interval", "0.2"]
         if WORKER_COMMAND == "task_worker":
-            command += ["--sweep-interval", "1"]
+            command += ["--sweep-interval", "1", *extra]
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
 
@@ -198,7 +198,8 @@ def test_task_worker_down_then_up_the_learner_is_told_then_gets_the_pdf(
     assert page.status_code == 302
     download = client.get(page["Location"])
     assert b"".join(download.streaming_content).startswith(b"%PDF-")
-    assert task_queue_status()["oldest_ready_age_seconds"] is None
+    # The worker empties the queue (the ready email follows the render as its own task).
+    wait_for(lambda: task_queue_status()["oldest_ready_age_seconds"] is None, 30, "an empty queue")
     assert (
         certificate.number
         not in coordinator_client.get(reverse("credits:coordinator_dashboard")).content.decode()
@@ -226,10 +227,20 @@ def test_the_worker_survives_a_postgresql_restart_and_renders_what_comes_after(
     second = claim_now(second_learner, activity)
     wait_for(lambda: rendered(second.pk), 60, f"the render after the restart\n{worker.output()}")
     assert worker.alive()
-    log = worker.output()
-    assert "database unavailable, the worker waits for it" in log
-    assert "database available again" in log
+    wait_for(lambda: "database available again" in worker.output(), 10, "the worker's recovery line")
+    assert "database unavailable, the worker waits for it" in worker.output()
     assert worker.stop() == 0  # SIGTERM: a clean exit
+
+
+@postgres_test
+def test_with_max_outage_the_worker_exits_non_zero_for_its_supervisor_to_restart_it(worker, postgres):
+    worker.start("--max-outage", "2")
+    wait_for(lambda: "started" in worker.output(), 30, "the worker to start")
+    postgres("stop")
+    wait_for(lambda: not worker.alive(), 30, f"the worker to give up\n{worker.output()}")
+    postgres("start")
+    assert worker.process.returncode == 1
+    assert "(--max-outage): exiting" in worker.output()
 
 
 @postgres_test

@@ -88,6 +88,10 @@ class Command(BaseCommand):
         next_sweep = 0.0
         while worker.running:
             try:
+                if outage_since is not None:
+                    connections["default"].ensure_connection()  # raises while it is still down
+                    logger.warning("database available again after %.0f s", time.monotonic() - outage_since)
+                    outage_since, pause = None, 1.0
                 if time.monotonic() >= next_sweep:
                     swept = certificate_renders_retry_due()
                     if swept:
@@ -107,9 +111,6 @@ class Command(BaseCommand):
                 time.sleep(pause)
                 pause = min(pause * 2, MAX_PAUSE_SECONDS)
                 continue
-            if outage_since is not None:
-                logger.warning("database available again after %.0f s", time.monotonic() - outage_since)
-                outage_since, pause = None, 1.0
             if worker.running:
                 time.sleep(interval)
         logger.info("task worker %s stopped", worker.worker_id)

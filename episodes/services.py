@@ -105,7 +105,6 @@ def _touch(show: Show) -> None:
 SHOW_TEXT_FIELDS = ("title", "author", "owner_name", "copyright", "funding_label")
 
 
-@transaction.atomic
 def show_create(*, host: User | None, data: dict[str, Any]) -> Show:
     """Create a show; its podcast:guid is computed from the feed URL now and never changes."""
     data = dict(data)
@@ -114,37 +113,48 @@ def show_create(*, host: User | None, data: dict[str, Any]) -> Show:
             data[field] = clean_line(data[field])
     if "description" in data:
         data["description"] = strip_control_chars(data["description"]).strip()
+    artwork = data.pop("artwork", None)
     show = Show(**data)
     show.podcast_guid = podcast_guid_for(show.feed_url)
     show.full_clean()
-    try:
-        with transaction.atomic():
-            show.save()
-    except IntegrityError:
-        if show.artwork:  # saved before the INSERT failed: leave no orphan file
-            show.artwork.storage.delete(show.artwork.name)
-        raise ValidationError({"slug": _("A show with this slug already exists.")}) from None
-    if host is not None:
-        ShowHost.objects.create(show=show, user=host)
-    audit_record(actor=host, action="show.created", obj=show, data={"slug": show.slug})
+    files = StoredFiles()
+    # Nothing half-written: if anything below fails, the commit included, the artwork goes too.
+    with files.committed():
+        if artwork:
+            files.save(show.artwork, artwork.name, artwork)
+        try:
+            with transaction.atomic():
+                show.save()
+        except IntegrityError:
+            raise ValidationError({"slug": _("A show with this slug already exists.")}) from None
+        if host is not None:
+            ShowHost.objects.create(show=show, user=host)
+        audit_record(actor=host, action="show.created", obj=show, data={"slug": show.slug})
     return show
 
 
-@transaction.atomic
 def show_update(*, show: Show, actor: User | None, data: dict[str, Any]) -> Show:
-    show = Show.objects.select_for_update().get(pk=show.pk)
-    for field, value in data.items():
-        if field in SHOW_TEXT_FIELDS:
-            value = clean_line(value)
-        elif field == "description":
-            value = strip_control_chars(value).strip()
-        if field in {"slug", "podcast_guid"}:
-            continue  # the feed URL and podcast:guid never change once apps subscribed
-        setattr(show, field, value)
-    show.content_changed_at = timezone.now()
-    show.full_clean()
-    show.save()
-    audit_record(actor=actor, action="show.updated", obj=show, data={"fields": sorted(data)})
+    data = dict(data)
+    artwork = data.pop("artwork", None)
+    files = StoredFiles()
+    # Nothing half-written: if anything below fails, the commit included, a new artwork goes too.
+    with files.committed():
+        show = Show.objects.select_for_update().get(pk=show.pk)
+        for field, value in data.items():
+            if field in SHOW_TEXT_FIELDS:
+                value = clean_line(value)
+            elif field == "description":
+                value = strip_control_chars(value).strip()
+            if field in {"slug", "podcast_guid"}:
+                continue  # the feed URL and podcast:guid never change once apps subscribed
+            setattr(show, field, value)
+        if artwork:
+            files.save(show.artwork, artwork.name, artwork)
+        show.content_changed_at = timezone.now()
+        show.full_clean()
+        show.save()
+        fields = sorted([*data, "artwork"] if artwork else data)
+        audit_record(actor=actor, action="show.updated", obj=show, data={"fields": fields})
     return show
 
 

@@ -94,6 +94,8 @@ def show_create(request):
         if form.is_valid():
             try:
                 show = services.show_create(host=request.user, data=form.service_data())
+            except services.StorageFull:
+                return storage_full_response(request)  # the server's fault: 507, nothing was saved
             except ValidationError as error:
                 _add_service_errors(form, error)
             else:
@@ -129,6 +131,8 @@ def show_edit(request, slug):
         if form.is_valid():
             try:
                 services.show_update(show=show, actor=request.user, data=form.service_data())
+            except services.StorageFull:
+                return storage_full_response(request)  # the server's fault: 507, nothing was saved
             except ValidationError as error:
                 _add_service_errors(form, error)
             else:

@@ -27,7 +27,7 @@ from episodes.services import episode_create
 from episodes.upload import UPLOAD_TEMP_PREFIX
 from tests.conftest import mfa_login
 from tests.faults.gunicorn import gunicorn, raw_request, read_status, shared_database
-from tests.media import audio_bytes
+from tests.media import audio_bytes, make_artwork
 
 MB = 1024 * 1024
 BOUNDARY = "FaUlTbOuNdArY"
@@ -246,6 +246,28 @@ def test_a_write_error_while_storing_the_audio_leaves_no_partial_file(host_clien
     _assert_refused_for_space(response)
     assert _files(settings.MEDIA_ROOT) == before
     assert not Episode.objects.exists()
+
+
+@pytest.mark.parametrize("page", ["create", "edit"])
+def test_a_write_error_while_storing_show_artwork_leaves_no_partial_file(host_client, page):
+    show = host_client.show
+    artwork = make_artwork(1400, "PNG")  # a flat PNG: small, but larger than the 2 KB allowed below
+    post = {
+        "title": "Obstetric Anaesthesia", "slug": "ob-anaesthesia", "description": "Cases.",
+        "author": "Society", "owner_name": "Society", "owner_email": "podcast@example.org",
+        "language": "en", "category": "Health & Fitness", "subcategory": "Medicine",
+        "show_type": "episodic", "artwork": SimpleUploadedFile("cover.png", artwork),
+    }  # fmt: skip
+    if page == "create":
+        url = reverse("episodes:host_show_create")
+    else:
+        url = reverse("episodes:host_show_edit", args=[show.slug])
+    before = _files(settings.MEDIA_ROOT)
+    with file_size_limit(2048):
+        response = host_client.post(url, post)
+    _assert_refused_for_space(response)
+    assert _files(settings.MEDIA_ROOT) == before
+    assert Show.objects.count() == 1 and not Show.objects.get().artwork
 
 
 # --- the database refuses a write after the files were stored ---------------------------------------

@@ -557,3 +557,46 @@ def test_simultaneous_invitations_and_requests_open_exactly_one_grant(
     assert sorted(statuses) == [302] + [409] * 9
     assert ShowProviderGrant.objects.count() == 1
     assert _grant_actions().count() == 1
+
+
+def test_the_host_withdraws_an_invitation_and_the_coordinator_declines_one(hc, rc, cardio, rival):
+    hc.post(_host_url("invite", cardio), {"provider": rival.slug})
+    first = ShowProviderGrant.objects.get()
+    # The host cannot decline their own invitation, nor the coordinator withdraw it.
+    response = hc.post(_host_url("decline", cardio, first))
+    assert response.status_code == 409 and "withdraw it instead" in response.content.decode()
+    response = rc.post(_coord_url("withdraw", rival, first))
+    assert response.status_code == 409 and "decline it instead" in response.content.decode()
+    assert hc.post(_host_url("withdraw", cardio, first)).status_code == 302
+    hc.post(_host_url("invite", cardio), {"provider": rival.slug})
+    second = ShowProviderGrant.objects.exclude(pk=first.pk).get()
+    assert rc.post(_coord_url("decline", rival, second)).status_code == 302
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, second.status) == (GrantStatus.WITHDRAWN, GrantStatus.DECLINED)
+    assert [e.action for e in _grant_actions()] == [
+        "grant.invited", "grant.withdrawn", "grant.invited", "grant.declined",
+    ]  # fmt: skip
+    # Nothing waits any more: revoking or accepting a closed one says what happened.
+    response = rc.post(_coord_url("accept", rival, second))
+    assert response.status_code == 409 and "was declined" in response.content.decode()
+
+
+def test_a_too_long_message_is_refused_and_nothing_is_written(hc, rc, cardio, rival):
+    response = hc.post(_host_url("invite", cardio), {"provider": rival.slug, "message": "x" * 501})
+    assert response.status_code == 400 and "at most 500 characters" in response.content.decode()
+    response = rc.post(_coord_url("request", rival), {"show": cardio.slug, "message": "x" * 501})
+    assert response.status_code == 400 and "at most 500 characters" in response.content.decode()
+    assert ShowProviderGrant.objects.count() == 0 and not _grant_actions().exists()
+
+
+def test_the_demo_show_invites_the_demo_provider_once(cardio, cardio_host, rival, rival_coordinator):
+    from credits.demo import seed_demo_grant
+
+    first = seed_demo_grant(show=cardio, provider=rival, coordinator=rival_coordinator)
+    again = seed_demo_grant(show=cardio, provider=rival, coordinator=rival_coordinator)
+    assert first.pk == again.pk and again.status == GrantStatus.ACTIVE
+    assert [(e.action, e.actor) for e in _grant_actions()] == [
+        ("grant.invited", cardio_host),
+        ("grant.accepted", rival_coordinator),
+    ]

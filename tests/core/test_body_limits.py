@@ -1,5 +1,7 @@
 """Request body limits: a body larger than its route allows is refused (413) from the headers, unread."""
 
+import asyncio
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client, override_settings
@@ -119,3 +121,57 @@ def test_the_limit_table_names_only_existing_routes(settings):
     assert set(settings.PODCASTCME_BODY_LIMITS) <= names
     for limit in settings.PODCASTCME_BODY_LIMITS.values():
         assert isinstance(limit, int) or isinstance(getattr(settings, limit), int)
+
+
+# --- ASGI: Django reads the whole body before any middleware, so the limit wraps the application ---
+
+
+def _asgi_post(path: str, headers: list, chunks: list[bytes]) -> tuple[int, bytes, int]:
+    """POST through the wrapped ASGI application; (status, body, messages the app received)."""
+    from django.core.asgi import get_asgi_application
+
+    from podcastcme.limits import BodyLimitASGIMiddleware
+
+    app = BodyLimitASGIMiddleware(get_asgi_application())
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+        "scheme": "http", "path": path, "raw_path": path.encode(), "root_path": "", "query_string": b"",
+        "headers": [(b"host", b"testserver"), *headers], "client": ("127.0.0.1", 5000),
+        "server": ("testserver", 80),
+    }  # fmt: skip
+    queue = [
+        {"type": "http.request", "body": c, "more_body": i < len(chunks) - 1} for i, c in enumerate(chunks)
+    ]
+    received, sent = [], []
+
+    async def receive():
+        if queue:
+            received.append(queue[0])
+            return queue.pop(0)
+        await asyncio.sleep(3600)  # no disconnect: the client waits for the answer
+
+    async def send(message):
+        sent.append(message)
+
+    async def run():
+        await asyncio.wait_for(app(scope, receive, send), timeout=30)
+
+    asyncio.run(run())
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    return start["status"], body, len(received)
+
+
+def test_asgi_refuses_a_declared_40_mb_body_without_receiving_it():
+    status, body, received = _asgi_post(
+        "/accounts/login/", [(b"content-length", str(40 * MB).encode())], [b"x" * 1024] * 3
+    )
+    assert status == 413 and received == 0
+    assert "larger than the limit of 1.0 MB" in " ".join(body.decode().split())
+
+
+def test_asgi_stops_a_chunked_body_once_it_passes_the_limit():
+    # No Content-Length: 8 MB in 256 KB messages; reading stops after the fifth.
+    status, body, received = _asgi_post("/accounts/login/", [], [b"x" * 256 * 1024] * 32)
+    assert status == 413 and received == 5
+    assert b"nothing was saved" in body

@@ -210,6 +210,10 @@ def quiz_validate(data: Any) -> list[dict[str, Any]]:
 @transaction.atomic
 def quiz_replace(*, activity: Activity, actor: User | None, data: Any) -> list[Question]:
     """Replace the activity's post-test. Past attempts keep what they showed (snapshots)."""
+    try:
+        grants.require_changeable(activity)  # frozen once the show's hosts ended the provider's access
+    except ValidationError as error:
+        raise CreditError(" ".join(error.messages), code="not_granted") from None
     questions = quiz_validate(data)
     Question.objects.filter(activity=activity).delete()
     created = []

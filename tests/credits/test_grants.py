@@ -300,6 +300,13 @@ def test_host_revokes_existing_records_stay_and_nothing_new_can_be_attached(
     assert activity.title != "Changed" and activity.updated_at == before
     with pytest.raises(ValidationError):
         services.activity_update(activity=activity, actor=rival_coordinator, data={"title": "Changed"})
+    with pytest.raises(ValidationError):
+        services.activity_set_people(activity=activity, actor=rival_coordinator, people=[])
+    with pytest.raises(services.CreditError, match="no longer allow"):
+        services.quiz_replace(activity=activity, actor=rival_coordinator, data={"questions": []})
+    assert not AuditEvent.objects.filter(
+        action__in=["activity.updated", "activity.people_set", "quiz.replaced"]
+    ).exists()
     # The public episode page still offers the activity to learners.
     assert "AMA PRA Category 1 Credit" in Client().get(public.get_absolute_url()).content.decode()
     # Its hosts see it, marked, with its expiry date.

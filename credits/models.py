@@ -431,7 +431,8 @@ class Attempt(_AppendOnly):
     number = models.PositiveSmallIntegerField()
     started_at = models.DateTimeField(default=timezone.now)
     submitted_at = models.DateTimeField(null=True, blank=True)
-    # [{"id": q, "text": ..., "options": [{"id": o, "text": ...}, ...]}] in the order shown.
+    # [{"id": q, "text": ..., "options": [{"id": o, "text": ..., "token": t}, ...]}] in the order
+    # shown; the form sends each option's token (random, new for every attempt), never its id.
     questions = models.JSONField(default=list)
     # {"<question id>": <option id>} as submitted.
     answers = models.JSONField(default=dict, blank=True)

@@ -245,28 +245,32 @@ def _short_error(exc: BaseException) -> str:
 
 
 def certificate_issue_for_claim(*, claim_id: int) -> Certificate:
-    """Create the claim's certificate with every printed field frozen now; the PDF follows in a task.
-
-    Called inside the claim's own transaction (credits.services.claim_credit), so a claim never
-    exists without its certificate row. Idempotent: a claim has one certificate. Certificate numbers
-    count per provider and year; the provider's row is locked while one is chosen (after the
-    learner's row: the lock order of docs), and the unique number is the last line of defence.
-    """
+    """The claim's certificate: the one it has, or a new one (see certificate_issue). Idempotent."""
     existing = Certificate.objects.filter(claim_id=claim_id).first()
     if existing is not None:
         return existing
-    claim = CreditClaim.objects.select_related("activity__provider", "learner").get(pk=claim_id)
-    activity, provider = claim.activity, claim.activity.provider
+    claim = CreditClaim.objects.select_related("activity", "learner").get(pk=claim_id)
     profile = LearnerProfile.objects.filter(user_id=claim.learner_id).first()
-    zone = _provider_zone_of(provider)
+    return certificate_issue(claim=claim, profile=profile)
+
+
+def certificate_issue(*, claim: CreditClaim, profile: LearnerProfile | None) -> Certificate:
+    """Create the claim's certificate with every printed field frozen now; the PDF follows in a task.
+
+    Called by credits.services.claim_credit inside the claim's own transaction, so a claim never
+    exists without its certificate row. Certificate numbers count per provider and year: the
+    provider's row is locked while the next one is chosen (after the learner's row, which the claim
+    locked first: docs/architecture-locks.md), and the unique number is the last line of defence.
+    """
+    activity = claim.activity
     for attempt in range(5):
         try:
             with transaction.atomic():
-                Provider.objects.select_for_update().filter(pk=provider.pk).first()
+                provider = Provider.objects.select_for_update().get(pk=activity.provider_id)
+                activity.provider = provider  # the designation statement names it
+                zone = _provider_zone_of(provider)
                 now = timezone.now()
                 prefix = f"{provider.slug.upper()}-{timezone.localtime(now, zone).year}-"
-                if Certificate.objects.filter(claim_id=claim_id).exists():
-                    return Certificate.objects.get(claim_id=claim_id)
                 certificate = Certificate.objects.create(
                     claim=claim,
                     code=code_generate(),
@@ -295,9 +299,12 @@ def certificate_issue_for_claim(*, claim_id: int) -> Certificate:
                 _enqueue_render(certificate.pk)
                 return certificate
         except IntegrityError:
+            existing = Certificate.objects.filter(claim_id=claim.pk).first()
+            if existing is not None:
+                return existing  # issued meanwhile by a concurrent call
             if attempt == 4:
                 raise
-            logger.info("certificate number taken for claim %s, retrying", claim_id)
+            logger.info("certificate number taken for claim %s, retrying", claim.pk)
     raise AssertionError("unreachable")
 
 

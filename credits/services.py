@@ -534,9 +534,9 @@ def claim_credit(
         )
         # The certificate row belongs to the claim's own transaction: a claim never exists without
         # it. Only the PDF comes later, from a task enqueued when this commits (retried if it fails).
-        from .certificates import certificate_issue_for_claim
+        from .certificates import certificate_issue
 
-        certificate_issue_for_claim(claim_id=claim.pk)
+        certificate_issue(claim=claim, profile=profile)
     return claim
 
 

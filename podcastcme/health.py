@@ -21,7 +21,7 @@ from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import HttpRequest, HttpResponse
 from django.views.decorators.cache import never_cache
 
 from .health_tasks import task_queue_status
@@ -106,7 +106,9 @@ def _has_token(request: HttpRequest) -> bool:
 
 def health_response(request: HttpRequest, *, details: bool) -> HttpResponse:
     if request.method not in ("GET", "HEAD"):
-        return HttpResponseNotAllowed(["GET", "HEAD"])
+        response = HttpResponse(b"method not allowed\n", content_type="text/plain; charset=utf-8", status=405)
+        response["Allow"] = "GET, HEAD"
+        return _with_headers(response)
     healthy, report = run_checks()
     status = 200 if healthy else 503
     if details:
@@ -114,8 +116,14 @@ def health_response(request: HttpRequest, *, details: bool) -> HttpResponse:
     else:
         body = b"ok\n" if healthy else b"unavailable\n"
         response = HttpResponse(body, content_type="text/plain; charset=utf-8", status=status)
+    return _with_headers(response)
+
+
+def _with_headers(response: HttpResponse) -> HttpResponse:
     response["Cache-Control"] = "no-store, max-age=0"
+    # Answered before the security middleware: its own headers (nothing here may load or frame).
     response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'none'"
     return response
 
 

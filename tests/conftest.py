@@ -25,6 +25,22 @@ def _clear_cache():
     forget_built_feeds()
 
 
+@pytest.fixture(autouse=True)
+def _every_page_has_a_content_security_policy(monkeypatch):
+    """Every HTML page any test renders through the test client carries the CSP (issue 10, hole 11)."""
+    from django.test.client import ClientHandler
+
+    render = ClientHandler.__call__
+
+    def checked(self, environ):
+        response = render(self, environ)
+        if response.get("Content-Type", "").startswith("text/html"):
+            assert "Content-Security-Policy" in response, f"no CSP on {environ.get('PATH_INFO')}"
+        return response
+
+    monkeypatch.setattr(ClientHandler, "__call__", checked)
+
+
 @pytest.fixture
 def make_user(db):
     def _make(email: str = "learner@example.org", *, verified: bool = True, profile: bool = False, **extra):

@@ -146,6 +146,10 @@ def test_loopback_addresses_are_refused(server, settings, media_root, host):
         ("http://224.0.0.1/feed.rss", "multicast"),
         ("http://[fd00::1]/feed.rss", "private"),
         ("http://100.64.0.1/feed.rss", "private"),
+        ("http://[fec0::1]/feed.rss", "private"),
+        ("http://[::ffff:10.0.0.1]/feed.rss", "private"),
+        ("http://[64:ff9b::a9fe:a9fe]/feed.rss", "link-local"),  # NAT64 of 169.254.169.254
+        ("http://[2002:7f00:1::]/feed.rss", "loopback"),  # 6to4 of 127.0.0.1
     ],
 )
 def test_private_link_local_and_reserved_addresses_are_refused(settings, media_root, url, kind):

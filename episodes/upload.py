@@ -239,4 +239,5 @@ def upload_limited(view):
             # The partial temporary file is already deleted; nothing else was written.
             return storage_full_response(request)
 
+    wrapper.chooses_upload_handlers = True  # the body limit middleware leaves its parsing to it
     return wrapper

@@ -17,14 +17,26 @@ from django.template.defaultfilters import filesizeformat
 from django.urls import Resolver404, resolve
 
 # LIMIT_ATTR: set on the request to its route's limit; the upload views count file bytes against it.
-from episodes.upload import AUDIO_UPLOAD_ROUTE, LIMIT_ATTR, declared_length, too_large_response
+from episodes.upload import (
+    AUDIO_UPLOAD_ROUTE,
+    LIMIT_ATTR,
+    UploadStorageFull,
+    declared_length,
+    storage_full_response,
+    too_large_response,
+)
+
+
+def _route(path_info: str):
+    try:
+        return resolve(path_info)
+    except Resolver404:
+        return None
 
 
 def _route_name(path_info: str) -> str | None:
-    try:
-        return resolve(path_info).view_name
-    except Resolver404:
-        return None
+    match = _route(path_info)
+    return match.view_name if match is not None else None
 
 
 def limit_of_route(name: str | None) -> int:
@@ -47,12 +59,36 @@ class RequestBodyLimitMiddleware:
     def __call__(self, request):
         length = declared_length(request)
         if length:
-            route = _route_name(request.path_info)
+            match = _route(request.path_info)
+            route = match.view_name if match is not None else None
             limit = limit_of_route(route)
             setattr(request, LIMIT_ATTR, limit)
             if length > limit:
                 return too_large_response(request, limit, audio=route == AUDIO_UPLOAD_ROUTE)
+            if self._parse_here(request, match):
+                try:
+                    # Parsed here, before CSRF's check reads it, so that a disk that fills while
+                    # a file arrives gets its clear answer (the partial file is already gone).
+                    request.POST, request.FILES  # noqa: B018
+                except UploadStorageFull:
+                    return storage_full_response(request)
         return self.get_response(request)
+
+    @staticmethod
+    def _parse_here(request, match) -> bool:
+        """A logged-in user's upload to a route that takes files and leaves the upload handlers as they are.
+
+        Only the routes of PODCASTCME_BODY_LIMITS (the forms that take files): other views may read
+        the raw body, which parsing would consume. Every form that takes files needs a login, and
+        anonymous bodies are left to the view, which refuses them without reading (a redirect).
+        """
+        if request.method != "POST" or request.content_type != "multipart/form-data":
+            return False
+        if match is None or match.view_name not in settings.PODCASTCME_BODY_LIMITS:
+            return False
+        if getattr(match.func, "chooses_upload_handlers", False):
+            return False
+        return request.user.is_authenticated
 
 
 class BodyLimitASGIMiddleware:

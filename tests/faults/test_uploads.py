@@ -22,6 +22,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from audit.models import AuditEvent
+from credits.models import ExternalCredit
 from episodes.models import Episode, Show, ShowHost
 from episodes.services import episode_create
 from episodes.upload import UPLOAD_TEMP_PREFIX
@@ -220,6 +221,24 @@ def test_disk_full_while_storing_the_audio_leaves_no_partial_file(host_client, t
         assert _files(media) == {media / "already-here.bin"}
     assert not _files(uploads)
     assert not Episode.objects.exists()
+
+
+def test_disk_full_while_a_learners_certificate_arrives_refuses_it_clearly(learner, tmp_path):
+    client = Client()
+    client.force_login(learner)
+    post = {
+        "title": "Grand rounds: sepsis", "provider_name": "City Hospital", "completed_on": "2024-05-10",
+        "credits": "1.5", "credit_type": "ama_pra_1",
+        "certificate_file": SimpleUploadedFile("certificate.pdf", b"%PDF-1.4\n" + os.urandom(3 * MB)),
+    }  # fmt: skip
+    with tmpfs(tmp_path / "small", "1m") as small:
+        # Every upload to a temporary file on the small disk (as large ones are).
+        on_disk = {"FILE_UPLOAD_TEMP_DIR": str(small), "FILE_UPLOAD_MAX_MEMORY_SIZE": 0}
+        with override_settings(**on_disk):
+            response = client.post(reverse("credits:external_create"), post)
+        _assert_refused_for_space(response)
+        assert not _files(small)
+    assert not ExternalCredit.objects.exists()
 
 
 @contextlib.contextmanager

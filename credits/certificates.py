@@ -272,7 +272,9 @@ def certificate_issue(*, claim: CreditClaim, profile: LearnerProfile | None) -> 
                 now = timezone.now()
                 prefix = f"{provider.slug.upper()}-{timezone.localtime(now, zone).year}-"
                 certificate = Certificate.objects.create(
-                    claim=claim,
+                    # By id: the claim object keeps no cached copy of this row, so a page shown after
+                    # the commit reads the certificate as the render (inline in development) left it.
+                    claim_id=claim.pk,
                     code=code_generate(),
                     number=_next_number(prefix),
                     learner_name=profile.legal_name if profile else claim.learner.email,

@@ -92,3 +92,42 @@ def test_claim_credit_and_download_the_certificate(page, live_server, learner, e
     page.get_by_role("row").filter(has_text="Difficult airway").get_by_role(
         "link", name="Download certificate (PDF)"
     ).wait_for()
+
+
+def test_a_failed_render_is_said_plainly_the_page_stays_still_and_the_retry_brings_the_pdf(
+    page, live_server, learner, evaluated_activity
+):
+    from django.db import transaction
+
+    from tests.credits.test_certificate_rendering import certificates_folder_unwritable
+
+    with certificates_folder_unwritable():
+        with transaction.atomic():  # committed, so its on-commit render runs (and fails) here
+            claim = credit_services.claim_credit(
+                learner=learner, activity=evaluated_activity, minutes=30, attested=True
+            )
+    certificate = Certificate.objects.get(claim=claim)
+    assert certificate.render_state == "failed"
+    client = Client()
+    client.force_login(learner)
+    page.context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
+    page.goto("/learning/")
+    page.get_by_role("row").filter(has_text="Difficult airway").get_by_role(
+        "link", name="PDF delayed"
+    ).click()
+    page.get_by_role("heading", name="Your certificate is delayed").wait_for()
+    status = page.get_by_role("status")
+    assert "the PDF could not be produced yet" in status.inner_text()
+    assert certificate.number in page.content()
+    page.evaluate("window.stillTheSamePage = true")
+    page.wait_for_timeout(6500)  # the old page reloaded itself every 5 s, forever
+    assert page.evaluate("window.stillTheSamePage === true")
+
+    due = certificate.render_next_try_at + datetime.timedelta(seconds=1)
+    with transaction.atomic():
+        assert certificates.certificate_renders_retry_due(now=due) == 1
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Check again").click()
+    assert Path(download_info.value.path()).read_bytes().startswith(b"%PDF-")

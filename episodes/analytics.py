@@ -20,7 +20,6 @@ import hmac
 import ipaddress
 import json
 import logging
-import os
 import signal
 import threading
 from collections import OrderedDict
@@ -582,28 +581,24 @@ def flush_pending() -> int:
 
 
 def flush_on_sigterm() -> bool:
-    """Record the buffer before SIGTERM ends this process, where nothing else would; True if installed.
+    """Make SIGTERM a normal exit where the server leaves it to Python; True if that was needed.
 
-    Called by the WSGI/ASGI entry points. gunicorn (and uvicorn) turn SIGTERM into a normal exit,
-    and the buffer's exit handler records what is left. A server that leaves SIGTERM to Python's
-    default (Django's runserver, a bare WSGI server) dies at once, without exit handlers: only then,
-    and only from the main thread (the one that may set signal handlers), this installs a handler
-    that records the buffer and then lets the signal end the process as it would have.
+    Called by the WSGI/ASGI entry points. gunicorn (and uvicorn) already turn SIGTERM into a
+    normal exit, and the buffer's exit handler (atexit) records what is left. A server that leaves
+    SIGTERM to Python's default (Django's runserver, a bare WSGI server) dies at once, without exit
+    handlers, and the buffer is lost. Only then, and only from the main thread (the one that may
+    set signal handlers), SIGTERM raises SystemExit instead: the main thread unwinds (locks and
+    transactions are released, not entered again from the handler), then the exit handlers run.
     """
     if threading.current_thread() is not threading.main_thread():
         return False
     if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
         return False  # the server handles SIGTERM (gunicorn installs its handler before loading the app)
 
-    def _flush_then_terminate(signum, frame):
-        try:
-            _buffer.flush()
-        except Exception:
-            logger.exception("buffered download requests not recorded at shutdown")
-        signal.signal(signum, signal.SIG_DFL)
-        os.kill(os.getpid(), signum)
+    def _exit(signum, frame):
+        raise SystemExit(128 + signum)
 
-    signal.signal(signal.SIGTERM, _flush_then_terminate)
+    signal.signal(signal.SIGTERM, _exit)
     return True
 
 

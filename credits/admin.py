@@ -1,7 +1,5 @@
 from django.contrib import admin
 
-from episodes.admin_widgets import KeySafeAutocompleteMixin
-
 from .models import (
     Activity,
     Attempt,
@@ -23,7 +21,7 @@ from .models import (
 )
 
 
-class ProviderCoordinatorInline(KeySafeAutocompleteMixin, admin.TabularInline):
+class ProviderCoordinatorInline(admin.TabularInline):
     model = ProviderCoordinator
     extra = 0
     autocomplete_fields = ["user"]
@@ -39,7 +37,7 @@ class ProviderAdmin(admin.ModelAdmin):
 
 
 @admin.register(ProviderCoordinator)
-class ProviderCoordinatorAdmin(KeySafeAutocompleteMixin, admin.ModelAdmin):
+class ProviderCoordinatorAdmin(admin.ModelAdmin):
     list_display = ["user", "provider", "created_at"]
     list_filter = ["provider"]
     search_fields = ["user__email", "provider__name"]
@@ -59,7 +57,7 @@ class ContentPersonInline(admin.TabularInline):
 
 
 @admin.register(Activity)
-class ActivityAdmin(KeySafeAutocompleteMixin, admin.ModelAdmin):
+class ActivityAdmin(admin.ModelAdmin):
     list_display = ["title", "provider", "designated_credits", "release_date", "expiry_date", "passing_score"]
     list_filter = ["provider", "reveal_answers", "mandate_topics"]
     search_fields = ["title", "episode__title", "provider__name"]

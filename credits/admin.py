@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from episodes.admin_widgets import KeySafeAutocompleteMixin
+
 from .models import (
     Activity,
     Attempt,
@@ -21,7 +23,7 @@ from .models import (
 )
 
 
-class ProviderCoordinatorInline(admin.TabularInline):
+class ProviderCoordinatorInline(KeySafeAutocompleteMixin, admin.TabularInline):
     model = ProviderCoordinator
     extra = 0
     autocomplete_fields = ["user"]
@@ -37,7 +39,7 @@ class ProviderAdmin(admin.ModelAdmin):
 
 
 @admin.register(ProviderCoordinator)
-class ProviderCoordinatorAdmin(admin.ModelAdmin):
+class ProviderCoordinatorAdmin(KeySafeAutocompleteMixin, admin.ModelAdmin):
     list_display = ["user", "provider", "created_at"]
     list_filter = ["provider"]
     search_fields = ["user__email", "provider__name"]
@@ -57,7 +59,7 @@ class ContentPersonInline(admin.TabularInline):
 
 
 @admin.register(Activity)
-class ActivityAdmin(admin.ModelAdmin):
+class ActivityAdmin(KeySafeAutocompleteMixin, admin.ModelAdmin):
     list_display = ["title", "provider", "designated_credits", "release_date", "expiry_date", "passing_score"]
     list_filter = ["provider", "reveal_answers", "mandate_topics"]
     search_fields = ["title", "episode__title", "provider__name"]

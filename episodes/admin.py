@@ -1,9 +1,15 @@
 from django.contrib import admin
+from django.db import models
 
+from .admin_widgets import KeySafeAutocompleteMixin
 from .models import Episode, EpisodePerson, PersonalFeed, Show, ShowHost, Topic
 
+# "example.org" typed without a scheme becomes https://example.org, as on the host's pages (and
+# Django 6's default); without it Django 5.2 warns on every admin form with a URL field.
+URL_FIELDS_ASSUME_HTTPS = {models.URLField: {"assume_scheme": "https"}}
 
-class ShowHostInline(admin.TabularInline):
+
+class ShowHostInline(KeySafeAutocompleteMixin, admin.TabularInline):
     model = ShowHost
     extra = 0
     autocomplete_fields = ["user"]
@@ -16,6 +22,7 @@ class ShowAdmin(admin.ModelAdmin):
     search_fields = ["title", "slug", "author", "owner_email"]
     readonly_fields = ["podcast_guid", "content_changed_at", "created_at", "updated_at"]
     inlines = [ShowHostInline]
+    formfield_overrides = URL_FIELDS_ASSUME_HTTPS
 
     def get_readonly_fields(self, request, obj=None):
         # The slug makes the feed URL and podcast:guid: it never changes once created.
@@ -23,7 +30,7 @@ class ShowAdmin(admin.ModelAdmin):
 
 
 @admin.register(ShowHost)
-class ShowHostAdmin(admin.ModelAdmin):
+class ShowHostAdmin(KeySafeAutocompleteMixin, admin.ModelAdmin):
     list_display = ["user", "show", "created_at"]
     list_filter = ["show"]
     search_fields = ["user__email", "show__title"]
@@ -33,6 +40,7 @@ class ShowHostAdmin(admin.ModelAdmin):
 class EpisodePersonInline(admin.TabularInline):
     model = EpisodePerson
     extra = 0
+    formfield_overrides = URL_FIELDS_ASSUME_HTTPS
 
 
 @admin.register(Episode)
@@ -72,6 +80,7 @@ class EpisodePersonAdmin(admin.ModelAdmin):
     list_filter = ["role"]
     search_fields = ["name", "episode__title"]
     list_select_related = ["episode"]
+    formfield_overrides = URL_FIELDS_ASSUME_HTTPS
 
 
 @admin.register(PersonalFeed)

@@ -220,6 +220,9 @@ def listening_progress(request, pk: int):
     episode = get_object_or_404(Episode, pk=pk)
     if not episode.is_public:
         raise Http404
+    if request.content_type != "application/json":
+        # A form body was already read by the CSRF check, so request.body could not be read (a 500).
+        return JsonResponse({"error": _("The body must be JSON.")}, status=400)
     if len(request.body) > 64 * 1024:
         return JsonResponse({"error": _("Too much data.")}, status=413)
     try:

@@ -4,6 +4,7 @@ Each leaves nothing behind: no partial file in MEDIA_ROOT, no temporary upload, 
 """
 
 import contextlib
+import io
 import os
 import resource
 import signal
@@ -117,8 +118,11 @@ def _host_with_show() -> tuple[User, Show]:
 
 
 def _open_by(pid: int, folder: Path) -> bool:
-    fds = Path(f"/proc/{pid}/fd")
-    for fd in fds.iterdir():
+    try:
+        fds = list(Path(f"/proc/{pid}/fd").iterdir())
+    except OSError:  # the process is gone
+        return False
+    for fd in fds:
         with contextlib.suppress(OSError):
             if Path(os.readlink(fd)).parent == folder:
                 return True
@@ -157,6 +161,7 @@ def test_a_worker_killed_mid_upload_leaves_a_temporary_file_that_the_sweep_remov
             while Path(f"/proc/{worker}").exists() and _open_by(worker, uploads):
                 time.sleep(0.05)
     (left,) = _files(uploads)  # the fault: a killed process deletes nothing
+    assert left.name.startswith(UPLOAD_TEMP_PREFIX)
     assert not Episode.objects.exists() and not AuditEvent.objects.filter(action="episode.created").exists()
     assert _files(settings.MEDIA_ROOT) == media_before  # nothing half-stored
 
@@ -168,9 +173,13 @@ def test_a_worker_killed_mid_upload_leaves_a_temporary_file_that_the_sweep_remov
     hours_ago = time.time() - 7 * 3600
     os.utime(left, (hours_ago, hours_ago))
     os.utime(foreign, (hours_ago, hours_ago))
+    out = io.StringIO()
     with override_settings(FILE_UPLOAD_TEMP_DIR=str(uploads)):
-        call_command("sweep_upload_temp", stdout=open(os.devnull, "w"))  # noqa: SIM115
+        call_command("sweep_upload_temp", "--dry-run", stdout=out)
+        assert _files(uploads) == {left, live, foreign} and f"would delete {left}" in out.getvalue()
+        call_command("sweep_upload_temp", stdout=out)
     assert _files(uploads) == {live, foreign}
+    assert f"deleted {left}" in out.getvalue()
 
 
 # --- a full disk ---------------------------------------------------------------------------------------

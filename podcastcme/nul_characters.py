@@ -7,13 +7,15 @@ by slug. No legitimate browser or podcast app sends one, so one check in front o
 simpler and safer than a check in each of them. Django's ``CharField`` already refuses NUL in
 forms; this covers everything else that reads the request directly.
 
-Multipart bodies (file uploads) are not parsed here: the upload view must choose its upload
-handlers before the body is read. Their text fields go through form ``CharField``s.
+Multipart bodies are checked too, except for views exempt from CSRF: the episode upload must choose
+its upload handlers before the body is read (and the Stripe webhook reads its raw body). For every
+other view the CSRF check reads the form anyway, right after this one.
 """
 
 from django.http import HttpResponseBadRequest
 
 NUL = "\x00"
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 MESSAGE = "Bad request: the address or the form contains a NUL character (%00), which is never valid here.\n"
 
 
@@ -36,7 +38,10 @@ class RefuseNulCharactersMiddleware:
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         # Runs after the outer middleware (body size limits) and before CSRF reads the form.
-        if request.method == "POST" and request.content_type == "application/x-www-form-urlencoded":
-            if _has_nul(request.POST):
-                return _refuse()
+        if request.method != "POST" or request.content_type not in FORM_TYPES:
+            return None
+        if request.content_type == "multipart/form-data" and getattr(view_func, "csrf_exempt", False):
+            return None
+        if _has_nul(request.POST):
+            return _refuse()
         return None

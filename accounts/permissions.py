@@ -2,28 +2,32 @@
 
 from functools import wraps
 
+from allauth.account.internal.flows.login import get_authentication_records
+from allauth.mfa.models import Authenticator
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 
 
-def _authenticated(user) -> bool:
+def is_authenticated_active(user) -> bool:
+    """A logged-in user whose account is active (a deleted account never is)."""
     return bool(user is not None and getattr(user, "is_authenticated", False) and user.is_active)
 
 
 def is_host_of(user, show) -> bool:
-    if not _authenticated(user) or show is None or show.pk is None:
+    if not is_authenticated_active(user) or show is None or show.pk is None:
         return False
     return show.memberships.filter(user_id=user.pk).exists()
 
 
 def is_coordinator_of(user, provider) -> bool:
-    if not _authenticated(user) or provider is None or provider.pk is None:
+    if not is_authenticated_active(user) or provider is None or provider.pk is None:
         return False
     return provider.memberships.filter(user_id=user.pk).exists()
 
 
 def is_host(user) -> bool:
     """A host of at least one show."""
-    if not _authenticated(user):
+    if not is_authenticated_active(user):
         return False
     cached = getattr(user, "_is_host_cache", None)
     if cached is None:
@@ -33,7 +37,7 @@ def is_host(user) -> bool:
 
 def is_coordinator(user) -> bool:
     """A coordinator of at least one provider."""
-    if not _authenticated(user):
+    if not is_authenticated_active(user):
         return False
     cached = getattr(user, "_is_coordinator_cache", None)
     if cached is None:
@@ -41,45 +45,16 @@ def is_coordinator(user) -> bool:
     return cached
 
 
-def load_roles(user) -> None:
-    """Fill the host and coordinator flags of ``user`` in one query (every page's navigation needs
-    both); ``is_host`` and ``is_coordinator`` then answer without asking again."""
-    if not _authenticated(user) or (
-        getattr(user, "_is_host_cache", None) is not None
-        and getattr(user, "_is_coordinator_cache", None) is not None
-    ):
-        return
-    from django.contrib.auth import get_user_model
-    from django.db.models import Exists, OuterRef
-
-    from credits.models import ProviderCoordinator
-    from episodes.models import ShowHost
-
-    host, coordinator = (
-        get_user_model()
-        .objects.filter(pk=user.pk)
-        .annotate(
-            host=Exists(ShowHost.objects.filter(user=OuterRef("pk"))),
-            coordinator=Exists(ProviderCoordinator.objects.filter(user=OuterRef("pk"))),
-        )
-        .values_list("host", "coordinator")
-        .get()
-    )
-    user._is_host_cache, user._is_coordinator_cache = bool(host), bool(coordinator)
-
-
 def mfa_is_required(user) -> bool:
     """Staff, hosts and coordinators must protect their accounts with a second factor."""
-    return _authenticated(user) and (user.is_staff or is_host(user) or is_coordinator(user))
+    return is_authenticated_active(user) and (user.is_staff or is_host(user) or is_coordinator(user))
 
 
 def has_mfa(user) -> bool:
     """The *account* has a TOTP device. Says nothing about the current session: the MFA gate asks
     ``session_completed_mfa`` as well."""
-    from allauth.mfa.models import Authenticator
-
     return (
-        _authenticated(user)
+        is_authenticated_active(user)
         and Authenticator.objects.filter(user_id=user.pk, type=Authenticator.Type.TOTP).exists()
     )
 
@@ -92,11 +67,8 @@ def session_completed_mfa(request, user) -> bool:
     before the gate asked). The records must name this user, and the device they name must still be
     one of theirs, so a reset device (admin reset, deactivated TOTP) ends the session's standing.
     """
-    if not _authenticated(user):
+    if not is_authenticated_active(user):
         return False
-    from allauth.account.internal.flows.login import get_authentication_records
-    from allauth.mfa.models import Authenticator
-
     device_ids = {
         record.get("id")
         for record in get_authentication_records(request, user)
@@ -113,9 +85,7 @@ def host_required(view):
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        if not _authenticated(request.user):
-            from django.contrib.auth.views import redirect_to_login
-
+        if not is_authenticated_active(request.user):
             return redirect_to_login(request.get_full_path())
         if not is_host(request.user):
             raise PermissionDenied
@@ -129,12 +99,23 @@ def coordinator_required(view):
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        if not _authenticated(request.user):
-            from django.contrib.auth.views import redirect_to_login
-
+        if not is_authenticated_active(request.user):
             return redirect_to_login(request.get_full_path())
         if not is_coordinator(request.user):
             raise PermissionDenied
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def answers_before_sessions(view):
+    """Mark a public view that needs no session, user, CSRF, locale or messages (feeds, signed downloads).
+
+    ``podcastcme.middleware.EarlyPublicViewsMiddleware`` calls it right after WhiteNoise: podcast
+    apps poll feeds far more often than people read pages, and that middleware is most of the cost
+    of a cached answer. The marker lives here, with the other view decorators that say who may call
+    a view, so that the apps' views need not import the top-level package (like Django's
+    ``csrf_exempt`` and its middleware).
+    """
+    view.answers_before_sessions = True
+    return view

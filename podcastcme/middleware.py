@@ -32,18 +32,11 @@ class ProxiedClientAddressMiddleware:
         return self.get_response(request)
 
 
-def answers_before_sessions(view):
-    """Mark a public view that needs no session, user, CSRF, locale or messages (feeds, signed downloads).
-
-    ``EarlyPublicViewsMiddleware`` calls it right after WhiteNoise: podcast apps poll feeds far
-    more often than people read pages, and that middleware is most of the cost of a cached answer.
-    """
-    view.answers_before_sessions = True
-    return view
-
-
 class EarlyPublicViewsMiddleware:
     """Answer views marked with ``answers_before_sessions`` before the session/auth stack.
+
+    The apps mark their views with ``accounts.permissions.answers_before_sessions`` (a lower layer
+    than this package, so they need not import it).
 
     Only paths ending in .xml or .pdf are resolved here (a string test for every other request).
     A 404 falls through to the full stack, which renders the site's page (it needs request.user).

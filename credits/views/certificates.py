@@ -13,8 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.permissions import coordinator_required
-from podcastcme.middleware import answers_before_sessions
+from accounts.permissions import answers_before_sessions, coordinator_required
 
 from .. import certificates as service
 from ..downloads import certificate_download_path, certificate_from_token

@@ -8,7 +8,7 @@ from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
-from podcastcme.middleware import answers_before_sessions
+from accounts.permissions import answers_before_sessions
 
 from ..feeds import current_feed
 

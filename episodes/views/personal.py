@@ -10,7 +10,7 @@ from django.utils.cache import get_conditional_response
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
-from podcastcme.middleware import answers_before_sessions
+from accounts.permissions import answers_before_sessions
 
 from ..analytics import counting_enabled, recorder_for
 from ..delivery import serve_file

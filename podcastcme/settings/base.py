@@ -105,7 +105,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "django.template.context_processors.tz",
-                "accounts.context_processors.roles",
+                "podcastcme.navigation.roles",
             ],
         },
     },

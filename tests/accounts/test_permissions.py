@@ -11,7 +11,8 @@ from accounts.permissions import (
 )
 from credits.models import Provider
 from episodes.models import Show
-from tests.conftest import mfa_login
+from podcastcme.navigation import load_roles
+from testkit.mfa import mfa_login
 
 
 def test_is_host_of_only_their_own_show(host, show, learner, db):
@@ -118,8 +119,6 @@ def test_navigation_shows_role_links_only_to_role_holders(client, learner, host)
 
 
 def test_both_navigation_roles_cost_one_query(host, coordinator, django_assert_num_queries):
-    from accounts.permissions import load_roles
-
     for user, flags in [(host, (True, False)), (coordinator, (False, True))]:
         fresh = type(user).objects.get(pk=user.pk)
         with django_assert_num_queries(1):

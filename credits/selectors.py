@@ -55,7 +55,7 @@ def listening_evidence(*, user: User, episode: Episode) -> dict[str, Any]:
 
 def _podcast_app_evidence(*, user: User, episode: Episode) -> dict[str, Any] | None:
     """Downloads through the learner's personal feed: how much of the file their app fetched."""
-    from episodes.analytics import union_byte_ranges
+    from episodes.analytics.byte_ranges import union_byte_ranges
     from episodes.models import DownloadRequest
 
     requests = (
@@ -177,6 +177,12 @@ def learner_status(*, learner: User, activity: Activity) -> LearnerStatus:
         claim=CreditClaim.objects.filter(learner=learner, activity=activity).first(),
         listened=ListeningProgress.objects.filter(user=learner, episode_id=activity.episode_id).exists(),
     )
+
+
+def learner_activity(*, pk: int) -> Activity | None:
+    """An activity as learners may open it: None unless its episode is public (a draft's is not found)."""
+    activity = Activity.objects.select_related("provider", "episode__show").filter(pk=pk).first()
+    return activity if activity is not None and activity.episode.is_public else None
 
 
 def learner_claim(*, learner: User, activity: Activity) -> CreditClaim | None:

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
-from .analytics import record_request
+from .analytics.recording import record_request
 from .delivery import Served
 from .models import Episode, Show
 from .models_analytics import DownloadRequest

@@ -1,6 +1,6 @@
 """Download analytics: the raw request log, counted downloads, per-client byte coverage, daily totals.
 
-The counting rules live in ``episodes/analytics.py`` and the method is published in
+The counting rules live in ``episodes/analytics/`` and the method is published in
 docs/download-counting.md. Analytics rows follow their episode when it is deleted (CASCADE): they
 describe nothing once the audio is gone, and Show -> Episode is PROTECTed already.
 """

@@ -8,9 +8,9 @@ from django.views.decorators.http import require_safe
 
 from accounts.permissions import host_required, is_host_of
 
-from ..analytics import DASHBOARD_DAYS, parse_days, show_downloads
 from ..charts import daily_bar_chart
 from ..models import Show
+from ..selectors import DASHBOARD_DAYS, parse_days, show_downloads
 
 
 @require_safe

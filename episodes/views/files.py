@@ -6,7 +6,7 @@ from django.views.decorators.http import require_safe
 
 from accounts.permissions import is_host_of
 
-from ..analytics import counting_enabled, recorder_for
+from ..analytics.buffer import counting_enabled, recorder_for
 from ..delivery import serve_file
 from ..models import Episode, Show
 
@@ -58,7 +58,7 @@ def episode_audio(request, pk, slug, ext):
         download_name=f"{episode.slug}.{ext}",
         extra_headers=CORS if public else None,
         # Every request of a public episode is logged and may complete a counted download (IAB rules,
-        # episodes/analytics.py); a host previewing a draft is not an audience. Behind nginx
+        # episodes/analytics/); a host previewing a draft is not an audience. Behind nginx
         # (X-Accel-Redirect) the app still decides the range, so it is recorded the same way.
         on_served=recorder_for(episode) if public and counting_enabled() else None,
     )

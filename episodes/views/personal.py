@@ -12,7 +12,7 @@ from django.views.decorators.http import require_safe
 
 from accounts.permissions import answers_before_sessions
 
-from ..analytics import counting_enabled, recorder_for
+from ..analytics.buffer import counting_enabled, recorder_for
 from ..delivery import serve_file
 from ..feeds import build_personal_feed
 from ..models import Episode, PersonalFeed, Show

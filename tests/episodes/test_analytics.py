@@ -11,25 +11,19 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from episodes.analytics import (
-    Pending,
-    client_keys,
-    download_threshold,
-    flush_pending,
-    header_bytes,
-    ip_network_part,
-    merge_range,
-    parse_days,
-    record_many,
-    record_request,
-)
+from episodes.analytics.buffer import flush_pending
+from episodes.analytics.byte_ranges import merge_range
+from episodes.analytics.identity import client_keys, ip_network_part
+from episodes.analytics.recording import Pending, record_many, record_request
+from episodes.analytics.thresholds import download_threshold, header_bytes
 from episodes.delivery import Served
 from episodes.demo_analytics import seed_demo_downloads
 from episodes.models import ByteCoverage, DailyEpisodeDownloads, Download, DownloadRequest, Episode, ShowHost
+from episodes.selectors import parse_days
 from episodes.services import episode_create, show_create
 from episodes.user_agents import identify
-from tests.conftest import mfa_login
-from tests.media import make_artwork, make_audio
+from testkit.media import make_artwork, make_audio
+from testkit.mfa import mfa_login
 
 pytestmark = pytest.mark.django_db
 
@@ -433,12 +427,6 @@ def test_http_counting_can_be_switched_off(client, long_episode):
 
 
 # --- the host dashboard ------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def host_client(client, host):
-    mfa_login(client, host)
-    return client
 
 
 def _count(episode, *, ip, ua=APPLE, days_ago=0):

@@ -1,5 +1,11 @@
-"""Create (or bring up to date) the demo provider, users and content. Development only."""
+"""Create (or bring up to date) the demo provider, users and content. Development only.
 
+It spans every app (accounts, shows, activities, certificates), so it lives in the top-level package."""
+
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+from allauth.mfa.totp.internal.auth import TOTP
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
@@ -13,13 +19,14 @@ from accounts.demo import (
     DEMO_TOTP_SECRET,
 )
 from accounts.models import Degree, LearnerProfile, User
+from credits.demo import seed_demo_activity, seed_demo_certificate
 from credits.models import Provider, ProviderCoordinator
 from episodes.demo import DemoError, seed_demo_show
+from episodes.demo_analytics import seed_demo_downloads
+from episodes.personal_feeds import personal_feed_get_or_create
 
 
 def _user(email: str, *, staff: bool = False) -> User:
-    from allauth.account.models import EmailAddress
-
     user = User.objects.filter(email=email).first()
     if user is None:
         user = User.objects.create_user(
@@ -32,10 +39,6 @@ def _user(email: str, *, staff: bool = False) -> User:
 
 
 def _totp(user: User) -> None:
-    from allauth.mfa.models import Authenticator
-    from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
-    from allauth.mfa.totp.internal.auth import TOTP
-
     if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
         TOTP.activate(user, DEMO_TOTP_SECRET)
         RecoveryCodes.activate(user)
@@ -101,14 +104,9 @@ class Command(BaseCommand):
         show = seed_demo_show(host=host)
         # A week of plausible downloads (several apps, some bots, repeat requests) through the real
         # counting rules, and the demo learner's personal feed of the show.
-        from episodes.demo_analytics import seed_demo_downloads
-        from episodes.personal_feeds import personal_feed_get_or_create
-
         seed_demo_downloads(show=show)
         personal_feed_get_or_create(user=learner, show=show)
         # One episode is an accredited CME activity with a three-question post-test.
-        from credits.demo import seed_demo_activity, seed_demo_certificate
-
         activity = seed_demo_activity(provider=provider, coordinator=coordinator)
         # The demo learner has claimed it: the certificate is issued when this transaction commits.
         if activity is not None:

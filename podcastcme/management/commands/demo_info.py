@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
+from django.urls import reverse
 
 from accounts.demo import (
     DEMO_ADMIN,
@@ -11,6 +12,11 @@ from accounts.demo import (
     DEMO_PASSWORD,
     DEMO_TOTP_SECRET,
 )
+from credits.certificates import verification_url
+from credits.models import Activity, Certificate
+from episodes.demo import DEMO_SHOW_SLUG
+from episodes.models import PersonalFeed, Show
+from episodes.personal_feeds import personal_feed_url
 
 
 class Command(BaseCommand):
@@ -51,23 +57,14 @@ class Command(BaseCommand):
 
     def extra_urls(self, site: str) -> list[tuple[str, str]]:
         """Demo content added by later features (feeds, activities, certificates)."""
-        from episodes.demo import DEMO_SHOW_SLUG
-        from episodes.models import Show
-
         urls = []
         show = Show.objects.filter(slug=DEMO_SHOW_SLUG).first() or Show.objects.order_by("pk").first()
         if show is not None:
             urls.append(("Demo show", site + show.get_absolute_url()))
             urls.append(("Demo show feed", site + show.get_feed_url()))
-        from credits.models import Activity
-
         activity = Activity.objects.filter(episode__show=show).select_related("episode__show").first()
         if activity is not None:
             urls.append(("Demo CME activity", site + activity.episode.get_absolute_url()))
-        from accounts.demo import DEMO_LEARNER
-        from credits.certificates import verification_url
-        from credits.models import Certificate
-
         certificate = (
             Certificate.objects.filter(claim__learner__email=DEMO_LEARNER)
             .exclude(status=Certificate.Status.PENDING)
@@ -77,11 +74,6 @@ class Command(BaseCommand):
         if certificate is not None:
             urls.append(("Demo certificate", verification_url(certificate)))
         if show is not None:
-            from django.urls import reverse
-
-            from episodes.models import PersonalFeed
-            from episodes.personal_feeds import personal_feed_url
-
             urls.append(("Host analytics", site + reverse("episodes:host_show_analytics", args=[show.slug])))
             feed = PersonalFeed.objects.filter(
                 user__email=DEMO_LEARNER, show=show, revoked_at__isnull=True

@@ -94,9 +94,9 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
         last = int(last_text) if last_text else None
     except ValueError:  # more digits than int() accepts: garbage
         return None
-    if first is None and last is None:  # "bytes=-"
-        return None
     if first is None:  # suffix: the last N bytes
+        if last is None:  # "bytes=-"
+            return None
         if last == 0 or size == 0:
             raise Unsatisfiable
         return max(size - last, 0), size - 1
@@ -158,11 +158,13 @@ def serve_file(
     ``cache_control`` is the view's policy (public media or a host's private draft);
     ``download_name`` names the file for "save as"; ``extra_headers`` (e.g. CORS) go on every answer.
     """
-    if request.method not in ("GET", "HEAD"):
+    method = request.method
+    if method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET", "HEAD"])
-    if not field:
+    name = field.name
+    if not name:  # an empty file field
         raise Http404
-    storage, name = field.storage, field.name
+    storage = field.storage
     try:
         size = storage.size(name)
         mtime = int(storage.get_modified_time(name).timestamp())
@@ -180,7 +182,7 @@ def serve_file(
             response.headers[header] = value
         if on_served is not None:
             served = Served(
-                method=request.method,
+                method=method,
                 status=status or response.status_code,
                 start=start,
                 end=end,
@@ -200,37 +202,40 @@ def serve_file(
         try:
             byte_range = parse_range(request.headers["Range"], size)
         except Unsatisfiable:
-            response = HttpResponse(status=416)
-            response.headers["Content-Range"] = f"bytes */{size}"
-            return finish(response)
+            refused = HttpResponse(status=416)
+            refused.headers["Content-Range"] = f"bytes */{size}"
+            return finish(refused)
     start, end = byte_range if byte_range is not None else (0, size - 1)
     length = end - start + 1
     status = 206 if byte_range is not None else 200
 
+    response: HttpResponse | FileResponse
     if via_nginx:
         # nginx re-reads Range and the validators itself and answers 206/304 on its own; it keeps our
         # Content-Type, Content-Disposition, Accept-Ranges and Cache-Control (docs/audio-delivery.md).
         response = HttpResponse(content_type=content_type)
         response.headers["X-Accel-Redirect"] = settings.PODCASTCME_X_ACCEL_REDIRECT_PREFIX + quote(name)
-    elif request.method == "HEAD":
+    elif method == "HEAD":
         response = HttpResponse(content_type=content_type, status=status)
     else:
         handle = storage.open(name, "rb")
         if byte_range is None:
-            response = FileResponse(handle, content_type=content_type, status=status)
+            file_response = FileResponse(handle, content_type=content_type, status=status)
         else:  # FileResponse reads the limited reader in blocks; no fileno, so no sendfile past the range
-            response = FileResponse(
+            file_response = FileResponse(
                 _RangeReader(handle, start, length), content_type=content_type, status=206
             )
-        response.block_size = BLOCK_SIZE
+        file_response.block_size = BLOCK_SIZE
+        response = file_response
     if not via_nginx:
         response.headers["Content-Length"] = str(length)
         if byte_range is not None:
             response.headers["Content-Range"] = f"bytes {start}-{end}/{size}"
-    if download_name:
-        response.headers["Content-Disposition"] = content_disposition_header(False, download_name)
+    disposition = content_disposition_header(False, download_name) if download_name else None
+    if disposition:  # always, for a name: None only when there is neither attachment nor name
+        response.headers["Content-Disposition"] = disposition
     elif "Content-Disposition" in response.headers:
         del response.headers["Content-Disposition"]  # FileResponse would name the random storage file
-    sent = (start, end) if request.method == "GET" else (None, None)
+    sent = (start, end) if method == "GET" else (None, None)
     # Behind nginx the client still gets a 206 for a range: report what it receives, not our 200.
     return finish(response, *sent, status=status, ranged=byte_range is not None)

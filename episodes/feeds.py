@@ -8,7 +8,6 @@ from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timedelta
 from time import monotonic as time_monotonic
 
-import feedgen.feed  # noqa: I001  (feedgen.feed must be imported before any feedgen.ext.* module)
 from django.conf import settings
 from django.core.cache import caches
 from django.db import connection
@@ -19,12 +18,11 @@ from django.utils import timezone, translation
 from django.utils.html import escape
 from django.utils.http import http_date
 from django.utils.translation import gettext as _
+from feedgen.feed import FeedGenerator  # before .podcast_ext: feedgen.ext.* needs feedgen.feed loaded
 
 from .models import Episode, EpisodePerson, Show
 from .podcast_ext import Person, Transcript, register
 from .text import clean_line, strip_control_chars
-
-FeedGenerator = feedgen.feed.FeedGenerator
 
 CACHE_KEY = "podcastcme:feed:v1:{pk}"
 # A "feeds" cache, when configured, keeps built feeds out of the default (database) cache: a hit
@@ -33,7 +31,7 @@ FEED_CACHE_ALIAS = "feeds"
 CACHE_TIMEOUT = 7 * 24 * 3600  # the entry is replaced on change; the timeout only bounds stale memory
 
 # Podcasting 2.0 person roles we can write as they are; see _person_role for "faculty".
-_PODCAST_ROLES = {EpisodePerson.Role.HOST: "host", EpisodePerson.Role.GUEST: "guest"}
+_PODCAST_ROLES: dict[str, str] = {EpisodePerson.Role.HOST: "host", EpisodePerson.Role.GUEST: "guest"}
 
 
 def episode_credit_link(episode: "FeedItem", page_url: str) -> str | None:
@@ -158,9 +156,9 @@ def _published_items(show: Show, now: datetime) -> list[FeedItem]:
         .order_by("position", "id")
         .values_list("episode_id", "name", "role", "href", "img")
     )
-    for episode_id, *person in persons:
+    for episode_id, name, role, href, img in persons:
         if episode_id in by_pk:
-            by_pk[episode_id].persons.append(tuple(person))
+            by_pk[episode_id].persons.append((name, role, href, img))
     return items
 
 

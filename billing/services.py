@@ -15,6 +15,7 @@ from accounts.locks import lock_learner
 from accounts.models import LearnerProfile, User, profile_is_complete_for_credit
 from audit.services import audit_record
 from credits import services as credit_services
+from credits.errors import ServiceError
 from credits.models import Activity, Certificate, CreditClaim, Evaluation, Provider
 from credits.selectors import learner_status
 
@@ -35,13 +36,8 @@ logger = logging.getLogger(__name__)
 REFUND_REASON = "payment refunded"
 
 
-class BillingError(Exception):
-    """A payment action that cannot be done; ``message`` says why, for people."""
-
-    def __init__(self, message: str, code: str = "invalid"):
-        super().__init__(message)
-        self.message = message
-        self.code = code
+class BillingError(ServiceError):
+    """A payment action that cannot be done; ``message`` says why, for people (credits.errors)."""
 
 
 # --- Prices (coordinators) ------------------------------------------------------------------------

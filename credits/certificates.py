@@ -24,6 +24,7 @@ from accounts.models import PHYSICIAN_DEGREES, LearnerProfile, User
 from accounts.permissions import is_coordinator_of
 from audit.services import audit_record
 
+from .errors import CreditError
 from .models import (
     CERTIFICATE_FORMAT,
     Certificate,
@@ -35,7 +36,6 @@ from .models import (
     ProviderCoordinator,
 )
 from .models import RENDER_OVERDUE_MINUTES as RENDER_OVERDUE_MINUTES
-from .services import CreditError
 from .statements import accreditation_statement, designation_statement_text, format_credits
 
 logger = logging.getLogger(__name__)

@@ -11,17 +11,11 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from audit.services import audit_record
 
+from .errors import ExternalCreditError
 from .forms_transcript import sniff_certificate
 from .models import ExternalCredit, MandateTopic
 
 CONTENT_TYPES = {"pdf": "application/pdf", "jpg": "image/jpeg", "png": "image/png"}
-
-
-class ExternalCreditError(Exception):
-    def __init__(self, message: str, code: str = "invalid"):
-        super().__init__(message)
-        self.message = message
-        self.code = code
 
 
 def _attach(credit: ExternalCredit, upload: UploadedFile) -> None:

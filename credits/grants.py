@@ -31,6 +31,7 @@ from accounts.permissions import is_coordinator_of, is_host_of
 from audit.services import audit_record
 from episodes.models import Episode, Show
 
+from .errors import GrantError
 from .models import (
     GRANT_OPEN_STATUSES,
     GRANT_PENDING_STATUSES,
@@ -44,16 +45,6 @@ Side = Literal["host", "provider"]
 HOST: Side = "host"
 PROVIDER: Side = "provider"
 MESSAGE_MAX_CHARS = 500
-
-
-class GrantError(Exception):
-    """A grant action that cannot be done; ``message`` says why, ``status`` is the HTTP answer."""
-
-    def __init__(self, message: str, code: str = "invalid", status: int = 400):
-        super().__init__(message)
-        self.message = message
-        self.code = code
-        self.status = status
 
 
 # --- reads -----------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from audit.services import audit_record
 from episodes.models import Episode, Show
 
 from . import grants
+from .errors import CreditError
 from .models import (
     Activity,
     Attempt,
@@ -39,15 +40,6 @@ logger = logging.getLogger(__name__)
 MAX_REPORTED_MINUTES = 24 * 60
 # Random bytes in each post-test option's token (the value its radio button sends).
 OPTION_TOKEN_BYTES = 12
-
-
-class CreditError(Exception):
-    """A learner or coordinator action that cannot be done; ``message`` says why, for people."""
-
-    def __init__(self, message: str, code: str = "invalid"):
-        super().__init__(message)
-        self.message = message
-        self.code = code
 
 
 # --- Activities (coordinators) -------------------------------------------------------------------

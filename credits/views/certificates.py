@@ -17,8 +17,8 @@ from accounts.permissions import answers_before_sessions, coordinator_required
 
 from .. import certificates as service
 from ..downloads import certificate_download_path, certificate_from_token
+from ..errors import CreditError
 from ..models import Certificate, CorrectionRequest
-from ..services import CreditError
 
 VERIFY_LOOKUPS_PER_MINUTE = int(getattr(settings, "PODCASTCME_VERIFY_LOOKUPS_PER_MINUTE", 30))
 

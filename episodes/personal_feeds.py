@@ -19,6 +19,7 @@ from django.utils import timezone
 from accounts.models import User
 from audit.services import audit_record
 
+from .audit_actions import EpisodeAction
 from .models import PersonalFeed, Show
 
 
@@ -57,7 +58,7 @@ def personal_feed_get_or_create(*, user: User, show: Show) -> PersonalFeed:
     feed = PersonalFeed.objects.filter(user=user, show=show, revoked_at__isnull=True).first()
     if feed is None:
         feed = _new(user, show)
-        audit_record(actor=user, action="personal_feed.created", obj=feed, data={"show": show.pk})
+        audit_record(actor=user, action=EpisodeAction.PERSONAL_FEED_CREATED, obj=feed, data={"show": show.pk})
     return feed
 
 
@@ -71,7 +72,7 @@ def personal_feed_revoke(*, user: User, show: Show) -> int:
     for feed in feeds:
         feed.revoked_at = now
         feed.save(update_fields=["revoked_at"])
-        audit_record(actor=user, action="personal_feed.revoked", obj=feed, data={"show": show.pk})
+        audit_record(actor=user, action=EpisodeAction.PERSONAL_FEED_REVOKED, obj=feed, data={"show": show.pk})
     return len(feeds)
 
 
@@ -80,7 +81,10 @@ def personal_feed_regenerate(*, user: User, show: Show) -> PersonalFeed:
     personal_feed_revoke(user=user, show=show)
     feed = _new(user, show)
     audit_record(
-        actor=user, action="personal_feed.created", obj=feed, data={"show": show.pk, "regenerated": True}
+        actor=user,
+        action=EpisodeAction.PERSONAL_FEED_CREATED,
+        obj=feed,
+        data={"show": show.pk, "regenerated": True},
     )
     return feed
 

@@ -18,6 +18,7 @@ from accounts.models import User
 from audit.services import audit_record
 
 from .audio import AudioError, read_audio, write_tags
+from .audit_actions import EpisodeAction
 from .models import Episode, EpisodePerson, Show, ShowHost, Topic, TranscriptText, podcast_guid_for
 from .text import clean_line, render_notes, strip_control_chars
 from .transcripts import (
@@ -129,7 +130,7 @@ def show_create(*, host: User | None, data: dict[str, Any]) -> Show:
             raise ValidationError({"slug": _("A show with this slug already exists.")}) from None
         if host is not None:
             ShowHost.objects.create(show=show, user=host)
-        audit_record(actor=host, action="show.created", obj=show, data={"slug": show.slug})
+        audit_record(actor=host, action=EpisodeAction.SHOW_CREATED, obj=show, data={"slug": show.slug})
     return show
 
 
@@ -154,7 +155,7 @@ def show_update(*, show: Show, actor: User | None, data: dict[str, Any]) -> Show
         show.full_clean()
         show.save()
         fields = sorted([*data, "artwork"] if artwork else data)
-        audit_record(actor=actor, action="show.updated", obj=show, data={"fields": fields})
+        audit_record(actor=actor, action=EpisodeAction.SHOW_UPDATED, obj=show, data={"fields": fields})
     return show
 
 
@@ -274,7 +275,9 @@ def episode_create(
             }
             EpisodePerson.objects.create(episode=episode, position=position, **values)
         _touch(show)
-        audit_record(actor=actor, action="episode.created", obj=episode, data={"guid": episode.guid})
+        audit_record(
+            actor=actor, action=EpisodeAction.EPISODE_CREATED, obj=episode, data={"guid": episode.guid}
+        )
     return episode
 
 
@@ -479,7 +482,7 @@ def episode_update(
             changed.append("persons")
         _touch(episode.show)
         audit = {"fields": changed, "files": files} if files else {"fields": changed}
-        audit_record(actor=actor, action="episode.updated", obj=episode, data=audit)
+        audit_record(actor=actor, action=EpisodeAction.EPISODE_UPDATED, obj=episode, data=audit)
         if "title" in changed or "artwork" in changed:
             # Last, so that nothing else can fail after the audio file itself was rewritten.
             _tag(episode)  # with no artwork left, this also takes the old cover out

@@ -44,7 +44,6 @@ LEGACY_CATEGORIES = {
     "government & organizations": "Government",
 }
 FALLBACK_CATEGORY = ("Health & Fitness", "Medicine")
-IMPORTED_ACTION = "show.imported"
 _TRUE = {"yes", "true", "explicit", "1"}
 
 

@@ -19,13 +19,13 @@ from audit.services import audit_record
 
 from ..artwork import EXTENSION_BY_FORMAT, MAX_ARTWORK_BYTES, artwork_format
 from ..audio import AudioError
+from ..audit_actions import EpisodeAction
 from ..models import Episode, Show
 from ..services import PublishingError, episode_create, show_create
 from .common import (
     AUDIO_EXTENSIONS,
     DEFAULT_TIMEOUT,
     FALLBACK_CATEGORY,
-    IMPORTED_ACTION,
     EpisodeImportError,
     FeedChannel,
     FeedEntry,
@@ -86,7 +86,8 @@ def _existing_show(slug: str, feed: ParsedFeed, *, slug_given: bool, host: User 
         # run that got no audio at all).
         guids = _known_guids(show)
         related = bool(guids & {entry.guid for entry in feed.entries}) or (
-            not guids and AuditEvent.objects.for_object(show).filter(action=IMPORTED_ACTION).exists()
+            not guids
+            and AuditEvent.objects.for_object(show).filter(action=EpisodeAction.SHOW_IMPORTED).exists()
         )
         if not related:
             raise FeedImportError(
@@ -267,7 +268,9 @@ def import_feed(
         try:
             with transaction.atomic():
                 show = show_create(host=host, data=data)
-                audit_record(actor=host, action=IMPORTED_ACTION, obj=show, data={"source": source})
+                audit_record(
+                    actor=host, action=EpisodeAction.SHOW_IMPORTED, obj=show, data={"source": source}
+                )
         except ValidationError as error:
             raise FeedImportError(
                 _("The show could not be created: %(error)s") % {"error": _reason(error)}

@@ -7,8 +7,7 @@ from django.utils import timezone
 
 from .analytics.recording import record_request
 from .delivery import Served
-from .models import Episode, Show
-from .models_analytics import DownloadRequest
+from .models import DownloadRequest, Episode, Show
 
 # (user agent, weight, how the app fetches: "apple" probes bytes=0-1 then asks for the rest,
 # "ranges" fetches in 1 MiB-ish chunks, "whole" one GET of the file).

@@ -15,8 +15,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from ..delivery import Served
-from ..models import ByteCoverage, DailyEpisodeDownloads, Download, DownloadRequest, Episode
-from ..models_analytics import USER_AGENT_MAX
+from ..models import USER_AGENT_MAX, ByteCoverage, DailyEpisodeDownloads, Download, DownloadRequest, Episode
 from .byte_ranges import merge_range, ranges_contain
 from .identity import client_identity
 from .thresholds import PROBE_BYTES, download_threshold

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .categories import CATEGORY_CHOICES, SUBCATEGORY_CHOICES
+from ..categories import CATEGORY_CHOICES, SUBCATEGORY_CHOICES
 
 # Podcasting 2.0: podcast:guid is a UUIDv5 of the feed URL (no scheme, no trailing slash).
 PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
@@ -348,6 +348,3 @@ class PersonalFeed(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} — {self.show}"
-
-
-from .models_analytics import *  # noqa: E402,F401,F403

@@ -1,4 +1,4 @@
-"""Download analytics: the raw request log, counted downloads, per-client byte coverage, daily totals.
+"""Download counting's tables: the raw request log, counted downloads, per-client byte coverage, daily totals.
 
 The counting rules live in ``episodes/analytics/`` and the method is published in
 docs/download-counting.md. Analytics rows follow their episode when it is deleted (CASCADE): they
@@ -9,8 +9,6 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-
-__all__ = ["ByteCoverage", "DailyEpisodeDownloads", "Download", "DownloadRequest"]
 
 USER_AGENT_MAX = 255
 APP_MAX = 40

@@ -24,6 +24,7 @@ from accounts.models import PHYSICIAN_DEGREES, LearnerProfile, User
 from accounts.permissions import is_coordinator_of
 from audit.services import audit_record
 
+from .audit_actions import CreditAction
 from .errors import CreditError
 from .models import (
     CERTIFICATE_FORMAT,
@@ -294,7 +295,7 @@ def certificate_issue(*, claim: CreditClaim, profile: LearnerProfile | None) -> 
                 )
                 audit_record(
                     actor=None,
-                    action="certificate.issued",
+                    action=CreditAction.CERTIFICATE_ISSUED,
                     obj=certificate,
                     data={"claim": claim.pk, "number": certificate.number, "revision": 1},
                 )
@@ -351,7 +352,7 @@ def certificate_render(*, certificate_id: int) -> Certificate:
             )  # fmt: skip
             audit_record(
                 actor=None,
-                action="certificate.rendered",
+                action=CreditAction.CERTIFICATE_RENDERED,
                 obj=certificate,
                 data={
                     "revision": certificate.revision,
@@ -385,7 +386,7 @@ def _render_failed(certificate_id: int, revision: int, exc: BaseException) -> No
         )
         audit_record(
             actor=None,
-            action="certificate.render_failed",
+            action=CreditAction.CERTIFICATE_RENDER_FAILED,
             obj=certificate,
             data={
                 "revision": revision,
@@ -468,7 +469,7 @@ def certificate_rerender(*, certificate_id: int, reason: str) -> Certificate:
         )
         audit_record(
             actor=None,
-            action="certificate.render_repaired",
+            action=CreditAction.CERTIFICATE_RENDER_REPAIRED,
             obj=certificate,
             data={"reason": reason, "previous_file": previous, "revision": certificate.revision},
         )
@@ -489,7 +490,7 @@ def certificate_mark_broken(*, certificate: Certificate) -> Certificate:
         certificate.save(update_fields=["pdf", "render_state", "render_error", "render_next_try_at"])
         audit_record(
             actor=None,
-            action="certificate.render_broken",
+            action=CreditAction.CERTIFICATE_RENDER_BROKEN,
             obj=certificate,
             data={"previous_file": previous, "revision": certificate.revision},
         )
@@ -653,7 +654,7 @@ def certificate_reissue(
         certificate.save()
         audit_record(
             actor=actor,
-            action="certificate.reissued",
+            action=CreditAction.CERTIFICATE_REISSUED,
             obj=certificate,
             data={"revision": certificate.revision, "reason": reason, "changed": changed},
         )
@@ -692,7 +693,7 @@ def correction_request_create(
         )
         audit_record(
             actor=learner,
-            action="certificate.correction_requested",
+            action=CreditAction.CERTIFICATE_CORRECTION_REQUESTED,
             obj=certificate,
             data={"request": request.pk, "learner_name": learner_name, "degree": degree},
         )
@@ -736,7 +737,9 @@ def correction_request_decide(
         correction.save()
         audit_record(
             actor=actor,
-            action="certificate.correction_approved" if approve else "certificate.correction_rejected",
+            action=CreditAction.CERTIFICATE_CORRECTION_APPROVED
+            if approve
+            else CreditAction.CERTIFICATE_CORRECTION_REJECTED,
             obj=certificate,
             data={"request": correction.pk, "note": note},
         )
@@ -760,7 +763,9 @@ def certificate_revoke(*, certificate: Certificate, actor: User | None, reason: 
         certificate.revoked_at = timezone.now()
         certificate.revoked_reason = reason
         certificate.save(update_fields=["status", "revoked_at", "revoked_reason"])
-        audit_record(actor=actor, action="certificate.revoked", obj=certificate, data={"reason": reason})
+        audit_record(
+            actor=actor, action=CreditAction.CERTIFICATE_REVOKED, obj=certificate, data={"reason": reason}
+        )
         CorrectionRequest.objects.filter(certificate=certificate, status="pending").update(
             status=CorrectionRequest.Status.REJECTED,
             decided_by=actor,

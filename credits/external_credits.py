@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from audit.services import audit_record
 
+from .audit_actions import CreditAction
 from .errors import ExternalCreditError
 from .forms_transcript import sniff_certificate
 from .models import ExternalCredit, MandateTopic
@@ -67,7 +68,9 @@ def external_credit_create(
     try:
         credit.save()
         credit.mandate_topics.set(list(topics))
-        audit_record(actor=learner, action="external_credit.created", obj=credit, data=_fields(credit))
+        audit_record(
+            actor=learner, action=CreditAction.EXTERNAL_CREDIT_CREATED, obj=credit, data=_fields(credit)
+        )
     except Exception:
         _delete_now(credit.certificate_file.name)  # nothing written means no file left behind either
         raise
@@ -106,7 +109,7 @@ def external_credit_update(
         credit.mandate_topics.set(list(topics))
         audit_record(
             actor=learner,
-            action="external_credit.updated",
+            action=CreditAction.EXTERNAL_CREDIT_UPDATED,
             obj=credit,
             data={"before": before, "after": _fields(credit)},
         )
@@ -123,6 +126,6 @@ def external_credit_delete(*, credit: ExternalCredit, learner: User) -> None:
     """The learner's own note, not a provider record: it may go; the audit row says it did."""
     if credit.learner_id != learner.pk:
         raise ExternalCreditError(_("This self-reported credit does not exist."), code="not_found")
-    audit_record(actor=learner, action="external_credit.deleted", obj=credit, data=_fields(credit))
+    audit_record(actor=learner, action=CreditAction.EXTERNAL_CREDIT_DELETED, obj=credit, data=_fields(credit))
     _forget_file_on_commit(credit.certificate_file.name)
     credit.delete()

@@ -31,6 +31,7 @@ from accounts.permissions import is_coordinator_of, is_host_of
 from audit.services import audit_record
 from episodes.models import Episode, Show
 
+from .audit_actions import CreditAction
 from .errors import GrantError
 from .models import (
     GRANT_OPEN_STATUSES,
@@ -183,7 +184,7 @@ def _check_side(*, actor: User, side: Side, show: Show, provider: Provider) -> N
 def _audit(grant: ShowProviderGrant, *, actor: User | None, action: str, side: Side | None, **data) -> None:
     audit_record(
         actor=actor,
-        action=f"grant.{action}",
+        action=action,
         obj=grant,
         data={
             "show": grant.show_id,
@@ -238,7 +239,12 @@ def _open(*, show: Show, provider: Provider, actor: User, side: Side, message: s
         raise GrantError(
             _open_message(existing) if existing else _("Try again."), code="duplicate", status=409
         ) from None
-    _audit(grant, actor=actor, action="requested" if side == PROVIDER else "invited", side=side)
+    _audit(
+        grant,
+        actor=actor,
+        action=CreditAction.GRANT_REQUESTED if side == PROVIDER else CreditAction.GRANT_INVITED,
+        side=side,
+    )
     return grant
 
 
@@ -307,7 +313,7 @@ def grant_accept(*, grant: ShowProviderGrant, actor: User, side: Side) -> ShowPr
     grant.accepted_by = actor
     grant.accepted_at = timezone.now()
     grant.save(update_fields=["status", "accepted_by", "accepted_at"])
-    _audit(grant, actor=actor, action="accepted", side=side)
+    _audit(grant, actor=actor, action=CreditAction.GRANT_ACCEPTED, side=side)
     return grant
 
 
@@ -320,7 +326,9 @@ def grant_decline(*, grant: ShowProviderGrant, actor: User, side: Side) -> ShowP
         raise GrantError(
             _("You sent this one: withdraw it instead of declining it."), code="wrong_side", status=409
         )
-    return _close(grant, actor=actor, side=side, status=GrantStatus.DECLINED, action="declined")
+    return _close(
+        grant, actor=actor, side=side, status=GrantStatus.DECLINED, action=CreditAction.GRANT_DECLINED
+    )
 
 
 @transaction.atomic
@@ -334,7 +342,9 @@ def grant_withdraw(*, grant: ShowProviderGrant, actor: User, side: Side) -> Show
             code="wrong_side",
             status=409,
         )
-    return _close(grant, actor=actor, side=side, status=GrantStatus.WITHDRAWN, action="withdrawn")
+    return _close(
+        grant, actor=actor, side=side, status=GrantStatus.WITHDRAWN, action=CreditAction.GRANT_WITHDRAWN
+    )
 
 
 @transaction.atomic
@@ -357,7 +367,7 @@ def grant_revoke(*, grant: ShowProviderGrant, actor: User, side: Side) -> ShowPr
         actor=actor,
         side=side,
         status=GrantStatus.REVOKED,
-        action="revoked",
+        action=CreditAction.GRANT_REVOKED,
         activities_running=list(running),
     )
 
@@ -404,7 +414,13 @@ def grant_record_active(
             accepted_by=actor,
             accepted_at=now,
         )
-    _audit(grant, actor=actor, action="recorded_active", side=None, note=note[:MESSAGE_MAX_CHARS])
+    _audit(
+        grant,
+        actor=actor,
+        action=CreditAction.GRANT_RECORDED_ACTIVE,
+        side=None,
+        note=note[:MESSAGE_MAX_CHARS],
+    )
     return grant
 
 

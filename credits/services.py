@@ -17,6 +17,7 @@ from audit.services import audit_record
 from episodes.models import Episode, Show
 
 from . import grants
+from .audit_actions import CreditAction
 from .errors import CreditError
 from .models import (
     Activity,
@@ -82,7 +83,9 @@ def activity_create(
     if mandate_topics is not None:
         activity.mandate_topics.set(mandate_topics)
     _feed_changed(activity)
-    audit_record(actor=actor, action="activity.created", obj=activity, data={"episode": episode.pk})
+    audit_record(
+        actor=actor, action=CreditAction.ACTIVITY_CREATED, obj=activity, data={"episode": episode.pk}
+    )
     return activity
 
 
@@ -108,7 +111,7 @@ def activity_update(
     if mandate_topics is not None:
         activity.mandate_topics.set(mandate_topics)
     _feed_changed(activity)
-    audit_record(actor=actor, action="activity.updated", obj=activity, data={"changed": changed})
+    audit_record(actor=actor, action=CreditAction.ACTIVITY_UPDATED, obj=activity, data={"changed": changed})
     return activity
 
 
@@ -150,7 +153,9 @@ def activity_set_people(*, activity: Activity, actor: User | None, people: list[
             )
             item.full_clean(exclude=["person"])
             item.save()
-    audit_record(actor=actor, action="activity.people_set", obj=activity, data={"count": len(people)})
+    audit_record(
+        actor=actor, action=CreditAction.ACTIVITY_PEOPLE_SET, obj=activity, data={"count": len(people)}
+    )
 
 
 # --- Quiz (coordinators) --------------------------------------------------------------------------
@@ -222,7 +227,9 @@ def quiz_replace(*, activity: Activity, actor: User | None, data: Any) -> list[Q
             for i, o in enumerate(question["options"])
         )
         created.append(row)
-    audit_record(actor=actor, action="quiz.replaced", obj=activity, data={"questions": len(created)})
+    audit_record(
+        actor=actor, action=CreditAction.QUIZ_REPLACED, obj=activity, data={"questions": len(created)}
+    )
     return created
 
 
@@ -290,7 +297,9 @@ def attempt_start(*, learner: User, activity: Activity, rng: random.Random | Non
     attempt = Attempt.objects.create(
         learner=learner, activity=activity, number=used + 1, questions=_with_option_tokens(shown)
     )
-    audit_record(actor=learner, action="attempt.started", obj=attempt, data={"number": attempt.number})
+    audit_record(
+        actor=learner, action=CreditAction.ATTEMPT_STARTED, obj=attempt, data={"number": attempt.number}
+    )
     return attempt
 
 
@@ -393,7 +402,7 @@ def attempt_submit(*, attempt_id: int, learner: User, answers: Mapping[str, list
     attempt.save()
     audit_record(
         actor=learner,
-        action="attempt.submitted",
+        action=CreditAction.ATTEMPT_SUBMITTED,
         obj=attempt,
         data={"score": attempt.score, "passed": attempt.passed, "number": attempt.number},
     )
@@ -420,7 +429,7 @@ def evaluation_submit(*, learner: User, activity: Activity, data: Mapping[str, A
         evaluation.change_description = ""
     evaluation.full_clean()
     evaluation.save()
-    audit_record(actor=learner, action="evaluation.submitted", obj=evaluation)
+    audit_record(actor=learner, action=CreditAction.EVALUATION_SUBMITTED, obj=evaluation)
     return evaluation
 
 
@@ -511,7 +520,7 @@ def claim_credit(
         )
         audit_record(
             actor=learner,
-            action="claim.created",
+            action=CreditAction.CLAIM_CREATED,
             obj=claim,
             data={
                 "activity": activity.pk,

@@ -7,6 +7,7 @@ derives; the old URL keeps working (its hash is stored) until the listener regen
 """
 
 import base64
+import datetime
 import hashlib
 import hmac
 import secrets
@@ -74,6 +75,12 @@ def personal_feed_revoke(*, user: User, show: Show) -> int:
         feed.save(update_fields=["revoked_at"])
         audit_record(actor=user, action=EpisodeAction.PERSONAL_FEED_REVOKED, obj=feed, data={"show": show.pk})
     return len(feeds)
+
+
+def personal_feeds_forget_user(*, user: User, at: datetime.datetime) -> int:
+    """Revoke every active personal feed of a deleted account (no audit row per feed: the account's
+    deletion row counts them). The caller holds the learner's row lock. Returns how many."""
+    return PersonalFeed.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=at)
 
 
 @transaction.atomic

@@ -6,11 +6,12 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from accounts import urls as accounts_urls
 from accounts import views as account_views
 from accounts import views_admin as admin_login_views
 from episodes.views import public as episode_views
 
-from . import health
+from . import health, views_deletion
 
 admin.site.site_header = "podcastcme administration"
 admin.site.site_title = "podcastcme"
@@ -26,7 +27,16 @@ urlpatterns = [
         name="account_confirm_email",
     ),
     path("accounts/", include("allauth.urls")),
-    path("account/", include("accounts.urls")),
+    # The accounts pages, with the deletion page served from here (deletion spans every app).
+    path(
+        "account/",
+        include(
+            (
+                [*accounts_urls.urlpatterns, path("delete/", views_deletion.delete_account, name="delete")],
+                "accounts",
+            )
+        ),
+    ),
     # The admin has no login of its own: allauth's, with its rate limits and TOTP stage.
     path("admin/login/", admin_login_views.admin_login),
     path("admin/logout/", allauth_views.logout),

@@ -5,9 +5,9 @@ from django.core import mail
 from django.core.mail import EmailMultiAlternatives
 from django.urls import reverse
 
-from accounts.deletion import account_delete
 from accounts.mail import email_queue
 from accounts.models import OutgoingEmail
+from podcastcme.account_deletion import account_delete
 
 pytestmark = pytest.mark.django_db
 

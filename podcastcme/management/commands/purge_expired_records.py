@@ -21,7 +21,7 @@ Nothing is done to an account that was not deleted, nor inside the retention per
 
 from django.core.management.base import BaseCommand
 
-from accounts.deletion import anonymise_expired_account, deleted_accounts
+from podcastcme.account_deletion import anonymise_expired_account, deleted_accounts
 
 
 class Command(BaseCommand):

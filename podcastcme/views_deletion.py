@@ -1,4 +1,9 @@
-"""Deleting an account: login and contact data go, credit records stay (retention)."""
+"""The account deletion page: login and contact data go, credit records stay (retention).
+
+It runs the deletion that spans every app (``podcastcme.account_deletion``), so it lives here; its
+URL is still ``/account/delete/``, named ``accounts:delete`` (podcastcme/urls.py adds it to the
+accounts namespace).
+"""
 
 from allauth.core import ratelimit
 from django import forms
@@ -11,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from .deletion import account_delete
+from .account_deletion import account_delete
 
 
 class DeleteAccountForm(forms.Form):

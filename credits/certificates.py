@@ -378,9 +378,8 @@ def _render_failed(certificate_id: int, revision: int, exc: BaseException) -> No
         certificate.render_state = Certificate.RenderState.FAILED
         certificate.render_error = _short_error(exc)
         gave_up = certificate.render_attempts >= RENDER_MAX_ATTEMPTS
-        certificate.render_next_try_at = (
-            None if gave_up else now + render_backoff(certificate.render_attempts)
-        )
+        next_try_at = None if gave_up else now + render_backoff(certificate.render_attempts)
+        certificate.render_next_try_at = next_try_at
         certificate.save(
             update_fields=["render_attempts", "render_state", "render_error", "render_next_try_at"]
         )
@@ -392,7 +391,7 @@ def _render_failed(certificate_id: int, revision: int, exc: BaseException) -> No
                 "revision": revision,
                 "attempt": certificate.render_attempts,
                 "error": certificate.render_error,
-                "next_try_at": certificate.render_next_try_at.isoformat() if not gave_up else None,
+                "next_try_at": next_try_at.isoformat() if next_try_at is not None else None,
             },
         )
         logger.error(

@@ -208,34 +208,41 @@ def _board_records(completion: CompletionRecord, zone: zoneinfo.ZoneInfo) -> lis
     has_birth = profile.birth_month is not None and profile.birth_day is not None
     licence_state, licence_number = _text(profile.state_province), _text(profile.licence_number)
     boards = profile.board_ids
-    base = {
-        "completion": completion,
-        "given_name": _text(profile.given_name),
-        "family_name": _text(profile.family_name),
-        "birth": f"{profile.birth_month:02d}/{profile.birth_day:02d}" if has_birth else "",
-        "npi": _text(profile.npi),
-        "licence_state": licence_state,
-        "licence_number": licence_number,
-        "completion_date": timezone.localtime(completion.completed_at, zone).date(),
-    }
+    given_name, family_name, npi = _text(profile.given_name), _text(profile.family_name), _text(profile.npi)
+
+    def record(board: str, board_id: str, missing: list[str] | None = None) -> BoardRecord:
+        return BoardRecord(
+            completion=completion,
+            given_name=given_name,
+            family_name=family_name,
+            birth=f"{profile.birth_month:02d}/{profile.birth_day:02d}" if has_birth else "",
+            npi=npi,
+            licence_state=licence_state,
+            licence_number=licence_number,
+            completion_date=timezone.localtime(completion.completed_at, zone).date(),
+            board=board,
+            board_id=board_id,
+            missing=missing or [],
+        )
+
     missing = []
-    if not base["given_name"]:
+    if not given_name:
         missing.append(_("given name"))
-    if not base["family_name"]:
+    if not family_name:
         missing.append(_("family name"))
     if not has_birth:
         missing.append(_("birth month and day"))
-    if not (boards or base["npi"] or (licence_state and licence_number)):
+    if not (boards or npi or (licence_state and licence_number)):
         if licence_number and not licence_state:
             missing.append(_("board ID, NPI or state licence (the licence has no state)"))
         else:
             missing.append(_("board ID, NPI or state licence"))
     if missing:
         board, board_id = next(iter(boards.items()), ("", ""))
-        return [BoardRecord(**base, board=board, board_id=board_id, missing=missing)]
+        return [record(board, board_id, missing)]
     if not boards:
-        return [BoardRecord(**base, board="", board_id="")]
-    return [BoardRecord(**base, board=board, board_id=board_id) for board, board_id in boards.items()]
+        return [record("", "")]
+    return [record(board, board_id) for board, board_id in boards.items()]
 
 
 def board_report(*, provider: Provider, start: datetime.date, end: datetime.date) -> BoardReport:

@@ -67,15 +67,18 @@ def _podcast_app_evidence(*, user: User, episode: Episode) -> dict[str, Any] | N
         .values_list("range_start", "range_end", "requested_at", "app")[:5000]
     )
     fetched_ranges: list[list[int]] = []
-    first_at = last_at = None
+    first_at: datetime.datetime | None = None
+    last_at: datetime.datetime | None = None
     apps: list[str] = []
     for start, end, at, app in requests:
+        if start is None or end is None:  # a whole-file request (the query leaves them out)
+            continue
         first_at = first_at or at
         last_at = at
         if app and app not in apps:
             apps.append(app)
         fetched_ranges.append([start, end])
-    if not fetched_ranges:
+    if not fetched_ranges or first_at is None or last_at is None:
         return None
     _union, fetched = union_byte_ranges(fetched_ranges)
     size = max(episode.audio_size, 1)

@@ -12,9 +12,9 @@ from django.utils.translation import gettext_lazy as _lazy
 from . import json_input
 from .artwork import EXTENSION_BY_FORMAT, artwork_format
 from .categories import subcategory_belongs
+from .episode_transcripts import MAX_TRANSCRIPT_BYTES  # the cue limit is checked where it is parsed, once
 from .models import Episode, EpisodePerson, Show, topic_name_validator
 from .text import clean_line, strip_control_chars
-from .transcripts import MAX_TRANSCRIPT_BYTES  # the cue limit is checked where it is parsed, once
 
 MAX_CHAPTERS_BYTES = 2 * 1024 * 1024
 _SRT_CUE = re.compile(

@@ -19,15 +19,15 @@ from audit.services import audit_record
 
 from .audio import AudioError, read_audio, write_tags
 from .audit_actions import EpisodeAction
-from .models import Episode, EpisodePerson, Show, ShowHost, Topic, TranscriptText, podcast_guid_for
-from .text import clean_line, render_notes, strip_control_chars
-from .transcripts import (
+from .episode_transcripts import (
     MAX_TRANSCRIPT_BYTES,
     ReadTranscript,
     TranscriptRefused,
     read_transcript,
     transcript_too_large_message,
 )
+from .models import Episode, EpisodePerson, Show, ShowHost, Topic, TranscriptText, podcast_guid_for
+from .text import clean_line, render_notes, strip_control_chars
 from .upload import is_out_of_space, upload_temp_file
 
 logger = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from accounts.permissions import is_host_of
 
-from .. import selectors, transcripts
+from .. import episode_transcripts, selectors
 from ..models import Show
 
 EPISODES_PER_PAGE = 20
@@ -80,8 +80,8 @@ def episode_detail(request, show_slug, slug):
             "show": episode.show,
             "preview": preview,
             # Parsed once when the file was stored: the page never reads the file.
-            "transcript": transcripts.transcript_for_page(episode),
-            "chapters": transcripts.episode_chapters(episode),
+            "transcript": episode_transcripts.transcript_for_page(episode),
+            "chapters": episode_transcripts.episode_chapters(episode),
         },
     )
 

@@ -12,8 +12,8 @@ from PIL import Image
 
 from accounts.models import User
 from episodes.audio import read_audio
+from episodes.episode_transcripts import episode_chapters, episode_transcript
 from episodes.models import Episode, EpisodePerson, Show
-from episodes.transcripts import episode_chapters, episode_transcript
 
 
 @pytest.mark.django_db

@@ -17,9 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from episodes.models import Episode
-from episodes.services import episode_create
-from episodes.transcripts import (
+from episodes.episode_transcripts import (
     MAX_TRANSCRIPT_BYTES,
     MAX_TRANSCRIPT_CUES,
     Chapter,
@@ -32,6 +30,8 @@ from episodes.transcripts import (
     parse_vtt,
     read_transcript,
 )
+from episodes.models import Episode
+from episodes.services import episode_create
 from tests.conftest import mfa_login
 from tests.media import audio_bytes, make_audio
 

@@ -1,4 +1,4 @@
-"""Reading transcripts (WebVTT, SRT) and JSON chapters for display; bad files give nothing, never an error.
+"""An episode's transcript (WebVTT, SRT) and JSON chapters, read for display; bad files give nothing.
 
 A transcript is parsed once, when its file is stored (read_transcript, called by the services and
 the 0004 migration); the episode page shows the stored result (transcript_for_page) and never

@@ -20,6 +20,7 @@ from credits.models import Activity, Certificate, CreditClaim, Evaluation, Provi
 from credits.selectors import learner_status
 
 from . import gateway
+from .audit_actions import ORDER_MOVED_TO, BillingAction
 from .gateway import payments_enabled
 from .models import (
     ORDER_TRANSITIONS,
@@ -58,7 +59,7 @@ def activity_fee_set(*, activity: Activity, actor: User | None, amount: int) -> 
     fee.full_clean()
     fee.save()
     if before != amount or _created:
-        audit_record(actor=actor, action="fee.set", obj=fee, data={"from": before, "to": amount})
+        audit_record(actor=actor, action=BillingAction.FEE_SET, obj=fee, data={"from": before, "to": amount})
     return fee
 
 
@@ -81,7 +82,7 @@ def provider_billing_set(
     billing.pass_price = pass_price
     billing.full_clean()
     billing.save()
-    audit_record(actor=actor, action="billing.set", obj=billing, data=changed)
+    audit_record(actor=actor, action=BillingAction.BILLING_SET, obj=billing, data=changed)
     return billing
 
 
@@ -167,7 +168,7 @@ def claim_checkout_start(
             )
             audit_record(
                 actor=learner,
-                action="order.created",
+                action=BillingAction.ORDER_CREATED,
                 obj=order,
                 data={"kind": order.kind, "activity": activity.pk, "amount": amount, "currency": currency},
             )
@@ -203,7 +204,7 @@ def pass_checkout_start(*, learner: User, provider: Provider) -> Order:
             )
             audit_record(
                 actor=learner,
-                action="order.created",
+                action=BillingAction.ORDER_CREATED,
                 obj=order,
                 data={"kind": order.kind, "amount": order.amount, "currency": order.currency},
             )
@@ -286,7 +287,7 @@ def order_move(
         order.refunded_at = now
         fields.append("refunded_at")
     order.save(update_fields=fields)
-    audit_record(actor=actor, action=f"order.{to}", obj=order, data={"from": before, **(data or {})})
+    audit_record(actor=actor, action=ORDER_MOVED_TO[to], obj=order, data={"from": before, **(data or {})})
     return True
 
 
@@ -312,7 +313,9 @@ def _fulfil(order: Order) -> None:
             valid_from=now,
             valid_until=_one_year_later(now),
         )
-        audit_record(actor=None, action="pass.started", obj=cme_pass, data={"order": str(order.reference)})
+        audit_record(
+            actor=None, action=BillingAction.PASS_STARTED, obj=cme_pass, data={"order": str(order.reference)}
+        )
         return
     try:
         claim = credit_services.claim_credit(
@@ -326,7 +329,9 @@ def _fulfil(order: Order) -> None:
         # Paid but not claimable any more (e.g. claimed meanwhile): kept visible for a refund by hand.
         order.fulfilment_error = error.message[:500]
         order.save(update_fields=["fulfilment_error", "updated_at"])
-        audit_record(actor=None, action="order.fulfilment_failed", obj=order, data={"reason": error.code})
+        audit_record(
+            actor=None, action=BillingAction.ORDER_FULFILMENT_FAILED, obj=order, data={"reason": error.code}
+        )
         logger.error("paid order %s could not be fulfilled: %s", order.reference, error.message)
         return
     order.claim = claim
@@ -368,7 +373,10 @@ def order_mark_paid(order_id: int, session: dict[str, Any], *, receipt_url: str 
     ):
         logger.error("session %s: amount does not match order %s", session.get("id"), order.reference)
         audit_record(
-            actor=None, action="order.amount_mismatch", obj=order, data={"session": session.get("id")}
+            actor=None,
+            action=BillingAction.ORDER_AMOUNT_MISMATCH,
+            obj=order,
+            data={"session": session.get("id")},
         )
         return "amount mismatch"
     if not order.stripe_session_id and session.get("id"):
@@ -381,7 +389,9 @@ def order_mark_paid(order_id: int, session: dict[str, Any], *, receipt_url: str 
     if not order_move(order, OrderStatus.PAID, data={"session": session.get("id")}):
         # Paid after we closed it (cancelled or failed): never silently lost, kept for a refund by hand.
         logger.error("payment for closed order %s (%s)", order.reference, order.status)
-        audit_record(actor=None, action="order.paid_after_close", obj=order, data={"status": order.status})
+        audit_record(
+            actor=None, action=BillingAction.ORDER_PAID_AFTER_CLOSE, obj=order, data={"status": order.status}
+        )
         return "paid after close"
     if receipt_url and not order.receipt_url:
         order.receipt_url = receipt_url
@@ -412,5 +422,5 @@ def order_mark_refunded(order_id: int, payment_intent: str) -> str:
         _revoke_certificate(order.claim)
     if was_paid and order.kind == OrderKind.PASS:
         CmePass.objects.filter(order=order, ended_at__isnull=True).update(ended_at=timezone.now())
-        audit_record(actor=None, action="pass.ended", obj=order, data={"reason": REFUND_REASON})
+        audit_record(actor=None, action=BillingAction.PASS_ENDED, obj=order, data={"reason": REFUND_REASON})
     return "refunded"

@@ -13,7 +13,7 @@ class AccountAdapter(DefaultAccountAdapter):
         return settings.DEFAULT_FROM_EMAIL
 
     def is_open_for_signup(self, request):
-        return getattr(settings, "ACCOUNT_SIGNUP_OPEN", True)
+        return settings.ACCOUNT_SIGNUP_OPEN
 
     def send_mail(self, template_prefix, email, context):
         """Render now; a task sends it and retries while the mail server is down (accounts/mail.py).

@@ -59,7 +59,7 @@ def _fernet(configured: str, secret_key: str) -> MultiFernet:
 def _current() -> MultiFernet:
     from django.conf import settings
 
-    return _fernet(getattr(settings, SETTING, "") or "", settings.SECRET_KEY)
+    return _fernet(settings.PODCASTCME_MFA_ENCRYPTION_KEY or "", settings.SECRET_KEY)
 
 
 def is_encrypted(value: str) -> bool:

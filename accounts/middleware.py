@@ -52,7 +52,7 @@ class RequireMFAForRolesMiddleware:
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:
             return self.get_response(request)
-        prefixes = tuple(getattr(settings, "MFA_REQUIRED_PATH_PREFIXES", ()))
+        prefixes = tuple(settings.MFA_REQUIRED_PATH_PREFIXES)
         role_page = bool(prefixes) and request.path.startswith(prefixes)
         mfa_page = request.path.startswith(reverse("mfa_index"))
         if not (role_page or mfa_page) or not mfa_is_required(user):

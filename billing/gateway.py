@@ -29,7 +29,7 @@ def payments_enabled() -> bool:
 
 
 def client() -> stripe.StripeClient:
-    base = getattr(settings, "STRIPE_API_BASE", "")
+    base = settings.STRIPE_API_BASE
     return stripe.StripeClient(
         settings.STRIPE_SECRET_KEY,
         base_addresses={"api": base} if base else None,

@@ -42,7 +42,7 @@ def certificate_from_token(token: str) -> IssuedFile | None:
         return None
     if not isinstance(pk, int) or not isinstance(revision, int):
         return None
-    window = getattr(settings, "PODCASTCME_DOWNLOAD_RECHECK_SECONDS", 0)
+    window = settings.PODCASTCME_DOWNLOAD_RECHECK_SECONDS
     if window > 0:
         known = _recent.get((pk, revision))
         if known is not None and monotonic() - known[1] <= window:

@@ -14,7 +14,6 @@ from django.utils.safestring import SafeString, mark_safe
 from .models import Certificate, CreditType
 from .statements import format_credits
 
-CSS_PATH = Path(settings.BASE_DIR) / "templates" / "credits" / "certificate" / "certificate.css"
 CREDIT_MARK = "AMA PRA Category 1 Credit(s)"
 PAGE_SIZES = {"letter": "letter landscape", "a4": "A4 landscape"}
 # The bordered sheet fills the page inside its 0.35in margins (WeasyPrint has no 100% page height).
@@ -35,7 +34,8 @@ def page_size() -> str:
 
 def stylesheet_text(size: str | None = None) -> str:
     size = size or page_size()
-    text = CSS_PATH.read_text(encoding="utf-8")
+    css_path = Path(settings.BASE_DIR) / "templates" / "credits" / "certificate" / "certificate.css"
+    text = css_path.read_text(encoding="utf-8")
     return text.replace("__PAGE_SIZE__", size).replace("__SHEET_HEIGHT__", SHEET_HEIGHTS[size])
 
 

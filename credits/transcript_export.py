@@ -59,7 +59,7 @@ def transcript_csv(transcript: Transcript) -> bytes:
 
 
 def _page_size() -> str:
-    size = str(getattr(settings, "PODCASTCME_CERTIFICATE_PAGE_SIZE", "letter")).strip().lower()
+    size = str(settings.PODCASTCME_CERTIFICATE_PAGE_SIZE).strip().lower()
     return "A4" if size == "a4" else "letter"
 
 

@@ -77,7 +77,7 @@ def _claim_rows(
         claims = claims.filter(activity__mandate_topics=topic)
     claims = claims.prefetch_related("activity__mandate_topics")
     labels = dict(CreditType.choices)
-    site = getattr(settings, "SITE_URL", "").rstrip("/")
+    site = settings.SITE_URL.rstrip("/")
     rows = []
     for claim in claims:
         completion = getattr(claim, "completion", None)

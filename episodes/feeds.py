@@ -408,7 +408,7 @@ _checked: dict[str, tuple[int, object, float]] = {}
 
 
 def _recently_checked(slug: str) -> tuple[int, object] | None:
-    window = getattr(settings, "PODCASTCME_FEED_RECHECK_SECONDS", 0)
+    window = settings.PODCASTCME_FEED_RECHECK_SECONDS
     if window <= 0:
         return None
     entry = _checked.get(slug)
@@ -418,7 +418,7 @@ def _recently_checked(slug: str) -> tuple[int, object] | None:
 
 
 def _remember_check(slug: str, row: tuple[int, object]) -> None:
-    if getattr(settings, "PODCASTCME_FEED_RECHECK_SECONDS", 0) > 0:
+    if settings.PODCASTCME_FEED_RECHECK_SECONDS > 0:
         if len(_checked) > 1000:  # bounded: unknown slugs polled by bots must not grow it forever
             _checked.clear()
         _checked[slug] = (row[0], row[1], time_monotonic())

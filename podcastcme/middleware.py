@@ -19,7 +19,7 @@ class ProxiedClientAddressMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        trusted = getattr(settings, "PODCASTCME_TRUSTED_PROXIES", 0)
+        trusted = settings.PODCASTCME_TRUSTED_PROXIES
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
         if trusted > 0 and forwarded:
             hops = [part.strip() for part in forwarded.split(",") if part.strip()]

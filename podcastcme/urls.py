@@ -16,6 +16,14 @@ from . import health, views_deletion
 admin.site.site_header = "podcastcme administration"
 admin.site.site_title = "podcastcme"
 
+
+class FaviconRedirectView(RedirectView):
+    """/favicon.ico (browsers ask for it unprompted): the SVG icon under STATIC_URL, read per request."""
+
+    def get_redirect_url(self, *args, **kwargs) -> str:
+        return settings.STATIC_URL + "img/favicon.svg"
+
+
 urlpatterns = [
     path("", episode_views.home, name="home"),
     path("", include("episodes.urls")),
@@ -45,7 +53,7 @@ urlpatterns = [
         RedirectView.as_view(pattern_name="account_change_password"),
     ),
     path("admin/", admin.site.urls),
-    path("favicon.ico", RedirectView.as_view(url=settings.STATIC_URL + "img/favicon.svg")),
+    path("favicon.ico", FaviconRedirectView.as_view()),
     # Probes without a session are answered by podcastcme.health.HealthCheckMiddleware before this.
     path("healthz", health.healthz_view, name="healthz"),
     path("healthz/", health.healthz_view),

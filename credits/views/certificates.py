@@ -20,9 +20,6 @@ from ..downloads import certificate_download_path, certificate_from_token
 from ..errors import CreditError
 from ..models import Certificate, CorrectionRequest
 
-VERIFY_LOOKUPS_PER_MINUTE = int(getattr(settings, "PODCASTCME_VERIFY_LOOKUPS_PER_MINUTE", 30))
-
-
 # --- Forms ---------------------------------------------------------------------------------------
 
 
@@ -161,7 +158,7 @@ def _client_ip(request) -> str:
 
 
 def _rate_limited(request) -> bool:
-    """At most VERIFY_LOOKUPS_PER_MINUTE lookups per IP and minute: codes cannot be tried in bulk."""
+    """At most PODCASTCME_VERIFY_LOOKUPS_PER_MINUTE lookups per IP and minute: no guessing codes in bulk."""
     key = f"verify-lookups:{_client_ip(request)}:{int(timezone.now().timestamp() // 60)}"
     cache.add(key, 0, timeout=120)
     try:
@@ -169,7 +166,7 @@ def _rate_limited(request) -> bool:
     except ValueError:  # expired between add and incr
         cache.set(key, 1, timeout=120)
         count = 1
-    return count > VERIFY_LOOKUPS_PER_MINUTE
+    return count > settings.PODCASTCME_VERIFY_LOOKUPS_PER_MINUTE
 
 
 def _too_many(json: bool):

@@ -3,15 +3,12 @@
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.conf import settings
 from django.utils.translation import gettext as _
 
 from ..models import Episode, Show, ShowType
 
 USER_AGENT = "podcastcme-import/1.0 (+https://github.com/podcastcme)"
 DEFAULT_TIMEOUT = 30.0
-# A feed of several thousand episodes with long notes stays well under this.
-MAX_FEED_BYTES = getattr(settings, "PODCASTCME_IMPORT_MAX_FEED_BYTES", 50 * 1024 * 1024)
 CHUNK = 64 * 1024
 
 ITUNES_NS = {"http://www.itunes.com/dtds/podcast-1.0.dtd"}  # compared lower-cased: some feeds shout

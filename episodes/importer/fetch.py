@@ -21,7 +21,7 @@ from urllib.parse import urljoin, urlsplit
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from .common import CHUNK, DEFAULT_TIMEOUT, MAX_FEED_BYTES, USER_AGENT, FeedImportError
+from .common import CHUNK, DEFAULT_TIMEOUT, USER_AGENT, FeedImportError
 
 MAX_REDIRECTS = 5
 REDIRECT_STATUSES = {301, 302, 303, 307, 308}
@@ -368,7 +368,7 @@ def fetch_feed(source: str, *, timeout: float = DEFAULT_TIMEOUT) -> bytes:
                 response,
                 buffer,
                 url=source,
-                limit=MAX_FEED_BYTES,
+                limit=settings.PODCASTCME_IMPORT_MAX_FEED_BYTES,
                 timeout=timeout,
                 error_class=FeedImportError,
             )
@@ -378,6 +378,6 @@ def fetch_feed(source: str, *, timeout: float = DEFAULT_TIMEOUT) -> bytes:
         raise FeedImportError(
             _("No such file: %(path)s (give a feed URL or a local file).") % {"path": source}
         )
-    if path.stat().st_size > MAX_FEED_BYTES:
+    if path.stat().st_size > settings.PODCASTCME_IMPORT_MAX_FEED_BYTES:
         raise FeedImportError(_("%(path)s is too large to be a podcast feed.") % {"path": source})
     return path.read_bytes()

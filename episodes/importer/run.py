@@ -183,7 +183,7 @@ def _audio_suffix(entry: FeedEntry) -> str:
 def _import_entry(
     entry: FeedEntry, *, show: Show, host: User | None, timeout: float, progress: ImportProgress
 ) -> Episode:
-    limit = getattr(settings, "PODCASTCME_MAX_UPLOAD_BYTES", 1024**3)
+    limit = settings.PODCASTCME_MAX_UPLOAD_BYTES
     # A temporary file like a large upload's: streamed to disk, never whole in memory, and
     # episode_create reads it in place and moves it into storage instead of copying it.
     audio = TemporaryUploadedFile(f"audio{_audio_suffix(entry)}", entry.audio_type or "audio/mpeg", 0, None)

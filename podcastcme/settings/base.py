@@ -191,6 +191,8 @@ ACCOUNT_RATE_LIMITS = {
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
+# False closes sign-up (existing accounts still log in): accounts/adapters.py.
+ACCOUNT_SIGNUP_OPEN = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[podcastcme] "
 LOGIN_REDIRECT_URL = "home"
 LOGIN_URL = "account_login"
@@ -303,6 +305,11 @@ PODCASTCME_IMPORT_AUDIO_DEADLINE_SECONDS = float(
 # import_feed fetches only public internet addresses. Tests (local servers) opt in to loopback;
 # there is deliberately no environment variable for it.
 PODCASTCME_IMPORT_ALLOW_LOOPBACK = False
+# import_feed: the largest feed document it reads, in bytes (a feed of thousands of episodes stays
+# well under 50 MiB).
+PODCASTCME_IMPORT_MAX_FEED_BYTES = int(
+    env("PODCASTCME_IMPORT_MAX_FEED_BYTES", str(50 * 1024**2)) or 50 * 1024**2
+)
 
 # --- Security headers ---------------------------------------------------------------------------
 # Content-Security-Policy (django-csp): scripts, styles, images and audio from this site only, and no
@@ -359,6 +366,10 @@ PODCASTCME_HEALTHZ_TASK_MAX_AGE_SECONDS = float(env("PODCASTCME_HEALTHZ_TASK_MAX
 # client address, so set this to 1 behind one nginx. Never more than the proxies you run: the left
 # part of the header is whatever the client sent.
 PODCASTCME_TRUSTED_PROXIES = int(env("PODCASTCME_TRUSTED_PROXIES", "0") or 0)
+
+# --- Demo data -------------------------------------------------------------------------------
+# seed_demo and demo_totp create and print known logins: only dev and test settings switch this on.
+PODCASTCME_DEMO_ALLOWED = False
 
 # --- Certificates and records -------------------------------------------------------------------
 # Certificate paper: "letter" (US) or "A4"; always landscape.

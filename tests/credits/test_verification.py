@@ -124,3 +124,12 @@ def test_lookups_are_rate_limited_per_address(issued, client):
     assert page.status_code == 429 and "Wait a minute" in page.content.decode()
     other = client.get(json_url, REMOTE_ADDR="198.51.100.7")  # another address is not affected
     assert other.status_code == 200
+
+
+@pytest.mark.django_db
+def test_lookup_limit_follows_the_setting_at_request_time(issued, client, settings):
+    # Read per request, not copied at import: override_settings (and a changed deployment) applies.
+    settings.PODCASTCME_VERIFY_LOOKUPS_PER_MINUTE = 2
+    page_url, json_url = _urls(issued)
+    assert [client.get(json_url).status_code for _ in range(2)] == [200, 200]
+    assert client.get(page_url).status_code == 429

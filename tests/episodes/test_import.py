@@ -488,6 +488,21 @@ def test_missing_local_file_is_a_clear_error(tmp_path, media_root):
     _assert_nothing_written(media_root)
 
 
+def test_a_feed_larger_than_the_limit_is_refused(server, tmp_path, settings, media_root):
+    # The limit is read per import (it used to be copied at import time, out of settings' reach).
+    settings.PODCASTCME_IMPORT_MAX_FEED_BYTES = 1000
+    _serve_other_host_feed(server)
+    feed_file = tmp_path / "feed.xml"  # the feed test_import_from_a_local_file imports whole
+    feed_file.write_bytes(server.routes["/rss/night-shift.rss"][2])
+    assert feed_file.stat().st_size > 1000
+
+    message = _refused(str(feed_file), "--show", "night-shift", "--owner-email", "me@example.org")
+
+    assert "is too large to be a podcast feed" in message
+    assert not Show.objects.exists()
+    _assert_nothing_written(media_root)
+
+
 @pytest.mark.parametrize(
     ("body", "expected"),
     [

@@ -12,7 +12,7 @@ class Command(BaseCommand):
     help = "Print the current two-factor code for the demo host, coordinator and admin accounts."
 
     def handle(self, *args, **options):
-        if not getattr(settings, "PODCASTCME_DEMO_ALLOWED", False):
+        if not settings.PODCASTCME_DEMO_ALLOWED:
             raise CommandError("demo_totp is for development only.")
         from allauth.mfa.models import Authenticator
         from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value

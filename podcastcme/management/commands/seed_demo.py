@@ -48,7 +48,7 @@ class Command(BaseCommand):
     help = "Create the demo provider, users, show and content (idempotent; refused in production)."
 
     def handle(self, *args, **options):
-        if not getattr(settings, "PODCASTCME_DEMO_ALLOWED", False):
+        if not settings.PODCASTCME_DEMO_ALLOWED:
             raise CommandError(
                 "seed_demo creates accounts with known passwords and is refused in production."
             )

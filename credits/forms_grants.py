@@ -6,12 +6,14 @@ from django.utils.translation import gettext_lazy as _
 from .grants import MESSAGE_MAX_CHARS
 from .models import Provider
 
-_message = {
-    "label": _("Message (optional)"),
-    "required": False,
-    "max_length": MESSAGE_MAX_CHARS,
-    "widget": forms.Textarea(attrs={"rows": 2, "maxlength": MESSAGE_MAX_CHARS}),
-}
+
+def _message_field() -> forms.CharField:
+    return forms.CharField(
+        label=_("Message (optional)"),
+        required=False,
+        max_length=MESSAGE_MAX_CHARS,
+        widget=forms.Textarea(attrs={"rows": 2, "maxlength": MESSAGE_MAX_CHARS}),
+    )
 
 
 class GrantInviteForm(forms.Form):
@@ -21,7 +23,7 @@ class GrantInviteForm(forms.Form):
         label=_("Provider"),
         empty_label=_("Choose an accredited provider"),
     )
-    message = forms.CharField(**_message)
+    message = _message_field()
 
     def __init__(self, *args, providers=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -37,4 +39,4 @@ class GrantRequestForm(forms.Form):
         ),
         widget=forms.TextInput(attrs={"list": "requestable-shows", "autocomplete": "off"}),
     )
-    message = forms.CharField(**_message)
+    message = _message_field()

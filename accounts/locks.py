@@ -17,8 +17,11 @@ from django.db import transaction
 from .models import User
 
 
-def lock_learner(user_id: int) -> None:
-    """Lock the learner's row until the end of the current transaction (the first lock of every path)."""
+def lock_learner(user_id: int) -> User:
+    """Lock the learner's row until the end of the current transaction (the first lock of every path).
+
+    Returns the row as it is now, for a caller that changes the account itself (deletion).
+    """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("lock_learner() must be called inside transaction.atomic()")
-    User.objects.select_for_update().filter(pk=user_id).values_list("pk", flat=True).first()
+    return User.objects.select_for_update().get(pk=user_id)

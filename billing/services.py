@@ -2,7 +2,6 @@
 
 import datetime
 import logging
-from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -12,12 +11,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.locks import lock_learner
-from accounts.models import LearnerProfile, User, profile_is_complete_for_credit
+from accounts.models import User
 from audit.services import audit_record
 from credits import services as credit_services
-from credits.errors import ServiceError
-from credits.models import Activity, Certificate, CreditClaim, Evaluation, Provider
-from credits.selectors import learner_status
+from credits.errors import CreditError, ServiceError
+from credits.models import Activity, Certificate, CreditClaim, Provider
 
 from . import gateway
 from .audit_actions import ORDER_MOVED_TO, BillingAction
@@ -100,32 +98,6 @@ def claim_fee(activity: Activity) -> tuple[int, str] | None:
     return fee.amount, (billing.currency if billing else "usd")
 
 
-def _claim_precheck(*, learner: User, activity: Activity, minutes: int, attested: bool) -> None:
-    """The checks claim_credit() makes, before any money moves: nobody pays for a claim it would refuse."""
-    status = learner_status(learner=learner, activity=activity)
-    if status.claim is not None:
-        raise BillingError(_("You have already claimed credit for this activity."), code="already_claimed")
-    if not profile_is_complete_for_credit(LearnerProfile.objects.filter(user=learner).first()):
-        raise BillingError(
-            _("Complete your profile (legal name and degree) before claiming credit."), "profile"
-        )
-    if activity.is_expired():
-        raise BillingError(_("This activity has expired: credit can no longer be claimed."), code="expired")
-    if status.passed_attempt is None:
-        raise BillingError(_("Pass the post-test before claiming credit."), code="not_passed")
-    if not Evaluation.objects.filter(learner=learner, activity=activity).exists():
-        raise BillingError(_("Complete the evaluation before claiming credit."), code="no_evaluation")
-    if not attested:
-        raise BillingError(_("Tick the attestation to claim credit."), code="not_attested")
-    if not isinstance(minutes, int) or not 0 < minutes <= credit_services.MAX_REPORTED_MINUTES:
-        raise BillingError(_("Enter the time you spent, in minutes (a positive whole number)."), "minutes")
-    credits, _capped = credit_services.credits_for_minutes(minutes, activity.designated_credits)
-    if credits < Decimal("0.25"):
-        raise BillingError(
-            _("The smallest claim is 0.25 credit (about 8 minutes or more of participation)."), "minutes"
-        )
-
-
 def claim_checkout_start(
     *,
     learner: User,
@@ -142,10 +114,15 @@ def claim_checkout_start(
     price = claim_fee(activity)
     if price is None or has_valid_pass(learner=learner, provider_id=activity.provider_id):
         return None
-    _claim_precheck(learner=learner, activity=activity, minutes=minutes, attested=attested)
     amount, currency = price
     with transaction.atomic():
         lock_learner(learner.pk)  # one submit at a time; the learner before the order, always
+        try:  # the claim's own rule, before any money moves: nobody pays for a claim it would refuse
+            credit_services.claim_check(
+                learner=learner, activity=activity, minutes=minutes, attested=attested
+            )
+        except CreditError as error:
+            raise BillingError(error.message, code=error.code) from None
         order = (
             Order.objects.select_for_update()
             .filter(learner=learner, activity=activity, kind=OrderKind.CLAIM)
@@ -178,6 +155,42 @@ def claim_checkout_start(
             order.listening_evidence = listening_evidence or {}
             order.save(update_fields=["claim_minutes", "claim_attested", "listening_evidence", "updated_at"])
     return order_checkout(order=order)
+
+
+def claim_submit(
+    *,
+    learner: User,
+    activity: Activity,
+    minutes: int,
+    attested: bool,
+    listening_evidence: dict[str, Any] | None = None,
+) -> Order | CreditClaim:
+    """The learner sends the claim form: pay first when a fee applies, otherwise claim now.
+
+    Returns the Order (with its Checkout Session) when a fee applies and no valid pass covers it:
+    the claim is made when the webhook confirms the payment (``_fulfil``). Otherwise the claim.
+    Both ways apply credits.services.claim_check() first; every refusal is a BillingError carrying
+    that rule's message and code (``already_claimed`` when a concurrent submit won).
+    """
+    order = claim_checkout_start(
+        learner=learner,
+        activity=activity,
+        minutes=minutes,
+        attested=attested,
+        listening_evidence=listening_evidence,
+    )
+    if order is not None:
+        return order
+    try:
+        return credit_services.claim_credit(
+            learner=learner,
+            activity=activity,
+            minutes=minutes,
+            attested=attested,
+            listening_evidence=listening_evidence,
+        )
+    except CreditError as error:
+        raise BillingError(error.message, code=error.code) from None
 
 
 def pass_checkout_start(*, learner: User, provider: Provider) -> Order:

@@ -17,3 +17,9 @@ urlpatterns = [
     path("coordinator/providers/<slug:slug>/pass/", views.coordinator_pass, name="coordinator_pass"),
     path("coordinator/providers/<slug:slug>/orders/", views.coordinator_orders, name="coordinator_orders"),
 ]
+
+# The claim page is billing's view (it may take a payment first) at credits' address and name,
+# "credits:claim": podcastcme/urls.py adds these patterns to the credits namespace.
+credits_urlpatterns = [
+    path("activities/<int:pk>/claim/", views.claim, name="claim"),
+]

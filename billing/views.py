@@ -1,4 +1,4 @@
-"""Payment pages: the order's status (success/cancel), history, pass purchase, coordinator prices, webhook."""
+"""Payment pages: the claim (it may take a fee), orders, history, passes, coordinator prices, webhook."""
 
 import logging
 
@@ -10,13 +10,16 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.models import profile_is_complete_for_credit
 from accounts.permissions import coordinator_required
 from credits import selectors as credit_selectors
+from credits.forms import ClaimForm
 from credits.models import Certificate, Provider
+from credits.statements import accreditation_statement, designation_statement_html
 
 from . import gateway, selectors, services, webhooks
 from .forms import ActivityFeeForm, ProviderBillingForm
-from .models import ActivityFee, OrderKind, OrderStatus, ProviderBilling
+from .models import ActivityFee, Order, OrderKind, OrderStatus, ProviderBilling
 from .money import to_major_units
 
 logger = logging.getLogger(__name__)
@@ -53,6 +56,65 @@ def stripe_webhook(request):
 
 
 # --- Learners -------------------------------------------------------------------------------------
+
+
+@login_required
+def claim(request, pk: int):
+    """The claim page (credits' URL ``credits:claim``): claim now, or pay first when a fee applies.
+
+    It lives here, not in credits, because it may take a payment: credits never imports billing.
+    """
+    activity = credit_selectors.learner_activity(pk=pk)
+    if activity is None:
+        raise Http404
+    # The service checks the rest (passed, evaluated, profile, expiry) when the form is sent.
+    existing = credit_selectors.learner_claim(learner=request.user, activity=activity)
+    if existing is not None:
+        return render(request, "credits/claim_done.html", {"activity": activity, "claim": existing})
+    evidence = credit_selectors.listening_evidence(user=request.user, episode=activity.episode)
+    profile = getattr(request.user, "profile", None)
+    form = ClaimForm(request.POST or None, initial={"minutes": activity.estimated_minutes})
+    code = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                # A fee (and no valid pass): the order is made first and the learner goes to Stripe;
+                # the claim is made when the webhook confirms the payment. No fee: the claim, now.
+                outcome = services.claim_submit(
+                    learner=request.user,
+                    activity=activity,
+                    minutes=form.cleaned_data["minutes"],
+                    attested=form.cleaned_data["attest"],
+                    listening_evidence=evidence,
+                )
+            except services.BillingError as exc:
+                if exc.code == "already_claimed":  # a double submit: show the claim that won
+                    existing = credit_selectors.learner_claim(learner=request.user, activity=activity)
+                    return render(
+                        request, "credits/claim_done.html", {"activity": activity, "claim": existing}
+                    )
+                form.add_error("minutes" if exc.code == "minutes" else None, exc.message)
+            else:
+                if isinstance(outcome, Order):
+                    return redirect(outcome.checkout_url)
+                messages.success(request, _("Your credit is claimed."))
+                return render(request, "credits/claim_done.html", {"activity": activity, "claim": outcome})
+        code = 400
+    return render(
+        request,
+        "credits/claim.html",
+        {
+            "activity": activity,
+            "form": form,
+            "evidence": evidence,
+            "profile": profile,
+            "profile_complete": profile_is_complete_for_credit(profile),
+            "designation": designation_statement_html(activity),
+            "accreditation": accreditation_statement(activity.provider),
+            "price": selectors.claim_price(learner=request.user, activity=activity),
+        },
+        status=code,
+    )
 
 
 @login_required

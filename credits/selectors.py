@@ -182,6 +182,12 @@ def learner_status(*, learner: User, activity: Activity) -> LearnerStatus:
     )
 
 
+def learner_activity(*, pk: int) -> Activity | None:
+    """An activity as learners may open it: None unless its episode is public (a draft's is not found)."""
+    activity = Activity.objects.select_related("provider", "episode__show").filter(pk=pk).first()
+    return activity if activity is not None and activity.episode.is_public else None
+
+
 def learner_claim(*, learner: User, activity: Activity) -> CreditClaim | None:
     """The learner's claim on the activity (with its certificate), or None: one query."""
     return (

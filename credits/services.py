@@ -4,6 +4,7 @@ import logging
 import random
 import secrets
 from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -12,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.locks import lock_learner
 from accounts.models import LearnerProfile, User, profile_is_complete_for_credit
 from audit.services import audit_record
 from episodes.models import Episode, Show
@@ -264,7 +266,7 @@ def _passed_attempt(learner: User, activity: Activity) -> Attempt | None:
 @transaction.atomic
 def attempt_start(*, learner: User, activity: Activity, rng: random.Random | None = None) -> Attempt:
     """Return the learner's open attempt, or start a new one with the options shuffled for it."""
-    User.objects.select_for_update().filter(pk=learner.pk).first()  # one open attempt at a time
+    lock_learner(learner.pk)  # one open attempt at a time
     activity = Activity.objects.get(pk=activity.pk)  # the limits as they are now
     open_attempt = Attempt.objects.filter(
         learner=learner, activity=activity, submitted_at__isnull=True
@@ -419,7 +421,7 @@ def attempt_reveals_answers(attempt: Attempt) -> bool:
 
 @transaction.atomic
 def evaluation_submit(*, learner: User, activity: Activity, data: Mapping[str, Any]) -> Evaluation:
-    User.objects.select_for_update().filter(pk=learner.pk).first()
+    lock_learner(learner.pk)
     if _passed_attempt(learner, activity) is None:
         raise CreditError(_("Pass the post-test before evaluating the activity."), code="not_passed")
     if Evaluation.objects.filter(learner=learner, activity=activity).exists():
@@ -442,6 +444,54 @@ def credits_for_minutes(minutes: int, maximum: Decimal) -> tuple[Decimal, bool]:
     return credits.quantize(Decimal("0.01")), False
 
 
+@dataclass(frozen=True)
+class ClaimCheck:
+    """What claim_check() found: the rows and the credit a claim is made of."""
+
+    profile: LearnerProfile
+    attempt: Attempt
+    evaluation: Evaluation
+    credits: Decimal
+    capped: bool
+
+
+def claim_check(*, learner: User, activity: Activity, minutes: int, attested: bool) -> ClaimCheck:
+    """The one claim-eligibility rule: may ``learner`` claim ``activity`` for ``minutes`` now?
+
+    Raises CreditError with the reason. claim_credit() calls it, and so does billing's claim
+    checkout before any money moves: a rule added here holds for both, so nobody pays for a claim
+    that would then be refused. Call it with the learner's row locked (accounts.locks.lock_learner)
+    so that the answer holds until the transaction commits.
+    """
+    if CreditClaim.objects.filter(learner=learner, activity=activity).exists():
+        raise CreditError(_("You have already claimed credit for this activity."), code="already_claimed")
+    profile = LearnerProfile.objects.filter(user=learner).first()
+    if profile is None or not profile_is_complete_for_credit(profile):
+        raise CreditError(
+            _("Complete your profile (legal name and degree) before claiming credit."), code="profile"
+        )
+    if activity.is_expired():
+        raise CreditError(_("This activity has expired: credit can no longer be claimed."), code="expired")
+    attempt = _passed_attempt(learner, activity)
+    if attempt is None:
+        raise CreditError(_("Pass the post-test before claiming credit."), code="not_passed")
+    evaluation = Evaluation.objects.filter(learner=learner, activity=activity).first()
+    if evaluation is None:
+        raise CreditError(_("Complete the evaluation before claiming credit."), code="no_evaluation")
+    if not attested:
+        raise CreditError(_("Tick the attestation to claim credit."), code="not_attested")
+    if not isinstance(minutes, int) or minutes <= 0:
+        raise CreditError(_("Enter the time you spent, in minutes (a positive whole number)."), "minutes")
+    if minutes > MAX_REPORTED_MINUTES:
+        raise CreditError(_("That is more than a day: enter the time you actually spent."), "minutes")
+    credits, capped = credits_for_minutes(minutes, activity.designated_credits)
+    if credits < Decimal("0.25"):
+        raise CreditError(
+            _("The smallest claim is 0.25 credit (about 8 minutes or more of participation)."), "minutes"
+        )
+    return ClaimCheck(profile=profile, attempt=attempt, evaluation=evaluation, credits=credits, capped=capped)
+
+
 def claim_credit(
     *,
     learner: User,
@@ -456,36 +506,11 @@ def claim_credit(
     sees the first; the unique constraint is the last line of defence.
     """
     with transaction.atomic():
-        User.objects.select_for_update().filter(pk=learner.pk).first()
+        lock_learner(learner.pk)
         activity = Activity.objects.get(pk=activity.pk)
-        if CreditClaim.objects.filter(learner=learner, activity=activity).exists():
-            raise CreditError(_("You have already claimed credit for this activity."), code="already_claimed")
-        profile = LearnerProfile.objects.filter(user=learner).first()
-        if not profile_is_complete_for_credit(profile):
-            raise CreditError(
-                _("Complete your profile (legal name and degree) before claiming credit."), code="profile"
-            )
-        if activity.is_expired():
-            raise CreditError(
-                _("This activity has expired: credit can no longer be claimed."), code="expired"
-            )
-        attempt = _passed_attempt(learner, activity)
-        if attempt is None:
-            raise CreditError(_("Pass the post-test before claiming credit."), code="not_passed")
-        evaluation = Evaluation.objects.filter(learner=learner, activity=activity).first()
-        if evaluation is None:
-            raise CreditError(_("Complete the evaluation before claiming credit."), code="no_evaluation")
-        if not attested:
-            raise CreditError(_("Tick the attestation to claim credit."), code="not_attested")
-        if not isinstance(minutes, int) or minutes <= 0:
-            raise CreditError(_("Enter the time you spent, in minutes (a positive whole number)."), "minutes")
-        if minutes > MAX_REPORTED_MINUTES:
-            raise CreditError(_("That is more than a day: enter the time you actually spent."), "minutes")
-        credits, capped = credits_for_minutes(minutes, activity.designated_credits)
-        if credits < Decimal("0.25"):
-            raise CreditError(
-                _("The smallest claim is 0.25 credit (about 8 minutes or more of participation)."), "minutes"
-            )
+        checked = claim_check(learner=learner, activity=activity, minutes=minutes, attested=attested)
+        profile, attempt, evaluation = checked.profile, checked.attempt, checked.evaluation
+        credits, capped = checked.credits, checked.capped
         credit_type = CreditType.AMA_PRA_1 if profile.is_physician else CreditType.PARTICIPATION
         now = timezone.now()
         try:

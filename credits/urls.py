@@ -9,7 +9,7 @@ urlpatterns = [
     path("activities/<int:pk>/post-test/", learner.post_test, name="post_test"),
     path("attempts/<int:pk>/", learner.attempt_result, name="attempt"),
     path("activities/<int:pk>/evaluation/", learner.evaluation, name="evaluation"),
-    path("activities/<int:pk>/claim/", learner.claim, name="claim"),
+    # "claim" (activities/<int:pk>/claim/) is billing's view, added to this namespace in podcastcme/urls.py
     path("episodes/<int:pk>/progress/", learner.listening_progress, name="listening_progress"),
     path("coordinator/", coordinator.dashboard, name="coordinator_dashboard"),
     path(

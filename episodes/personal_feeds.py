@@ -17,6 +17,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.locks import lock_learner
 from accounts.models import User
 from audit.services import audit_record
 
@@ -55,7 +56,7 @@ def _new(user: User, show: Show) -> PersonalFeed:
 
 @transaction.atomic
 def personal_feed_get_or_create(*, user: User, show: Show) -> PersonalFeed:
-    User.objects.select_for_update().filter(pk=user.pk).first()  # two clicks make one feed
+    lock_learner(user.pk)  # two clicks make one feed
     feed = PersonalFeed.objects.filter(user=user, show=show, revoked_at__isnull=True).first()
     if feed is None:
         feed = _new(user, show)

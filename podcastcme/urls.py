@@ -9,6 +9,8 @@ from django.views.generic import RedirectView
 from accounts import urls as accounts_urls
 from accounts import views as account_views
 from accounts import views_admin as admin_login_views
+from billing import urls as billing_urls
+from credits import urls as credits_urls
 from episodes.views import public as episode_views
 
 from . import health, views_deletion
@@ -27,7 +29,8 @@ class FaviconRedirectView(RedirectView):
 urlpatterns = [
     path("", episode_views.home, name="home"),
     path("", include("episodes.urls")),
-    path("", include("credits.urls")),
+    # credits' pages, with the claim page that billing serves (it may take a payment first)
+    path("", include(([*credits_urls.urlpatterns, *billing_urls.credits_urlpatterns], "credits"))),
     path("billing/", include("billing.urls")),
     path(
         "accounts/confirm-email/<str:key>/",

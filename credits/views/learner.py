@@ -1,4 +1,7 @@
-"""The learner's path: post-test, result, evaluation, claim, My learning, and player progress."""
+"""The learner's path: post-test, result, evaluation, My learning, and player progress.
+
+The claim page is billing's (billing/views.py: it may take a payment first), in this URL namespace.
+"""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -12,9 +15,8 @@ from episodes import json_input
 from episodes.models import Episode
 
 from .. import selectors, services
-from ..forms import ClaimForm, EvaluationForm
+from ..forms import EvaluationForm
 from ..models import Activity, Attempt, Option
-from ..statements import accreditation_statement, designation_statement_html
 
 
 def _problem(request, activity: Activity, message: str, status: int):
@@ -23,8 +25,8 @@ def _problem(request, activity: Activity, message: str, status: int):
 
 
 def _activity(pk: int) -> Activity:
-    activity = get_object_or_404(Activity.objects.select_related("provider", "episode__show"), pk=pk)
-    if not activity.episode.is_public:
+    activity = selectors.learner_activity(pk=pk)
+    if activity is None:
         raise Http404
     return activity
 
@@ -125,74 +127,6 @@ def evaluation(request, pk: int):
                 return redirect("credits:claim", pk=pk)
         code = 400
     return render(request, "credits/evaluation.html", {"activity": activity, "form": form}, status=code)
-
-
-@login_required
-def claim(request, pk: int):
-    # billing builds on credits, so it is imported here, not at the top (no import cycle).
-    from billing import selectors as billing_selectors
-    from billing import services as billing
-
-    activity = _activity(pk)
-    # The service checks the rest (passed, evaluated, profile, expiry) when the form is sent.
-    existing = selectors.learner_claim(learner=request.user, activity=activity)
-    if existing is not None:
-        return render(request, "credits/claim_done.html", {"activity": activity, "claim": existing})
-    evidence = selectors.listening_evidence(user=request.user, episode=activity.episode)
-    profile = getattr(request.user, "profile", None)
-    form = ClaimForm(request.POST or None, initial={"minutes": activity.estimated_minutes})
-    code = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                # A fee (and no valid pass): the order is made first and the learner goes to Stripe;
-                # the claim is made when the webhook confirms the payment. None: no fee, claim now.
-                order = billing.claim_checkout_start(
-                    learner=request.user,
-                    activity=activity,
-                    minutes=form.cleaned_data["minutes"],
-                    attested=form.cleaned_data["attest"],
-                    listening_evidence=evidence,
-                )
-            except billing.BillingError as exc:
-                form.add_error("minutes" if exc.code == "minutes" else None, exc.message)
-            else:
-                if order is not None:
-                    return redirect(order.checkout_url)
-                try:
-                    made = services.claim_credit(
-                        learner=request.user,
-                        activity=activity,
-                        minutes=form.cleaned_data["minutes"],
-                        attested=form.cleaned_data["attest"],
-                        listening_evidence=evidence,
-                    )
-                except services.CreditError as exc:
-                    if exc.code == "already_claimed":  # a double submit: show the claim that won
-                        existing = selectors.learner_claim(learner=request.user, activity=activity)
-                        return render(
-                            request, "credits/claim_done.html", {"activity": activity, "claim": existing}
-                        )
-                    form.add_error("minutes" if exc.code == "minutes" else None, exc.message)
-                else:
-                    messages.success(request, _("Your credit is claimed."))
-                    return render(request, "credits/claim_done.html", {"activity": activity, "claim": made})
-        code = 400
-    return render(
-        request,
-        "credits/claim.html",
-        {
-            "activity": activity,
-            "form": form,
-            "evidence": evidence,
-            "profile": profile,
-            "profile_complete": profile_is_complete_for_credit(profile),
-            "designation": designation_statement_html(activity),
-            "accreditation": accreditation_statement(activity.provider),
-            "price": billing_selectors.claim_price(learner=request.user, activity=activity),
-        },
-        status=code,
-    )
 
 
 @login_required

@@ -23,6 +23,7 @@ from allauth.mfa.models import Authenticator
 
 from audit.services import audit_record
 
+from .audit_actions import AccountAction
 from .models import LearnerProfile, OutgoingEmail, User
 
 DELETED_DOMAIN = "deleted.invalid"
@@ -85,7 +86,12 @@ def profile_forget(*, user: User) -> None:
     profile.board_sharing_consent_at = None
     profile.save()
     if had_consent:
-        audit_record(actor=None, action="profile.consent_withdrawn", obj=profile, data={"reason": "deleted"})
+        audit_record(
+            actor=None,
+            action=AccountAction.PROFILE_CONSENT_WITHDRAWN,
+            obj=profile,
+            data={"reason": "deleted"},
+        )
 
 
 def profile_anonymise(*, user: User) -> None:

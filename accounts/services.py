@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from audit.services import audit_record
 
+from .audit_actions import AccountAction
 from .models import LearnerProfile, User
 
 
@@ -31,7 +32,9 @@ def profile_update(*, user: User, data: dict[str, Any], time_zone: str | None = 
     if profile.board_sharing_consent != had_consent:
         audit_record(
             actor=user,
-            action="profile.consent_given" if profile.board_sharing_consent else "profile.consent_withdrawn",
+            action=AccountAction.PROFILE_CONSENT_GIVEN
+            if profile.board_sharing_consent
+            else AccountAction.PROFILE_CONSENT_WITHDRAWN,
             obj=profile,
         )
     if time_zone and time_zone != user.time_zone:
@@ -54,5 +57,5 @@ def mfa_reset(*, actor: User, user: User) -> list[str]:
     devices = Authenticator.objects.select_for_update().filter(user=user)
     types = sorted({device.type for device in devices})
     devices.delete()
-    audit_record(actor=actor, action="account.mfa_reset", obj=user, data={"types": types})
+    audit_record(actor=actor, action=AccountAction.ACCOUNT_MFA_RESET, obj=user, data={"types": types})
     return types

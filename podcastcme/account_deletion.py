@@ -34,6 +34,7 @@ from accounts.deletion import (
     profile_anonymise,
     profile_forget,
 )
+from accounts.locks import lock_learner
 from accounts.models import User
 from audit.models import AuditEvent
 from audit.services import audit_record
@@ -49,7 +50,7 @@ from episodes.personal_feeds import personal_feeds_forget_user
 @transaction.atomic
 def account_delete(*, user: User) -> None:
     """Remove ``user``'s login and contact data; keep their CME records. The caller checked the password."""
-    user = User.objects.select_for_update().get(pk=user.pk)
+    user = lock_learner(user.pk)  # the first lock, as on every path (docs/architecture-locks.md)
     if is_deleted(user):
         return  # a repeated request: nothing more to remove
     now = timezone.now()
@@ -136,7 +137,7 @@ def anonymise_expired_account(*, user_id: int) -> dict[str, int]:
     revisions (replaced by a placeholder) and the stored certificate PDFs. Nothing is done inside
     the retention period, and nothing to an account that was not deleted.
     """
-    user = User.objects.select_for_update().get(pk=user_id)
+    user = lock_learner(user_id)
     info = next(iter(deleted_accounts(user_ids=[user_id])), None)
     if info is None or not is_deleted(user) or not info.expired:
         raise ValueError(f"Account {user_id} is not a deleted account past its retention period.")

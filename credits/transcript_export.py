@@ -10,8 +10,8 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 
+from .credit_transcript import Transcript
 from .statements import format_credits
-from .transcripts import Transcript
 
 # A cell starting with one of these is run as a formula by Excel, LibreOffice and Sheets.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

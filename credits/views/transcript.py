@@ -7,18 +7,18 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from .. import external_credits, transcript_export, transcripts
+from .. import credit_transcript, external_credits, transcript_export
 from ..forms_transcript import ExternalCreditForm, TranscriptFilterForm
 from ..models import ExternalCredit
 
 
-def _filtered(request) -> tuple[TranscriptFilterForm, transcripts.Transcript | None]:
+def _filtered(request) -> tuple[TranscriptFilterForm, credit_transcript.Transcript | None]:
     """The filter form bound to the query string and, when it is valid, the transcript it selects."""
     form = TranscriptFilterForm(request.GET or None)
     if request.GET and not form.is_valid():
         return form, None
     data = form.cleaned_data if request.GET else {}
-    return form, transcripts.learner_transcript(
+    return form, credit_transcript.learner_transcript(
         learner=request.user, start=data.get("start"), end=data.get("end"), topic=data.get("topic")
     )
 
@@ -67,7 +67,7 @@ def transcript_pdf(request):
 
 
 def _own_credit(request, pk: int) -> ExternalCredit:
-    credit = transcripts.learner_external_credit(learner=request.user, pk=pk)
+    credit = credit_transcript.learner_external_credit(learner=request.user, pk=pk)
     if credit is None:  # another learner's id is simply not found
         raise Http404
     return credit

@@ -1,4 +1,4 @@
-"""Reads for the learner's transcript: claimed and self-reported credits, filtered, with totals."""
+"""Reads for the learner's credit transcript: claimed and self-reported credits, filtered, with totals."""
 
 import datetime
 import zoneinfo

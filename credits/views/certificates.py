@@ -110,6 +110,7 @@ def certificate_download(request, token: str, filename: str):
     if not service.stored_pdf_has_bytes(issued.pdf_name):
         raise Http404  # emptied since the page checked it (a full disk): the page says so and re-renders
     prefix = settings.PODCASTCME_X_ACCEL_REDIRECT_PREFIX
+    response: HttpResponse | FileResponse
     if prefix:
         response = HttpResponse(content_type="application/pdf")
         response["X-Accel-Redirect"] = prefix.rstrip("/") + "/" + issued.pdf_name
@@ -169,8 +170,9 @@ def _rate_limited(request) -> bool:
     return count > settings.PODCASTCME_VERIFY_LOOKUPS_PER_MINUTE
 
 
-def _too_many(json: bool):
+def _too_many(json: bool) -> HttpResponse:
     message = _("Too many verification lookups from your address. Wait a minute and try again.")
+    response: HttpResponse
     if json:
         response = JsonResponse({"error": message}, status=429)
     else:
@@ -199,6 +201,8 @@ def _verification(certificate: Certificate) -> dict:
         **fields,
     }
     if certificate.status == Certificate.Status.REVOKED:
+        if certificate.revoked_at is None:  # the check constraint certificate_revoked_has_date forbids it
+            raise ValueError(f"Certificate {certificate.number} is revoked but has no revocation time.")
         data["revoked_at"] = certificate.revoked_at.isoformat()
         data["revoked_reason"] = certificate.revoked_reason
     return data

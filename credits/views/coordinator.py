@@ -251,7 +251,7 @@ def quiz_import(request, pk: int):
             messages.success(request, _("Imported %(n)d questions.") % {"n": len(questions)})
             return redirect("credits:coordinator_activity", pk=pk)
     else:
-        error = " ".join(sum(form.errors.values(), []))
+        error = " ".join(str(message) for messages in form.errors.values() for message in messages)
     formset = QuestionFormSet(prefix="q")
     return render(
         request,

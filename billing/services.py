@@ -1,6 +1,5 @@
 """Writes for payments: prices, orders and their state moves, passes, and acting on Stripe events."""
 
-import datetime
 import logging
 from typing import Any
 
@@ -14,6 +13,7 @@ from accounts.locks import lock_learner
 from accounts.models import User
 from audit.services import audit_record
 from credits import services as credit_services
+from credits.calendar_years import add_years
 from credits.errors import CreditError, ServiceError
 from credits.models import Activity, Certificate, CreditClaim, Provider
 
@@ -308,13 +308,6 @@ def has_valid_pass(*, learner: User, provider_id: int) -> bool:
     return CmePass.objects.valid().filter(learner=learner, provider_id=provider_id).exists()
 
 
-def _one_year_later(at: datetime.datetime) -> datetime.datetime:
-    try:
-        return at.replace(year=at.year + 1)
-    except ValueError:  # 29 February
-        return at.replace(year=at.year + 1, day=28)
-
-
 def _fulfil(order: Order) -> None:
     """What the payment buys: the claim (its certificate follows on commit) or the pass."""
     if order.kind == OrderKind.PASS:
@@ -324,7 +317,7 @@ def _fulfil(order: Order) -> None:
             provider=order.provider,
             order=order,
             valid_from=now,
-            valid_until=_one_year_later(now),
+            valid_until=add_years(now, 1),
         )
         audit_record(
             actor=None, action=BillingAction.PASS_STARTED, obj=cme_pass, data={"order": str(order.reference)}

@@ -37,6 +37,7 @@ from .models import (
     ProviderCoordinator,
 )
 from .models import RENDER_OVERDUE_MINUTES as RENDER_OVERDUE_MINUTES
+from .provider_time import provider_zone
 from .statements import accreditation_statement, designation_statement_text, format_credits
 
 logger = logging.getLogger(__name__)
@@ -87,15 +88,8 @@ def verification_url(certificate: Certificate) -> str:
 # --- Printed fields ------------------------------------------------------------------------------
 
 
-def _provider_zone_of(provider: Provider) -> zoneinfo.ZoneInfo:
-    try:
-        return zoneinfo.ZoneInfo(provider.time_zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo("UTC")
-
-
 def _provider_zone(certificate: Certificate) -> zoneinfo.ZoneInfo:
-    return _provider_zone_of(certificate.claim.activity.provider)
+    return provider_zone(certificate.claim.activity.provider)
 
 
 def issue_date(certificate: Certificate) -> datetime.date:
@@ -269,7 +263,7 @@ def certificate_issue(*, claim: CreditClaim, profile: LearnerProfile | None) -> 
             with transaction.atomic():
                 provider = Provider.objects.select_for_update().get(pk=activity.provider_id)
                 activity.provider = provider  # the designation statement names it
-                zone = _provider_zone_of(provider)
+                zone = provider_zone(provider)
                 now = timezone.now()
                 prefix = f"{provider.slug.upper()}-{timezone.localtime(now, zone).year}-"
                 certificate = Certificate.objects.create(

@@ -1,17 +1,16 @@
 """Reads for the learner's credit transcript: claimed and self-reported credits, filtered, with totals."""
 
 import datetime
-import zoneinfo
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
 from django.urls import reverse
-from django.utils import timezone
 
 from accounts.models import User
 
 from .models import CreditClaim, CreditType, ExternalCredit, ExternalCreditType, MandateTopic
+from .provider_time import provider_date
 
 
 @dataclass(frozen=True)
@@ -49,15 +48,6 @@ class Transcript:
     topic: MandateTopic | None = None
 
 
-def _provider_date(moment: datetime.datetime, tz_name: str) -> datetime.date:
-    """The completion date as the provider reports it: in the provider's own time zone."""
-    try:
-        tz = zoneinfo.ZoneInfo(tz_name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        tz = datetime.UTC
-    return timezone.localtime(moment, tz).date()
-
-
 def _claim_rows(
     learner: User, start: datetime.date | None, end: datetime.date | None, topic: MandateTopic | None
 ) -> list[TranscriptRow]:
@@ -82,7 +72,7 @@ def _claim_rows(
     for claim in claims:
         completion = getattr(claim, "completion", None)
         moment = completion.completed_at if completion is not None else claim.claimed_at
-        day = _provider_date(moment, claim.activity.provider.time_zone)
+        day = provider_date(moment, claim.activity.provider)  # as the provider reports it
         if (start is not None and day < start) or (end is not None and day > end):
             continue
         # Certificates are built by another part of issue 6: a claim may not have one (yet).

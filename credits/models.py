@@ -15,6 +15,8 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import TIME_ZONE_CHOICES
 
+from .calendar_years import add_years
+
 
 class AccreditationType(models.TextChoices):
     DIRECT = "direct", _("Direct providership")
@@ -283,7 +285,7 @@ class Activity(models.Model):
             errors["designated_credits"] = _("Designated credits must be a multiple of 0.25, at least 0.25.")
         if self.release_date and self.expiry_date:
             start = max(filter(None, [self.release_date, self.last_review_date]))
-            limit = _add_years(start, 3)
+            limit = add_years(start, 3)
             if self.expiry_date > limit:
                 errors["expiry_date"] = _(
                     "An enduring material may be offered at most 3 years from its release or last review "
@@ -309,13 +311,6 @@ class Activity(models.Model):
     @property
     def objectives_list(self) -> list[str]:
         return [line.strip(" -•\t") for line in self.objectives.splitlines() if line.strip(" -•\t")]
-
-
-def _add_years(day: datetime.date, years: int) -> datetime.date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + years, day=28)
 
 
 class ContentPerson(models.Model):

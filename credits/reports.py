@@ -12,15 +12,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .models import AccreditationType, Activity, Attempt, CompletionRecord, CreditClaim, CreditType, Provider
+from .provider_time import provider_zone
 from .selectors import evaluation_summary
 
 LIKERT_ITEMS = ("objectives_met", "relevant_to_practice", "free_of_bias")
 SCORE_BINS = [(low, low + 9) for low in range(0, 90, 10)] + [(90, 100)]
 PARS_FORMAT = "Enduring Material"
-
-
-def provider_zone(provider: Provider) -> zoneinfo.ZoneInfo:
-    return zoneinfo.ZoneInfo(provider.time_zone)
 
 
 def _rate(part: int, whole: int) -> float | None:

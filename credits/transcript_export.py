@@ -11,16 +11,8 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 
 from .credit_transcript import Transcript
+from .csv_cells import csv_cell
 from .statements import format_credits
-
-# A cell starting with one of these is run as a formula by Excel, LibreOffice and Sheets.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value: object) -> str:
-    """Text a spreadsheet shows as text: a leading quote defuses a formula (CSV injection)."""
-    text = str(value)
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
 def transcript_csv(transcript: Transcript) -> bytes:
@@ -42,7 +34,7 @@ def transcript_csv(transcript: Transcript) -> bytes:
     )
     for row in transcript.rows:
         writer.writerow(
-            _cell(value)
+            csv_cell(value)
             for value in (
                 row.date.isoformat(),
                 row.title,

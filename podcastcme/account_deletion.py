@@ -38,6 +38,7 @@ from accounts.locks import lock_learner
 from accounts.models import User
 from audit.models import AuditEvent
 from audit.services import audit_record
+from credits.calendar_years import add_years
 from credits.retention import (
     certificates_anonymise,
     credits_forget_user,
@@ -84,13 +85,6 @@ class DeletedAccount:
         return not self.anonymised and (self.keep_until is None or self.keep_until <= timezone.now())
 
 
-def _add_years(moment: datetime.datetime, years: int) -> datetime.datetime:
-    try:
-        return moment.replace(year=moment.year + years)
-    except ValueError:  # 29 February
-        return moment.replace(year=moment.year + years, day=28)
-
-
 def deleted_accounts(*, user_ids: list[int] | None = None) -> list[DeletedAccount]:
     """Deleted accounts (all, or those in ``user_ids``) with the date until which their records stay."""
     years = settings.PODCASTCME_RECORD_RETENTION_YEARS
@@ -121,7 +115,7 @@ def deleted_accounts(*, user_ids: list[int] | None = None) -> list[DeletedAccoun
                 deleted_at=deletions[str(pk)],
                 last_activity_at=last_at,
                 records=counts.get(pk, 0),
-                keep_until=_add_years(last_at, years) if last_at else None,
+                keep_until=add_years(last_at, years) if last_at else None,
                 anonymised=str(pk) in anonymised,
             )
         )

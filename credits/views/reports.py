@@ -16,26 +16,21 @@ from django.utils.translation import gettext_lazy
 from accounts.permissions import coordinator_required
 
 from .. import reports, selectors
+from ..calendar_years import add_years
 from ..charts import category_bar_chart
+from ..csv_cells import csv_cell
 from ..forms_transcript import RecordDateField
 from ..models import Evaluation, Provider
+from ..provider_time import provider_zone
 from ..statements import format_credits
-
-# A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def _csv_response(filename: str, header: list[str], rows: Iterable[list[object]]) -> HttpResponse:
     buffer = io.StringIO()
     buffer.write("\ufeff")  # so Excel reads the UTF-8 names (accents, other scripts) correctly
     writer = csv.writer(buffer)
-    writer.writerow([_cell(h) for h in header])
-    writer.writerows([_cell(v) for v in row] for row in rows)
+    writer.writerow([csv_cell(h) for h in header])
+    writer.writerows([csv_cell(v) for v in row] for row in rows)
     response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "private, no-store"
@@ -118,7 +113,7 @@ def activity_report(request, pk: int):
 @coordinator_required
 def activity_report_csv(request, pk: int):
     activity = _activity(request, pk)
-    zone = reports.provider_zone(activity.provider)
+    zone = provider_zone(activity.provider)
     header = [
         _("Learner legal name"),
         _("Degree"),
@@ -148,13 +143,6 @@ def activity_report_csv(request, pk: int):
 # --- The board report (ACCME PARS) -------------------------------------------------------------------
 
 
-def _years_later(day: datetime.date, years: int) -> datetime.date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + years, day=28)
-
-
 class BoardRangeForm(forms.Form):
     start = RecordDateField(label=gettext_lazy("From"), help_text=gettext_lazy("YYYY-MM-DD"))
     end = RecordDateField(label=gettext_lazy("To (inclusive)"), help_text=gettext_lazy("YYYY-MM-DD"))
@@ -177,7 +165,7 @@ class BoardRangeForm(forms.Form):
         if start and end:
             if end < start:
                 self.add_error("end", _("The end of the range is before its start."))
-            elif end > _years_later(start, reports.MAX_BOARD_RANGE_YEARS):
+            elif end > add_years(start, reports.MAX_BOARD_RANGE_YEARS):
                 self.add_error(
                     "end",
                     _("A board report covers at most %(years)d years: choose a shorter range.")
@@ -190,7 +178,7 @@ def _range_form(request, provider: Provider) -> BoardRangeForm:
     if "start" in request.GET or "end" in request.GET:
         return BoardRangeForm(request.GET)
     # The first visit shows the last 30 days: providers report completions within 30 days.
-    today = timezone.localtime(timezone.now(), reports.provider_zone(provider)).date()
+    today = timezone.localtime(timezone.now(), provider_zone(provider)).date()
     return BoardRangeForm({"start": today - datetime.timedelta(days=30), "end": today})
 
 

@@ -340,6 +340,21 @@ def test_board_report_lists_consented_complete_records(cc, consents, provider):
     assert "Hopper" not in body and "nurse@example.org" not in body
 
 
+def test_board_report_of_a_provider_whose_zone_is_unknown_is_in_utc(cc, consents, provider):
+    # A zone name this machine's tzdata lacks (the field's list changes with it) must not break reports:
+    # dates are then given in UTC, as on certificates and transcripts (credits/provider_time.py).
+    Provider.objects.filter(pk=provider.pk).update(time_zone="Mars/Olympus_Mons")
+    today = timezone.now().astimezone(datetime.UTC).date()
+    page, csv_url = _board_urls(provider, start=today - datetime.timedelta(days=7), end=today)
+    response = cc.get(page)
+    assert response.status_code == 200
+    assert "1 completion ready to report." in response.content.decode()
+    completion = CompletionRecord.objects.get(learner=consents["ada"])
+    completed = completion.completed_at.astimezone(datetime.UTC).strftime("%m/%d/%Y")
+    rows = _csv(cc.get(csv_url))
+    assert rows and {row["Completion date (MM/DD/YYYY)"] for row in rows} == {completed}
+
+
 def test_board_report_lists_records_missing_fields_separately(cc, consents, provider):
     today = _today(provider)
     page, csv_url = _board_urls(provider, start=today, end=today)

@@ -55,7 +55,7 @@ def listening_evidence(*, user: User, episode: Episode) -> dict[str, Any]:
 
 def _podcast_app_evidence(*, user: User, episode: Episode) -> dict[str, Any] | None:
     """Downloads through the learner's personal feed: how much of the file their app fetched."""
-    from episodes.analytics.byte_ranges import union_byte_ranges
+    from episodes.intervals import union_byte_ranges
     from episodes.models import DownloadRequest
 
     requests = (

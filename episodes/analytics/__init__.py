@@ -17,9 +17,9 @@ The modules, each importing only those above it:
 
 - ``identity``: who the client is (keyed hashes of the address and user agent, the app, bots).
 - ``thresholds``: how many bytes of a file count as a download (header + 60 s of audio).
-- ``byte_ranges``: merging the byte ranges a client fetched (also used for listening evidence).
 - ``recording``: the log and the counting rules, for one request or a batch.
 - ``buffer``: the hook the audio views attach, the per-process buffer and its writer thread.
 
-The host dashboard's reads are in ``episodes/selectors.py`` (daily totals only, never the log).
+A client's byte ranges are merged by ``episodes/intervals.py``; the host dashboard's reads are in
+``episodes/selectors.py`` (daily totals only, never the log).
 """

@@ -15,8 +15,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from ..delivery import Served
+from ..intervals import merge_range, ranges_contain
 from ..models import USER_AGENT_MAX, ByteCoverage, DailyEpisodeDownloads, Download, DownloadRequest, Episode
-from .byte_ranges import merge_range, ranges_contain
 from .identity import client_identity
 from .thresholds import PROBE_BYTES, download_threshold
 

@@ -326,6 +326,14 @@ def test_listening_ranges_are_merged_and_capped(learner, episode):
     assert progress.seconds_played == 120 + episode.audio_duration - 300
 
 
+def test_a_pause_of_up_to_a_second_is_one_listen(learner, episode):
+    progress = services.listening_record(user=learner, episode=episode, ranges=[[0, 60], [61, 120]])
+    assert progress.ranges == [[0, 120]] and progress.seconds_played == 120
+    progress = services.listening_record(user=learner, episode=episode, ranges=[[200, 250], [252, 260]])
+    assert progress.ranges == [[0, 120], [200, 250], [252, 260]]
+    assert progress.seconds_played == 120 + 50 + 8
+
+
 @pytest.mark.parametrize("bad", [None, "x", [[1]], [["a", 2]], [[5, 1]], [[-1, 3]], [[0, 1]] * 501])
 def test_bad_listening_reports_are_refused(learner, episode, bad):
     with pytest.raises(services.CreditError):

@@ -12,12 +12,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from episodes.analytics.buffer import flush_pending
-from episodes.analytics.byte_ranges import merge_range
 from episodes.analytics.identity import client_keys, ip_network_part
 from episodes.analytics.recording import Pending, record_many, record_request
 from episodes.analytics.thresholds import download_threshold, header_bytes
 from episodes.delivery import Served
 from episodes.demo_analytics import seed_demo_downloads
+from episodes.intervals import merge_range
 from episodes.models import ByteCoverage, DailyEpisodeDownloads, Download, DownloadRequest, Episode, ShowHost
 from episodes.selectors import parse_days
 from episodes.services import episode_create, show_create

@@ -1,10 +1,13 @@
 """allauth integration: emails carry our site URL and subject prefix; MFA secrets are encrypted."""
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context as allauth_context
 from allauth.mfa.adapter import DefaultMFAAdapter
 from django.conf import settings
+from django.contrib.sites.shortcuts import get_current_site
 
 from . import mfa_encryption
+from .mail import email_queue
 from .mfa_encryption import MFASecretUnreadable  # noqa: F401  (raised by MFAAdapter.decrypt)
 
 
@@ -21,11 +24,6 @@ class AccountAdapter(DefaultAccountAdapter):
         Sign-up, password reset and email change then show their normal page whatever the mail
         server does. Same context as allauth's own send_mail.
         """
-        from allauth.core import context as allauth_context
-        from django.contrib.sites.shortcuts import get_current_site
-
-        from .mail import email_queue
-
         request = allauth_context.request
         ctx = {"request": request, "email": email, "current_site": get_current_site(request)}
         ctx.update(context)

@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from .models import OutgoingEmail
+from .tasks import send_outgoing_email
 
 logger = logging.getLogger(__name__)
 
@@ -34,8 +35,6 @@ def retry_delay(attempts: int) -> datetime.timedelta:
 
 def email_queue(*, message: EmailMessage, kind: str) -> OutgoingEmail:
     """Store a rendered message and hand it to the task queue; the caller's page does not wait."""
-    from .tasks import send_outgoing_email
-
     html = ""
     for content, mimetype in getattr(message, "alternatives", None) or []:
         if mimetype == "text/html":
@@ -80,8 +79,6 @@ def _take(email_id: int, *, due_only: bool) -> OutgoingEmail | None:
 
 
 def _schedule_retry(email_id: int, at: datetime.datetime) -> None:
-    from .tasks import send_outgoing_email
-
     if send_outgoing_email.get_backend().supports_defer:
         send_outgoing_email.using(run_after=at).enqueue(email_id)
     # The immediate backend (development, tests) cannot wait: `send_queued_email` sends it then.

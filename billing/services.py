@@ -13,6 +13,7 @@ from accounts.locks import lock_learner
 from accounts.models import User
 from audit.services import audit_record
 from credits import services as credit_services
+from credits.certificates import certificate_revoke
 from credits.calendar_years import add_years
 from credits.errors import CreditError, ServiceError
 from credits.models import Activity, Certificate, CreditClaim, Provider
@@ -411,8 +412,6 @@ def _revoke_certificate(claim: CreditClaim) -> None:
     certificate = Certificate.objects.filter(claim=claim).first()
     if certificate is None or certificate.status == Certificate.Status.REVOKED:
         return
-    from credits.certificates import certificate_revoke
-
     certificate_revoke(certificate=certificate, actor=None, reason=REFUND_REASON)
 
 

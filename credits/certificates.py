@@ -37,8 +37,9 @@ from .models import (
     ProviderCoordinator,
 )
 from .models import RENDER_OVERDUE_MINUTES as RENDER_OVERDUE_MINUTES
-from .provider_time import provider_zone
+from .pdf import certificate_pdf_bytes
 from .statements import accreditation_statement, designation_statement_text, format_credits
+from .tasks import render_certificate
 
 logger = logging.getLogger(__name__)
 
@@ -88,8 +89,15 @@ def verification_url(certificate: Certificate) -> str:
 # --- Printed fields ------------------------------------------------------------------------------
 
 
+def _provider_zone_of(provider: Provider) -> zoneinfo.ZoneInfo:
+    try:
+        return zoneinfo.ZoneInfo(provider.time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")
+
+
 def _provider_zone(certificate: Certificate) -> zoneinfo.ZoneInfo:
-    return provider_zone(certificate.claim.activity.provider)
+    return _provider_zone_of(certificate.claim.activity.provider)
 
 
 def issue_date(certificate: Certificate) -> datetime.date:
@@ -165,7 +173,6 @@ def _enqueue_render(certificate_id: int, *, run_after: datetime.datetime | None 
     must not turn a committed claim into an error page; the certificate row says the render is due
     and the sweep enqueues it again.
     """
-    from .tasks import render_certificate
 
     def enqueue() -> None:
         task = render_certificate
@@ -263,7 +270,7 @@ def certificate_issue(*, claim: CreditClaim, profile: LearnerProfile | None) -> 
             with transaction.atomic():
                 provider = Provider.objects.select_for_update().get(pk=activity.provider_id)
                 activity.provider = provider  # the designation statement names it
-                zone = provider_zone(provider)
+                zone = _provider_zone_of(provider)
                 now = timezone.now()
                 prefix = f"{provider.slug.upper()}-{timezone.localtime(now, zone).year}-"
                 certificate = Certificate.objects.create(
@@ -311,8 +318,6 @@ def certificate_render(*, certificate_id: int) -> Certificate:
     A failure is recorded on the row (attempts, a short error, when to try again), audited, told to
     the provider's coordinators the first time, and raised again so the task shows as failed.
     """
-    from .pdf import certificate_pdf_bytes
-
     certificate = _certificate(certificate_id)
     if certificate.pdf or certificate.render_state == Certificate.RenderState.RENDERED:
         return certificate  # already rendered (or its file removed on purpose): nothing to do

@@ -9,7 +9,18 @@ from accounts.models import User
 from episodes.models import Episode, Show
 
 from . import grants, services
-from .models import GRANT_OPEN_STATUSES, Activity, GrantStatus, MandateTopic, Provider, ShowProviderGrant
+from .models import (
+    GRANT_OPEN_STATUSES,
+    Activity,
+    Attempt,
+    CreditClaim,
+    Evaluation,
+    GrantStatus,
+    MandateTopic,
+    Option,
+    Provider,
+    ShowProviderGrant,
+)
 
 DEMO_ACTIVITY_EPISODE = "pocus-for-the-airway"
 
@@ -129,8 +140,6 @@ def seed_demo_certificate(*, learner: User, activity: Activity) -> None:
     Everything goes through the services, so the certificate is issued the way a real claim's is:
     when the surrounding transaction commits, and rendered by the task backend.
     """
-    from .models import Attempt, CreditClaim, Evaluation, Option
-
     if CreditClaim.objects.filter(learner=learner, activity=activity).exists():
         return
     if not Attempt.objects.filter(learner=learner, activity=activity, passed=True).exists():

@@ -16,11 +16,11 @@ from django.utils.translation import gettext as _
 from accounts.locks import lock_learner
 from accounts.models import LearnerProfile, User, profile_is_complete_for_credit
 from audit.services import audit_record
-from episodes.intervals import merge_intervals
 from episodes.models import Episode, Show
 
 from . import grants
 from .audit_actions import CreditAction
+from .certificates import certificate_issue
 from .errors import CreditError
 from .models import (
     Activity,
@@ -561,13 +561,21 @@ def claim_credit(
         )
         # The certificate row belongs to the claim's own transaction: a claim never exists without
         # it. Only the PDF comes later, from a task enqueued when this commits (retried if it fails).
-        from .certificates import certificate_issue
-
         certificate_issue(claim=claim, profile=profile)
     return claim
 
 
 # --- Listening evidence --------------------------------------------------------------------------
+
+
+def _merge(ranges: list[list[float]]) -> list[list[float]]:
+    merged: list[list[float]] = []
+    for start, end in sorted(ranges):
+        if merged and start <= merged[-1][1] + 1:  # a second's gap is the same listen
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return merged
 
 
 @transaction.atomic
@@ -590,8 +598,7 @@ def listening_record(*, user: User, episode: Episode, ranges: list[Any]) -> List
     progress, _created = ListeningProgress.objects.select_for_update().get_or_create(
         user=user, episode=episode
     )
-    # A pause of up to a second is the same listen.
-    progress.ranges = merge_intervals([*progress.ranges, *clean], join_within=1.0)
+    progress.ranges = _merge([*progress.ranges, *clean])
     progress.seconds_played = sum(end - start for start, end in progress.ranges)
     progress.save()
     return progress

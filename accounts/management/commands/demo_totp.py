@@ -2,10 +2,14 @@
 
 import time
 
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+from allauth.mfa.utils import decrypt
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.demo import DEMO_HOST
+from accounts.mfa_encryption import MFASecretUnreadable
 
 
 class Command(BaseCommand):
@@ -14,12 +18,6 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if not settings.PODCASTCME_DEMO_ALLOWED:
             raise CommandError("demo_totp is for development only.")
-        from allauth.mfa.models import Authenticator
-        from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
-        from allauth.mfa.utils import decrypt
-
-        from accounts.mfa_encryption import MFASecretUnreadable
-
         # The code comes from the secret as stored (decrypted with the configured key), so it is
         # the code the login will accept, not merely what seed_demo meant to store.
         device = Authenticator.objects.filter(

@@ -38,6 +38,7 @@ from .models import (
 )
 from .models import RENDER_OVERDUE_MINUTES as RENDER_OVERDUE_MINUTES
 from .pdf import certificate_pdf_bytes
+from .provider_time import provider_zone
 from .statements import accreditation_statement, designation_statement_text, format_credits
 from .tasks import render_certificate
 
@@ -89,15 +90,8 @@ def verification_url(certificate: Certificate) -> str:
 # --- Printed fields ------------------------------------------------------------------------------
 
 
-def _provider_zone_of(provider: Provider) -> zoneinfo.ZoneInfo:
-    try:
-        return zoneinfo.ZoneInfo(provider.time_zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo("UTC")
-
-
 def _provider_zone(certificate: Certificate) -> zoneinfo.ZoneInfo:
-    return _provider_zone_of(certificate.claim.activity.provider)
+    return provider_zone(certificate.claim.activity.provider)
 
 
 def issue_date(certificate: Certificate) -> datetime.date:
@@ -270,7 +264,7 @@ def certificate_issue(*, claim: CreditClaim, profile: LearnerProfile | None) -> 
             with transaction.atomic():
                 provider = Provider.objects.select_for_update().get(pk=activity.provider_id)
                 activity.provider = provider  # the designation statement names it
-                zone = _provider_zone_of(provider)
+                zone = provider_zone(provider)
                 now = timezone.now()
                 prefix = f"{provider.slug.upper()}-{timezone.localtime(now, zone).year}-"
                 certificate = Certificate.objects.create(

@@ -1,0 +1,310 @@
+"""Reads for CME activities: what the learner has done and what comes next; coordinator summaries."""
+
+import datetime
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Avg, Count, Exists, OuterRef, Prefetch, Q
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from episodes.intervals import union_byte_ranges
+from episodes.models import DownloadRequest, Episode
+
+from .models import (
+    RENDER_OVERDUE_MINUTES,
+    Activity,
+    Attempt,
+    Certificate,
+    ContentPerson,
+    CreditClaim,
+    Evaluation,
+    ListeningProgress,
+)
+
+
+def activity_for_episode(episode: Episode) -> Activity | None:
+    return (
+        Activity.objects.filter(episode=episode)
+        .select_related("provider", "episode__show")
+        .prefetch_related(
+            Prefetch("people", queryset=ContentPerson.objects.prefetch_related("disclosures")),
+            "mandate_topics",
+        )
+        .first()
+    )
+
+
+def listening_evidence(*, user: User, episode: Episode) -> dict[str, Any]:
+    """What podcastcme observed of the learner's listening (a record; attestation stays the rule)."""
+    evidence: dict[str, Any] = {}
+    progress = ListeningProgress.objects.filter(user=user, episode=episode).first()
+    if progress is not None and progress.seconds_played > 0:
+        evidence["web_player"] = {
+            "seconds_played": round(progress.seconds_played),
+            "duration": round(episode.audio_duration),
+            "first_played_at": progress.first_played_at.isoformat(),
+            "last_played_at": progress.updated_at.isoformat(),
+        }
+    app = _podcast_app_evidence(user=user, episode=episode)
+    if app is not None:
+        evidence["podcast_app"] = app
+    return evidence
+
+
+def _podcast_app_evidence(*, user: User, episode: Episode) -> dict[str, Any] | None:
+    """Downloads through the learner's personal feed: how much of the file their app fetched."""
+    requests = (
+        DownloadRequest.objects.filter(
+            user=user, episode=episode, method="GET", status__in=(200, 206), is_bot=False
+        )
+        .exclude(range_start__isnull=True)
+        .order_by("requested_at")
+        .values_list("range_start", "range_end", "requested_at", "app")[:5000]
+    )
+    fetched_ranges: list[list[int]] = []
+    first_at: datetime.datetime | None = None
+    last_at: datetime.datetime | None = None
+    apps: list[str] = []
+    for start, end, at, app in requests:
+        if start is None or end is None:  # a whole-file request (the query leaves them out)
+            continue
+        first_at = first_at or at
+        last_at = at
+        if app and app not in apps:
+            apps.append(app)
+        fetched_ranges.append([start, end])
+    if not fetched_ranges or first_at is None or last_at is None:
+        return None
+    _union, fetched = union_byte_ranges(fetched_ranges)
+    size = max(episode.audio_size, 1)
+    whole = fetched >= size
+    app_name = ", ".join(apps) or _("your podcast app")
+    when = formats.date_format(timezone.localtime(last_at), "DATETIME_FORMAT")
+    if whole:
+        summary = _("%(app)s downloaded the whole episode through your personal feed on %(when)s.")
+    else:
+        summary = _(
+            "%(app)s downloaded %(percent)d%% of the episode through your personal feed (last on %(when)s)."
+        )
+    return {
+        "bytes_fetched": fetched,
+        "size": size,
+        "whole": whole,
+        "apps": apps,
+        "first_at": first_at.isoformat(),
+        "last_at": last_at.isoformat(),
+        "summary": summary
+        % {"app": app_name, "when": when, "percent": min(100, round(100 * fetched / size))},
+    }
+
+
+@dataclass
+class LearnerStatus:
+    activity: Activity
+    attempts: list[Attempt] = field(default_factory=list)
+    evaluation: Evaluation | None = None
+    claim: CreditClaim | None = None
+    listened: bool = False
+
+    @property
+    def passed_attempt(self) -> Attempt | None:
+        return next((a for a in self.attempts if a.passed), None)
+
+    @property
+    def open_attempt(self) -> Attempt | None:
+        return next((a for a in self.attempts if not a.is_submitted), None)
+
+    @property
+    def attempts_used(self) -> int:
+        return len(self.attempts)
+
+    @property
+    def attempts_left(self) -> int | None:
+        if not self.activity.max_attempts:
+            return None
+        return max(self.activity.max_attempts - self.attempts_used, 0)
+
+    @property
+    def stage(self) -> str:
+        if self.claim:
+            return "claimed"
+        if self.evaluation:
+            return "evaluated"
+        if self.passed_attempt:
+            return "passed"
+        if self.attempts:
+            return "attempted"
+        if self.listened:
+            return "listened"
+        return "new"
+
+    @property
+    def stage_label(self) -> str:
+        return {
+            "claimed": _("Credit claimed"),
+            "evaluated": _("Evaluated — claim your credit"),
+            "passed": _("Post-test passed — evaluate the activity"),
+            "attempted": _("Post-test not passed yet"),
+            "listened": _("Listened — take the post-test"),
+            "new": _("Not started"),
+        }[self.stage]
+
+    def next_step(self) -> tuple[str, str] | None:
+        """(label, URL) of what the learner should do next, or None when done or impossible."""
+        pk = self.activity.pk
+        if self.claim:
+            return None
+        if self.evaluation:
+            return _("Claim credit"), reverse("credits:claim", args=[pk])
+        if self.passed_attempt:
+            return _("Evaluate the activity"), reverse("credits:evaluation", args=[pk])
+        if self.activity.is_expired():
+            return None
+        if self.attempts_left == 0:
+            return None
+        return _("Take the post-test"), reverse("credits:post_test", args=[pk])
+
+
+def learner_status(*, learner: User, activity: Activity) -> LearnerStatus:
+    if not learner.is_authenticated:
+        return LearnerStatus(activity=activity)
+    return LearnerStatus(
+        activity=activity,
+        attempts=list(Attempt.objects.filter(learner=learner, activity=activity).order_by("number")),
+        evaluation=Evaluation.objects.filter(learner=learner, activity=activity).first(),
+        claim=CreditClaim.objects.filter(learner=learner, activity=activity).first(),
+        listened=ListeningProgress.objects.filter(user=learner, episode_id=activity.episode_id).exists(),
+    )
+
+
+def learner_activity(*, pk: int) -> Activity | None:
+    """An activity as learners may open it: None unless its episode is public (a draft's is not found)."""
+    activity = Activity.objects.select_related("provider", "episode__show").filter(pk=pk).first()
+    return activity if activity is not None and activity.episode.is_public else None
+
+
+def learner_claim(*, learner: User, activity: Activity) -> CreditClaim | None:
+    """The learner's claim on the activity (with its certificate), or None: one query."""
+    return (
+        CreditClaim.objects.filter(learner=learner, activity=activity).select_related("certificate").first()
+    )
+
+
+def evaluation_state(*, learner: User, activity: Activity) -> tuple[bool, bool]:
+    """(has evaluated, has passed the post-test): the two facts the evaluation page needs, one query."""
+    row = (
+        Activity.objects.filter(pk=activity.pk)
+        .annotate(
+            evaluated=Exists(Evaluation.objects.filter(learner=learner, activity=OuterRef("pk"))),
+            passed=Exists(Attempt.objects.filter(learner=learner, activity=OuterRef("pk"), passed=True)),
+        )
+        .values_list("evaluated", "passed")
+        .first()
+    )
+    return (bool(row[0]), bool(row[1])) if row else (False, False)
+
+
+def my_learning(*, learner: User) -> tuple[list[LearnerStatus], list[CreditClaim]]:
+    """Activities in progress (with their next step) and claimed credits; a constant number of queries."""
+    activity_ids = set(Attempt.objects.filter(learner=learner).values_list("activity_id", flat=True))
+    listened_episodes = set(
+        ListeningProgress.objects.filter(user=learner).values_list("episode_id", flat=True)
+    )
+    activity_ids |= set(
+        Activity.objects.filter(episode_id__in=listened_episodes).values_list("pk", flat=True)
+    )
+    activities = {
+        a.pk: a
+        for a in Activity.objects.filter(pk__in=activity_ids).select_related("provider", "episode__show")
+    }
+    attempts: dict[int, list[Attempt]] = {}
+    for attempt in Attempt.objects.filter(learner=learner, activity_id__in=activities).order_by("number"):
+        attempts.setdefault(attempt.activity_id, []).append(attempt)
+    evaluations = {
+        e.activity_id: e for e in Evaluation.objects.filter(learner=learner, activity_id__in=activities)
+    }
+    claims = list(
+        CreditClaim.objects.filter(learner=learner).select_related(
+            "activity__provider", "activity__episode__show", "certificate"
+        )
+    )
+    claimed = {c.activity_id for c in claims}
+    in_progress = [
+        LearnerStatus(
+            activity=activity,
+            attempts=attempts.get(pk, []),
+            evaluation=evaluations.get(pk),
+            listened=activity.episode_id in listened_episodes,
+        )
+        for pk, activity in activities.items()
+        if pk not in claimed
+    ]
+    in_progress.sort(key=lambda s: s.activity.title.lower())
+    return in_progress, claims
+
+
+def coordinator_activities(*, user: User):
+    return (
+        Activity.objects.filter(provider__memberships__user=user)
+        .select_related("provider", "episode__show")
+        .annotate(
+            n_claims=Count("claims", distinct=True),
+            n_questions=Count("questions", distinct=True),
+        )
+        .order_by("-release_date", "-id")
+    )
+
+
+def coordinator_activity(*, user: User, pk: int) -> Activity | None:
+    return (
+        Activity.objects.filter(pk=pk, provider__memberships__user=user)
+        .select_related("provider", "episode__show")
+        .first()
+    )
+
+
+def evaluation_summary(activity: Activity) -> dict[str, Any]:
+    """Aggregated evaluation results of an activity, for its coordinators."""
+    evaluations = Evaluation.objects.filter(activity=activity)
+    totals = evaluations.aggregate(
+        n=Count("id"),
+        objectives_met=Avg("objectives_met"),
+        relevant_to_practice=Avg("relevant_to_practice"),
+        free_of_bias=Avg("free_of_bias"),
+        intends_change=Count("id", filter=Q(intends_change=True)),
+    )
+    distribution = {}
+    for item in ("objectives_met", "relevant_to_practice", "free_of_bias"):
+        counts = dict(evaluations.values_list(item).annotate(c=Count("id")).values_list(item, "c"))
+        distribution[item] = [counts.get(score, 0) for score in range(1, 6)]
+    return {
+        "totals": totals,
+        "distribution": distribution,
+        "changes": list(
+            evaluations.filter(intends_change=True)
+            .exclude(change_description="")
+            .values_list("change_description", flat=True)[:200]
+        ),
+        "comments": list(evaluations.exclude(comments="").values_list("comments", flat=True)[:200]),
+        "attempts": Attempt.objects.filter(activity=activity, submitted_at__isnull=False).count(),
+        "passed": Attempt.objects.filter(activity=activity, passed=True).count(),
+        "claims": CreditClaim.objects.filter(activity=activity).count(),
+    }
+
+
+def certificates_needing_attention(*, user: User, limit: int = 100) -> list:
+    """The coordinator's certificates whose PDF failed or is overdue (not revoked), oldest first."""
+    late = timezone.now() - datetime.timedelta(minutes=RENDER_OVERDUE_MINUTES)
+    return list(
+        Certificate.objects.filter(claim__activity__provider__memberships__user=user, pdf="")
+        .exclude(status=Certificate.Status.REVOKED)
+        .filter(
+            Q(render_state=Certificate.RenderState.FAILED)
+            | Q(render_state=Certificate.RenderState.PENDING, issued_at__lt=late)
+        )
+        .select_related("claim__activity__provider")
+        .order_by("issued_at", "pk")[:limit]
+    )

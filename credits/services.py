@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from accounts.locks import lock_learner
 from accounts.models import LearnerProfile, User, profile_is_complete_for_credit
 from audit.services import audit_record
+from episodes.intervals import merge_intervals
 from episodes.models import Episode, Show
 
 from . import grants
@@ -568,16 +569,6 @@ def claim_credit(
 # --- Listening evidence --------------------------------------------------------------------------
 
 
-def _merge(ranges: list[list[float]]) -> list[list[float]]:
-    merged: list[list[float]] = []
-    for start, end in sorted(ranges):
-        if merged and start <= merged[-1][1] + 1:  # a second's gap is the same listen
-            merged[-1][1] = max(merged[-1][1], end)
-        else:
-            merged.append([start, end])
-    return merged
-
-
 @transaction.atomic
 def listening_record(*, user: User, episode: Episode, ranges: list[Any]) -> ListeningProgress:
     """Merge the time ranges the web player reports as played (HTMLMediaElement.played)."""
@@ -598,7 +589,8 @@ def listening_record(*, user: User, episode: Episode, ranges: list[Any]) -> List
     progress, _created = ListeningProgress.objects.select_for_update().get_or_create(
         user=user, episode=episode
     )
-    progress.ranges = _merge([*progress.ranges, *clean])
+    # A pause of up to a second is the same listen.
+    progress.ranges = merge_intervals([*progress.ranges, *clean], join_within=1.0)
     progress.seconds_played = sum(end - start for start, end in progress.ranges)
     progress.save()
     return progress

@@ -29,6 +29,7 @@ run: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 test: setup
 	@scripts/ensure-system-packages.sh test

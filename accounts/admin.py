@@ -77,8 +77,7 @@ class AuthenticatorAdmin(admin.ModelAdmin):
     list_filter = ["type", "created_at", "last_used_at"]
     list_select_related = ["user"]
     search_fields = ["user__email"]
-    fields = ["user", "type", "created_at", "last_used_at"]
-    readonly_fields = fields
+    fields = readonly_fields = ("user", "type", "created_at", "last_used_at")
     actions = None  # no bulk delete: each reset is one user, one audit row
 
     def has_add_permission(self, request):

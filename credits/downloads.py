@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.files.storage import default_storage
 from django.db import connection
+from django.db.models import Field
 from django.urls import reverse
 
 from .models import Certificate
@@ -60,12 +61,17 @@ def certificate_from_token(token: str) -> IssuedFile | None:
 _recent: dict[tuple[int, int], tuple["IssuedFile | None", float]] = {}
 
 
+def _column(name: str) -> str:
+    field = Certificate._meta.get_field(name)
+    if not isinstance(field, Field) or not field.column:
+        raise TypeError(f"Certificate.{name} is not a concrete column")
+    return field.column
+
+
 def _issued_file(pk: int, revision: int) -> IssuedFile | None:
     meta = Certificate._meta
     quote = connection.ops.quote_name
-    column = {
-        name: quote(meta.get_field(name).column) for name in ("id", "revision", "status", "number", "pdf")
-    }
+    column = {name: quote(_column(name)) for name in ("id", "revision", "status", "number", "pdf")}
     sql = (
         f"SELECT {column['number']}, {column['pdf']} FROM {quote(meta.db_table)} "
         f"WHERE {column['id']} = %s AND {column['revision']} = %s AND {column['status']} = %s"

@@ -216,8 +216,11 @@ def _open(*, show: Show, provider: Provider, actor: User, side: Side, message: s
         raise GrantError(
             _("Keep the message under %(n)d characters.") % {"n": MESSAGE_MAX_CHARS}, code="message"
         )
-    existing = ShowProviderGrant.objects.filter(show=show, provider=provider, status__in=GRANT_OPEN_STATUSES)
-    existing = existing.select_related("show", "provider").first()
+    existing = (
+        ShowProviderGrant.objects.filter(show=show, provider=provider, status__in=GRANT_OPEN_STATUSES)
+        .select_related("show", "provider")
+        .first()
+    )
     if existing is not None:
         raise GrantError(_open_message(existing), code="duplicate", status=409)
     grant = ShowProviderGrant(

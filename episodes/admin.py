@@ -1,3 +1,6 @@
+from collections.abc import Mapping
+from typing import Any
+
 from django.contrib import admin
 from django.db import models
 
@@ -6,7 +9,9 @@ from .models import Episode, EpisodePerson, PersonalFeed, Show, ShowHost, Topic
 
 # "example.org" typed without a scheme becomes https://example.org, as on the host's pages (and
 # Django 6's default); without it Django 5.2 warns on every admin form with a URL field.
-URL_FIELDS_ASSUME_HTTPS = {models.URLField: {"assume_scheme": "https"}}
+URL_FIELDS_ASSUME_HTTPS: Mapping[type[models.Field], Mapping[str, Any]] = {
+    models.URLField: {"assume_scheme": "https"}
+}
 
 
 class ShowHostInline(KeySafeAutocompleteMixin, admin.TabularInline):

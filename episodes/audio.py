@@ -108,16 +108,19 @@ def write_tags(
     elif isinstance(audio, MP4):
         if audio.tags is None:
             audio.add_tags()
-        audio.tags["\xa9nam"] = [title]
-        audio.tags["\xa9alb"] = [show_title]
-        audio.tags["\xa9gen"] = ["Podcast"]
+        mp4_tags = audio.tags
+        if mp4_tags is None:  # add_tags() always creates them
+            raise AudioError(_("Cannot tag this file type."))
+        mp4_tags["\xa9nam"] = [title]
+        mp4_tags["\xa9alb"] = [show_title]
+        mp4_tags["\xa9gen"] = ["Podcast"]
         if author:
-            audio.tags["\xa9ART"] = [author]
+            mp4_tags["\xa9ART"] = [author]
         if artwork:
             fmt = MP4Cover.FORMAT_PNG if artwork_mime == "image/png" else MP4Cover.FORMAT_JPEG
-            audio.tags["covr"] = [MP4Cover(artwork, imageformat=fmt)]
+            mp4_tags["covr"] = [MP4Cover(artwork, imageformat=fmt)]
         else:
-            audio.tags.pop("covr", None)
+            mp4_tags.pop("covr", None)
         audio.save()
     else:  # read_audio() accepted it, so this cannot happen for stored episodes
         raise AudioError(_("Cannot tag this file type."))

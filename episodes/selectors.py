@@ -67,7 +67,7 @@ def topic_episodes(*, topic: Topic) -> QuerySet[Episode]:
 
 def search_terms(query: str) -> list[str]:
     """Words of the query; a leading # is dropped so `#POCUS` finds the topic POCUS."""
-    terms = []
+    terms: list[str] = []
     for word in query.split():
         word = word.lstrip("#")
         if word and word.lower() not in {t.lower() for t in terms}:

@@ -47,6 +47,8 @@ from credits.retention import (
 )
 from episodes.personal_feeds import personal_feeds_forget_user
 
+from .audit_actions import AccountDeletionAction
+
 
 @transaction.atomic
 def account_delete(*, user: User) -> None:
@@ -62,7 +64,7 @@ def account_delete(*, user: User) -> None:
     # Nothing personal in the audit row: the old address would be contact data kept after deletion.
     audit_record(
         actor=None,
-        action="account.deleted",
+        action=AccountDeletionAction.ACCOUNT_DELETED,
         obj=user,
         data={"personal_feeds_revoked": revoked, "self_reported_deleted": external},
     )
@@ -88,7 +90,9 @@ class DeletedAccount:
 def deleted_accounts(*, user_ids: list[int] | None = None) -> list[DeletedAccount]:
     """Deleted accounts (all, or those in ``user_ids``) with the date until which their records stay."""
     years = settings.PODCASTCME_RECORD_RETENTION_YEARS
-    events = AuditEvent.objects.filter(action="account.deleted", object_type=User._meta.label_lower)
+    events = AuditEvent.objects.filter(
+        action=AccountDeletionAction.ACCOUNT_DELETED, object_type=User._meta.label_lower
+    )
     if user_ids is not None:
         events = events.filter(object_id__in=[str(pk) for pk in user_ids])
     deletions = dict(
@@ -101,7 +105,7 @@ def deleted_accounts(*, user_ids: list[int] | None = None) -> list[DeletedAccoun
     }
     anonymised = set(
         AuditEvent.objects.filter(
-            action="account.records_anonymised", object_type=User._meta.label_lower
+            action=AccountDeletionAction.ACCOUNT_RECORDS_ANONYMISED, object_type=User._meta.label_lower
         ).values_list("object_id", flat=True)
     )
     last = learner_last_record_dates(list(users))
@@ -137,5 +141,5 @@ def anonymise_expired_account(*, user_id: int) -> dict[str, int]:
         raise ValueError(f"Account {user_id} is not a deleted account past its retention period.")
     profile_anonymise(user=user)
     summary = certificates_anonymise(user=user, name=ANONYMOUS_NAME)
-    audit_record(actor=None, action="account.records_anonymised", obj=user, data=summary)
+    audit_record(actor=None, action=AccountDeletionAction.ACCOUNT_RECORDS_ANONYMISED, obj=user, data=summary)
     return summary

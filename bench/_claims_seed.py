@@ -1,173 +1,24 @@
 """Data for the claims bench (and its query-count test): an activity, learners, and many prior claims.
 
 Run as ``python -m bench._claims_seed seed OUT.json LEARNERS`` or ``... verify ACTIVITY_ID`` with
-DJANGO_SETTINGS_MODULE and DATABASE_URL naming the bench database; ``add_prior_claims`` is also
-imported by tests/credits/test_query_counts.py so both measure claims made the same way.
+DJANGO_SETTINGS_MODULE and DATABASE_URL naming the bench database. The rows come from
+``testkit.factories``, which tests/credits/test_query_counts.py uses too, so both measure claims made
+the same way.
 """
 
-import datetime
 import json
 import os
 import sys
-from decimal import Decimal
 from typing import Any
-
-QUIZ = {
-    "questions": [
-        {
-            "text": "First-line device after failed intubation?",
-            "rationale": "A second-generation supraglottic airway restores oxygenation.",
-            "references": ["10.1093/bja/aev371"],
-            "options": [
-                {"text": "Supraglottic airway", "correct": True},
-                {"text": "Blind nasal intubation"},
-                {"text": "Wait for help"},
-                {"text": "Awake fibreoptic"},
-            ],
-        },
-        {
-            "text": "CICO rescue technique?",
-            "rationale": "Scalpel-bougie-tube.",
-            "references": [],
-            "options": [{"text": "Scalpel cricothyroidotomy", "correct": True}, {"text": "Needle jet"}],
-        },
-        {
-            "text": "Max attempts at laryngoscopy?",
-            "rationale": "Three plus one.",
-            "references": [],
-            "options": [{"text": "3 + 1", "correct": True}, {"text": "6"}, {"text": "Unlimited"}],
-        },
-    ]
-}
-
-EVALUATION = {
-    "objectives_met": 5,
-    "relevant_to_practice": 4,
-    "free_of_bias": 5,
-    "intends_change": True,
-    "change_description": "Use a supraglottic airway earlier",
-    "comments": "",
-}
-
-
-def make_learners(prefix: str, count: int) -> list:
-    """``count`` learners with a complete profile (MD) and a verified address, in a few bulk queries."""
-    from allauth.account.models import EmailAddress
-    from django.contrib.auth.hashers import make_password
-
-    from accounts.models import Degree, LearnerProfile, User
-
-    users = User.objects.bulk_create(
-        User(email=f"{prefix}-{n}@example.org", password=make_password(None)) for n in range(count)
-    )
-    if users and users[0].pk is None:  # a backend without RETURNING: read the rows back
-        users = list(User.objects.filter(email__startswith=f"{prefix}-").order_by("pk"))
-    LearnerProfile.objects.bulk_create(
-        LearnerProfile(user=u, given_name="Bench", family_name=f"Learner {n}", degree=Degree.MD)
-        for n, u in enumerate(users)
-    )
-    EmailAddress.objects.bulk_create(
-        EmailAddress(user=u, email=u.email, verified=True, primary=True) for u in users
-    )
-    return users
-
-
-def add_prior_claims(activity, count: int, *, prefix: str = "prior") -> None:
-    """``count`` other learners who passed, evaluated and claimed ``activity``, with completion records.
-
-    Bulk inserts rather than the services (which would take minutes for a thousand learners); the
-    rows are the ones the services write: a passed attempt, an evaluation, a claim pointing at both,
-    and the completion record.
-    """
-    from django.utils import timezone
-
-    from credits.models import Attempt, CompletionRecord, CreditClaim, CreditType, Evaluation, Option
-
-    users = make_learners(prefix, count)
-    questions = list(activity.questions.prefetch_related("options"))
-    shown = [
-        {"id": q.pk, "text": q.text, "options": [{"id": o.pk, "text": o.text} for o in q.options.all()]}
-        for q in questions
-    ]
-    right = dict(
-        Option.objects.filter(question__activity=activity, is_correct=True).values_list("question_id", "pk")
-    )
-    answers = {str(q.pk): right[q.pk] for q in questions}
-    results = {
-        str(q.pk): {"chosen": right[q.pk], "correct_option": right[q.pk], "correct": True} for q in questions
-    }
-    now = timezone.now()
-    attempts = Attempt.objects.bulk_create(
-        Attempt(
-            learner=u,
-            activity=activity,
-            number=1,
-            started_at=now - datetime.timedelta(minutes=5),
-            submitted_at=now,
-            questions=shown,
-            answers=answers,
-            results=results,
-            score=100,
-            passed=True,
-        )
-        for u in users
-    )
-    evaluations = Evaluation.objects.bulk_create(
-        Evaluation(learner=u, activity=activity, submitted_at=now, **EVALUATION) for u in users
-    )
-    if users and (attempts[0].pk is None or evaluations[0].pk is None):
-        attempts = list(Attempt.objects.filter(learner__in=users, activity=activity).order_by("learner_id"))
-        evaluations = list(
-            Evaluation.objects.filter(learner__in=users, activity=activity).order_by("learner_id")
-        )
-    credits = activity.designated_credits
-    claims = CreditClaim.objects.bulk_create(
-        CreditClaim(
-            learner=u,
-            activity=activity,
-            attempt=a,
-            evaluation=e,
-            minutes_reported=int(credits * 60),
-            credits=credits,
-            credit_type=CreditType.AMA_PRA_1,
-            degree="MD",
-            attested=True,
-            claimed_at=now,
-        )
-        for u, a, e in zip(users, attempts, evaluations, strict=True)
-    )
-    if users and claims[0].pk is None:
-        claims = list(CreditClaim.objects.filter(learner__in=users, activity=activity).order_by("learner_id"))
-    CompletionRecord.objects.bulk_create(
-        CompletionRecord(
-            claim=c,
-            learner_id=c.learner_id,
-            activity=activity,
-            completed_at=now,
-            credits=credits,
-            credit_type=c.credit_type,
-            attempt_number=1,
-            score=100,
-            evaluation_id=c.evaluation_id,
-        )
-        for c in claims
-    )
 
 
 def make_activity():
     """A provider, show, published episode and CME activity with a three-question post-test."""
-    from django.utils import timezone
+    from testkit import factories
 
-    from accounts.models import User
-    from credits import services
-    from credits.grants import grant_record_active
-    from credits.models import Provider, ProviderCoordinator
-    from episodes.models import Episode, Show
-
-    provider = Provider.objects.create(name="Bench Society", slug="bench-society")
-    coordinator = User.objects.create_user(email="bench-coordinator@example.org")
-    ProviderCoordinator.objects.create(provider=provider, user=coordinator)
-    show = Show.objects.create(
+    provider = factories.make_provider(name="Bench Society", slug="bench-society")
+    coordinator = factories.make_coordinator(provider, "bench-coordinator@example.org")
+    show = factories.make_show(
         title="Bench Rounds",
         slug="bench-rounds",
         description="Short cases for the claims bench.",
@@ -175,57 +26,9 @@ def make_activity():
         owner_name="Bench Society",
         owner_email="bench@example.org",
     )
-    episode = Episode.objects.create(
-        show=show,
-        title="Difficult airway",
-        slug="difficult-airway",
-        guid="bench-difficult-airway",
-        audio="audio/bench-rounds/x.mp3",
-        audio_mime="audio/mpeg",
-        audio_size=1000,
-        audio_duration=41 * 60,
-        audio_bitrate=64000,
-        status=Episode.Status.PUBLISHED,
-        publish_at=timezone.now() - datetime.timedelta(days=1),
-    )
-    today = timezone.localdate()
-    grant_record_active(show=show, provider=provider, actor=None, note="bench set-up")
-    activity = services.activity_create(
-        provider=provider,
-        episode=episode,
-        actor=coordinator,
-        data={
-            "title": "",
-            "objectives": "Recognise a failed airway\nPlan a CICO rescue",
-            "target_audience": "Anaesthetists and emergency physicians",
-            "designated_credits": Decimal("0.75"),
-            "release_date": today - datetime.timedelta(days=30),
-            "expiry_date": today + datetime.timedelta(days=365),
-        },
-    )
-    services.quiz_replace(activity=activity, actor=coordinator, data=QUIZ)
-    return activity
-
-
-def pass_and_evaluate(learner, activity) -> None:
-    """Take the post-test with the right answers and submit the evaluation, through the services."""
-    from credits import services
-    from credits.models import Option
-
-    attempt = services.attempt_start(learner=learner, activity=activity)
-    right = set(
-        Option.objects.filter(question__activity=activity, is_correct=True).values_list("pk", flat=True)
-    )
-    services.attempt_submit(
-        attempt_id=attempt.pk,
-        learner=learner,
-        # The form sends each option's token for this attempt, never its id.
-        answers={
-            str(q["id"]): next(o["token"] for o in q["options"] if o["id"] in right)
-            for q in attempt.questions
-        },
-    )
-    services.evaluation_submit(learner=learner, activity=activity, data=EVALUATION)
+    episode = factories.make_episode(show, guid="bench-difficult-airway")
+    factories.grant_show(show, provider, note="bench set-up")
+    return factories.make_activity(provider=provider, episode=episode, coordinator=coordinator)
 
 
 def count_queries(activity, label: str) -> dict[str, int]:
@@ -238,6 +41,8 @@ def count_queries(activity, label: str) -> dict[str, int]:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
     from django.urls import reverse
+
+    from testkit.factories import make_learners, pass_and_evaluate
 
     newcomer, claimer = make_learners(f"probe-{label}", 2)
     pass_and_evaluate(claimer, activity)
@@ -279,6 +84,7 @@ def seed(out: str, learners: int) -> None:
     from django.urls import reverse
 
     from credits.models import CreditClaim, Option
+    from testkit.factories import add_prior_claims, make_learners
 
     activity = make_activity()
     add_prior_claims(activity, 1, prefix="prior-a")

@@ -199,7 +199,7 @@ def _fill_log(show, episodes) -> None:
 def _dashboard_rows(show, host) -> list[Row]:
     from django.urls import reverse
 
-    from tests.conftest import mfa_login
+    from testkit.mfa import mfa_login
 
     client = Client()
     mfa_login(client, host)
@@ -229,7 +229,7 @@ def _setup():
     from accounts.models import User
     from episodes import services
     from episodes.models import Episode
-    from tests.media import make_audio
+    from testkit.media import make_audio
 
     host = User.objects.create_user(email="bench-host@example.org", password="bench-password-123")
     show = services.show_create(

@@ -14,9 +14,10 @@ from django.test import Client, override_settings
 from django.test.utils import setup_test_environment, teardown_test_environment
 
 from bench import Row
-from bench._claims_seed import make_activity, make_learners, pass_and_evaluate
+from bench._claims_seed import make_activity
 from bench._server import fresh_database
 from podcastcme.settings import base as base_settings
+from testkit.factories import make_learners, pass_and_evaluate
 
 RENDERS = 30
 WARMUP = 3

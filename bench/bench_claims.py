@@ -18,7 +18,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -31,6 +30,7 @@ from html import unescape
 from pathlib import Path
 
 from bench import Row
+from testkit.servers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 LEARNERS = 200
@@ -53,12 +53,6 @@ EVALUATION = {
     "change_description": "Use a supraglottic airway earlier",
     "comments": "",
 }
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
@@ -257,7 +251,7 @@ def run() -> list[Row]:
         print(f"  seeded on {label} in {time.perf_counter() - started:.1f} s", flush=True)
         sessions = seed["sessions"]
 
-        port = _free_port()
+        port = free_port()
         server = _start_server(env, port, work / "gunicorn.log")
 
         warm = Results()

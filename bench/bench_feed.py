@@ -46,7 +46,7 @@ def _make_show(slug: str, episodes: int):
     """A show with ``episodes`` public episodes: one stored through the service, the rest in bulk."""
     from episodes import services
     from episodes.models import Episode, EpisodePerson, Topic
-    from tests.media import make_artwork, make_audio
+    from testkit.media import make_artwork, make_audio
 
     show = services.show_create(
         host=None,

@@ -12,7 +12,6 @@ import http.client
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -21,6 +20,7 @@ import time
 from pathlib import Path
 
 from bench import Row
+from testkit.servers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_BYTES = 1024**3
@@ -49,12 +49,6 @@ session[HASH_SESSION_KEY] = user.get_session_auth_hash()
 session.create()
 print(session.session_key)
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _tree_rss_kb(pid: int) -> int:
@@ -144,7 +138,7 @@ def run() -> list[Row]:
         ).stdout.split()[-1]
         unit = _make_mp3_unit(work)
 
-        port = _free_port()
+        port = free_port()
         gunicorn = str(Path(python).with_name("gunicorn"))
         server = subprocess.Popen(
             [gunicorn, "--bind", f"127.0.0.1:{port}", "--workers", "1", "--timeout", "900",

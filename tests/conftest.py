@@ -1,14 +1,18 @@
-"""Fixtures shared by every test: users in each role, built with the real models."""
+"""Fixtures shared by more than one test folder: users in each role, a show, an activity with its
+post-test, logged-in clients, the fake Stripe. Built with ``testkit.factories`` over the real models.
+
+Helpers that are not fixtures (``mfa_login``, ``PASSWORD``, ``correct_answers``, real audio, the
+fakes) live in ``testkit``: test modules import from there, never from a conftest or another test.
+"""
 
 import pytest
-from allauth.account.models import EmailAddress
 from django.core.cache import caches
 
-from accounts.models import Degree, LearnerProfile, User
-from credits.models import Provider, ProviderCoordinator
-from episodes.models import Show, ShowHost
-
-PASSWORD = "correct-horse-battery-9"
+from billing import services as billing_services
+from episodes.models import ShowHost
+from testkit import factories
+from testkit.fake_stripe import SECRET_KEY, WEBHOOK_SECRET, running_fake_stripe
+from testkit.mfa import mfa_login
 
 
 @pytest.fixture(autouse=True)
@@ -43,16 +47,8 @@ def _every_page_has_a_content_security_policy(monkeypatch):
 
 @pytest.fixture
 def make_user(db):
-    def _make(email: str = "learner@example.org", *, verified: bool = True, profile: bool = False, **extra):
-        user = User.objects.create_user(email=email, password=PASSWORD, **extra)
-        EmailAddress.objects.create(user=user, email=email, verified=verified, primary=True)
-        if profile:
-            LearnerProfile.objects.create(
-                user=user, given_name="Ada", family_name="Lovelace", degree=Degree.MD
-            )
-        return user
-
-    return _make
+    """``testkit.factories.make_user``: a user with the password ``PASSWORD`` (and a profile if asked)."""
+    return factories.make_user
 
 
 @pytest.fixture
@@ -62,19 +58,12 @@ def learner(make_user):
 
 @pytest.fixture
 def provider(db):
-    return Provider.objects.create(name="Society of Testing", slug="sot")
+    return factories.make_provider()
 
 
 @pytest.fixture
 def show(db):
-    return Show.objects.create(
-        title="Airway Rounds",
-        slug="airway-rounds",
-        description="Short cases in airway management for anaesthetists.",
-        author="Society of Testing",
-        owner_name="Society of Testing",
-        owner_email="podcast@example.org",
-    )
+    return factories.make_show()
 
 
 @pytest.fixture
@@ -85,66 +74,73 @@ def host(make_user, show):
 
 
 @pytest.fixture
-def coordinator(make_user, provider):
-    user = make_user("coordinator@example.org")
-    ProviderCoordinator.objects.create(provider=provider, user=user)
-    return user
+def coordinator(provider):
+    return factories.make_coordinator(provider)
 
 
-def give_totp(user) -> str:
-    """Activate TOTP for ``user`` the way allauth does; return the secret."""
-    from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
-    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
-
-    secret = generate_totp_secret()
-    TOTP.activate(user, secret)
-    RecoveryCodes.activate(user)
-    return secret
+@pytest.fixture
+def host_client(client, host):
+    """The test client as the show's host, after a two-factor login."""
+    mfa_login(client, host)
+    return client
 
 
-def totp_now(secret: str, at: float | None = None) -> str:
-    """RFC 6238 code, computed independently of allauth."""
-    import base64
-    import hashlib
-    import hmac
-    import struct
-    import time
-
-    counter = int((time.time() if at is None else at) // 30)
-    key = base64.b32decode(secret.upper() + "=" * (-len(secret) % 8))
-    digest = hmac.new(key, struct.pack(">Q", counter), hashlib.sha1).digest()
-    offset = digest[-1] & 0x0F
-    value = struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF
-    return f"{value % 1_000_000:06d}"
+@pytest.fixture
+def coordinator_client(client, coordinator):
+    """The test client as the provider's coordinator, after a two-factor login."""
+    mfa_login(client, coordinator)
+    return client
 
 
-def mfa_login(client, user, *, secret: str | None = None) -> str:
-    """Log ``client`` in as ``user`` the way a finished two-factor login leaves the session.
+# --- Episodes and CME activities ------------------------------------------------------------------
 
-    Activates TOTP when the user has none, then records a password step and a TOTP step in the
-    session exactly as allauth's login flow does (``account_authentication_methods``), so the MFA
-    gate sees that *this session* completed the second factor. Returns the TOTP secret (``None``
-    when the user already had a device and no ``secret`` was passed).
-    """
-    import time
 
-    from allauth.account.internal.flows.login import (
-        _AUTHENTICATION_METHODS_USER_SESSION_KEY,
-        AUTHENTICATION_METHODS_SESSION_KEY,
-    )
-    from allauth.mfa.models import Authenticator
+@pytest.fixture
+def published_episode(show):
+    """A 70-second MP3 episode (real ffmpeg audio), published an hour ago through the service."""
+    return factories.make_audio_episode(show)
 
-    device = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
-    if device is None:
-        secret = give_totp(user)
-        device = Authenticator.objects.get(user=user, type=Authenticator.Type.TOTP)
-    client.force_login(user)
-    session = client.session
-    now = time.time()
-    session[AUTHENTICATION_METHODS_SESSION_KEY] = [
-        {"method": "password", "at": now, "email": user.email},
-        {"method": "mfa", "at": now, "id": device.pk, "type": "totp"},
-    ]
-    session[_AUTHENTICATION_METHODS_USER_SESSION_KEY] = str(user.pk)
-    session.save()
-    return secret
+
+@pytest.fixture
+def show_grant(show, provider):
+    """The show's hosts allow the provider to make its episodes activities (credits/grants.py)."""
+    return factories.grant_show(show, provider)
+
+
+@pytest.fixture
+def episode(show, show_grant):
+    return factories.make_episode(show)
+
+
+@pytest.fixture
+def activity(episode, provider, coordinator):
+    """A 0.75-credit activity on ``episode`` with the three-question post-test ``factories.QUIZ``."""
+    return factories.make_activity(provider=provider, episode=episode, coordinator=coordinator)
+
+
+@pytest.fixture
+def passed(learner, activity):
+    return factories.pass_post_test(learner, activity)
+
+
+@pytest.fixture
+def evaluated(learner, activity, passed):
+    return factories.evaluate(learner, activity)
+
+
+# --- Payments -------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def stripe_fake(settings):
+    """Fees on, against the fake Stripe API on 127.0.0.1 (``testkit.fake_stripe``)."""
+    with running_fake_stripe() as fake:
+        settings.STRIPE_SECRET_KEY = SECRET_KEY
+        settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
+        settings.STRIPE_API_BASE = fake.url
+        yield fake
+
+
+@pytest.fixture
+def fee(activity, stripe_fake, coordinator):
+    return billing_services.activity_fee_set(activity=activity, actor=coordinator, amount=4900)

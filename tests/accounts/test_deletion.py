@@ -27,8 +27,8 @@ from credits.models import (
     ListeningProgress,
 )
 from episodes.models import PersonalFeed
-from tests.conftest import PASSWORD, give_totp
-from tests.credits.transcript_data import add_claims
+from testkit.factories import PASSWORD, add_claims
+from testkit.mfa import give_totp
 
 UTC = datetime.UTC
 

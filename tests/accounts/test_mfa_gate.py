@@ -12,7 +12,8 @@ from allauth.account.internal.flows.login import (
 from allauth.mfa.models import Authenticator
 from django.urls import reverse
 
-from tests.conftest import PASSWORD, give_totp, mfa_login, totp_now
+from testkit.factories import PASSWORD
+from testkit.mfa import give_totp, mfa_login, totp_now
 
 
 def _password_only_session(client, user):

@@ -20,7 +20,8 @@ from django.test import override_settings
 from django.urls import reverse
 
 from accounts.demo import DEMO_HOST, DEMO_TOTP_SECRET
-from tests.conftest import PASSWORD, give_totp, totp_now
+from testkit.factories import PASSWORD
+from testkit.mfa import give_totp, totp_now
 
 ROOT = Path(__file__).resolve().parents[2]
 STRONG_SECRET_KEY = "k3Jx9-QpL2vR8sT1uW4yZ7aB0cD3eF6gH9iJ2kL5mN8oP1qR4sT7uV0wX3yZ6aB9cD2e"

@@ -12,7 +12,7 @@ from accounts.permissions import (
 from credits.models import Provider
 from episodes.models import Show
 from podcastcme.navigation import load_roles
-from tests.conftest import mfa_login
+from testkit.mfa import mfa_login
 
 
 def test_is_host_of_only_their_own_show(host, show, learner, db):

@@ -8,7 +8,7 @@ from billing import services
 from billing.models import CmePass, Order, ProviderBilling
 from credits import services as credit_services
 from credits.models import CreditClaim
-from tests.billing.conftest import post_event, start_paid_claim
+from testkit.payments import post_event, start_paid_claim
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from django.test import Client
 from audit.models import AuditEvent
 from billing.models import Order, StripeEvent
 from credits.models import CompletionRecord, CreditClaim
-from tests.billing.conftest import post_event, start_paid_claim
+from testkit.payments import post_event, start_paid_claim
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql",

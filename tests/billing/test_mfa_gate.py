@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from tests.conftest import mfa_login
+from testkit.mfa import mfa_login
 
 
 @pytest.mark.parametrize("name", ["billing:coordinator_pass", "billing:coordinator_orders"])

@@ -8,16 +8,10 @@ from django.urls import reverse
 from billing.models import ActivityFee, ProviderBilling
 from billing.money import AmountError, format_amount, to_minor_units
 from credits.models import Provider, ProviderCoordinator
-from tests.billing.conftest import post_event, start_paid_claim
-from tests.conftest import mfa_login
+from testkit.mfa import mfa_login
+from testkit.payments import post_event, start_paid_claim
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def coordinator_client(client, coordinator):
-    mfa_login(client, coordinator)
-    return client
 
 
 def _fee_url(activity):

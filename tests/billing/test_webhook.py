@@ -11,8 +11,8 @@ from audit.models import AuditEvent
 from billing.models import Order, StripeEvent
 from credits.certificates import certificate_issue_for_claim, certificate_render
 from credits.models import CompletionRecord, CreditClaim
-from tests.billing.conftest import post_event, start_paid_claim
-from tests.billing.fake_stripe import sign
+from testkit.fake_stripe import sign
+from testkit.payments import post_event, start_paid_claim
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,8 @@ import re
 from django.core import mail
 
 from accounts.models import LearnerProfile, User
-from tests.conftest import PASSWORD, totp_now
+from testkit.factories import PASSWORD
+from testkit.mfa import totp_now
 
 
 def test_sign_up_verify_log_in_complete_profile_and_log_out(page, live_server):

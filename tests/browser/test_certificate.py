@@ -13,8 +13,8 @@ from credits import services as credit_services
 from credits.grants import grant_record_active
 from credits.models import Certificate
 from episodes.models import Episode
-from tests.credits.conftest import QUIZ, correct_answers
-from tests.credits.test_certificates import pdf_text, printed
+from testkit.factories import QUIZ, correct_answers
+from testkit.pdf import pdf_text, printed
 
 
 @pytest.fixture
@@ -99,7 +99,7 @@ def test_a_failed_render_is_said_plainly_the_page_stays_still_and_the_retry_brin
 ):
     from django.db import transaction
 
-    from tests.credits.test_certificate_rendering import certificates_folder_unwritable
+    from testkit.storage import certificates_folder_unwritable
 
     with certificates_folder_unwritable():
         with transaction.atomic():  # committed, so its on-commit render runs (and fails) here

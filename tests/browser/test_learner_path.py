@@ -12,9 +12,8 @@ from credits import services as credit_services
 from credits.grants import grant_record_active
 from credits.models import CreditClaim, ListeningProgress
 from episodes import services as episode_services
-from tests.conftest import PASSWORD
-from tests.credits.conftest import QUIZ
-from tests.media import make_audio
+from testkit.factories import PASSWORD, QUIZ
+from testkit.media import make_audio
 
 
 @pytest.fixture

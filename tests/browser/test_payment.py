@@ -9,9 +9,8 @@ from django.urls import reverse
 from billing import services as billing_services
 from billing.models import Order
 from credits.models import Certificate, CreditClaim
-from tests.billing.fake_stripe import SECRET_KEY, WEBHOOK_SECRET, running_fake_stripe, sign
-from tests.conftest import PASSWORD
-from tests.credits.conftest import activity, episode, evaluated, passed, show_grant  # noqa: F401
+from testkit.factories import PASSWORD
+from testkit.fake_stripe import SECRET_KEY, WEBHOOK_SECRET, running_fake_stripe, sign
 
 
 @pytest.fixture

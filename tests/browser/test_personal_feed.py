@@ -1,33 +1,14 @@
 """A learner copies their personal feed URL from the account page; their app's requests are theirs."""
 
-import datetime
 import io
 import urllib.request
 
 import podcastparser
-import pytest
-from django.core.files import File
-from django.utils import timezone
 
-from episodes import services
 from episodes.models import DownloadRequest
-from tests.conftest import PASSWORD
-from tests.media import make_audio
+from testkit.factories import PASSWORD
 
 UA = "AntennaPod/3.4.0"
-
-
-@pytest.fixture
-def published(show):
-    with open(make_audio(70.0, "mp3"), "rb") as handle:
-        return services.episode_create(
-            show=show,
-            actor=None,
-            title="Seventy seconds",
-            audio=File(handle, name="seventy.mp3"),
-            status="published",
-            publish_at=timezone.now() - datetime.timedelta(hours=1),
-        )
 
 
 def _get(url: str) -> bytes:
@@ -36,7 +17,7 @@ def _get(url: str) -> bytes:
         return response.read()
 
 
-def test_copy_the_personal_feed_url_and_listen(page, live_server, settings, learner, show, published):
+def test_copy_the_personal_feed_url_and_listen(page, live_server, settings, learner, show, published_episode):
     settings.SITE_URL = live_server.url
     page.goto("/accounts/login/")
     page.get_by_label("Email").fill(learner.email)
@@ -52,7 +33,7 @@ def test_copy_the_personal_feed_url_and_listen(page, live_server, settings, lear
     # The podcast app (no cookies, its own user agent) subscribes and downloads the episode.
     feed = podcastparser.parse(url, io.BytesIO(_get(url)))
     enclosure = feed["episodes"][0]["enclosures"][0]["url"]
-    assert _get(enclosure) == published.audio.open("rb").read()
-    request = DownloadRequest.objects.get(episode=published)
+    assert _get(enclosure) == published_episode.audio.open("rb").read()
+    request = DownloadRequest.objects.get(episode=published_episode)
     assert request.user == learner and request.app == "AntennaPod"
-    assert published.downloads.get().user == learner
+    assert published_episode.downloads.get().user == learner

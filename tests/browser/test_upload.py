@@ -3,8 +3,9 @@
 import feedparser
 
 from episodes.models import Episode
-from tests.conftest import PASSWORD, give_totp, totp_now
-from tests.media import make_audio
+from testkit.factories import PASSWORD
+from testkit.media import make_audio
+from testkit.mfa import give_totp, totp_now
 
 # Keeps every state of the progress bar in sessionStorage, which survives the navigation that
 # follows a finished upload, so the test can check the bar really reached 100%.

@@ -8,7 +8,7 @@ from django.test import Client
 from django.urls import reverse
 
 from audit.models import AuditEvent
-from tests.conftest import give_totp, mfa_login
+from testkit.mfa import give_totp, mfa_login
 
 
 @pytest.fixture

@@ -5,7 +5,8 @@ import pytest
 from django.urls import reverse
 
 from episodes.models import ShowHost
-from tests.conftest import PASSWORD, give_totp, totp_now
+from testkit.factories import PASSWORD
+from testkit.mfa import give_totp, totp_now
 
 
 @pytest.fixture
@@ -110,7 +111,7 @@ def test_a_staff_host_logging_in_at_the_admin_with_a_password_cannot_reach_host_
 
 
 def test_admin_logout_goes_through_allauth(client, superuser):
-    from tests.conftest import mfa_login
+    from testkit.mfa import mfa_login
 
     mfa_login(client, superuser)
     assert client.get("/admin/").status_code == 200
@@ -121,7 +122,7 @@ def test_admin_logout_goes_through_allauth(client, superuser):
 
 
 def test_admin_password_change_is_allauths(client, superuser):
-    from tests.conftest import mfa_login
+    from testkit.mfa import mfa_login
 
     mfa_login(client, superuser)
     response = client.get("/admin/password_change/")

@@ -9,8 +9,8 @@ from django.urls import get_resolver, reverse
 
 from credits.models import ExternalCredit
 from episodes.models import Episode
-from tests.conftest import mfa_login
-from tests.media import audio_bytes
+from testkit.media import audio_bytes
+from testkit.mfa import mfa_login
 
 pytestmark = pytest.mark.django_db
 

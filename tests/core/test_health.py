@@ -9,7 +9,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from credits.tasks import render_certificate
-from tests.conftest import mfa_login
+from testkit.mfa import mfa_login
 
 pytestmark = pytest.mark.django_db
 

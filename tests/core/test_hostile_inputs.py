@@ -24,12 +24,11 @@ from hypothesis import strategies as st
 
 from credits.models import ExternalCredit, Question
 from episodes.models import Episode
-from tests.conftest import mfa_login
 
 # The credits fixtures (episode, activity, passed, evaluated and what they need), as billing's conftest does.
-from tests.credits.conftest import *  # noqa: F403
-from tests.credits.conftest import QUIZ
-from tests.media import audio_bytes
+from testkit.factories import QUIZ
+from testkit.media import audio_bytes
+from testkit.mfa import mfa_login
 
 DEEP_JSON = b"[" * 100_000
 CHAPTERS = b'{"version": "1.2.0", "chapters": [{"startTime": 0, "title": "Intro"}]}'
@@ -681,7 +680,7 @@ def walk_seed(
     from credits.models import Certificate
     from episodes.models import Topic
     from episodes.personal_feeds import personal_feed_get_or_create, personal_feed_token
-    from tests.media import make_artwork
+    from testkit.media import make_artwork
 
     settings.STRIPE_WEBHOOK_SECRET = "whsec_hostile_walker_0123456789"  # the webhook checks signatures
     staff = make_user("staff@example.org", is_staff=True, is_superuser=True)

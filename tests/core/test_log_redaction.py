@@ -14,7 +14,7 @@ import pytest
 from django.urls import reverse
 
 from podcastcme.log_redaction import REDACTED, redact
-from tests.faults.gunicorn import free_port, gunicorn, shared_database
+from testkit.servers import free_port, gunicorn, shared_database
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "Sekr3tT0ken-do-not-log-Q9"

@@ -5,10 +5,9 @@ from html.parser import HTMLParser
 import pytest
 from django.urls import reverse
 
-from tests.conftest import mfa_login
+from testkit.mfa import mfa_login
 
 # The activity fixtures (and whatever they need) of the credits tests.
-from tests.credits.conftest import *  # noqa: F403
 
 pytestmark = pytest.mark.django_db
 

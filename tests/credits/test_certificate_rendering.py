@@ -2,12 +2,10 @@
 late render is said honestly to the learner and shown to coordinators, and a command repairs it."""
 
 import datetime
-from contextlib import contextmanager
 from io import StringIO
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.core import mail
 from django.core.management import call_command
 from django.urls import reverse
@@ -16,24 +14,9 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from credits import certificates, services
 from credits.models import Certificate
-from tests.conftest import mfa_login
-from tests.credits.conftest import correct_answers
-
-
-@contextmanager
-def certificates_folder_unwritable():
-    """A real storage fault: a plain file where the certificates folder should be, so every write fails."""
-    root = Path(settings.MEDIA_ROOT)
-    folder, aside = root / "certificates", root / "certificates-aside"
-    if folder.exists():
-        folder.rename(aside)
-    folder.write_bytes(b"")
-    try:
-        yield
-    finally:
-        folder.unlink()
-        if aside.exists():
-            aside.rename(folder)
+from testkit.factories import correct_answers
+from testkit.mfa import mfa_login
+from testkit.storage import certificates_folder_unwritable
 
 
 def ready_for_claim(make_user, activity, email: str):

@@ -3,7 +3,6 @@
 import re
 import subprocess
 import tempfile
-import unicodedata
 import zoneinfo
 from pathlib import Path
 
@@ -11,7 +10,6 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateformat import format as date_format
 from pypdf import PdfReader
 
 from accounts.models import Degree, LearnerProfile
@@ -19,51 +17,9 @@ from audit.models import AuditEvent
 from credits import certificates, services
 from credits.models import Certificate, CertificateRevision, CorrectionRequest, CreditType
 from credits.statements import format_credits
-from tests.conftest import mfa_login
-
-BIDI_MARKS = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f"))
-
-
-def claim_and_issue(learner, activity, capture, minutes: int = 30) -> Certificate:
-    with capture(execute=True):
-        claim = services.claim_credit(learner=learner, activity=activity, minutes=minutes, attested=True)
-    return Certificate.objects.get(claim=claim)
-
-
-@pytest.fixture
-def issued(learner, activity, evaluated, django_capture_on_commit_callbacks):
-    return claim_and_issue(learner, activity, django_capture_on_commit_callbacks)
-
-
-def pdf_text(data: bytes) -> str:
-    """pdftotext's reading of the PDF, whitespace collapsed and its bidi marks removed."""
-    with tempfile.NamedTemporaryFile(suffix=".pdf") as handle:
-        handle.write(data)
-        handle.flush()
-        text = subprocess.run(
-            ["pdftotext", handle.name, "-"], capture_output=True, check=True
-        ).stdout.decode()
-    return " ".join(unicodedata.normalize("NFC", text.translate(BIDI_MARKS)).split())
-
-
-def qr_payload(data: bytes) -> str:
-    with tempfile.TemporaryDirectory() as folder:
-        pdf = Path(folder) / "c.pdf"
-        pdf.write_bytes(data)
-        subprocess.run(["pdftoppm", "-png", "-r", "150", str(pdf), str(Path(folder) / "page")], check=True)
-        png = next(Path(folder).glob("page*.png"))
-        result = subprocess.run(["zbarimg", "--raw", "-q", str(png)], capture_output=True, check=True)
-    return result.stdout.decode().strip()
-
-
-def printed(day) -> str:
-    return date_format(day, "F j, Y")
-
-
-def stored_bytes(certificate: Certificate) -> bytes:
-    certificate.refresh_from_db()
-    with certificate.pdf.open("rb") as handle:
-        return handle.read()
+from testkit.factories import claim_and_issue
+from testkit.mfa import mfa_login
+from testkit.pdf import pdf_text, printed, qr_payload, stored_bytes
 
 
 def _coordinator_client(client, coordinator):
@@ -123,7 +79,7 @@ def test_certificate_numbers_count_up_per_provider(
 ):
     other = make_user("second@example.org", profile=True)
     attempt = services.attempt_start(learner=other, activity=activity)
-    from tests.credits.conftest import correct_answers
+    from testkit.factories import correct_answers
 
     services.attempt_submit(attempt_id=attempt.pk, learner=other, answers=correct_answers(attempt))
     services.evaluation_submit(

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from credits.models import ExternalCredit, MandateTopic
-from tests.media import make_artwork
+from testkit.media import make_artwork
 
 
 def _client(user) -> Client:

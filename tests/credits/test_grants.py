@@ -14,7 +14,7 @@ from audit.models import AuditEvent
 from credits import grants, services
 from credits.models import Activity, GrantStatus, Provider, ProviderCoordinator, ShowProviderGrant
 from episodes.models import Episode, Show, ShowHost
-from tests.conftest import give_totp, mfa_login
+from testkit.mfa import give_totp, mfa_login
 
 NOW = timezone.now()
 

@@ -6,10 +6,9 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from bench._claims_seed import add_prior_claims
 from credits import services
 from credits.models import CreditClaim
-from tests.credits.conftest import correct_answers
+from testkit.factories import add_prior_claims, correct_answers
 
 # A page or a claim should cost a few dozen queries at most, never one per claim on the activity.
 MAX_QUERIES = 30

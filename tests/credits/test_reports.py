@@ -10,19 +10,17 @@ from statistics import mean
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from lxml import etree
 
 from accounts.models import Degree, LearnerProfile
-from bench._claims_seed import add_prior_claims
 from credits import services
 from credits.charts import category_bar_chart
 from credits.models import CompletionRecord, CreditClaim, Provider
-from tests.conftest import mfa_login
-from tests.credits.conftest import correct_answers, wrong_answers
+from testkit.factories import add_prior_claims, correct_answers, wrong_answers
+from testkit.mfa import mfa_login
 
 pytestmark = pytest.mark.django_db
 
@@ -108,13 +106,6 @@ def scenario(activity, learner, make_user):
     }
 
 
-@pytest.fixture
-def cc(coordinator):
-    client = Client()
-    mfa_login(client, coordinator)
-    return client
-
-
 def _fact(body: str, name: str) -> str:
     match = re.search(rf'data-fact="{re.escape(name)}">(.*?)</', body, re.S)
     assert match, f"no {name} on the page"
@@ -135,9 +126,9 @@ def _csv(response) -> list[dict[str, str]]:
 # --- The activity report ---------------------------------------------------------------------------
 
 
-def test_activity_report_numbers(cc, scenario):
+def test_activity_report_numbers(coordinator_client, scenario):
     activity = scenario["activity"]
-    response = cc.get(reverse("credits:activity_report", args=[activity.pk]))
+    response = coordinator_client.get(reverse("credits:activity_report", args=[activity.pk]))
     assert response.status_code == 200
     body = response.content.decode()
 
@@ -176,8 +167,10 @@ def test_activity_report_numbers(cc, scenario):
     assert "Certificate of participation" in types
 
 
-def test_activity_report_charts_are_well_formed_accessible_svg(cc, scenario):
-    body = cc.get(reverse("credits:activity_report", args=[scenario["activity"].pk])).content.decode()
+def test_activity_report_charts_are_well_formed_accessible_svg(coordinator_client, scenario):
+    body = coordinator_client.get(
+        reverse("credits:activity_report", args=[scenario["activity"].pk])
+    ).content.decode()
     charts = _svgs(body)
     # Scores, three evaluation items, claims per month.
     assert len(charts) == 5
@@ -212,7 +205,7 @@ def test_chart_text_is_escaped_and_still_parses():
     assert root.find(f"{SVG}rect").find(f"{SVG}title").text == '<b>&amp; "x"</b>: 3'
 
 
-def test_claims_per_month_in_the_provider_time_zone(cc, scenario, provider):
+def test_claims_per_month_in_the_provider_time_zone(coordinator_client, scenario, provider):
     activity = scenario["activity"]
     # At 02:00 UTC it is still the previous evening in New York, the provider's time zone.
     zone = zoneinfo.ZoneInfo(provider.time_zone)
@@ -221,7 +214,7 @@ def test_claims_per_month_in_the_provider_time_zone(cc, scenario, provider):
     )
     claim = scenario["claims"]["nurse"]
     CreditClaim.objects.filter(pk=claim.pk).update(claimed_at=early)
-    body = cc.get(reverse("credits:activity_report", args=[activity.pk])).content.decode()
+    body = coordinator_client.get(reverse("credits:activity_report", args=[activity.pk])).content.decode()
     table = body.split('id="claims-per-month"')[1].split("</table>")[0]
     months = re.findall(r'<th scope="row">(.*?)</th><td>(\d+)</td>', table)
     first = early.astimezone(zone).date().replace(day=1)
@@ -230,15 +223,17 @@ def test_claims_per_month_in_the_provider_time_zone(cc, scenario, provider):
     assert months[0][0] == first.strftime("%B %Y")
     assert sum(int(n) for _, n in months) == 3
 
-    rows = _csv(cc.get(reverse("credits:activity_report_csv", args=[activity.pk])))
+    rows = _csv(coordinator_client.get(reverse("credits:activity_report_csv", args=[activity.pk])))
     nurse_row = next(r for r in rows if r["Email"] == "nurse@example.org")
     assert (
         nurse_row["Claimed on (America/New_York)"] == (early.date() - datetime.timedelta(days=1)).isoformat()
     )
 
 
-def test_activity_report_csv_one_row_per_claim_with_formulas_neutralised(cc, scenario):
-    rows = _csv(cc.get(reverse("credits:activity_report_csv", args=[scenario["activity"].pk])))
+def test_activity_report_csv_one_row_per_claim_with_formulas_neutralised(coordinator_client, scenario):
+    rows = _csv(
+        coordinator_client.get(reverse("credits:activity_report_csv", args=[scenario["activity"].pk]))
+    )
     assert len(rows) == 3
     by_email = {row["Email"]: row for row in rows}
     assert set(by_email) == {"learner@example.org", "formula@example.org", "nurse@example.org"}
@@ -261,20 +256,22 @@ def test_activity_report_csv_one_row_per_claim_with_formulas_neutralised(cc, sce
         assert not row["Learner legal name"].startswith(("=", "+", "-", "@"))
 
 
-def test_activity_report_without_any_attempt(cc, activity):
-    response = cc.get(reverse("credits:activity_report", args=[activity.pk]))
+def test_activity_report_without_any_attempt(coordinator_client, activity):
+    response = coordinator_client.get(reverse("credits:activity_report", args=[activity.pk]))
     assert response.status_code == 200
     body = response.content.decode()
     assert _fact(body, "learners") == "0"
     assert _fact(body, "pass-rate") == "—"
     assert "No evaluations yet." in body and "No credit claimed yet." in body
     assert len(_svgs(body)) == 1  # the (empty) score distribution still parses
-    rows = _csv(cc.get(reverse("credits:activity_report_csv", args=[activity.pk])))
+    rows = _csv(coordinator_client.get(reverse("credits:activity_report_csv", args=[activity.pk])))
     assert rows == []
 
 
-def test_activity_page_links_to_its_report(cc, activity):
-    body = cc.get(reverse("credits:coordinator_activity", args=[activity.pk])).content.decode()
+def test_activity_page_links_to_its_report(coordinator_client, activity):
+    body = coordinator_client.get(
+        reverse("credits:coordinator_activity", args=[activity.pk])
+    ).content.decode()
     assert reverse("credits:activity_report", args=[activity.pk]) in body
 
 
@@ -310,15 +307,15 @@ def consents(scenario):
     return scenario
 
 
-def test_board_report_lists_consented_complete_records(cc, consents, provider):
+def test_board_report_lists_consented_complete_records(coordinator_client, consents, provider):
     activity = consents["activity"]
     today = _today(provider)
     page, csv_url = _board_urls(provider, start=today - datetime.timedelta(days=7), end=today)
-    body = cc.get(page).content.decode()
+    body = coordinator_client.get(page).content.decode()
     assert "1 completion not reportable: no consent." in body
     assert "1 completion ready to report." in body  # one completion, a row per board in the file
 
-    rows = _csv(cc.get(csv_url))
+    rows = _csv(coordinator_client.get(csv_url))
     # One row per board for Ada; the others are not in the upload file.
     assert [(r["Board"], r["Board ID"]) for r in rows] == [("ABIM", "123456789"), ("ABP", "9876")]
     completion = CompletionRecord.objects.get(learner=consents["ada"])
@@ -336,47 +333,47 @@ def test_board_report_lists_consented_complete_records(cc, consents, provider):
         assert Decimal(row["Activity designated credits"]) == activity.designated_credits
         assert row["Providership"] == "Direct"
         assert row["Commercial support"] == "No"
-    assert "Hopper" not in cc.get(csv_url).content.decode()
+    assert "Hopper" not in coordinator_client.get(csv_url).content.decode()
     assert "Hopper" not in body and "nurse@example.org" not in body
 
 
-def test_board_report_of_a_provider_whose_zone_is_unknown_is_in_utc(cc, consents, provider):
+def test_board_report_of_a_provider_whose_zone_is_unknown_is_in_utc(coordinator_client, consents, provider):
     # A zone name this machine's tzdata lacks (the field's list changes with it) must not break reports:
     # dates are then given in UTC, as on certificates and transcripts (credits/provider_time.py).
     Provider.objects.filter(pk=provider.pk).update(time_zone="Mars/Olympus_Mons")
     today = timezone.now().astimezone(datetime.UTC).date()
     page, csv_url = _board_urls(provider, start=today - datetime.timedelta(days=7), end=today)
-    response = cc.get(page)
+    response = coordinator_client.get(page)
     assert response.status_code == 200
     assert "1 completion ready to report." in response.content.decode()
     completion = CompletionRecord.objects.get(learner=consents["ada"])
     completed = completion.completed_at.astimezone(datetime.UTC).strftime("%m/%d/%Y")
-    rows = _csv(cc.get(csv_url))
+    rows = _csv(coordinator_client.get(csv_url))
     assert rows and {row["Completion date (MM/DD/YYYY)"] for row in rows} == {completed}
 
 
-def test_board_report_lists_records_missing_fields_separately(cc, consents, provider):
+def test_board_report_lists_records_missing_fields_separately(coordinator_client, consents, provider):
     today = _today(provider)
     page, csv_url = _board_urls(provider, start=today, end=today)
-    body = cc.get(page).content.decode()
+    body = coordinator_client.get(page).content.decode()
     incomplete = body.split('id="board-incomplete"')[1].split("</table>")[0]
     assert "formula@example.org" in incomplete
     missing = re.search(r'<td class="missing">(.*?)</td>', incomplete).group(1)
     assert "birth month and day" in missing and "board ID, NPI or state licence" in missing
     assert "1 completion missing required fields" in body
 
-    rows = _csv(cc.get(f"{csv_url}&part=incomplete"))
+    rows = _csv(coordinator_client.get(f"{csv_url}&part=incomplete"))
     assert len(rows) == 1
     assert rows[0]["Family name"] == "Smith"
     assert rows[0]["Given name"].startswith("'=")  # neutralised here too
     assert "birth month and day" in rows[0]["Missing"]
 
 
-def test_a_state_licence_or_npi_alone_is_enough(cc, consents, provider):
+def test_a_state_licence_or_npi_alone_is_enough(coordinator_client, consents, provider):
     _profile(consents["formula"], birth_month=11, birth_day=30, state_province="NY", licence_number="=123")
     _profile(consents["nurse"], board_sharing_consent=True, birth_month=1, birth_day=1, npi=NPI)
     today = _today(provider)
-    rows = _csv(cc.get(_board_urls(provider, start=today, end=today)[1]))
+    rows = _csv(coordinator_client.get(_board_urls(provider, start=today, end=today)[1]))
     by_family = {}
     for row in rows:
         by_family.setdefault(row["Family name"], []).append(row)
@@ -385,48 +382,48 @@ def test_a_state_licence_or_npi_alone_is_enough(cc, consents, provider):
     assert by_family["Smith"][0]["Board"] == ""
     assert by_family["Hopper"][0]["NPI"] == NPI
     assert by_family["Hopper"][0]["Credit type"] == "Certificate of participation"
-    body = cc.get(_board_urls(provider, start=today, end=today)[0]).content.decode()
+    body = coordinator_client.get(_board_urls(provider, start=today, end=today)[0]).content.decode()
     assert "0 completions not reportable: no consent." in body
     assert 'id="board-incomplete"' not in body
 
 
-def test_a_licence_without_its_state_is_missing(cc, consents, provider):
+def test_a_licence_without_its_state_is_missing(coordinator_client, consents, provider):
     _profile(consents["formula"], birth_month=11, birth_day=30, licence_number="L-1")
     today = _today(provider)
-    body = cc.get(_board_urls(provider, start=today, end=today)[0]).content.decode()
+    body = coordinator_client.get(_board_urls(provider, start=today, end=today)[0]).content.decode()
     missing = re.search(r'<td class="missing">(.*?)</td>', body).group(1)
     assert "the licence has no state" in missing
     assert "birth" not in missing
 
 
-def test_board_report_when_nobody_consented(cc, scenario, provider):
+def test_board_report_when_nobody_consented(coordinator_client, scenario, provider):
     today = _today(provider)
     page, csv_url = _board_urls(provider, start=today, end=today)
-    response = cc.get(page)
+    response = coordinator_client.get(page)
     assert response.status_code == 200
     body = response.content.decode()
     assert 'id="nobody-consented"' in body
     assert "Nobody who completed an activity in this range has consented" in body
     assert "3 completions not reportable: no consent." in body
-    response = cc.get(csv_url)
+    response = coordinator_client.get(csv_url)
     assert _csv(response) == []
     header = next(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert header[:3] == ["Given name", "Family name", "Birth date (MM/DD)"]
     assert "Commercial support" in header
 
 
-def test_board_report_range_excludes_completions_outside_it(cc, consents, provider):
+def test_board_report_range_excludes_completions_outside_it(coordinator_client, consents, provider):
     today = _today(provider)
     page, csv_url = _board_urls(
         provider, start=today - datetime.timedelta(days=10), end=today - datetime.timedelta(days=1)
     )
-    body = cc.get(page).content.decode()
+    body = coordinator_client.get(page).content.decode()
     assert "No completions in this date range." in body
-    assert _csv(cc.get(csv_url)) == []
+    assert _csv(coordinator_client.get(csv_url)) == []
 
 
-def test_board_report_first_visit_shows_the_last_30_days(cc, consents, provider):
-    response = cc.get(reverse("credits:board_report", args=[provider.slug]))
+def test_board_report_first_visit_shows_the_last_30_days(coordinator_client, consents, provider):
+    response = coordinator_client.get(reverse("credits:board_report", args=[provider.slug]))
     assert response.status_code == 200
     body = response.content.decode()
     assert 'id="board-records"' in body and "Lovelace" in body
@@ -444,31 +441,33 @@ def test_board_report_first_visit_shows_the_last_30_days(cc, consents, provider)
         ({"start": "2026-01-01", "end": "2026-02-01", "part": "everything"}, "Unknown part of the report"),
     ],
 )
-def test_bad_date_ranges_are_refused(cc, consents, provider, params, message):
+def test_bad_date_ranges_are_refused(coordinator_client, consents, provider, params, message):
     page, csv_url = _board_urls(provider, **params)
     for url in (page, csv_url):
-        response = cc.get(url)
+        response = coordinator_client.get(url)
         assert response.status_code == 400, url
         assert response["Content-Type"].startswith("text/html")
         assert message in response.content.decode()
         assert "Lovelace" not in response.content.decode()
 
 
-def test_a_two_year_range_is_accepted(cc, consents, provider):
+def test_a_two_year_range_is_accepted(coordinator_client, consents, provider):
     today = _today(provider)
     start = today.replace(year=today.year - 2) if (today.month, today.day) != (2, 29) else today
-    response = cc.get(_board_urls(provider, start=start, end=today)[0])
+    response = coordinator_client.get(_board_urls(provider, start=start, end=today)[0])
     assert response.status_code == 200
     assert "Lovelace" in response.content.decode()
 
 
-def test_joint_providership_and_commercial_support_are_reported(cc, consents, provider, coordinator):
+def test_joint_providership_and_commercial_support_are_reported(
+    coordinator_client, consents, provider, coordinator
+):
     Provider.objects.filter(pk=provider.pk).update(accreditation_type="joint", joint_provider_name="Partner")
     services.activity_update(
         activity=consents["activity"], actor=coordinator, data={"commercial_support": "Acme Devices"}
     )
     today = _today(provider)
-    rows = _csv(cc.get(_board_urls(provider, start=today, end=today)[1]))
+    rows = _csv(coordinator_client.get(_board_urls(provider, start=today, end=today)[1]))
     assert rows and all(r["Providership"] == "Joint" and r["Commercial support"] == "Yes" for r in rows)
 
 
@@ -534,18 +533,19 @@ def _consent_bulk_learners(prefix: str) -> None:
     )
 
 
-def test_report_queries_do_not_grow_with_claims(cc, consents, provider):
+def test_report_queries_do_not_grow_with_claims(coordinator_client, consents, provider):
     activity = consents["activity"]
     urls = _all_urls(activity, provider)
     add_prior_claims(activity, 2, prefix="few")
     _consent_bulk_learners("few")
-    few = [_queries(cc, url) for url in urls]
+    few = [_queries(coordinator_client, url) for url in urls]
 
     add_prior_claims(activity, 60, prefix="many")
     _consent_bulk_learners("many")
     assert CreditClaim.objects.filter(activity=activity).count() == 65
-    many = [_queries(cc, url) for url in urls]
+    many = [_queries(coordinator_client, url) for url in urls]
     assert few == many, f"{few} queries with 5 claims, {many} with 65"
-    assert _fact(cc.get(urls[0]).content.decode(), "claims") == "65"
-    assert len(_csv(cc.get(urls[1]))) == 65
-    assert len(_csv(cc.get(urls[3]))) == 2 + 62  # Ada's two boards and the bulk learners' NPI rows
+    assert _fact(coordinator_client.get(urls[0]).content.decode(), "claims") == "65"
+    assert len(_csv(coordinator_client.get(urls[1]))) == 65
+    # Ada's two boards and the bulk learners' NPI rows.
+    assert len(_csv(coordinator_client.get(urls[3]))) == 2 + 62

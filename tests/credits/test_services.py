@@ -10,7 +10,7 @@ from accounts.models import Degree
 from audit.models import AuditEvent
 from credits import services
 from credits.models import Activity, Attempt, CompletionRecord, CreditClaim, CreditType, Evaluation, Question
-from tests.credits.conftest import QUIZ, correct_answers, wrong_answers
+from testkit.factories import QUIZ, correct_answers, wrong_answers
 
 
 def test_activity_title_defaults_to_the_episode(activity, episode):

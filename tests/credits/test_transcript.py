@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from credits.models import Certificate, CreditClaim, ExternalCredit, MandateTopic
-from tests.credits.transcript_data import add_claims
+from testkit.factories import add_claims
 
 UTC = datetime.UTC
 

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from credits import certificates, services
 from credits.models import Certificate
-from tests.credits.test_certificates import pdf_text, printed, stored_bytes
+from testkit.pdf import pdf_text, printed, stored_bytes
 
 PRINTED_KEYS = [
     "certificate_number",
@@ -21,13 +21,6 @@ PRINTED_KEYS = [
     "designation_statement",
     "accreditation_statement",
 ]
-
-
-@pytest.fixture
-def issued(learner, activity, evaluated, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
-        claim = services.claim_credit(learner=learner, activity=activity, minutes=30, attested=True)
-    return Certificate.objects.get(claim=claim)
 
 
 def _urls(certificate):

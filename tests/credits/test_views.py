@@ -13,8 +13,8 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from credits import services
 from credits.models import Activity, Attempt, CreditClaim, Evaluation, Question, RevealAnswers
-from tests.conftest import mfa_login
-from tests.credits.conftest import QUIZ, correct_answers, wrong_answers
+from testkit.factories import QUIZ, correct_answers, wrong_answers
+from testkit.mfa import mfa_login
 
 EVALUATION = {
     "objectives_met": "5",
@@ -277,12 +277,6 @@ def test_my_learning_query_count_does_not_grow(
 # --- coordinators ---------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def cc(client, coordinator):
-    mfa_login(client, coordinator)
-    return client
-
-
 def _activity_post(episode, **changes):
     today = timezone.localdate()
     data = {
@@ -301,8 +295,8 @@ def _activity_post(episode, **changes):
     return data
 
 
-def test_coordinator_creates_an_activity(cc, episode, provider):
-    response = cc.post(
+def test_coordinator_creates_an_activity(coordinator_client, episode, provider):
+    response = coordinator_client.post(
         reverse("credits:coordinator_activity_create", args=[provider.slug]), _activity_post(episode)
     )
     assert response.status_code == 302
@@ -319,8 +313,8 @@ def test_coordinator_creates_an_activity(cc, episode, provider):
         ({"passing_score": "0"}, "greater than or equal to 1"),
     ],
 )
-def test_bad_activity_forms_are_refused(cc, episode, provider, changes, message):
-    response = cc.post(
+def test_bad_activity_forms_are_refused(coordinator_client, episode, provider, changes, message):
+    response = coordinator_client.post(
         reverse("credits:coordinator_activity_create", args=[provider.slug]),
         _activity_post(episode, **changes),
     )
@@ -329,19 +323,24 @@ def test_bad_activity_forms_are_refused(cc, episode, provider, changes, message)
     assert Activity.objects.count() == 0
 
 
-def test_another_providers_pages_are_404(cc, activity, make_user, episode):
+def test_another_providers_pages_are_404(coordinator_client, activity, make_user, episode):
     from credits.models import Provider
 
     other = Provider.objects.create(name="Other Society", slug="other")
-    assert cc.get(reverse("credits:coordinator_activity_create", args=[other.slug])).status_code == 404
+    assert (
+        coordinator_client.get(reverse("credits:coordinator_activity_create", args=[other.slug])).status_code
+        == 404
+    )
     mine = activity
     stranger = make_user("other-coord@example.org")
     other.memberships.create(user=stranger)
-    mfa_login(cc, stranger)
+    mfa_login(coordinator_client, stranger)
     names = ["coordinator_activity", "coordinator_activity_edit", "coordinator_quiz", "coordinator_people"]
     for name in [*names, "coordinator_quiz_export"]:
-        assert cc.get(reverse(f"credits:{name}", args=[mine.pk])).status_code == 404, name
-    response = cc.post(reverse("credits:coordinator_activity_edit", args=[mine.pk]), {"title": "Hacked"})
+        assert coordinator_client.get(reverse(f"credits:{name}", args=[mine.pk])).status_code == 404, name
+    response = coordinator_client.post(
+        reverse("credits:coordinator_activity_edit", args=[mine.pk]), {"title": "Hacked"}
+    )
     assert response.status_code == 404
     assert Activity.objects.get(pk=mine.pk).title != "Hacked"
 
@@ -353,15 +352,17 @@ def test_hosts_and_learners_cannot_manage_activities(client, activity, host, lea
         assert client.get(reverse("credits:coordinator_dashboard")).status_code == 403
 
 
-def test_quiz_export_and_import(cc, activity):
-    exported = cc.get(reverse("credits:coordinator_quiz_export", args=[activity.pk]))
+def test_quiz_export_and_import(coordinator_client, activity):
+    exported = coordinator_client.get(reverse("credits:coordinator_quiz_export", args=[activity.pk]))
     assert exported["Content-Type"].startswith("application/json")
     data = json.loads(exported.content)
     assert len(data["questions"]) == 3
     data["questions"] = data["questions"][:2]
     upload = io.BytesIO(json.dumps(data).encode())
     upload.name = "quiz.json"
-    response = cc.post(reverse("credits:coordinator_quiz_import", args=[activity.pk]), {"file": upload})
+    response = coordinator_client.post(
+        reverse("credits:coordinator_quiz_import", args=[activity.pk]), {"file": upload}
+    )
     assert response.status_code == 302
     assert Question.objects.filter(activity=activity).count() == 2
 
@@ -377,28 +378,30 @@ def test_quiz_export_and_import(cc, activity):
         ),
     ],
 )
-def test_bad_quiz_imports_are_refused(cc, activity, content, message):
+def test_bad_quiz_imports_are_refused(coordinator_client, activity, content, message):
     upload = io.BytesIO(content)
     upload.name = "quiz.json"
-    response = cc.post(reverse("credits:coordinator_quiz_import", args=[activity.pk]), {"file": upload})
+    response = coordinator_client.post(
+        reverse("credits:coordinator_quiz_import", args=[activity.pk]), {"file": upload}
+    )
     assert response.status_code == 400
     assert message in response.content.decode()
     assert Question.objects.filter(activity=activity).count() == 3
 
 
-def test_quiz_form_saves_questions(cc, activity):
+def test_quiz_form_saves_questions(coordinator_client, activity):
     data = {
         "q-TOTAL_FORMS": "1", "q-INITIAL_FORMS": "0", "q-MIN_NUM_FORMS": "0", "q-MAX_NUM_FORMS": "50",
         "q-0-text": "Which dose?", "q-0-option_1": "1 mg", "q-0-option_2": "10 mg", "q-0-correct": "2",
         "q-0-rationale": "Because.", "q-0-references": "10.1000/xyz",
     }  # fmt: skip
-    response = cc.post(reverse("credits:coordinator_quiz", args=[activity.pk]), data)
+    response = coordinator_client.post(reverse("credits:coordinator_quiz", args=[activity.pk]), data)
     assert response.status_code == 302
     question = Question.objects.get(activity=activity)
     assert question.options.get(is_correct=True).text == "10 mg"
 
 
-def test_people_and_disclosures(cc, activity):
+def test_people_and_disclosures(coordinator_client, activity):
     data = {
         "people-TOTAL_FORMS": "2", "people-INITIAL_FORMS": "0", "people-MIN_NUM_FORMS": "0",
         "people-MAX_NUM_FORMS": "30",
@@ -406,18 +409,23 @@ def test_people_and_disclosures(cc, activity):
         "people-0-relationships": "Acme Pharma | consultant", "people-0-mitigated": "on",
         "people-1-name": "Sam Planner", "people-1-role": "planner", "people-1-relationships": "",
     }  # fmt: skip
-    assert cc.post(reverse("credits:coordinator_people", args=[activity.pk]), data).status_code == 302
+    assert (
+        coordinator_client.post(reverse("credits:coordinator_people", args=[activity.pk]), data).status_code
+        == 302
+    )
     people = list(activity.people.all())
     assert [p.name for p in people] == ["Dr Ada Byrne", "Sam Planner"]
     assert people[0].disclosures.get().company == "Acme Pharma"
     data["people-0-mitigated"] = ""
-    response = cc.post(reverse("credits:coordinator_people", args=[activity.pk]), data)
+    response = coordinator_client.post(reverse("credits:coordinator_people", args=[activity.pk]), data)
     assert response.status_code == 400
     assert "must be mitigated" in response.content.decode()
 
 
-def test_coordinator_sees_aggregated_evaluations(cc, activity, learner, evaluated):
-    page = cc.get(reverse("credits:coordinator_activity", args=[activity.pk])).content.decode()
+def test_coordinator_sees_aggregated_evaluations(coordinator_client, activity, learner, evaluated):
+    page = coordinator_client.get(
+        reverse("credits:coordinator_activity", args=[activity.pk])
+    ).content.decode()
     assert "1 of 1 intend to change their practice" in page
     assert "Earlier supraglottic airway" not in page  # that was the view test's text
     assert "Use a supraglottic airway earlier" in page

@@ -22,8 +22,8 @@ from episodes.models import ByteCoverage, DailyEpisodeDownloads, Download, Downl
 from episodes.selectors import parse_days
 from episodes.services import episode_create, show_create
 from episodes.user_agents import identify
-from tests.conftest import mfa_login
-from tests.media import make_artwork, make_audio
+from testkit.media import make_artwork, make_audio
+from testkit.mfa import mfa_login
 
 pytestmark = pytest.mark.django_db
 
@@ -427,12 +427,6 @@ def test_http_counting_can_be_switched_off(client, long_episode):
 
 
 # --- the host dashboard ------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def host_client(client, host):
-    mfa_login(client, host)
-    return client
 
 
 def _count(episode, *, ip, ua=APPLE, days_ago=0):

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from episodes.artwork import artwork_format, validate_artwork
-from tests.media import make_artwork
+from testkit.media import make_artwork
 
 
 def _file(data: bytes, name: str = "cover.jpg") -> SimpleUploadedFile:

@@ -17,7 +17,7 @@ from mutagen.mp4 import MP4, MP4Cover
 from episodes.audio import AudioError, read_audio, write_tags
 from episodes.models import Episode
 from episodes.services import episode_create
-from tests.media import make_artwork, make_audio
+from testkit.media import make_artwork, make_audio
 
 _CACHE = Path(tempfile.mkdtemp(prefix="podcastcme-test-formats-"))
 

@@ -32,8 +32,7 @@ from episodes.episode_transcripts import (
 )
 from episodes.models import Episode
 from episodes.services import episode_create
-from tests.conftest import mfa_login
-from tests.media import audio_bytes, make_audio
+from testkit.media import audio_bytes, make_audio
 
 VTT = """\ufeffWEBVTT Kind: captions
 
@@ -200,12 +199,6 @@ def _vtt(cues: int, words: str = "Line") -> bytes:
             "",
         ]
     return "\n".join(lines).encode()
-
-
-@pytest.fixture
-def host_client(client, host):
-    mfa_login(client, host)
-    return client
 
 
 def _store(show, transcript: bytes | None, name: str = "t.vtt"):

@@ -24,7 +24,7 @@ from lxml import etree
 from episodes import services
 from episodes.feeds import build_feed, forget_built_feeds
 from episodes.models import Episode, EpisodePerson, Show, Topic
-from tests.media import make_artwork, make_audio
+from testkit.media import make_artwork, make_audio
 
 NS = {
     "itunes": "http://www.itunes.com/dtds/podcast-1.0.dtd",

@@ -14,8 +14,8 @@ from django.utils.http import http_date
 from episodes.delivery import Served, Unsatisfiable, parse_range, serve_file
 from episodes.models import Episode
 from episodes.services import episode_create, show_create
-from tests.conftest import PASSWORD
-from tests.media import make_artwork, make_audio
+from testkit.factories import PASSWORD
+from testkit.media import make_artwork, make_audio
 
 VTT = "WEBVTT\n\n00:00.000 --> 00:02.000\nWelcome to Airway Rounds — ça va?\n"
 SRT = "1\n00:00:00,000 --> 00:00:02,000\nWelcome\n"

@@ -22,16 +22,10 @@ from mutagen.mp4 import MP4
 from audit.models import AuditEvent
 from episodes.models import Episode, Show, ShowHost, podcast_guid_for
 from episodes.upload import STOPPED_ATTR, MaxBytesUploadHandler
-from tests.conftest import mfa_login
-from tests.media import audio_bytes, make_artwork, make_audio
+from testkit.media import audio_bytes, make_artwork, make_audio
+from testkit.mfa import mfa_login
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def host_client(client, host):
-    mfa_login(client, host)
-    return client
 
 
 def _media_files() -> set[Path]:

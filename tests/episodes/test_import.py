@@ -3,10 +3,8 @@
 import io
 import os
 import socket
-import threading
 import time
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.core.files import File
@@ -18,71 +16,16 @@ from audit.models import AuditEvent
 from episodes import feeds, services
 from episodes.importer import ImportProgress, import_feed
 from episodes.models import Episode, Show, ShowHost
-from tests.media import make_artwork, make_audio
+from testkit.feed_host import AUDIO_PATHS, GUIDS, OTHER_HOST_FEED, serve_other_host_feed
+from testkit.media import make_artwork, make_audio
 
-pytestmark = pytest.mark.django_db
-
-
-class FeedServer:
-    """A tiny web server on 127.0.0.1: paths answer with fixed bytes, after an optional delay."""
-
-    def __init__(self):
-        self.routes: dict[str, tuple[int, str, bytes, float]] = {}
-        routes = self.routes
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):
-                status, content_type, body, delay = routes.get(self.path, (404, "text/html", b"Not found", 0))
-                if delay:
-                    time.sleep(delay)
-                try:
-                    self.send_response(status)
-                    self.send_header("Content-Type", content_type)
-                    self.send_header("Content-Length", str(len(body)))
-                    self.end_headers()
-                    self.wfile.write(body)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the importer gave up waiting (a timeout test)
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
-        self.thread.start()
-
-    def url(self, path: str) -> str:
-        return self.base + path
-
-    def add(self, path: str, body: bytes, content_type: str = "application/octet-stream", **kwargs) -> str:
-        self.routes[path] = (kwargs.get("status", 200), content_type, body, kwargs.get("delay", 0))
-        return self.url(path)
-
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
-@pytest.fixture
-def server():
-    feed_server = FeedServer()
-    yield feed_server
-    feed_server.stop()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
 
 
 @pytest.fixture(autouse=True)
 def allow_loopback(settings):
     # The feeds here are served on 127.0.0.1, which the importer refuses unless told otherwise.
     settings.PODCASTCME_IMPORT_ALLOW_LOOPBACK = True
-
-
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    # A fresh MEDIA_ROOT per test, so "no files written" can be checked.
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
 
 
 def _files(media_root) -> list:
@@ -109,128 +52,10 @@ def _refused(*args) -> str:
 
 # --- A feed as another host writes it (Buzzsprout/Libsyn/Anchor habits) ---------------------------
 
-OTHER_HOST_FEED = """<?xml version="1.0" encoding="UTF-8" ?>
-<rss version="2.0" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"
-     xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:atom="http://www.w3.org/2005/Atom"
-     xmlns:podcast="https://podcastindex.org/namespace/1.0">
-<channel>
-  <atom:link href="{base}/rss/night-shift.rss" rel="self" type="application/rss+xml" />
-  <title>The Night Shift: Anaesthesia &amp; ICU</title>
-  <lastBuildDate>Tue, 04 Mar 2025 09:12:44 -0500</lastBuildDate>
-  <link>https://nightshift.example.com</link>
-  <language>en-us</language>
-  <copyright>© 2025 Night Shift Media</copyright>
-  <itunes:subtitle>Cases from the night shift</itunes:subtitle>
-  <itunes:author>Dr. Sam Okafor</itunes:author>
-  <itunes:summary><![CDATA[<p>Real cases from the <b>night shift</b>, told by the people who ran them.</p>
-<p>New episodes every other Tuesday.</p>]]></itunes:summary>
-  <description><![CDATA[<p>Real cases from the <b>night shift</b>.</p>]]></description>
-  <itunes:type>serial</itunes:type>
-  <itunes:owner>
-    <itunes:name>Night Shift Media</itunes:name>
-    <itunes:email>hello@nightshift.example.com</itunes:email>
-  </itunes:owner>
-  <image>
-    <url>{base}/artwork/show-1400.jpg</url>
-    <title>The Night Shift</title>
-    <link>https://nightshift.example.com</link>
-  </image>
-  <itunes:image href="{base}/artwork/show-1400.jpg" />
-  <itunes:explicit>false</itunes:explicit>
-  <itunes:category text="{category}">
-    <itunes:category text="{subcategory}" />
-  </itunes:category>
-  {locked}
-  <item>
-    <title>Ep. 12: The Cannot-Intubate Night</title>
-    <itunes:title>The Cannot-Intubate Night</itunes:title>
-    <description><![CDATA[<p>A <strong>CICO</strong> case at 3 a.m.</p><script>alert("x")</script>
-<ul><li>Front of neck access</li><li>Debrief</li></ul>]]></description>
-    <content:encoded><![CDATA[<p>A <strong>CICO</strong> case at 3 a.m.</p><script>alert("x")</script>
-<ul><li>Front of neck access</li><li>Debrief</li></ul>]]></content:encoded>
-    <itunes:image href="{base}/artwork/show-1400.jpg" />
-    <enclosure url="{base}/media/ep12-cico.mp3?source=feed" length="{len12}" type="audio/mpeg" />
-    <guid isPermaLink="false">Buzzsprout-15012345</guid>
-    <pubDate>Tue, 04 Mar 2025 05:00:00 -0500</pubDate>
-    <itunes:duration>00:00:03</itunes:duration>
-    <itunes:season>2</itunes:season>
-    <itunes:episode>12</itunes:episode>
-    <itunes:episodeType>full</itunes:episodeType>
-    <itunes:explicit>yes</itunes:explicit>
-  </item>
-  <item>
-    <title>Behind the mic: season two</title>
-    <description>Plain text notes, no markup at all &amp; an ampersand.</description>
-    <enclosure url="{base}/media/trailer-s2.m4a" length="{len_trailer}" type="audio/x-m4a" />
-    <guid isPermaLink="false">a3f1c2de-77b0-4a6e-9d0c-2b1e5f0c9a11</guid>
-    <pubDate>Tue, 18 Feb 2025 12:30:00 GMT</pubDate>
-    <itunes:duration>00:00:02</itunes:duration>
-    <itunes:season>2</itunes:season>
-    <itunes:episodeType>trailer</itunes:episodeType>
-  </item>
-  <item>
-    <title>Ep. 11: Sugammadex at the bedside</title>
-    <description><![CDATA[Notes with a <a href="https://example.org/ref">reference</a>.]]></description>
-    <enclosure url="{base}/media/ep11.mp3" length="{len11}" type="audio/mpeg" />
-    <guid>https://nightshift.example.com/episodes/11</guid>
-    <pubDate>Tue, 04 Feb 2025 05:00:00 -0500</pubDate>
-    <itunes:duration>0:02</itunes:duration>
-    <itunes:season>1</itunes:season>
-    <itunes:episode>11</itunes:episode>
-  </item>
-  <item>
-    <title>Live show tickets are on sale</title>
-    <description>A text post with no audio.</description>
-    <guid isPermaLink="false">post-77</guid>
-    <pubDate>Mon, 03 Feb 2025 10:00:00 GMT</pubDate>
-  </item>
-</channel>
-</rss>
-"""
-
-GUIDS = [
-    "Buzzsprout-15012345",
-    "a3f1c2de-77b0-4a6e-9d0c-2b1e5f0c9a11",
-    "https://nightshift.example.com/episodes/11",
-]
-AUDIO_PATHS = {
-    "/media/ep12-cico.mp3?source=feed": ("mp3", 3.0),
-    "/media/trailer-s2.m4a": ("m4a", 2.0),
-    "/media/ep11.mp3": ("mp3", 2.0),
-}
-
-
-def _serve_other_host_feed(
-    server: FeedServer,
-    *,
-    skip_audio: str = "",
-    category: str = "Health &amp; Fitness",
-    subcategory: str = "Medicine",
-    locked: str = "",
-    artwork: bytes | None = None,
-) -> str:
-    lengths = {}
-    for path, (kind, seconds) in AUDIO_PATHS.items():
-        body = make_audio(seconds, kind).read_bytes()
-        lengths[path] = len(body)
-        if path != skip_audio:
-            server.add(path, body, "audio/mpeg" if kind == "mp3" else "audio/mp4")
-    server.add("/artwork/show-1400.jpg", make_artwork(1400) if artwork is None else artwork, "image/jpeg")
-    feed = OTHER_HOST_FEED.format(
-        base=server.base,
-        category=category,
-        subcategory=subcategory,
-        locked=locked,
-        len12=lengths["/media/ep12-cico.mp3?source=feed"],
-        len_trailer=lengths["/media/trailer-s2.m4a"],
-        len11=lengths["/media/ep11.mp3"],
-    )
-    return server.add("/rss/night-shift.rss", feed.encode(), "application/rss+xml; charset=utf-8")
-
 
 def test_import_from_another_host_keeps_guids_dates_durations_and_show_fields(server, make_user, media_root):
     host = make_user("sam@example.org")
-    url = _serve_other_host_feed(server)
+    url = serve_other_host_feed(server)
 
     out, err = _run(url, "--host", "sam@example.org", "--timeout", "5")
 
@@ -291,7 +116,7 @@ def test_import_from_another_host_keeps_guids_dates_durations_and_show_fields(se
     ],
 )
 def test_category_is_mapped_to_apples_current_list(server, category, subcategory, expected):
-    url = _serve_other_host_feed(server, category=category, subcategory=subcategory)
+    url = serve_other_host_feed(server, category=category, subcategory=subcategory)
     _, err = _run(url, "--owner-email", "hello@nightshift.example.com", "--timeout", "5")
     show = Show.objects.get()
     assert (show.category, show.subcategory) == expected
@@ -299,7 +124,7 @@ def test_category_is_mapped_to_apples_current_list(server, category, subcategory
 
 
 def test_import_from_a_local_file(server, tmp_path):
-    url = _serve_other_host_feed(server)
+    url = serve_other_host_feed(server)
     feed_file = tmp_path / "feed.xml"
     feed_file.write_bytes(server.routes["/rss/night-shift.rss"][2])
 
@@ -312,7 +137,7 @@ def test_import_from_a_local_file(server, tmp_path):
 
 
 def test_running_again_imports_nothing_new(server):
-    url = _serve_other_host_feed(server)
+    url = serve_other_host_feed(server)
     _run(url, "--timeout", "5")
     first = {episode.guid: (episode.pk, episode.audio.name) for episode in Episode.objects.all()}
 
@@ -327,7 +152,7 @@ def test_running_again_imports_nothing_new(server):
 
 def test_audio_failing_half_way_keeps_the_others_and_a_second_run_imports_the_rest(server):
     missing = "/media/trailer-s2.m4a"
-    url = _serve_other_host_feed(server, skip_audio=missing)
+    url = serve_other_host_feed(server, skip_audio=missing)
 
     message = _refused(url, "--timeout", "5")
 
@@ -345,7 +170,7 @@ def test_audio_failing_half_way_keeps_the_others_and_a_second_run_imports_the_re
 
 
 def test_a_feed_cannot_make_the_importer_read_local_files(server, media_root):
-    url = _serve_other_host_feed(server)
+    url = serve_other_host_feed(server)
     body = server.routes["/rss/night-shift.rss"][2].replace(
         f"{server.base}/media/ep11.mp3".encode(), b"file:///etc/passwd"
     )
@@ -368,7 +193,7 @@ def test_a_feed_cannot_make_the_importer_read_local_files(server, media_root):
     ],
 )
 def test_artwork_we_cannot_use_is_left_out_with_a_warning(server, artwork, served, warning):
-    url = _serve_other_host_feed(server, artwork=artwork)
+    url = serve_other_host_feed(server, artwork=artwork)
     if not served:
         del server.routes["/artwork/show-1400.jpg"]
 
@@ -463,7 +288,7 @@ def test_feed_timeout_is_a_clear_error(server, media_root):
 
 
 def test_audio_timeout_fails_that_episode_only(server):
-    url = _serve_other_host_feed(server)
+    url = serve_other_host_feed(server)
     path = "/media/ep11.mp3"
     status, content_type, body, _ = server.routes[path]
     server.routes[path] = (status, content_type, body, 1.5)
@@ -491,7 +316,7 @@ def test_missing_local_file_is_a_clear_error(tmp_path, media_root):
 def test_a_feed_larger_than_the_limit_is_refused(server, tmp_path, settings, media_root):
     # The limit is read per import (it used to be copied at import time, out of settings' reach).
     settings.PODCASTCME_IMPORT_MAX_FEED_BYTES = 1000
-    _serve_other_host_feed(server)
+    serve_other_host_feed(server)
     feed_file = tmp_path / "feed.xml"  # the feed test_import_from_a_local_file imports whole
     feed_file.write_bytes(server.routes["/rss/night-shift.rss"][2])
     assert feed_file.stat().st_size > 1000
@@ -569,7 +394,7 @@ LOCKED = '<podcast:locked owner="Owner@Example.org">yes</podcast:locked>'
     ids=["no-owner-email", "wrong-owner-email"],
 )
 def test_locked_feed_is_refused_without_the_owners_email(server, media_root, args, expected):
-    url = _serve_other_host_feed(server, locked=LOCKED)
+    url = serve_other_host_feed(server, locked=LOCKED)
     message = _refused(url, *args, "--timeout", "2")
     assert expected in message
     _assert_nothing_written(media_root)
@@ -578,14 +403,14 @@ def test_locked_feed_is_refused_without_the_owners_email(server, media_root, arg
 @pytest.mark.parametrize("email", ["owner@example.org", "HELLO@nightshift.example.com"])
 def test_locked_feed_is_imported_with_the_owners_email(server, email):
     # Either the podcast:locked owner or the itunes:owner email proves ownership, in any case.
-    url = _serve_other_host_feed(server, locked=LOCKED)
+    url = serve_other_host_feed(server, locked=LOCKED)
     out, _ = _run(url, "--owner-email", email, "--timeout", "5")
     assert "3 imported" in out
     assert Show.objects.get().episodes.count() == 3
 
 
 def test_unknown_host_is_refused(server, media_root):
-    url = _serve_other_host_feed(server)
+    url = serve_other_host_feed(server)
     message = _refused(url, "--host", "nobody@example.org")
     assert "No user with the email nobody@example.org" in message
     _assert_nothing_written(media_root)
@@ -593,7 +418,7 @@ def test_unknown_host_is_refused(server, media_root):
 
 def test_an_unrelated_show_with_the_same_slug_is_not_imported_into(server, show, media_root):
     body = OTHER_HOST_FEED.replace("The Night Shift: Anaesthesia &amp; ICU", "Airway Rounds")
-    _serve_other_host_feed(server)
+    serve_other_host_feed(server)
     url = server.add("/rss/airway.rss", body.format(
         base=server.base, category="Science", subcategory="", locked="", len12=1, len_trailer=1, len11=1
     ).encode())  # fmt: skip
@@ -606,7 +431,7 @@ def test_an_unrelated_show_with_the_same_slug_is_not_imported_into(server, show,
 
 def test_import_into_a_show_of_another_host_is_refused(server, show, host, make_user, media_root):
     make_user("intruder@example.org")
-    url = _serve_other_host_feed(server)
+    url = serve_other_host_feed(server)
     message = _refused(url, "--show", show.slug, "--host", "intruder@example.org")
     assert "is not one of its hosts" in message
     _assert_nothing_written(media_root, shows=1)
@@ -614,7 +439,7 @@ def test_import_into_a_show_of_another_host_is_refused(server, show, host, make_
 
 @pytest.mark.parametrize("timeout", ["0", "-1"])
 def test_timeout_must_be_positive(server, media_root, timeout):
-    url = _serve_other_host_feed(server)
+    url = serve_other_host_feed(server)
     assert "--timeout must be a positive number" in _refused(url, "--timeout", timeout)
     _assert_nothing_written(media_root)
 
@@ -633,7 +458,7 @@ def test_import_from_code_reports_progress_and_counts(server):
         def episode_finished(self, outcome, detail=""):
             self.events.append(("end", outcome))
 
-    url = _serve_other_host_feed(server, skip_audio="/media/ep11.mp3")
+    url = serve_other_host_feed(server, skip_audio="/media/ep11.mp3")
     recorder = Recorder()
 
     result = import_feed(url, show_slug="night", timeout=5, progress=recorder)

@@ -10,24 +10,11 @@ from django.core.management import CommandError, call_command
 
 from episodes.importer import FeedImportError, fetch_feed
 from episodes.models import Episode, Show
-from tests.episodes.test_import import FeedServer, _serve_other_host_feed
+from testkit.feed_host import serve_other_host_feed
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
 
 FEED = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>Internal</title></channel></rss>"""
-
-
-@pytest.fixture
-def server():
-    feed_server = FeedServer()
-    yield feed_server
-    feed_server.stop()
-
-
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
 
 
 def _refused(*args) -> str:
@@ -163,7 +150,7 @@ def test_private_link_local_and_reserved_addresses_are_refused(settings, media_r
 
 def test_an_enclosure_on_an_internal_address_fails_that_episode(server, settings, media_root):
     settings.PODCASTCME_IMPORT_ALLOW_LOOPBACK = True
-    url = _serve_other_host_feed(server)
+    url = serve_other_host_feed(server)
     body = server.routes["/rss/night-shift.rss"][2].replace(
         f"{server.base}/media/ep11.mp3".encode(), b"http://169.254.169.254/latest/meta-data/iam.mp3"
     )

@@ -6,7 +6,6 @@ import re
 
 import podcastparser
 import pytest
-from django.core.files import File
 from django.urls import reverse
 from django.utils import timezone
 from lxml import etree
@@ -14,27 +13,13 @@ from lxml import etree
 from episodes import services
 from episodes.models import DownloadRequest, PersonalFeed
 from episodes.personal_feeds import personal_feed_get_or_create, personal_feed_token, personal_feed_url
-from tests.media import make_audio
 
 APP_UA = "Overcast/3.0 (+http://overcast.fm/; iOS podcast app)"
 ITUNES = "{http://www.itunes.com/dtds/podcast-1.0.dtd}"
 
 
 @pytest.fixture
-def published(show):
-    with open(make_audio(70.0, "mp3"), "rb") as handle:
-        return services.episode_create(
-            show=show,
-            actor=None,
-            title="Seventy seconds",
-            audio=File(handle, name="seventy.mp3"),
-            status="published",
-            publish_at=timezone.now() - datetime.timedelta(hours=1),
-        )
-
-
-@pytest.fixture
-def feed_url(client, learner, show, published):
+def feed_url(client, learner, show, published_episode):
     client.force_login(learner)
     response = client.post(reverse("episodes:my_feeds"), {"show": show.slug, "action": "create"})
     assert response.status_code == 302
@@ -48,7 +33,7 @@ def _path(url: str) -> str:
     return url.removeprefix("http://testserver")
 
 
-def test_the_personal_feed_is_private_and_its_enclosures_carry_the_token(client, feed_url, published):
+def test_the_personal_feed_is_private_and_its_enclosures_carry_the_token(client, feed_url, published_episode):
     token = _path(feed_url).split("/")[2]
     response = client.get(_path(feed_url), HTTP_USER_AGENT=APP_UA)
     assert response.status_code == 200
@@ -61,30 +46,30 @@ def test_the_personal_feed_is_private_and_its_enclosures_carry_the_token(client,
     assert self_link == feed_url
     parsed = podcastparser.parse(feed_url, io.BytesIO(response.content))
     enclosure = parsed["episodes"][0]["enclosures"][0]["url"]
-    assert enclosure.startswith(f"http://testserver/p/{token}/audio/{published.pk}/")
+    assert enclosure.startswith(f"http://testserver/p/{token}/audio/{published_episode.pk}/")
     assert enclosure.endswith(".mp3")
 
 
-def test_downloads_through_the_personal_feed_are_the_listeners(client, feed_url, learner, published):
+def test_downloads_through_the_personal_feed_are_the_listeners(client, feed_url, learner, published_episode):
     enclosure = podcastparser.parse(feed_url, io.BytesIO(client.get(_path(feed_url)).content))["episodes"][0]
     audio = _path(enclosure["enclosures"][0]["url"])
     response = client.get(audio, HTTP_USER_AGENT=APP_UA, REMOTE_ADDR="203.0.113.9")
     assert response.status_code == 200
-    assert b"".join(response.streaming_content) == published.audio.open("rb").read()
-    row = DownloadRequest.objects.get(episode=published)
+    assert b"".join(response.streaming_content) == published_episode.audio.open("rb").read()
+    row = DownloadRequest.objects.get(episode=published_episode)
     assert row.user == learner and row.app == "Overcast"
-    assert published.downloads.get().user == learner
+    assert published_episode.downloads.get().user == learner
 
 
-def test_range_requests_through_the_personal_feed(client, feed_url, published):
+def test_range_requests_through_the_personal_feed(client, feed_url, published_episode):
     enclosure = podcastparser.parse(feed_url, io.BytesIO(client.get(_path(feed_url)).content))["episodes"][0]
     audio = _path(enclosure["enclosures"][0]["url"])
     response = client.get(audio, HTTP_RANGE="bytes=0-1", HTTP_USER_AGENT=APP_UA)
     assert response.status_code == 206
-    assert response["Content-Range"] == f"bytes 0-1/{published.audio_size}"
+    assert response["Content-Range"] == f"bytes 0-1/{published_episode.audio_size}"
 
 
-def test_revoked_and_regenerated_tokens(client, feed_url, learner, show, published):
+def test_revoked_and_regenerated_tokens(client, feed_url, learner, show, published_episode):
     enclosure = podcastparser.parse(feed_url, io.BytesIO(client.get(_path(feed_url)).content))["episodes"][0]
     audio = _path(enclosure["enclosures"][0]["url"])
     client.force_login(learner)
@@ -103,14 +88,17 @@ def test_revoked_and_regenerated_tokens(client, feed_url, learner, show, publish
 
 
 @pytest.mark.parametrize("token", ["AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "x", "a" * 70, "../../etc", "%00"])
-def test_guessed_or_malformed_tokens_are_404(client, feed_url, show, published, token):
+def test_guessed_or_malformed_tokens_are_404(client, feed_url, show, published_episode, token):
     # A NUL anywhere in a URL is refused before any lookup (podcastcme/nul_characters.py).
     expected = 400 if token == "%00" else 404
     assert client.get(f"/p/{token}/{show.slug}/feed.xml").status_code == expected
-    assert client.get(f"/p/{token}/audio/{published.pk}/{published.slug}.mp3").status_code == expected
+    assert (
+        client.get(f"/p/{token}/audio/{published_episode.pk}/{published_episode.slug}.mp3").status_code
+        == expected
+    )
 
 
-def test_a_token_is_for_its_own_show_only(client, feed_url, published, make_user):
+def test_a_token_is_for_its_own_show_only(client, feed_url, published_episode, make_user):
     other = services.show_create(
         host=make_user("other-host@example.org"),
         data={"title": "Other", "slug": "other", "description": "d", "author": "a", "owner_name": "o",
@@ -140,7 +128,7 @@ def test_the_account_page_needs_a_login_and_refuses_unknown_actions(client, lear
 
 
 def test_claim_page_shows_the_podcast_apps_download(
-    client, feed_url, learner, provider, coordinator, published
+    client, feed_url, learner, provider, coordinator, published_episode
 ):
     from decimal import Decimal
 
@@ -150,19 +138,19 @@ def test_claim_page_shows_the_podcast_apps_download(
 
     enclosure = podcastparser.parse(feed_url, io.BytesIO(client.get(_path(feed_url)).content))["episodes"][0]
     audio = _path(enclosure["enclosures"][0]["url"])
-    half = published.audio_size // 2
+    half = published_episode.audio_size // 2
     client.get(audio, HTTP_RANGE=f"bytes=0-{half}", HTTP_USER_AGENT=APP_UA)
-    partial = listening_evidence(user=learner, episode=published)["podcast_app"]
+    partial = listening_evidence(user=learner, episode=published_episode)["podcast_app"]
     assert not partial["whole"] and "50%" in partial["summary"]
     client.get(audio, HTTP_RANGE=f"bytes={half + 1}-", HTTP_USER_AGENT=APP_UA)
-    evidence = listening_evidence(user=learner, episode=published)["podcast_app"]
+    evidence = listening_evidence(user=learner, episode=published_episode)["podcast_app"]
     assert evidence["whole"] and evidence["apps"] == ["Overcast"]
     assert "Overcast downloaded the whole episode through your personal feed" in evidence["summary"]
 
-    grant_record_active(show=published.show, provider=provider, actor=None, note="test set-up")
+    grant_record_active(show=published_episode.show, provider=provider, actor=None, note="test set-up")
     activity = credit_services.activity_create(
         provider=provider,
-        episode=published,
+        episode=published_episode,
         actor=coordinator,
         data={
             "objectives": "o",

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from episodes.models import Episode, EpisodePerson, Show, Topic
 from episodes.services import PersonData, episode_create
-from tests.media import make_audio
+from testkit.media import make_audio
 
 VTT = (
     "WEBVTT\n\n"

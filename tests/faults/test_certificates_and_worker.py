@@ -30,9 +30,8 @@ from audit.models import AuditEvent
 from credits import certificates, services
 from credits.models import Certificate, CompletionRecord, CreditClaim
 from podcastcme.health_tasks import task_queue_status
-from tests.conftest import mfa_login
-from tests.credits.conftest import *  # noqa: F403  (the activity with its post-test, and its fixtures)
-from tests.credits.conftest import correct_answers
+from testkit.factories import correct_answers
+from testkit.mfa import mfa_login
 
 ROOT = Path(__file__).resolve().parents[2]
 DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}

@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from episodes.models import Download, DownloadRequest, Episode, Show
 from episodes.services import episode_create
-from tests.faults.gunicorn import gunicorn, runserver, shared_database
-from tests.media import make_audio
+from testkit.media import make_audio
+from testkit.servers import gunicorn, runserver
 
 APPS = [
     "AppleCoreMedia/1.0.0.21E236 (iPhone; U; CPU OS 17_4 like Mac OS X; en_us)",
@@ -20,12 +20,6 @@ APPS = [
 ]
 # A minute between bulk writes: nothing reaches the database unless the process flushes as it stops.
 BUFFERED = "PODCASTCME_COUNT_BUFFER_SECONDS = 60\n"
-
-
-@pytest.fixture
-def database(request, tmp_path):
-    with shared_database(request, tmp_path) as url:
-        yield url
 
 
 def _published_episode() -> Episode:

@@ -20,10 +20,9 @@ from accounts.tasks import send_outgoing_email
 from audit.models import AuditEvent
 from billing.models import Order, StripeEvent
 from credits.models import Certificate, CompletionRecord, CreditClaim
-from tests.billing.conftest import fee, post_event, start_paid_claim, stripe_fake  # noqa: F401
-from tests.conftest import mfa_login
-from tests.credits.conftest import activity, episode, evaluated, passed, show_grant  # noqa: F401
-from tests.faults.fake_smtp import FakeSMTP
+from testkit.fake_smtp import FakeSMTP
+from testkit.mfa import mfa_login
+from testkit.payments import post_event, start_paid_claim
 
 needs_postgres = pytest.mark.skipif(
     connection.vendor != "postgresql",

@@ -27,9 +27,9 @@ from credits.models import ExternalCredit
 from episodes.models import Episode, Show, ShowHost
 from episodes.services import episode_create
 from episodes.upload import UPLOAD_TEMP_PREFIX
-from tests.conftest import mfa_login
-from tests.faults.gunicorn import gunicorn, raw_request, read_status, shared_database
-from tests.media import audio_bytes, make_artwork
+from testkit.media import audio_bytes, make_artwork
+from testkit.mfa import mfa_login
+from testkit.servers import gunicorn, raw_request, read_status
 
 MB = 1024 * 1024
 BOUNDARY = "FaUlTbOuNdArY"
@@ -72,12 +72,6 @@ def tmpfs(path: Path, size: str):
 
 
 # --- bodies larger than their route allows ----------------------------------------------------------
-
-
-@pytest.fixture
-def database(request, tmp_path):
-    with shared_database(request, tmp_path) as url:
-        yield url
 
 
 @pytest.mark.django_db(transaction=True)

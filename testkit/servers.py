@@ -24,7 +24,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connections
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def free_port() -> int:

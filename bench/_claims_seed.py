@@ -119,6 +119,7 @@ def seed(out: str, learners: int) -> None:
 def verify(activity_id: int) -> None:
     """Print what the bench learners left in the database: claims, completions, claim audit rows."""
     from audit.models import AuditEvent
+    from credits.audit_actions import CreditAction
     from credits.models import CompletionRecord, CreditClaim
 
     bench = {"learner__email__startswith": "bench-"}
@@ -128,7 +129,7 @@ def verify(activity_id: int) -> None:
                 "claims": CreditClaim.objects.filter(activity_id=activity_id, **bench).count(),
                 "completions": CompletionRecord.objects.filter(activity_id=activity_id, **bench).count(),
                 "audit": AuditEvent.objects.filter(
-                    action="claim.created",
+                    action=CreditAction.CLAIM_CREATED,
                     actor__email__startswith="bench-",
                 ).count(),
             }

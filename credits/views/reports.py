@@ -3,9 +3,10 @@
 import csv
 import datetime
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from django import forms
+from django.db import models
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -25,7 +26,7 @@ from ..provider_time import provider_zone
 from ..statements import format_credits
 
 
-def _csv_response(filename: str, header: list[str], rows: Iterable[list[object]]) -> HttpResponse:
+def _csv_response(filename: str, header: list[str], rows: Iterable[Sequence[object]]) -> HttpResponse:
     buffer = io.StringIO()
     buffer.write("\ufeff")  # so Excel reads the UTF-8 names (accents, other scripts) correctly
     writer = csv.writer(buffer)
@@ -62,7 +63,10 @@ def _charts(report: reports.ActivityReport) -> dict[str, object]:
     ]
     likert = []
     for row in report.likert:
-        question = str(Evaluation._meta.get_field(row["item"]).verbose_name)
+        item = Evaluation._meta.get_field(row["item"])
+        if not isinstance(item, models.Field):
+            raise TypeError(f"{row['item']} is not an evaluation question")
+        question = str(item.verbose_name)
         likert.append(
             {
                 **row,

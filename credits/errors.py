@@ -2,8 +2,8 @@
 
 Every refusal carries a ``message`` for people and a ``code`` naming the rule (views show the
 message, tests match the code). ``ServiceError`` is the one base: ``billing.services.BillingError``
-derives from it too (billing is above credits, so it may import this module), and a view that runs
-both a claim and a payment catches one class.
+derives from it too (billing is above credits, so it may import this module), so code that handles
+any refusal, a claim's or a payment's, can catch one class.
 """
 
 

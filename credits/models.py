@@ -2,6 +2,7 @@
 
 import datetime
 from decimal import Decimal
+from typing import cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -13,7 +14,7 @@ from django.db.models.lookups import Exact
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import TIME_ZONE_CHOICES
+from accounts.models import TIME_ZONE_CHOICES, User
 
 from .calendar_years import add_years
 
@@ -47,7 +48,7 @@ class Provider(models.Model):
         default="America/New_York",
         help_text=_("Completion dates on certificates and reports are given in this time zone."),
     )
-    coordinators = models.ManyToManyField(
+    coordinators: models.ManyToManyField[User, "ProviderCoordinator"] = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         through="ProviderCoordinator",
         related_name="coordinated_providers",
@@ -186,6 +187,12 @@ def _quarter_step(field: str) -> Exact:
     return Exact(times_four, Cast(times_four, output_field=models.IntegerField()))
 
 
+def _with_quarter_steps(condition: models.Q, field: str) -> models.Q:
+    """``condition`` and ``field`` in whole quarters. Django makes a Q of a Q and a conditional
+    expression; django-stubs only knows Q & Q (it says Combinable), hence the cast."""
+    return cast(models.Q, condition & _quarter_step(field))
+
+
 class MandateTopic(models.Model):
     """A topic some state boards mandate CME in (opioid prescribing, implicit bias, ...)."""
 
@@ -262,8 +269,9 @@ class Activity(models.Model):
         verbose_name_plural = _("activities")
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(designated_credits__gte=Decimal("0.25"))
-                & _quarter_step("designated_credits"),
+                condition=_with_quarter_steps(
+                    models.Q(designated_credits__gte=Decimal("0.25")), "designated_credits"
+                ),
                 name="activity_credits_quarter_steps",
             ),
             models.CheckConstraint(
@@ -533,7 +541,7 @@ class CreditClaim(_AppendOnly):
         constraints = [
             models.UniqueConstraint(fields=["learner", "activity"], name="claim_one_per_learner_activity"),
             models.CheckConstraint(
-                condition=models.Q(credits__gte=Decimal("0.25")) & _quarter_step("credits"),
+                condition=_with_quarter_steps(models.Q(credits__gte=Decimal("0.25")), "credits"),
                 name="claim_credits_quarter_steps",
             ),
             models.CheckConstraint(condition=models.Q(attested=True), name="claim_attested"),

@@ -10,6 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import User
+
 from ..categories import CATEGORY_CHOICES, SUBCATEGORY_CHOICES
 
 # Podcasting 2.0: podcast:guid is a UUIDv5 of the feed URL (no scheme, no trailing slash).
@@ -109,7 +111,7 @@ class Show(models.Model):
     new_feed_url = models.URLField(
         _("new feed URL"), blank=True, help_text=_("Only when the show moves away: apps follow it.")
     )
-    hosts = models.ManyToManyField(
+    hosts: models.ManyToManyField[User, "ShowHost"] = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="ShowHost", related_name="hosted_shows", blank=True
     )
     # Bumped by every service that changes what the feed says; the feed cache keys on it.

@@ -8,12 +8,13 @@ PYTEST_ARGS ?=
 
 .PHONY: run test test-sqlite test-postgres test-browser lint bench setup clean
 
-# The virtual environment, rebuilt when the dependencies change.
+# The virtual environment, rebuilt when the dependencies change. It holds the dependencies only:
+# the apps run from this checkout (pyproject.toml installs no package of its own).
 $(VENV)/.installed: pyproject.toml
 	@scripts/ensure-system-packages.sh base
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip setuptools
-	$(BIN)/python -m pip install --quiet --editable '.[test,prod]'
+	$(BIN)/python -m pip install --quiet '.[test,prod]'
 	@touch $@
 
 setup: $(VENV)/.installed

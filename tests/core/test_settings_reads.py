@@ -2,6 +2,7 @@
 
 import ast
 from pathlib import Path
+from typing import TypeGuard
 
 from django.conf import global_settings
 
@@ -28,7 +29,7 @@ def _is_settings(node: ast.AST) -> bool:
     return isinstance(node, ast.Name) and node.id == "settings"
 
 
-def _getattr_of_settings(node: ast.AST) -> bool:
+def _getattr_of_settings(node: ast.AST) -> TypeGuard[ast.Call]:
     return (
         isinstance(node, ast.Call)
         and isinstance(node.func, ast.Name)
@@ -43,7 +44,8 @@ def _setting_name(node: ast.AST) -> str | None:
     if isinstance(node, ast.Attribute) and _is_settings(node.value) and node.attr.isupper():
         return node.attr
     if _getattr_of_settings(node) and isinstance(node.args[1], ast.Constant):
-        return node.args[1].value
+        name = node.args[1].value
+        return name if isinstance(name, str) else None
     return None
 
 

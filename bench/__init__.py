@@ -16,6 +16,6 @@ class Row:
 
     @property
     def ratio(self) -> float | None:
-        if self.baseline in (None, 0):
+        if self.baseline is None or self.baseline == 0:
             return None
         return self.value / self.baseline

@@ -76,6 +76,8 @@ def _session_key(user) -> str:
     session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session.create()
+    if session.session_key is None:
+        raise RuntimeError("the session store gave the new session no key")
     return session.session_key
 
 

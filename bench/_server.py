@@ -42,6 +42,8 @@ def gunicorn(
          "--log-level", "warning"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
+    stderr = process.stderr
+    assert stderr is not None  # stderr=PIPE
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -50,7 +52,7 @@ def gunicorn(
                     break
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:
-                    error = process.stderr.read().decode()[-2000:]
+                    error = stderr.read().decode()[-2000:]
                     raise RuntimeError(f"gunicorn did not start: {error}") from None
                 time.sleep(0.1)
         yield port
@@ -61,7 +63,7 @@ def gunicorn(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-        process.stderr.close()
+        stderr.close()
 
 
 @contextmanager

@@ -18,7 +18,9 @@ GOOD = {
 
 
 def _link(message) -> str:
-    return re.search(r"https?://[^\s]+", message.body).group(0)
+    match = re.search(r"https?://[^\s]+", message.body)
+    assert match is not None, message.body
+    return match.group(0)
 
 
 @pytest.mark.django_db

@@ -1,6 +1,7 @@
 """Request body limits: a body larger than its route allows is refused (413) from the headers, unread."""
 
 import asyncio
+from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -33,10 +34,8 @@ class UnreadableBody:
 
 def _post_declaring(client: Client, url: str, length: int, content_type: str = MULTIPART):
     body = UnreadableBody()
-    response = client.generic(
-        "POST", url, data=b"--BoUnDaRy", content_type=content_type,
-        CONTENT_LENGTH=str(length), **{"wsgi.input": body},
-    )  # fmt: skip
+    environ: dict[str, Any] = {"CONTENT_LENGTH": str(length), "wsgi.input": body}
+    response = client.generic("POST", url, data=b"--BoUnDaRy", content_type=content_type, **environ)
     return response, body
 
 

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.signals import got_request_exception
 from django.db import connection, transaction
+from django.http import HttpResponse
 from django.test import Client
 from django.test.client import MULTIPART_CONTENT
 from django.urls import Resolver404, URLPattern, URLResolver, get_resolver, resolve, reverse
@@ -370,7 +371,11 @@ def _fill(regex: str, groups: dict[str, str], kwargs: dict[str, str]) -> str | N
         return None
     template = re.sub(r"\\([./-])", r"\1", template)
     safe = "/:@-._~!$&'()*+,;="  # what reverse() leaves unquoted
-    return "/" + re.sub("\x01(\\w+)\x02", lambda m: quote(kwargs[m.group(1)], safe=safe), template)
+
+    def fill(match: re.Match[str]) -> str:
+        return quote(kwargs[match.group(1)], safe=safe)
+
+    return "/" + re.sub("\x01(\\w+)\x02", fill, template)
 
 
 def _path(pattern: Pattern, kwargs: dict[str, str]) -> str | None:
@@ -521,7 +526,7 @@ class Walker:
 
         self.exceptions.append(sys.exc_info()[1])
 
-    def request(self, role: str, method: str, path: str, **kwargs) -> int:
+    def request(self, role: str, method: str, path: str, **kwargs) -> HttpResponse:
         client = self.seed.clients[role]
         self.log.records.clear()
         self.exceptions.clear()

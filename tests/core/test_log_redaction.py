@@ -7,6 +7,7 @@ import subprocess
 import textwrap
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -31,7 +32,7 @@ def secret_urls() -> list[str]:
         reverse("credits:verify", args=[SECRET]),
         reverse("credits:verify_json", args=[SECRET]),
         reverse("credits:verify_lookup") + f"?code={SECRET}",
-        reverse("account_login") + "?next=" + urllib.request.quote(f"/p/{SECRET}/show/feed.xml", safe=""),
+        reverse("account_login") + "?next=" + urllib.parse.quote(f"/p/{SECRET}/show/feed.xml", safe=""),
     ]
 
 

@@ -60,7 +60,9 @@ def _form(html: str) -> tuple[str, list[list[dict]]]:
                 }
             )
         questions.append(radios)
-    return _ATTEMPT.search(html).group(1), questions
+    attempt = _ATTEMPT.search(html)
+    assert attempt is not None, "the post-test page names no attempt"
+    return attempt.group(1), questions
 
 
 _ROW = re.compile(r"<li class=\"(right|wrong)\">(.*?)</li>", re.S)
@@ -73,7 +75,9 @@ def _correct_texts(result_html: str) -> list[str]:
     texts = []
     for klass, row in _ROW.findall(result_html):
         source = _YOURS if klass == "right" else _CORRECT
-        texts.append(unescape(source.search(row).group(1)).strip())
+        answer = source.search(row)
+        assert answer is not None, row
+        texts.append(unescape(answer.group(1)).strip())
     return texts
 
 

@@ -25,7 +25,7 @@ def _client(user) -> Client:
     return client
 
 
-def _external(learner, **extra) -> ExternalCredit:
+def _external(learner, topics=(), **extra) -> ExternalCredit:
     data = {
         "title": "Grand rounds: sepsis",
         "provider_name": "City Hospital",
@@ -34,7 +34,6 @@ def _external(learner, **extra) -> ExternalCredit:
         "credit_type": "ama_pra_1",
     }
     data.update(extra)
-    topics = data.pop("topics", ())
     credit = ExternalCredit.objects.create(learner=learner, **data)
     credit.mandate_topics.set(topics)
     return credit

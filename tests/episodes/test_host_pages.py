@@ -52,7 +52,7 @@ def _show_post(**overrides) -> dict:
 
 
 def _episode_post(audio: SimpleUploadedFile | None = None, **overrides) -> dict:
-    data = {
+    data: dict[str, object] = {
         "title": "Spinal hypotension",
         "notes": "Phenylephrine **first**.",
         "episode_type": "full",

@@ -5,6 +5,7 @@ Needs the throwaway PostgreSQL of scripts/with-postgres.sh, which the test stops
 
 import os
 import subprocess
+from collections.abc import Callable
 
 import pytest
 from django.core.handlers.wsgi import WSGIHandler
@@ -25,9 +26,14 @@ pytestmark = [
 def _get(handler: WSGIHandler, path: str) -> int:
     """A request through Django's real WSGI handler: request_started/finished manage connections,
     as under gunicorn (the test client switches that off)."""
-    environ = RequestFactory()._base_environ(PATH_INFO=path, REQUEST_METHOD="GET")
+    environ = RequestFactory().get(path).environ
     statuses: list[str] = []
-    body = handler(environ, lambda status, headers, exc_info=None: statuses.append(status))
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: object = None) -> Callable:
+        statuses.append(status)
+        return lambda data: None
+
+    body = handler(environ, start_response)
     try:
         b"".join(body)
     finally:

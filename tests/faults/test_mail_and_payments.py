@@ -122,7 +122,9 @@ def smtp(settings):
 
 
 def _path(text: str) -> str:
-    return re.search(r"https?://testserver(/[^\s]+)", text).group(1)
+    match = re.search(r"https?://testserver(/[^\s]+)", text)
+    assert match is not None, text
+    return match.group(1)
 
 
 def _logged(caplog) -> str:

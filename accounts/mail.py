@@ -39,14 +39,14 @@ def email_queue(*, message: EmailMessage, kind: str) -> OutgoingEmail:
     for content, mimetype in getattr(message, "alternatives", None) or []:
         if mimetype == "text/html":
             html = str(content)
-    body = message.body
+    body = str(message.body)  # a lazy translation is stored as the text it gives now
     if message.content_subtype == "html":  # an HTML-only message
         body, html = "", body
     email = OutgoingEmail.objects.create(
         kind=kind[:100],
         to=list(message.to),
         from_email=message.from_email,
-        subject=message.subject,
+        subject=str(message.subject),
         body=body,
         html_body=html,
     )

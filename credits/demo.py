@@ -72,16 +72,24 @@ def seed_demo_grant(*, show: Show, provider: Provider, coordinator: User) -> Sho
         show=show, provider=provider, status__in=GRANT_OPEN_STATUSES
     ).first()
     if grant is None:
-        host = User.objects.filter(host_memberships__show=show).order_by("pk").first()
         grant = grants.grant_invite(
-            show=show, provider=provider, actor=host, message="Welcome: accredit our airway episodes."
+            show=show,
+            provider=provider,
+            actor=_first_host(show),
+            message="Welcome: accredit our airway episodes.",
         )
     if grant.status == GrantStatus.INVITED:
         grant = grants.grant_accept(grant=grant, actor=coordinator, side=grants.PROVIDER)
     elif grant.status == GrantStatus.REQUESTED:
-        host = User.objects.filter(host_memberships__show=show).order_by("pk").first()
-        grant = grants.grant_accept(grant=grant, actor=host, side=grants.HOST)
+        grant = grants.grant_accept(grant=grant, actor=_first_host(show), side=grants.HOST)
     return grant
+
+
+def _first_host(show: Show) -> User:
+    host = User.objects.filter(host_memberships__show=show).order_by("pk").first()
+    if host is None:
+        raise ValueError(f"The demo show {show.slug!r} has no host to agree to the grant.")
+    return host
 
 
 def seed_demo_activity(*, provider: Provider, coordinator: User) -> Activity | None:

@@ -41,7 +41,7 @@ def _route_name(path_info: str) -> str | None:
 
 def limit_of_route(name: str | None) -> int:
     """The largest body, in bytes, that the route named ``name`` (None: no route) accepts."""
-    limit = settings.PODCASTCME_BODY_LIMITS.get(name)
+    limit = settings.PODCASTCME_BODY_LIMITS.get(name) if name is not None else None
     if limit is None:
         return int(settings.PODCASTCME_MAX_BODY_BYTES)
     return int(getattr(settings, limit) if isinstance(limit, str) else limit)

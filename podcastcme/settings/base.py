@@ -2,6 +2,7 @@
 
 import os
 from pathlib import Path
+from typing import Any, overload
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -10,6 +11,10 @@ from django.utils.translation import gettext_lazy as _
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 
+@overload
+def env(name: str) -> str | None: ...
+@overload
+def env(name: str, default: str) -> str: ...
 def env(name: str, default: str | None = None) -> str | None:
     value = os.environ.get(name)
     return value if value not in (None, "") else default
@@ -31,7 +36,7 @@ def env_bool(name: str, default: bool = False) -> bool:
     raise ImproperlyConfigured(f"{name} must be true or false, not {raw!r}")
 
 
-SECRET_KEY = env("SECRET_KEY")
+SECRET_KEY = env("SECRET_KEY", "")  # empty: refused in production, set by dev.py and test.py
 DEBUG = False
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -134,7 +139,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
 # A real cache backs allauth's rate limits; the database cache needs no extra service.
-CACHES = {
+CACHES: dict[str, dict[str, Any]] = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "podcastcme_cache",
@@ -271,7 +276,7 @@ PODCASTCME_MAX_BODY_BYTES = int(env("PODCASTCME_MAX_BODY_BYTES", str(1024**2)) o
 # The routes that take files, by URL name: their limit in bytes, or the name of the setting that
 # holds it. Each is its largest file plus room for the form around it; nginx gets the same limits
 # per location (docs/audio-delivery.md).
-PODCASTCME_BODY_LIMITS = {
+PODCASTCME_BODY_LIMITS: dict[str, int | str] = {
     "episodes:host_episode_upload": "PODCASTCME_MAX_UPLOAD_BYTES",  # the audio (1 GiB)
     "episodes:host_episode_edit": 40 * 1024**2,  # artwork 20 MB, transcript 10 MB, chapters 2 MB
     "episodes:host_show_create": 24 * 1024**2,  # artwork 20 MB
@@ -333,7 +338,7 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 # Permissions-Policy: browser features no page uses are off for the site and anything it embeds.
-PODCASTCME_PERMISSIONS_POLICY = {
+PODCASTCME_PERMISSIONS_POLICY: dict[str, list[str]] = {
     feature: []
     for feature in (
         "accelerometer",

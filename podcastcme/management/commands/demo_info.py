@@ -78,6 +78,7 @@ class Command(BaseCommand):
             feed = PersonalFeed.objects.filter(
                 user__email=DEMO_LEARNER, show=show, revoked_at__isnull=True
             ).first()
-            if feed is not None and personal_feed_url(feed):
-                urls.append(("Learner's private feed", personal_feed_url(feed)))
+            feed_url = personal_feed_url(feed) if feed is not None else None
+            if feed_url:
+                urls.append(("Learner's private feed", feed_url))
         return urls

@@ -261,7 +261,7 @@ def make_transcript(lines: list[Line], starts: list[float]) -> str:
 
 
 def make_chapters(lines: list[Line], starts: list[float]) -> str:
-    chapters = []
+    chapters: list[dict[str, object]] = []
     for index, line in enumerate(lines):
         if line.chapter:
             start = 0 if not chapters else round(starts[index], 2)
@@ -292,10 +292,10 @@ def _create_episode(show: Show, host: User, spec: DemoEpisode, workdir: Path) ->
     mp3 = workdir / f"{spec.slug}.mp3"
     starts = make_episode_audio(spec.lines, workdir, mp3)
     roles = list(dict.fromkeys(line.role for line in spec.lines))
-    extra = {}
+    transcript = chapters = None
     if spec.with_transcript:
-        extra["transcript"] = ContentFile(make_transcript(spec.lines, starts).encode(), name="transcript.vtt")
-        extra["chapters"] = ContentFile(make_chapters(spec.lines, starts).encode(), name="chapters.json")
+        transcript = ContentFile(make_transcript(spec.lines, starts).encode(), name="transcript.vtt")
+        chapters = ContentFile(make_chapters(spec.lines, starts).encode(), name="chapters.json")
     with mp3.open("rb") as handle:
         return episode_create(
             show=show,
@@ -310,7 +310,8 @@ def _create_episode(show: Show, host: User, spec: DemoEpisode, workdir: Path) ->
             number=spec.number,
             topics=spec.topics,
             persons=[PEOPLE[role] for role in roles],
-            **extra,
+            transcript=transcript,
+            chapters=chapters,
         )
 
 

@@ -2,9 +2,11 @@
 
 import logging
 import uuid
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -17,7 +19,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from audit.services import audit_record
 
-from .audio import AudioError, read_audio, write_tags
+from .audio import AudioError, AudioInfo, read_audio, write_tags
 from .audit_actions import EpisodeAction
 from .episode_transcripts import (
     MAX_TRANSCRIPT_BYTES,
@@ -161,7 +163,7 @@ def show_update(*, show: Show, actor: User | None, data: dict[str, Any]) -> Show
 
 def topics_from_text(text: str) -> list[Topic]:
     """'#POCUS airway, #OBanes' -> Topic rows (created when new, matched case-insensitively)."""
-    names = []
+    names: list[str] = []
     for raw in strip_control_chars(text or "").replace(",", " ").split():
         name = raw.lstrip("#").strip()
         if name and name.lower() not in {n.lower() for n in names}:
@@ -253,12 +255,12 @@ def episode_create(
         audio.name = f"{episode.slug}.{info.extension}"
         files.save(episode.audio, audio.name, audio)
         if artwork is not None:
-            files.save(episode.artwork, artwork.name, artwork)
+            files.save(episode.artwork, _name_of(artwork), artwork)
         if transcript is not None:
-            episode.transcript_type = transcript_type_of(transcript.name)
-            files.save(episode.transcript, transcript.name, transcript)
+            episode.transcript_type = transcript_type_of(_name_of(transcript))
+            files.save(episode.transcript, _name_of(transcript), transcript)
         if chapters is not None:
-            files.save(episode.chapters, chapters.name, chapters)
+            files.save(episode.chapters, _name_of(chapters), chapters)
         if tag_audio:
             _tag(episode)
             episode.audio_size = episode.audio.size  # tags change the size the feed announces
@@ -281,7 +283,14 @@ def episode_create(
     return episode
 
 
-def _inspect_upload(audio: File, audio_path: str | None = None):
+def _name_of(upload: File) -> str:
+    """An uploaded file's name, which the stored name is made from (forms always give one)."""
+    if not upload.name:
+        raise ValueError("An uploaded file must have a name.")
+    return upload.name
+
+
+def _inspect_upload(audio: File, audio_path: Callable[[], str] | None = None) -> AudioInfo:
     if audio_path is not None:
         return read_audio(audio_path())
     if hasattr(audio, "path"):
@@ -394,7 +403,7 @@ def _replace_file(
     if new is None:
         setattr(episode, field, "")
     else:
-        stored.save(current, new.name, new)
+        stored.save(current, _name_of(new), new)
     return True
 
 
@@ -469,7 +478,9 @@ def episode_update(
                 changed.append(field)
                 files[field] = "replaced" if new is not None else "removed"
         if "transcript" in changed:
-            episode.transcript_type = transcript_type_of(transcript.name) if transcript is not None else ""
+            episode.transcript_type = (
+                transcript_type_of(_name_of(transcript)) if transcript is not None else ""
+            )
         episode.full_clean()
         with transaction.atomic():
             episode.save()
@@ -490,7 +501,7 @@ def episode_update(
             Episode.objects.filter(pk=episode.pk).update(audio_size=episode.audio_size)
         for storage, name in old:
             # After the commit only: a rolled-back edit still needs them, and until then the feed names them.
-            transaction.on_commit(lambda storage=storage, name=name: storage.delete(name), robust=True)
+            transaction.on_commit(partial(storage.delete, name), robust=True)
         return episode
 
 

@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import F, Field
 from django.utils import timezone
+
+from accounts.models import User
 
 from ..delivery import Served
 from ..intervals import merge_range, ranges_contain
@@ -65,7 +67,7 @@ class _Identified:
     episode: Episode
     served: Served
     now: datetime
-    user: object
+    user: User | None
     ip_hash: str
     client_key: str
     user_agent: str
@@ -104,7 +106,7 @@ LOG_FIELDS = [
 
 
 def _identify(
-    *, episode: Episode, served: Served, ip: str, user_agent: str, user, now: datetime
+    *, episode: Episode, served: Served, ip: str, user_agent: str, user: User | None, now: datetime
 ) -> _Identified:
     user_agent = (user_agent or "").strip()[:USER_AGENT_MAX]
     ip_hash, client_key, app, is_bot = client_identity(ip or "", user_agent)
@@ -125,6 +127,13 @@ def _copy_rows(model, fields: list[str], rows: list[list]) -> bool:
     return True
 
 
+def _column(name: str) -> str:
+    field = DownloadRequest._meta.get_field(name)
+    if not isinstance(field, Field) or not field.column:
+        raise TypeError(f"DownloadRequest.{name} is not a concrete column")
+    return field.column
+
+
 def _insert_logs(items: list[_Identified]) -> None:
     """The log rows of a batch, without a model instance per request."""
     rows = [[values[name] for name in LOG_FIELDS] for values in (item.log_values() for item in items)]
@@ -134,7 +143,7 @@ def _insert_logs(items: list[_Identified]) -> None:
     when = LOG_FIELDS.index("requested_at")
     for row in rows:
         row[when] = ops.adapt_datetimefield_value(row[when])
-    columns = ", ".join(ops.quote_name(meta.get_field(name).column) for name in LOG_FIELDS)
+    columns = ", ".join(ops.quote_name(_column(name)) for name in LOG_FIELDS)
     placeholders = ", ".join(["%s"] * len(LOG_FIELDS))
     with connection.cursor() as cursor:
         cursor.executemany(
@@ -167,14 +176,17 @@ def _advance(state: ByteCoverage, item: _Identified) -> tuple[bool, bool]:
     The one place the rules are applied, for single requests and for batches alike.
     """
     served, now = item.served, item.now
+    start, end = served.start, served.end
+    if start is None or end is None:  # no body sent: never eligible, so never here
+        return False, False
     if state.counted_at is not None and _within_window(state, now):
         return False, False  # already counted in this window
     threshold = download_threshold(item.episode, served.size)
     if state.window_start is None or state.counted_at is not None or not _within_window(state, now):
         state.window_start, state.ranges, state.covered, state.counted_at = now, [], 0, None
-    elif ranges_contain(state.ranges, served.start, served.end) and state.covered < threshold:
+    elif ranges_contain(state.ranges, start, end) and state.covered < threshold:
         return False, False  # bytes it already had
-    state.ranges, state.covered = merge_range(state.ranges, served.start, served.end)
+    state.ranges, state.covered = merge_range(state.ranges, start, end)
     counted = served.length >= PROBE_BYTES and state.covered >= threshold
     if counted:
         state.counted_at = now
@@ -285,7 +297,7 @@ class Pending:
     served: Served
     ip: str
     user_agent: str
-    user: object = None
+    user: User | None = None
     now: datetime | None = None
 
 
@@ -334,7 +346,10 @@ def _record_batch(items: list[_Identified]) -> None:
         .order_by("id")
         if (state.episode_id, state.client_key) in wanted
     }
-    new, changed, downloads, daily = {}, {}, [], {}
+    new: dict[tuple[int, str], ByteCoverage] = {}
+    changed: dict[tuple[int, str], ByteCoverage] = {}
+    downloads: list[Download] = []
+    daily: dict[tuple[Episode, date, str], int] = {}
     for item in items:
         key = (item.episode.pk, item.client_key)
         state = states.get(key) or new.get(key)

@@ -77,7 +77,7 @@ def _claim_rows(
             continue
         # Certificates are built by another part of issue 6: a claim may not have one (yet).
         certificate = getattr(claim, "certificate", None)
-        issued = certificate is not None and getattr(certificate, "status", None) == "issued"
+        issued = certificate if getattr(certificate, "status", None) == "issued" else None
         rows.append(
             TranscriptRow(
                 date=day,
@@ -88,9 +88,9 @@ def _claim_rows(
                 credit_type_label=str(labels.get(claim.credit_type, claim.credit_type)),
                 topics=[t.name for t in claim.activity.mandate_topics.all()],
                 self_reported=False,
-                certificate_url=reverse("credits:certificate_pdf", args=[certificate.pk]) if issued else "",
-                certificate_number=certificate.number if issued else "",
-                verification_url=site + reverse("credits:verify", args=[certificate.code]) if issued else "",
+                certificate_url=reverse("credits:certificate_pdf", args=[issued.pk]) if issued else "",
+                certificate_number=issued.number if issued else "",
+                verification_url=site + reverse("credits:verify", args=[issued.code]) if issued else "",
             )
         )
     return rows

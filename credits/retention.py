@@ -37,7 +37,12 @@ def credits_forget_user(*, user: User) -> int:
     ]
     external = ExternalCredit.objects.filter(learner=user).delete()[1].get("credits.ExternalCredit", 0)
     storage = ExternalCredit._meta.get_field("certificate_file").storage
-    transaction.on_commit(lambda: [storage.delete(name) for name in files])
+
+    def delete_files() -> None:
+        for name in files:
+            storage.delete(name)
+
+    transaction.on_commit(delete_files)
     return external
 
 

@@ -3,7 +3,7 @@
 import logging
 import random
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -120,7 +120,9 @@ def activity_update(
 
 
 @transaction.atomic
-def activity_set_people(*, activity: Activity, actor: User | None, people: list[Mapping[str, Any]]) -> None:
+def activity_set_people(
+    *, activity: Activity, actor: User | None, people: Sequence[Mapping[str, Any]]
+) -> None:
     """Replace the people in control of content and their disclosures (from the coordinator's form).
 
     Each person: {name, credentials, role, disclosures: [{company, nature, mitigated}]}. Every
@@ -190,7 +192,7 @@ def quiz_validate(data: Any) -> list[dict[str, Any]]:
             if not isinstance(option, dict) or not str(option.get("text") or "").strip():
                 raise _quiz_error(_("question %(n)d has an option without text") % {"n": n})
             opts.append({"text": str(option["text"]).strip()[:500], "correct": option.get("correct") is True})
-        if sum(o["correct"] for o in opts) != 1:
+        if sum(1 for o in opts if o["correct"]) != 1:
             raise _quiz_error(_("question %(n)d must have exactly one correct option") % {"n": n})
         references = question.get("references") or []
         if isinstance(references, str):
@@ -397,7 +399,7 @@ def attempt_submit(*, attempt_id: int, learner: User, answers: Mapping[str, list
         qid = str(question["id"])
         right = correct_by_question.get(question["id"])
         results[qid] = {"chosen": parsed[qid], "correct_option": right, "correct": parsed[qid] == right}
-    correct = sum(r["correct"] for r in results.values())
+    correct = sum(1 for r in results.values() if r["correct"])
     attempt.answers = parsed
     attempt.results = results
     attempt.score = round(100 * correct / len(results))
@@ -513,6 +515,9 @@ def claim_credit(
         checked = claim_check(learner=learner, activity=activity, minutes=minutes, attested=attested)
         profile, attempt, evaluation = checked.profile, checked.attempt, checked.evaluation
         credits, capped = checked.credits, checked.capped
+        score = attempt.score
+        if score is None:  # a passed attempt is always scored (claim_check found it passed)
+            raise CreditError(_("Pass the post-test before claiming credit."), code="not_passed")
         credit_type = CreditType.AMA_PRA_1 if profile.is_physician else CreditType.PARTICIPATION
         now = timezone.now()
         try:
@@ -542,7 +547,7 @@ def claim_credit(
             credits=credits,
             credit_type=credit_type,
             attempt_number=attempt.number,
-            score=attempt.score,
+            score=score,
             evaluation=evaluation,
         )
         audit_record(
@@ -570,7 +575,7 @@ def claim_credit(
 
 
 @transaction.atomic
-def listening_record(*, user: User, episode: Episode, ranges: list[Any]) -> ListeningProgress:
+def listening_record(*, user: User, episode: Episode, ranges: object) -> ListeningProgress:
     """Merge the time ranges the web player reports as played (HTMLMediaElement.played)."""
     if not isinstance(ranges, list) or len(ranges) > 500:
         raise CreditError(_("Progress must be a list of [start, end] pairs."), code="bad_progress")

@@ -20,7 +20,7 @@ from django.utils.http import http_date
 from django.utils.translation import gettext as _
 from feedgen.feed import FeedGenerator  # before .podcast_ext: feedgen.ext.* needs feedgen.feed loaded
 
-from .models import Episode, EpisodePerson, Show
+from .models import Episode, EpisodePerson, Show, audio_extension_of
 from .podcast_ext import Person, Transcript, register
 from .text import clean_line, strip_control_chars
 
@@ -130,7 +130,7 @@ class FeedItem:
 
     @property
     def audio_extension(self) -> str:
-        return Episode.audio_extension.fget(self)  # the model's own mapping, on a plain row
+        return audio_extension_of(self.audio_mime)  # the model's own mapping, on a plain row
 
 
 _ITEM_COLUMNS = [f.name for f in fields(FeedItem) if f.name not in ("topics", "persons")]

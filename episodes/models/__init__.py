@@ -17,6 +17,7 @@ from .shows import (
     Topic,
     TranscriptText,
     _show_artwork_path,
+    audio_extension_of,
     episode_artwork_path,
     episode_audio_path,
     episode_chapters_path,
@@ -43,6 +44,7 @@ __all__ = [
     "TranscriptText",
     # upload_to callables: migrations refer to them as episodes.models.<name>
     "_show_artwork_path",
+    "audio_extension_of",
     "episode_artwork_path",
     "episode_audio_path",
     "episode_chapters_path",

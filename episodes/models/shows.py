@@ -18,6 +18,11 @@ from ..categories import CATEGORY_CHOICES, SUBCATEGORY_CHOICES
 PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
 
 
+def audio_extension_of(mime: str) -> str:
+    """The file extension of an episode's audio URL, from its MIME type (MP3 unless MP4 audio)."""
+    return {"audio/mpeg": "mp3", "audio/mp4": "m4a", "audio/x-m4a": "m4a"}.get(mime, "mp3")
+
+
 def podcast_guid_for(feed_url: str) -> uuid.UUID:
     bare = feed_url.split("://", 1)[-1].rstrip("/")
     return uuid.uuid5(PODCAST_GUID_NAMESPACE, bare)
@@ -235,7 +240,7 @@ class Episode(models.Model):
 
     @property
     def audio_extension(self) -> str:
-        return {"audio/mpeg": "mp3", "audio/mp4": "m4a", "audio/x-m4a": "m4a"}.get(self.audio_mime, "mp3")
+        return audio_extension_of(self.audio_mime)
 
     def get_audio_url(self) -> str:
         """Stable ASCII URL ending in the file's extension; the bytes come from our range-aware view."""

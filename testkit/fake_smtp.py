@@ -72,4 +72,10 @@ class FakeSMTP:
 
     def texts(self, to: str) -> list[str]:
         """The plain-text bodies of the messages sent to ``to``."""
-        return [m.get_body(("plain",)).get_content() for m in self.messages if to in (m["To"] or "")]
+        texts = []
+        for message in self.messages:
+            if to in (message["To"] or ""):
+                body = message.get_body(("plain",))
+                assert body is not None, f"no plain-text part in {message['Subject']!r}"
+                texts.append(body.get_content())
+        return texts

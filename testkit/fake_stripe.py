@@ -49,6 +49,7 @@ class FakeStripe:
     def url(self) -> str:
         assert self._server is not None
         host, port = self._server.server_address[:2]
+        assert isinstance(host, str)  # an AF_INET server's address
         return f"http://{host}:{port}"
 
     def created_sessions(self) -> list[dict[str, Any]]:
@@ -157,19 +158,17 @@ class FakeStripe:
                     return 200, None
                 return 200, session
             if match := re.fullmatch(r"/v1/checkout/sessions/([\w]+)/expire", path):
-                session = self.sessions.get(match[1])
-                if session is None:
+                expiring = self.sessions.get(match[1])
+                if expiring is None:
                     return 404, _error("invalid_request_error", "No such checkout.session")
-                if session["status"] != "open":
+                if expiring["status"] != "open":
                     return 400, _error("invalid_request_error", "Only open sessions can be expired.")
-                session["status"] = "expired"
-                return 200, dict(session)
+                expiring["status"] = "expired"
+                return 200, dict(expiring)
             if match := re.fullmatch(r"/v1/checkout/sessions/([\w]+)", path):
-                session = self.sessions.get(match[1])
+                found = self.sessions.get(match[1])
                 return (
-                    (200, dict(session))
-                    if session
-                    else (404, _error("invalid_request_error", "No such session"))
+                    (200, dict(found)) if found else (404, _error("invalid_request_error", "No such session"))
                 )
             if match := re.fullmatch(r"/v1/payment_intents/([\w]+)", path):
                 intent = self.payment_intents.get(match[1])

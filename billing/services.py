@@ -228,7 +228,14 @@ def pass_checkout_start(*, learner: User, provider: Provider) -> Order:
 def _product_name(order: Order) -> str:
     if order.kind == OrderKind.PASS:
         return _("Annual CME pass — %(provider)s") % {"provider": order.provider.name}
-    return _("CME credit — %(activity)s") % {"activity": order.activity.title}
+    return _("CME credit — %(activity)s") % {"activity": _claim_activity(order).title}
+
+
+def _claim_activity(order: Order) -> Activity:
+    """The activity a claim order pays for (the check constraint billing_claim_order_has_activity)."""
+    if order.activity is None:
+        raise ValueError(f"Claim order {order.reference} has no activity.")
+    return order.activity
 
 
 def order_checkout(*, order: Order) -> Order:
@@ -327,7 +334,7 @@ def _fulfil(order: Order) -> None:
     try:
         claim = credit_services.claim_credit(
             learner=order.learner,
-            activity=order.activity,
+            activity=_claim_activity(order),
             minutes=order.claim_minutes or 0,
             attested=order.claim_attested,
             listening_evidence=order.listening_evidence,
@@ -423,7 +430,7 @@ def order_mark_refunded(order_id: int, payment_intent: str) -> str:
     if payment_intent and not order.stripe_payment_intent:
         order.stripe_payment_intent = payment_intent
         order.save(update_fields=["stripe_payment_intent", "updated_at"])
-    if was_paid and order.claim_id:
+    if was_paid and order.claim is not None:
         _revoke_certificate(order.claim)
     if was_paid and order.kind == OrderKind.PASS:
         CmePass.objects.filter(order=order, ended_at__isnull=True).update(ended_at=timezone.now())

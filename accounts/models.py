@@ -59,6 +59,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     EMAIL_FIELD = "email"
     REQUIRED_FIELDS: ClassVar[list[str]] = []
 
+    # Set on the request's user by the role checks (accounts.permissions.is_host and is_coordinator,
+    # podcastcme.navigation), so one request asks the database once; absent until then.
+    _is_host_cache: bool | None
+    _is_coordinator_cache: bool | None
+
     class Meta:
         verbose_name = _("user")
         constraints = [

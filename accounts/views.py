@@ -7,12 +7,12 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from .forms import LearnerProfileForm
-from .permissions import has_mfa, mfa_is_required
+from .permissions import AuthenticatedHttpRequest, has_mfa, mfa_is_required
 from .services import profile_get_or_create, profile_update
 
 
 @login_required
-def account_overview(request):
+def account_overview(request: AuthenticatedHttpRequest):
     profile = profile_get_or_create(user=request.user)
     return render(
         request,
@@ -26,7 +26,7 @@ def account_overview(request):
 
 
 @login_required
-def profile_edit(request):
+def profile_edit(request: AuthenticatedHttpRequest):
     profile = profile_get_or_create(user=request.user)
     if request.method == "POST":
         form = LearnerProfileForm(request.POST, instance=profile, user=request.user)

@@ -11,7 +11,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import profile_is_complete_for_credit
-from accounts.permissions import coordinator_required
+from accounts.permissions import AuthenticatedHttpRequest, coordinator_required
 from credits import selectors as credit_selectors
 from credits.forms import ClaimForm
 from credits.models import Certificate, Provider
@@ -59,7 +59,7 @@ def stripe_webhook(request):
 
 
 @login_required
-def claim(request, pk: int):
+def claim(request: AuthenticatedHttpRequest, pk: int):
     """The claim page (credits' URL ``credits:claim``): claim now, or pay first when a fee applies.
 
     It lives here, not in credits, because it may take a payment: credits never imports billing.
@@ -119,7 +119,7 @@ def claim(request, pk: int):
 
 @login_required
 @require_GET
-def order_page(request, reference):
+def order_page(request: AuthenticatedHttpRequest, reference):
     """Stripe's success URL: says "being confirmed" until the webhook has decided, then what was bought."""
     order = _own_order(request, reference)
     certificate = Certificate.objects.filter(claim_id=order.claim_id).first() if order.claim_id else None
@@ -132,7 +132,7 @@ def order_page(request, reference):
 
 @login_required
 @require_GET
-def order_status(request, reference):
+def order_status(request: AuthenticatedHttpRequest, reference):
     order = _own_order(request, reference)
     return JsonResponse(
         {"status": order.status, "paid": order.status == OrderStatus.PAID, "done": not order.is_open}
@@ -141,7 +141,7 @@ def order_status(request, reference):
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def order_cancel(request, reference):
+def order_cancel(request: AuthenticatedHttpRequest, reference):
     """Stripe's cancel URL lands here (GET shows the choice); the POST cancels the order."""
     order = _own_order(request, reference)
     if request.method == "POST" and order.is_open:
@@ -158,7 +158,7 @@ def order_cancel(request, reference):
 
 @login_required
 @require_POST
-def pass_buy(request, slug: str):
+def pass_buy(request: AuthenticatedHttpRequest, slug: str):
     provider = get_object_or_404(Provider, slug=slug)
     try:
         order = services.pass_checkout_start(learner=request.user, provider=provider)
@@ -168,7 +168,7 @@ def pass_buy(request, slug: str):
 
 
 @login_required
-def payment_history(request):
+def payment_history(request: AuthenticatedHttpRequest):
     return render(
         request,
         "billing/history.html",
@@ -188,7 +188,7 @@ def _coordinated_provider(request, slug: str) -> Provider:
 
 
 @coordinator_required
-def coordinator_fee(request, pk: int):
+def coordinator_fee(request: AuthenticatedHttpRequest, pk: int):
     activity = credit_selectors.coordinator_activity(user=request.user, pk=pk)
     if activity is None:
         raise Http404
@@ -223,7 +223,7 @@ def coordinator_fee(request, pk: int):
 
 
 @coordinator_required
-def coordinator_pass(request, slug: str):
+def coordinator_pass(request: AuthenticatedHttpRequest, slug: str):
     provider = _coordinated_provider(request, slug)
     billing = ProviderBilling.objects.filter(provider=provider).first()
     enabled = gateway.payments_enabled()
@@ -258,7 +258,7 @@ def coordinator_pass(request, slug: str):
 
 
 @coordinator_required
-def coordinator_orders(request, slug: str):
+def coordinator_orders(request: AuthenticatedHttpRequest, slug: str):
     provider = _coordinated_provider(request, slug)
     return render(
         request,

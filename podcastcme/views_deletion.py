@@ -16,6 +16,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
+from accounts.permissions import AuthenticatedHttpRequest
+
 from .account_deletion import account_delete
 
 
@@ -43,7 +45,7 @@ class DeleteAccountForm(forms.Form):
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def delete_account(request):
+def delete_account(request: AuthenticatedHttpRequest):
     # Bound on every POST, even an empty one: the rate-limit branch adds an error to it.
     form = DeleteAccountForm(request.POST if request.method == "POST" else None, user=request.user)
     status = 200

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.permissions import answers_before_sessions, coordinator_required
+from accounts.permissions import AuthenticatedHttpRequest, answers_before_sessions, coordinator_required
 
 from .. import certificates as service
 from ..downloads import certificate_download_path, certificate_from_token
@@ -65,7 +65,7 @@ def _own_certificate(request, pk: int) -> Certificate:
 
 @login_required
 @require_GET
-def certificate_pdf(request, pk: int):
+def certificate_pdf(request: AuthenticatedHttpRequest, pk: int):
     """The learner's own certificate: checked here, then handed over by a short-lived signed link.
 
     The signed link is answered before the session and auth middleware (like a static file), so
@@ -125,7 +125,7 @@ def certificate_download(request, token: str, filename: str):
 
 
 @login_required
-def correction_request(request, pk: int):
+def correction_request(request: AuthenticatedHttpRequest, pk: int):
     certificate = _own_certificate(request, pk)
     pending = certificate.correction_requests.filter(status=CorrectionRequest.Status.PENDING).first()
     initial = {"learner_name": certificate.learner_name, "degree": certificate.degree}
@@ -286,13 +286,13 @@ def _certificate_page(request, certificate: Certificate, *, revoke=None, reissue
 
 @coordinator_required
 @require_GET
-def coordinator_certificate(request, pk: int):
+def coordinator_certificate(request: AuthenticatedHttpRequest, pk: int):
     return _certificate_page(request, _coordinated_certificate(request, pk))
 
 
 @coordinator_required
 @require_POST
-def coordinator_revoke(request, pk: int):
+def coordinator_revoke(request: AuthenticatedHttpRequest, pk: int):
     certificate = _coordinated_certificate(request, pk)
     form = RevokeForm(request.POST)
     if form.is_valid():
@@ -310,7 +310,7 @@ def coordinator_revoke(request, pk: int):
 
 @coordinator_required
 @require_POST
-def coordinator_reissue(request, pk: int):
+def coordinator_reissue(request: AuthenticatedHttpRequest, pk: int):
     certificate = _coordinated_certificate(request, pk)
     form = ReissueForm(request.POST)
     if form.is_valid():
@@ -334,7 +334,7 @@ def coordinator_reissue(request, pk: int):
 
 @coordinator_required
 @require_GET
-def coordinator_corrections(request):
+def coordinator_corrections(request: AuthenticatedHttpRequest):
     query = request.GET.get("q", "").strip()
     providers = Q(certificate__claim__activity__provider__memberships__user=request.user)
     if query:
@@ -356,7 +356,7 @@ def coordinator_corrections(request):
 
 
 @coordinator_required
-def coordinator_correction_decide(request, pk: int):
+def coordinator_correction_decide(request: AuthenticatedHttpRequest, pk: int):
     correction = get_object_or_404(
         CorrectionRequest.objects.select_related("certificate", "requested_by"),
         pk=pk,

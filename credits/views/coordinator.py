@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from accounts.permissions import coordinator_required
+from accounts.permissions import AuthenticatedHttpRequest, coordinator_required
 
 from .. import grants, selectors, services
 from ..forms import ActivityForm, PersonFormSet, QuestionFormSet, QuizImportForm
@@ -49,7 +49,7 @@ def _apply_errors(form, error: ValidationError) -> None:
 
 
 @coordinator_required
-def dashboard(request):
+def dashboard(request: AuthenticatedHttpRequest):
     providers = Provider.objects.filter(memberships__user=request.user).order_by("name")
     activities = selectors.coordinator_activities(user=request.user)
     invitations = grants.pending_invitations(user=request.user)
@@ -66,7 +66,7 @@ def dashboard(request):
 
 
 @coordinator_required
-def activity_create(request, slug: str):
+def activity_create(request: AuthenticatedHttpRequest, slug: str):
     provider = _provider(request, slug)
     # Only episodes of shows whose hosts granted this provider; the service checks the grant again.
     episodes = grants.episodes_for_new_activity(provider=provider)
@@ -101,7 +101,7 @@ def activity_create(request, slug: str):
 
 
 @coordinator_required
-def activity_manage(request, pk: int):
+def activity_manage(request: AuthenticatedHttpRequest, pk: int):
     activity = _activity(request, pk)
     summary = selectors.evaluation_summary(activity)
     full = selectors.activity_for_episode(activity.episode)
@@ -119,7 +119,7 @@ def activity_manage(request, pk: int):
 
 
 @coordinator_required
-def activity_edit(request, pk: int):
+def activity_edit(request: AuthenticatedHttpRequest, pk: int):
     activity = _activity(request, pk)
     if (locked := _locked(request, activity)) is not None:
         return locked
@@ -149,7 +149,7 @@ def activity_edit(request, pk: int):
 
 
 @coordinator_required
-def activity_people(request, pk: int):
+def activity_people(request: AuthenticatedHttpRequest, pk: int):
     activity = _activity(request, pk)
     if (locked := _locked(request, activity)) is not None:
         return locked
@@ -184,7 +184,7 @@ def activity_people(request, pk: int):
 
 
 @coordinator_required
-def quiz_edit(request, pk: int):
+def quiz_edit(request: AuthenticatedHttpRequest, pk: int):
     activity = _activity(request, pk)
     if (locked := _locked(request, activity)) is not None:
         return locked
@@ -220,7 +220,7 @@ def quiz_edit(request, pk: int):
 
 
 @coordinator_required
-def quiz_export(request, pk: int):
+def quiz_export(request: AuthenticatedHttpRequest, pk: int):
     activity = _activity(request, pk)
     body = json.dumps(services.quiz_export(activity), indent=2, ensure_ascii=False)
     response = HttpResponse(body, content_type="application/json; charset=utf-8")
@@ -232,7 +232,7 @@ def quiz_export(request, pk: int):
 
 
 @coordinator_required
-def quiz_import(request, pk: int):
+def quiz_import(request: AuthenticatedHttpRequest, pk: int):
     activity = _activity(request, pk)
     if request.method != "POST":
         return redirect("credits:coordinator_quiz", pk=pk)

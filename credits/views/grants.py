@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from accounts.permissions import coordinator_required, host_required, is_host_of
+from accounts.permissions import AuthenticatedHttpRequest, coordinator_required, host_required, is_host_of
 from episodes.models import Show
 
 from .. import grants
@@ -60,13 +60,13 @@ def _host_page(request, show, *, form=None, error=None, status=200):
 
 
 @host_required
-def host_show_providers(request, slug: str):
+def host_show_providers(request: AuthenticatedHttpRequest, slug: str):
     return _host_page(request, _hosted_show(request, slug))
 
 
 @host_required
 @require_POST
-def host_grant_invite(request, slug: str):
+def host_grant_invite(request: AuthenticatedHttpRequest, slug: str):
     show = _hosted_show(request, slug)
     form = GrantInviteForm(request.POST, providers=Provider.objects.order_by("name"))
     if not form.is_valid():
@@ -90,7 +90,7 @@ def host_grant_invite(request, slug: str):
 
 @host_required
 @require_POST
-def host_grant_action(request, slug: str, pk: int, action: str):
+def host_grant_action(request: AuthenticatedHttpRequest, slug: str, pk: int, action: str):
     show = _hosted_show(request, slug)
     grant = get_object_or_404(ShowProviderGrant, pk=pk, show=show)
     service, done = ACTIONS[action]
@@ -119,13 +119,13 @@ def _coordinator_page(request, provider, *, form=None, error=None, status=200):
 
 
 @coordinator_required
-def coordinator_shows(request, slug: str):
+def coordinator_shows(request: AuthenticatedHttpRequest, slug: str):
     return _coordinator_page(request, _provider(request, slug))
 
 
 @coordinator_required
 @require_POST
-def coordinator_grant_request(request, slug: str):
+def coordinator_grant_request(request: AuthenticatedHttpRequest, slug: str):
     provider = _provider(request, slug)
     form = GrantRequestForm(request.POST)
     if not form.is_valid():
@@ -146,7 +146,7 @@ def coordinator_grant_request(request, slug: str):
 
 @coordinator_required
 @require_POST
-def coordinator_grant_action(request, slug: str, pk: int, action: str):
+def coordinator_grant_action(request: AuthenticatedHttpRequest, slug: str, pk: int, action: str):
     provider = _provider(request, slug)
     grant = get_object_or_404(ShowProviderGrant, pk=pk, provider=provider)
     service, done = ACTIONS[action]

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import profile_is_complete_for_credit
+from accounts.permissions import AuthenticatedHttpRequest
 from episodes import json_input
 from episodes.models import Episode
 
@@ -32,7 +33,7 @@ def _activity(pk: int) -> Activity:
 
 
 @login_required
-def post_test(request, pk: int):
+def post_test(request: AuthenticatedHttpRequest, pk: int):
     activity = _activity(pk)
     status = 200
     error = None
@@ -66,7 +67,7 @@ def post_test(request, pk: int):
 
 
 @login_required
-def attempt_result(request, pk: int):
+def attempt_result(request: AuthenticatedHttpRequest, pk: int):
     # Only the learner's own attempts: another learner's id is simply not found.
     attempt = get_object_or_404(
         Attempt.objects.select_related("activity__provider", "activity__episode__show"),
@@ -107,7 +108,7 @@ def attempt_result(request, pk: int):
 
 
 @login_required
-def evaluation(request, pk: int):
+def evaluation(request: AuthenticatedHttpRequest, pk: int):
     activity = _activity(pk)
     evaluated, passed = selectors.evaluation_state(learner=request.user, activity=activity)
     if evaluated:
@@ -130,7 +131,7 @@ def evaluation(request, pk: int):
 
 
 @login_required
-def my_learning(request):
+def my_learning(request: AuthenticatedHttpRequest):
     in_progress, claims = selectors.my_learning(learner=request.user)
     profile = getattr(request.user, "profile", None)
     total = sum((c.credits for c in claims), start=0)

@@ -14,7 +14,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.permissions import coordinator_required
+from accounts.permissions import AuthenticatedHttpRequest, coordinator_required
 
 from .. import reports, selectors
 from ..calendar_years import add_years
@@ -104,7 +104,7 @@ def _charts(report: reports.ActivityReport) -> dict[str, object]:
 
 
 @coordinator_required
-def activity_report(request, pk: int):
+def activity_report(request: AuthenticatedHttpRequest, pk: int):
     activity = _activity(request, pk)
     report = reports.activity_report(activity)
     return render(
@@ -115,7 +115,7 @@ def activity_report(request, pk: int):
 
 
 @coordinator_required
-def activity_report_csv(request, pk: int):
+def activity_report_csv(request: AuthenticatedHttpRequest, pk: int):
     activity = _activity(request, pk)
     zone = provider_zone(activity.provider)
     header = [
@@ -196,7 +196,7 @@ def _bad_range(request, provider: Provider, form: BoardRangeForm) -> HttpRespons
 
 
 @coordinator_required
-def board_report(request, slug: str):
+def board_report(request: AuthenticatedHttpRequest, slug: str):
     provider = _provider(request, slug)
     form = _range_form(request, provider)
     if not form.is_valid():
@@ -260,7 +260,7 @@ def _board_row(record: reports.BoardRecord) -> list[object]:
 
 
 @coordinator_required
-def board_report_csv(request, slug: str):
+def board_report_csv(request: AuthenticatedHttpRequest, slug: str):
     """The reportable records (upload file); ``part=incomplete`` lists the others with what is missing."""
     provider = _provider(request, slug)
     form = BoardRangeForm(request.GET)

@@ -7,6 +7,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from accounts.permissions import AuthenticatedHttpRequest
+
 from .. import credit_transcript, external_credits, transcript_export
 from ..forms_transcript import ExternalCreditForm, TranscriptFilterForm
 from ..models import ExternalCredit
@@ -28,7 +30,7 @@ def _bad_filters(request, form: TranscriptFilterForm):
 
 
 @login_required
-def transcript_page(request):
+def transcript_page(request: AuthenticatedHttpRequest):
     form, transcript = _filtered(request)
     if transcript is None:
         return _bad_filters(request, form)
@@ -40,7 +42,7 @@ def transcript_page(request):
 
 
 @login_required
-def transcript_csv(request):
+def transcript_csv(request: AuthenticatedHttpRequest):
     form, transcript = _filtered(request)
     if transcript is None:
         return _bad_filters(request, form)
@@ -54,7 +56,7 @@ def transcript_csv(request):
 
 
 @login_required
-def transcript_pdf(request):
+def transcript_pdf(request: AuthenticatedHttpRequest):
     form, transcript = _filtered(request)
     if transcript is None:
         return _bad_filters(request, form)
@@ -79,7 +81,7 @@ def _form_context(form: ExternalCreditForm, credit: ExternalCredit | None) -> di
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def external_create(request):
+def external_create(request: AuthenticatedHttpRequest):
     form = ExternalCreditForm(request.POST or None, request.FILES or None)
     if request.method == "POST":
         if form.is_valid():
@@ -97,7 +99,7 @@ def external_create(request):
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def external_edit(request, pk: int):
+def external_edit(request: AuthenticatedHttpRequest, pk: int):
     credit = _own_credit(request, pk)
     if request.method == "POST":
         # Not bound to ``credit``: validating would change it in memory before the service sees it.
@@ -120,7 +122,7 @@ def external_edit(request, pk: int):
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def external_delete(request, pk: int):
+def external_delete(request: AuthenticatedHttpRequest, pk: int):
     credit = _own_credit(request, pk)
     if request.method == "POST":
         external_credits.external_credit_delete(credit=credit, learner=request.user)
@@ -130,7 +132,7 @@ def external_delete(request, pk: int):
 
 
 @login_required
-def external_file(request, pk: int):
+def external_file(request: AuthenticatedHttpRequest, pk: int):
     credit = _own_credit(request, pk)
     if not credit.certificate_file:
         raise Http404

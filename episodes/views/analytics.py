@@ -6,7 +6,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
-from accounts.permissions import host_required, is_host_of
+from accounts.permissions import AuthenticatedHttpRequest, host_required, is_host_of
 
 from ..charts import daily_bar_chart
 from ..models import Show
@@ -15,7 +15,7 @@ from ..selectors import DASHBOARD_DAYS, parse_days, show_downloads
 
 @require_safe
 @host_required
-def show_analytics(request, slug):
+def show_analytics(request: AuthenticatedHttpRequest, slug):
     show = get_object_or_404(Show, slug=slug)
     if not is_host_of(request.user, show):
         raise Http404  # other hosts do not learn that the show exists

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from accounts.permissions import host_required, is_host_of
+from accounts.permissions import AuthenticatedHttpRequest, host_required, is_host_of
 
 from .. import services
 from ..audio import AudioError
@@ -59,7 +59,7 @@ def _add_service_errors(form, error: Exception) -> None:
 
 
 @host_required
-def dashboard(request):
+def dashboard(request: AuthenticatedHttpRequest):
     now = timezone.now()
     published = Q(episodes__status=Episode.Status.PUBLISHED)
     shows = (
@@ -106,7 +106,7 @@ def show_create(request):
 
 
 @host_required
-def show_manage(request, slug):
+def show_manage(request: AuthenticatedHttpRequest, slug):
     show = _hosted_show(request, slug)
     episodes = show.episodes.order_by("-publish_at", "-id")
     return render(
@@ -123,7 +123,7 @@ def show_manage(request, slug):
 
 @host_required
 @upload_limited
-def show_edit(request, slug):
+def show_edit(request: AuthenticatedHttpRequest, slug):
     show = _hosted_show(request, slug)
     if request.method == "POST":
         # Bind a separate copy: an invalid form must not change the show the page shows.
@@ -157,7 +157,7 @@ def _persons(formset) -> list[services.PersonData]:
 
 @host_required
 @upload_limited
-def episode_upload(request, slug):
+def episode_upload(request: AuthenticatedHttpRequest, slug):
     show = _hosted_show(request, slug)
     context = {"show": show, "max_bytes": max_upload_bytes(), "upload": True}
     if request.method == "POST":
@@ -264,7 +264,7 @@ def _edit_page(request, show, episode, form, persons, status=200):
 @host_required
 @require_http_methods(["GET", "HEAD", "POST"])
 @upload_limited
-def episode_edit(request, slug, pk):
+def episode_edit(request: AuthenticatedHttpRequest, slug, pk):
     show = _hosted_show(request, slug)
     episode = get_object_or_404(Episode, pk=pk, show=show)
     people = list(episode.persons.all())

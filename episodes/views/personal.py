@@ -10,7 +10,7 @@ from django.utils.cache import get_conditional_response
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
-from accounts.permissions import answers_before_sessions
+from accounts.permissions import AuthenticatedHttpRequest, answers_before_sessions
 
 from ..analytics.buffer import counting_enabled, recorder_for
 from ..delivery import serve_file
@@ -71,7 +71,7 @@ def personal_audio(request, token: str, pk: int, slug: str, ext: str):
 
 
 @login_required
-def my_feeds(request):
+def my_feeds(request: AuthenticatedHttpRequest):
     if request.method == "POST":
         show = get_object_or_404(Show, slug=request.POST.get("show", ""))
         action = request.POST.get("action")

@@ -7,6 +7,7 @@ from typing import Any
 
 import stripe
 from django.conf import settings
+from stripe.params.checkout import SessionCreateParams
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ def checkout_session_create(
     cancel_url: str,
 ) -> dict[str, Any]:
     """Create (or, for a key Stripe has seen, get back) the Checkout Session of one order."""
-    params = {
+    params: SessionCreateParams = {
         "mode": "payment",
         "client_reference_id": reference,
         "metadata": {"order": reference, "kind": kind},
@@ -74,7 +75,7 @@ def checkout_session_create(
     }
     try:
         session = client().v1.checkout.sessions.create(
-            params=params,  # type: ignore[arg-type]
+            params=params,
             options={"idempotency_key": idempotency_key},
         )
     except stripe.StripeError as error:

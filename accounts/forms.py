@@ -93,14 +93,18 @@ class LearnerProfileForm(forms.ModelForm):
         for name, text in WHY.items():
             if name in self.fields:
                 self.fields[name].help_text = text
-        self.fields["degree"].choices = [("", "—")] + list(Degree.choices)
+        degree = self.fields["degree"]
+        if not isinstance(degree, forms.ChoiceField):
+            raise TypeError("LearnerProfileForm.degree must be a choice field")
+        degree.choices = [("", "—")] + list(Degree.choices)
         self.fields["npi"].widget.attrs.update({"inputmode": "numeric", "pattern": "[0-9]{10}"})
 
     def clean_npi(self):
         return (self.cleaned_data.get("npi") or "").replace(" ", "").replace("-", "")
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         month, day = cleaned.get("birth_month"), cleaned.get("birth_day")
         try:
             validate_birth_month_day(month, day)

@@ -38,7 +38,8 @@ class ProviderBillingForm(forms.Form):
     )
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         raw = (cleaned.get("pass_price") or "").strip()
         if not raw:
             cleaned["pass_price"] = None

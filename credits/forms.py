@@ -33,7 +33,8 @@ class EvaluationForm(forms.ModelForm):
         }
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("intends_change") and not (cleaned.get("change_description") or "").strip():
             self.add_error("change_description", _("Tell us what you will change."))
         return cleaned
@@ -103,8 +104,11 @@ class ActivityForm(forms.ModelForm):
             del self.fields["episode"]
         else:
             # The view passes only episodes of shows that grant the provider (credits.grants).
-            self.fields["episode"].queryset = episodes if episodes is not None else Episode.objects.none()
-            self.fields["episode"].label_from_instance = _episode_choice_label
+            episode = self.fields["episode"]
+            if not isinstance(episode, forms.ModelChoiceField):
+                raise TypeError("ActivityForm.episode must be a model choice field")
+            episode.queryset = episodes if episodes is not None else Episode.objects.none()
+            episode.label_from_instance = _episode_choice_label  # type: ignore[assignment]  # a per-instance label hook
 
     def clean_designated_credits(self):
         value = self.cleaned_data["designated_credits"]
@@ -126,7 +130,8 @@ class PersonForm(forms.Form):
     mitigated = forms.BooleanField(label=_("All relevant relationships were mitigated"), required=False)
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         natures = {key: key for key, _label in Disclosure.Nature.choices}
         natures.update({str(label).lower(): key for key, label in Disclosure.Nature.choices})
         disclosures = []
@@ -176,7 +181,8 @@ class QuestionForm(forms.Form):
     )
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         correct = cleaned.get("correct")
         if correct and not (cleaned.get(f"option_{correct}") or "").strip():
             self.add_error("correct", _("The correct option is empty."))

@@ -27,7 +27,10 @@ class GrantInviteForm(forms.Form):
 
     def __init__(self, *args, providers=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["provider"].queryset = providers if providers is not None else Provider.objects.none()
+        provider = self.fields["provider"]
+        if not isinstance(provider, forms.ModelChoiceField):
+            raise TypeError("GrantInviteForm.provider must be a model choice field")
+        provider.queryset = providers if providers is not None else Provider.objects.none()
 
 
 class GrantRequestForm(forms.Form):

@@ -2,7 +2,7 @@
 
 import datetime
 from decimal import Decimal
-from typing import cast
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -287,7 +287,7 @@ class Activity(models.Model):
         return self.title
 
     def clean(self):
-        errors = {}
+        errors: dict[str, Any] = {}
         credits = self.designated_credits
         if credits is not None and (credits < Decimal("0.25") or (credits * 4) % 1 != 0):
             errors["designated_credits"] = _("Designated credits must be a multiple of 0.25, at least 0.25.")

@@ -6,9 +6,16 @@ When an admin form with an autocomplete field is shown again after a failed POST
 cannot hold are dropped before the lookup; the form still says the choice is invalid.
 """
 
+from typing import TYPE_CHECKING
+
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import ValidationError
 from django.db import connections
+
+if TYPE_CHECKING:  # the mixin goes in front of a ModelAdmin or an inline, whose methods it calls
+    from django.contrib.admin.options import BaseModelAdmin as _AdminBase
+else:
+    _AdminBase = object
 
 
 class KeySafeAutocompleteSelect(AutocompleteSelect):
@@ -29,7 +36,7 @@ class KeySafeAutocompleteSelect(AutocompleteSelect):
         return super().optgroups(name, value, attr)
 
 
-class KeySafeAutocompleteMixin:
+class KeySafeAutocompleteMixin(_AdminBase):
     """For a ModelAdmin or inline with ``autocomplete_fields``."""
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):

@@ -108,7 +108,8 @@ class ShowForm(forms.ModelForm):
         return _clean_artwork(self.cleaned_data.get("artwork"))
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         category, subcategory = cleaned.get("category"), cleaned.get("subcategory", "")
         if category and not subcategory_belongs(category, subcategory):
             self.add_error(
@@ -333,7 +334,8 @@ class EpisodeEditForm(_EpisodeTextForm, _EpisodeFilesForm):
     FILE_FIELDS = ("artwork", "transcript", "chapters")
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         for field in self.FILE_FIELDS:
             if cleaned.get(field) and cleaned.get(f"remove_{field}"):
                 # As Django's own "clear" checkbox does: the two choices contradict each other.
@@ -369,7 +371,8 @@ class PersonForm(forms.Form):
         return clean_line(self.cleaned_data["credentials"])
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if not cleaned.get("name") and cleaned.get("credentials"):
             self.add_error("name", _("Give the person's name."))
         return cleaned

@@ -164,7 +164,8 @@ class BoardRangeForm(forms.Form):
             self.fields[name].widget.input_type = "date"
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         start, end = data.get("start"), data.get("end")
         if start and end:
             if end < start:

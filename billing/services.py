@@ -13,8 +13,8 @@ from accounts.locks import lock_learner
 from accounts.models import User
 from audit.services import audit_record
 from credits import services as credit_services
-from credits.certificates import certificate_revoke
 from credits.calendar_years import add_years
+from credits.certificates import certificate_revoke
 from credits.errors import CreditError, ServiceError
 from credits.models import Activity, Certificate, CreditClaim, Provider
 

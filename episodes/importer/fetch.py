@@ -231,7 +231,7 @@ class _Download:
             raise last
 
         # http.client's connect() calls this private hook; typeshed does not declare it.
-        connection._create_connection = pinned  # type: ignore[attr-defined]
+        connection._create_connection = pinned  # type: ignore[attr-defined]  # private hook, not in typeshed
         self._connection = connection
         path = parts.path or "/"
         if parts.query:

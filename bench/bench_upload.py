@@ -46,6 +46,17 @@ session = SessionStore()
 session[SESSION_KEY] = str(user.pk)
 session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
 session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+# A finished two-factor login, as allauth records it: the MFA gate checks this session did TOTP.
+import time
+from allauth.account.internal.flows.login import (
+    _AUTHENTICATION_METHODS_USER_SESSION_KEY, AUTHENTICATION_METHODS_SESSION_KEY)
+from allauth.mfa.models import Authenticator
+device = Authenticator.objects.get(user=user, type=Authenticator.Type.TOTP)
+session[AUTHENTICATION_METHODS_SESSION_KEY] = [
+    {"method": "password", "at": time.time(), "email": user.email},
+    {"method": "mfa", "at": time.time(), "id": device.pk, "type": "totp"},
+]
+session[_AUTHENTICATION_METHODS_USER_SESSION_KEY] = str(user.pk)
 session.create()
 print(session.session_key)
 """

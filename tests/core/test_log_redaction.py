@@ -15,6 +15,7 @@ import pytest
 from django.urls import reverse
 
 from podcastcme.log_redaction import REDACTED, redact
+from testkit.parts import part_missing
 from testkit.servers import free_port, gunicorn, shared_database
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -118,7 +119,7 @@ def _documented_nginx_logging() -> str:
 def test_nginx_access_log_format_redacts_the_same_secrets(tmp_path):
     nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
     if nginx is None:
-        pytest.skip("nginx is not installed (make test installs nginx-light when run as root)")
+        part_missing("nginx is not installed (make test installs nginx-light when run as root)")
     port = free_port()
     (tmp_path / "logs").mkdir()
     config = tmp_path / "nginx.conf"

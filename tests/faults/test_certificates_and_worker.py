@@ -32,6 +32,7 @@ from credits.models import Certificate, CompletionRecord, CreditClaim
 from podcastcme.health_tasks import task_queue_status
 from testkit.factories import correct_answers
 from testkit.mfa import mfa_login
+from testkit.parts import part_missing
 
 ROOT = Path(__file__).resolve().parents[2]
 DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
@@ -319,7 +320,7 @@ def small_disk(size_kb: int = 256) -> Iterator[Path]:
     )
     if mounted.returncode != 0:
         folder.rmdir()
-        pytest.skip(f"cannot mount a tmpfs to fill (needs root): {mounted.stderr.decode().strip()}")
+        part_missing(f"cannot mount a tmpfs to fill (needs root): {mounted.stderr.decode().strip()}")
     try:
         yield folder
     finally:

@@ -29,6 +29,7 @@ from episodes.services import episode_create
 from episodes.upload import UPLOAD_TEMP_PREFIX
 from testkit.media import audio_bytes, make_artwork
 from testkit.mfa import mfa_login
+from testkit.parts import part_missing
 from testkit.servers import gunicorn, raw_request, read_status
 
 MB = 1024 * 1024
@@ -60,7 +61,7 @@ def tmpfs(path: Path, size: str):
         ["mount", "-t", "tmpfs", "-o", f"size={size},mode=0755", "tmpfs", str(path)], capture_output=True
     )
     if result.returncode != 0:
-        pytest.skip(
+        part_missing(
             "cannot mount a tmpfs here (needs root or CAP_SYS_ADMIN: "
             f"{result.stderr.decode().strip() or result.returncode}); "
             "the RLIMIT_FSIZE test still covers a failed write"

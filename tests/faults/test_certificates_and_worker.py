@@ -32,7 +32,7 @@ from credits.models import Certificate, CompletionRecord, CreditClaim
 from podcastcme.health_tasks import task_queue_status
 from testkit.factories import correct_answers
 from testkit.mfa import mfa_login
-from testkit.parts import part_missing
+from testkit.storage import tmpfs
 
 ROOT = Path(__file__).resolve().parents[2]
 DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
@@ -315,16 +315,10 @@ def test_claims_during_a_postgresql_restart_are_whole_or_absent_and_all_get_thei
 @contextmanager
 def small_disk(size_kb: int = 256) -> Iterator[Path]:
     folder = Path(tempfile.mkdtemp(prefix="podcastcme-full-disk-"))
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={size_kb}k", "tmpfs", str(folder)], capture_output=True
-    )
-    if mounted.returncode != 0:
-        folder.rmdir()
-        part_missing(f"cannot mount a tmpfs to fill (needs root): {mounted.stderr.decode().strip()}")
     try:
-        yield folder
+        with tmpfs(folder, f"{size_kb}k"):
+            yield folder
     finally:
-        subprocess.run(["umount", "-l", str(folder)], check=False)
         with suppress(OSError):
             folder.rmdir()
 

@@ -8,7 +8,6 @@ import io
 import os
 import resource
 import signal
-import subprocess
 import time
 from pathlib import Path
 
@@ -29,8 +28,8 @@ from episodes.services import episode_create
 from episodes.upload import UPLOAD_TEMP_PREFIX
 from testkit.media import audio_bytes, make_artwork
 from testkit.mfa import mfa_login
-from testkit.parts import part_missing
 from testkit.servers import gunicorn, raw_request, read_status
+from testkit.storage import tmpfs
 
 MB = 1024 * 1024
 BOUNDARY = "FaUlTbOuNdArY"
@@ -51,25 +50,6 @@ def _upload_post(audio: bytes, name: str = "episode.mp3") -> dict:
 
 def _text(response) -> str:
     return " ".join(response.content.decode().split())
-
-
-@contextlib.contextmanager
-def tmpfs(path: Path, size: str):
-    """A real small filesystem (tmpfs) at ``path``: writes past ``size`` fail with ENOSPC."""
-    path.mkdir(parents=True, exist_ok=True)
-    result = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={size},mode=0755", "tmpfs", str(path)], capture_output=True
-    )
-    if result.returncode != 0:
-        part_missing(
-            "cannot mount a tmpfs here (needs root or CAP_SYS_ADMIN: "
-            f"{result.stderr.decode().strip() or result.returncode}); "
-            "the RLIMIT_FSIZE test still covers a failed write"
-        )
-    try:
-        yield path
-    finally:
-        subprocess.run(["umount", "-l", str(path)], check=False)
 
 
 # --- bodies larger than their route allows ----------------------------------------------------------

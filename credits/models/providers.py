@@ -1,0 +1,169 @@
+"""Accredited providers, their coordinators, and the shows that grant them (credits/grants.py)."""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import TIME_ZONE_CHOICES, User
+
+
+class AccreditationType(models.TextChoices):
+    DIRECT = "direct", _("Direct providership")
+    JOINT = "joint", _("Joint providership")
+
+
+class Provider(models.Model):
+    """The ACCME-accredited organization responsible for the activities (e.g. a society)."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    accreditation_type = models.CharField(
+        _("accreditation statement"),
+        max_length=10,
+        choices=AccreditationType.choices,
+        default=AccreditationType.DIRECT,
+    )
+    joint_provider_name = models.CharField(
+        _("joint provider"),
+        max_length=200,
+        blank=True,
+        help_text=_("The non-accredited organization, for joint providership only."),
+    )
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        choices=TIME_ZONE_CHOICES,
+        default="America/New_York",
+        help_text=_("Completion dates on certificates and reports are given in this time zone."),
+    )
+    coordinators: models.ManyToManyField[User, "ProviderCoordinator"] = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        through="ProviderCoordinator",
+        related_name="coordinated_providers",
+        blank=True,
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("provider")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(accreditation_type="direct") | ~models.Q(joint_provider_name=""),
+                name="provider_joint_needs_partner",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self):
+        if self.accreditation_type == AccreditationType.JOINT and not self.joint_provider_name.strip():
+            raise ValidationError(
+                {"joint_provider_name": _("Joint providership needs the joint provider's name.")}
+            )
+
+
+class ProviderCoordinator(models.Model):
+    """A CME coordinator: manages the provider's activities and reports."""
+
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="coordinator_memberships"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("coordinator membership")
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "user"], name="coordinator_unique_membership")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.provider}"
+
+
+class GrantStatus(models.TextChoices):
+    REQUESTED = "requested", _("Requested by the provider")
+    INVITED = "invited", _("Invited by the show's hosts")
+    ACTIVE = "active", _("Active")
+    DECLINED = "declined", _("Declined")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    REVOKED = "revoked", _("Revoked")
+
+
+GRANT_OPEN_STATUSES = (GrantStatus.REQUESTED, GrantStatus.INVITED, GrantStatus.ACTIVE)
+GRANT_PENDING_STATUSES = (GrantStatus.REQUESTED, GrantStatus.INVITED)
+GRANT_CLOSED_STATUSES = (GrantStatus.DECLINED, GrantStatus.WITHDRAWN, GrantStatus.REVOKED)
+
+
+class GrantQuerySet(models.QuerySet):
+    def active(self) -> "GrantQuerySet":
+        return self.filter(status=GrantStatus.ACTIVE)
+
+    def delete(self):
+        raise TypeError("Show grants are never deleted: revoke them.")
+
+
+class ShowProviderGrant(models.Model):
+    """A show's hosts allow a provider to make the show's episodes CME activities (credits/grants.py).
+
+    Opened by either side (a host invites, or a coordinator requests), made active by the other side,
+    ended by either. Rows are never deleted: the history is the record of who allowed whom, when.
+    """
+
+    show = models.ForeignKey("episodes.Show", on_delete=models.PROTECT, related_name="provider_grants")
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="show_grants")
+    status = models.CharField(_("status"), max_length=10, choices=GrantStatus.choices)
+    message = models.CharField(_("message"), max_length=500, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    # Who declined, withdrew or revoked it, and when.
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = GrantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        verbose_name = _("show grant")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["show", "provider"],
+                condition=models.Q(status__in=["requested", "invited", "active"]),
+                name="grant_one_open_per_show_provider",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="active") | models.Q(accepted_at__isnull=False),
+                name="grant_active_was_accepted",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=["requested", "invited", "active"])
+                | models.Q(closed_at__isnull=False),
+                name="grant_closed_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.show} → {self.provider} ({self.status})"
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("Show grants are never deleted: revoke them.")
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == GrantStatus.ACTIVE
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status in GRANT_PENDING_STATUSES

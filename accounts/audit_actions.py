@@ -5,5 +5,10 @@ from audit.actions import AuditActions
 
 class AccountAction(AuditActions):
     ACCOUNT_MFA_RESET = "account.mfa_reset"
+    ACCOUNT_PASSWORD_SET_BY_ADMIN = "account.password_set_by_admin"  # the admin's "change password" form
     PROFILE_CONSENT_GIVEN = "profile.consent_given"
+    # The learner attests that their international degree is a primary medical degree equivalent
+    # to an MD or DO (physician credit); cleared when the degree changes to one that needs none.
+    PROFILE_DEGREE_EQUIVALENCE_ATTESTED = "profile.degree_equivalence_attested"
+    PROFILE_DEGREE_EQUIVALENCE_CLEARED = "profile.degree_equivalence_cleared"
     PROFILE_CONSENT_WITHDRAWN = "profile.consent_withdrawn"  # by the learner, or by deleting the account

@@ -6,7 +6,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from .models import TIME_ZONE_CHOICES, Degree, LearnerProfile
+from .models import NAMED_DEGREES, TIME_ZONE_CHOICES, Degree, LearnerProfile, degree_needs_equivalence
 from .validators import validate_birth_month_day
 
 MONTH_CHOICES = [("", "—")] + [(str(i), calendar.month_name[i]) for i in range(1, 13)]
@@ -18,10 +18,14 @@ WHY = {
     "family_name": _("Printed on certificates and sent to boards when you consent."),
     "suffix": _("Optional (Jr., III)."),
     "degree": _(
-        "Decides the credit type: MD, DO and MBBS receive AMA PRA Category 1 Credit™; "
+        "Decides the credit type: physicians (MD, DO, and international primary medical degrees "
+        "such as MBBS, MBChB, MB BCh or BMBS) receive AMA PRA Category 1 Credit™; "
         "other professions a certificate of participation."
     ),
-    "degree_other": _("Your credential if you chose Other."),
+    "degree_other": _(
+        "The name of your degree as it should be printed, if you chose Other or another "
+        "international medical degree."
+    ),
     "specialty": _("Helps the provider plan relevant education; not printed."),
     "country": _("Where you practise; used for reports to accreditors."),
     "state_province": _("Optional: state boards may ask for the state of your licence."),
@@ -59,6 +63,17 @@ class LearnerProfileForm(forms.ModelForm):
         required=False,
     )
     time_zone = forms.ChoiceField(label=_("Time zone"), choices=TIME_ZONE_CHOICES)
+    degree_equivalence = forms.BooleanField(
+        label=_(
+            "I attest that my degree is a primary medical degree equivalent to an MD or DO: "
+            "it qualifies me to practise medicine as a physician."
+        ),
+        required=False,
+        help_text=_(
+            "Only for international medical degrees (MBBS, MBChB, MB BCh, BMBS and the like): "
+            "physicians receive AMA PRA Category 1 Credit™. We record when you attested."
+        ),
+    )
 
     class Meta:
         model = LearnerProfile
@@ -90,6 +105,8 @@ class LearnerProfileForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if user is not None:
             self.fields["time_zone"].initial = user.time_zone
+        if self.instance.degree_equivalence_attested_at is not None:
+            self.fields["degree_equivalence"].initial = True
         for name, text in WHY.items():
             if name in self.fields:
                 self.fields[name].help_text = text
@@ -98,6 +115,10 @@ class LearnerProfileForm(forms.ModelForm):
             raise TypeError("LearnerProfileForm.degree must be a choice field")
         degree.choices = [("", "—")] + list(Degree.choices)
         self.fields["npi"].widget.attrs.update({"inputmode": "numeric", "pattern": "[0-9]{10}"})
+        # static/js/profile-degree.js hides the attestation unless one of these degrees is chosen.
+        degree.widget.attrs["data-equivalence-degrees"] = "|".join(
+            sorted(value for value, _label in Degree.choices if degree_needs_equivalence(value))
+        )
 
     def clean_npi(self):
         return (self.cleaned_data.get("npi") or "").replace(" ", "").replace("-", "")
@@ -110,8 +131,22 @@ class LearnerProfileForm(forms.ModelForm):
             validate_birth_month_day(month, day)
         except ValidationError as error:
             self.add_error("birth_day", error)
-        if cleaned.get("degree") == Degree.OTHER and not (cleaned.get("degree_other") or "").strip():
+        degree = cleaned.get("degree") or ""
+        if degree == Degree.OTHER and not (cleaned.get("degree_other") or "").strip():
             self.add_error("degree_other", _("Name your credential when you choose Other."))
+        if degree == Degree.OTHER_MEDICAL and not (cleaned.get("degree_other") or "").strip():
+            self.add_error("degree_other", _("Name your medical degree as it should be printed."))
+        if degree not in NAMED_DEGREES:
+            cleaned["degree_other"] = ""  # a name typed for Other is not printed after a US degree
+        if degree_needs_equivalence(degree) and not cleaned.get("degree_equivalence"):
+            self.add_error(
+                "degree_equivalence",
+                _(
+                    "Tick the attestation to receive physician credit with this degree: confirm "
+                    "that it is a primary medical degree equivalent to an MD or DO. If it is not, "
+                    "choose your profession (or Other) instead."
+                ),
+            )
         if bool(cleaned.get("other_board_name")) != bool(cleaned.get("other_board_id")):
             self.add_error("other_board_id", _("Give both the board's name and your ID there."))
         return cleaned

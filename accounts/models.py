@@ -88,7 +88,18 @@ class User(AbstractBaseUser, PermissionsMixin):
 class Degree(models.TextChoices):
     MD = "MD", "MD"
     DO = "DO", "DO"
+    # Primary medical degrees awarded outside the US that license their holder to practise medicine
+    # as an MD or DO does (AMA: physicians with them receive AMA PRA Category 1 Credit). The value is
+    # what the certificate prints, in the spelling the awarding schools use.
     MBBS = "MBBS", "MBBS"
+    MBCHB = "MBChB", "MBChB"
+    MB_BCH = "MB BCh", "MB BCh"
+    MBBCH = "MBBCh", "MBBCh"
+    MB_BCHIR = "MB BChir", "MB BChir"
+    BM_BCH = "BM BCh", "BM BCh"
+    BMBS = "BMBS", "BMBS"
+    MB_BCH_BAO = "MB BCh BAO", "MB BCh BAO"
+    OTHER_MEDICAL = "OtherMed", _("Other international medical degree equivalent to MD/DO")
     PA_C = "PA-C", "PA-C"
     NP = "NP", "NP"
     RN = "RN", "RN"
@@ -98,7 +109,49 @@ class Degree(models.TextChoices):
     OTHER = "Other", _("Other")
 
 
-PHYSICIAN_DEGREES = frozenset({Degree.MD, Degree.DO, Degree.MBBS})
+# US physician degrees: AMA PRA Category 1 Credit with no further question.
+US_PHYSICIAN_DEGREES = frozenset({Degree.MD, Degree.DO})
+# International primary medical degrees: physician credit once the learner attests that theirs is a
+# primary medical degree equivalent to an MD or DO (``LearnerProfile.degree_equivalence_attested_at``).
+INTERNATIONAL_MEDICAL_DEGREES = frozenset(
+    {
+        Degree.MBBS,
+        Degree.MBCHB,
+        Degree.MB_BCH,
+        Degree.MBBCH,
+        Degree.MB_BCHIR,
+        Degree.BM_BCH,
+        Degree.BMBS,
+        Degree.MB_BCH_BAO,
+        Degree.OTHER_MEDICAL,
+    }
+)
+PHYSICIAN_DEGREES = US_PHYSICIAN_DEGREES | INTERNATIONAL_MEDICAL_DEGREES
+# Degrees whose printed name the learner types (``degree_other``).
+NAMED_DEGREES = frozenset({Degree.OTHER, Degree.OTHER_MEDICAL})
+
+
+def degree_needs_equivalence(degree: str) -> bool:
+    """An international medical degree: physician credit needs the learner's attestation."""
+    return degree in INTERNATIONAL_MEDICAL_DEGREES
+
+
+def degree_is_physician(degree: str, *, equivalence_attested: bool) -> bool:
+    """The one rule of who receives AMA PRA Category 1 Credit (everyone else: participation).
+
+    MD and DO are physicians; an international primary medical degree (MBBS, MBChB, MB BCh, BMBS,
+    ...) is when the learner has attested that it is equivalent to an MD or DO. ``degree`` is a
+    ``Degree`` value; any other text (a credential typed under Other) is not a physician degree.
+    """
+    if degree in US_PHYSICIAN_DEGREES:
+        return True
+    return degree_needs_equivalence(degree) and equivalence_attested
+
+
+NPI_TAKEN_MESSAGE = _(
+    "This NPI is already on another account. An NPI identifies one clinician: check the number, "
+    "or sign in to the account that has it."
+)
 
 
 class LearnerProfile(models.Model):
@@ -111,10 +164,16 @@ class LearnerProfile(models.Model):
     suffix = models.CharField(_("suffix"), max_length=20, blank=True)
     degree = models.CharField(_("degree or credential"), max_length=10, choices=Degree.choices, blank=True)
     degree_other = models.CharField(_("other credential"), max_length=40, blank=True)
+    # When the learner attested that their international degree is a primary medical degree
+    # equivalent to an MD or DO; cleared when the degree changes (the new one needs its own).
+    degree_equivalence_attested_at = models.DateTimeField(
+        _("degree equivalence attested at"), null=True, blank=True
+    )
     specialty = models.CharField(_("specialty"), max_length=100, blank=True)
     country = models.CharField(_("country"), max_length=100, blank=True)
     state_province = models.CharField(_("state or province of licence"), max_length=100, blank=True)
     licence_number = models.CharField(_("licence number"), max_length=40, blank=True)
+    # One account per NPI (an NPI identifies one clinician to the boards): see Meta.constraints.
     npi = models.CharField(_("NPI"), max_length=10, blank=True, validators=[validate_npi])
     abim_id = models.CharField(_("ABIM ID"), max_length=20, blank=True)
     aba_id = models.CharField(_("ABA ID"), max_length=20, blank=True)
@@ -145,6 +204,13 @@ class LearnerProfile(models.Model):
                 | models.Q(board_sharing_consent_at__isnull=False),
                 name="profile_consent_has_timestamp",
             ),
+            models.UniqueConstraint(
+                fields=["npi"],
+                condition=~models.Q(npi=""),
+                name="profile_npi_unique",
+                violation_error_code="unique",  # shown on the NPI field, not above the form
+                violation_error_message=NPI_TAKEN_MESSAGE,
+            ),
         ]
 
     def __str__(self) -> str:
@@ -162,14 +228,21 @@ class LearnerProfile(models.Model):
 
     @property
     def credential(self) -> str:
-        if self.degree == Degree.OTHER and self.degree_other:
+        if self.degree in NAMED_DEGREES and self.degree_other:
             return self.degree_other
         return self.degree
 
     @property
+    def needs_degree_attestation(self) -> bool:
+        """An international medical degree the learner has not yet attested as MD/DO-equivalent."""
+        return degree_needs_equivalence(self.degree) and self.degree_equivalence_attested_at is None
+
+    @property
     def is_physician(self) -> bool:
-        """MD, DO and MBBS earn AMA PRA Category 1 Credit; others a certificate of participation."""
-        return self.degree in PHYSICIAN_DEGREES
+        """AMA PRA Category 1 Credit or a certificate of participation (``degree_is_physician``)."""
+        return degree_is_physician(
+            self.degree, equivalence_attested=self.degree_equivalence_attested_at is not None
+        )
 
     @property
     def profile_is_complete_for_credit(self) -> bool:
@@ -190,10 +263,17 @@ class LearnerProfile(models.Model):
 
 
 def profile_is_complete_for_credit(profile: "LearnerProfile | None") -> bool:
-    """A claim needs the legal name (given and family) and the degree printed on the certificate."""
+    """A claim needs the legal name (given and family) and the degree printed on the certificate;
+    an international medical degree also needs the learner's attestation that it is equivalent to
+    an MD or DO (until then the credit type is not known, so no claim is taken)."""
     if profile is None:
         return False
-    return bool(profile.given_name.strip() and profile.family_name.strip() and profile.degree)
+    return bool(
+        profile.given_name.strip()
+        and profile.family_name.strip()
+        and profile.degree
+        and not profile.needs_degree_attestation
+    )
 
 
 class OutgoingEmail(models.Model):

@@ -3,6 +3,7 @@
 from allauth.account import views as allauth_views
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
@@ -31,14 +32,24 @@ def profile_edit(request: AuthenticatedHttpRequest):
     if request.method == "POST":
         form = LearnerProfileForm(request.POST, instance=profile, user=request.user)
         if form.is_valid():
-            data = {k: v for k, v in form.cleaned_data.items() if k != "time_zone"}
-            profile_update(user=request.user, data=data, time_zone=form.cleaned_data["time_zone"])
-            messages.success(request, _("Your profile has been saved."))
-            return redirect("accounts:profile")
+            extra = ("time_zone", "degree_equivalence")
+            data = {k: v for k, v in form.cleaned_data.items() if k not in extra}
+            try:
+                profile_update(
+                    user=request.user,
+                    data=data,
+                    time_zone=form.cleaned_data["time_zone"],
+                    degree_equivalence_attested=form.cleaned_data["degree_equivalence"],
+                )
+            except ValidationError as error:  # e.g. the NPI saved by another account a moment ago
+                form.add_error(None, error)
+            else:
+                messages.success(request, _("Your profile has been saved."))
+                return redirect("accounts:profile")
         # Leave the stored profile untouched: the form bound itself to a copy.
         profile.refresh_from_db()
-    else:
-        form = LearnerProfileForm(instance=profile, user=request.user)
+        return render(request, "accounts/profile.html", {"form": form, "profile": profile}, status=400)
+    form = LearnerProfileForm(instance=profile, user=request.user)
     return render(request, "accounts/profile.html", {"form": form, "profile": profile})
 
 

@@ -20,7 +20,7 @@ from django.utils.dateformat import format as date_format
 from django.utils.translation import gettext as _
 
 from accounts.mail import email_queue
-from accounts.models import PHYSICIAN_DEGREES, LearnerProfile, User
+from accounts.models import LearnerProfile, User, degree_is_physician
 from accounts.permissions import is_coordinator_of
 from audit.services import audit_record
 
@@ -607,13 +607,30 @@ def certificate_reissue(
             profile = LearnerProfile.objects.filter(user_id=certificate.claim.learner_id).first()
             if profile is None or not profile.legal_name or not profile.credential:
                 raise CreditError(_("The learner's profile has no legal name and degree."), code="profile")
+            if profile.needs_degree_attestation:
+                raise CreditError(
+                    _(
+                        "The learner has not yet attested in their profile that their %(degree)s is a "
+                        "primary medical degree equivalent to an MD or DO."
+                    )
+                    % {"degree": profile.credential},
+                    code="profile",
+                )
             learner_name, degree, is_physician = profile.legal_name, profile.credential, profile.is_physician
         learner_name, degree = _clean_name_degree(
             certificate.learner_name if learner_name is None else learner_name,
             certificate.degree if degree is None else degree,
         )
         if is_physician is None:
-            is_physician = degree in PHYSICIAN_DEGREES
+            # The claim settled the credit type (an attested international degree included): the same
+            # degree keeps it; another degree is judged by the one rule, accounts.degree_is_physician.
+            was_physician = certificate.credit_type == CreditType.AMA_PRA_1
+            same_degree = degree == certificate.degree
+            is_physician = (
+                was_physician
+                if same_degree
+                else degree_is_physician(degree, equivalence_attested=was_physician)
+            )
         credit_type = CreditType.AMA_PRA_1 if is_physician else CreditType.PARTICIPATION
         changed = {
             field: [getattr(certificate, field), value]

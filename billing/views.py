@@ -110,7 +110,7 @@ def claim(request: AuthenticatedHttpRequest, pk: int):
             "profile": profile,
             "profile_complete": profile_is_complete_for_credit(profile),
             "designation": designation_statement_html(activity),
-            "accreditation": accreditation_statement(activity.provider),
+            "accreditation": accreditation_statement(activity),
             "price": selectors.claim_price(learner=request.user, activity=activity),
         },
         status=code,

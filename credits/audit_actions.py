@@ -4,10 +4,22 @@ from audit.actions import AuditActions
 
 
 class CreditAction(AuditActions):
+    # Providers and coordinators change only in the Django admin (credits/providers.py); old and new values.
+    PROVIDER_CREATED = "provider.created"
+    PROVIDER_UPDATED = "provider.updated"
+    COORDINATOR_ADDED = "provider.coordinator_added"
+    COORDINATOR_REMOVED = "provider.coordinator_removed"
     ACTIVITY_CREATED = "activity.created"
     ACTIVITY_UPDATED = "activity.updated"
     ACTIVITY_PEOPLE_SET = "activity.people_set"
     QUIZ_REPLACED = "quiz.replaced"
+    # Lifecycle and versions (credits/versions.py); the data carries old and new values.
+    ACTIVITY_PUBLISHED = "activity.published"
+    ACTIVITY_WITHDRAWN = "activity.withdrawn"
+    ACTIVITY_VERSION_CREATED = "activity.version_created"
+    ACTIVITY_VERSION_REPLACED = "activity.version_replaced"
+    # Written only by migration 0008 (activities live before versions existed got version 1).
+    ACTIVITY_VERSION_CARRIED_OVER = "activity.version_carried_over"
     ATTEMPT_STARTED = "attempt.started"
     ATTEMPT_SUBMITTED = "attempt.submitted"
     EVALUATION_SUBMITTED = "evaluation.submitted"

@@ -6,6 +6,8 @@ import logging
 import secrets
 import uuid
 import zoneinfo
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
@@ -28,6 +30,7 @@ from .audit_actions import CreditAction
 from .errors import CreditError
 from .models import (
     CERTIFICATE_FORMAT,
+    ActivityVersion,
     Certificate,
     CertificateRevision,
     CorrectionRequest,
@@ -39,7 +42,7 @@ from .models import (
 from .models import RENDER_OVERDUE_MINUTES as RENDER_OVERDUE_MINUTES
 from .pdf import certificate_pdf_bytes
 from .provider_time import provider_zone
-from .statements import accreditation_statement, designation_statement_text, format_credits
+from .statements import format_credits
 from .tasks import render_certificate
 
 logger = logging.getLogger(__name__)
@@ -103,6 +106,31 @@ def printed_date(day: datetime.date) -> str:
     return date_format(day, "F j, Y")
 
 
+def revoked_on(certificate: Certificate) -> datetime.date:
+    """The day the certificate was revoked, in the provider's time zone (as verification shows it)."""
+    if certificate.revoked_at is None:
+        raise ValueError(f"Certificate {certificate.number} is not revoked.")
+    return timezone.localtime(certificate.revoked_at, _provider_zone(certificate)).date()
+
+
+def changes_for_people(changed: dict[str, list[Any]]) -> list[tuple[str, str, str]]:
+    """A re-issue's changes ({field: [old, new]}) as (label, old, new) lines for pages and emails."""
+    labels = {
+        "learner_name": _("Name"),
+        "degree": _("Degree"),
+        "credit_type": _("Credit type"),
+        "credits": _("Credits"),
+        "completion_date": _("Completion date"),
+    }
+    types = dict(CreditType.choices)
+    lines = []
+    for field, (old, new) in changed.items():
+        if field == "credit_type":
+            old, new = types.get(old, old), types.get(new, new)
+        lines.append((str(labels.get(field, field)), str(old), str(new)))
+    return lines
+
+
 def certificate_fields(certificate: Certificate) -> dict[str, Any]:
     """Every field printed on the certificate, as printed (the verification page and JSON show these)."""
     return {
@@ -139,6 +167,12 @@ def _next_number(prefix: str) -> str:
     )
     sequence = int(last.rsplit("-", 1)[1]) + 1 if last else 1
     return f"{prefix}{sequence:06d}"
+
+
+def next_certificate_number(*, provider: Provider, at: datetime.datetime) -> str:
+    """The next free number of the provider's series for the year of ``at`` in its time zone
+    (PREFIX-YYYY-NNNNNN): for bulk builders (testkit) that continue the series as certificate_issue does."""
+    return _next_number(f"{provider.slug.upper()}-{timezone.localtime(at, provider_zone(provider)).year}-")
 
 
 # --- Rendering: retries with back-off ------------------------------------------------------------
@@ -259,6 +293,7 @@ def certificate_issue(*, claim: CreditClaim, profile: LearnerProfile | None) -> 
     locked first: docs/architecture-locks.md), and the unique number is the last line of defence.
     """
     activity = claim.activity
+    version = ActivityVersion.objects.get(pk=claim.version_id)
     for attempt in range(5):
         try:
             with transaction.atomic():
@@ -271,18 +306,19 @@ def certificate_issue(*, claim: CreditClaim, profile: LearnerProfile | None) -> 
                     # By id: the claim object keeps no cached copy of this row, so a page shown after
                     # the commit reads the certificate as the render (inline in development) left it.
                     claim_id=claim.pk,
+                    version_id=claim.version_id,
                     code=code_generate(),
                     number=_next_number(prefix),
                     learner_name=profile.legal_name if profile else claim.learner.email,
                     degree=claim.degree,
-                    activity_title=activity.title,
+                    activity_title=version.title,  # the version the learner saw (credits/versions.py)
                     format=CERTIFICATE_FORMAT,
                     completion_date=timezone.localtime(claim.claimed_at, zone).date(),
                     credits=claim.credits,
                     credit_type=claim.credit_type,
                     provider_name=provider.name,
-                    accreditation_statement=accreditation_statement(provider),
-                    designation_statement=designation_statement_text(activity),
+                    accreditation_statement=version.content["accreditation_statement"],
+                    designation_statement=version.content["designation_statement"],
                     issued_at=now,
                     status=Certificate.Status.PENDING,
                     render_state=Certificate.RenderState.PENDING,
@@ -582,6 +618,122 @@ def _snapshot(certificate: Certificate) -> dict[str, Any]:
     return fields
 
 
+@dataclass(frozen=True)
+class ReissuePlan:
+    """What a re-issue prints (the new revision's fields) and what changes, as {field: [old, new]}."""
+
+    learner_name: str
+    degree: str
+    credit_type: str
+    credits: Decimal
+    completion_date: datetime.date
+    changed: dict[str, list[Any]]
+
+
+def _reissue_plan(
+    certificate: Certificate,
+    *,
+    actor: User,
+    reason: str,
+    learner_name: str | None,
+    degree: str | None,
+    from_profile: bool,
+    credits: Decimal | str | None,
+    completion_date: datetime.date | None,
+) -> tuple[str, ReissuePlan]:
+    """Check a re-issue and work out the new revision; raises CreditError, writes nothing."""
+    _require_coordinator(actor, certificate)
+    reason = _reason(reason, _("re-issue"))
+    if certificate.status == Certificate.Status.REVOKED:
+        raise CreditError(_("A revoked certificate cannot be re-issued."), code="revoked")
+    is_physician = None
+    if from_profile:
+        profile = LearnerProfile.objects.filter(user_id=certificate.claim.learner_id).first()
+        if profile is None or not profile.legal_name or not profile.credential:
+            raise CreditError(_("The learner's profile has no legal name and degree."), code="profile")
+        if profile.needs_degree_attestation:
+            raise CreditError(
+                _(
+                    "The learner has not yet attested in their profile that their %(degree)s is a "
+                    "primary medical degree equivalent to an MD or DO."
+                )
+                % {"degree": profile.credential},
+                code="profile",
+            )
+        learner_name, degree, is_physician = profile.legal_name, profile.credential, profile.is_physician
+    learner_name, degree = _clean_name_degree(
+        certificate.learner_name if learner_name is None else learner_name,
+        certificate.degree if degree is None else degree,
+    )
+    if is_physician is None:
+        # The claim settled the credit type (an attested international degree included): the same
+        # degree keeps it; another degree is judged by the one rule, accounts.degree_is_physician.
+        was_physician = certificate.credit_type == CreditType.AMA_PRA_1
+        same_degree = degree == certificate.degree
+        is_physician = (
+            was_physician
+            if same_degree
+            else degree_is_physician(degree, equivalence_attested=was_physician)
+        )
+    credit_type = CreditType.AMA_PRA_1 if is_physician else CreditType.PARTICIPATION
+    new_credits = certificate.credits if credits is None else _correct_credits(certificate, credits)
+    new_date = (
+        certificate.completion_date
+        if completion_date is None
+        else _correct_completion_date(certificate, completion_date)
+    )
+    changed = {
+        field: [getattr(certificate, field), value]
+        for field, value in (
+            ("learner_name", learner_name),
+            ("degree", degree),
+            ("credit_type", credit_type),
+        )
+        if getattr(certificate, field) != value
+    }
+    if new_credits != certificate.credits:
+        changed["credits"] = [format_credits(certificate.credits), format_credits(new_credits)]
+    if new_date != certificate.completion_date:
+        changed["completion_date"] = [certificate.completion_date.isoformat(), new_date.isoformat()]
+    if not changed:
+        raise CreditError(
+            _("That is what the certificate already says: change at least one field."), code="same"
+        )
+    return reason, ReissuePlan(
+        learner_name=learner_name,
+        degree=degree,
+        credit_type=credit_type,
+        credits=new_credits,
+        completion_date=new_date,
+        changed=changed,
+    )
+
+
+def certificate_reissue_preview(
+    *,
+    certificate: Certificate,
+    actor: User,
+    reason: str,
+    learner_name: str | None = None,
+    degree: str | None = None,
+    from_profile: bool = False,
+    credits: Decimal | str | None = None,
+    completion_date: datetime.date | None = None,
+) -> ReissuePlan:
+    """What ``certificate_reissue`` with these arguments would change (the confirmation page shows it),
+    or the CreditError it would raise. Reads only."""
+    return _reissue_plan(
+        _certificate(certificate.pk),
+        actor=actor,
+        reason=reason,
+        learner_name=learner_name,
+        degree=degree,
+        from_profile=from_profile,
+        credits=credits,
+        completion_date=completion_date,
+    )[1]
+
+
 def certificate_reissue(
     *,
     certificate: Certificate,
@@ -590,57 +742,31 @@ def certificate_reissue(
     learner_name: str | None = None,
     degree: str | None = None,
     from_profile: bool = False,
+    credits: Decimal | str | None = None,
+    completion_date: datetime.date | None = None,
 ) -> Certificate:
     """A correction: a new revision with the same verification code; the old one is kept, as printed.
 
     The name and degree come from the arguments or, with ``from_profile``, from the learner's
-    profile as it is now. Everything else stays as frozen at the first issue.
+    profile as it is now. A coordinator may also correct the credits (quarter steps, at least 0.25,
+    at most the designation the learner was offered) and the completion date (not in the future in
+    the provider's time zone, within the activity's release and expiry). Everything else stays as
+    frozen at the first issue. Every total, report and export follows the new revision (they all
+    read selectors.credited_certificates); the learner is emailed what changed and why.
     """
     with transaction.atomic():
         certificate = _certificate(certificate.pk, lock=True)
-        _require_coordinator(actor, certificate)
-        reason = _reason(reason, _("re-issue"))
-        if certificate.status == Certificate.Status.REVOKED:
-            raise CreditError(_("A revoked certificate cannot be re-issued."), code="revoked")
-        is_physician = None
-        if from_profile:
-            profile = LearnerProfile.objects.filter(user_id=certificate.claim.learner_id).first()
-            if profile is None or not profile.legal_name or not profile.credential:
-                raise CreditError(_("The learner's profile has no legal name and degree."), code="profile")
-            if profile.needs_degree_attestation:
-                raise CreditError(
-                    _(
-                        "The learner has not yet attested in their profile that their %(degree)s is a "
-                        "primary medical degree equivalent to an MD or DO."
-                    )
-                    % {"degree": profile.credential},
-                    code="profile",
-                )
-            learner_name, degree, is_physician = profile.legal_name, profile.credential, profile.is_physician
-        learner_name, degree = _clean_name_degree(
-            certificate.learner_name if learner_name is None else learner_name,
-            certificate.degree if degree is None else degree,
+        reason, plan = _reissue_plan(
+            certificate,
+            actor=actor,
+            reason=reason,
+            learner_name=learner_name,
+            degree=degree,
+            from_profile=from_profile,
+            credits=credits,
+            completion_date=completion_date,
         )
-        if is_physician is None:
-            # The claim settled the credit type (an attested international degree included): the same
-            # degree keeps it; another degree is judged by the one rule, accounts.degree_is_physician.
-            was_physician = certificate.credit_type == CreditType.AMA_PRA_1
-            same_degree = degree == certificate.degree
-            is_physician = (
-                was_physician
-                if same_degree
-                else degree_is_physician(degree, equivalence_attested=was_physician)
-            )
-        credit_type = CreditType.AMA_PRA_1 if is_physician else CreditType.PARTICIPATION
-        changed = {
-            field: [getattr(certificate, field), value]
-            for field, value in (
-                ("learner_name", learner_name),
-                ("degree", degree),
-                ("credit_type", credit_type),
-            )
-            if getattr(certificate, field) != value
-        }
+        changed = plan.changed
         CertificateRevision.objects.create(
             certificate=certificate,
             revision=certificate.revision,
@@ -649,10 +775,11 @@ def certificate_reissue(
             reason=reason,
         )
         certificate.learner_name, certificate.degree, certificate.credit_type = (
-            learner_name,
-            degree,
-            credit_type,
+            plan.learner_name,
+            plan.degree,
+            plan.credit_type,
         )
+        certificate.credits, certificate.completion_date = plan.credits, plan.completion_date
         certificate.revision += 1
         certificate.issued_at = timezone.now()
         certificate.pdf = ""  # the previous file now belongs to the kept revision
@@ -667,8 +794,90 @@ def certificate_reissue(
             obj=certificate,
             data={"revision": certificate.revision, "reason": reason, "changed": changed},
         )
+        if "credits" in changed or "completion_date" in changed:
+            # Queued before the render, so the learner reads what changed before "your PDF is ready".
+            certificate_id = certificate.pk
+            transaction.on_commit(lambda: _email_corrected(certificate_id, changed, reason))
         _enqueue_render(certificate.pk)
     return certificate
+
+
+def _offered(certificate: Certificate) -> tuple[Decimal, datetime.date, datetime.date]:
+    """(designated credits, release date, expiry date) of the activity as the learner was offered it."""
+    version = getattr(certificate, "version", None)  # the version the learner saw (credits/versions.py)
+    source = version if version is not None else certificate.claim.activity
+    return source.designated_credits, source.release_date, source.expiry_date
+
+
+def _correct_credits(certificate: Certificate, value: Decimal | str) -> Decimal:
+    """The corrected credits, or a CreditError saying plainly what is wrong with them."""
+    try:
+        credits = value if isinstance(value, Decimal) else Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        credits = Decimal("NaN")
+    if not credits.is_finite():
+        raise CreditError(_("Credits must be a number such as 0.75."), code="credits")
+    if credits < Decimal("0.25"):
+        raise CreditError(_("Credits must be at least 0.25."), code="credits")
+    if (credits * 4) % 1 != 0:
+        raise CreditError(_("Credits come in quarter steps: 0.25, 0.5, 0.75, 1.0 …"), code="credits")
+    maximum = _offered(certificate)[0]
+    if credits > maximum:
+        raise CreditError(
+            _("Credits cannot be more than the designated maximum of this activity, %(maximum)s.")
+            % {"maximum": format_credits(maximum)},
+            code="credits",
+        )
+    return credits.quantize(Decimal("0.01"))
+
+
+def _correct_completion_date(certificate: Certificate, day: datetime.date) -> datetime.date:
+    """The corrected completion date (a day in the provider's time zone), or a CreditError."""
+    if not isinstance(day, datetime.date) or isinstance(day, datetime.datetime):
+        raise CreditError(_("Give the completion date as a date (YYYY-MM-DD)."), code="completion_date")
+    today = timezone.localtime(timezone.now(), _provider_zone(certificate)).date()
+    _maximum, release, expiry = _offered(certificate)
+    if day > today:
+        raise CreditError(
+            _("The completion date cannot be in the future (today is %(today)s where the provider is).")
+            % {"today": today.isoformat()},
+            code="completion_date",
+        )
+    if day < release:
+        raise CreditError(
+            _("The completion date cannot be before the activity's release on %(release)s.")
+            % {"release": release.isoformat()},
+            code="completion_date",
+        )
+    if day > expiry:
+        raise CreditError(
+            _("The completion date cannot be after the activity expired on %(expiry)s.")
+            % {"expiry": expiry.isoformat()},
+            code="completion_date",
+        )
+    return day
+
+
+def _email_corrected(certificate_id: int, changed: dict[str, list[Any]], reason: str) -> None:
+    """Tell the learner what the provider corrected on their certificate, and why (through the outbox)."""
+    certificate = _certificate(certificate_id)
+    learner = certificate.claim.learner
+    if not learner.email:
+        return
+    context = {
+        "certificate": certificate,
+        "changes": changes_for_people(changed),
+        "reason": reason,
+        "verification_url": verification_url(certificate),
+        "my_learning_url": settings.SITE_URL + reverse("credits:my_learning"),
+    }
+    message = EmailMultiAlternatives(
+        subject=settings.ACCOUNT_EMAIL_SUBJECT_PREFIX
+        + _("Your certificate %(number)s was corrected") % {"number": certificate.number},
+        body=render_to_string("credits/email/certificate_corrected.txt", context),
+        to=[learner.email],
+    )
+    email_queue(message=message, kind="credits/email/certificate_corrected")  # sent by a task, retried
 
 
 def correction_request_create(
@@ -706,7 +915,38 @@ def correction_request_create(
             obj=certificate,
             data={"request": request.pk, "learner_name": learner_name, "degree": degree},
         )
+        request_id = request.pk
+        transaction.on_commit(lambda: _email_correction_requested(request_id))
     return request
+
+
+def _coordinator_emails(provider: Provider) -> list[str]:
+    return sorted(
+        ProviderCoordinator.objects.filter(provider=provider, user__is_active=True)
+        .exclude(user__email="")
+        .values_list("user__email", flat=True)
+    )
+
+
+def _email_correction_requested(request_id: int) -> None:
+    """Tell the provider's coordinators a learner asked for a correction (through the outbox)."""
+    correction = CorrectionRequest.objects.select_related("certificate").get(pk=request_id)
+    certificate = _certificate(correction.certificate_id)
+    recipients = _coordinator_emails(certificate.claim.activity.provider)
+    if not recipients:
+        return
+    context = {
+        "certificate": certificate,
+        "correction": correction,
+        "decide_url": settings.SITE_URL + reverse("credits:coordinator_correction", args=[correction.pk]),
+    }
+    message = EmailMultiAlternatives(
+        subject=settings.ACCOUNT_EMAIL_SUBJECT_PREFIX
+        + _("A learner asks for a correction: certificate %(number)s") % {"number": certificate.number},
+        body=render_to_string("credits/email/correction_requested.txt", context),
+        to=recipients,
+    )
+    email_queue(message=message, kind="credits/email/correction_requested")  # sent by a task, retried
 
 
 def correction_request_decide(

@@ -8,7 +8,7 @@ from django.utils import timezone
 from accounts.models import User
 from episodes.models import Episode, Show
 
-from . import grants, services
+from . import grants, services, versions
 from .models import (
     GRANT_OPEN_STATUSES,
     Activity,
@@ -115,9 +115,16 @@ def seed_demo_activity(*, provider: Provider, coordinator: User) -> Activity | N
             ),
             "target_audience": "Anesthesiologists, emergency physicians, CRNAs and anesthesia residents",
             "designated_credits": Decimal("0.25"),
+            # The demo's audio is a short synthetic sample standing in for a 15-minute episode.
+            "designation_reason": "Demo data: the audio is a short sample of a 15-minute episode.",
             "release_date": today - datetime.timedelta(days=14),
             "expiry_date": today - datetime.timedelta(days=14) + datetime.timedelta(days=3 * 365),
-            "commercial_support": "",
+            "references": (
+                "Kristensen MS, et al. Ultrasonography for clinical decision-making and intervention in "
+                "airway management. Br J Anaesth. 2016;117 Suppl 1:i39-i48. https://doi.org/10.1093/bja/aew176\n"
+                "Perlas A, et al. Validation of a mathematical model for ultrasound assessment of gastric "
+                "volume. Br J Anaesth. 2013;111(1):82-91. https://doi.org/10.1093/bja/aet079"
+            ),
             "passing_score": 75,
             "max_attempts": 0,
         },
@@ -139,6 +146,8 @@ def seed_demo_activity(*, provider: Provider, coordinator: User) -> Activity | N
         ],
     )
     services.quiz_replace(activity=activity, actor=coordinator, data=QUIZ)
+    versions.activity_publish(activity=activity, actor=coordinator)
+    activity.refresh_from_db()
     return activity
 
 

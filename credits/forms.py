@@ -7,7 +7,16 @@ from django.utils.translation import gettext_lazy as _
 from episodes import json_input
 from episodes.models import Episode
 
-from .models import Activity, ContentPerson, Disclosure, Evaluation, Likert, MandateTopic
+from .models import (
+    DEFAULT_REQUIREMENTS,
+    AccreditationType,
+    Activity,
+    ContentPerson,
+    Disclosure,
+    Evaluation,
+    Likert,
+    MandateTopic,
+)
 
 
 class EvaluationForm(forms.ModelForm):
@@ -72,6 +81,13 @@ def _episode_choice_label(episode: Episode) -> str:
     return label
 
 
+ACTIVITY_DEFAULTS = {
+    "providership": AccreditationType.DIRECT,
+    "medium": "Audio podcast",
+    "requirements": DEFAULT_REQUIREMENTS,
+}
+
+
 class ActivityForm(forms.ModelForm):
     episode = forms.ModelChoiceField(queryset=Episode.objects.none(), label=_("Episode"))
     mandate_topics = forms.ModelMultipleChoiceField(
@@ -84,15 +100,19 @@ class ActivityForm(forms.ModelForm):
     class Meta:
         model = Activity
         fields = [
-            "episode", "title", "objectives", "target_audience", "designated_credits", "release_date",
-            "last_review_date", "expiry_date", "commercial_support", "passing_score", "max_attempts",
-            "reveal_answers", "mandate_topics",
+            "episode", "title", "objectives", "target_audience", "designated_credits", "designation_reason",
+            "release_date", "last_review_date", "expiry_date", "providership", "joint_provider_name",
+            "medium", "references", "requirements", "passing_score", "max_attempts", "reveal_answers",
+            "mandate_topics",
         ]  # fmt: skip
         widgets = {
             "release_date": forms.DateInput(attrs={"type": "date"}),
             "last_review_date": forms.DateInput(attrs={"type": "date"}),
             "expiry_date": forms.DateInput(attrs={"type": "date"}),
             "objectives": forms.Textarea(attrs={"rows": 4}),
+            "designation_reason": forms.Textarea(attrs={"rows": 2}),
+            "references": forms.Textarea(attrs={"rows": 4}),
+            "requirements": forms.Textarea(attrs={"rows": 2}),
             "designated_credits": forms.NumberInput(attrs={"step": "0.25", "min": "0.25"}),
         }
 
@@ -100,6 +120,9 @@ class ActivityForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["title"].required = False
         self.fields["title"].help_text = _("Leave empty to use the episode's title.")
+        # Fields with a sensible default may be left out (an older form, a script): the default holds.
+        for name in ("providership", "medium", "requirements"):
+            self.fields[name].required = False
         if editing:
             del self.fields["episode"]
         else:
@@ -109,6 +132,21 @@ class ActivityForm(forms.ModelForm):
                 raise TypeError("ActivityForm.episode must be a model choice field")
             episode.queryset = episodes if episodes is not None else Episode.objects.none()
             episode.label_from_instance = _episode_choice_label  # type: ignore[assignment]  # a per-instance label hook
+
+    def _default(self, name: str):
+        value = self.cleaned_data.get(name)
+        if value in (None, ""):
+            return self.instance.__dict__.get(name) or ACTIVITY_DEFAULTS[name]
+        return value
+
+    def clean_providership(self):
+        return self._default("providership")
+
+    def clean_medium(self):
+        return self._default("medium")
+
+    def clean_requirements(self):
+        return self._default("requirements")
 
     def clean_designated_credits(self):
         value = self.cleaned_data["designated_credits"]

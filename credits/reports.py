@@ -11,9 +11,9 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import AccreditationType, Activity, Attempt, CompletionRecord, CreditClaim, CreditType, Provider
+from .models import AccreditationType, Activity, ActivityVersion, Attempt, Certificate, CreditType, Provider
 from .provider_time import provider_zone
-from .selectors import evaluation_summary
+from .selectors import credited_certificates, evaluation_summary
 
 LIKERT_ITEMS = ("objectives_met", "relevant_to_practice", "free_of_bias")
 SCORE_BINS = [(low, low + 9) for low in range(0, 90, 10)] + [(90, 100)]
@@ -43,6 +43,8 @@ class ActivityReport:
     credits_total: Decimal
     by_credit_type: list[dict[str, Any]]
     claims_by_month: list[tuple[datetime.date, int]]
+    # Certificates of this activity that were revoked: not in any figure above, counted for the record.
+    revoked: int = 0
 
     @property
     def learners_never_passed(self) -> int:
@@ -98,16 +100,18 @@ def activity_report(activity: Activity) -> ActivityReport:
             }
         )
 
-    claims = CreditClaim.objects.filter(activity=activity).order_by()
+    # Credit is what the current revision of each valid certificate says (selectors.credited_certificates).
+    credited = credited_certificates().filter(claim__activity=activity).order_by()
     type_labels = dict(CreditType.choices)
     by_type = [
         {"credit_type": row["credit_type"], "label": type_labels.get(row["credit_type"], ""), **row}
-        for row in claims.values("credit_type")
+        for row in credited.values("credit_type")
         .annotate(n=Count("id"), total=Sum("credits"))
         .order_by("credit_type")
     ]
+    # The completion date was decided at issue, in the provider's zone: months follow it as printed.
     months = dict(
-        claims.annotate(month=TruncMonth("claimed_at", tzinfo=zone))
+        credited.annotate(month=TruncMonth("completion_date"))
         .values_list("month")
         .annotate(n=Count("id"))
         .values_list("month", "n")
@@ -116,6 +120,7 @@ def activity_report(activity: Activity) -> ActivityReport:
     claims_by_month = (
         [(m, per_month.get(m, 0)) for m in _month_range(min(per_month), max(per_month))] if per_month else []
     )
+    revoked = Certificate.objects.filter(claim__activity=activity, status=Certificate.Status.REVOKED).count()
     return ActivityReport(
         activity=activity,
         learners=stats["learners"],
@@ -131,6 +136,7 @@ def activity_report(activity: Activity) -> ActivityReport:
         credits_total=sum((row["total"] for row in by_type), Decimal("0")),
         by_credit_type=by_type,
         claims_by_month=claims_by_month,
+        revoked=revoked,
     )
 
 
@@ -142,12 +148,13 @@ def _as_date(value: datetime.date | datetime.datetime, zone: zoneinfo.ZoneInfo) 
     return value.replace(day=1)
 
 
-def activity_claims(activity: Activity) -> QuerySet[CreditClaim]:
-    """Every claim of the activity with what its CSV row needs, in one query."""
+def activity_certificates(activity: Activity) -> QuerySet[Certificate]:
+    """The activity's credited certificates (current revisions) with what a CSV row needs, one query."""
     return (
-        CreditClaim.objects.filter(activity=activity)
-        .select_related("learner__profile", "attempt")
-        .order_by("claimed_at", "id")
+        credited_certificates()
+        .filter(claim__activity=activity)
+        .select_related("claim__learner", "claim__attempt")
+        .order_by("completion_date", "claim__claimed_at", "id")
     )
 
 
@@ -158,9 +165,11 @@ MAX_BOARD_RANGE_YEARS = 2
 
 @dataclass
 class BoardRecord:
-    """One learner completion as PARS wants it; a learner with IDs at several boards has one per board."""
+    """One learner completion as PARS wants it; a learner with IDs at several boards has one per board.
 
-    completion: CompletionRecord
+    Its figures (date, credits, credit type, title) are the certificate's current revision."""
+
+    certificate: Certificate
     given_name: str
     family_name: str
     birth: str
@@ -169,8 +178,15 @@ class BoardRecord:
     npi: str
     licence_state: str
     licence_number: str
-    completion_date: datetime.date
     missing: list[str] = field(default_factory=list)
+
+    @property
+    def completion_date(self) -> datetime.date:
+        return self.certificate.completion_date
+
+    @property
+    def email(self) -> str:
+        return self.certificate.claim.learner.email
 
 
 @dataclass
@@ -181,11 +197,14 @@ class BoardReport:
     records: list[BoardRecord]
     incomplete: list[BoardRecord]
     not_consented: int
+    # Certificates completed in the range and revoked since: never in the file; if one was already
+    # sent to PARS, the coordinator sends PARS a deletion (listed on the page for that).
+    revoked: list[Certificate] = field(default_factory=list)
 
     @property
     def ready(self) -> int:
         """Completions ready to report (``records`` has one row per board, so it may be longer)."""
-        return len({r.completion.pk for r in self.records})
+        return len({r.certificate.pk for r in self.records})
 
     @property
     def consented(self) -> int:
@@ -200,8 +219,8 @@ def _text(value: str | None) -> str:
     return (value or "").strip()
 
 
-def _board_records(completion: CompletionRecord, zone: zoneinfo.ZoneInfo) -> list[BoardRecord]:
-    profile = completion.learner.profile
+def _board_records(certificate: Certificate) -> list[BoardRecord]:
+    profile = certificate.claim.learner.profile
     has_birth = profile.birth_month is not None and profile.birth_day is not None
     licence_state, licence_number = _text(profile.state_province), _text(profile.licence_number)
     boards = profile.board_ids
@@ -209,14 +228,13 @@ def _board_records(completion: CompletionRecord, zone: zoneinfo.ZoneInfo) -> lis
 
     def record(board: str, board_id: str, missing: list[str] | None = None) -> BoardRecord:
         return BoardRecord(
-            completion=completion,
+            certificate=certificate,
             given_name=given_name,
             family_name=family_name,
             birth=f"{profile.birth_month:02d}/{profile.birth_day:02d}" if has_birth else "",
             npi=npi,
             licence_state=licence_state,
             licence_number=licence_number,
-            completion_date=timezone.localtime(completion.completed_at, zone).date(),
             board=board,
             board_id=board_id,
             missing=missing or [],
@@ -243,28 +261,30 @@ def _board_records(completion: CompletionRecord, zone: zoneinfo.ZoneInfo) -> lis
 
 
 def board_report(*, provider: Provider, start: datetime.date, end: datetime.date) -> BoardReport:
-    """Completions of the provider's activities from ``start`` to ``end`` (inclusive, provider's time
-    zone): those whose learners consented, split into reportable and incomplete, and a count of the
-    rest. Two queries, however many completions."""
-    zone = provider_zone(provider)
-    since = datetime.datetime.combine(start, datetime.time.min, tzinfo=zone)
-    until = datetime.datetime.combine(end + datetime.timedelta(days=1), datetime.time.min, tzinfo=zone)
-    in_range = CompletionRecord.objects.filter(
-        activity__provider=provider, completed_at__gte=since, completed_at__lt=until
-    )
-    consent = Q(learner__profile__board_sharing_consent=True)
+    """Completions of the provider's activities from ``start`` to ``end`` (inclusive): those whose
+    learners consented, split into reportable and incomplete, a count of the rest, and the revoked
+    ones. The completion date is the certificate's (decided at issue in the provider's time zone, or
+    corrected since). A fixed number of queries, however many completions."""
+    in_range = Q(claim__activity__provider=provider, completion_date__gte=start, completion_date__lte=end)
+    credited = credited_certificates().filter(in_range)
+    consent = Q(claim__learner__profile__board_sharing_consent=True)
     # Learners who did not consent (or whose profile is gone) are counted, never read.
-    not_consented = in_range.exclude(consent).count()
-    completions = (
-        in_range.filter(consent)
-        .select_related("learner__profile", "activity__provider")
-        .order_by("completed_at", "id")
+    not_consented = credited.exclude(consent).count()
+    reportable = (
+        credited.filter(consent)
+        .select_related("claim__learner__profile", "claim__activity__provider", "version")
+        .order_by("completion_date", "claim__claimed_at", "id")
     )
     records: list[BoardRecord] = []
     incomplete: list[BoardRecord] = []
-    for completion in completions:
-        for record in _board_records(completion, zone):
+    for certificate in reportable:
+        for record in _board_records(certificate):
             (incomplete if record.missing else records).append(record)
+    revoked = list(
+        Certificate.objects.filter(in_range, consent, status=Certificate.Status.REVOKED)
+        .only("pk", "number", "completion_date", "revoked_at", "activity_title")
+        .order_by("completion_date", "id")
+    )
     return BoardReport(
         provider=provider,
         start=start,
@@ -272,18 +292,20 @@ def board_report(*, provider: Provider, start: datetime.date, end: datetime.date
         records=records,
         incomplete=incomplete,
         not_consented=not_consented,
+        revoked=revoked,
     )
 
 
-def activity_pars_fields(activity: Activity) -> dict[str, str]:
-    """The activity data PARS asks for alongside each learner record."""
-    provider = activity.provider
+def version_pars_fields(version: ActivityVersion) -> dict[str, str]:
+    """The activity data PARS asks for alongside each learner record, as that learner's version of
+    the activity had it (credits/versions.py): an edit after they finished does not change their row."""
+    content = version.content
     return {
-        "title": activity.title,
+        "title": version.title,
         "format": PARS_FORMAT,
-        "start": activity.release_date.strftime("%m/%d/%Y"),
-        "end": activity.expiry_date.strftime("%m/%d/%Y"),
-        "designated_credits": str(activity.designated_credits),
-        "providership": "Joint" if provider.accreditation_type == AccreditationType.JOINT else "Direct",
-        "commercial_support": "Yes" if activity.commercial_support.strip() else "No",
+        "start": version.release_date.strftime("%m/%d/%Y"),
+        "end": version.expiry_date.strftime("%m/%d/%Y"),
+        "designated_credits": str(version.designated_credits),
+        "providership": "Joint" if content.get("providership") == AccreditationType.JOINT else "Direct",
+        "commercial_support": "Yes" if content.get("commercial_support") else "No",
     }

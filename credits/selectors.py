@@ -2,9 +2,10 @@
 
 import datetime
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
-from django.db.models import Avg, Count, Exists, OuterRef, Prefetch, Q
+from django.db.models import Avg, Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
@@ -23,6 +24,20 @@ from .models import (
     Evaluation,
     ListeningProgress,
 )
+
+
+def credited_certificates() -> QuerySet[Certificate]:
+    """The one rule for credit (issue 12): every total, transcript, report and export counts these
+    certificates, with the figures of their current revision (credits, credit type, completion date,
+    activity title). A revoked certificate is not credit; one whose PDF is not rendered yet is (the
+    claim is valid, only the file is late). A history may show revoked ones, marked as revoked."""
+    return Certificate.objects.exclude(status=Certificate.Status.REVOKED)
+
+
+def learner_credit_total(*, learner: User) -> Decimal:
+    """The learner's credits from this site (My learning's total), by the rule above."""
+    total = credited_certificates().filter(claim__learner=learner).aggregate(total=Sum("credits"))["total"]
+    return total if total is not None else Decimal("0")
 
 
 def activity_for_episode(episode: Episode) -> Activity | None:
@@ -182,7 +197,12 @@ def learner_status(*, learner: User, activity: Activity) -> LearnerStatus:
 
 def learner_activity(*, pk: int) -> Activity | None:
     """An activity as learners may open it: None unless its episode is public (a draft's is not found)."""
-    activity = Activity.objects.select_related("provider", "episode__show").filter(pk=pk).first()
+    activity = (
+        Activity.objects.select_related("provider", "episode__show", "current_version")
+        .exclude(status=Activity.Status.DRAFT)  # a draft is its coordinators' only
+        .filter(pk=pk)
+        .first()
+    )
     return activity if activity is not None and activity.episode.is_public else None
 
 
@@ -251,7 +271,12 @@ def coordinator_activities(*, user: User):
         Activity.objects.filter(provider__memberships__user=user)
         .select_related("provider", "episode__show")
         .annotate(
-            n_claims=Count("claims", distinct=True),
+            # Credited claims only: a revoked certificate is not credit (credited_certificates).
+            n_claims=Count(
+                "claims__certificate",
+                filter=~Q(claims__certificate__status=Certificate.Status.REVOKED),
+                distinct=True,
+            ),
             n_questions=Count("questions", distinct=True),
         )
         .order_by("-release_date", "-id")
@@ -291,7 +316,7 @@ def evaluation_summary(activity: Activity) -> dict[str, Any]:
         "comments": list(evaluations.exclude(comments="").values_list("comments", flat=True)[:200]),
         "attempts": Attempt.objects.filter(activity=activity, submitted_at__isnull=False).count(),
         "passed": Attempt.objects.filter(activity=activity, passed=True).count(),
-        "claims": CreditClaim.objects.filter(activity=activity).count(),
+        "claims": credited_certificates().filter(claim__activity=activity).count(),
     }
 
 

@@ -17,9 +17,9 @@ from accounts.locks import lock_learner
 from accounts.models import LearnerProfile, User, profile_is_complete_for_credit
 from audit.services import audit_record
 from episodes.intervals import merge_intervals
-from episodes.models import Episode, Show
+from episodes.models import Episode
 
-from . import grants
+from . import grants, versions
 from .audit_actions import CreditAction
 from .certificates import certificate_issue
 from .errors import CreditError
@@ -50,14 +50,10 @@ OPTION_TOKEN_BYTES = 12
 # --- Activities (coordinators) -------------------------------------------------------------------
 
 
-def _feed_changed(activity: Activity) -> None:
-    """An activity adds or changes the "Earn CME credit" line of its episode's feed item."""
-    Show.objects.filter(episodes=activity.episode_id).update(content_changed_at=timezone.now())
-
-
 ACTIVITY_FIELDS = (
-    "title", "objectives", "target_audience", "designated_credits", "release_date", "last_review_date",
-    "expiry_date", "commercial_support", "passing_score", "max_attempts", "reveal_answers",
+    "title", "objectives", "target_audience", "designated_credits", "designation_reason", "release_date",
+    "last_review_date", "expiry_date", "providership", "joint_provider_name", "medium", "references",
+    "requirements", "passing_score", "max_attempts", "reveal_answers",
 )  # fmt: skip
 
 
@@ -77,7 +73,7 @@ def activity_create(
     values = {f: data[f] for f in ACTIVITY_FIELDS if f in data}
     if not (values.get("title") or "").strip():
         values["title"] = episode.title  # the activity's title defaults to the episode's
-    activity = Activity(provider=provider, episode=episode, **values)
+    activity = Activity(provider=provider, episode=episode, status=Activity.Status.DRAFT, **values)
     activity.full_clean()
     try:
         with transaction.atomic():
@@ -86,7 +82,7 @@ def activity_create(
         raise ValidationError({"episode": _("This episode is already a CME activity.")}) from None
     if mandate_topics is not None:
         activity.mandate_topics.set(mandate_topics)
-    _feed_changed(activity)
+    versions.feed_changed(activity)
     audit_record(
         actor=actor, action=CreditAction.ACTIVITY_CREATED, obj=activity, data={"episode": episode.pk}
     )
@@ -103,20 +99,31 @@ def activity_update(
 ) -> Activity:
     activity = Activity.objects.select_for_update().get(pk=activity.pk)
     grants.require_changeable(activity)  # a show that revoked the provider keeps its activity unchanged
-    changed = {}
+    changed: dict[str, list[Any]] = {}
     for field in ACTIVITY_FIELDS:
         if field in data and getattr(activity, field) != data[field]:
-            changed[field] = str(data[field])
+            changed[field] = [_audit_value(getattr(activity, field)), _audit_value(data[field])]
             setattr(activity, field, data[field])
     if not activity.title.strip():
         activity.title = activity.episode.title
     activity.full_clean()
     activity.save()
     if mandate_topics is not None:
+        before = sorted(activity.mandate_topics.values_list("name", flat=True))
         activity.mandate_topics.set(mandate_topics)
-    _feed_changed(activity)
+        after = sorted(t.name for t in mandate_topics)
+        if before != after:
+            changed["mandate_topics"] = [before, after]
+    versions.feed_changed(activity)
     audit_record(actor=actor, action=CreditAction.ACTIVITY_UPDATED, obj=activity, data={"changed": changed})
+    # A published activity freezes what learners now see (a new version once one has started).
+    versions.activity_changed(activity=activity, actor=actor, what=", ".join(changed) or "no change")
     return activity
+
+
+def _audit_value(value: Any) -> Any:
+    """A field's value as the audit row keeps it (JSON: dates and decimals as text)."""
+    return value if value is None or isinstance(value, bool | int | str) else str(value)
 
 
 @transaction.atomic
@@ -139,6 +146,7 @@ def activity_set_people(
                     )
                     % {"name": person["name"], "company": disclosure["company"]}  # fmt: skip
                 )
+    before = _people_for_audit(activity)
     ContentPerson.objects.filter(activity=activity).delete()
     for position, person in enumerate(people):
         row = ContentPerson(
@@ -160,8 +168,28 @@ def activity_set_people(
             item.full_clean(exclude=["person"])
             item.save()
     audit_record(
-        actor=actor, action=CreditAction.ACTIVITY_PEOPLE_SET, obj=activity, data={"count": len(people)}
+        actor=actor,
+        action=CreditAction.ACTIVITY_PEOPLE_SET,
+        obj=activity,
+        data={"count": len(people), "old": before, "new": _people_for_audit(activity)},
     )
+    versions.activity_changed(activity=activity, actor=actor, what="people and disclosures")
+
+
+def _people_for_audit(activity: Activity) -> list[dict[str, Any]]:
+    """The people and every disclosure, as the audit row keeps them (old and new values)."""
+    return [
+        {
+            "name": p.name,
+            "credentials": p.credentials,
+            "role": p.role,
+            "disclosures": [
+                {"company": d.company, "nature": d.nature, "mitigated": d.mitigated}
+                for d in p.disclosures.all()
+            ],
+        }
+        for p in ContentPerson.objects.filter(activity=activity).prefetch_related("disclosures")
+    ]
 
 
 # --- Quiz (coordinators) --------------------------------------------------------------------------
@@ -236,6 +264,10 @@ def quiz_replace(*, activity: Activity, actor: User | None, data: Any) -> list[Q
     audit_record(
         actor=actor, action=CreditAction.QUIZ_REPLACED, obj=activity, data={"questions": len(created)}
     )
+    try:  # the question count changes the time a learner needs (designation check)
+        versions.activity_changed(activity=activity, actor=actor, what="post-test")
+    except ValidationError as error:
+        raise CreditError(" ".join(error.messages), code="not_publishable") from None
     return created
 
 
@@ -262,6 +294,7 @@ def quiz_export(activity: Activity) -> dict[str, Any]:
 def _passed_attempt(learner: User, activity: Activity) -> Attempt | None:
     return (
         Attempt.objects.filter(learner=learner, activity=activity, passed=True)
+        .select_related("version")
         .order_by("-submitted_at")
         .first()
     )
@@ -271,7 +304,9 @@ def _passed_attempt(learner: User, activity: Activity) -> Attempt | None:
 def attempt_start(*, learner: User, activity: Activity, rng: random.Random | None = None) -> Attempt:
     """Return the learner's open attempt, or start a new one with the options shuffled for it."""
     lock_learner(learner.pk)  # one open attempt at a time
-    activity = Activity.objects.get(pk=activity.pk)  # the limits as they are now
+    # The activity's row after the learner's (docs/architecture-locks.md): a coordinator's edit
+    # that replaces an unstarted version in place cannot interleave with this start.
+    activity = Activity.objects.select_for_update().get(pk=activity.pk)
     open_attempt = Attempt.objects.filter(
         learner=learner, activity=activity, submitted_at__isnull=True
     ).first()
@@ -280,6 +315,11 @@ def attempt_start(*, learner: User, activity: Activity, rng: random.Random | Non
             open_attempt.questions = _with_option_tokens(open_attempt.questions)
             open_attempt.save(update_fields=["questions"])
         return open_attempt
+    if activity.status == Activity.Status.WITHDRAWN:
+        raise CreditError(_("This activity was withdrawn: it takes no new learners."), code="withdrawn")
+    version = activity.current_version
+    if activity.status != Activity.Status.PUBLISHED or version is None:
+        raise CreditError(_("This activity is not published yet."), code="not_published")
     if activity.is_expired():
         raise CreditError(_("This activity has expired: credit can no longer be earned."), code="expired")
     if not activity.is_released():
@@ -287,9 +327,9 @@ def attempt_start(*, learner: User, activity: Activity, rng: random.Random | Non
     if _passed_attempt(learner, activity) is not None:
         raise CreditError(_("You have already passed this post-test."), code="already_passed")
     used = Attempt.objects.filter(learner=learner, activity=activity).count()
-    if activity.max_attempts and used >= activity.max_attempts:
+    if version.max_attempts and used >= version.max_attempts:
         raise CreditError(
-            _("You have used all %(n)d attempts allowed for this post-test.") % {"n": activity.max_attempts},
+            _("You have used all %(n)d attempts allowed for this post-test.") % {"n": version.max_attempts},
             code="attempts_exhausted",
         )
     rng = rng or random.SystemRandom()
@@ -301,10 +341,17 @@ def attempt_start(*, learner: User, activity: Activity, rng: random.Random | Non
     if not shown:
         raise CreditError(_("This activity has no post-test yet."), code="no_quiz")
     attempt = Attempt.objects.create(
-        learner=learner, activity=activity, number=used + 1, questions=_with_option_tokens(shown)
+        learner=learner,
+        activity=activity,
+        version=version,
+        number=used + 1,
+        questions=_with_option_tokens(shown),
     )
     audit_record(
-        actor=learner, action=CreditAction.ATTEMPT_STARTED, obj=attempt, data={"number": attempt.number}
+        actor=learner,
+        action=CreditAction.ATTEMPT_STARTED,
+        obj=attempt,
+        data={"number": attempt.number, "version": version.number},
     )
     return attempt
 
@@ -380,7 +427,7 @@ def attempt_submit(*, attempt_id: int, learner: User, answers: Mapping[str, list
     """Score an attempt on the server; every attempt, pass or fail, is kept with its answers."""
     attempt = (
         Attempt.objects.select_for_update()
-        .select_related("activity")
+        .select_related("activity", "version")
         .filter(pk=attempt_id, learner=learner)
         .first()
     )
@@ -403,7 +450,7 @@ def attempt_submit(*, attempt_id: int, learner: User, answers: Mapping[str, list
     attempt.answers = parsed
     attempt.results = results
     attempt.score = round(100 * correct / len(results))
-    attempt.passed = attempt.score >= attempt.activity.passing_score
+    attempt.passed = attempt.score >= attempt.version.passing_score  # the pass mark the learner was told
     attempt.submitted_at = timezone.now()
     attempt.save()
     audit_record(
@@ -426,14 +473,15 @@ def attempt_reveals_answers(attempt: Attempt) -> bool:
 @transaction.atomic
 def evaluation_submit(*, learner: User, activity: Activity, data: Mapping[str, Any]) -> Evaluation:
     lock_learner(learner.pk)
-    if _passed_attempt(learner, activity) is None:
+    passed = _passed_attempt(learner, activity)
+    if passed is None:
         raise CreditError(_("Pass the post-test before evaluating the activity."), code="not_passed")
     if Evaluation.objects.filter(learner=learner, activity=activity).exists():
         raise CreditError(_("You have already evaluated this activity."), code="already_evaluated")
-    evaluation = Evaluation(learner=learner, activity=activity, **data)
+    evaluation = Evaluation(learner=learner, activity=activity, version_id=passed.version_id, **data)
     if not evaluation.intends_change:
         evaluation.change_description = ""
-    evaluation.full_clean()
+    evaluation.full_clean(exclude=["version"])
     evaluation.save()
     audit_record(actor=learner, action=CreditAction.EVALUATION_SUBMITTED, obj=evaluation)
     return evaluation
@@ -474,11 +522,16 @@ def claim_check(*, learner: User, activity: Activity, minutes: int, attested: bo
         raise CreditError(
             _("Complete your profile (legal name and degree) before claiming credit."), code="profile"
         )
-    if activity.is_expired():
-        raise CreditError(_("This activity has expired: credit can no longer be claimed."), code="expired")
     attempt = _passed_attempt(learner, activity)
     if attempt is None:
+        if activity.is_expired():
+            raise CreditError(
+                _("This activity has expired: credit can no longer be claimed."), code="expired"
+            )
         raise CreditError(_("Pass the post-test before claiming credit."), code="not_passed")
+    version = attempt.version  # what the learner was offered: its expiry and designation apply
+    if timezone.localdate() > version.expiry_date:
+        raise CreditError(_("This activity has expired: credit can no longer be claimed."), code="expired")
     evaluation = Evaluation.objects.filter(learner=learner, activity=activity).first()
     if evaluation is None:
         raise CreditError(_("Complete the evaluation before claiming credit."), code="no_evaluation")
@@ -488,7 +541,7 @@ def claim_check(*, learner: User, activity: Activity, minutes: int, attested: bo
         raise CreditError(_("Enter the time you spent, in minutes (a positive whole number)."), "minutes")
     if minutes > MAX_REPORTED_MINUTES:
         raise CreditError(_("That is more than a day: enter the time you actually spent."), "minutes")
-    credits, capped = credits_for_minutes(minutes, activity.designated_credits)
+    credits, capped = credits_for_minutes(minutes, version.designated_credits)
     if credits < Decimal("0.25"):
         raise CreditError(
             _("The smallest claim is 0.25 credit (about 8 minutes or more of participation)."), "minutes"
@@ -525,6 +578,7 @@ def claim_credit(
                 claim = CreditClaim.objects.create(
                     learner=learner,
                     activity=activity,
+                    version_id=attempt.version_id,
                     attempt=attempt,
                     evaluation=evaluation,
                     minutes_reported=minutes,
@@ -543,6 +597,7 @@ def claim_credit(
             claim=claim,
             learner=learner,
             activity=activity,
+            version_id=attempt.version_id,
             completed_at=now,
             credits=credits,
             credit_type=credit_type,
@@ -556,6 +611,7 @@ def claim_credit(
             obj=claim,
             data={
                 "activity": activity.pk,
+                "version": attempt.version.number,
                 "attempt": attempt.pk,
                 "attempt_number": attempt.number,
                 "evaluation": evaluation.pk,

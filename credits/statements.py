@@ -1,4 +1,10 @@
-"""The accreditation and designation statements, worded exactly as ACCME and the AMA require."""
+"""The accreditation and designation statements, worded exactly as ACCME and the AMA require.
+
+The provider's name is written with "The" the way ACCME's templates write it ("The {Provider} is
+accredited ..."): at the start of a sentence "The Society of ...", inside one "the Society of ...",
+and never "The The ..." for a name that already starts with it. The credit mark is italic in HTML
+and carries the trademark sign everywhere.
+"""
 
 from decimal import Decimal
 
@@ -7,6 +13,8 @@ from django.utils.safestring import SafeString
 
 from .models import AccreditationType, Activity, Provider
 
+CREDIT_MARK = "AMA PRA Category 1 Credit(s)"
+
 
 def format_credits(value: Decimal) -> str:
     """0.75 -> '0.75', 0.50 -> '0.5', 1.00 -> '1.0' (credits are always written with a decimal)."""
@@ -14,39 +22,83 @@ def format_credits(value: Decimal) -> str:
     return text + "0" if text.endswith(".") else text
 
 
-def _the(name: str) -> str:
-    return name if name.lower().startswith("the ") else f"The {name}"
+def the_name(name: str, *, takes_the: bool = True, start: bool = True) -> str:
+    """'Society of Testing' -> 'The Society of Testing' (or 'the ...' inside a sentence); a name
+    that reads without it (``takes_the`` False) stays as it is; never 'The The ...'."""
+    name = name.strip()
+    if name.lower().startswith("the "):
+        name, takes_the = name[4:], True
+    return f"{'The' if start else 'the'} {name}" if takes_the else name
 
 
-def accreditation_statement(provider: Provider) -> str:
-    if provider.accreditation_type == AccreditationType.JOINT:
+def provider_name_in_statements(provider: Provider, *, start: bool = True) -> str:
+    return the_name(provider.name, takes_the=provider.name_takes_the, start=start)
+
+
+def accreditation_statement_for(
+    *, provider_name: str, providership: str, joint_provider_name: str, takes_the: bool = True
+) -> str:
+    subject = the_name(provider_name, takes_the=takes_the)
+    inside = the_name(provider_name, takes_the=takes_the, start=False)
+    if providership == AccreditationType.JOINT:
         return (
             "This activity has been planned and implemented in accordance with the accreditation "
-            "requirements and policies of the ACCME through the joint providership of "
-            f"{provider.name} and {provider.joint_provider_name}. {provider.name} is accredited by the "
-            "ACCME to provide continuing medical education for physicians."
+            "requirements and policies of the Accreditation Council for Continuing Medical Education "
+            f"(ACCME) through the joint providership of {inside} and {joint_provider_name.strip()}."
+            f" {subject} is accredited by the ACCME to provide "
+            "continuing medical education for physicians."
         )
     return (
-        f"{_the(provider.name)} is accredited by the Accreditation Council for Continuing Medical "
+        f"{subject} is accredited by the Accreditation Council for Continuing Medical "
         "Education (ACCME) to provide continuing medical education for physicians."
     )
 
 
-def designation_statement_text(activity: Activity) -> str:
-    """Plain text (for CSV, JSON): the credit mark without italics."""
+def accreditation_statement(activity: Activity) -> str:
+    """The statement for this activity: direct or joint providership is chosen per activity."""
+    return accreditation_statement_for(
+        provider_name=activity.provider.name,
+        providership=activity.providership,
+        joint_provider_name=activity.joint_provider_name,
+        takes_the=activity.provider.name_takes_the,
+    )
+
+
+def designation_text(*, provider_name: str, credits: Decimal, takes_the: bool = True) -> str:
+    """Plain text (for CSV, JSON, the stored certificate): the credit mark without italics."""
     return (
-        f"{activity.provider.name} designates this enduring material for a maximum of "
-        f"{format_credits(activity.designated_credits)} AMA PRA Category 1 Credit(s)™. Physicians should "
-        "claim only the credit commensurate with the extent of their participation in the activity."
+        f"{the_name(provider_name, takes_the=takes_the)} designates this enduring material for a maximum of "
+        f"{format_credits(credits)} {CREDIT_MARK}™. Physicians should claim only the credit "
+        "commensurate with the extent of their participation in the activity."
+    )
+
+
+def designation_html(*, provider_name: str, credits: Decimal, takes_the: bool = True) -> SafeString:
+    """HTML: the credit mark in italics, carrying the trademark sign."""
+    return format_html(
+        "{} designates this enduring material for a maximum of {} <em>{}</em>™. Physicians should claim "
+        "only the credit commensurate with the extent of their participation in the activity.",
+        the_name(provider_name, takes_the=takes_the),
+        format_credits(credits),
+        CREDIT_MARK,
+    )
+
+
+def designation_statement_text(activity: Activity) -> str:
+    provider = activity.provider
+    return designation_text(
+        provider_name=provider.name, credits=activity.designated_credits, takes_the=provider.name_takes_the
     )
 
 
 def designation_statement_html(activity: Activity) -> SafeString:
-    """HTML: the credit mark in italics, carrying the trademark sign."""
-    return format_html(
-        "{} designates this enduring material for a maximum of {} <em>AMA PRA Category 1 Credit(s)</em>™. "
-        "Physicians should claim only the credit commensurate with the extent of their participation in "
-        "the activity.",
-        activity.provider.name,
-        format_credits(activity.designated_credits),
+    provider = activity.provider
+    return designation_html(
+        provider_name=provider.name, credits=activity.designated_credits, takes_the=provider.name_takes_the
     )
+
+
+def credit_mark_html(text: str) -> SafeString:
+    """Escape ``text`` and italicise the credit mark wherever it appears in it (a stored statement)."""
+    escaped = format_html("{}", text)
+    return SafeString(escaped.replace(CREDIT_MARK, f"<em>{CREDIT_MARK}</em>"))

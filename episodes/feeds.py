@@ -11,7 +11,7 @@ from time import monotonic as time_monotonic
 from django.conf import settings
 from django.core.cache import caches
 from django.db import connection
-from django.db.models import F, Min, Q
+from django.db.models import Case, F, Min, Q, When
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -139,7 +139,13 @@ _ITEM_COLUMNS = [f.name for f in fields(FeedItem) if f.name not in ("topics", "p
 def _published_items(show: Show, now: datetime) -> list[FeedItem]:
     """Public episodes, newest first, with topics and persons: three queries at any count."""
     published = Episode.objects.published(now=now).filter(show=show)
-    rows = published.newest_first().annotate(credit_until=F("activity__expiry_date"))
+    # Only a published activity offers credit (a draft or a withdrawn one does not); the expiry the
+    # feed announces is the one of the version learners are shown now.
+    credit_until = Case(
+        When(activity__status="published", then=F("activity__current_version__expiry_date")),
+        default=None,
+    )
+    rows = published.newest_first().annotate(credit_until=credit_until)
     items = [FeedItem(*row) for row in rows.values_list(*_ITEM_COLUMNS)]
     by_pk = {item.pk: item for item in items}
     ids = published.values("pk")

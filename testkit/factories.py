@@ -2,8 +2,8 @@
 
 Plain functions over the real models and services (no factory library): the test fixtures in
 ``tests/conftest.py`` call them with the tests' names, the bench calls them with its own. The bulk
-builders (``make_learners``, ``add_prior_claims``, ``add_claims``) write the rows the services
-write, in a few queries, for measurements that need hundreds of learners or claims.
+builders (``make_learners``, ``add_prior_claims``, ``add_claims``, ``add_certificates``) write the
+rows the services write, in a few queries, for measurements that need hundreds of learners or claims.
 """
 
 import datetime
@@ -15,9 +15,10 @@ from django.core.files import File
 from django.utils import timezone
 
 from accounts.models import Degree, LearnerProfile, User
-from credits import grants, services
+from credits import certificates, grants, services, versions
 from credits.models import (
     Activity,
+    ActivityVersion,
     Attempt,
     Certificate,
     CompletionRecord,
@@ -28,6 +29,7 @@ from credits.models import (
     Provider,
     ProviderCoordinator,
 )
+from credits.provider_time import provider_date, provider_zone
 from episodes import services as episode_services
 from episodes.models import Episode, Show
 from testkit.media import make_audio
@@ -104,6 +106,7 @@ def make_learners(prefix: str, count: int) -> list[User]:
 
 
 def make_provider(name: str = "Society of Testing", slug: str = "sot", **fields) -> Provider:
+    fields.setdefault("contact_email", f"cme@{slug}.example.org")
     return Provider.objects.create(name=name, slug=slug, **fields)
 
 
@@ -170,8 +173,25 @@ def grant_show(show: Show, provider: Provider, note: str = "test fixture"):
     return grants.grant_record_active(show=show, provider=provider, actor=None, note=note)
 
 
-def make_activity(*, provider: Provider, episode: Episode, coordinator: User, quiz=QUIZ, **data) -> Activity:
-    """A CME activity of 0.75 credits on ``episode`` with ``quiz`` as its post-test, through the services."""
+DEFAULT_PEOPLE = [{"name": "Dana Faculty", "credentials": "MD", "role": "faculty", "disclosures": []}]
+
+
+def make_activity(
+    *,
+    provider: Provider,
+    episode: Episode,
+    coordinator: User,
+    quiz=QUIZ,
+    people=DEFAULT_PEOPLE,
+    publish: bool = True,
+    **data,
+) -> Activity:
+    """A CME activity of 0.75 credits on ``episode`` with ``quiz`` as its post-test, through the services.
+
+    Published (version 1) unless ``publish=False``; one faculty member without relevant
+    relationships unless ``people`` says otherwise. The test audio is short, so the designation
+    carries a recorded reason (credits.versions: a designation above the time needed needs one).
+    """
     today = timezone.localdate()
     activity = services.activity_create(
         provider=provider,
@@ -186,11 +206,42 @@ def make_activity(*, provider: Provider, episode: Episode, coordinator: User, qu
             "expiry_date": today + datetime.timedelta(days=365),
             "passing_score": 75,
             "max_attempts": 0,
+            "designation_reason": "Pilot test: learners needed 45 minutes with the cited guideline.",
             **data,
         },
     )
-    services.quiz_replace(activity=activity, actor=coordinator, data=quiz)
+    if people:
+        services.activity_set_people(activity=activity, actor=coordinator, people=people)
+    if quiz is not None:
+        services.quiz_replace(activity=activity, actor=coordinator, data=quiz)
+    if publish:
+        versions.activity_publish(activity=activity, actor=coordinator)
+        activity.refresh_from_db()
     return activity
+
+
+def publish(activity: Activity, actor: User | None = None) -> Activity:
+    """Publish an activity made through the services (adding the default faculty member if it has
+    nobody in control of content): what a coordinator does before learners can start."""
+    if not activity.people.exists():
+        services.activity_set_people(activity=activity, actor=actor, people=DEFAULT_PEOPLE)
+    versions.activity_publish(activity=activity, actor=actor)
+    activity.refresh_from_db()
+    return activity
+
+
+def expire_activity(activity: Activity, *, days_ago: int = 1, released_days_ago: int | None = None) -> None:
+    """The clock passes the expiry date: the activity and every version learners saw expire together.
+
+    (A coordinator cannot set a past expiry date: publishing refuses it. Time passing is simulated
+    with a queryset update, as the tests before versions did.)"""
+    expiry = timezone.localdate() - datetime.timedelta(days=days_ago)
+    dates: dict[str, datetime.date] = {"expiry_date": expiry}
+    if released_days_ago is not None:
+        dates["release_date"] = timezone.localdate() - datetime.timedelta(days=released_days_ago)
+    Activity.objects.filter(pk=activity.pk).update(**dates)
+    ActivityVersion.objects.filter(activity=activity).update(**dates)
+    activity.refresh_from_db()
 
 
 def option_token(attempt: Attempt, option_id) -> str:
@@ -242,12 +293,62 @@ def claim_and_issue(learner: User, activity: Activity, capture, minutes: int = 3
 # --- Many claims at once --------------------------------------------------------------------------
 
 
+def add_certificates(claims) -> list[Certificate]:
+    """The certificate rows the claim service writes with each claim, in bulk: every printed field
+    frozen (the legal name, the version's title and statements, the completion date in the provider's
+    time zone, a number continuing the provider's series), status "being prepared" and a render due,
+    exactly as ``certificates.certificate_issue`` leaves them before the PDF task runs. Totals,
+    transcripts and reports count them (``selectors.credited_certificates``)."""
+    if not claims:
+        return []
+    claims = list(
+        CreditClaim.objects.filter(pk__in=[c.pk for c in claims])
+        .select_related("activity__provider", "learner__profile", "version")
+        .order_by("pk")
+    )
+    numbers: dict[tuple[int, int], str] = {}  # (provider, year) -> the last number given
+    rows = []
+    for claim in claims:
+        provider, version = claim.activity.provider, claim.version
+        year = timezone.localtime(claim.claimed_at, provider_zone(provider)).year
+        last = numbers.get((provider.pk, year))
+        if last is None:
+            number = certificates.next_certificate_number(provider=provider, at=claim.claimed_at)
+        else:
+            prefix, sequence = last.rsplit("-", 1)
+            number = f"{prefix}-{int(sequence) + 1:06d}"
+        numbers[(provider.pk, year)] = number
+        profile = getattr(claim.learner, "profile", None)
+        rows.append(
+            Certificate(
+                claim=claim,
+                code=certificates.code_generate(),
+                number=number,
+                learner_name=profile.legal_name if profile else claim.learner.email,
+                degree=claim.degree,
+                activity_title=version.title,
+                completion_date=provider_date(claim.claimed_at, provider),
+                credits=claim.credits,
+                credit_type=claim.credit_type,
+                provider_name=provider.name,
+                accreditation_statement=version.content["accreditation_statement"],
+                designation_statement=version.content["designation_statement"],
+                issued_at=claim.claimed_at,
+                status=Certificate.Status.PENDING,
+                render_state=Certificate.RenderState.PENDING,
+                render_next_try_at=claim.claimed_at + certificates.RENDER_FIRST_TRY_GRACE,
+                version=version,
+            )
+        )
+    return Certificate.objects.bulk_create(rows)
+
+
 def add_prior_claims(activity: Activity, count: int, *, prefix: str = "prior") -> None:
     """``count`` other learners who passed, evaluated and claimed ``activity``, with completion records.
 
     Bulk inserts rather than the services (which would take minutes for a thousand learners); the
     rows are the ones the services write: a passed attempt, an evaluation, a claim pointing at both,
-    and the completion record.
+    the completion record and the certificate (its PDF not rendered yet).
     """
     users = make_learners(prefix, count)
     questions = list(activity.questions.prefetch_related("options"))
@@ -263,10 +364,15 @@ def add_prior_claims(activity: Activity, count: int, *, prefix: str = "prior") -
         str(q.pk): {"chosen": right[q.pk], "correct_option": right[q.pk], "correct": True} for q in questions
     }
     now = timezone.now()
+    activity.refresh_from_db()
+    version = activity.current_version
+    if version is None:
+        raise ValueError("add_prior_claims needs a published activity (make_activity publishes it)")
     attempts = Attempt.objects.bulk_create(
         Attempt(
             learner=u,
             activity=activity,
+            version=version,
             number=1,
             started_at=now - datetime.timedelta(minutes=5),
             submitted_at=now,
@@ -279,7 +385,8 @@ def add_prior_claims(activity: Activity, count: int, *, prefix: str = "prior") -
         for u in users
     )
     evaluations = Evaluation.objects.bulk_create(
-        Evaluation(learner=u, activity=activity, submitted_at=now, **EVALUATION) for u in users
+        Evaluation(learner=u, activity=activity, version=version, submitted_at=now, **EVALUATION)
+        for u in users
     )
     if users and (attempts[0].pk is None or evaluations[0].pk is None):
         attempts = list(Attempt.objects.filter(learner__in=users, activity=activity).order_by("learner_id"))
@@ -291,6 +398,7 @@ def add_prior_claims(activity: Activity, count: int, *, prefix: str = "prior") -
         CreditClaim(
             learner=u,
             activity=activity,
+            version=version,
             attempt=a,
             evaluation=e,
             minutes_reported=int(credits * 60),
@@ -309,6 +417,7 @@ def add_prior_claims(activity: Activity, count: int, *, prefix: str = "prior") -
             claim=c,
             learner_id=c.learner_id,
             activity=activity,
+            version=version,
             completed_at=now,
             credits=credits,
             credit_type=c.credit_type,
@@ -318,6 +427,7 @@ def add_prior_claims(activity: Activity, count: int, *, prefix: str = "prior") -
         )
         for c in claims
     )
+    add_certificates(claims)
 
 
 def add_claims(
@@ -361,9 +471,34 @@ def add_claims(
     for activity in activities:
         if topics:
             activity.mandate_topics.add(*topics)
+    # Each activity published as version 1 with what learners were shown (credits.versions).
+    for activity in activities:
+        activity.provider = provider
+        content = versions.version_content(activity)
+        activity.current_version = ActivityVersion.objects.create(
+            activity=activity,
+            number=1,
+            title=activity.title,
+            designated_credits=activity.designated_credits,
+            release_date=activity.release_date,
+            expiry_date=activity.expiry_date,
+            passing_score=activity.passing_score,
+            max_attempts=activity.max_attempts,
+            content=content,
+            listener_notes_html=versions.listener_notes_html(content),
+        )
+        activity.status = Activity.Status.PUBLISHED
+    Activity.objects.bulk_update(activities, ["current_version", "status"])
     attempts = Attempt.objects.bulk_create(
         Attempt(
-            learner=learner, activity=a, number=1, started_at=now, submitted_at=now, score=100, passed=True
+            learner=learner,
+            activity=a,
+            version=a.current_version,
+            number=1,
+            started_at=now,
+            submitted_at=now,
+            score=100,
+            passed=True,
         )
         for a in activities
     )
@@ -371,6 +506,7 @@ def add_claims(
         Evaluation(
             learner=learner,
             activity=a,
+            version=a.current_version,
             objectives_met=5,
             relevant_to_practice=5,
             free_of_bias=5,
@@ -390,6 +526,7 @@ def add_claims(
         CreditClaim(
             learner=learner,
             activity=a,
+            version=a.current_version,
             attempt=t,
             evaluation=e,
             minutes_reported=45,
@@ -410,6 +547,7 @@ def add_claims(
             claim=c,
             learner=learner,
             activity_id=c.activity_id,
+            version_id=c.version_id,
             completed_at=now,
             credits=c.credits,
             credit_type=c.credit_type,
@@ -419,4 +557,5 @@ def add_claims(
         )
         for c in claims
     )
+    add_certificates(claims)
     return claims

@@ -1,6 +1,15 @@
 """The credits app's models, one module per concern; import them from ``credits.models``."""
 
-from .activities import Activity, ActivityQuerySet, MandateTopic, Option, Question, RevealAnswers
+from .activities import (
+    DEFAULT_REQUIREMENTS,
+    Activity,
+    ActivityQuerySet,
+    CommercialSupport,
+    MandateTopic,
+    Option,
+    Question,
+    RevealAnswers,
+)
 from .certificates import (
     CERTIFICATE_FORMAT,
     RENDER_OVERDUE_MINUTES,
@@ -33,6 +42,7 @@ from .records import (
     RecordQuerySet,
     _AppendOnly,
 )
+from .versions import ActivityVersion
 
 __all__ = [
     "CERTIFICATE_FORMAT",
@@ -41,7 +51,10 @@ __all__ = [
     "GRANT_PENDING_STATUSES",
     "RENDER_OVERDUE_MINUTES",
     "AccreditationType",
+    "DEFAULT_REQUIREMENTS",
     "Activity",
+    "ActivityVersion",
+    "CommercialSupport",
     "ActivityQuerySet",
     "Attempt",
     "Certificate",

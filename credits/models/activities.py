@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ..calendar_years import add_years
-from .providers import Provider
+from .providers import AccreditationType, Provider
 from .quarters import _with_quarter_steps
 
 
@@ -35,14 +35,31 @@ class RevealAnswers(models.TextChoices):
     AFTER_EACH_ATTEMPT = "after_each_attempt", _("After each attempt")
 
 
+DEFAULT_REQUIREMENTS = (
+    "Any podcast app, or a current web browser with audio, to listen; a web browser (on a phone or a "
+    "computer) with JavaScript for the post-test, the evaluation and the certificate (PDF)."
+)
+
+
 class ActivityQuerySet(models.QuerySet):
     def claimable(self, today: datetime.date | None = None) -> "ActivityQuerySet":
         today = today or timezone.localdate()
-        return self.filter(release_date__lte=today, expiry_date__gte=today)
+        return self.filter(status="published", release_date__lte=today, expiry_date__gte=today)
+
+    def published(self) -> "ActivityQuerySet":
+        return self.filter(status="published")
 
 
 class Activity(models.Model):
-    """An enduring-material CME activity: one episode, owned by one accredited provider."""
+    """An enduring-material CME activity: one episode, owned by one accredited provider.
+
+    This row is the coordinators' working copy. What learners see is frozen in ActivityVersion.
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
 
     episode = models.OneToOneField("episodes.Episode", on_delete=models.PROTECT, related_name="activity")
     provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="activities")
@@ -62,11 +79,39 @@ class Activity(models.Model):
     expiry_date = models.DateField(
         _("expiration date"), help_text=_("At most 3 years after the release or the last review.")
     )
-    commercial_support = models.CharField(
-        _("commercial support"),
-        max_length=255,
+    designation_reason = models.TextField(
+        _("reason for a designation above the time needed"),
         blank=True,
-        help_text=_("Name the supporter; leave empty when there is none."),
+        max_length=2000,
+        help_text=_(
+            "Needed only when the designated credits exceed the audio plus the post-test and evaluation "
+            "time (e.g. a pilot test measured longer)."
+        ),
+    )
+    providership = models.CharField(
+        _("providership"),
+        max_length=10,
+        choices=AccreditationType.choices,
+        default=AccreditationType.DIRECT,
+        help_text=_("Joint providership: planned with a non-accredited organization (ACCME wording)."),
+    )
+    joint_provider_name = models.CharField(
+        _("joint provider"),
+        max_length=200,
+        blank=True,
+        help_text=_("The non-accredited organization, for joint providership only."),
+    )
+    medium = models.CharField(_("medium"), max_length=100, default="Audio podcast")
+    references = models.TextField(
+        _("bibliography"),
+        blank=True,
+        max_length=10000,
+        help_text=_("The sources the content cites, one per line (a link, DOI or citation)."),
+    )
+    requirements = models.TextField(
+        _("hardware and software needed"),
+        max_length=1000,
+        default=DEFAULT_REQUIREMENTS,
     )
     passing_score = models.PositiveSmallIntegerField(
         _("passing score (%)"), default=75, validators=[MinValueValidator(1), MaxValueValidator(100)]
@@ -81,6 +126,21 @@ class Activity(models.Model):
         default=RevealAnswers.AFTER_PASSING,
     )
     mandate_topics = models.ManyToManyField(MandateTopic, blank=True, related_name="activities")
+    # The lifecycle (credits/versions.py): a draft is seen by its coordinators only; publishing checks
+    # that everything ACCME asks to show is there and freezes it in a version; withdrawn or expired
+    # ("closed") takes no new learners. Learners see ``current_version``, never this editable row.
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
+    current_version = models.ForeignKey(
+        "credits.ActivityVersion",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("What learners are shown now; each learner's records point to the version they saw."),
+    )
+    published_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_reason = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -104,6 +164,14 @@ class Activity(models.Model):
             models.CheckConstraint(
                 condition=models.Q(expiry_date__gte=F("release_date")), name="activity_expiry_after_release"
             ),
+            models.CheckConstraint(
+                condition=models.Q(providership="direct") | ~models.Q(joint_provider_name=""),
+                name="activity_joint_needs_partner",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status="draft") | models.Q(current_version__isnull=False),
+                name="activity_published_has_version",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -126,6 +194,10 @@ class Activity(models.Model):
                 errors["expiry_date"] = _("The expiry date is before the release date.")
         if self.last_review_date and self.release_date and self.last_review_date < self.release_date:
             errors["last_review_date"] = _("The last review cannot be before the release.")
+        if self.last_review_date and self.last_review_date > timezone.localdate():
+            errors["last_review_date"] = _("The date of last review cannot be in the future.")
+        if self.providership == AccreditationType.JOINT and not self.joint_provider_name.strip():
+            errors["joint_provider_name"] = _("Joint providership needs the joint provider's name.")
         if errors:
             raise ValidationError(errors)
 
@@ -140,8 +212,68 @@ class Activity(models.Model):
         return (today or timezone.localdate()) >= self.release_date
 
     @property
+    def is_draft(self) -> bool:
+        return self.status == self.Status.DRAFT
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.status == self.Status.WITHDRAWN
+
+    @property
+    def references_list(self) -> list[str]:
+        return [line.strip() for line in self.references.splitlines() if line.strip()]
+
+    @property
     def objectives_list(self) -> list[str]:
         return [line.strip(" -•\t") for line in self.objectives.splitlines() if line.strip(" -•\t")]
+
+
+class CommercialSupport(models.Model):
+    """A commercial supporter of an activity (ACCME Standard 4): who, monetary or in kind, how much,
+    and when the written agreement was signed (before the activity). Learners are told all of it."""
+
+    class Kind(models.TextChoices):
+        MONETARY = "monetary", _("Monetary")
+        IN_KIND = "in_kind", _("In kind")
+
+    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="commercial_supports")
+    supporter = models.CharField(_("supporter (ineligible company)"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    amount = models.DecimalField(
+        _("amount (USD)"), max_digits=10, decimal_places=2, null=True, blank=True,
+        help_text=_("For monetary support."),
+    )  # fmt: skip
+    in_kind_description = models.CharField(
+        _("what was given"), max_length=300, blank=True, help_text=_("For in-kind support (e.g. devices).")
+    )
+    agreement_signed_on = models.DateField(
+        _("written agreement signed on"), null=True, blank=True,
+        help_text=_("The agreement must be signed before the activity is released."),
+    )  # fmt: skip
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("commercial support")
+        verbose_name_plural = _("commercial support")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount__isnull=True) | models.Q(amount__gt=0),
+                name="commercial_support_amount_positive",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.supporter} ({self.get_kind_display()})"
+
+    def clean(self):
+        errors: dict[str, Any] = {}
+        if self.kind == self.Kind.MONETARY and self.amount is None:
+            errors["amount"] = _("Give the amount of monetary support.")
+        if self.kind == self.Kind.IN_KIND and not self.in_kind_description.strip():
+            errors["in_kind_description"] = _("Say what was given in kind.")
+        if errors:
+            raise ValidationError(errors)
 
 
 class Question(models.Model):

@@ -34,6 +34,10 @@ class Certificate(models.Model):
         FAILED = "failed", _("Rendering failed")
 
     claim = models.OneToOneField(CreditClaim, on_delete=models.PROTECT, related_name="certificate")
+    version = models.ForeignKey(
+        "credits.ActivityVersion", on_delete=models.PROTECT, related_name="+",
+        help_text=_("The version of the activity the learner saw."),
+    )  # fmt: skip
     code = models.CharField(_("verification code"), max_length=32, unique=True, editable=False)
     number = models.CharField(_("certificate number"), max_length=40, unique=True, editable=False)
     revision = models.PositiveSmallIntegerField(default=1)

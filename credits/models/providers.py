@@ -1,7 +1,6 @@
 """Accredited providers, their coordinators, and the shows that grant them (credits/grants.py)."""
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -19,17 +18,23 @@ class Provider(models.Model):
 
     name = models.CharField(_("name"), max_length=200, unique=True)
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
-    accreditation_type = models.CharField(
-        _("accreditation statement"),
-        max_length=10,
-        choices=AccreditationType.choices,
-        default=AccreditationType.DIRECT,
+    name_takes_the = models.BooleanField(
+        _('write "The" before the name'),
+        default=True,
+        help_text=_(
+            'ACCME\'s statements read "The {Provider} is accredited ...": untick for a name that reads '
+            'without it (e.g. "Mayo Clinic College of Medicine"). Used the same way in every statement.'
+        ),
     )
-    joint_provider_name = models.CharField(
-        _("joint provider"),
-        max_length=200,
+    contact_email = models.EmailField(
+        _("contact email"),
         blank=True,
-        help_text=_("The non-accredited organization, for joint providership only."),
+        help_text=_("Where learners write about an activity or a certificate (shown before they start)."),
+    )
+    privacy_policy_url = models.URLField(
+        _("privacy policy"),
+        blank=True,
+        help_text=_("Your own privacy policy; empty: the site's privacy page is shown."),
     )
     time_zone = models.CharField(
         _("time zone"),
@@ -49,21 +54,9 @@ class Provider(models.Model):
     class Meta:
         ordering = ["name"]
         verbose_name = _("provider")
-        constraints = [
-            models.CheckConstraint(
-                condition=models.Q(accreditation_type="direct") | ~models.Q(joint_provider_name=""),
-                name="provider_joint_needs_partner",
-            )
-        ]
 
     def __str__(self) -> str:
         return self.name
-
-    def clean(self):
-        if self.accreditation_type == AccreditationType.JOINT and not self.joint_provider_name.strip():
-            raise ValidationError(
-                {"joint_provider_name": _("Joint providership needs the joint provider's name.")}
-            )
 
 
 class ProviderCoordinator(models.Model):

@@ -31,6 +31,10 @@ class Attempt(_AppendOnly):
 
     learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="attempts")
     activity = models.ForeignKey(Activity, on_delete=models.PROTECT, related_name="attempts")
+    version = models.ForeignKey(
+        "credits.ActivityVersion", on_delete=models.PROTECT, related_name="+",
+        help_text=_("The version of the activity the learner saw."),
+    )  # fmt: skip
     number = models.PositiveSmallIntegerField()
     started_at = models.DateTimeField(default=timezone.now)
     submitted_at = models.DateTimeField(null=True, blank=True)
@@ -79,6 +83,10 @@ class Evaluation(_AppendOnly):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="evaluations"
     )
     activity = models.ForeignKey(Activity, on_delete=models.PROTECT, related_name="evaluations")
+    version = models.ForeignKey(
+        "credits.ActivityVersion", on_delete=models.PROTECT, related_name="+",
+        help_text=_("The version of the activity the learner saw."),
+    )  # fmt: skip
     objectives_met = models.PositiveSmallIntegerField(
         _("The activity met its stated objectives"), choices=Likert.choices
     )
@@ -123,6 +131,10 @@ class CreditClaim(_AppendOnly):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="credit_claims"
     )
     activity = models.ForeignKey(Activity, on_delete=models.PROTECT, related_name="claims")
+    version = models.ForeignKey(
+        "credits.ActivityVersion", on_delete=models.PROTECT, related_name="+",
+        help_text=_("The version of the activity the learner saw."),
+    )  # fmt: skip
     attempt = models.ForeignKey(Attempt, on_delete=models.PROTECT, related_name="+")
     evaluation = models.ForeignKey(Evaluation, on_delete=models.PROTECT, related_name="+")
     minutes_reported = models.PositiveIntegerField(_("minutes spent"))
@@ -157,6 +169,10 @@ class CompletionRecord(_AppendOnly):
     claim = models.OneToOneField(CreditClaim, on_delete=models.PROTECT, related_name="completion")
     learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     activity = models.ForeignKey(Activity, on_delete=models.PROTECT, related_name="completions")
+    version = models.ForeignKey(
+        "credits.ActivityVersion", on_delete=models.PROTECT, related_name="+",
+        help_text=_("The version of the activity the learner saw."),
+    )  # fmt: skip
     completed_at = models.DateTimeField()
     credits = models.DecimalField(max_digits=4, decimal_places=2)
     credit_type = models.CharField(max_length=20, choices=CreditType.choices)

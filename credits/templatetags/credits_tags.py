@@ -20,7 +20,7 @@ def activity_panel(context, episode):
         "activity": activity,
         "status": status,
         "user": user,
-        "accreditation": accreditation_statement(activity.provider),
+        "accreditation": accreditation_statement(activity),
         "designation": designation_statement_html(activity),
         "request": request,
     }

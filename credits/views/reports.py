@@ -116,30 +116,34 @@ def activity_report(request: AuthenticatedHttpRequest, pk: int):
 
 @coordinator_required
 def activity_report_csv(request: AuthenticatedHttpRequest, pk: int):
+    """One row per credited certificate, with its current revision's figures (revoked ones are not credit)."""
     activity = _activity(request, pk)
-    zone = provider_zone(activity.provider)
     header = [
         _("Learner legal name"),
         _("Degree"),
         _("Email"),
-        _("Claimed on (%(zone)s)") % {"zone": activity.provider.time_zone},
+        _("Completed on (%(zone)s)") % {"zone": activity.provider.time_zone},
         _("Credits"),
         _("Credit type"),
         _("Attempts used"),
         _("Score (%)"),
+        _("Certificate number"),
+        _("Revision"),
     ]
     rows = (
         [
-            claim.learner.profile.legal_name if hasattr(claim.learner, "profile") else "",
-            claim.degree,
-            claim.learner.email,
-            timezone.localtime(claim.claimed_at, zone).date().isoformat(),
-            format_credits(claim.credits),
-            claim.get_credit_type_display(),
-            claim.attempt.number,
-            claim.attempt.score,
+            certificate.learner_name,
+            certificate.degree,
+            certificate.claim.learner.email,
+            certificate.completion_date.isoformat(),
+            format_credits(certificate.credits),
+            certificate.get_credit_type_display(),
+            certificate.claim.attempt.number,
+            certificate.claim.attempt.score,
+            certificate.number,
+            certificate.revision,
         ]
-        for claim in reports.activity_claims(activity)
+        for certificate in reports.activity_certificates(activity)
     )
     return _csv_response(f"activity-report-{slugify(activity.title)[:50] or activity.pk}.csv", header, rows)
 
@@ -236,8 +240,8 @@ BOARD_HEADER = [
 
 
 def _board_row(record: reports.BoardRecord) -> list[object]:
-    completion = record.completion
-    activity = reports.activity_pars_fields(completion.activity)
+    certificate = record.certificate
+    activity = reports.version_pars_fields(certificate.version)
     return [
         record.given_name,
         record.family_name,
@@ -248,9 +252,9 @@ def _board_row(record: reports.BoardRecord) -> list[object]:
         record.licence_state,
         record.licence_number,
         record.completion_date.strftime("%m/%d/%Y"),
-        completion.get_credit_type_display(),
-        format_credits(completion.credits),
-        activity["title"],
+        certificate.get_credit_type_display(),
+        format_credits(certificate.credits),
+        certificate.activity_title,  # as printed on the learner's certificate
         activity["format"],
         activity["start"],
         activity["end"],

@@ -1,28 +1,22 @@
 """One claim-eligibility rule: a free claim and a paid claim are refused for the same reasons, in the
 same words, and a refused paid claim creates no order and asks Stripe for nothing."""
 
-import datetime
-
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from accounts.models import LearnerProfile
 from audit.models import AuditEvent
 from billing import services
 from billing.models import Order
 from credits import services as credit_services
-from credits.models import Activity, CreditClaim
+from credits.models import CreditClaim
+from testkit.factories import expire_activity
 
 pytestmark = pytest.mark.django_db
 
 
 def _expire(activity):
-    yesterday = timezone.localdate() - datetime.timedelta(days=1)
-    Activity.objects.filter(pk=activity.pk).update(
-        release_date=yesterday - datetime.timedelta(days=30), expiry_date=yesterday
-    )
-    activity.refresh_from_db()
+    expire_activity(activity, released_days_ago=31)
 
 
 def _profile_incomplete(learner):

@@ -11,23 +11,43 @@ from credits.models import AccreditationType, Activity, Provider
 from credits.statements import accreditation_statement, designation_statement_text, format_credits
 
 
+def _activity(name: str, *, takes_the: bool = True, joint: str = "") -> Activity:
+    provider = Provider(name=name, name_takes_the=takes_the)
+    return Activity(
+        provider=provider,
+        providership=AccreditationType.JOINT if joint else AccreditationType.DIRECT,
+        joint_provider_name=joint,
+        designated_credits=Decimal("0.75"),
+    )
+
+
 def test_direct_accreditation_statement_is_exact():
-    provider = Provider(name="Society of Testing", accreditation_type=AccreditationType.DIRECT)
-    assert accreditation_statement(provider) == (
+    assert accreditation_statement(_activity("Society of Testing")) == (
         "The Society of Testing is accredited by the Accreditation Council for Continuing Medical Education "
         "(ACCME) to provide continuing medical education for physicians."
     )
 
 
-def test_joint_accreditation_statement_is_exact():
-    provider = Provider(
-        name="Big University", accreditation_type=AccreditationType.JOINT, joint_provider_name="Airway Club"
-    )
-    assert accreditation_statement(provider) == (
+def test_joint_accreditation_statement_is_exact_and_chosen_per_activity():
+    # ACCME's wording (cme-rules.md), with "The" the same way in both sentences.
+    assert accreditation_statement(_activity("Big University", joint="Airway Club")) == (
         "This activity has been planned and implemented in accordance with the accreditation "
-        "requirements and policies of the ACCME through the joint providership of Big University and "
-        "Airway Club. Big University is accredited by the ACCME to provide continuing medical education "
-        "for physicians."
+        "requirements and policies of the Accreditation Council for Continuing Medical Education (ACCME) "
+        "through the joint providership of the Big University and Airway Club. The Big University is "
+        "accredited by the ACCME to provide continuing medical education for physicians."
+    )
+    assert accreditation_statement(_activity("Big University")).startswith("The Big University is accredited")
+
+
+def test_a_name_that_reads_without_the_is_written_without_it_in_every_statement():
+    activity = _activity("Mayo Clinic College of Medicine", takes_the=False, joint="Airway Club")
+    assert "joint providership of Mayo Clinic College of Medicine and Airway Club. Mayo Clinic College" in (
+        accreditation_statement(activity)
+    )
+    assert designation_statement_text(activity).startswith("Mayo Clinic College of Medicine designates")
+    # A name that already starts with "The" is never doubled.
+    assert designation_statement_text(_activity("The Airway Society")).startswith(
+        "The Airway Society designates"
     )
 
 
@@ -40,7 +60,7 @@ def test_credit_amounts_are_written_plainly(value, text):
 
 def test_designation_statement_is_exact(activity):
     assert designation_statement_text(activity) == (
-        "Society of Testing designates this enduring material for a maximum of 0.75 AMA PRA Category 1 "
+        "The Society of Testing designates this enduring material for a maximum of 0.75 AMA PRA Category 1 "
         "Credit(s)™. Physicians should claim only the credit commensurate with the extent of their "
         "participation in the activity."
     )

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from credits import services
 from credits.models import Activity
+from testkit.factories import QUIZ, expire_activity, publish
 
 SITE = "http://testserver"
 
@@ -32,10 +33,10 @@ def test_cme_item_links_to_the_episode_page_and_ends_with_the_credit_line(client
     assert f'Earn CME credit: <a href="{page}">{page}</a>' in entry.summary
 
 
-def test_creating_an_activity_changes_the_cached_feed(client, show, episode, provider, coordinator):
+def test_publishing_an_activity_changes_the_cached_feed(client, show, episode, provider, coordinator):
     before = _feed(client, show)
     assert b"Earn CME credit" not in before.content
-    services.activity_create(
+    draft = services.activity_create(
         provider=provider,
         episode=episode,
         actor=coordinator,
@@ -43,20 +44,21 @@ def test_creating_an_activity_changes_the_cached_feed(client, show, episode, pro
             "objectives": "o",
             "target_audience": "a",
             "designated_credits": "0.5",
+            "designation_reason": "Pilot test",
             "release_date": timezone.localdate(),
             "expiry_date": timezone.localdate() + datetime.timedelta(days=30),
         },
     )
+    services.quiz_replace(activity=draft, actor=coordinator, data=QUIZ)
+    assert b"Earn CME credit" not in _feed(client, show).content  # a draft offers no credit
+    publish(draft, coordinator)
     after = _feed(client, show)
     assert b"Earn CME credit" in after.content
     assert after["ETag"] != before["ETag"]
 
 
 def test_an_expired_activity_has_no_credit_line(client, show, activity, episode):
-    Activity.objects.filter(pk=activity.pk).update(
-        release_date=timezone.localdate() - datetime.timedelta(days=400),
-        expiry_date=timezone.localdate() - datetime.timedelta(days=1),
-    )
+    expire_activity(activity, released_days_ago=400)
     services.activity_update(activity=Activity.objects.get(pk=activity.pk), actor=None, data={})
     body = _feed(client, show).content
     assert b"Earn CME credit" not in body

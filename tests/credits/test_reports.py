@@ -18,7 +18,8 @@ from lxml import etree
 from accounts.models import Degree, LearnerProfile
 from credits import services
 from credits.charts import category_bar_chart
-from credits.models import CompletionRecord, CreditClaim, Provider
+from credits.models import Certificate, CommercialSupport, CompletionRecord, CreditClaim, Provider
+from credits.reports import version_pars_fields
 from testkit.factories import add_prior_claims, correct_answers, wrong_answers
 from testkit.mfa import mfa_login
 
@@ -213,7 +214,10 @@ def test_claims_per_month_in_the_provider_time_zone(coordinator_client, scenario
         activity.release_date + datetime.timedelta(days=2), datetime.time(2), tzinfo=datetime.UTC
     )
     claim = scenario["claims"]["nurse"]
+    # The completion date is decided once, at issue, in the provider's zone (issue 12): what the
+    # claim service would have set for a claim at that moment.
     CreditClaim.objects.filter(pk=claim.pk).update(claimed_at=early)
+    Certificate.objects.filter(claim=claim).update(completion_date=early.astimezone(zone).date())
     body = coordinator_client.get(reverse("credits:activity_report", args=[activity.pk])).content.decode()
     table = body.split('id="claims-per-month"')[1].split("</table>")[0]
     months = re.findall(r'<th scope="row">(.*?)</th><td>(\d+)</td>', table)
@@ -225,9 +229,8 @@ def test_claims_per_month_in_the_provider_time_zone(coordinator_client, scenario
 
     rows = _csv(coordinator_client.get(reverse("credits:activity_report_csv", args=[activity.pk])))
     nurse_row = next(r for r in rows if r["Email"] == "nurse@example.org")
-    assert (
-        nurse_row["Claimed on (America/New_York)"] == (early.date() - datetime.timedelta(days=1)).isoformat()
-    )
+    day_before = (early.date() - datetime.timedelta(days=1)).isoformat()
+    assert nurse_row["Completed on (America/New_York)"] == day_before
 
 
 def test_activity_report_csv_one_row_per_claim_with_formulas_neutralised(coordinator_client, scenario):
@@ -459,16 +462,29 @@ def test_a_two_year_range_is_accepted(coordinator_client, consents, provider):
     assert "Lovelace" in response.content.decode()
 
 
-def test_joint_providership_and_commercial_support_are_reported(
+def test_joint_providership_and_commercial_support_are_reported_per_learners_version(
     coordinator_client, consents, provider, coordinator
 ):
-    Provider.objects.filter(pk=provider.pk).update(accreditation_type="joint", joint_provider_name="Partner")
-    services.activity_update(
-        activity=consents["activity"], actor=coordinator, data={"commercial_support": "Acme Devices"}
-    )
+    """Rows say what each learner's version of the activity had; a later edit makes a new version."""
     today = _today(provider)
-    rows = _csv(coordinator_client.get(_board_urls(provider, start=today, end=today)[1]))
-    assert rows and all(r["Providership"] == "Joint" and r["Commercial support"] == "Yes" for r in rows)
+    before = _csv(coordinator_client.get(_board_urls(provider, start=today, end=today)[1]))
+    assert before and all(r["Providership"] == "Direct" and r["Commercial support"] == "No" for r in before)
+    activity = consents["activity"]
+    CommercialSupport.objects.create(
+        activity=activity, supporter="Acme Devices", kind="in_kind", in_kind_description="Ultrasound probes",
+        agreement_signed_on=activity.release_date,
+    )  # fmt: skip
+    services.activity_update(
+        activity=activity,
+        actor=coordinator,
+        data={"providership": "joint", "joint_provider_name": "Partner"},
+    )
+    activity.refresh_from_db()
+    assert activity.current_version.number == 2
+    assert version_pars_fields(activity.current_version)["providership"] == "Joint"
+    assert version_pars_fields(activity.current_version)["commercial_support"] == "Yes"
+    after = _csv(coordinator_client.get(_board_urls(provider, start=today, end=today)[1]))
+    assert after == before  # the learners who finished were offered version 1
 
 
 # --- Access ------------------------------------------------------------------------------------------

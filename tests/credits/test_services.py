@@ -4,13 +4,12 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 
 from accounts.models import Degree
 from audit.models import AuditEvent
 from credits import services
 from credits.models import Activity, Attempt, CompletionRecord, CreditClaim, CreditType, Evaluation, Question
-from testkit.factories import QUIZ, correct_answers, wrong_answers
+from testkit.factories import QUIZ, correct_answers, expire_activity, publish, wrong_answers
 
 
 def test_activity_title_defaults_to_the_episode(activity, episode):
@@ -136,6 +135,7 @@ def test_answers_for_another_quizs_question_are_refused(learner, activity, make_
         data={**{f: getattr(activity, f) for f in services.ACTIVITY_FIELDS}},
     )
     services.quiz_replace(activity=other, actor=None, data=QUIZ)
+    publish(other)
     foreign_q = Question.objects.filter(activity=other).first()
     attempt = services.attempt_start(learner=learner, activity=activity)
     answers = correct_answers(attempt)
@@ -200,11 +200,7 @@ def test_the_attempt_limit_holds(learner, activity, coordinator):
 
 
 def test_no_post_test_on_an_expired_activity(learner, activity):
-    Activity.objects.filter(pk=activity.pk).update(
-        release_date=timezone.localdate() - datetime.timedelta(days=400),
-        expiry_date=timezone.localdate() - datetime.timedelta(days=1),
-    )
-    activity.refresh_from_db()
+    expire_activity(activity, released_days_ago=400)
     with pytest.raises(services.CreditError) as info:
         services.attempt_start(learner=learner, activity=activity)
     assert info.value.code == "expired"
@@ -284,9 +280,7 @@ def test_claim_needs_a_complete_profile(learner, activity, evaluated):
 
 
 def test_claim_on_an_expired_activity_is_refused(learner, activity, evaluated):
-    Activity.objects.filter(pk=activity.pk).update(
-        expiry_date=timezone.localdate() - datetime.timedelta(days=1)
-    )
+    expire_activity(activity)
     with pytest.raises(services.CreditError) as info:
         services.claim_credit(learner=learner, activity=activity, minutes=30, attested=True)
     assert info.value.code == "expired"

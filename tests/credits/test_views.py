@@ -13,7 +13,7 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from credits import services
 from credits.models import Activity, Attempt, CreditClaim, Evaluation, Question, RevealAnswers
-from testkit.factories import QUIZ, correct_answers, wrong_answers
+from testkit.factories import QUIZ, correct_answers, expire_activity, wrong_answers
 from testkit.mfa import mfa_login
 
 EVALUATION = {
@@ -216,9 +216,7 @@ def test_claim_with_an_incomplete_profile_is_refused(lc, activity, learner, eval
 
 
 def test_claim_on_an_expired_activity_is_refused(lc, activity, evaluated):
-    Activity.objects.filter(pk=activity.pk).update(
-        expiry_date=timezone.localdate() - datetime.timedelta(days=1)
-    )
+    expire_activity(activity)
     response = lc.post(reverse("credits:claim", args=[activity.pk]), {"minutes": "45", "attest": "on"})
     assert response.status_code == 400
     assert "expired" in response.content.decode()

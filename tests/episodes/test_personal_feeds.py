@@ -135,6 +135,7 @@ def test_claim_page_shows_the_podcast_apps_download(
     from credits import services as credit_services
     from credits.grants import grant_record_active
     from credits.selectors import listening_evidence
+    from testkit.factories import publish
 
     enclosure = podcastparser.parse(feed_url, io.BytesIO(client.get(_path(feed_url)).content))["episodes"][0]
     audio = _path(enclosure["enclosures"][0]["url"])
@@ -156,6 +157,7 @@ def test_claim_page_shows_the_podcast_apps_download(
             "objectives": "o",
             "target_audience": "a",
             "designated_credits": Decimal("0.25"),
+            "designation_reason": "Pilot test",
             "release_date": timezone.localdate(),
             "expiry_date": timezone.localdate() + datetime.timedelta(days=9),
         },
@@ -165,6 +167,7 @@ def test_claim_page_shows_the_podcast_apps_download(
         actor=None,
         data={"questions": [{"text": "Q", "options": [{"text": "a", "correct": True}, {"text": "b"}]}]},
     )
+    publish(activity, coordinator)
     attempt = credit_services.attempt_start(learner=learner, activity=activity)
     correct = attempt.questions[0]["options"]
     from credits.models import Option

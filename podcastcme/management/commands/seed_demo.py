@@ -64,7 +64,7 @@ class Command(BaseCommand):
             slug="acme-anesthesia",
             defaults={
                 "name": "American Society of Podcast Anesthesiology",
-                "accreditation_type": "direct",
+                "contact_email": "cme@podcast-anesthesiology.example.org",
                 "time_zone": "America/Chicago",
             },
         )

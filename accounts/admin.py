@@ -1,20 +1,23 @@
-"""Admin: users and profiles; two-factor devices without their secrets, reset by an audited action."""
+"""Admin: users and profiles; two-factor devices without their secrets, reset by an audited action;
+setting another user's password is audited too."""
 
 import allauth.mfa.admin  # noqa: F401  (allauth registers its admin first; ours replaces it)
 from allauth.mfa.models import Authenticator
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from .models import LearnerProfile, User
-from .services import mfa_reset
+from .services import admin_password_set, mfa_reset
 
 
 class LearnerProfileInline(admin.StackedInline):
     model = LearnerProfile
     can_delete = False
     extra = 0
-    readonly_fields = ["board_sharing_consent_at", "updated_at"]
+    # The learner attests their degree's equivalence themselves; nobody does it for them.
+    readonly_fields = ["board_sharing_consent_at", "degree_equivalence_attested_at", "updated_at"]
 
 
 @admin.register(User)
@@ -35,6 +38,17 @@ class UserAdmin(DjangoUserAdmin):
         (_("Important dates"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+
+    def user_change_password(self, request, id, form_url=""):
+        """Django's "change password" form, with an audit row (who set whose password, when) when
+        the new password is saved; the password itself is never recorded."""
+        with transaction.atomic():
+            response = super().user_change_password(request, id, form_url)
+            if request.method == "POST" and response.status_code == 302:
+                user = self.get_object(request, id)
+                if user is not None:
+                    admin_password_set(actor=request.user, user=user)
+        return response
 
     @admin.display(description=_("legal name"))
     def full_name(self, obj):
@@ -59,7 +73,7 @@ class LearnerProfileAdmin(admin.ModelAdmin):
     ]
     list_filter = ["degree", "board_sharing_consent", "country"]
     search_fields = ["user__email", "given_name", "family_name", "npi", "licence_number"]
-    readonly_fields = ["board_sharing_consent_at", "updated_at"]
+    readonly_fields = ["board_sharing_consent_at", "degree_equivalence_attested_at", "updated_at"]
     list_select_related = ["user"]
 
 

@@ -102,7 +102,12 @@ def admin_password_set(*, actor: User, user: User) -> None:
 
     The password itself is never recorded; the user's sessions end (Django changes the session
     hash) and the audit row says who did it and when."""
-    audit_record(actor=actor, action=AccountAction.ACCOUNT_PASSWORD_SET_BY_ADMIN, obj=user)
+    audit_record(
+        actor=actor,
+        action=AccountAction.ACCOUNT_PASSWORD_SET_BY_ADMIN,
+        obj=user,
+        data={"usable_password": user.has_usable_password()},  # Django can also disable password login
+    )
 
 
 @transaction.atomic

@@ -1,12 +1,22 @@
-from django.contrib import admin
+"""Admin: providers and coordinators are set up here (each save audited, credits/providers.py); every
+CME record (activities, people and disclosures, post-tests, attempts, claims, certificates, grants)
+is read-only, with a note saying which page changes it (issue 12: the admin is not a back door)."""
 
+from typing import Any
+
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+
+from episodes.admin import URL_FIELDS_ASSUME_HTTPS
 from episodes.admin_widgets import KeySafeAutocompleteMixin
 
 from .models import (
     Activity,
+    ActivityVersion,
     Attempt,
     Certificate,
     CertificateRevision,
+    CommercialSupport,
     CompletionRecord,
     ContentPerson,
     CorrectionRequest,
@@ -21,85 +31,56 @@ from .models import (
     Question,
     ShowProviderGrant,
 )
+from .providers import coordinator_add, coordinator_remove, provider_save, provider_snapshot
 
-
-class ProviderCoordinatorInline(KeySafeAutocompleteMixin, admin.TabularInline):
-    model = ProviderCoordinator
-    extra = 0
-    autocomplete_fields = ["user"]
-
-
-@admin.register(Provider)
-class ProviderAdmin(admin.ModelAdmin):
-    list_display = ["name", "accreditation_type", "joint_provider_name", "time_zone", "created_at"]
-    list_filter = ["accreditation_type"]
-    search_fields = ["name", "joint_provider_name"]
-    prepopulated_fields = {"slug": ["name"]}
-    inlines = [ProviderCoordinatorInline]
-
-
-@admin.register(ProviderCoordinator)
-class ProviderCoordinatorAdmin(KeySafeAutocompleteMixin, admin.ModelAdmin):
-    list_display = ["user", "provider", "created_at"]
-    list_filter = ["provider"]
-    search_fields = ["user__email", "provider__name"]
-    autocomplete_fields = ["user", "provider"]
-
-
-@admin.register(MandateTopic)
-class MandateTopicAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug"]
-    search_fields = ["name"]
-    prepopulated_fields = {"slug": ["name"]}
-
-
-class ContentPersonInline(admin.TabularInline):
-    model = ContentPerson
-    extra = 0
-
-
-@admin.register(Activity)
-class ActivityAdmin(KeySafeAutocompleteMixin, admin.ModelAdmin):
-    list_display = ["title", "provider", "designated_credits", "release_date", "expiry_date", "passing_score"]
-    list_filter = ["provider", "reveal_answers", "mandate_topics"]
-    search_fields = ["title", "episode__title", "provider__name"]
-    date_hierarchy = "release_date"
-    list_select_related = ["provider"]
-    autocomplete_fields = ["episode"]
-    filter_horizontal = ["mandate_topics"]
-    inlines = [ContentPersonInline]
-
-
-class DisclosureInline(admin.TabularInline):
-    model = Disclosure
-    extra = 0
-
-
-@admin.register(ContentPerson)
-class ContentPersonAdmin(admin.ModelAdmin):
-    list_display = ["name", "credentials", "role", "activity"]
-    list_filter = ["role"]
-    search_fields = ["name", "activity__title"]
-    inlines = [DisclosureInline]
-
-
-class OptionInline(admin.TabularInline):
-    model = Option
-    extra = 0
-
-
-@admin.register(Question)
-class QuestionAdmin(admin.ModelAdmin):
-    list_display = ["text", "activity", "position"]
-    list_filter = ["activity__provider"]
-    search_fields = ["text", "activity__title"]
-    inlines = [OptionInline]
+COORDINATOR_PAGES = _(
+    "Read-only here: activities, their people and disclosures and their post-tests change on the "
+    "coordinator's activity pages (Coordinator → the activity), which keep what each learner saw "
+    "and write the audit trail."
+)
+LEARNER_RECORDS = _(
+    "Read-only here: learners' attempts, evaluations, claims and completions are written only as they "
+    "take part; a certificate is corrected, re-issued or revoked on the coordinator's certificate pages."
+)
 
 
 class ReadOnlyRecordAdmin(admin.ModelAdmin):
-    """Credit records are changed only by services (with audit rows), never here."""
+    """A record that only the services change, each change with its audit row: the admin shows it,
+    says where it is changed, and adds, changes and deletes nothing."""
 
-    def has_add_permission(self, request):
+    where_to_change: Any = COORDINATOR_PAGES
+    actions = None
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        opts = self.model._meta
+        return [f.name for f in (*opts.concrete_fields, *opts.many_to_many) if not f.auto_created]
+
+    def changelist_view(self, request, extra_context=None):
+        messages.info(request, self.where_to_change)
+        return super().changelist_view(request, extra_context)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if request.method == "GET":
+            messages.info(request, self.where_to_change)
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """The rows of a read-only record, shown under it and never changed here."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
         return False
 
     def has_change_permission(self, request, obj=None):
@@ -109,8 +90,150 @@ class ReadOnlyRecordAdmin(admin.ModelAdmin):
         return False
 
 
+class ProviderCoordinatorInline(KeySafeAutocompleteMixin, admin.TabularInline):
+    """Coordinators are added and removed (each audited); a membership is never re-pointed."""
+
+    model = ProviderCoordinator
+    extra = 0
+    autocomplete_fields = ["user"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+def _save_memberships(request, formset) -> None:
+    """The coordinator rows of an admin form, saved one by one through the audited services."""
+    memberships = formset.save(commit=False)
+    for membership in formset.deleted_objects:
+        coordinator_remove(actor=request.user, membership=membership)
+    for membership in memberships:
+        coordinator_add(actor=request.user, membership=membership)
+
+
+@admin.register(Provider)
+class ProviderAdmin(admin.ModelAdmin):
+    """The one place a provider is created or edited: each save writes an audit row with the old and
+    new values (credits/providers.py); a provider is never deleted (its records point at it)."""
+
+    list_display = ["name", "contact_email", "time_zone", "created_at"]
+    search_fields = ["name"]
+    inlines = [ProviderCoordinatorInline]
+    actions = None
+    formfield_overrides = URL_FIELDS_ASSUME_HTTPS
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        # The slug is in the provider's addresses (board report, shows): fixed once created.
+        return ["slug", "created_at"] if obj else ["created_at"]
+
+    def get_prepopulated_fields(self, request, obj=None):
+        return {} if obj else {"slug": ["name"]}
+
+    def save_model(self, request, obj, form, change):
+        old = provider_snapshot(Provider.objects.get(pk=obj.pk)) if change else None
+        provider_save(actor=request.user, provider=obj, old=old)
+
+    def save_formset(self, request, form, formset, change):
+        _save_memberships(request, formset)
+
+
+@admin.register(ProviderCoordinator)
+class ProviderCoordinatorAdmin(KeySafeAutocompleteMixin, admin.ModelAdmin):
+    """Added and removed here or on the provider's page, each audited; never re-pointed."""
+
+    list_display = ["user", "provider", "created_at"]
+    list_filter = ["provider"]
+    search_fields = ["user__email", "provider__name"]
+    autocomplete_fields = ["user", "provider"]
+    actions = None  # a bulk delete would bypass the audited removal
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        coordinator_add(actor=request.user, membership=obj)
+
+    def delete_model(self, request, obj):
+        coordinator_remove(actor=request.user, membership=obj)
+
+
+@admin.register(MandateTopic)
+class MandateTopicAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug"]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+class ContentPersonInline(ReadOnlyInline):
+    model = ContentPerson
+
+
+class CommercialSupportInline(ReadOnlyInline):
+    model = CommercialSupport
+
+
+@admin.register(Activity)
+class ActivityAdmin(ReadOnlyRecordAdmin):
+    list_display = ["title", "provider", "designated_credits", "release_date", "expiry_date", "passing_score"]
+    list_filter = ["provider", "reveal_answers", "mandate_topics"]
+    search_fields = ["title", "episode__title", "provider__name"]
+    date_hierarchy = "release_date"
+    list_select_related = ["provider"]
+    inlines = [ContentPersonInline, CommercialSupportInline]
+
+
+@admin.register(ActivityVersion)
+class ActivityVersionAdmin(ReadOnlyRecordAdmin):
+    """What learners were shown, frozen (credits/versions.py): never edited, never deleted."""
+
+    list_display = ["activity", "number", "title", "designated_credits", "release_date", "created_at"]
+    search_fields = ["title", "activity__title"]
+    list_select_related = ["activity"]
+
+
+@admin.register(CommercialSupport)
+class CommercialSupportAdmin(ReadOnlyRecordAdmin):
+    list_display = ["activity", "supporter", "kind", "amount", "agreement_signed_on"]
+    search_fields = ["supporter", "activity__title"]
+    list_select_related = ["activity"]
+
+
+class DisclosureInline(ReadOnlyInline):
+    model = Disclosure
+
+
+@admin.register(ContentPerson)
+class ContentPersonAdmin(ReadOnlyRecordAdmin):
+    list_display = ["name", "credentials", "role", "activity"]
+    list_filter = ["role"]
+    search_fields = ["name", "activity__title"]
+    inlines = [DisclosureInline]
+
+
+@admin.register(Disclosure)
+class DisclosureAdmin(ReadOnlyRecordAdmin):
+    list_display = ["person", "company", "nature", "mitigated"]
+    search_fields = ["company", "person__name", "person__activity__title"]
+    list_select_related = ["person"]
+
+
+class OptionInline(ReadOnlyInline):
+    model = Option
+
+
+@admin.register(Question)
+class QuestionAdmin(ReadOnlyRecordAdmin):
+    list_display = ["text", "activity", "position"]
+    list_filter = ["activity__provider"]
+    search_fields = ["text", "activity__title"]
+    inlines = [OptionInline]
+
+
 @admin.register(Attempt)
 class AttemptAdmin(ReadOnlyRecordAdmin):
+    where_to_change = LEARNER_RECORDS
     list_display = ["learner", "activity", "number", "score", "passed", "submitted_at"]
     list_filter = ["passed", "activity__provider"]
     search_fields = ["learner__email", "activity__title"]
@@ -119,6 +242,7 @@ class AttemptAdmin(ReadOnlyRecordAdmin):
 
 @admin.register(Evaluation)
 class EvaluationAdmin(ReadOnlyRecordAdmin):
+    where_to_change = LEARNER_RECORDS
     list_display = [
         "learner",
         "activity",
@@ -134,6 +258,7 @@ class EvaluationAdmin(ReadOnlyRecordAdmin):
 
 @admin.register(CreditClaim)
 class CreditClaimAdmin(ReadOnlyRecordAdmin):
+    where_to_change = LEARNER_RECORDS
     list_display = ["learner", "activity", "credits", "credit_type", "claimed_at"]
     list_filter = ["credit_type", "activity__provider"]
     search_fields = ["learner__email", "activity__title"]
@@ -143,6 +268,7 @@ class CreditClaimAdmin(ReadOnlyRecordAdmin):
 
 @admin.register(CompletionRecord)
 class CompletionRecordAdmin(ReadOnlyRecordAdmin):
+    where_to_change = LEARNER_RECORDS
     list_display = ["learner", "activity", "credits", "credit_type", "completed_at"]
     list_filter = ["credit_type", "activity__provider"]
     search_fields = ["learner__email", "activity__title"]
@@ -151,6 +277,7 @@ class CompletionRecordAdmin(ReadOnlyRecordAdmin):
 
 @admin.register(ListeningProgress)
 class ListeningProgressAdmin(ReadOnlyRecordAdmin):
+    where_to_change = LEARNER_RECORDS
     list_display = ["user", "episode", "seconds_played", "updated_at"]
     search_fields = ["user__email", "episode__title"]
     list_select_related = ["user", "episode"]
@@ -160,6 +287,11 @@ class ListeningProgressAdmin(ReadOnlyRecordAdmin):
 class CertificateAdmin(ReadOnlyRecordAdmin):
     """Re-issue and revocation happen on the coordinator pages (they write the audit rows)."""
 
+    where_to_change = _(
+        "Read-only here: a certificate is corrected, re-issued or revoked on the coordinator's "
+        "certificate pages (Coordinator → Certificates), which keep every revision and write the audit trail."
+    )
+
     list_display = ["number", "learner_name", "activity_title", "status", "render_state", "issued_at"]
     list_filter = ["status", "render_state", "credit_type"]
     search_fields = ["number", "code", "learner_name", "activity_title"]
@@ -168,6 +300,7 @@ class CertificateAdmin(ReadOnlyRecordAdmin):
 
 @admin.register(CertificateRevision)
 class CertificateRevisionAdmin(ReadOnlyRecordAdmin):
+    where_to_change = LEARNER_RECORDS
     list_display = ["certificate", "revision", "replaced_at", "reason"]
     search_fields = ["certificate__number", "reason"]
     list_select_related = ["certificate"]
@@ -175,6 +308,10 @@ class CertificateRevisionAdmin(ReadOnlyRecordAdmin):
 
 @admin.register(CorrectionRequest)
 class CorrectionRequestAdmin(ReadOnlyRecordAdmin):
+    where_to_change = _(
+        "Read-only here: learners request corrections from their certificate; coordinators decide them "
+        "on Coordinator → Corrections."
+    )
     list_display = ["certificate", "learner_name", "degree", "status", "requested_at", "decided_at"]
     list_filter = ["status"]
     search_fields = ["certificate__number", "learner_name"]
@@ -184,6 +321,11 @@ class CorrectionRequestAdmin(ReadOnlyRecordAdmin):
 @admin.register(ShowProviderGrant)
 class ShowProviderGrantAdmin(ReadOnlyRecordAdmin):
     """Grants change only on the hosts' and coordinators' pages (credits/grants.py, audited)."""
+
+    where_to_change = _(
+        "Read-only here: a show's hosts invite a provider and its coordinators request, accept or end "
+        "a grant on their pages (Host → the show → Providers; Coordinator → Shows)."
+    )
 
     list_display = ["show", "provider", "status", "requested_at", "accepted_at", "closed_at"]
     list_filter = ["status", "provider"]

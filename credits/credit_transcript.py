@@ -1,16 +1,23 @@
-"""Reads for the learner's credit transcript: claimed and self-reported credits, filtered, with totals."""
+"""Reads for the learner's credit transcript: claimed and self-reported credits, filtered, with totals.
+
+Credit from this site is what ``selectors.credited_certificates`` returns: each certificate's current
+revision (its completion date, title, credits and credit type as printed). Revoked certificates are
+in no row and no total; the page lists them apart, marked revoked, as history (``Transcript.revoked``).
+"""
 
 import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
+from django.db.models import QuerySet
 from django.urls import reverse
 
 from accounts.models import User
 
-from .models import CreditClaim, CreditType, ExternalCredit, ExternalCreditType, MandateTopic
+from .models import Certificate, CreditType, ExternalCredit, ExternalCreditType, MandateTopic
 from .provider_time import provider_date
+from .selectors import credited_certificates
 
 
 @dataclass(frozen=True)
@@ -30,6 +37,7 @@ class TranscriptRow:
     verification_url: str = ""
     external_id: int | None = None
     has_file: bool = False
+    revoked_on: datetime.date | None = None  # the day of revocation in the provider's time zone
 
 
 @dataclass(frozen=True)
@@ -43,57 +51,66 @@ class TranscriptTotal:
 class Transcript:
     rows: list[TranscriptRow] = field(default_factory=list)
     totals: list[TranscriptTotal] = field(default_factory=list)
+    # Revoked certificates in the period: history for the page only, never in rows, totals or files.
+    revoked: list[TranscriptRow] = field(default_factory=list)
     start: datetime.date | None = None
     end: datetime.date | None = None
     topic: MandateTopic | None = None
 
 
-def _claim_rows(
-    learner: User, start: datetime.date | None, end: datetime.date | None, topic: MandateTopic | None
-) -> list[TranscriptRow]:
-    claims = CreditClaim.objects.filter(learner=learner).select_related(
-        "activity__provider", "completion", "certificate"
-    )
-    # claimed_at is the completion moment too (the claim service writes both at once). The exact day
-    # depends on each provider's time zone: narrow in SQL with a day's margin either
-    # side (no time zone is more than 14 hours from UTC), then decide per row below.
+def _certificates(
+    queryset: QuerySet[Certificate],
+    learner: User,
+    start: datetime.date | None,
+    end: datetime.date | None,
+    topic: MandateTopic | None,
+) -> QuerySet[Certificate]:
+    certificates = queryset.filter(claim__learner=learner)
+    # The completion date was decided at issue in the provider's time zone (or corrected since).
     if start is not None:
-        since = datetime.datetime.combine(start - datetime.timedelta(days=1), datetime.time.min, datetime.UTC)
-        claims = claims.filter(claimed_at__gte=since)
+        certificates = certificates.filter(completion_date__gte=start)
     if end is not None:
-        until = datetime.datetime.combine(end + datetime.timedelta(days=2), datetime.time.min, datetime.UTC)
-        claims = claims.filter(claimed_at__lt=until)
+        certificates = certificates.filter(completion_date__lte=end)
     if topic is not None:
-        claims = claims.filter(activity__mandate_topics=topic)
-    claims = claims.prefetch_related("activity__mandate_topics")
-    labels = dict(CreditType.choices)
+        certificates = certificates.filter(claim__activity__mandate_topics=topic)
+    return certificates.prefetch_related("claim__activity__mandate_topics")
+
+
+def _certificate_row(certificate: Certificate, labels: dict[str, str], site: str) -> TranscriptRow:
+    # Not printed yet (or revoked): no link to a PDF and no verification address that would not answer.
+    issued = certificate.status == Certificate.Status.ISSUED
+    return TranscriptRow(
+        date=certificate.completion_date,
+        title=certificate.activity_title,
+        provider=certificate.provider_name,
+        credits=certificate.credits,
+        credit_type=certificate.credit_type,
+        credit_type_label=str(labels.get(certificate.credit_type, certificate.credit_type)),
+        topics=[t.name for t in certificate.claim.activity.mandate_topics.all()],
+        self_reported=False,
+        certificate_url=reverse("credits:certificate_pdf", args=[certificate.pk]) if issued else "",
+        certificate_number=certificate.number if certificate.status != Certificate.Status.PENDING else "",
+        verification_url=site + reverse("credits:verify", args=[certificate.code]) if issued else "",
+        revoked_on=provider_date(certificate.revoked_at, certificate.claim.activity.provider)
+        if certificate.revoked_at
+        else None,
+    )
+
+
+def _certificate_rows(
+    learner: User, start: datetime.date | None, end: datetime.date | None, topic: MandateTopic | None
+) -> tuple[list[TranscriptRow], list[TranscriptRow]]:
+    """(credited rows, revoked rows): two queries and a prefetch, however many certificates."""
+    labels = {str(k): str(v) for k, v in CreditType.choices}
     site = settings.SITE_URL.rstrip("/")
-    rows = []
-    for claim in claims:
-        completion = getattr(claim, "completion", None)
-        moment = completion.completed_at if completion is not None else claim.claimed_at
-        day = provider_date(moment, claim.activity.provider)  # as the provider reports it
-        if (start is not None and day < start) or (end is not None and day > end):
-            continue
-        # Certificates are built by another part of issue 6: a claim may not have one (yet).
-        certificate = getattr(claim, "certificate", None)
-        issued = certificate if getattr(certificate, "status", None) == "issued" else None
-        rows.append(
-            TranscriptRow(
-                date=day,
-                title=claim.activity.title,
-                provider=claim.activity.provider.name,
-                credits=claim.credits,
-                credit_type=claim.credit_type,
-                credit_type_label=str(labels.get(claim.credit_type, claim.credit_type)),
-                topics=[t.name for t in claim.activity.mandate_topics.all()],
-                self_reported=False,
-                certificate_url=reverse("credits:certificate_pdf", args=[issued.pk]) if issued else "",
-                certificate_number=issued.number if issued else "",
-                verification_url=site + reverse("credits:verify", args=[issued.code]) if issued else "",
-            )
-        )
-    return rows
+    credited = _certificates(credited_certificates(), learner, start, end, topic).select_related("claim")
+    revoked = _certificates(
+        Certificate.objects.filter(status=Certificate.Status.REVOKED), learner, start, end, topic
+    ).select_related("claim__activity__provider")
+    return (
+        [_certificate_row(c, labels, site) for c in credited],
+        [_certificate_row(c, labels, site) for c in revoked],
+    )
 
 
 def _external_rows(
@@ -146,9 +163,11 @@ def learner_transcript(
     topic: MandateTopic | None = None,
 ) -> Transcript:
     """The learner's own credits, newest first; a fixed number of queries however many there are."""
-    rows = _claim_rows(learner, start, end, topic) + _external_rows(learner, start, end, topic)
+    credited, revoked = _certificate_rows(learner, start, end, topic)
+    rows = credited + _external_rows(learner, start, end, topic)
     rows.sort(key=lambda r: (r.date, r.title.lower()), reverse=True)
-    return Transcript(rows=rows, totals=_totals(rows), start=start, end=end, topic=topic)
+    revoked.sort(key=lambda r: (r.date, r.title.lower()), reverse=True)
+    return Transcript(rows=rows, totals=_totals(rows), revoked=revoked, start=start, end=end, topic=topic)
 
 
 def learner_external_credits(*, learner: User):

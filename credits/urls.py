@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from .views import certificates, coordinator, grants, learner, reports, transcript
+from .views import audit, certificates, coordinator, grants, learner, reports, transcript
 
 app_name = "credits"
 
@@ -69,6 +69,7 @@ urlpatterns = [
     path("verify/", certificates.verify_lookup, name="verify_lookup"),
     re_path(r"^verify/(?P<code>[-A-Za-z0-9]{1,64})\.json$", certificates.verify_json, name="verify_json"),
     path("verify/<str:code>/", certificates.verify_html, name="verify"),
+    path("coordinator/certificates/", certificates.coordinator_certificates, name="coordinator_certificates"),
     path(
         "coordinator/certificates/<int:pk>/",
         certificates.coordinator_certificate,
@@ -98,6 +99,13 @@ urlpatterns = [
     path("learning/external/<int:pk>/edit/", transcript.external_edit, name="external_edit"),
     path("learning/external/<int:pk>/delete/", transcript.external_delete, name="external_delete"),
     path("learning/external/<int:pk>/file/", transcript.external_file, name="external_file"),
+    # The read-only audit trail (per activity; per learner within one provider)
+    path("coordinator/activities/<int:pk>/audit/", audit.activity_audit, name="coordinator_activity_audit"),
+    path(
+        "coordinator/providers/<slug:slug>/learners/<int:user_id>/audit/",
+        audit.learner_audit,
+        name="coordinator_learner_audit",
+    ),
     # Provider reports
     path("coordinator/activities/<int:pk>/report/", reports.activity_report, name="activity_report"),
     path(

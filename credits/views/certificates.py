@@ -1,10 +1,13 @@
 """Certificates: the learner's PDF and correction requests, public verification, coordinator actions."""
 
+from urllib.parse import urlencode
+
 from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
+from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,10 +18,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.permissions import AuthenticatedHttpRequest, answers_before_sessions, coordinator_required
 
+from .. import certificate_search
 from .. import certificates as service
 from ..downloads import certificate_download_path, certificate_from_token
 from ..errors import CreditError
 from ..models import Certificate, CorrectionRequest
+from ..statements import format_credits
 
 # --- Forms ---------------------------------------------------------------------------------------
 
@@ -31,17 +36,60 @@ class CorrectionForm(forms.Form):
     )
 
 
+# Revoking and re-issuing are destructive: the first POST shows what will happen and asks for a
+# confirmation (typing REVOKE, or ticking a box); only the second, confirmed POST changes anything.
+CONFIRM_STEP = "confirm"
+REVOKE_WORD = "REVOKE"
+
+
 class RevokeForm(forms.Form):
-    reason = forms.CharField(label=gettext_lazy("Reason for revoking"), max_length=500)
+    reason = forms.CharField(
+        label=gettext_lazy("Reason for revoking (kept in the record and emailed to the learner)"),
+        max_length=500,
+    )
+    step = forms.CharField(required=False, widget=forms.HiddenInput)
+    confirm_word = forms.CharField(
+        label=gettext_lazy("Type REVOKE to confirm"), max_length=20, required=False
+    )
 
 
 class ReissueForm(forms.Form):
-    reason = forms.CharField(label=gettext_lazy("Reason for the correction"), max_length=500)
+    learner_name = forms.CharField(label=gettext_lazy("Name to print"), max_length=400, required=False)
+    degree = forms.CharField(label=gettext_lazy("Degree to print"), max_length=40, required=False)
     from_profile = forms.BooleanField(
         label=gettext_lazy("Take the name and degree from the learner's profile as it is now"), required=False
     )
-    learner_name = forms.CharField(label=gettext_lazy("Name to print"), max_length=400, required=False)
-    degree = forms.CharField(label=gettext_lazy("Degree to print"), max_length=40, required=False)
+    credits = forms.CharField(
+        label=gettext_lazy("Credits"),
+        max_length=10,
+        required=False,
+        help_text=gettext_lazy("Quarter steps, at least 0.25, at most the activity's designation."),
+    )
+    completion_date = forms.DateField(
+        label=gettext_lazy("Completion date"),
+        required=False,
+        help_text=gettext_lazy("In the provider's time zone; not in the future, not before the release."),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    reason = forms.CharField(
+        label=gettext_lazy("Reason for the correction (kept in the record and emailed to the learner)"),
+        max_length=500,
+    )
+    step = forms.CharField(required=False, widget=forms.HiddenInput)
+    confirm = forms.BooleanField(
+        label=gettext_lazy("I have checked the changes: issue the new revision"), required=False
+    )
+
+    # Sent again, hidden, by the confirmation page.
+    CARRIED = ("learner_name", "degree", "from_profile", "credits", "completion_date", "reason")
+
+
+class CertificateSearchForm(forms.Form):
+    q = forms.CharField(
+        label=gettext_lazy("Learner name, email, certificate number or verification code"),
+        max_length=100,
+        required=False,
+    )
 
 
 class DecisionForm(forms.Form):
@@ -194,6 +242,9 @@ def _find(code: str) -> Certificate | None:
 
 
 def _verification(certificate: Certificate) -> dict:
+    """What anyone holding the code sees: the printed fields and, for a revoked certificate, that it
+    was revoked and when (the day in the provider's time zone). Never the coordinator's reason: it is
+    internal (the learner is told it by email; the coordinator's page shows it)."""
     fields = service.certificate_fields(certificate)
     data = {
         "code": service.code_display(certificate.code),
@@ -204,7 +255,7 @@ def _verification(certificate: Certificate) -> dict:
         if certificate.revoked_at is None:  # the check constraint certificate_revoked_has_date forbids it
             raise ValueError(f"Certificate {certificate.number} is revoked but has no revocation time.")
         data["revoked_at"] = certificate.revoked_at.isoformat()
-        data["revoked_reason"] = certificate.revoked_reason
+        data["revoked_on"] = service.revoked_on(certificate).isoformat()
     return data
 
 
@@ -233,11 +284,13 @@ def verify_html(request, code: str):
     certificate = _find(code)
     if certificate is None:
         return render(request, "credits/verify_lookup.html", {"code": code, "error": NOT_FOUND}, status=404)
+    revoked = certificate.status == Certificate.Status.REVOKED
     context = {
         "certificate": certificate,
         "v": _verification(certificate),
         "issued_on": service.issue_date(certificate),
-        "revoked": certificate.status == Certificate.Status.REVOKED,
+        "revoked": revoked,
+        "revoked_on": service.revoked_on(certificate) if revoked else None,
     }
     response = render(request, "credits/verify.html", context)
     response["Cache-Control"] = "no-cache"
@@ -270,18 +323,44 @@ def _coordinated_certificate(request, pk: int) -> Certificate:
     )
 
 
+def _reissue_initial(certificate: Certificate) -> dict:
+    return {
+        "learner_name": certificate.learner_name,
+        "degree": certificate.degree,
+        "credits": format_credits(certificate.credits),
+        "completion_date": certificate.completion_date,
+    }
+
+
 def _certificate_page(request, certificate: Certificate, *, revoke=None, reissue=None, status=200):
+    revoked = certificate.status == Certificate.Status.REVOKED
     context = {
         "certificate": certificate,
         "v": _verification(certificate),
         "issued_on": service.issue_date(certificate),
+        "revoked_on": service.revoked_on(certificate) if revoked else None,
         "revisions": certificate.revisions.order_by("-revision"),
         "corrections": certificate.correction_requests.select_related("requested_by"),
         "revoke_form": revoke or RevokeForm(),
-        "reissue_form": reissue
-        or ReissueForm(initial={"learner_name": certificate.learner_name, "degree": certificate.degree}),
+        "reissue_form": reissue or ReissueForm(initial=_reissue_initial(certificate)),
+        "provider": certificate.claim.activity.provider,
     }
     return render(request, "credits/coordinator_certificate.html", context, status=status)
+
+
+def _confirm_page(request, certificate: Certificate, *, action: str, form, changes=None, status=200):
+    """The confirmation step of a destructive action: what will happen, and the confirming control."""
+    carried = ("reason",) if action == "revoke" else ReissueForm.CARRIED
+    hidden = [(name, request.POST[name]) for name in carried if request.POST.get(name, "") != ""]
+    context = {
+        "certificate": certificate,
+        "action": action,
+        "form": form,
+        "hidden": hidden,
+        "changes": changes or [],
+        "revoke_word": REVOKE_WORD,
+    }
+    return render(request, "credits/certificate/confirm.html", context, status=status)
 
 
 @coordinator_required
@@ -295,17 +374,37 @@ def coordinator_certificate(request: AuthenticatedHttpRequest, pk: int):
 def coordinator_revoke(request: AuthenticatedHttpRequest, pk: int):
     certificate = _coordinated_certificate(request, pk)
     form = RevokeForm(request.POST)
-    if form.is_valid():
-        try:
-            service.certificate_revoke(
-                certificate=certificate, actor=request.user, reason=form.cleaned_data["reason"]
-            )
-        except CreditError as exc:
-            form.add_error(None, exc.message)
-        else:
-            messages.success(request, _("The certificate is revoked and the learner has been told."))
-            return redirect("credits:coordinator_certificate", pk=pk)
-    return _certificate_page(request, certificate, revoke=form, status=400)
+    if not form.is_valid():
+        return _certificate_page(request, certificate, revoke=form, status=400)
+    if certificate.status == Certificate.Status.REVOKED:
+        form.add_error(None, _("This certificate is already revoked."))
+        return _certificate_page(request, certificate, revoke=form, status=400)
+    if form.cleaned_data["step"] != CONFIRM_STEP:
+        return _confirm_page(request, certificate, action="revoke", form=form)
+    if form.cleaned_data["confirm_word"].strip().upper() != REVOKE_WORD:
+        form.add_error("confirm_word", _("Type REVOKE to confirm: nothing was changed."))
+        return _confirm_page(request, certificate, action="revoke", form=form, status=400)
+    try:
+        service.certificate_revoke(
+            certificate=certificate, actor=request.user, reason=form.cleaned_data["reason"]
+        )
+    except CreditError as exc:
+        form.add_error(None, exc.message)
+        return _certificate_page(request, certificate, revoke=form, status=400)
+    messages.success(request, _("The certificate is revoked and the learner has been told."))
+    return redirect("credits:coordinator_certificate", pk=pk)
+
+
+def _reissue_arguments(data: dict) -> dict:
+    from_profile = data["from_profile"]
+    return {
+        "reason": data["reason"],
+        "learner_name": None if from_profile else (data["learner_name"] or None),
+        "degree": None if from_profile else (data["degree"] or None),
+        "from_profile": from_profile,
+        "credits": data["credits"].strip() or None,
+        "completion_date": data["completion_date"],
+    }
 
 
 @coordinator_required
@@ -313,23 +412,49 @@ def coordinator_revoke(request: AuthenticatedHttpRequest, pk: int):
 def coordinator_reissue(request: AuthenticatedHttpRequest, pk: int):
     certificate = _coordinated_certificate(request, pk)
     form = ReissueForm(request.POST)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            service.certificate_reissue(
-                certificate=certificate,
-                actor=request.user,
-                reason=data["reason"],
-                learner_name=None if data["from_profile"] else data["learner_name"],
-                degree=None if data["from_profile"] else data["degree"],
-                from_profile=data["from_profile"],
-            )
-        except CreditError as exc:
-            form.add_error(None, exc.message)
-        else:
-            messages.success(request, _("The certificate is re-issued as a new revision."))
-            return redirect("credits:coordinator_certificate", pk=pk)
-    return _certificate_page(request, certificate, reissue=form, status=400)
+    if not form.is_valid():
+        return _certificate_page(request, certificate, reissue=form, status=400)
+    arguments = _reissue_arguments(form.cleaned_data)
+    try:
+        plan = service.certificate_reissue_preview(certificate=certificate, actor=request.user, **arguments)
+    except CreditError as exc:
+        form.add_error(None, exc.message)
+        return _certificate_page(request, certificate, reissue=form, status=400)
+    changes = service.changes_for_people(plan.changed)
+    if form.cleaned_data["step"] != CONFIRM_STEP:
+        return _confirm_page(request, certificate, action="reissue", form=form, changes=changes)
+    if not form.cleaned_data["confirm"]:
+        form.add_error("confirm", _("Tick the box to confirm the new revision: nothing was changed."))
+        return _confirm_page(request, certificate, action="reissue", form=form, changes=changes, status=400)
+    try:
+        service.certificate_reissue(certificate=certificate, actor=request.user, **arguments)
+    except CreditError as exc:
+        form.add_error(None, exc.message)
+        return _certificate_page(request, certificate, reissue=form, status=400)
+    messages.success(request, _("The certificate is re-issued as a new revision; the learner has been told."))
+    return redirect("credits:coordinator_certificate", pk=pk)
+
+
+PAGE_SIZE = 25
+
+
+@coordinator_required
+@require_GET
+def coordinator_certificates(request: AuthenticatedHttpRequest):
+    """Find a certificate of the coordinator's providers by learner name, email, number or code."""
+    form = CertificateSearchForm(request.GET or None)
+    if request.GET and not form.is_valid():
+        return render(
+            request, "credits/coordinator/certificates.html", {"form": form, "page": None}, status=400
+        )
+    query = form.cleaned_data["q"] if request.GET else ""
+    results = certificate_search.certificate_search(user=request.user, query=query)
+    page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "credits/coordinator/certificates.html",
+        {"form": form, "page": page, "q": query, "query_string": urlencode({"q": query})},
+    )
 
 
 @coordinator_required

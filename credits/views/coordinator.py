@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from accounts.permissions import AuthenticatedHttpRequest, coordinator_required
 
-from .. import grants, selectors, services
+from .. import certificate_search, grants, selectors, services
 from ..forms import ActivityForm, PersonFormSet, QuestionFormSet, QuizImportForm
 from ..models import Provider
 
@@ -61,6 +61,7 @@ def dashboard(request: AuthenticatedHttpRequest):
             "activities": activities,
             "invitations": invitations,
             "late_certificates": selectors.certificates_needing_attention(user=request.user),
+            "pending_corrections": certificate_search.pending_corrections(user=request.user).count(),
         },
     )
 

@@ -134,7 +134,7 @@ def evaluation(request: AuthenticatedHttpRequest, pk: int):
 def my_learning(request: AuthenticatedHttpRequest):
     in_progress, claims = selectors.my_learning(learner=request.user)
     profile = getattr(request.user, "profile", None)
-    total = sum((c.credits for c in claims), start=0)
+    total = selectors.learner_credit_total(learner=request.user)  # revoked certificates are not credit
     return render(
         request,
         "credits/my_learning.html",

@@ -27,6 +27,7 @@ pytestmark = pytest.mark.django_db
 
 SVG = "{http://www.w3.org/2000/svg}"
 NPI = "1234567893"  # the CMS example NPI, with a valid check digit
+OTHER_NPI = "1234567802"  # another valid one: an NPI belongs to one account (issue 12, finding 13)
 
 # Evaluations the three learners who pass submit: (objectives_met, relevant_to_practice, free_of_bias).
 LIKERT = {
@@ -374,7 +375,7 @@ def test_board_report_lists_records_missing_fields_separately(coordinator_client
 
 def test_a_state_licence_or_npi_alone_is_enough(coordinator_client, consents, provider):
     _profile(consents["formula"], birth_month=11, birth_day=30, state_province="NY", licence_number="=123")
-    _profile(consents["nurse"], board_sharing_consent=True, birth_month=1, birth_day=1, npi=NPI)
+    _profile(consents["nurse"], board_sharing_consent=True, birth_month=1, birth_day=1, npi=OTHER_NPI)
     today = _today(provider)
     rows = _csv(coordinator_client.get(_board_urls(provider, start=today, end=today)[1]))
     by_family = {}
@@ -383,7 +384,7 @@ def test_a_state_licence_or_npi_alone_is_enough(coordinator_client, consents, pr
     assert by_family["Smith"][0]["Licence state"] == "NY"
     assert by_family["Smith"][0]["Licence number"] == "'=123"
     assert by_family["Smith"][0]["Board"] == ""
-    assert by_family["Hopper"][0]["NPI"] == NPI
+    assert by_family["Hopper"][0]["NPI"] == OTHER_NPI
     assert by_family["Hopper"][0]["Credit type"] == "Certificate of participation"
     body = coordinator_client.get(_board_urls(provider, start=today, end=today)[0]).content.decode()
     assert "0 completions not reportable: no consent." in body
@@ -545,7 +546,8 @@ def _consent_bulk_learners(prefix: str) -> None:
         board_sharing_consent_at=timezone.now(),
         birth_month=1,
         birth_day=2,
-        npi=NPI,
+        state_province="OH",  # a state licence is enough; an NPI belongs to one account only
+        licence_number="L-1",
     )
 
 
@@ -563,5 +565,5 @@ def test_report_queries_do_not_grow_with_claims(coordinator_client, consents, pr
     assert few == many, f"{few} queries with 5 claims, {many} with 65"
     assert _fact(coordinator_client.get(urls[0]).content.decode(), "claims") == "65"
     assert len(_csv(coordinator_client.get(urls[1]))) == 65
-    # Ada's two boards and the bulk learners' NPI rows.
+    # Ada's two boards and the bulk learners' licence rows.
     assert len(_csv(coordinator_client.get(urls[3]))) == 2 + 62

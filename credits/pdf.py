@@ -1,7 +1,6 @@
 """Certificate PDFs: WeasyPrint in a long-lived worker, one FontConfiguration and parsed CSS reused."""
 
 import datetime
-import html
 import logging
 import threading
 from pathlib import Path
@@ -9,12 +8,10 @@ from pathlib import Path
 import segno
 from django.conf import settings
 from django.template.loader import render_to_string
-from django.utils.safestring import SafeString, mark_safe
 
 from .models import Certificate, CreditType
-from .statements import format_credits
+from .statements import credit_mark_html, format_credits
 
-CREDIT_MARK = "AMA PRA Category 1 Credit(s)"
 PAGE_SIZES = {"letter": "letter landscape", "a4": "A4 landscape"}
 # The bordered sheet fills the page inside its 0.35in margins (WeasyPrint has no 100% page height).
 SHEET_HEIGHTS = {"letter landscape": "7.78in", "A4 landscape": "7.55in"}
@@ -58,19 +55,13 @@ def qr_data_uri(url: str) -> str:
     return segno.make(url, error="m", micro=False).svg_data_uri(scale=4, border=0, dark="#1b2a41")
 
 
-def _with_credit_mark(text: str) -> SafeString:
-    """The stored plain-text statement, escaped, with the credit mark in italics as the AMA asks."""
-    escaped = html.escape(text)
-    return mark_safe(escaped.replace(CREDIT_MARK, f"<em>{CREDIT_MARK}</em>", 1))  # noqa: S308 (escaped above)
-
-
 def certificate_context(certificate: Certificate, verification_url: str, issued_on: datetime.date) -> dict:
     return {
         "c": certificate,
         "issued_on": issued_on,
         "is_physician": certificate.credit_type == CreditType.AMA_PRA_1,
         "credits": format_credits(certificate.credits),
-        "designation": _with_credit_mark(certificate.designation_statement),
+        "designation": credit_mark_html(certificate.designation_statement),
         "verification_url": verification_url,
         "qr": qr_data_uri(verification_url),
     }

@@ -18,7 +18,7 @@ working copy; learners only ever see ``activity.current_version``.
 
 ``version_content`` keys (``content`` JSON, schema 1): title, objectives [str], target_audience,
 designated_credits (str), estimated_minutes, designation_reason, release_date, last_review_date,
-expiry_date (ISO), passing_score, max_attempts, providership, joint_provider_name,
+expiry_date (ISO), passing_score, max_attempts, questions (count), providership, joint_provider_name,
 provider {name, contact_email, privacy_policy_url}, accreditation_statement,
 designation_statement (plain text), people (credits.disclosures.people_snapshot), mitigation_statement,
 commercial_support [{supporter, kind, kind_label, amount, in_kind_description, agreement_signed_on}],
@@ -113,6 +113,7 @@ def version_content(activity: Activity) -> dict[str, Any]:
         "expiry_date": _iso(activity.expiry_date),
         "passing_score": activity.passing_score,
         "max_attempts": activity.max_attempts,
+        "questions": activity.questions.count(),
         "providership": activity.providership,
         "joint_provider_name": activity.joint_provider_name.strip(),
         "provider": {

@@ -155,6 +155,7 @@ def forwards(apps, schema_editor):
             "expiry_date": activity.expiry_date.isoformat(),
             "passing_score": activity.passing_score,
             "max_attempts": activity.max_attempts,
+            "questions": Question.objects.filter(activity=activity).count(),
             "providership": activity.providership,
             "joint_provider_name": activity.joint_provider_name,
             "provider": {"name": provider.name, "contact_email": "", "privacy_policy_url": ""},

@@ -10,6 +10,7 @@ import csv
 import datetime
 import html
 import io
+import re
 import zoneinfo
 from decimal import Decimal
 
@@ -392,6 +393,10 @@ def test_every_page_and_export_shows_the_completion_date_decided_at_issue(
     assert [r.date for r in client.get(reverse("credits:transcript")).context["transcript"].rows] == [
         local_day
     ]
+    # The claim page shows the same date, and the moment of the claim with its time zone.
+    claim_page = client.get(reverse("credits:claim", args=[activity.pk])).content.decode()
+    assert printed(local_day) in claim_page and printed(now.date()) not in claim_page
+    assert re.search(r"\d{1,2}:\d{2}\s*[ap]?\.?m?\.?\s*UTC", claim_page)
     transcript_csv = list(
         csv.reader(io.StringIO(client.get(reverse("credits:transcript_csv")).content.decode("utf-8-sig")))
     )

@@ -121,7 +121,8 @@ def certificate_pdf(request: AuthenticatedHttpRequest, pk: int):
     """
     certificate = _own_certificate(request, pk)
     if certificate.status == Certificate.Status.REVOKED:
-        return render(request, "credits/certificate/revoked.html", {"certificate": certificate}, status=410)
+        context = {"certificate": certificate, "revoked_on": service.revoked_on(certificate)}
+        return render(request, "credits/certificate/revoked.html", context, status=410)
     if certificate.pdf and not service.stored_pdf_is_sound(certificate.pdf.name):
         certificate = service.certificate_mark_broken(certificate=certificate)  # never serve 0 bytes
     if not certificate.pdf:

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from audit.models import AuditEvent
 
-from .models import Activity, Attempt, Certificate, CreditClaim, Evaluation, Provider
+from .models import Activity, Attempt, Certificate, ContentPerson, CreditClaim, Evaluation, Provider
 
 
 def _rows_of(model: type[Model], records: QuerySet) -> Q:
@@ -29,10 +29,11 @@ def _trail(condition: Q) -> QuerySet[AuditEvent]:
 
 
 def _activity_records(activity: Activity) -> Q:
-    """The activity's own rows and those of its versions (when the model exists), attempts,
-    evaluations, claims and certificates."""
+    """The activity's own rows and those of its people, versions, attempts, evaluations, claims and
+    certificates."""
     condition = Q(object_type=Activity._meta.label_lower, object_id=str(activity.pk))
     for model, lookup in (
+        (ContentPerson, "activity"),  # people in control of content and their disclosures
         (Attempt, "activity"),
         (Evaluation, "activity"),
         (CreditClaim, "activity"),

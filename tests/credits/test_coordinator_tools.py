@@ -150,6 +150,7 @@ def test_activity_audit_trail_in_time_order_with_who_and_old_and_new_values(
                 "credits.creditclaim",
                 "credits.certificate",
                 "credits.activityversion",
+                "credits.contentperson",
             ],
         )
         .order_by("created_at", "id")

@@ -244,7 +244,8 @@ def test_certificate_emails_with_the_mail_server_down_wait_and_arrive(
     coordinator_client = Client(raise_request_exception=False)
     mfa_login(coordinator_client, coordinator)
     response = coordinator_client.post(
-        reverse("credits:coordinator_revoke", args=[certificate.pk]), {"reason": "Claim made in error"}
+        reverse("credits:coordinator_revoke", args=[certificate.pk]),
+        {"reason": "Claim made in error", "step": "confirm", "confirm_word": "REVOKE"},  # the confirmed step
     )
     assert response.status_code == 302  # the normal answer, not a 500 from the mail server
     certificate.refresh_from_db()

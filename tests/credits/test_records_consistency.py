@@ -414,3 +414,55 @@ def test_every_page_and_export_shows_the_completion_date_decided_at_issue(
     data = Client().get(reverse("credits:verify_json", args=[certificate.code])).json()
     assert data["completion_date"] == local_day.isoformat()
     assert printed(local_day) in pdf_text(stored_bytes(certificate))
+
+
+# --- Claims from before certificates existed ---------------------------------------------------------
+
+
+def test_a_claim_without_a_certificate_is_listed_and_issued_by_repair_certificates(
+    learner, activity, passed, evaluated, provider, django_capture_on_commit_callbacks
+):
+    """Credit is the certificate's: a claim written before certificates existed counts nowhere until
+    ``repair_certificates --execute`` issues its certificate (dated the day of the claim)."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from credits.models import CreditClaim
+
+    claimed_at = timezone.now() - datetime.timedelta(days=3)
+    claim = CreditClaim.objects.create(
+        learner=learner,
+        activity=activity,
+        version=passed.version,
+        attempt=passed,
+        evaluation=evaluated,
+        minutes_reported=45,
+        credits=Decimal("0.75"),
+        credit_type="ama_pra_1",
+        degree="MD",
+        attested=True,
+        claimed_at=claimed_at,
+    )
+    client = _learner_client(learner)
+    assert client.get(reverse("credits:my_learning")).context["total"] == 0
+
+    out = StringIO()
+    call_command("repair_certificates", stdout=out)
+    assert f"claim {claim.pk} [{provider.name}]: no certificate" in out.getvalue()
+    assert "Dry run" in out.getvalue() and not Certificate.objects.exists()
+
+    out = StringIO()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("repair_certificates", "--execute", stdout=out)
+    certificate = Certificate.objects.get(claim=claim)
+    assert f"certificate {certificate.number} issued" in out.getvalue()
+    assert (
+        certificate.completion_date
+        == timezone.localtime(claimed_at, zoneinfo.ZoneInfo(provider.time_zone)).date()
+    )
+    assert certificate.status == Certificate.Status.ISSUED and certificate.pdf
+    assert client.get(reverse("credits:my_learning")).context["total"] == Decimal("0.75")
+    out = StringIO()
+    call_command("repair_certificates", stdout=out)
+    assert "Nothing to repair" in out.getvalue()

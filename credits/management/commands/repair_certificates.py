@@ -11,12 +11,22 @@ each render and the usual ``certificate.rendered`` row after it; the learner get
 
 Revoked certificates, and PDFs removed on purpose (anonymised records), are left alone. The exit
 status is 1 when a re-render failed again, so cron or a supervisor notices.
+
+It also lists claims that have no certificate at all (claimed before certificates existed): every
+total, transcript and report counts certificates (``selectors.credited_certificates``), so such a
+claim's credit counts nowhere until ``--execute`` issues its certificate (frozen fields, completion
+date the day of the claim in the provider's time zone) and renders it.
 """
 
 from django.core.management.base import BaseCommand, CommandError
 
-from credits.certificates import certificate_render_problem, certificate_rerender
-from credits.models import Certificate
+from credits.certificates import (
+    certificate_issue_for_claim,
+    certificate_render,
+    certificate_render_problem,
+    certificate_rerender,
+)
+from credits.models import Certificate, CreditClaim
 
 
 class Command(BaseCommand):
@@ -28,6 +38,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, execute: bool = False, **options):
+        uncertified = self._uncertified_claims(execute)
         found = []
         queryset = (
             Certificate.objects.exclude(status=Certificate.Status.REVOKED)
@@ -44,7 +55,8 @@ class Command(BaseCommand):
                     f"failed tries: {certificate.render_attempts}{error}"
                 )
         if not found:
-            self.stdout.write(self.style.SUCCESS("Nothing to repair: every certificate has a sound PDF."))
+            if not uncertified:
+                self.stdout.write(self.style.SUCCESS("Nothing to repair: every certificate has a sound PDF."))
             return
         if not execute:
             self.stdout.write(
@@ -65,3 +77,33 @@ class Command(BaseCommand):
         if failed:
             raise CommandError(summary)
         self.stdout.write(self.style.SUCCESS(summary))
+
+    def _uncertified_claims(self, execute: bool) -> int:
+        """Claims without a certificate: listed; with --execute, issued and rendered. Returns how many."""
+        claims = list(
+            CreditClaim.objects.filter(certificate__isnull=True)
+            .select_related("activity__provider")
+            .order_by("pk")
+        )
+        for claim in claims:
+            self.stdout.write(
+                f"claim {claim.pk} [{claim.activity.provider.name}]: no certificate, so its credit "
+                "counts in no total, transcript or report"
+            )
+        if not claims:
+            return 0
+        if not execute:
+            self.stdout.write(
+                f"{len(claims)} claim(s) without a certificate. Dry run: nothing changed "
+                "(use --execute to issue them)."
+            )
+            return len(claims)
+        for claim in claims:
+            certificate = certificate_issue_for_claim(claim_id=claim.pk)
+            try:
+                certificate_render(certificate_id=certificate.pk)
+            except Exception as exc:  # issued: the credit counts; the render is retried like any other
+                self.stderr.write(f"{certificate.number}: issued, PDF not rendered yet: {type(exc).__name__}")
+            self.stdout.write(f"claim {claim.pk}: certificate {certificate.number} issued")
+        self.stdout.write(f"{len(claims)} certificate(s) issued for claims that had none.")
+        return len(claims)

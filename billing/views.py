@@ -15,7 +15,7 @@ from accounts.permissions import AuthenticatedHttpRequest, coordinator_required
 from credits import selectors as credit_selectors
 from credits.forms import ClaimForm
 from credits.models import Certificate, Provider
-from credits.statements import accreditation_statement, designation_statement_html
+from credits.statements import credit_mark_html
 
 from . import gateway, selectors, services, webhooks
 from .forms import ActivityFeeForm, ProviderBillingForm
@@ -73,7 +73,11 @@ def claim(request: AuthenticatedHttpRequest, pk: int):
         return render(request, "credits/claim_done.html", {"activity": activity, "claim": existing})
     evidence = credit_selectors.listening_evidence(user=request.user, episode=activity.episode)
     profile = getattr(request.user, "profile", None)
-    form = ClaimForm(request.POST or None, initial={"minutes": activity.estimated_minutes})
+    # The learner's version (their passed attempt's): its title, designation and statements apply.
+    version = credit_selectors.version_for_learner(learner=request.user, activity=activity)
+    if version is None:
+        raise Http404
+    form = ClaimForm(request.POST or None, initial={"minutes": version.estimated_minutes})
     code = 200
     if request.method == "POST":
         if form.is_valid():
@@ -109,8 +113,9 @@ def claim(request: AuthenticatedHttpRequest, pk: int):
             "evidence": evidence,
             "profile": profile,
             "profile_complete": profile_is_complete_for_credit(profile),
-            "designation": designation_statement_html(activity),
-            "accreditation": accreditation_statement(activity),
+            "version": version,
+            "designation": credit_mark_html(version.content.get("designation_statement", "")),
+            "accreditation": version.content.get("accreditation_statement", ""),
             "price": selectors.claim_price(learner=request.user, activity=activity),
         },
         status=code,

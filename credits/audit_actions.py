@@ -18,6 +18,9 @@ class CreditAction(AuditActions):
     ACTIVITY_WITHDRAWN = "activity.withdrawn"
     ACTIVITY_VERSION_CREATED = "activity.version_created"
     ACTIVITY_VERSION_REPLACED = "activity.version_replaced"
+    # Commercial support rows (credits/commercial_support.py); data {"old", "new"}.
+    COMMERCIAL_SUPPORT_ADDED = "activity.commercial_support_added"
+    COMMERCIAL_SUPPORT_REMOVED = "activity.commercial_support_removed"
     # Written only by migration 0008 (activities live before versions existed got version 1).
     ACTIVITY_VERSION_CARRIED_OVER = "activity.version_carried_over"
     ATTEMPT_STARTED = "attempt.started"

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Avg, Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
@@ -17,9 +17,9 @@ from episodes.models import DownloadRequest, Episode
 from .models import (
     RENDER_OVERDUE_MINUTES,
     Activity,
+    ActivityVersion,
     Attempt,
     Certificate,
-    ContentPerson,
     CreditClaim,
     Evaluation,
     ListeningProgress,
@@ -41,13 +41,13 @@ def learner_credit_total(*, learner: User) -> Decimal:
 
 
 def activity_for_episode(episode: Episode) -> Activity | None:
+    """The episode's activity as learners may see it (a draft is its coordinators' only), with the
+    version it offers: the panel reads what learners are shown (people, disclosures, statements)
+    from the version, never from this editable row."""
     return (
         Activity.objects.filter(episode=episode)
-        .select_related("provider", "episode__show")
-        .prefetch_related(
-            Prefetch("people", queryset=ContentPerson.objects.prefetch_related("disclosures")),
-            "mandate_topics",
-        )
+        .exclude(status=Activity.Status.DRAFT)
+        .select_related("provider", "episode__show", "current_version")
         .first()
     )
 
@@ -188,11 +188,31 @@ def learner_status(*, learner: User, activity: Activity) -> LearnerStatus:
         return LearnerStatus(activity=activity)
     return LearnerStatus(
         activity=activity,
-        attempts=list(Attempt.objects.filter(learner=learner, activity=activity).order_by("number")),
+        attempts=list(
+            Attempt.objects.filter(learner=learner, activity=activity)
+            .select_related("version")
+            .order_by("number")
+        ),
         evaluation=Evaluation.objects.filter(learner=learner, activity=activity).first(),
         claim=CreditClaim.objects.filter(learner=learner, activity=activity).first(),
         listened=ListeningProgress.objects.filter(user=learner, episode_id=activity.episode_id).exists(),
     )
+
+
+def version_for_learner(*, learner: User, activity: Activity) -> ActivityVersion | None:
+    """The version a learner is shown: the one their latest attempt started under (a learner under
+    way keeps what they were offered; their claim takes the passed attempt's), else the one offered
+    now. Learner pages print titles, statements and designation from it, never the editable row."""
+    if learner.is_authenticated:
+        attempt = (
+            Attempt.objects.filter(learner=learner, activity=activity, version__isnull=False)
+            .select_related("version")
+            .order_by("-number")
+            .first()
+        )
+        if attempt is not None:
+            return attempt.version
+    return activity.current_version
 
 
 def learner_activity(*, pk: int) -> Activity | None:

@@ -21,6 +21,29 @@ urlpatterns = [
     path(
         "coordinator/activities/<int:pk>/edit/", coordinator.activity_edit, name="coordinator_activity_edit"
     ),
+    # The lifecycle: publish (POST), withdraw (confirmation page, then POST with the reason)
+    path(
+        "coordinator/activities/<int:pk>/publish/",
+        coordinator.activity_publish,
+        name="coordinator_activity_publish",
+    ),
+    path(
+        "coordinator/activities/<int:pk>/withdraw/",
+        coordinator.activity_withdraw,
+        name="coordinator_activity_withdraw",
+    ),
+    path("coordinator/activities/<int:pk>/support/", coordinator.activity_support, name="coordinator_support"),
+    path(
+        "coordinator/activities/<int:pk>/support/<int:support_pk>/remove/",
+        coordinator.activity_support_remove,
+        name="coordinator_support_remove",
+    ),
+    path(
+        "coordinator/providers/<slug:slug>/settings/",
+        coordinator.provider_settings,
+        name="coordinator_provider_settings",
+    ),
+    # People in control of content and their disclosures (ACCME Standard 3), and the public form
     path("coordinator/activities/<int:pk>/people/", coordinator.activity_people, name="coordinator_people"),
     path("coordinator/activities/<int:pk>/quiz/", coordinator.quiz_edit, name="coordinator_quiz"),
     path(

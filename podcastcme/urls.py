@@ -13,7 +13,7 @@ from billing import urls as billing_urls
 from credits import urls as credits_urls
 from episodes.views import public as episode_views
 
-from . import health, views_deletion
+from . import health, views_deletion, views_pages
 
 admin.site.site_header = "podcastcme administration"
 admin.site.site_title = "podcastcme"
@@ -57,6 +57,7 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
     path("favicon.ico", FaviconRedirectView.as_view()),
+    path("privacy/", views_pages.privacy, name="privacy"),
     # Probes without a session are answered by podcastcme.health.HealthCheckMiddleware before this.
     path("healthz", health.healthz_view, name="healthz"),
     path("healthz/", health.healthz_view),

@@ -8,12 +8,23 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from accounts.permissions import AuthenticatedHttpRequest, coordinator_required
 
-from .. import certificate_search, grants, selectors, services
+from .. import (
+    activity_page,
+    certificate_search,
+    commercial_support,
+    grants,
+    providers,
+    selectors,
+    services,
+    versions,
+)
 from ..forms import ActivityForm, PersonFormSet, QuestionFormSet, QuizImportForm
-from ..models import Provider
+from ..forms_setup import CommercialSupportForm, ProviderSettingsForm
+from ..models import CommercialSupport, Provider
 
 
 def _provider(request, slug: str) -> Provider:
@@ -88,7 +99,11 @@ def activity_create(request: AuthenticatedHttpRequest, slug: str):
             _apply_errors(form, error)
         else:
             messages.success(
-                request, _("Activity created. Now add the people in control of content and the quiz.")
+                request,
+                _(
+                    "Activity created as a draft (learners cannot see it). Now add the people in control of "
+                    "content and the post-test, then publish it."
+                ),
             )
             return redirect("credits:coordinator_activity", pk=activity.pk)
     status = 400 if request.method == "POST" else 200
@@ -101,21 +116,163 @@ def activity_create(request: AuthenticatedHttpRequest, slug: str):
     )
 
 
-@coordinator_required
-def activity_manage(request: AuthenticatedHttpRequest, pk: int):
-    activity = _activity(request, pk)
-    summary = selectors.evaluation_summary(activity)
-    full = selectors.activity_for_episode(activity.episode)
+def _manage_page(request, activity, *, status: int = 200, publish_error: list[str] | None = None):
+    """The activity's page: its lifecycle status and what to do next, details, version history, results."""
     changeable = grants.activity_is_changeable(activity)
+    state, state_label = activity_page.lifecycle_status(activity)
+    checklist = activity_page.publish_checklist(activity) if activity.is_draft else []
     return render(
         request,
         "credits/coordinator/activity.html",
         {
-            "activity": full,
-            "summary": summary,
+            "activity": activity,
+            "people": activity.people.prefetch_related("disclosures"),
+            "supports": CommercialSupport.objects.filter(activity=activity),
+            "state": state,
+            "state_label": state_label,
+            "checklist": checklist,
+            "publish_error": publish_error or [],
+            "minutes_needed": versions.minutes_needed(activity),
+            "history": activity_page.version_history(activity),
+            "in_progress": activity_page.learners_in_progress(activity),
+            "summary": selectors.evaluation_summary(activity),
             "changeable": changeable,
             "lock_message": "" if changeable else grants.activity_lock_message(activity),
         },
+        status=status,
+    )
+
+
+@coordinator_required
+def activity_manage(request: AuthenticatedHttpRequest, pk: int):
+    return _manage_page(request, _activity(request, pk))
+
+
+@coordinator_required
+@require_POST
+def activity_publish(request: AuthenticatedHttpRequest, pk: int):
+    """Draft -> published (POST only). With problems: the page with the list, 400, nothing written."""
+    activity = _activity(request, pk)
+    if (locked := _locked(request, activity)) is not None:
+        return locked
+    try:
+        version = versions.activity_publish(activity=activity, actor=request.user)
+    except ValidationError as error:
+        return _manage_page(request, _activity(request, pk), status=400, publish_error=error.messages)
+    messages.success(
+        request,
+        _("Published: learners now see version %(n)d on the episode page and in the feed.")
+        % {"n": version.number},
+    )
+    return redirect("credits:coordinator_activity", pk=pk)
+
+
+@coordinator_required
+def activity_withdraw(request: AuthenticatedHttpRequest, pk: int):
+    """Published -> withdrawn, after a confirmation page asking for the reason (kept in the record)."""
+    activity = _activity(request, pk)
+    error = None
+    reason = ""
+    if request.method == "POST":
+        reason = request.POST.get("reason", "")
+        try:
+            versions.activity_withdraw(activity=activity, actor=request.user, reason=reason)
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+        else:
+            messages.success(
+                request, _("Withdrawn: no new learner can start; those who passed can still finish.")
+            )
+            return redirect("credits:coordinator_activity", pk=pk)
+    return render(
+        request,
+        "credits/coordinator/withdraw.html",
+        {
+            "activity": activity,
+            "error": error,
+            "reason": reason,
+            "in_progress": activity_page.learners_in_progress(activity),
+        },
+        status=400 if error else 200,
+    )
+
+
+@coordinator_required
+def activity_support(request: AuthenticatedHttpRequest, pk: int):
+    """The activity's commercial support (ACCME Standard 4): the list, and a form to add a supporter."""
+    activity = _activity(request, pk)
+    form = CommercialSupportForm(request.POST or None)
+    if request.method == "POST":
+        if (locked := _locked(request, activity)) is not None:
+            return locked
+        if form.is_valid():
+            try:
+                commercial_support.commercial_support_add(
+                    activity=activity, actor=request.user, **form.cleaned_data
+                )
+            except ValidationError as error:
+                _apply_errors(form, error)
+            else:
+                messages.success(request, _("Commercial support recorded."))
+                return redirect("credits:coordinator_support", pk=pk)
+    return render(
+        request,
+        "credits/coordinator/commercial_support.html",
+        {
+            "activity": activity,
+            "form": form,
+            "supports": CommercialSupport.objects.filter(activity=activity),
+            "changeable": grants.activity_is_changeable(activity),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@coordinator_required
+@require_POST
+def activity_support_remove(request: AuthenticatedHttpRequest, pk: int, support_pk: int):
+    activity = _activity(request, pk)
+    if (locked := _locked(request, activity)) is not None:
+        return locked
+    get_object_or_404(CommercialSupport, pk=support_pk, activity=activity)
+    try:
+        commercial_support.commercial_support_remove(
+            activity=activity, actor=request.user, support_id=support_pk
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Commercial support removed."))
+    return redirect("credits:coordinator_support", pk=pk)
+
+
+@coordinator_required
+def provider_settings(request: AuthenticatedHttpRequest, slug: str):
+    """The provider's own settings: "The" before its name, contact email, privacy policy, time zone."""
+    provider = _provider(request, slug)
+    old = providers.provider_snapshot(provider)
+    form = ProviderSettingsForm(request.POST or None, instance=provider)
+    if request.method == "POST" and form.is_valid():
+        try:
+            providers.provider_save(actor=request.user, provider=form.instance, old=old)
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(
+                request,
+                _(
+                    "Provider settings saved. Published activities keep what learners were shown until "
+                    "their next version."
+                ),
+            )
+            return redirect("credits:coordinator_provider_settings", slug=slug)
+    if request.method == "POST":
+        provider.refresh_from_db()
+    return render(
+        request,
+        "credits/coordinator/provider_settings.html",
+        {"provider": provider, "form": form},
+        status=400 if request.method == "POST" else 200,
     )
 
 
@@ -144,7 +301,12 @@ def activity_edit(request: AuthenticatedHttpRequest, pk: int):
     return render(
         request,
         "credits/coordinator/activity_form.html",
-        {"form": form, "provider": activity.provider, "activity": activity},
+        {
+            "form": form,
+            "provider": activity.provider,
+            "activity": activity,
+            "minutes_needed": versions.minutes_needed(activity),
+        },
         status=status,
     )
 

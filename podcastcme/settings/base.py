@@ -381,6 +381,8 @@ PODCASTCME_DEMO_ALLOWED = False
 PODCASTCME_CERTIFICATE_PAGE_SIZE = env("PODCASTCME_CERTIFICATE_PAGE_SIZE", "letter") or "letter"
 # How long completion records, claims and certificates are kept after the activity (years).
 PODCASTCME_RECORD_RETENTION_YEARS = int(env("PODCASTCME_RECORD_RETENTION_YEARS", "6") or 6)
+# Where learners write about their data (the /privacy/ page); empty: only the providers' contacts.
+PODCASTCME_PRIVACY_CONTACT_EMAIL = env("PODCASTCME_PRIVACY_CONTACT_EMAIL", "") or ""
 # Seconds a worker trusts its check of a certificate download link (a revocation applies after it).
 PODCASTCME_DOWNLOAD_RECHECK_SECONDS = float(env("PODCASTCME_DOWNLOAD_RECHECK_SECONDS", "2") or 0)
 # Public certificate verification lookups allowed per client address and minute.

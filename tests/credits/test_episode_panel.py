@@ -1,14 +1,13 @@
 """What a learner sees above the player, before listening: the ACCME and AMA requirements."""
 
-import datetime
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 
 from credits import services
 from credits.models import AccreditationType, Activity, Provider
 from credits.statements import accreditation_statement, designation_statement_text, format_credits
+from testkit.factories import expire_activity
 
 
 def _activity(name: str, *, takes_the: bool = True, joint: str = "") -> Activity:
@@ -105,10 +104,8 @@ def test_the_episode_page_shows_everything_before_the_player(client, activity, e
 
 
 def test_an_expired_activity_says_so_and_offers_no_claim(client, learner, activity, episode):
-    Activity.objects.filter(pk=activity.pk).update(
-        release_date=timezone.localdate() - datetime.timedelta(days=800),
-        expiry_date=timezone.localdate() - datetime.timedelta(days=2),
-    )
+    # The panel reads the version learners are offered: time passes for it too.
+    expire_activity(activity, days_ago=2, released_days_ago=800)
     client.force_login(learner)
     body = client.get(episode.get_absolute_url()).content.decode()
     assert "This activity has expired." in body

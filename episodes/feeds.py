@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timedelta
 from time import monotonic as time_monotonic
 
+import nh3
 from django.conf import settings
 from django.core.cache import caches
 from django.db import connection
@@ -22,7 +23,7 @@ from feedgen.feed import FeedGenerator  # before .podcast_ext: feedgen.ext.* nee
 
 from .models import Episode, EpisodePerson, Show, audio_extension_of
 from .podcast_ext import Person, Transcript, register
-from .text import clean_line, strip_control_chars
+from .text import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, clean_line, strip_control_chars
 
 CACHE_KEY = "podcastcme:feed:v1:{pk}"
 # A "feeds" cache, when configured, keeps built feeds out of the default (database) cache: a hit
@@ -125,6 +126,8 @@ class FeedItem:
     transcript_type: str
     chapters: str
     credit_until: date | None = None  # the CME activity's expiry date, when the episode is one
+    # The version's disclosure notes (credits' ActivityVersion.listener_notes_html), when published.
+    cme_notes: str | None = None
     topics: list[str] = field(default_factory=list)
     persons: list[tuple[str, str, str, str]] = field(default_factory=list)  # name, role, href, img
 
@@ -145,7 +148,13 @@ def _published_items(show: Show, now: datetime) -> list[FeedItem]:
         When(activity__status="published", then=F("activity__current_version__expiry_date")),
         default=None,
     )
-    rows = published.newest_first().annotate(credit_until=credit_until)
+    # ACCME Standard 3.5: the disclosures are transmitted to listeners, in the item's notes. Read by
+    # the relation's name (episodes never imports credits), in the same query as the items.
+    cme_notes = Case(
+        When(activity__status="published", then=F("activity__current_version__listener_notes_html")),
+        default=None,
+    )
+    rows = published.newest_first().annotate(credit_until=credit_until, cme_notes=cme_notes)
     items = [FeedItem(*row) for row in rows.values_list(*_ITEM_COLUMNS)]
     by_pk = {item.pk: item for item in items}
     ids = published.values("pk")
@@ -174,10 +183,23 @@ def _text(value: str) -> str:
     return strip_control_chars(value)
 
 
+def _cme_notes(html: str | None) -> str:
+    """The activity's disclosure notes, through the same allow-list as show notes (p, ul, li,
+    strong, em survive; anything else a stored row might carry does not)."""
+    if not html:
+        return ""
+    return nh3.clean(
+        _text(html), tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, url_schemes={"http", "https"}
+    )
+
+
 def _item_notes(episode: FeedItem, page_url: str) -> str:
     notes = _text(episode.notes_html)
     credit_url = episode_credit_link(episode, page_url)
     if credit_url:
+        # Credits and expiry, people and relevant relationships, mitigation, commercial support and
+        # the statements, then the link: what ACCME asks learners to be told before they start.
+        notes += _cme_notes(episode.cme_notes)
         link = f'<a href="{escape(credit_url)}">{escape(credit_url)}</a>'
         notes += "<p>" + _("Earn CME credit: %(url)s") % {"url": link} + "</p>"
     return notes or _text(episode.title)

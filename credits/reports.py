@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from .models import AccreditationType, Activity, ActivityVersion, Attempt, Certificate, CreditType, Provider
 from .provider_time import provider_zone
 from .selectors import credited_certificates, evaluation_summary
+from .statements import format_credits
 
 LIKERT_ITEMS = ("objectives_met", "relevant_to_practice", "free_of_bias")
 SCORE_BINS = [(low, low + 9) for low in range(0, 90, 10)] + [(90, 100)]
@@ -153,7 +154,7 @@ def activity_certificates(activity: Activity) -> QuerySet[Certificate]:
     return (
         credited_certificates()
         .filter(claim__activity=activity)
-        .select_related("claim__learner", "claim__attempt")
+        .select_related("claim__learner", "claim__attempt", "version")
         .order_by("completion_date", "claim__claimed_at", "id")
     )
 
@@ -305,7 +306,7 @@ def version_pars_fields(version: ActivityVersion) -> dict[str, str]:
         "format": PARS_FORMAT,
         "start": version.release_date.strftime("%m/%d/%Y"),
         "end": version.expiry_date.strftime("%m/%d/%Y"),
-        "designated_credits": str(version.designated_credits),
+        "designated_credits": format_credits(version.designated_credits),
         "providership": "Joint" if content.get("providership") == AccreditationType.JOINT else "Direct",
         "commercial_support": "Yes" if content.get("commercial_support") else "No",
     }

@@ -129,6 +129,10 @@ def activity_report_csv(request: AuthenticatedHttpRequest, pk: int):
         _("Score (%)"),
         _("Certificate number"),
         _("Revision"),
+        # What the learner was shown (credits/versions.py): their version, its title and designation.
+        _("Activity version"),
+        _("Activity title"),
+        _("Designated credits"),
     ]
     rows = (
         [
@@ -142,6 +146,9 @@ def activity_report_csv(request: AuthenticatedHttpRequest, pk: int):
             certificate.claim.attempt.score,
             certificate.number,
             certificate.revision,
+            certificate.version.number,
+            certificate.version.title,
+            format_credits(certificate.version.designated_credits),
         ]
         for certificate in reports.activity_certificates(activity)
     )

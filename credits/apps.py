@@ -5,3 +5,13 @@ from django.utils.translation import gettext_lazy as _
 class CreditsConfig(AppConfig):
     name = "credits"
     verbose_name = _("CME credit")
+
+    def ready(self) -> None:
+        # Imported here, not at the top: models are not loaded yet when this module is imported.
+        from episodes.unpublish import register_unpublish_check  # noqa: PLC0415
+
+        from .episode_checks import cme_unpublish_warnings  # noqa: PLC0415
+
+        # A host taking a CME episode out of listeners' reach is told what it carries (episodes
+        # cannot import credits: the check is registered from here).
+        register_unpublish_check(cme_unpublish_warnings)

@@ -19,6 +19,7 @@ from .. import services
 from ..audio import AudioError
 from ..forms import EditPersonFormSet, EpisodeEditForm, EpisodeUploadForm, PersonFormSet, ShowForm
 from ..models import Episode, EpisodePerson, Show
+from ..unpublish import leaves_listeners, unpublish_warnings
 from ..upload import max_upload_bytes, redirect_after_upload, storage_full_response, upload_limited
 
 APPLE_PODCASTS_CONNECT_URL = "https://podcastsconnect.apple.com/"
@@ -250,13 +251,14 @@ def _edited_persons(formset, people: list[EpisodePerson]) -> list[services.Perso
     return result
 
 
-def _edit_page(request, show, episode, form, persons, status=200):
+def _edit_page(request, show, episode, form, persons, status=200, confirm_unpublish=False):
     context = {
         "show": show,
         "episode": episode,
         "form": form,
         "persons": persons,
         "max_bytes": max_upload_bytes(),
+        "confirm_unpublish": confirm_unpublish,
     }
     return render(request, "episodes/host/episode_form.html", context, status=status)
 
@@ -273,6 +275,15 @@ def episode_edit(request: AuthenticatedHttpRequest, slug, pk):
         persons = EditPersonFormSet(initial=_persons_initial(people), prefix="persons")
         return _edit_page(request, show, episode, form, persons)
     action = request.POST.get("action", "save")
+    confirmed = request.POST.get("confirm") == "1"
+    if action == "draft" and not confirmed and episode.is_public:
+        warnings = unpublish_warnings(episode)
+        if warnings:  # e.g. a published CME activity: a second POST with confirm=1 goes ahead
+            return render(
+                request,
+                "episodes/host/unpublish_confirm.html",
+                {"show": show, "episode": episode, "warnings": warnings},
+            )
     if action in {"publish", "draft"}:
         try:
             if action == "publish":
@@ -293,6 +304,14 @@ def episode_edit(request: AuthenticatedHttpRequest, slug, pk):
         request.POST if with_persons else None, initial=_persons_initial(people), prefix="persons"
     )
     form_ok, persons_ok = form.is_valid(), (not with_persons or persons.is_valid())
+    if form_ok and persons_ok and not confirmed:
+        leaving = leaves_listeners(
+            episode, status=form.cleaned_data["status"], publish_at=form.cleaned_data["publish_at"]
+        )
+        warnings = unpublish_warnings(episode) if leaving else []
+        if warnings:
+            form.add_error(None, [*warnings, _("Tick the confirmation below and save again to go ahead.")])
+            return _edit_page(request, show, episode, form, persons, status=400, confirm_unpublish=True)
     if form_ok and persons_ok:
         try:
             episode = services.episode_update(

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from .. import versions
 from ..models import Activity, ActivityVersion
 from ..selectors import LearnerStatus, activity_for_episode, learner_status, version_for_learner
 from ..statements import credit_mark_html, format_credits
@@ -77,6 +78,19 @@ def version_shown(context, activity: Activity) -> ActivityVersion | None:
     if user is None:
         return activity.current_version
     return version_for_learner(learner=user, activity=activity)
+
+
+@register.simple_tag
+def designation_check(activity: Activity) -> dict[str, Any]:
+    """For coordinators (finding 6): the designation learners are offered against the time a learner
+    needs (audio, post-test, evaluation), and the reason recorded when it is higher."""
+    version = activity.current_version
+    designated = version.designated_credits if version is not None else activity.designated_credits
+    reason = (
+        version.content.get("designation_reason", "") if version is not None else activity.designation_reason
+    )
+    minutes = versions.minutes_needed(activity)
+    return {"credits": designated, "minutes": minutes, "exceeds": designated * 60 > minutes, "reason": reason}
 
 
 @register.filter

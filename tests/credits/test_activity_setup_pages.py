@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditEvent
+from credits import services
 from credits.models import Activity, CommercialSupport, Provider
 from testkit.mfa import mfa_login
 
@@ -224,3 +225,24 @@ def test_another_providers_settings_are_404(coordinator_client, db):
     other = Provider.objects.create(name="Other", slug="other", contact_email="o@example.org")
     assert coordinator_client.get(_settings_url(other)).status_code == 404
     assert coordinator_client.post(_settings_url(other), {"contact_email": "a@b.org"}).status_code == 404
+
+
+# --- The activity report (finding 6) --------------------------------------------------------------
+
+
+def test_the_report_shows_the_reason_for_a_designation_above_the_time_needed(
+    coordinator_client, activity, coordinator
+):
+    url = reverse("credits:activity_report", args=[activity.pk])
+    assert 'id="designation-reason"' not in coordinator_client.get(url).content.decode()  # 0.75 = 45 min
+    services.activity_update(
+        activity=activity,
+        actor=coordinator,
+        data={
+            "designated_credits": Decimal("1.0"),
+            "designation_reason": "Pilot test: 58 minutes on average.",
+        },
+    )
+    body = _text(coordinator_client.get(url))
+    assert "Designated for 1.0 credits; a learner needs about 45 minutes" in body
+    assert "Pilot test: 58 minutes on average." in body

@@ -33,7 +33,8 @@ class CommercialSupportForm(forms.ModelForm):
         return amount
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         kind = cleaned.get("kind")
         if (
             kind == CommercialSupport.Kind.MONETARY

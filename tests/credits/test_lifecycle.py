@@ -198,3 +198,11 @@ def test_a_learner_who_passed_before_the_withdrawal_can_still_finish(
     response = client.post(reverse("credits:claim", args=[activity.pk]), {"minutes": "30", "attest": "on"})
     assert response.status_code == 200
     assert "Your credit is claimed" in response.content.decode() or activity.claims.exists()
+
+
+def test_the_dashboard_shows_each_activitys_status_and_links_the_provider_settings(
+    coordinator_client, draft, provider
+):
+    body = _text(coordinator_client.get(reverse("credits:coordinator_dashboard")))
+    assert re.search(r'Difficult airway</a> <span class="badge">Draft</span>', body)
+    assert reverse("credits:coordinator_provider_settings", args=[provider.slug]) in body

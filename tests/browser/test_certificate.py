@@ -13,7 +13,7 @@ from credits import services as credit_services
 from credits.grants import grant_record_active
 from credits.models import Certificate
 from episodes.models import Episode
-from testkit.factories import QUIZ, correct_answers
+from testkit.factories import QUIZ, correct_answers, publish
 from testkit.pdf import pdf_text, printed
 
 
@@ -42,11 +42,13 @@ def evaluated_activity(show, provider, coordinator, learner):
             "objectives": "Recognise a failed airway",
             "target_audience": "Anaesthetists",
             "designated_credits": Decimal("0.75"),
+            "designation_reason": "Pilot test: learners needed the designated time with the readings.",
             "release_date": timezone.localdate() - datetime.timedelta(days=1),
             "expiry_date": timezone.localdate() + datetime.timedelta(days=300),
         },
     )
     credit_services.quiz_replace(activity=activity, actor=coordinator, data=QUIZ)
+    activity = publish(activity, coordinator)  # version 1: what learners are shown
     attempt = credit_services.attempt_start(learner=learner, activity=activity)
     credit_services.attempt_submit(attempt_id=attempt.pk, learner=learner, answers=correct_answers(attempt))
     credit_services.evaluation_submit(

@@ -12,7 +12,7 @@ from credits import services as credit_services
 from credits.grants import grant_record_active
 from credits.models import CreditClaim, ListeningProgress
 from episodes import services as episode_services
-from testkit.factories import PASSWORD, QUIZ
+from testkit.factories import PASSWORD, QUIZ, publish
 from testkit.media import make_audio
 
 
@@ -38,6 +38,7 @@ def cme_episode(show, provider, coordinator):
             "objectives": "Recognise a failed airway",
             "target_audience": "Anaesthetists",
             "designated_credits": Decimal("0.5"),
+            "designation_reason": "Pilot test: learners needed the designated time with the readings.",
             "release_date": timezone.localdate() - datetime.timedelta(days=1),
             "expiry_date": timezone.localdate() + datetime.timedelta(days=300),
         },
@@ -48,6 +49,7 @@ def cme_episode(show, provider, coordinator):
         people=[{"name": "Dr Ada Byrne", "credentials": "MD", "role": "faculty", "disclosures": []}],
     )
     credit_services.quiz_replace(activity=activity, actor=coordinator, data=QUIZ)
+    activity = publish(activity, coordinator)  # version 1: what learners are shown
     return episode, activity
 
 

@@ -21,15 +21,20 @@ from .models import (
     ContentPerson,
     CorrectionRequest,
     CreditClaim,
-    Disclosure,
+    DisclosureForm,
+    DisclosureRequest,
     Evaluation,
+    FinancialRelationship,
     ListeningProgress,
     MandateTopic,
     Option,
     Provider,
     ProviderCoordinator,
+    ProviderPerson,
     Question,
+    RelevanceDecision,
     ShowProviderGrant,
+    SpeakerMatch,
 )
 from .providers import coordinator_add, coordinator_remove, provider_save, provider_snapshot
 
@@ -200,23 +205,77 @@ class CommercialSupportAdmin(ReadOnlyRecordAdmin):
     list_select_related = ["activity"]
 
 
-class DisclosureInline(ReadOnlyInline):
-    model = Disclosure
+class RelevanceDecisionInline(ReadOnlyInline):
+    model = RelevanceDecision
+    fk_name = "content_person"
 
 
 @admin.register(ContentPerson)
 class ContentPersonAdmin(ReadOnlyRecordAdmin):
-    list_display = ["name", "credentials", "role", "activity"]
+    list_display = ["person", "role", "activity", "exception", "removed_at"]
     list_filter = ["role"]
-    search_fields = ["name", "activity__title"]
-    inlines = [DisclosureInline]
+    search_fields = ["person__name", "activity__title"]
+    list_select_related = ["person", "activity"]
+    inlines = [RelevanceDecisionInline]
 
 
-@admin.register(Disclosure)
-class DisclosureAdmin(ReadOnlyRecordAdmin):
-    list_display = ["person", "company", "nature", "mitigated"]
-    search_fields = ["company", "person__name", "person__activity__title"]
+# Disclosure collection (credits/disclosure_services.py): known people, requests, forms, decisions.
+@admin.register(ProviderPerson)
+class ProviderPersonAdmin(ReadOnlyRecordAdmin):
+    list_display = ["name", "credentials", "email", "provider"]
+    search_fields = ["name", "email"]
+    list_filter = ["provider"]
+
+
+@admin.register(DisclosureRequest)
+class DisclosureRequestAdmin(ReadOnlyRecordAdmin):
+    # Not token_hash: the link's only trace has no use on a page.
+    fields = [
+        "person",
+        "activity",
+        "sent_to",
+        "created_at",
+        "created_by",
+        "expires_at",
+        "used_at",
+        "revoked_at",
+    ]
+    list_display = ["person", "sent_to", "created_at", "expires_at", "used_at", "revoked_at"]
+    search_fields = ["person__name", "sent_to"]
     list_select_related = ["person"]
+
+
+class FinancialRelationshipInline(ReadOnlyInline):
+    model = FinancialRelationship
+
+
+@admin.register(DisclosureForm)
+class DisclosureFormAdmin(ReadOnlyRecordAdmin):
+    list_display = ["person", "source", "collected_on", "no_relationships", "owner_or_employee"]
+    list_filter = ["source"]
+    search_fields = ["person__name"]
+    list_select_related = ["person"]
+    inlines = [FinancialRelationshipInline]
+
+
+@admin.register(FinancialRelationship)
+class FinancialRelationshipAdmin(ReadOnlyRecordAdmin):
+    list_display = ["form", "company", "nature", "started_on", "ended_on", "ongoing"]
+    search_fields = ["company", "form__person__name"]
+    list_select_related = ["form__person"]
+
+
+@admin.register(RelevanceDecision)
+class RelevanceDecisionAdmin(ReadOnlyRecordAdmin):
+    list_display = ["content_person", "relationship", "relevant", "mitigation", "decided_at"]
+    search_fields = ["relationship__company", "content_person__person__name"]
+    list_select_related = ["content_person__person", "relationship"]
+
+
+@admin.register(SpeakerMatch)
+class SpeakerMatchAdmin(ReadOnlyRecordAdmin):
+    list_display = ["speaker_name", "activity", "content_person", "not_in_control_reason"]
+    search_fields = ["speaker_name", "activity__title"]
 
 
 class OptionInline(ReadOnlyInline):

@@ -12,6 +12,19 @@ class CreditAction(AuditActions):
     ACTIVITY_CREATED = "activity.created"
     ACTIVITY_UPDATED = "activity.updated"
     ACTIVITY_PEOPLE_SET = "activity.people_set"
+    # Disclosures (credits/disclosure_services.py, ACCME Standard 3): old and new values.
+    KNOWN_PERSON_CREATED = "disclosure.person_created"
+    DISCLOSURE_REQUESTED = "disclosure.requested"
+    DISCLOSURE_REQUEST_REVOKED = "disclosure.request_revoked"
+    DISCLOSURE_COLLECTED = "disclosure.collected"
+    DISCLOSURE_ENTERED = "disclosure.entered"
+    ACTIVITY_PERSON_ADDED = "activity.person_added"
+    ACTIVITY_PERSON_REMOVED = "activity.person_removed"
+    ACTIVITY_PERSON_EXCEPTION = "activity.person_exception"
+    RELEVANCE_DECIDED = "disclosure.relevance_decided"
+    SPEAKER_MATCHED = "activity.speaker_matched"
+    # Written only by migration 0011 (people and disclosures typed before collection existed).
+    DISCLOSURES_CARRIED_OVER = "disclosure.carried_over"
     QUIZ_REPLACED = "quiz.replaced"
     # Lifecycle and versions (credits/versions.py); the data carries old and new values.
     ACTIVITY_PUBLISHED = "activity.published"

@@ -2,13 +2,15 @@
 
 import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.utils import timezone
 
 from accounts.models import User
 from episodes.models import Episode, Show
 
-from . import grants, services, versions
+from . import disclosure_services, grants, services, versions
+from .disclosures import speakers
 from .models import (
     GRANT_OPEN_STATUSES,
     Activity,
@@ -19,6 +21,7 @@ from .models import (
     MandateTopic,
     Option,
     Provider,
+    RelevanceDecision,
     ShowProviderGrant,
 )
 
@@ -130,25 +133,78 @@ def seed_demo_activity(*, provider: Provider, coordinator: User) -> Activity | N
         },
         mandate_topics=list(MandateTopic.objects.filter(slug="patient-safety")),
     )
-    services.activity_set_people(
-        activity=activity,
-        actor=coordinator,
-        people=[
-            {
-                "name": "Priya Raman",
-                "credentials": "MD",
-                "role": "faculty",
-                "disclosures": [{"company": "SonoCorp Imaging", "nature": "advisory", "mitigated": True}],
-            },
-            {"name": "Hank Host", "credentials": "MD", "role": "faculty", "disclosures": []},
-            {"name": "Cora Coordinator", "credentials": "MEd", "role": "planner", "disclosures": []},
-            {"name": "Luis Ortega", "credentials": "DO", "role": "reviewer", "disclosures": []},
-        ],
-    )
+    seed_demo_disclosures(activity=activity, coordinator=coordinator)
     services.quiz_replace(activity=activity, actor=coordinator, data=QUIZ)
     versions.activity_publish(activity=activity, actor=coordinator)
     activity.refresh_from_db()
     return activity
+
+
+# The people in control of the demo activity's content: the episode's three speakers, its planner
+# and its reviewer. Each completes the disclosure form through the emailed link, as a real person does.
+DEMO_PEOPLE: list[dict[str, Any]] = [
+    {"name": "Fatima Faculty", "credentials": "MD, PhD", "role": "faculty", "email": "fatima@example.org",
+     "relationships": [{"company": "SonoCorp Imaging", "nature": "advisory", "ongoing": True}]},
+    {"name": "Hank Host", "credentials": "MD", "role": "faculty", "email": "hank.faculty@example.org"},
+    {"name": "Grace Guest", "credentials": "MBBS, FRCA", "role": "faculty", "email": "grace@example.org"},
+    {"name": "Cora Coordinator", "credentials": "MEd", "role": "planner",
+     "email": "cora.planner@example.org"},
+    {"name": "Luis Ortega", "credentials": "DO", "role": "reviewer", "email": "luis@example.org"},
+]  # fmt: skip
+
+
+def seed_demo_disclosures(*, activity: Activity, coordinator: User) -> None:
+    """The demo activity's people with collected disclosures (ACCME Standard 3), through the services:
+    each is emailed the form and answers it; the one relevant relationship is mitigated by an
+    independent peer review; the episode's speakers are matched to them."""
+    added = {}
+    for entry in DEMO_PEOPLE:
+        person = disclosure_services.person_create(
+            provider=activity.provider,
+            actor=coordinator,
+            name=entry["name"],
+            credentials=entry["credentials"],
+            email=entry["email"],
+        )
+        added[entry["name"]] = disclosure_services.activity_add_person(
+            activity=activity, actor=coordinator, person=person, role=entry["role"]
+        )
+        _request, token = disclosure_services.disclosure_request_send(
+            person=person, actor=coordinator, activity=activity
+        )
+        relationships = entry.get("relationships", [])
+        disclosure_services.disclosure_form_submit(
+            token=token,
+            data={
+                "relationships": relationships,
+                "no_relationships": not relationships,
+                "owner_or_employee": False,
+                "attests_complete": True,
+                "promises_to_report_changes": True,
+                "signed_name": entry["name"],
+            },
+        )
+    faculty = added["Fatima Faculty"]
+    for relationship in faculty.person.disclosure_forms.get().relationships.all():
+        disclosure_services.relationship_decide(
+            content_person=faculty,
+            relationship=relationship,
+            actor=coordinator,
+            relevant=True,
+            reason="She teaches ultrasound techniques; SonoCorp makes ultrasound machines.",
+            mitigation=RelevanceDecision.Mitigation.PEER_REVIEW,
+            mitigation_note=(
+                "Luis Ortega, DO (no relevant relationships) reviewed the content for balance and evidence."
+            ),
+        )
+    for speaker in speakers(activity):
+        if speaker.name in added:
+            disclosure_services.speaker_settle(
+                activity=activity,
+                actor=coordinator,
+                speaker_name=speaker.name,
+                content_person=added[speaker.name],
+            )
 
 
 def seed_demo_certificate(*, learner: User, activity: Activity) -> None:

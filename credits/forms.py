@@ -11,8 +11,6 @@ from .models import (
     DEFAULT_REQUIREMENTS,
     AccreditationType,
     Activity,
-    ContentPerson,
-    Disclosure,
     Evaluation,
     Likert,
     MandateTopic,
@@ -155,48 +153,7 @@ class ActivityForm(forms.ModelForm):
         return value
 
 
-class PersonForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=128)
-    credentials = forms.CharField(label=_("Credentials"), max_length=64, required=False)
-    role = forms.ChoiceField(label=_("Role"), choices=ContentPerson.Role.choices)
-    relationships = forms.CharField(
-        label=_("Financial relationships (prior 24 months)"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_('One per line: "Company | nature" (e.g. "Acme Pharma | consultant"). Empty = none.'),
-    )
-    mitigated = forms.BooleanField(label=_("All relevant relationships were mitigated"), required=False)
-
-    def clean(self):
-        super().clean()
-        cleaned = self.cleaned_data
-        natures = {key: key for key, _label in Disclosure.Nature.choices}
-        natures.update({str(label).lower(): key for key, label in Disclosure.Nature.choices})
-        disclosures = []
-        for n, line in enumerate((cleaned.get("relationships") or "").splitlines(), start=1):
-            if not line.strip():
-                continue
-            company, sep, nature = line.partition("|")
-            key = natures.get(nature.strip().lower())
-            if not sep or not company.strip() or key is None:
-                self.add_error(
-                    "relationships",
-                    _('Line %(n)d: write "Company | nature", nature one of: %(list)s.')
-                    % {"n": n, "list": ", ".join(k for k, _l in Disclosure.Nature.choices)},
-                )
-                continue
-            disclosures.append(
-                {"company": company.strip()[:200], "nature": key, "mitigated": cleaned.get("mitigated")}
-            )
-        if disclosures and not cleaned.get("mitigated"):
-            self.add_error(
-                "mitigated", _("Relevant relationships must be mitigated before the activity is offered.")
-            )
-        cleaned["disclosures"] = disclosures
-        return cleaned
-
-
-PersonFormSet = forms.formset_factory(PersonForm, extra=1, can_delete=True, max_num=30, validate_max=True)
+# The people page's forms (known people, requests, relevance, speakers): credits/forms_disclosures.py.
 
 
 class QuestionForm(forms.Form):

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from .views import audit, certificates, coordinator, grants, learner, reports, transcript
+from .views import audit, certificates, coordinator, disclosures, grants, learner, reports, transcript
 
 app_name = "credits"
 
@@ -44,7 +44,37 @@ urlpatterns = [
         name="coordinator_provider_settings",
     ),
     # People in control of content and their disclosures (ACCME Standard 3), and the public form
-    path("coordinator/activities/<int:pk>/people/", coordinator.activity_people, name="coordinator_people"),
+    path("coordinator/activities/<int:pk>/people/", disclosures.activity_people, name="coordinator_people"),
+    path(
+        "coordinator/activities/<int:pk>/people/add/", disclosures.person_add, name="coordinator_person_add"
+    ),
+    path(
+        "coordinator/activities/<int:pk>/people/<int:person_pk>/",
+        disclosures.person_detail,
+        name="coordinator_person",
+    ),
+    path(
+        "coordinator/activities/<int:pk>/people/<int:person_pk>/request/",
+        disclosures.person_request,
+        name="coordinator_person_request",
+    ),
+    path(
+        "coordinator/activities/<int:pk>/people/<int:person_pk>/requests/<int:request_pk>/revoke/",
+        disclosures.request_revoke,
+        name="coordinator_request_revoke",
+    ),
+    path(
+        "coordinator/activities/<int:pk>/people/<int:person_pk>/remove/",
+        disclosures.person_remove,
+        name="coordinator_person_remove",
+    ),
+    path(
+        "coordinator/activities/<int:pk>/people/<int:person_pk>/relationships/<int:relationship_pk>/",
+        disclosures.relationship_decide,
+        name="coordinator_relationship_decide",
+    ),
+    path("coordinator/activities/<int:pk>/speakers/", disclosures.speaker_settle, name="coordinator_speaker"),
+    path("disclosure/<str:token>/", disclosures.disclosure_form, name="disclosure_form"),
     path("coordinator/activities/<int:pk>/quiz/", coordinator.quiz_edit, name="coordinator_quiz"),
     path(
         "coordinator/activities/<int:pk>/quiz.json", coordinator.quiz_export, name="coordinator_quiz_export"

@@ -17,7 +17,16 @@ from .certificates import (
     CertificateRevision,
     CorrectionRequest,
 )
-from .disclosures import ContentPerson, Disclosure
+from .disclosures import (
+    ContentPerson,
+    DisclosureForm,
+    DisclosureRequest,
+    FinancialRelationship,
+    Nature,
+    ProviderPerson,
+    RelevanceDecision,
+    SpeakerMatch,
+)
 from .external import ExternalCredit, ExternalCreditType, _external_certificate_path
 from .providers import (
     GRANT_CLOSED_STATUSES,
@@ -64,7 +73,13 @@ __all__ = [
     "CorrectionRequest",
     "CreditClaim",
     "CreditType",
-    "Disclosure",
+    "DisclosureForm",
+    "DisclosureRequest",
+    "FinancialRelationship",
+    "Nature",
+    "ProviderPerson",
+    "RelevanceDecision",
+    "SpeakerMatch",
     "Evaluation",
     "ExternalCredit",
     "ExternalCreditType",

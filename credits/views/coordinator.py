@@ -22,7 +22,7 @@ from .. import (
     services,
     versions,
 )
-from ..forms import ActivityForm, PersonFormSet, QuestionFormSet, QuizImportForm
+from ..forms import ActivityForm, QuestionFormSet, QuizImportForm
 from ..forms_setup import CommercialSupportForm, ProviderSettingsForm
 from ..models import CommercialSupport, Provider
 
@@ -126,7 +126,7 @@ def _manage_page(request, activity, *, status: int = 200, publish_error: list[st
         "credits/coordinator/activity.html",
         {
             "activity": activity,
-            "people": activity.people.prefetch_related("disclosures"),
+            "people": activity.people.filter(removed_at__isnull=True).select_related("person"),
             "supports": CommercialSupport.objects.filter(activity=activity),
             "state": state,
             "state_label": state_label,
@@ -311,39 +311,7 @@ def activity_edit(request: AuthenticatedHttpRequest, pk: int):
     )
 
 
-@coordinator_required
-def activity_people(request: AuthenticatedHttpRequest, pk: int):
-    activity = _activity(request, pk)
-    if (locked := _locked(request, activity)) is not None:
-        return locked
-    initial = [
-        {
-            "name": p.name,
-            "credentials": p.credentials,
-            "role": p.role,
-            "relationships": "\n".join(f"{d.company} | {d.nature}" for d in p.disclosures.all()),
-            "mitigated": all(d.mitigated for d in p.disclosures.all()) and p.disclosures.exists(),
-        }
-        for p in activity.people.prefetch_related("disclosures")
-    ]
-    formset = PersonFormSet(request.POST or None, initial=initial, prefix="people")
-    if request.method == "POST" and formset.is_valid():
-        people = [
-            {**f.cleaned_data}
-            for f in formset.forms
-            if f.cleaned_data and not f.cleaned_data.get("DELETE") and f.cleaned_data.get("name")
-        ]
-        try:
-            services.activity_set_people(activity=activity, actor=request.user, people=people)
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-        else:
-            messages.success(request, _("People and disclosures saved."))
-            return redirect("credits:coordinator_activity", pk=pk)
-    status = 400 if request.method == "POST" else 200
-    return render(
-        request, "credits/coordinator/people.html", {"activity": activity, "formset": formset}, status=status
-    )
+# The people page (people in control of content, disclosures): credits/views/disclosures.py.
 
 
 @coordinator_required

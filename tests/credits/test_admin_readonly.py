@@ -30,14 +30,19 @@ from credits.models import (
     ContentPerson,
     CorrectionRequest,
     CreditClaim,
-    Disclosure,
+    DisclosureForm,
+    DisclosureRequest,
     Evaluation,
+    FinancialRelationship,
     ListeningProgress,
     Option,
     Provider,
     ProviderCoordinator,
+    ProviderPerson,
     Question,
+    RelevanceDecision,
     ShowProviderGrant,
+    SpeakerMatch,
 )
 from episodes.personal_feeds import personal_feed_get_or_create
 from testkit.admin_pages import admin_url, assert_read_only_in_admin, stored
@@ -66,10 +71,30 @@ def admin_client(client, superuser):
 @pytest.fixture
 def records(learner, activity, coordinator, superuser, stripe_fake, django_capture_on_commit_callbacks):
     """One row of every kind of record the admin shows."""
-    person = ContentPerson.objects.filter(activity=activity).first() or ContentPerson.objects.create(
-        activity=activity, name="Dana Faculty", credentials="MD"
+    role = ContentPerson.objects.filter(activity=activity).select_related("person").first()
+    person = (
+        role.person
+        if role
+        else ProviderPerson.objects.create(provider=activity.provider, name="Dana Faculty")
     )
-    Disclosure.objects.create(person=person, company="Acme Devices", nature="consultant", mitigated=True)
+    role = role or ContentPerson.objects.create(activity=activity, person=person)
+    request = DisclosureRequest.objects.create(
+        person=person,
+        activity=activity,
+        token_hash="0" * 64,
+        sent_to="dana@example.org",
+        expires_at=timezone.now() + datetime.timedelta(days=14),
+    )
+    form = DisclosureForm.objects.create(
+        person=person, request=request, source="self", collected_on=timezone.localdate(), signed_name="Dana"
+    )
+    relationship = FinancialRelationship.objects.create(
+        form=form, company="Acme Devices", nature="consultant"
+    )
+    RelevanceDecision.objects.create(
+        content_person=role, relationship=relationship, relevant=True, mitigation="peer_review"
+    )
+    SpeakerMatch.objects.create(activity=activity, speaker_name="Dana Faculty", content_person=role)
     CommercialSupport.objects.create(
         activity=activity, supporter="Acme Devices", kind="in_kind", in_kind_description="Airway trainers"
     )
@@ -167,7 +192,12 @@ def test_every_admin_list_and_change_page_opens(admin_client, records):
         (Activity, COORDINATOR_PAGES),
         (ActivityVersion, COORDINATOR_PAGES),
         (ContentPerson, COORDINATOR_PAGES),
-        (Disclosure, COORDINATOR_PAGES),
+        (ProviderPerson, COORDINATOR_PAGES),
+        (DisclosureRequest, COORDINATOR_PAGES),
+        (DisclosureForm, COORDINATOR_PAGES),
+        (FinancialRelationship, COORDINATOR_PAGES),
+        (RelevanceDecision, COORDINATOR_PAGES),
+        (SpeakerMatch, COORDINATOR_PAGES),
         (CommercialSupport, COORDINATOR_PAGES),
         (Question, COORDINATOR_PAGES),
         (Attempt, LEARNER_RECORDS),
@@ -196,7 +226,7 @@ def test_the_post_test_options_and_people_under_an_activity_are_shown_but_not_ed
     activity = records["activity"]
     body = html.unescape(admin_client.get(admin_url(Activity, "change", activity.pk)).content.decode())
     assert "Dana Faculty" in body
-    assert 'name="people-0-name"' not in body and 'name="people-__prefix__-name"' not in body
+    assert 'name="people-0-role"' not in body and 'name="people-__prefix__-role"' not in body
     assert 'name="people-MAX_NUM_FORMS" value="0"' in body  # no row can be added
     question = Question.objects.filter(activity=activity).first()
     option = Option.objects.filter(question=question).first()
@@ -216,6 +246,12 @@ def test_the_post_test_options_and_people_under_an_activity_are_shown_but_not_ed
         },
     )
     assert stored(option) == before
+
+
+def test_a_disclosure_request_page_does_not_show_the_links_token_hash(admin_client, records):
+    request = DisclosureRequest.objects.get()
+    body = admin_client.get(admin_url(DisclosureRequest, "change", request.pk)).content.decode()
+    assert "dana@example.org" in body and "0" * 64 not in body
 
 
 # --- Providers and coordinators: set up here, audited ------------------------------------------

@@ -94,6 +94,15 @@ class Certificate(models.Model):
         overdue = self.issued_at < timezone.now() - datetime.timedelta(minutes=RENDER_OVERDUE_MINUTES)
         return self.render_state == self.RenderState.PENDING and overdue
 
+    @property
+    def revoked_on(self) -> datetime.date | None:
+        """The day of the revocation where the provider is: verification and every page show this day."""
+        if self.revoked_at is None:
+            return None
+        from ..provider_time import provider_date  # provider_time imports the models
+
+        return provider_date(self.revoked_at, self.claim.activity.provider)
+
 
 class CertificateRevision(_AppendOnly):
     """An earlier revision of a certificate, as it was printed, kept when a correction re-issues it."""

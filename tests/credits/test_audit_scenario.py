@@ -25,6 +25,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from accounts.models import LearnerProfile
 from credits import certificates as certificate_service
@@ -39,7 +40,7 @@ from testkit.scenario import activity_form_data, download, provider_today
 pytestmark = pytest.mark.django_db
 
 TITLE_1 = "Failed airway"
-TITLE_3 = "Failed airway, CICO"
+TITLE_3 = "CICO rescue"  # not a part of TITLE_1 (nor it of this): a wrong title is caught
 AMA = "AMA PRA Category 1 Credit™"
 PARTICIPATION = "Certificate of participation"
 REVOKE_REASON = "Internal: duplicate account found by the office"
@@ -438,6 +439,7 @@ def test_every_record_agrees_with_what_each_learner_was_shown_and_claimed(
         _check_verification(audit, learner, provider)
         _check_my_learning(audit, learner)
         _check_transcript(audit, learner)
+        _check_claim_page(audit, learner, activity)
     _check_activity_report(audit, office, activity, learners)
     _check_board_report(audit, office, provider, learners)
     _check_certificate_search(audit, office, learners)
@@ -473,6 +475,12 @@ def _check_what_was_shown(audit: Audit, learners: dict[str, Learner], activity: 
         shown_text = " ".join(learner.shown_people)
         audit.has(where + "episode page people", shown_text, "Dana Faculty")
         audit.has(where + "episode page people", shown_text, "Acme Devices")
+        audit.has(where + "episode page people", shown_text, "Lee Planner")
+        audit.has(
+            where + "episode page (Lee)",
+            next((line for line in learner.shown_people if "Lee Planner" in line), ""),
+            "no relevant financial relationships",
+        )
         if learner.shown_version.number == 4:  # type: ignore[union-attr]
             audit.has(where + "episode page people (version 4)", shown_text, "Beta Pharma")
         else:
@@ -517,6 +525,11 @@ def _check_certificate_pdf(audit: Audit, learner: Learner) -> None:
     if learner.revoked:
         response = learner.client.get(url)
         audit.same(where + " (revoked) status", response.status_code, 410)
+        audit.has(
+            where + " (revoked) page: the day, where the provider is",
+            response.content.decode(),
+            f"on {printed(_revoked_day(learner))}.",
+        )
         return
     text = pdf_text(download(learner.client, url))
     audit.has(where, text, f"{learner.name}, {learner.degree}")
@@ -598,6 +611,38 @@ def _check_verification(audit: Audit, learner: Learner, provider) -> None:
     )
 
 
+def _revoked_day(learner: Learner) -> datetime.date:
+    """The day of the revocation where the provider is (verification shows this day)."""
+    certificate = learner.certificate
+    assert certificate is not None and certificate.revoked_at is not None
+    zone = zoneinfo.ZoneInfo(certificate.claim.activity.provider.time_zone)
+    return timezone.localtime(certificate.revoked_at, zone).date()
+
+
+def _shows_day(text: str, day: datetime.date) -> bool:
+    """Whether ``text`` shows ``day`` in one of the formats the site prints dates in."""
+    return any(date_format(day, spec) in text for spec in ("F j, Y", "DATE_FORMAT", "Y-m-d", "m/d/Y"))
+
+
+def _check_claim_page(audit: Audit, learner: Learner, activity: Activity) -> None:
+    """The claim page, once claimed, says what was claimed: the learner's version and current record."""
+    where = f"{learner.key}: claim page after claiming"
+    root = page(learner.client.get(reverse("credits:claim", args=[activity.pk])))
+    main = root.find("main") or root
+    text = main.text()
+    audit.has(where + " title", text, learner.shown_title)
+    if learner.revoked:
+        audit.has(where + " (revoked)", text, "Revoked")
+        audit.true(
+            where + " revocation day (the provider's, as verification shows)",
+            _shows_day(text, _revoked_day(learner)),
+            text[:600],
+        )
+        return
+    audit.has(where + " completion date", text, printed(learner.completion_date))
+    audit.has(where + " credits", text, f"You claimed {format_credits(learner.credits)} ×")
+
+
 def _check_my_learning(audit: Audit, learner: Learner) -> None:
     where = f"{learner.key}: My learning"
     root = page(learner.client.get(reverse("credits:my_learning")))
@@ -610,9 +655,16 @@ def _check_my_learning(audit: Audit, learner: Learner) -> None:
     row = rows[0]
     audit.same(where + " title", row[0], learner.shown_title)
     audit.same(where + " date", row[2], printed(learner.completion_date))
+    in_progress = table_rows(table_with_header(root, "Activity", "Status", "Next step"))
+    audit.same(where + " in progress", in_progress, [])
     if learner.revoked:
         audit.has(where + " revoked line", row[3], "revoked")
         audit.same(where + " total", number(total.text()) if total else None, Decimal(0))
+        audit.true(
+            where + " revocation day (the provider's, as verification shows)",
+            _shows_day(row[4], _revoked_day(learner)),
+            row[4],
+        )
         return
     audit.same(where + " credit", row[3], f"{format_credits(learner.credits)} · {learner.credit_type}")
     audit.same(where + " total", number(total.text()) if total else None, learner.credits)
@@ -636,6 +688,11 @@ def _check_transcript(audit: Audit, learner: Learner) -> None:
         if revoked:
             audit.same(where + " revoked history title", revoked[0][1], learner.shown_title)
             audit.has(where + " revoked history status", revoked[0][-1], "Revoked")
+            audit.true(
+                where + " revocation day (the provider's, as verification shows)",
+                _shows_day(revoked[0][-1], _revoked_day(learner)),
+                revoked[0][-1],
+            )
         return
     expected_row = [
         learner.completion_date.isoformat(),  # type: ignore[union-attr]

@@ -188,3 +188,16 @@ def test_a_provider_privacy_policy_replaces_the_sites_link(client, activity, epi
     services.activity_update(activity=activity, actor=coordinator, data={"title": "Refreshed"})
     panel = _panel(client, episode)
     assert 'href="https://sot.example.org/privacy"' in panel
+
+
+def test_the_attempt_result_names_the_version_the_attempt_was_made_under(
+    client, learner, activity, coordinator
+):
+    attempt = pass_post_test(learner, activity)
+    services.activity_update(
+        activity=activity, actor=coordinator, data={"title": "Airway rescue v2", "passing_score": 90}
+    )
+    client.force_login(learner)
+    body = _text(client.get(reverse("credits:attempt", args=[attempt.pk])))
+    assert "Difficult airway" in body and "Airway rescue v2" not in body
+    assert "(passing score 75%)" in body

@@ -6,6 +6,7 @@ and never "The The ..." for a name that already starts with it. The credit mark 
 and carries the trademark sign everywhere.
 """
 
+import re
 from decimal import Decimal
 
 from django.utils.html import format_html
@@ -98,7 +99,12 @@ def designation_statement_html(activity: Activity) -> SafeString:
     )
 
 
+# The mark as it is written in statements ("Credit(s)"), labels ("Credit") and plurals ("Credits").
+_MARK_PATTERN = re.compile(r"AMA PRA Category 1 Credit(?:\(s\)|s)?")
+
+
 def credit_mark_html(text: str) -> SafeString:
-    """Escape ``text`` and italicise the credit mark wherever it appears in it (a stored statement)."""
-    escaped = format_html("{}", text)
-    return SafeString(escaped.replace(CREDIT_MARK, f"<em>{CREDIT_MARK}</em>"))
+    """Escape ``text`` and italicise the credit mark wherever it appears in it (a stored statement, a
+    credit type's label): the AMA asks for the mark in italics everywhere it is printed."""
+    escaped = str(format_html("{}", text))
+    return SafeString(_MARK_PATTERN.sub(lambda match: f"<em>{match.group(0)}</em>", escaped))

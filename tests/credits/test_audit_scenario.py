@@ -22,6 +22,7 @@ from html.parser import HTMLParser
 from typing import Any
 
 import pytest
+from django.core import mail
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -444,6 +445,7 @@ def test_every_record_agrees_with_what_each_learner_was_shown_and_claimed(
     _check_board_report(audit, office, provider, learners)
     _check_certificate_search(audit, office, learners)
     _check_audit_trails(audit, office, activity, provider, learners)
+    _check_emails(audit, learners)
     assert not audit.problems, "Records that disagree:\n" + "\n".join(audit.problems)
 
 
@@ -562,7 +564,7 @@ def _check_verification(audit: Audit, learner: Learner, provider) -> None:
     assert certificate is not None
     code = certificate_service.code_display(certificate.code)
     where = f"{learner.key}: verification"
-    anyone = Client()
+    anyone = Client(REMOTE_ADDR=f"192.0.2.{learner.certificate.pk % 250 + 1}")  # a reader per certificate
     root = page(anyone.get(reverse("credits:verify", args=[code])))
     fields = definitions(root.find("dl", class_="certificate-fields"))
     data = anyone.get(reverse("credits:verify_json", args=[code])).json()
@@ -723,6 +725,21 @@ def _check_transcript(audit: Audit, learner: Learner) -> None:
             for r in csv_data
         ],
         [[*expected_row, learner.certificate.number]],  # type: ignore[union-attr]
+    )
+    # The transcript's period filter uses the same day (a licence-renewal period ending that day has it).
+    day = learner.completion_date
+    assert day is not None
+    on_the_day = {"start": day.isoformat(), "end": day.isoformat()}
+    after = {"start": (day + datetime.timedelta(days=1)).isoformat()}
+    audit.same(
+        where + " CSV filtered on the completion day",
+        len(csv_rows(learner.client.get(reverse("credits:transcript_csv"), on_the_day))),
+        1,
+    )
+    audit.same(
+        where + " CSV filtered from the day after",
+        len(csv_rows(learner.client.get(reverse("credits:transcript_csv"), after))),
+        0,
     )
     audit.has(where + " PDF name", pdf, learner.name)
     audit.has(
@@ -977,3 +994,34 @@ def _check_audit_trails(
         audit.same(
             where + " re-issue", [a for a, _t in rows].count("certificate.reissued"), learner.revision - 1
         )
+
+
+def _check_emails(audit: Audit, learners: dict[str, Learner]) -> None:
+    """The learner told of a correction reads the new figures; of a revocation, the provider's day."""
+    for learner in learners.values():
+        sent = [m for m in mail.outbox if m.to == [learner.email]]
+        subjects = " | ".join(m.subject for m in sent)
+        where = f"{learner.key}: emails"
+        if learner.revision > 1:
+            corrected = [m for m in sent if "has corrected your certificate" in m.body]
+            audit.same(
+                where + " (correction)",
+                len(corrected),
+                1,
+            )
+            if corrected:
+                body = corrected[0].body
+                audit.has(where + " (correction) title", body, f"“{learner.shown_title}”")
+                audit.has(where + " (correction) credits", body, f"→ {format_credits(learner.credits)}")
+                audit.has(
+                    where + " (correction) date",
+                    body,
+                    f"→ {learner.completion_date.isoformat()}",  # type: ignore[union-attr]
+                )
+        if learner.revoked:
+            revoked = [m for m in sent if "has revoked your certificate" in m.body]
+            audit.same(where + " (revocation)", len(revoked), 1)
+            if revoked:
+                audit.has(where + " (revocation) day", revoked[0].body, printed(_revoked_day(learner)))
+                audit.has(where + " (revocation) title", revoked[0].body, f"“{learner.shown_title}”")
+        audit.true(where + " (certificate ready)", any("ready" in m.subject.lower() for m in sent), subjects)

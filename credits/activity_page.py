@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db.models import Count, Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.models import AuditEvent
@@ -31,7 +32,9 @@ class ChecklistItem:
 def lifecycle_status(activity: Activity) -> tuple[str, str]:
     """(key, label) of where the activity is: draft, published, withdrawn, or expired (published,
     but past the expiry date of the version learners are offered)."""
-    if activity.status == Activity.Status.PUBLISHED and activity.is_expired():
+    version = activity.current_version
+    expiry = version.expiry_date if version is not None else activity.expiry_date
+    if activity.status == Activity.Status.PUBLISHED and timezone.localdate() > expiry:
         return "expired", _("Expired")
     return activity.status, str(activity.get_status_display())
 

@@ -10,7 +10,14 @@ from django.urls import reverse
 from audit.models import AuditEvent
 from credits import services, versions
 from credits.models import Activity, ActivityVersion, Attempt, Provider
-from testkit.factories import QUIZ, make_activity, make_episode, pass_and_evaluate, pass_post_test
+from testkit.factories import (
+    QUIZ,
+    expire_activity,
+    make_activity,
+    make_episode,
+    pass_and_evaluate,
+    pass_post_test,
+)
 from testkit.mfa import mfa_login
 
 
@@ -206,3 +213,9 @@ def test_the_dashboard_shows_each_activitys_status_and_links_the_provider_settin
     body = _text(coordinator_client.get(reverse("credits:coordinator_dashboard")))
     assert re.search(r'Difficult airway</a> <span class="badge">Draft</span>', body)
     assert reverse("credits:coordinator_provider_settings", args=[provider.slug]) in body
+
+
+def test_an_expired_activity_shows_as_expired(coordinator_client, activity):
+    expire_activity(activity, released_days_ago=400)
+    body = _text(_page(coordinator_client, activity))
+    assert "Status: Expired" in body and "credit can no longer be claimed" in body

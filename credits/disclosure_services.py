@@ -475,7 +475,7 @@ def request_for_token(token: str, *, lock: bool = False) -> DisclosureRequest:
         raise DisclosureLinkError("unknown")
     rows = DisclosureRequest.objects.select_related("person__provider", "activity")
     if lock:
-        rows = rows.select_for_update()
+        rows = rows.select_for_update(of=("self",))  # the activity is an outer join PostgreSQL cannot lock
     request = rows.filter(token_hash=token_hash(token)).first()
     if request is None:
         raise DisclosureLinkError("unknown")

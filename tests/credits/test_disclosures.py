@@ -725,3 +725,29 @@ def _typed_data(apps) -> dict[str, int]:
     again = ContentPerson.objects.create(activity=second, name="Dr Old", credentials="MD", role="faculty")
     Disclosure.objects.create(person=again, company="acme ", nature="consultant", mitigated=True)
     return {"first": first.pk, "second": second.pk}
+
+
+# --- The demo ------------------------------------------------------------------------------------------
+
+
+def test_the_demo_activity_is_published_with_collected_disclosures(client):
+    from django.core.management import call_command
+
+    call_command("seed_demo")
+    activity = Activity.objects.get(episode__slug="pocus-for-the-airway")
+    assert activity.status == Activity.Status.PUBLISHED and people_publish_problems(activity) == []
+    forms = DisclosureForm.objects.filter(person__activity_roles__activity=activity)
+    assert forms.count() == 5 and {f.source for f in forms} == {DisclosureForm.Source.SELF}
+    assert all(f.collected_on == timezone.localdate() and f.request.used_at for f in forms)
+    people = {p["name"]: p for p in activity.current_version.content["people"]}
+    assert [r["company"] for r in people["Fatima Faculty"]["relevant"]] == ["SonoCorp Imaging"]
+    assert people["Fatima Faculty"]["relevant"][0]["mitigation"] == "peer_review"
+    assert all(not p["relevant"] for name, p in people.items() if name != "Fatima Faculty")
+    speakers = set(EpisodePerson.objects.filter(episode=activity.episode).values_list("name", flat=True))
+    assert speakers == set(
+        SpeakerMatch.objects.filter(activity=activity).values_list("speaker_name", flat=True)
+    )
+    call_command("seed_demo")  # idempotent: nothing collected twice
+    assert DisclosureForm.objects.count() == 5
+    page = client.get(activity.episode.get_absolute_url()).content.decode()
+    assert "SonoCorp Imaging" in page

@@ -1,6 +1,7 @@
 """Certificates: every printed field frozen at issue, earlier revisions, correction requests."""
 
 import datetime
+import zoneinfo
 
 from django.conf import settings
 from django.db import models
@@ -99,9 +100,11 @@ class Certificate(models.Model):
         """The day of the revocation where the provider is: verification and every page show this day."""
         if self.revoked_at is None:
             return None
-        from ..provider_time import provider_date  # provider_time imports the models
-
-        return provider_date(self.revoked_at, self.claim.activity.provider)
+        try:  # as credits.provider_time.provider_zone (which imports the models): an unknown zone is UTC
+            zone = zoneinfo.ZoneInfo(self.claim.activity.provider.time_zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            zone = zoneinfo.ZoneInfo("UTC")
+        return timezone.localtime(self.revoked_at, zone).date()
 
 
 class CertificateRevision(_AppendOnly):

@@ -8,6 +8,8 @@ revoked. Then every page, PDF (read back with pdftotext), CSV and JSON export is
 by field, with what each learner was shown when they started and what they claimed.
 
 Every disagreement is collected and reported together (``Audit``): an auditor wants the full list.
+A step the pages refuse (the disclosure decisions) is recorded as one, then done through the
+services, so that everything after it is still compared.
 """
 
 import csv

@@ -129,6 +129,14 @@ class LearnerStatus:
         return next((a for a in self.attempts if a.passed), None)
 
     @property
+    def title(self) -> str:
+        """The title this learner was shown: their latest attempt's version, else the one offered now."""
+        if self.attempts:
+            return self.attempts[-1].version.title
+        version = self.activity.current_version
+        return version.title if version is not None else self.activity.title
+
+    @property
     def open_attempt(self) -> Attempt | None:
         return next((a for a in self.attempts if not a.is_submitted), None)
 
@@ -258,10 +266,13 @@ def my_learning(*, learner: User) -> tuple[list[LearnerStatus], list[CreditClaim
     )
     activities = {
         a.pk: a
-        for a in Activity.objects.filter(pk__in=activity_ids).select_related("provider", "episode__show")
+        for a in Activity.objects.filter(pk__in=activity_ids)
+        .exclude(status=Activity.Status.DRAFT)  # listened to an episode whose activity is not published
+        .select_related("provider", "episode__show", "current_version")
     }
     attempts: dict[int, list[Attempt]] = {}
-    for attempt in Attempt.objects.filter(learner=learner, activity_id__in=activities).order_by("number"):
+    in_order = Attempt.objects.filter(learner=learner, activity_id__in=activities).order_by("number")
+    for attempt in in_order.select_related("version"):
         attempts.setdefault(attempt.activity_id, []).append(attempt)
     evaluations = {
         e.activity_id: e for e in Evaluation.objects.filter(learner=learner, activity_id__in=activities)
@@ -282,7 +293,7 @@ def my_learning(*, learner: User) -> tuple[list[LearnerStatus], list[CreditClaim
         for pk, activity in activities.items()
         if pk not in claimed
     ]
-    in_progress.sort(key=lambda s: s.activity.title.lower())
+    in_progress.sort(key=lambda s: s.title.lower())
     return in_progress, claims
 
 

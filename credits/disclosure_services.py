@@ -138,15 +138,35 @@ def people_for_audit(activity: Activity) -> dict[str, Any]:
 
 
 def _changed(
-    activity: Activity, actor: User | None, action: str, before: dict[str, Any], **extra: Any
+    activity: Activity,
+    actor: User | None,
+    action: str,
+    before: dict[str, Any],
+    *,
+    step: bool = False,
+    **extra: Any,
 ) -> None:
+    """Audit the change (old and new values) and freeze what learners now see.
+
+    ``step``: one step of work that is complete only with others (deciding one relationship of two,
+    adding a person whose relationships are decided next, recording an exception). On a published
+    activity the step is kept while the publishing checks still fail, and learners keep the current
+    version until the last step passes them (the people page lists what is left). Other changes
+    (removing a person) are refused when they would break the checks."""
     audit_record(
         actor=actor,
         action=action,
         obj=activity,
         data={**extra, "old": before, "new": people_for_audit(activity)},
     )
-    versions.activity_changed(activity=activity, actor=actor, what=WHAT)
+    if not step:
+        versions.activity_changed(activity=activity, actor=actor, what=WHAT)
+        return
+    try:
+        with transaction.atomic():
+            versions.activity_changed(activity=activity, actor=actor, what=WHAT)
+    except ValidationError:
+        pass  # not complete yet: the current version stays what learners see
 
 
 def _lock(activity: Activity) -> Activity:
@@ -255,7 +275,7 @@ def activity_add_person(
         exception=exception,
         exception_note=exception_note,
     )
-    _changed(activity, actor, CreditAction.ACTIVITY_PERSON_ADDED, before, person=person.name)
+    _changed(activity, actor, CreditAction.ACTIVITY_PERSON_ADDED, before, step=True, person=person.name)
     return added
 
 
@@ -362,7 +382,9 @@ def activity_person_update(
     before = people_for_audit(activity)
     row.role, row.exception, row.exception_note = role, exception, exception_note
     row.save(update_fields=["role", "exception", "exception_note"])
-    _changed(activity, actor, CreditAction.ACTIVITY_PERSON_EXCEPTION, before, person=row.person.name)
+    _changed(
+        activity, actor, CreditAction.ACTIVITY_PERSON_EXCEPTION, before, step=True, person=row.person.name
+    )
     return row
 
 
@@ -674,6 +696,7 @@ def relationship_decide(
         actor,
         CreditAction.RELEVANCE_DECIDED,
         before,
+        step=True,
         person=row.person.name,
         company=relationship.company,
     )
@@ -717,7 +740,7 @@ def speaker_settle(
             "decided_by": actor if actor is not None and actor.is_authenticated else None,
         },
     )
-    _changed(activity, actor, CreditAction.SPEAKER_MATCHED, before, speaker=speaker_name)
+    _changed(activity, actor, CreditAction.SPEAKER_MATCHED, before, step=True, speaker=speaker_name)
     return match
 
 

@@ -36,6 +36,18 @@ def _activity(request, pk: int):
     return activity
 
 
+def _locked(request, activity):
+    """A show that revoked the provider keeps its activity unchanged (credits/grants.py): 403."""
+    if grants.activity_is_changeable(activity):
+        return None
+    return render(
+        request,
+        "credits/grants/activity_locked.html",
+        {"activity": activity, "message": grants.activity_lock_message(activity)},
+        status=403,
+    )
+
+
 def _content_person(activity, person_pk: int) -> ContentPerson:
     return get_object_or_404(ContentPerson.objects.select_related("person"), activity=activity, pk=person_pk)
 
@@ -127,13 +139,16 @@ def _page(request, activity, *, status: int = 200, **forms):
 @coordinator_required
 @require_GET
 def activity_people(request: AuthenticatedHttpRequest, pk: int):
-    return _page(request, _activity(request, pk))
+    activity = _activity(request, pk)
+    return _locked(request, activity) or _page(request, activity)
 
 
 @coordinator_required
 @require_POST
 def person_add(request: AuthenticatedHttpRequest, pk: int):
     activity = _activity(request, pk)
+    if (locked := _locked(request, activity)) is not None:
+        return locked
     form = AddPersonForm(request.POST, provider=activity.provider)
     if not form.is_valid():
         return _page(request, activity, status=400, add_form=form)
@@ -180,6 +195,8 @@ def person_add(request: AuthenticatedHttpRequest, pk: int):
 def person_detail(request: AuthenticatedHttpRequest, pk: int, person_pk: int):
     """A person's disclosure: every form they gave, the requests sent, and their role on this activity."""
     activity = _activity(request, pk)
+    if (locked := _locked(request, activity)) is not None:
+        return locked
     content_person = _content_person(activity, person_pk)
     form = PersonUpdateForm(
         request.POST or None,
@@ -232,6 +249,8 @@ def person_detail(request: AuthenticatedHttpRequest, pk: int, person_pk: int):
 def person_request(request: AuthenticatedHttpRequest, pk: int, person_pk: int):
     """Send (or send again) the disclosure form: the earlier link stops working."""
     activity = _activity(request, pk)
+    if (locked := _locked(request, activity)) is not None:
+        return locked
     content_person = _content_person(activity, person_pk)
     form = SendRequestForm(request.POST)
     if not form.is_valid():
@@ -256,6 +275,8 @@ def person_request(request: AuthenticatedHttpRequest, pk: int, person_pk: int):
 @require_POST
 def request_revoke(request: AuthenticatedHttpRequest, pk: int, person_pk: int, request_pk: int):
     activity = _activity(request, pk)
+    if (locked := _locked(request, activity)) is not None:
+        return locked
     content_person = _content_person(activity, person_pk)
     link = get_object_or_404(DisclosureRequest, pk=request_pk, person=content_person.person)
     try:
@@ -271,6 +292,8 @@ def request_revoke(request: AuthenticatedHttpRequest, pk: int, person_pk: int, r
 @require_POST
 def person_remove(request: AuthenticatedHttpRequest, pk: int, person_pk: int):
     activity = _activity(request, pk)
+    if (locked := _locked(request, activity)) is not None:
+        return locked
     content_person = _content_person(activity, person_pk)
     try:
         disclosure_services.activity_remove_person(content_person=content_person, actor=request.user)
@@ -288,6 +311,8 @@ def person_remove(request: AuthenticatedHttpRequest, pk: int, person_pk: int):
 @require_POST
 def relationship_decide(request: AuthenticatedHttpRequest, pk: int, person_pk: int, relationship_pk: int):
     activity = _activity(request, pk)
+    if (locked := _locked(request, activity)) is not None:
+        return locked
     content_person = _content_person(activity, person_pk)
     relationship = get_object_or_404(
         FinancialRelationship, pk=relationship_pk, form__person=content_person.person
@@ -317,6 +342,8 @@ def relationship_decide(request: AuthenticatedHttpRequest, pk: int, person_pk: i
 @require_POST
 def speaker_settle(request: AuthenticatedHttpRequest, pk: int):
     activity = _activity(request, pk)
+    if (locked := _locked(request, activity)) is not None:
+        return locked
     people = list(disclosures.active_people(activity))
     form = SpeakerForm(request.POST, people=people)
     if not form.is_valid():

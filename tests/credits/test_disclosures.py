@@ -751,3 +751,40 @@ def test_the_demo_activity_is_published_with_collected_disclosures(client):
     assert DisclosureForm.objects.count() == 5
     page = client.get(activity.episode.get_absolute_url()).content.decode()
     assert "SonoCorp Imaging" in page
+
+
+def test_on_a_published_activity_decisions_are_kept_step_by_step_and_the_version_follows_when_complete(
+    coordinator, activity, learner
+):
+    factories.pass_post_test(learner, activity)
+    first = activity.current_version
+    row = ContentPerson.objects.get(activity=activity)
+    disclosure_services.disclosure_form_enter(
+        person=row.person,
+        actor=coordinator,
+        data={
+            "relationships": [
+                {"company": "Acme Pharma", "nature": "consultant"},
+                {"company": "Beta Devices", "nature": "speaker"},
+            ],
+            "attests_complete": True,
+            "promises_to_report_changes": True,
+        },
+        collected_on=timezone.localdate(),
+    )
+    decide = dict(content_person=row, actor=coordinator, relevant=True, mitigation="peer_review")
+    disclosure_services.relationship_decide(
+        relationship=_relationship("Dana Faculty", "Acme Pharma"), **decide
+    )
+    activity.refresh_from_db()
+    assert activity.current_version == first  # Beta Devices is still undecided: learners keep version 1
+    assert RelevanceDecision.objects.filter(content_person=row).count() == 1  # the step is kept
+    disclosure_services.relationship_decide(
+        relationship=_relationship("Dana Faculty", "Beta Devices"), **decide
+    )
+    activity.refresh_from_db()
+    assert activity.current_version.number == first.number + 1
+    assert [r["company"] for r in activity.current_version.content["people"][0]["relevant"]] == [
+        "Acme Pharma",
+        "Beta Devices",
+    ]

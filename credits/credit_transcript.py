@@ -71,9 +71,14 @@ def _certificates(
         certificates = certificates.filter(completion_date__gte=start)
     if end is not None:
         certificates = certificates.filter(completion_date__lte=end)
-    if topic is not None:
-        certificates = certificates.filter(claim__activity__mandate_topics=topic)
-    return certificates.prefetch_related("claim__activity__mandate_topics")
+    # State-mandate topics are those of the version the learner took (credits/versions.py): a topic a
+    # coordinator adds later does not make earlier credit count toward a licensing mandate. The
+    # version's topics are JSON, filtered per row in _certificate_rows (a learner has few rows).
+    return certificates.select_related("version")
+
+
+def _version_topics(certificate: Certificate) -> list[str]:
+    return list(certificate.version.content.get("mandate_topics") or [])
 
 
 def _certificate_row(certificate: Certificate, labels: dict[str, str], site: str) -> TranscriptRow:
@@ -86,7 +91,7 @@ def _certificate_row(certificate: Certificate, labels: dict[str, str], site: str
         credits=certificate.credits,
         credit_type=certificate.credit_type,
         credit_type_label=str(labels.get(certificate.credit_type, certificate.credit_type)),
-        topics=[t.name for t in certificate.claim.activity.mandate_topics.all()],
+        topics=_version_topics(certificate),
         self_reported=False,
         certificate_url=reverse("credits:certificate_pdf", args=[certificate.pk]) if issued else "",
         certificate_number=certificate.number if certificate.status != Certificate.Status.PENDING else "",
@@ -107,9 +112,13 @@ def _certificate_rows(
     revoked = _certificates(
         Certificate.objects.filter(status=Certificate.Status.REVOKED), learner, start, end, topic
     ).select_related("claim__activity__provider")
+
+    def shown(certificate: Certificate) -> bool:
+        return topic is None or topic.name in _version_topics(certificate)
+
     return (
-        [_certificate_row(c, labels, site) for c in credited],
-        [_certificate_row(c, labels, site) for c in revoked],
+        [_certificate_row(c, labels, site) for c in credited if shown(c)],
+        [_certificate_row(c, labels, site) for c in revoked if shown(c)],
     )
 
 

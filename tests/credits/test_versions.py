@@ -313,3 +313,21 @@ def test_my_learning_shows_the_title_the_learner_saw_and_never_a_draft(
     page = client.get(reverse("credits:my_learning")).content.decode()
     assert "Difficult airway" in page and "Renamed later" not in page
     assert reverse("credits:post_test", args=[draft.pk]) not in page
+
+
+def test_a_mandate_topic_added_later_does_not_reach_earlier_transcripts(
+    client, learner, activity, coordinator, django_capture_on_commit_callbacks
+):
+    from credits.models import MandateTopic
+
+    opioids = MandateTopic.objects.get(slug="opioid-prescribing")  # created by a migration
+    pass_and_evaluate(learner, activity)
+    claim_and_issue(learner, activity, django_capture_on_commit_callbacks)
+    services.activity_update(activity=activity, actor=coordinator, data={}, mandate_topics=[opioids])
+    activity.refresh_from_db()
+    assert activity.current_version.content["mandate_topics"] == ["Opioid prescribing"]
+    client.force_login(learner)
+    page = client.get(reverse("credits:transcript"), {"topic": opioids.slug})
+    assert page.status_code == 200 and page.context["transcript"].rows == []
+    everything = client.get(reverse("credits:transcript")).context["transcript"].rows
+    assert len(everything) == 1 and everything[0].topics == []

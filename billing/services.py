@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from accounts.locks import lock_learner
 from accounts.models import User
 from audit.services import audit_record
+from credits import grants
 from credits import services as credit_services
 from credits.calendar_years import add_years
 from credits.certificates import certificate_revoke
@@ -52,6 +53,8 @@ def _billing_for(provider: Provider) -> ProviderBilling:
 def activity_fee_set(*, activity: Activity, actor: User | None, amount: int) -> ActivityFee:
     if not payments_enabled():
         raise BillingError(_("Payments are off: no Stripe key is configured."), code="disabled")
+    if not grants.activity_is_changeable(activity):  # frozen: the show's hosts ended the provider's access
+        raise BillingError(grants.activity_lock_message(activity), code="not_granted")
     fee, _created = ActivityFee.objects.select_for_update().get_or_create(activity=activity)
     before = fee.amount
     fee.amount = amount

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from audit.models import AuditEvent
 from billing import services
-from billing.models import CmePass, Order, ProviderBilling
+from billing.models import ActivityFee, CmePass, Order, ProviderBilling
 from credits import services as credit_services
 from credits.models import CreditClaim
 from testkit.payments import post_event, start_paid_claim
@@ -198,3 +198,16 @@ def test_no_pass_is_sold_unless_the_provider_prices_one(learner_client, provider
     response = learner_client.post(reverse("billing:pass_buy", args=[provider.slug]))
     assert response.status_code == 400 and "does not sell" in response.content.decode()
     assert Order.objects.count() == 0
+
+
+def test_the_fee_of_an_activity_frozen_by_a_revoked_grant_cannot_change(
+    activity, coordinator, host, show_grant, stripe_fake
+):
+    from credits import grants
+
+    services.activity_fee_set(activity=activity, actor=coordinator, amount=4900)
+    grants.grant_revoke(grant=show_grant, actor=host, side="host")
+    with pytest.raises(services.BillingError) as refused:
+        services.activity_fee_set(activity=activity, actor=coordinator, amount=100)
+    assert refused.value.code == "not_granted" and "no longer allow" in refused.value.message.lower()
+    assert ActivityFee.objects.get(activity=activity).amount == 4900

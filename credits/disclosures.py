@@ -80,7 +80,7 @@ def open_request(person: ProviderPerson) -> DisclosureRequest | None:
 class FormStatus:
     """Where a person's disclosure stands: what the coordinator sees next to their name."""
 
-    state: str  # missing | requested | collected | expired | before_collection
+    state: str  # missing | requested | request_expired | collected | expired | before_collection
     label: str
     form: DisclosureForm | None
     request: DisclosureRequest | None
@@ -110,6 +110,22 @@ def form_status(person: ProviderPerson, today: datetime.date | None = None) -> F
                 },
                 None,
                 request,
+            )
+        unanswered = (
+            DisclosureRequest.objects.filter(person=person, used_at__isnull=True, revoked_at__isnull=True)
+            .order_by("-created_at")
+            .first()
+        )
+        if unanswered is not None:  # sent, never answered, and its link has expired
+            return FormStatus(
+                "request_expired",
+                _("Requested on %(date)s; the link expired on %(until)s without an answer: send it again.")
+                % {
+                    "date": date_format(unanswered.created_at.date()),
+                    "until": date_format(unanswered.expires_at.date()),
+                },
+                None,
+                unanswered,
             )
         return FormStatus("missing", _("Not requested yet"), None, None)
     if form.collected_on is None:
@@ -248,10 +264,10 @@ def person_problems(content_person: ContentPerson, today: datetime.date | None =
     name = content_person.person.name
     status = form_status(content_person.person, today)
     problems: list[str] = []
-    if status.state in ("missing", "requested"):
+    if status.state in ("missing", "requested", "request_expired"):
         problems.append(
             _("Collect the disclosure of %(name)s: send them the disclosure form.") % {"name": name}
-            if status.state == "missing"
+            if status.state != "requested"
             else _("%(name)s has not completed the disclosure form yet (requested on %(date)s).")
             % {"name": name, "date": date_format(status.request.created_at.date())}  # type: ignore[union-attr]
         )

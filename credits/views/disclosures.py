@@ -443,8 +443,20 @@ def disclosure_form(request, token: str):
                     )
         status = 400
     else:
+        # A refresh starts from the person's last form: they check it and change what changed.
+        previous = disclosures.latest_form(link.person)
+        initial = [
+            {
+                "company": r.company,
+                "nature": r.nature,
+                "started_on": r.started_on,
+                "ended_on": r.ended_on,
+                "ongoing": r.ongoing,
+            }
+            for r in (previous.relationships.all() if previous else [])
+        ]
         declaration = DeclarationForm(initial={"signed_name": link.person.name})
-        relationships = RelationshipFormSet(prefix="rel")
+        relationships = RelationshipFormSet(prefix="rel", initial=initial)
         relationships.extra = _rows_requested(request)
         status = 200
     return _private(
@@ -458,6 +470,7 @@ def disclosure_form(request, token: str):
                 "declaration": declaration,
                 "relationships": relationships,
                 "more_rows": min(len(relationships.forms) + RELATIONSHIP_ROWS, MAX_RELATIONSHIP_ROWS),
+                "previous": disclosures.latest_form(link.person),
             },
             status=status,
         )

@@ -259,6 +259,10 @@ def test_unusable_links_get_a_clear_page(client, coordinator, draft, state):
         assert response.status_code == expected[0]
         assert expected[1] in response.content.decode()
     assert not DisclosureForm.objects.exists()
+    if state == "expired":  # the coordinator sees it and is asked to send it again
+        mfa_login(client, coordinator)
+        page = client.get(_people_url(draft)).content.decode()
+        assert "the link expired on" in page and "Collect the disclosure of Ada Byrne" in page
 
 
 def test_a_form_older_than_12_months_blocks_a_new_version(client, coordinator, activity):
@@ -788,3 +792,24 @@ def test_on_a_published_activity_decisions_are_kept_step_by_step_and_the_version
         "Acme Pharma",
         "Beta Devices",
     ]
+
+
+def test_a_new_link_starts_from_the_last_form(client, coordinator, episode, provider):
+    activity = factories.make_activity(
+        provider=provider,
+        episode=episode,
+        coordinator=coordinator,
+        people=[
+            {
+                "name": "Ada Byrne",
+                "email": "ada@example.org",
+                "disclosures": [{"company": "Acme Pharma", "nature": "consultant", "mitigated": True}],
+            }
+        ],
+    )
+    person = ContentPerson.objects.get(activity=activity).person
+    _request, token = disclosure_services.disclosure_request_send(person=person, actor=coordinator)
+    body = client.get(reverse("credits:disclosure_form", args=[token])).content.decode()
+    assert "Your last disclosure (collected on" in body
+    assert 'name="rel-0-company" value="Acme Pharma"' in body
+    assert '<option value="consultant" selected>' in body

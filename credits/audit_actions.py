@@ -14,6 +14,7 @@ class CreditAction(AuditActions):
     ACTIVITY_PEOPLE_SET = "activity.people_set"
     # Disclosures (credits/disclosure_services.py, ACCME Standard 3): old and new values.
     KNOWN_PERSON_CREATED = "disclosure.person_created"
+    KNOWN_PERSON_UPDATED = "disclosure.person_updated"
     DISCLOSURE_REQUESTED = "disclosure.requested"
     DISCLOSURE_REQUEST_REVOKED = "disclosure.request_revoked"
     DISCLOSURE_COLLECTED = "disclosure.collected"

@@ -214,6 +214,44 @@ def person_create(
     return person
 
 
+@transaction.atomic
+def person_update(
+    *, person: ProviderPerson, actor: User | None, name: str, credentials: str = "", email: str = ""
+) -> ProviderPerson:
+    """Correct a known person's name, credentials or email. Learners are shown the name and
+    credentials: each activity the person is on takes the correction in its next version (at once
+    when its checks pass; see ``_changed``'s steps). A show that revoked the provider keeps its own."""
+    person = ProviderPerson.objects.select_for_update().get(pk=person.pk)
+    old = {"name": person.name, "credentials": person.credentials, "email": person.email}
+    person.name, person.credentials = (name or "").strip(), (credentials or "").strip()
+    person.email = (email or "").strip()
+    person.full_clean(exclude=["provider"])
+    taken = ProviderPerson.objects.filter(provider=person.provider, email__iexact=person.email)
+    if person.email and taken.exclude(pk=person.pk).exists():
+        raise ValidationError({"email": _("Another known person has this email.")})
+    new = {"name": person.name, "credentials": person.credentials, "email": person.email}
+    if old == new:
+        return person
+    person.save(update_fields=["name", "credentials", "email"])
+    audit_record(
+        actor=actor,
+        action=CreditAction.KNOWN_PERSON_UPDATED,
+        obj=person,
+        data={key: [old[key], new[key]] for key in old if old[key] != new[key]},
+    )
+    for role in ContentPerson.objects.filter(person=person, removed_at__isnull=True).select_related(
+        "activity__episode"
+    ):
+        if not grants.activity_is_changeable(role.activity):
+            continue
+        try:
+            with transaction.atomic():
+                versions.activity_changed(activity=role.activity, actor=actor, what=WHAT)
+        except ValidationError:
+            pass  # that activity has other work left: its people page lists it
+    return person
+
+
 # --- The people of an activity ------------------------------------------------------------------------
 
 
@@ -416,7 +454,7 @@ def disclosure_request_send(
         person.save(update_fields=["email"])
         audit_record(
             actor=actor,
-            action=CreditAction.KNOWN_PERSON_CREATED,
+            action=CreditAction.KNOWN_PERSON_UPDATED,
             obj=person,
             data={"email": [old_email, email]},
         )

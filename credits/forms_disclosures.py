@@ -79,6 +79,12 @@ class PersonUpdateForm(forms.Form):
         return cleaned
 
 
+class IdentityForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=128)
+    credentials = forms.CharField(label=_("Credentials"), max_length=64, required=False)
+    email = forms.EmailField(label=_("Email"), required=False)
+
+
 class SendRequestForm(forms.Form):
     email = forms.EmailField(label=_("Send to"), required=False)
 

@@ -17,6 +17,7 @@ from ..forms_disclosures import (
     AddPersonForm,
     DecisionForm,
     DeclarationForm,
+    IdentityForm,
     PersonUpdateForm,
     RelationshipFormSet,
     SendRequestForm,
@@ -198,28 +199,44 @@ def person_detail(request: AuthenticatedHttpRequest, pk: int, person_pk: int):
     if (locked := _locked(request, activity)) is not None:
         return locked
     content_person = _content_person(activity, person_pk)
+    person = content_person.person
+    # Two forms on the page: the role on this activity (with the exception) and who the person is.
+    posted_identity = request.method == "POST" and "who-name" in request.POST
+    posted_role = request.method == "POST" and not posted_identity
     form = PersonUpdateForm(
-        request.POST or None,
+        request.POST if posted_role else None,
+        prefix="role",
         initial={
             "role": content_person.role,
             "exception": content_person.exception,
             "exception_note": content_person.exception_note,
         },
     )
+    identity = IdentityForm(
+        request.POST if posted_identity else None,
+        prefix="who",
+        initial={"name": person.name, "credentials": person.credentials, "email": person.email},
+    )
     status = 200
     if request.method == "POST":
-        if form.is_valid():
+        bound = identity if posted_identity else form
+        if bound.is_valid():
             try:
-                disclosure_services.activity_person_update(
-                    content_person=content_person, actor=request.user, **form.cleaned_data
-                )
+                if posted_identity:
+                    disclosure_services.person_update(
+                        person=person, actor=request.user, **identity.cleaned_data
+                    )
+                else:
+                    disclosure_services.activity_person_update(
+                        content_person=content_person, actor=request.user, **form.cleaned_data
+                    )
             except ValidationError as error:
-                form.add_error(None, _error_text(error))
+                bound.add_error(None, _error_text(error))
             else:
                 messages.success(request, _("Saved."))
                 return redirect("credits:coordinator_person", pk=activity.pk, person_pk=content_person.pk)
         status = 400
-    person = content_person.person
+        person.refresh_from_db()
     forms_given = person.disclosure_forms.prefetch_related("relationships")
     return render(
         request,
@@ -235,6 +252,7 @@ def person_detail(request: AuthenticatedHttpRequest, pk: int, person_pk: int):
                 "relationship", "decided_by", "mitigated_by"
             ),
             "form": form,
+            "identity_form": identity,
             "request_form": SendRequestForm(initial={"email": person.email}),
             "problems": disclosures.person_problems(content_person)
             if content_person.removed_at is None

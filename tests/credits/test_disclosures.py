@@ -813,3 +813,25 @@ def test_a_new_link_starts_from_the_last_form(client, coordinator, episode, prov
     assert "Your last disclosure (collected on" in body
     assert 'name="rel-0-company" value="Acme Pharma"' in body
     assert '<option value="consultant" selected>' in body
+
+
+def test_a_name_fix_reaches_learners_and_bad_input_writes_nothing(client, coordinator, activity):
+    mfa_login(client, coordinator)
+    row = ContentPerson.objects.get(activity=activity)
+    url = reverse("credits:coordinator_person", args=[activity.pk, row.pk])
+    response = client.post(url, {"who-name": "", "who-email": "not an email"})
+    assert response.status_code == 400
+    assert (
+        "This field is required" in response.content.decode()
+        and "Enter a valid email" in response.content.decode()
+    )
+    assert ProviderPerson.objects.get().name == "Dana Faculty"
+    response = client.post(url, {"who-name": "Dana Faculté", "who-credentials": "MD, PhD", "who-email": ""})
+    assert response.status_code == 302
+    activity.refresh_from_db()
+    assert activity.current_version.content["people"][0]["name"] == "Dana Faculté"
+    event = AuditEvent.objects.get(action="disclosure.person_updated")
+    assert event.data == {"name": ["Dana Faculty", "Dana Faculté"], "credentials": ["MD", "MD, PhD"]}
+    # The role form on the same page still works.
+    response = client.post(url, {"role-role": "reviewer", "role-exception": "", "role-exception_note": ""})
+    assert response.status_code == 302 and ContentPerson.objects.get(pk=row.pk).role == "reviewer"

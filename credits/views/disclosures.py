@@ -2,9 +2,11 @@
 and the person's public self-service form reached through the emailed link (no account)."""
 
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -408,7 +410,32 @@ def _private(response):
     return response
 
 
+# Links are 256-bit random tokens, unguessable; still, an address that keeps trying unknown links is
+# stopped for a minute (counted per address and minute, like certificate verification lookups).
+BAD_LINKS_PER_MINUTE = 20
+
+
+def _bad_link_key(request) -> str:
+    address = request.META.get("REMOTE_ADDR") or "unknown"
+    return f"disclosure-bad-links:{address}:{int(timezone.now().timestamp() // 60)}"
+
+
+def _too_many_bad_links(request) -> bool:
+    return (cache.get(_bad_link_key(request)) or 0) >= BAD_LINKS_PER_MINUTE
+
+
+def _count_bad_link(request) -> None:
+    key = _bad_link_key(request)
+    cache.add(key, 0, timeout=120)
+    try:
+        cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=120)
+
+
 def _link_problem(request, code: str):
+    if code == "unknown":
+        _count_bad_link(request)
     status, message = LINK_PROBLEMS[code]
     return _private(
         render(request, "credits/disclosures/link_problem.html", {"message": message}, status=status)
@@ -426,6 +453,15 @@ def _rows_requested(request) -> int:
 @require_http_methods(["GET", "POST"])
 def disclosure_form(request, token: str):
     """The self-service disclosure form (ACCME Standard 3.1), opened by the emailed link."""
+    if _too_many_bad_links(request):
+        response = render(
+            request,
+            "credits/disclosures/link_problem.html",
+            {"message": _("Too many wrong links from your address. Wait a minute and try again.")},
+            status=429,
+        )
+        response["Retry-After"] = "60"
+        return _private(response)
     try:
         link = disclosure_services.request_for_token(token)
     except disclosure_services.DisclosureLinkError as problem:

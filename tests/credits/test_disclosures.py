@@ -835,3 +835,23 @@ def test_a_name_fix_reaches_learners_and_bad_input_writes_nothing(client, coordi
     # The role form on the same page still works.
     response = client.post(url, {"role-role": "reviewer", "role-exception": "", "role-exception_note": ""})
     assert response.status_code == 302 and ContentPerson.objects.get(pk=row.pk).role == "reviewer"
+
+
+def test_an_address_that_keeps_trying_unknown_links_is_stopped_for_a_minute(client, coordinator, draft):
+    from credits.views.disclosures import BAD_LINKS_PER_MINUTE
+
+    person = disclosure_services.person_create(
+        provider=draft.provider, actor=coordinator, name="Ada Byrne", email="ada@example.org"
+    )
+    _request, token = disclosure_services.disclosure_request_send(person=person, actor=coordinator)
+    second = timezone.now().second
+    if second >= 55:  # counted per minute: start in a fresh one
+        import time
+
+        time.sleep(61 - second)
+    for n in range(BAD_LINKS_PER_MINUTE):
+        assert client.get(f"/disclosure/guess{n}/").status_code == 404
+    response = client.get(f"/disclosure/{token}/")
+    assert response.status_code == 429 and "Wait a minute" in response.content.decode()
+    assert response["Retry-After"] == "60"
+    assert client.get(f"/disclosure/{token}/", REMOTE_ADDR="192.0.2.9").status_code == 200  # others are not

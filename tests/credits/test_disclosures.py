@@ -4,14 +4,18 @@ mitigation decided by the provider and shown to learners; speakers matched; noth
 
 import datetime
 import re
+import time
 
 import pytest
 from django.core import mail
+from django.core.management import call_command
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from credits import disclosure_services, versions
+from credits import disclosure_services, services, versions
 from credits.disclosures import people_publish_problems, people_snapshot
 from credits.models import (
     Activity,
@@ -23,6 +27,7 @@ from credits.models import (
     RelevanceDecision,
     SpeakerMatch,
 )
+from credits.views.disclosures import BAD_LINKS_PER_MINUTE
 from episodes.models import EpisodePerson
 from testkit import factories
 from testkit.mfa import mfa_login
@@ -272,8 +277,6 @@ def test_a_form_older_than_12_months_blocks_a_new_version(client, coordinator, a
     problems = people_publish_problems(activity)
     assert any("more than 12 months old" in p for p in problems)
     with pytest.raises(Exception, match="more than 12 months old"):
-        from credits import services
-
         services.activity_update(activity=activity, actor=coordinator, data={"title": "A new title"})
     activity.refresh_from_db()
     assert activity.current_version.title != "A new title"
@@ -624,9 +627,6 @@ BEFORE_COLLECTION = ("credits", "0009_activity_versions_final")
 
 @pytest.mark.django_db(transaction=True)
 def test_typed_people_and_disclosures_become_forms_entered_before_collection():
-    from django.db import connection
-    from django.db.migrations.executor import MigrationExecutor
-
     executor = MigrationExecutor(connection)
     leaves = executor.loader.graph.leaf_nodes()
     try:
@@ -735,8 +735,6 @@ def _typed_data(apps) -> dict[str, int]:
 
 
 def test_the_demo_activity_is_published_with_collected_disclosures(client):
-    from django.core.management import call_command
-
     call_command("seed_demo")
     activity = Activity.objects.get(episode__slug="pocus-for-the-airway")
     assert activity.status == Activity.Status.PUBLISHED and people_publish_problems(activity) == []
@@ -838,16 +836,12 @@ def test_a_name_fix_reaches_learners_and_bad_input_writes_nothing(client, coordi
 
 
 def test_an_address_that_keeps_trying_unknown_links_is_stopped_for_a_minute(client, coordinator, draft):
-    from credits.views.disclosures import BAD_LINKS_PER_MINUTE
-
     person = disclosure_services.person_create(
         provider=draft.provider, actor=coordinator, name="Ada Byrne", email="ada@example.org"
     )
     _request, token = disclosure_services.disclosure_request_send(person=person, actor=coordinator)
     second = timezone.now().second
     if second >= 55:  # counted per minute: start in a fresh one
-        import time
-
         time.sleep(61 - second)
     for n in range(BAD_LINKS_PER_MINUTE):
         assert client.get(f"/disclosure/guess{n}/").status_code == 404

@@ -459,6 +459,15 @@ def claim_check(*, learner: User, activity: Activity, minutes: int, attested: bo
     if CreditClaim.objects.filter(learner=learner, activity=activity).exists():
         raise CreditError(_("You have already claimed credit for this activity."), code="already_claimed")
     profile = LearnerProfile.objects.filter(user=learner).first()
+    if profile is not None and profile.needs_degree_attestation:
+        raise CreditError(
+            _(
+                "Confirm in your profile that your %(degree)s is a primary medical degree equivalent to an "
+                "MD or DO (or choose your profession) before claiming credit."
+            )
+            % {"degree": profile.credential},
+            code="profile",
+        )
     if profile is None or not profile_is_complete_for_credit(profile):
         raise CreditError(
             _("Complete your profile (legal name and degree) before claiming credit."), code="profile"

@@ -331,3 +331,14 @@ def test_a_mandate_topic_added_later_does_not_reach_earlier_transcripts(
     assert page.status_code == 200 and page.context["transcript"].rows == []
     everything = client.get(reverse("credits:transcript")).context["transcript"].rows
     assert len(everything) == 1 and everything[0].topics == []
+
+
+def test_an_unattested_international_degree_is_told_what_to_confirm(learner, activity):
+    from accounts.models import LearnerProfile
+
+    pass_and_evaluate(learner, activity)
+    LearnerProfile.objects.filter(user=learner).update(degree="MBChB", degree_equivalence_attested_at=None)
+    with pytest.raises(services.CreditError) as info:
+        services.claim_credit(learner=learner, activity=activity, minutes=45, attested=True)
+    assert info.value.code == "profile" and "equivalent to an MD or DO" in info.value.message
+    assert not CreditClaim.objects.exists()

@@ -671,9 +671,7 @@ def _reissue_plan(
         was_physician = certificate.credit_type == CreditType.AMA_PRA_1
         same_degree = degree == certificate.degree
         is_physician = (
-            was_physician
-            if same_degree
-            else degree_is_physician(degree, equivalence_attested=was_physician)
+            was_physician if same_degree else degree_is_physician(degree, equivalence_attested=was_physician)
         )
     credit_type = CreditType.AMA_PRA_1 if is_physician else CreditType.PARTICIPATION
     new_credits = certificate.credits if credits is None else _correct_credits(certificate, credits)

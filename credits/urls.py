@@ -32,7 +32,9 @@ urlpatterns = [
         coordinator.activity_withdraw,
         name="coordinator_activity_withdraw",
     ),
-    path("coordinator/activities/<int:pk>/support/", coordinator.activity_support, name="coordinator_support"),
+    path(
+        "coordinator/activities/<int:pk>/support/", coordinator.activity_support, name="coordinator_support"
+    ),
     path(
         "coordinator/activities/<int:pk>/support/<int:support_pk>/remove/",
         coordinator.activity_support_remove,

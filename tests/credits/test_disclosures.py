@@ -56,7 +56,7 @@ def _link_from_outbox(email: str) -> str:
     # Sent through the outbox (accounts.mail); the test backend keeps what was sent in mail.outbox.
     message = next((m for m in reversed(mail.outbox) if m.to == [email]), None)
     assert message is not None, f"no email to {email}"
-    match = re.search(r"http://testserver(/disclosure/[^/\s]+/)", message.body)
+    match = re.search(r"http://testserver(/disclosure/[^/\s]+/)", str(message.body))
     assert match, message.body
     return match.group(1)
 

@@ -4,7 +4,7 @@ import json
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -25,30 +25,12 @@ from .. import (
 from ..forms import ActivityForm, QuestionFormSet, QuizImportForm
 from ..forms_setup import CommercialSupportForm, ProviderSettingsForm
 from ..models import CommercialSupport, Provider
+from .access import coordinator_activity_or_404, locked_response
 
 
 def _provider(request, slug: str) -> Provider:
     # Another provider's pages do not exist for this coordinator.
     return get_object_or_404(Provider, slug=slug, memberships__user=request.user)
-
-
-def _activity(request, pk: int):
-    activity = selectors.coordinator_activity(user=request.user, pk=pk)
-    if activity is None:
-        raise Http404
-    return activity
-
-
-def _locked(request, activity):
-    """The answer to a change of an activity whose show no longer grants its provider (None: allowed)."""
-    if grants.activity_is_changeable(activity):
-        return None
-    return render(
-        request,
-        "credits/grants/activity_locked.html",
-        {"activity": activity, "message": grants.activity_lock_message(activity)},
-        status=403,
-    )
 
 
 def _apply_errors(form, error: ValidationError) -> None:
@@ -145,20 +127,22 @@ def _manage_page(request, activity, *, status: int = 200, publish_error: list[st
 
 @coordinator_required
 def activity_manage(request: AuthenticatedHttpRequest, pk: int):
-    return _manage_page(request, _activity(request, pk))
+    return _manage_page(request, coordinator_activity_or_404(request, pk))
 
 
 @coordinator_required
 @require_POST
 def activity_publish(request: AuthenticatedHttpRequest, pk: int):
     """Draft -> published (POST only). With problems: the page with the list, 400, nothing written."""
-    activity = _activity(request, pk)
-    if (locked := _locked(request, activity)) is not None:
+    activity = coordinator_activity_or_404(request, pk)
+    if (locked := locked_response(request, activity)) is not None:
         return locked
     try:
         version = versions.activity_publish(activity=activity, actor=request.user)
     except ValidationError as error:
-        return _manage_page(request, _activity(request, pk), status=400, publish_error=error.messages)
+        return _manage_page(
+            request, coordinator_activity_or_404(request, pk), status=400, publish_error=error.messages
+        )
     messages.success(
         request,
         _("Published: learners now see version %(n)d on the episode page and in the feed.")
@@ -170,7 +154,7 @@ def activity_publish(request: AuthenticatedHttpRequest, pk: int):
 @coordinator_required
 def activity_withdraw(request: AuthenticatedHttpRequest, pk: int):
     """Published -> withdrawn, after a confirmation page asking for the reason (kept in the record)."""
-    activity = _activity(request, pk)
+    activity = coordinator_activity_or_404(request, pk)
     error = None
     reason = ""
     if request.method == "POST":
@@ -200,10 +184,10 @@ def activity_withdraw(request: AuthenticatedHttpRequest, pk: int):
 @coordinator_required
 def activity_support(request: AuthenticatedHttpRequest, pk: int):
     """The activity's commercial support (ACCME Standard 4): the list, and a form to add a supporter."""
-    activity = _activity(request, pk)
+    activity = coordinator_activity_or_404(request, pk)
     form = CommercialSupportForm(request.POST or None)
     if request.method == "POST":
-        if (locked := _locked(request, activity)) is not None:
+        if (locked := locked_response(request, activity)) is not None:
             return locked
         if form.is_valid():
             try:
@@ -231,8 +215,8 @@ def activity_support(request: AuthenticatedHttpRequest, pk: int):
 @coordinator_required
 @require_POST
 def activity_support_remove(request: AuthenticatedHttpRequest, pk: int, support_pk: int):
-    activity = _activity(request, pk)
-    if (locked := _locked(request, activity)) is not None:
+    activity = coordinator_activity_or_404(request, pk)
+    if (locked := locked_response(request, activity)) is not None:
         return locked
     get_object_or_404(CommercialSupport, pk=support_pk, activity=activity)
     try:
@@ -278,8 +262,8 @@ def provider_settings(request: AuthenticatedHttpRequest, slug: str):
 
 @coordinator_required
 def activity_edit(request: AuthenticatedHttpRequest, pk: int):
-    activity = _activity(request, pk)
-    if (locked := _locked(request, activity)) is not None:
+    activity = coordinator_activity_or_404(request, pk)
+    if (locked := locked_response(request, activity)) is not None:
         return locked
     form = ActivityForm(request.POST or None, instance=activity, editing=True)
     if request.method == "POST" and form.is_valid():
@@ -316,8 +300,8 @@ def activity_edit(request: AuthenticatedHttpRequest, pk: int):
 
 @coordinator_required
 def quiz_edit(request: AuthenticatedHttpRequest, pk: int):
-    activity = _activity(request, pk)
-    if (locked := _locked(request, activity)) is not None:
+    activity = coordinator_activity_or_404(request, pk)
+    if (locked := locked_response(request, activity)) is not None:
         return locked
     initial = []
     for question in activity.questions.prefetch_related("options"):
@@ -352,7 +336,7 @@ def quiz_edit(request: AuthenticatedHttpRequest, pk: int):
 
 @coordinator_required
 def quiz_export(request: AuthenticatedHttpRequest, pk: int):
-    activity = _activity(request, pk)
+    activity = coordinator_activity_or_404(request, pk)
     body = json.dumps(services.quiz_export(activity), indent=2, ensure_ascii=False)
     response = HttpResponse(body, content_type="application/json; charset=utf-8")
     response["Content-Disposition"] = (
@@ -364,10 +348,10 @@ def quiz_export(request: AuthenticatedHttpRequest, pk: int):
 
 @coordinator_required
 def quiz_import(request: AuthenticatedHttpRequest, pk: int):
-    activity = _activity(request, pk)
+    activity = coordinator_activity_or_404(request, pk)
     if request.method != "POST":
         return redirect("credits:coordinator_quiz", pk=pk)
-    if (locked := _locked(request, activity)) is not None:
+    if (locked := locked_response(request, activity)) is not None:
         return locked
     form = QuizImportForm(request.POST, request.FILES)
     error = None

@@ -4,7 +4,6 @@ and the person's public self-service form reached through the emailed link (no a
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -12,7 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.permissions import AuthenticatedHttpRequest, coordinator_required
 
-from .. import disclosure_services, disclosures, grants, selectors
+from .. import disclosure_services, disclosures, grants
 from ..forms_disclosures import (
     MAX_RELATIONSHIP_ROWS,
     RELATIONSHIP_ROWS,
@@ -27,28 +26,9 @@ from ..forms_disclosures import (
     declared_relationships,
 )
 from ..models import ContentPerson, DisclosureRequest, FinancialRelationship, RelevanceDecision
+from .access import coordinator_activity_or_404, locked_response
 
 # --- Coordinator ---------------------------------------------------------------------------------------
-
-
-def _activity(request, pk: int):
-    # Only the provider's coordinators: another provider's activity does not exist for them.
-    activity = selectors.coordinator_activity(user=request.user, pk=pk)
-    if activity is None:
-        raise Http404
-    return activity
-
-
-def _locked(request, activity):
-    """A show that revoked the provider keeps its activity unchanged (credits/grants.py): 403."""
-    if grants.activity_is_changeable(activity):
-        return None
-    return render(
-        request,
-        "credits/grants/activity_locked.html",
-        {"activity": activity, "message": grants.activity_lock_message(activity)},
-        status=403,
-    )
 
 
 def _content_person(activity, person_pk: int) -> ContentPerson:
@@ -142,15 +122,15 @@ def _page(request, activity, *, status: int = 200, **forms):
 @coordinator_required
 @require_GET
 def activity_people(request: AuthenticatedHttpRequest, pk: int):
-    activity = _activity(request, pk)
-    return _locked(request, activity) or _page(request, activity)
+    activity = coordinator_activity_or_404(request, pk)
+    return locked_response(request, activity) or _page(request, activity)
 
 
 @coordinator_required
 @require_POST
 def person_add(request: AuthenticatedHttpRequest, pk: int):
-    activity = _activity(request, pk)
-    if (locked := _locked(request, activity)) is not None:
+    activity = coordinator_activity_or_404(request, pk)
+    if (locked := locked_response(request, activity)) is not None:
         return locked
     form = AddPersonForm(request.POST, provider=activity.provider)
     if not form.is_valid():
@@ -197,8 +177,8 @@ def person_add(request: AuthenticatedHttpRequest, pk: int):
 @require_http_methods(["GET", "POST"])
 def person_detail(request: AuthenticatedHttpRequest, pk: int, person_pk: int):
     """A person's disclosure: every form they gave, the requests sent, and their role on this activity."""
-    activity = _activity(request, pk)
-    if (locked := _locked(request, activity)) is not None:
+    activity = coordinator_activity_or_404(request, pk)
+    if (locked := locked_response(request, activity)) is not None:
         return locked
     content_person = _content_person(activity, person_pk)
     person = content_person.person
@@ -268,8 +248,8 @@ def person_detail(request: AuthenticatedHttpRequest, pk: int, person_pk: int):
 @require_POST
 def person_request(request: AuthenticatedHttpRequest, pk: int, person_pk: int):
     """Send (or send again) the disclosure form: the earlier link stops working."""
-    activity = _activity(request, pk)
-    if (locked := _locked(request, activity)) is not None:
+    activity = coordinator_activity_or_404(request, pk)
+    if (locked := locked_response(request, activity)) is not None:
         return locked
     content_person = _content_person(activity, person_pk)
     form = SendRequestForm(request.POST)
@@ -294,8 +274,8 @@ def person_request(request: AuthenticatedHttpRequest, pk: int, person_pk: int):
 @coordinator_required
 @require_POST
 def request_revoke(request: AuthenticatedHttpRequest, pk: int, person_pk: int, request_pk: int):
-    activity = _activity(request, pk)
-    if (locked := _locked(request, activity)) is not None:
+    activity = coordinator_activity_or_404(request, pk)
+    if (locked := locked_response(request, activity)) is not None:
         return locked
     content_person = _content_person(activity, person_pk)
     link = get_object_or_404(DisclosureRequest, pk=request_pk, person=content_person.person)
@@ -311,8 +291,8 @@ def request_revoke(request: AuthenticatedHttpRequest, pk: int, person_pk: int, r
 @coordinator_required
 @require_POST
 def person_remove(request: AuthenticatedHttpRequest, pk: int, person_pk: int):
-    activity = _activity(request, pk)
-    if (locked := _locked(request, activity)) is not None:
+    activity = coordinator_activity_or_404(request, pk)
+    if (locked := locked_response(request, activity)) is not None:
         return locked
     content_person = _content_person(activity, person_pk)
     try:
@@ -330,8 +310,8 @@ def person_remove(request: AuthenticatedHttpRequest, pk: int, person_pk: int):
 @coordinator_required
 @require_POST
 def relationship_decide(request: AuthenticatedHttpRequest, pk: int, person_pk: int, relationship_pk: int):
-    activity = _activity(request, pk)
-    if (locked := _locked(request, activity)) is not None:
+    activity = coordinator_activity_or_404(request, pk)
+    if (locked := locked_response(request, activity)) is not None:
         return locked
     content_person = _content_person(activity, person_pk)
     relationship = get_object_or_404(
@@ -361,8 +341,8 @@ def relationship_decide(request: AuthenticatedHttpRequest, pk: int, person_pk: i
 @coordinator_required
 @require_POST
 def speaker_settle(request: AuthenticatedHttpRequest, pk: int):
-    activity = _activity(request, pk)
-    if (locked := _locked(request, activity)) is not None:
+    activity = coordinator_activity_or_404(request, pk)
+    if (locked := locked_response(request, activity)) is not None:
         return locked
     people = list(disclosures.active_people(activity))
     form = SpeakerForm(request.POST, people=people)

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 
 from django import forms
 from django.db import models
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.text import slugify
@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.permissions import AuthenticatedHttpRequest, coordinator_required
 
-from .. import reports, selectors
+from .. import reports
 from ..calendar_years import add_years
 from ..charts import category_bar_chart
 from ..csv_cells import csv_cell
@@ -24,6 +24,7 @@ from ..forms_transcript import RecordDateField
 from ..models import Evaluation, Provider
 from ..provider_time import provider_zone
 from ..statements import format_credits
+from .access import coordinator_activity_or_404
 
 
 def _csv_response(filename: str, header: list[str], rows: Iterable[Sequence[object]]) -> HttpResponse:
@@ -36,14 +37,6 @@ def _csv_response(filename: str, header: list[str], rows: Iterable[Sequence[obje
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "private, no-store"
     return response
-
-
-def _activity(request, pk: int):
-    # Another provider's activities do not exist for this coordinator.
-    activity = selectors.coordinator_activity(user=request.user, pk=pk)
-    if activity is None:
-        raise Http404
-    return activity
 
 
 def _provider(request, slug: str) -> Provider:
@@ -105,7 +98,7 @@ def _charts(report: reports.ActivityReport) -> dict[str, object]:
 
 @coordinator_required
 def activity_report(request: AuthenticatedHttpRequest, pk: int):
-    activity = _activity(request, pk)
+    activity = coordinator_activity_or_404(request, pk)
     report = reports.activity_report(activity)
     return render(
         request,
@@ -117,7 +110,7 @@ def activity_report(request: AuthenticatedHttpRequest, pk: int):
 @coordinator_required
 def activity_report_csv(request: AuthenticatedHttpRequest, pk: int):
     """One row per credited certificate, with its current revision's figures (revoked ones are not credit)."""
-    activity = _activity(request, pk)
+    activity = coordinator_activity_or_404(request, pk)
     header = [
         _("Learner legal name"),
         _("Degree"),

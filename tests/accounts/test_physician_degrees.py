@@ -154,7 +154,7 @@ def test_an_unattested_mbbs_from_before_asks_for_the_attestation_before_a_claim(
 def test_an_unattested_international_degree_cannot_claim(learner, activity):
     LearnerProfile.objects.filter(user=learner).update(degree="MBChB")
     pass_and_evaluate(learner, activity)
-    with pytest.raises(services.CreditError, match="Complete your profile"):
+    with pytest.raises(services.CreditError, match="Confirm in your profile that your MBChB is a primary"):
         services.claim_credit(learner=learner, activity=activity, minutes=30, attested=True)
 
 

@@ -1,10 +1,12 @@
 """The user (email is the login) and the learner profile a certificate and a board report need."""
 
 import zoneinfo
+from decimal import Decimal
 from typing import ClassVar
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -304,3 +306,117 @@ class OutgoingEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} ({self.attempts} attempts)"
+
+
+# --- Licences and certifications: the learner's own planning data for the transcript by licence ---
+
+MAX_LICENCES = 20  # per learner: more is a typing accident, not a career
+MAX_LICENCE_MANDATES = 6  # mandated topics per licence (boards mandate a handful at most)
+MAX_CYCLE_YEARS = 10  # no board renews on a longer cycle (most: 1 to 3 years)
+MAX_REQUIRED_HOURS = Decimal("500")  # per cycle; the most demanding boards ask 150 hours in 3 years
+MAX_MANDATE_HOURS = Decimal("100")
+
+
+class Profession(models.TextChoices):
+    PHYSICIAN = "physician", _("Physician (MD, DO)")
+    PA = "pa", _("Physician assistant")
+    NURSE = "nurse", _("Nurse")
+    PHARMACIST = "pharmacist", _("Pharmacist")
+    OTHER = "other", _("Other")
+
+
+class Licence(models.Model):
+    """A licence or certification the learner keeps, with its current renewal cycle and requirements.
+
+    Entered by the learner from their board's rules; the transcript shows their progress in the cycle
+    (``credits.licence_progress``). Planning data, not a credit record: the learner may delete it.
+    """
+
+    learner = models.ForeignKey(User, on_delete=models.CASCADE, related_name="licences")
+    profession = models.CharField(_("profession"), max_length=20, choices=Profession.choices)
+    state = models.CharField(_("state or board"), max_length=100)
+    number = models.CharField(_("licence or certification number"), max_length=40, blank=True)
+    cycle_start = models.DateField(_("renewal cycle starts"))
+    cycle_end = models.DateField(_("renewal cycle ends"))
+    required_hours = models.DecimalField(_("hours required in the cycle"), max_digits=5, decimal_places=2)
+    # Some nursing boards accept hours from a certificate of participation (an activity designated for
+    # AMA PRA Category 1 Credit); the learner says whether theirs does. Nurses and "other" only.
+    counts_participation = models.BooleanField(
+        _("my board accepts hours from certificates of participation"), default=False
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["cycle_end", "state", "id"]
+        verbose_name = _("licence")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(cycle_end__gt=models.F("cycle_start")), name="licence_cycle_order"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(required_hours__gte=0, required_hours__lte=MAX_REQUIRED_HOURS),
+                name="licence_required_hours_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.state} {self.get_profession_display()} ({self.cycle_start} – {self.cycle_end})"
+
+    def clean(self) -> None:
+        super().clean()
+        errors: dict[str, str] = {}
+        if self.cycle_start and self.cycle_end:
+            if self.cycle_end <= self.cycle_start:
+                errors["cycle_end"] = _("The cycle must end after it starts.")
+            else:
+                try:
+                    longest = self.cycle_start.replace(year=self.cycle_start.year + MAX_CYCLE_YEARS)
+                except ValueError:  # 29 February
+                    longest = self.cycle_start.replace(year=self.cycle_start.year + MAX_CYCLE_YEARS, day=28)
+                if self.cycle_end > longest:
+                    errors["cycle_end"] = _("A renewal cycle is at most %(years)s years long.") % {
+                        "years": MAX_CYCLE_YEARS
+                    }
+        if self.required_hours is not None and not (0 <= self.required_hours <= MAX_REQUIRED_HOURS):
+            errors["required_hours"] = _("Hours required must be between 0 and %(max)s.") % {
+                "max": MAX_REQUIRED_HOURS
+            }
+        if self.counts_participation and self.profession not in PROFESSIONS_CHOOSING_PARTICIPATION:
+            errors["counts_participation"] = _(
+                "Only a nursing or other licence can choose to count certificates of participation."
+            )
+        if errors:
+            raise ValidationError(errors)
+
+
+# A PA licence counts participation always (NCCPA accepts activities designated for AMA PRA Category 1
+# Credit); a physician or pharmacist licence never does; nurses and "other" say so per licence.
+PROFESSIONS_CHOOSING_PARTICIPATION = frozenset({Profession.NURSE, Profession.OTHER})
+
+
+class LicenceMandate(models.Model):
+    """A topic the board mandates in the cycle, with the hours it requires ("Opioid prescribing: 2").
+
+    ``topic`` is the name of one of credits' state-mandate topics (``credits.MandateTopic.name``), kept
+    as text because accounts sits below credits; credits checks it when the learner saves
+    (``credits.licences``) and matches it by name to the topics of the versions the learner took.
+    """
+
+    licence = models.ForeignKey(Licence, on_delete=models.CASCADE, related_name="mandates")
+    topic = models.CharField(_("mandated topic"), max_length=100)
+    hours = models.DecimalField(_("hours required"), max_digits=5, decimal_places=2)
+
+    class Meta:
+        ordering = ["topic"]
+        verbose_name = _("mandated topic")
+        constraints = [
+            models.UniqueConstraint(fields=["licence", "topic"], name="licence_mandate_unique_topic"),
+            models.CheckConstraint(
+                condition=models.Q(hours__gt=0, hours__lte=MAX_MANDATE_HOURS),
+                name="licence_mandate_hours_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.topic}: {self.hours}"

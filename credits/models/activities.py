@@ -138,6 +138,24 @@ class Activity(models.Model):
         related_name="+",
         help_text=_("What learners are shown now; each learner's records point to the version they saw."),
     )
+    # ACCME PARS reporting (credits/pars.py, docs/pars.md): entered by the coordinator, not shown to
+    # learners and not part of a version (entering the PARS id never makes a new version).
+    pars_activity_id = models.CharField(
+        _("PARS activity ID"),
+        max_length=12,
+        blank=True,
+        help_text=_("The number PARS gave the activity once you registered it there (digits only)."),
+    )
+    pars_description = models.TextField(
+        _("PARS activity description"),
+        max_length=2000,
+        blank=True,
+        help_text=_("Reported to PARS (and CME Finder). Empty: the learning objectives are reported."),
+    )
+    pars_cme_finder = models.BooleanField(_("list in CME Finder"), default=False)
+    pars_outcome_measures = models.JSONField(
+        _("PARS outcome measures"), default=list, blank=True, help_text=_("What the activity measured.")
+    )
     published_at = models.DateTimeField(null=True, blank=True)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
     withdrawn_reason = models.CharField(max_length=500, blank=True)
@@ -171,6 +189,11 @@ class Activity(models.Model):
             models.CheckConstraint(
                 condition=models.Q(status="draft") | models.Q(current_version__isnull=False),
                 name="activity_published_has_version",
+            ),
+            models.UniqueConstraint(
+                fields=["provider", "pars_activity_id"],
+                condition=~models.Q(pars_activity_id=""),
+                name="activity_pars_id_unique_per_provider",
             ),
         ]
 

@@ -35,6 +35,8 @@ class CreditAction(AuditActions):
     # Commercial support rows (credits/commercial_support.py); data {"old", "new"}.
     COMMERCIAL_SUPPORT_ADDED = "activity.commercial_support_added"
     COMMERCIAL_SUPPORT_REMOVED = "activity.commercial_support_removed"
+    # ACCME PARS reporting fields (credits/pars.py); data {"changed": {field: [old, new]}}.
+    ACTIVITY_PARS_UPDATED = "activity.pars_updated"
     # Written only by migration 0008 (activities live before versions existed got version 1).
     ACTIVITY_VERSION_CARRIED_OVER = "activity.version_carried_over"
     ATTEMPT_STARTED = "attempt.started"

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from .views import audit, certificates, coordinator, disclosures, grants, learner, reports, transcript
+from .views import audit, certificates, coordinator, disclosures, grants, learner, pars, reports, transcript
 
 app_name = "credits"
 
@@ -171,5 +171,13 @@ urlpatterns = [
         "coordinator/providers/<slug:slug>/board-report.csv",
         reports.board_report_csv,
         name="board_report_csv",
+    ),
+    # ACCME PARS activity reporting (credits/pars.py, docs/pars.md)
+    path("coordinator/activities/<int:pk>/pars/", pars.pars_activity, name="coordinator_pars_activity"),
+    path("coordinator/providers/<slug:slug>/pars/", pars.pars_activities, name="coordinator_pars_activities"),
+    path(
+        "coordinator/providers/<slug:slug>/pars/activities.txt",
+        pars.pars_activities_txt,
+        name="coordinator_pars_activities_txt",
     ),
 ]

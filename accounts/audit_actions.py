@@ -12,3 +12,7 @@ class AccountAction(AuditActions):
     PROFILE_DEGREE_EQUIVALENCE_ATTESTED = "profile.degree_equivalence_attested"
     PROFILE_DEGREE_EQUIVALENCE_CLEARED = "profile.degree_equivalence_cleared"
     PROFILE_CONSENT_WITHDRAWN = "profile.consent_withdrawn"  # by the learner, or by deleting the account
+    # The learner's own licence records (planning data for the transcript by licence).
+    LICENCE_CREATED = "licence.created"
+    LICENCE_UPDATED = "licence.updated"
+    LICENCE_DELETED = "licence.deleted"

@@ -352,11 +352,14 @@ class Licence(models.Model):
         verbose_name = _("licence")
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(cycle_end__gt=models.F("cycle_start")), name="licence_cycle_order"
+                condition=models.Q(cycle_end__gt=models.F("cycle_start")),
+                name="licence_cycle_order",
+                violation_error_message=_("The cycle must end after it starts."),
             ),
             models.CheckConstraint(
                 condition=models.Q(required_hours__gte=0, required_hours__lte=MAX_REQUIRED_HOURS),
                 name="licence_required_hours_range",
+                violation_error_message=_("Hours required must be between 0 and 500."),
             ),
         ]
 

@@ -15,6 +15,7 @@ from django.urls import reverse
 
 from accounts.models import User
 
+from .licence_progress import LicenceProgress, learner_licence_progress
 from .models import Certificate, CreditType, ExternalCredit, ExternalCreditType, MandateTopic
 from .provider_time import provider_date
 from .selectors import credited_certificates
@@ -56,6 +57,9 @@ class Transcript:
     start: datetime.date | None = None
     end: datetime.date | None = None
     topic: MandateTopic | None = None
+    # Progress in each of the learner's licence cycles (credits/licence_progress.py): whole cycles,
+    # whatever the filters above select.
+    licences: list[LicenceProgress] = field(default_factory=list)
 
 
 def _certificates(
@@ -176,7 +180,15 @@ def learner_transcript(
     rows = credited + _external_rows(learner, start, end, topic)
     rows.sort(key=lambda r: (r.date, r.title.lower()), reverse=True)
     revoked.sort(key=lambda r: (r.date, r.title.lower()), reverse=True)
-    return Transcript(rows=rows, totals=_totals(rows), revoked=revoked, start=start, end=end, topic=topic)
+    return Transcript(
+        rows=rows,
+        totals=_totals(rows),
+        revoked=revoked,
+        start=start,
+        end=end,
+        topic=topic,
+        licences=learner_licence_progress(learner=learner),
+    )
 
 
 def learner_external_credits(*, learner: User):

@@ -154,6 +154,11 @@ urlpatterns = [
     path("learning/external/<int:pk>/edit/", transcript.external_edit, name="external_edit"),
     path("learning/external/<int:pk>/delete/", transcript.external_delete, name="external_delete"),
     path("learning/external/<int:pk>/file/", transcript.external_file, name="external_file"),
+    # The learner's licences and certifications (the transcript by licence)
+    path("learning/licences/", licences.licence_list, name="licences"),
+    path("learning/licences/new/", licences.licence_create, name="licence_create"),
+    path("learning/licences/<int:pk>/edit/", licences.licence_edit, name="licence_edit"),
+    path("learning/licences/<int:pk>/delete/", licences.licence_delete, name="licence_delete"),
     # The read-only audit trail (per activity; per learner within one provider)
     path("coordinator/activities/<int:pk>/audit/", audit.activity_audit, name="coordinator_activity_audit"),
     path(

@@ -1,6 +1,17 @@
 from django.urls import path, re_path
 
-from .views import audit, certificates, coordinator, disclosures, grants, learner, pars, reports, transcript
+from .views import (
+    audit,
+    certificates,
+    coordinator,
+    disclosures,
+    grants,
+    learner,
+    licences,
+    pars,
+    reports,
+    transcript,
+)
 
 app_name = "credits"
 

@@ -21,7 +21,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -30,6 +29,7 @@ from audit.services import audit_record
 
 from .audit_actions import CreditAction
 from .models import Activity, CommercialSupport, CreditType, Provider
+from .provider_time import provider_date
 from .selectors import credited_certificates
 
 SPEC_TITLE = "ACCME PARS Activity Tab-Delimited File Upload Instructions (2016 and Greater)"
@@ -233,7 +233,7 @@ def _row(activity: Activity, year: int, counts: Mapping[str, int]) -> ParsRow:
     release = _version_date(content.get("release_date")) or activity.release_date
     expiry = _version_date(content.get("expiry_date")) or activity.expiry_date
     if activity.withdrawn_at is not None:
-        expiry = min(expiry, timezone.localdate(activity.withdrawn_at))
+        expiry = min(expiry, provider_date(activity.withdrawn_at, activity.provider))
     row_start, row_end = max(release, start), min(expiry, end)
     credits = Decimal(content.get("designated_credits") or activity.designated_credits)
     joint = content.get("providership", activity.providership) == "joint"
@@ -304,7 +304,7 @@ def pars_export(*, provider: Provider, year: int) -> ParsExport:
     activities = list(
         Activity.objects.filter(provider=provider, release_date__lte=end, expiry_date__gte=start)
         .exclude(status=Activity.Status.DRAFT)
-        .select_related("current_version", "episode__show")
+        .select_related("provider", "current_version", "episode__show")
         .order_by("release_date", "pk")
     )
     counts: dict[int, dict[str, int]] = {activity.pk: {} for activity in activities}

@@ -16,10 +16,11 @@ from django.utils import timezone
 
 from accounts.models import Degree, LearnerProfile
 from audit.models import AuditEvent
-from credits import commercial_support, pars
+from credits import commercial_support, pars, versions
 from credits.audit_actions import CreditAction
 from credits.certificates import certificate_revoke
 from credits.models import Activity, ActivityVersion, Provider
+from credits.provider_time import provider_date
 from testkit.factories import (
     add_prior_claims,
     claim_and_issue,
@@ -407,3 +408,10 @@ def test_queries_do_not_grow_with_activities_or_learners(coordinator_client, pro
     records = _records(coordinator_client.get(_txt_url(provider)))
     assert len(records) == 5
     assert sorted(int(_check_record(r)["Physician Learners"]) for r in records) == [3, 4, 5, 6, 7]
+
+
+def test_a_withdrawn_activity_ends_on_its_withdrawal_day(coordinator_client, activity, provider, coordinator):
+    _ready(activity)
+    versions.activity_withdraw(activity=activity, actor=coordinator, reason="Guideline changed")
+    named = _check_record(_records(coordinator_client.get(_txt_url(provider)))[0])
+    assert named["End Date"] == provider_date(timezone.now(), provider).strftime("%m/%d/%Y")

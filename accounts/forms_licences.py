@@ -74,7 +74,7 @@ class LicenceForm(forms.ModelForm):
         return [(self[f"topic_{n}"], self[f"hours_{n}"]) for n in MANDATE_ROWS]
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or self.cleaned_data
         mandates: list[tuple[str, Decimal]] = []
         for n in MANDATE_ROWS:
             topic, hours = data.get(f"topic_{n}"), data.get(f"hours_{n}")
@@ -86,7 +86,7 @@ class LicenceForm(forms.ModelForm):
                 )
             elif hours is not None and not topic:
                 self.add_error(f"topic_{n}", _("Choose the topic these hours are for."))
-            elif topic:
+            elif topic and hours is not None:
                 if topic in {t for t, _h in mandates}:
                     self.add_error(f"topic_{n}", _("“%(t)s” is listed twice.") % {"t": topic})
                 else:

@@ -368,7 +368,7 @@ class Licence(models.Model):
 
     def clean(self) -> None:
         super().clean()
-        errors: dict[str, str] = {}
+        errors: dict[str, object] = {}
         if self.cycle_start and self.cycle_end:
             if self.cycle_end <= self.cycle_start:
                 errors["cycle_end"] = _("The cycle must end after it starts.")

@@ -24,7 +24,7 @@ from allauth.mfa.models import Authenticator
 from audit.services import audit_record
 
 from .audit_actions import AccountAction
-from .models import LearnerProfile, OutgoingEmail, User
+from .models import LearnerProfile, Licence, OutgoingEmail, User
 
 DELETED_DOMAIN = "deleted.invalid"
 ANONYMOUS_NAME = "Name removed after the retention period"
@@ -74,7 +74,10 @@ def account_forget_login(*, user: User) -> None:
 
 
 def profile_forget(*, user: User) -> None:
-    """Clear what the records do not need from the profile and withdraw board-sharing consent."""
+    """Clear what the records do not need from the profile and withdraw board-sharing consent.
+
+    The learner's licences go too: planning data with licence numbers, which no record needs."""
+    Licence.objects.filter(learner=user).delete()
     profile = LearnerProfile.objects.select_for_update().filter(user=user).first()
     if profile is None:
         return

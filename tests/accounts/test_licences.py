@@ -226,3 +226,17 @@ def test_another_learners_licence_is_not_found(learner, make_user):
 def test_the_pages_need_a_login(client):
     response = client.get(reverse("credits:licences"))
     assert response.status_code == 302 and "login" in response["Location"]
+
+
+@pytest.mark.django_db
+def test_deleting_the_account_forgets_the_licences(learner):
+    from django.db import transaction
+
+    from podcastcme.account_deletion import account_delete
+
+    _licence(learner, number="RN-12345")
+    with transaction.atomic():
+        account_delete(user=learner)
+
+    assert not Licence.objects.filter(learner=learner).exists()
+    assert not LicenceMandate.objects.exists()

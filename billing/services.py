@@ -1,6 +1,7 @@
 """Writes for payments: prices, orders and their state moves, passes, and acting on Stripe events."""
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
@@ -168,6 +169,7 @@ def claim_submit(
     minutes: int,
     attested: bool,
     listening_evidence: dict[str, Any] | None = None,
+    moc_optins: Mapping[str, str] | None = None,
 ) -> Order | CreditClaim:
     """The learner sends the claim form: pay first when a fee applies, otherwise claim now.
 
@@ -192,6 +194,7 @@ def claim_submit(
             minutes=minutes,
             attested=attested,
             listening_evidence=listening_evidence,
+            moc_optins=moc_optins,
         )
     except CreditError as error:
         raise BillingError(error.message, code=error.code) from None

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.models import profile_is_complete_for_credit
 from accounts.permissions import AuthenticatedHttpRequest, coordinator_required
+from credits import moc
 from credits import selectors as credit_selectors
 from credits.forms import ClaimForm
 from credits.models import Certificate, Provider
@@ -77,10 +78,25 @@ def claim(request: AuthenticatedHttpRequest, pk: int):
     version = credit_selectors.version_for_learner(learner=request.user, activity=activity)
     if version is None:
         raise Http404
-    form = ClaimForm(request.POST or None, initial={"minutes": version.estimated_minutes})
+    form = ClaimForm(
+        request.POST or None,
+        initial={"minutes": version.estimated_minutes},
+        moc_boards=[r["board"] for r in moc.version_registrations(version)],
+        board_ids=profile.board_ids if profile is not None else {},
+    )
+    price = selectors.claim_price(learner=request.user, activity=activity)
     code = 200
     if request.method == "POST":
-        if form.is_valid():
+        if form.is_valid() and form.moc_optins() and price.charged:
+            # A paid claim is made by the payment webhook, which does not carry MOC opt-ins yet.
+            form.add_error(
+                None,
+                _(
+                    "Reporting to a board for MOC is not available yet for claims that are paid: untick "
+                    "the MOC boxes to continue, or contact the provider."
+                ),
+            )
+        elif form.is_valid():
             try:
                 # A fee (and no valid pass): the order is made first and the learner goes to Stripe;
                 # the claim is made when the webhook confirms the payment. No fee: the claim, now.
@@ -90,6 +106,7 @@ def claim(request: AuthenticatedHttpRequest, pk: int):
                     minutes=form.cleaned_data["minutes"],
                     attested=form.cleaned_data["attest"],
                     listening_evidence=evidence,
+                    moc_optins=form.moc_optins(),
                 )
             except services.BillingError as exc:
                 if exc.code == "already_claimed":  # a double submit: show the claim that won
@@ -116,7 +133,7 @@ def claim(request: AuthenticatedHttpRequest, pk: int):
             "version": version,
             "designation": credit_mark_html(version.content.get("designation_statement", "")),
             "accreditation": version.content.get("accreditation_statement", ""),
-            "price": selectors.claim_price(learner=request.user, activity=activity),
+            "price": price,
         },
         status=code,
     )

@@ -27,6 +27,8 @@ from .models import (
     FinancialRelationship,
     ListeningProgress,
     MandateTopic,
+    MocOptIn,
+    MocRegistration,
     Option,
     Provider,
     ProviderCoordinator,
@@ -203,6 +205,25 @@ class CommercialSupportAdmin(ReadOnlyRecordAdmin):
     list_display = ["activity", "supporter", "kind", "amount", "agreement_signed_on"]
     search_fields = ["supporter", "activity__title"]
     list_select_related = ["activity"]
+
+
+@admin.register(MocRegistration)
+class MocRegistrationAdmin(ReadOnlyRecordAdmin):
+    """Changed on the coordinator's MOC page only (credits/moc.py: audited, versioned)."""
+
+    list_display = ["activity", "board", "credit_type", "points", "created_at"]
+    list_filter = ["board"]
+    search_fields = ["activity__title"]
+    list_select_related = ["activity"]
+
+
+@admin.register(MocOptIn)
+class MocOptInAdmin(ReadOnlyRecordAdmin):
+    """Learners' consents to report a completion to a board, stored with the claim (append-only)."""
+
+    list_display = ["claim", "board", "board_id", "credit_type", "points", "consented_at"]
+    list_filter = ["board"]
+    list_select_related = ["claim"]
 
 
 class RelevanceDecisionInline(ReadOnlyInline):

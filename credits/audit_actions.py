@@ -43,6 +43,8 @@ class CreditAction(AuditActions):
     ATTEMPT_SUBMITTED = "attempt.submitted"
     EVALUATION_SUBMITTED = "evaluation.submitted"
     CLAIM_CREATED = "claim.created"
+    # MOC through PARS (credits/moc.py): the boards an activity is registered with (old and new).
+    MOC_REGISTRATION_CHANGED = "moc.registration_changed"
 
     CERTIFICATE_ISSUED = "certificate.issued"
     CERTIFICATE_RENDERED = "certificate.rendered"

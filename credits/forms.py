@@ -68,6 +68,31 @@ class ClaimForm(forms.Form):
         error_messages={"required": _("Tick the attestation to claim credit.")},
     )
 
+    def __init__(self, *args, moc_boards=(), board_ids=None, **kwargs):
+        """``moc_boards``: the boards the learner's version is registered with (credits/moc.py); each
+        gets an opt-in box and a board id field (prefilled from the profile's ``board_ids``)."""
+        super().__init__(*args, **kwargs)
+        board_ids = board_ids or {}
+        self.moc_boards = list(moc_boards)
+        for board in self.moc_boards:
+            self.fields[f"moc_{board}"] = forms.BooleanField(
+                label=_("Report my completion to %(board)s for MOC") % {"board": board}, required=False
+            )
+            self.fields[f"moc_{board}_id"] = forms.CharField(
+                label=_("Your %(board)s ID") % {"board": board},
+                max_length=20,
+                required=False,
+                initial=board_ids.get(board, ""),
+            )
+
+    def moc_fields(self):
+        return [(self[f"moc_{b}"], self[f"moc_{b}_id"]) for b in self.moc_boards]
+
+    def moc_optins(self) -> dict[str, str]:
+        """{board: board id} for each box ticked (the service checks the rest)."""
+        data = self.cleaned_data
+        return {b: data.get(f"moc_{b}_id") or "" for b in self.moc_boards if data.get(f"moc_{b}")}
+
 
 def _episode_choice_label(episode: Episode) -> str:
     """Show — episode, with "(draft)" or "(scheduled)" for what listeners cannot hear yet."""

@@ -19,7 +19,7 @@ from audit.services import audit_record
 from episodes.intervals import merge_intervals
 from episodes.models import Episode
 
-from . import disclosure_services, grants, versions
+from . import disclosure_services, grants, moc, versions
 from .audit_actions import CreditAction
 from .certificates import certificate_issue
 from .errors import CreditError
@@ -446,15 +446,24 @@ class ClaimCheck:
     evaluation: Evaluation
     credits: Decimal
     capped: bool
+    moc_optins: tuple[moc.OptIn, ...] = ()  # the boards the learner opted into (credits/moc.py)
 
 
-def claim_check(*, learner: User, activity: Activity, minutes: int, attested: bool) -> ClaimCheck:
+def claim_check(
+    *,
+    learner: User,
+    activity: Activity,
+    minutes: int,
+    attested: bool,
+    moc_optins: Mapping[str, str] | None = None,
+) -> ClaimCheck:
     """The one claim-eligibility rule: may ``learner`` claim ``activity`` for ``minutes`` now?
 
     Raises CreditError with the reason. claim_credit() calls it, and so does billing's claim
     checkout before any money moves: a rule added here holds for both, so nobody pays for a claim
     that would then be refused. Call it with the learner's row locked (accounts.locks.lock_learner)
-    so that the answer holds until the transaction commits.
+    so that the answer holds until the transaction commits. ``moc_optins`` ({board: board id}): the
+    boards the learner asks to report the completion to for MOC (credits/moc.py check_optins).
     """
     if CreditClaim.objects.filter(learner=learner, activity=activity).exists():
         raise CreditError(_("You have already claimed credit for this activity."), code="already_claimed")
@@ -496,7 +505,15 @@ def claim_check(*, learner: User, activity: Activity, minutes: int, attested: bo
         raise CreditError(
             _("The smallest claim is 0.25 credit (about 8 minutes or more of participation)."), "minutes"
         )
-    return ClaimCheck(profile=profile, attempt=attempt, evaluation=evaluation, credits=credits, capped=capped)
+    optins = moc.check_optins(profile=profile, version=version, credits=credits, optins=moc_optins or {})
+    return ClaimCheck(
+        profile=profile,
+        attempt=attempt,
+        evaluation=evaluation,
+        credits=credits,
+        capped=capped,
+        moc_optins=tuple(optins),
+    )
 
 
 def claim_credit(
@@ -506,6 +523,7 @@ def claim_credit(
     minutes: int,
     attested: bool,
     listening_evidence: dict[str, Any] | None = None,
+    moc_optins: Mapping[str, str] | None = None,
 ) -> CreditClaim:
     """Claim credit: one per learner and activity, even under concurrent requests.
 
@@ -515,7 +533,9 @@ def claim_credit(
     with transaction.atomic():
         lock_learner(learner.pk)
         activity = Activity.objects.get(pk=activity.pk)
-        checked = claim_check(learner=learner, activity=activity, minutes=minutes, attested=attested)
+        checked = claim_check(
+            learner=learner, activity=activity, minutes=minutes, attested=attested, moc_optins=moc_optins
+        )
         profile, attempt, evaluation = checked.profile, checked.attempt, checked.evaluation
         credits, capped = checked.credits, checked.capped
         score = attempt.score
@@ -555,6 +575,7 @@ def claim_credit(
             score=score,
             evaluation=evaluation,
         )
+        moc_consents = moc.optins_record(claim=claim, learner=learner, optins=checked.moc_optins)
         audit_record(
             actor=learner,
             action=CreditAction.CLAIM_CREATED,
@@ -569,6 +590,7 @@ def claim_credit(
                 "credits": str(credits),
                 "capped": capped,
                 "credit_type": credit_type,
+                "moc": moc_consents,
             },
         )
         # The certificate row belongs to the claim's own transaction: a claim never exists without

@@ -8,6 +8,7 @@ from .views import (
     grants,
     learner,
     licences,
+    moc,
     pars,
     reports,
     transcript,
@@ -195,5 +196,13 @@ urlpatterns = [
         "coordinator/providers/<slug:slug>/pars/activities.txt",
         pars.pars_activities_txt,
         name="coordinator_pars_activities_txt",
+    ),
+    # MOC through PARS (credits/moc.py): registrations, and the learner export (Learner Template B)
+    path("coordinator/activities/<int:pk>/moc/", moc.moc_registration, name="coordinator_moc"),
+    path("coordinator/providers/<slug:slug>/pars-learners/", moc.pars_learners, name="pars_learners"),
+    path(
+        "coordinator/providers/<slug:slug>/pars-learners.txt",
+        moc.pars_learners_txt,
+        name="pars_learners_txt",
     ),
 ]

@@ -22,7 +22,8 @@ expiry_date (ISO), passing_score, max_attempts, questions (count), providership,
 provider {name, contact_email, privacy_policy_url}, accreditation_statement,
 designation_statement (plain text), people (credits.disclosures.people_snapshot), mitigation_statement,
 commercial_support [{supporter, kind, kind_label, amount, in_kind_description, agreement_signed_on}],
-medium, references [str], requirements, mandate_topics [str], episode {title, minutes}.
+medium, references [str], requirements, mandate_topics [str], episode {title, minutes},
+moc [{board, credit_type, points}] (only when the activity is registered for MOC: credits/moc.py).
 """
 
 import datetime
@@ -42,7 +43,7 @@ from episodes.models import Show
 
 from .audit_actions import CreditAction
 from .disclosures import people_publish_problems, people_snapshot
-from .models import Activity, ActivityVersion, Attempt, CommercialSupport
+from .models import Activity, ActivityVersion, Attempt, CommercialSupport, MocRegistration
 from .statements import (
     CREDIT_MARK,
     accreditation_statement,
@@ -100,7 +101,7 @@ def version_content(activity: Activity) -> dict[str, Any]:
     provider = activity.provider
     people = people_snapshot(activity)
     any_relevant = any(person["relevant"] for person in people)
-    return {
+    content: dict[str, Any] = {
         "schema": CONTENT_SCHEMA,
         "title": activity.title,
         "objectives": activity.objectives_list,
@@ -135,6 +136,15 @@ def version_content(activity: Activity) -> dict[str, Any]:
             "minutes": round((activity.episode.audio_duration or 0) / 60),
         },
     }
+    # MOC registration (credits/moc.py): present only when registered, so versions frozen before
+    # MOC existed do not differ from an unregistered activity's content.
+    moc = [
+        {"board": r.board, "credit_type": r.credit_type, "points": str(r.points)}
+        for r in MocRegistration.objects.filter(activity=activity).order_by("board")
+    ]
+    if moc:
+        content["moc"] = moc
+    return content
 
 
 def _person_line(person: dict[str, Any]):

@@ -28,6 +28,7 @@ from .disclosures import (
     SpeakerMatch,
 )
 from .external import ExternalCredit, ExternalCreditType, _external_certificate_path
+from .moc import MocBoard, MocOptIn, MocRegistration
 from .providers import (
     GRANT_CLOSED_STATUSES,
     GRANT_OPEN_STATUSES,
@@ -63,6 +64,9 @@ __all__ = [
     "DEFAULT_REQUIREMENTS",
     "Activity",
     "ActivityVersion",
+    "MocBoard",
+    "MocOptIn",
+    "MocRegistration",
     "CommercialSupport",
     "ActivityQuerySet",
     "Attempt",

@@ -35,6 +35,8 @@ from credits.models import (
     Evaluation,
     FinancialRelationship,
     ListeningProgress,
+    MocOptIn,
+    MocRegistration,
     Option,
     Provider,
     ProviderCoordinator,
@@ -115,6 +117,18 @@ def records(learner, activity, coordinator, superuser, stripe_fake, django_captu
         message="My middle name",
     )
     ListeningProgress.objects.create(user=learner, episode=activity.episode, seconds_played=30)
+    MocRegistration.objects.create(activity=activity, board="ABIM", credit_type="MK", points="0.75")
+    MocOptIn.objects.create(
+        claim=certificate.claim,
+        learner=learner,
+        board="ABIM",
+        board_id="123456",
+        birth_month=7,
+        birth_day=14,
+        credit_type="MK",
+        points="0.75",
+        consented_at=timezone.now(),
+    )
     personal_feed_get_or_create(user=learner, show=activity.episode.show)
     billing_services.activity_fee_set(activity=activity, actor=coordinator, amount=1500)
     billing_services.provider_billing_set(

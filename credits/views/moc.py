@@ -1,0 +1,129 @@
+"""Coordinator pages for MOC through PARS (credits/moc.py): an activity's board registrations, and
+the learner completion export (PARS Learner Template B) with its pre-validation."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from accounts.permissions import AuthenticatedHttpRequest, coordinator_required
+
+from .. import moc
+from ..errors import CreditError
+from ..models import MocRegistration
+from .access import coordinator_activity_or_404, locked_response
+from .reports import BoardRangeForm, _provider, _range_form
+
+
+def _registration_rows(activity, data=None):
+    """One row per PARS board for the form: ticked, credit type, points (current values or the POST)."""
+    current = {r.board: r for r in MocRegistration.objects.filter(activity=activity)}
+    rows = []
+    for board in moc.BOARDS:
+        reg = current.get(board)
+        if data is not None:
+            ticked = board in data.getlist("boards")
+            credit_type = data.get(f"{board}_credit_type", "")
+            points = data.get(f"{board}_points", "")
+        else:
+            ticked = reg is not None
+            credit_type = reg.credit_type if reg else ""
+            points = str(reg.points) if reg else ""
+        rows.append(
+            {
+                "board": board,
+                "name": moc.board_name(board),
+                "ticked": ticked,
+                "credit_type": credit_type,
+                "points": points,
+                "types": list(moc.CREDIT_TYPES[board].items()),
+                "full_credit_only": board in moc.FULL_CREDIT_ONLY,
+            }
+        )
+    return rows
+
+
+@coordinator_required
+def moc_registration(request: AuthenticatedHttpRequest, pk: int):
+    """The boards the activity is registered with for MOC (as registered in PARS), and per board its
+    credit type and points. Saving a published activity's registration after learners started it
+    makes a new version (learners under way keep what they were offered)."""
+    activity = coordinator_activity_or_404(request, pk)
+    error = ""
+    if request.method == "POST":
+        locked = locked_response(request, activity)
+        if locked is not None:
+            return locked
+        boards = [b.strip() for b in request.POST.getlist("boards")]
+        rows = [
+            (b, request.POST.get(f"{b}_credit_type", ""), request.POST.get(f"{b}_points", "")) for b in boards
+        ]
+        try:
+            moc.moc_register(activity=activity, actor=request.user, rows=rows)
+        except CreditError as exc:
+            error = exc.message
+        except ValidationError as exc:  # the activity no longer passes the publishing checks
+            error = " ".join(exc.messages)
+        else:
+            messages.success(request, _("MOC registration saved."))
+            return redirect("credits:coordinator_moc", pk=activity.pk)
+    return render(
+        request,
+        "credits/coordinator/moc_registration.html",
+        {
+            "activity": activity,
+            "rows": _registration_rows(activity, request.POST if error else None),
+            "error": error,
+            "not_pars": sorted(moc.NOT_PARS_BOARDS),
+        },
+        status=400 if error else 200,
+    )
+
+
+def _learners_page(request, provider, form, rows, status=200):
+    invalid = [r for r in rows if r.problems] if rows is not None else []
+    return render(
+        request,
+        "credits/coordinator/moc_learners.html",
+        {
+            "provider": provider,
+            "form": form,
+            "rows": rows,
+            "invalid": invalid,
+            "valid_count": (len(rows) - len(invalid)) if rows is not None else 0,
+        },
+        status=status,
+    )
+
+
+@coordinator_required
+def pars_learners(request: AuthenticatedHttpRequest, slug: str):
+    """Pre-validation: per learner completion, what is missing or malformed before the export."""
+    provider = _provider(request, slug)
+    form = _range_form(request, provider)
+    if not form.is_valid():
+        return _learners_page(request, provider, form, None, status=400)
+    rows = moc.learner_rows(provider=provider, start=form.cleaned_data["start"], end=form.cleaned_data["end"])
+    return _learners_page(request, provider, form, rows)
+
+
+@coordinator_required
+def pars_learners_txt(request: AuthenticatedHttpRequest, slug: str):
+    """The upload file. Refused (400, with the list) while any row has a problem, unless the
+    coordinator asks for the valid rows only (``only_valid=1``): the others wait until fixed."""
+    provider = _provider(request, slug)
+    form = BoardRangeForm(request.GET)
+    if not form.is_valid():
+        return _learners_page(request, provider, form, None, status=400)
+    start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+    rows = moc.learner_rows(provider=provider, start=start, end=end)
+    only_valid = request.GET.get("only_valid") == "1"
+    if any(r.problems for r in rows) and not only_valid:
+        return _learners_page(request, provider, form, rows, status=400)
+    body = moc.learner_file(r for r in rows if not r.problems)
+    response = HttpResponse(body, content_type="text/plain; charset=utf-8")
+    name = f"pars-learners-{provider.slug}-{start.isoformat()}-{end.isoformat()}.txt"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -384,9 +384,11 @@ LINK_PROBLEMS = {
 
 
 def _private(response):
-    # The token is in the address: no cache keeps the page, no link on it passes the address on.
+    # The token is in the address: no cache keeps the page, and no link to another site passes the
+    # address on. "same-origin", not "no-referrer": with no-referrer Chromium sends "Origin: null" on
+    # the form's own POST, and Django's CSRF check refuses it (the form could never be submitted).
     response["Cache-Control"] = "no-store"
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 

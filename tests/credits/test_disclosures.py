@@ -114,7 +114,7 @@ def test_full_collection_path_through_the_emailed_link_then_publish(client, coor
     client.logout()
     form_page = client.get(path)
     assert form_page.status_code == 200
-    assert form_page["Cache-Control"] == "no-store" and form_page["Referrer-Policy"] == "no-referrer"
+    assert form_page["Cache-Control"] == "no-store" and form_page["Referrer-Policy"] == "same-origin"
     body = form_page.content.decode()
     assert "past 24 months" in body and "Ada Byrne" in body
     assert "<script" not in body.split("<footer")[0].split("</header>")[-1]  # no inline script in the form

@@ -250,6 +250,7 @@ def test_export_with_no_pars_activity_id_is_refused_with_the_list(coordinator_cl
     )
     page = coordinator_client.get(_page_url(provider))
     assert page.status_code == 200
+    assert f"PARS takes the data of {YEAR} until 31 March {YEAR + 1}.".encode() in page.content
     assert b"No PARS activity ID" in page.content
     assert b"No PARS outcome measure" in page.content
     response = coordinator_client.get(_txt_url(provider))

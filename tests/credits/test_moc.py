@@ -257,3 +257,15 @@ def test_a_version_without_registration_offers_no_opt_in(client, learner, activi
     assert versions.version_content(activity).get("moc") is None
     client.force_login(learner)
     assert "for MOC" not in _text(client.get(reverse("credits:claim", args=[activity.pk])))
+
+
+def test_a_paid_claim_with_an_moc_opt_in_is_refused_rather_than_losing_the_opt_in(
+    client, ready, registered, fee
+):
+    from billing.models import Order
+
+    client.force_login(ready)
+    response = _claim_page(client, registered, moc_ABIM="on", moc_ABIM_id=ABIM_ID)
+    assert response.status_code == 400
+    assert "Reporting to a board for MOC is not available yet for claims that are paid" in _text(response)
+    assert not Order.objects.exists() and not CreditClaim.objects.exists() and not MocOptIn.objects.exists()

@@ -36,8 +36,8 @@ class LicenceForm(forms.ModelForm):
             "cycle_end": _("The last day of the cycle (your renewal date)."),
             "required_hours": _("Total hours (or credits) your board requires in the cycle; 0 if none."),
             "counts_participation": _(
-                "Nursing and other licences only: tick if your board accepts hours from a certificate "
-                "of participation in an activity designated for AMA PRA Category 1 Credit™."
+                "Nursing and other licences only: tick if your board accepts the hours on a "
+                "certificate of participation."
             ),
         }
 

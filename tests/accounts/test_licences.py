@@ -70,7 +70,7 @@ def test_learner_adds_a_licence_with_a_mandated_topic_and_sees_it_listed(learner
     assert "Ohio" in page and "0 of 50 hours; Opioid prescribing 0 of 2 hours" in page
     # The page says what counts toward a licence, by profession.
     assert "Credit types that count toward a licence, by profession" in page
-    assert "1 AMA PRA Category 1 Credit" in page and "counts as 1 hour" in page
+    assert "1 <em>AMA PRA Category 1 Credit</em>™ counts as 1 hour" in page
 
 
 @pytest.mark.django_db
@@ -240,3 +240,25 @@ def test_deleting_the_account_forgets_the_licences(learner):
 
     assert not Licence.objects.filter(learner=learner).exists()
     assert not LicenceMandate.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_licence_pages_print_the_credit_mark_in_italics(learner):
+    import re
+
+    licence = _licence(learner, profession="physician")
+    client = _client(learner)
+    for url in (
+        reverse("credits:licences"),
+        reverse("credits:licence_create"),
+        reverse("credits:licence_edit", args=[licence.pk]),
+    ):
+        page = re.sub(
+            r"<title>.*?</title>|<option\b.*?</option>", "", client.get(url).content.decode(), flags=re.S
+        )
+        plain = [
+            m.start()
+            for m in re.finditer("AMA PRA Category 1 Credit", page)
+            if not page[: m.start()].endswith("<em>")
+        ]
+        assert plain == [], url

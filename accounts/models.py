@@ -313,6 +313,7 @@ class OutgoingEmail(models.Model):
 MAX_LICENCES = 20  # per learner: more is a typing accident, not a career
 MAX_LICENCE_MANDATES = 6  # mandated topics per licence (boards mandate a handful at most)
 MAX_CYCLE_YEARS = 10  # no board renews on a longer cycle (most: 1 to 3 years)
+FIRST_CYCLE_YEAR, LAST_CYCLE_YEAR = 1950, 2100  # dates outside are typing accidents
 MAX_REQUIRED_HOURS = Decimal("500")  # per cycle; the most demanding boards ask 150 hours in 3 years
 MAX_MANDATE_HOURS = Decimal("100")
 
@@ -370,13 +371,17 @@ class Licence(models.Model):
         super().clean()
         errors: dict[str, object] = {}
         if self.cycle_start and self.cycle_end:
-            if self.cycle_end <= self.cycle_start:
+            if not (FIRST_CYCLE_YEAR <= self.cycle_start.year and self.cycle_end.year <= LAST_CYCLE_YEAR):
+                errors["cycle_start"] = _("Check the dates: a cycle runs between %(first)s and %(last)s.") % {
+                    "first": FIRST_CYCLE_YEAR,
+                    "last": LAST_CYCLE_YEAR,
+                }
+            elif self.cycle_end <= self.cycle_start:
                 errors["cycle_end"] = _("The cycle must end after it starts.")
             else:
-                try:
-                    longest = self.cycle_start.replace(year=self.cycle_start.year + MAX_CYCLE_YEARS)
-                except ValueError:  # 29 February
-                    longest = self.cycle_start.replace(year=self.cycle_start.year + MAX_CYCLE_YEARS, day=28)
+                # 29 February plus ten years is 28 February (day 28 exists in every month).
+                day = min(self.cycle_start.day, 28) if self.cycle_start.month == 2 else self.cycle_start.day
+                longest = self.cycle_start.replace(year=self.cycle_start.year + MAX_CYCLE_YEARS, day=day)
                 if self.cycle_end > longest:
                     errors["cycle_end"] = _("A renewal cycle is at most %(years)s years long.") % {
                         "years": MAX_CYCLE_YEARS

@@ -98,6 +98,12 @@ def test_the_form_offers_the_state_mandate_topics(learner):
         ({"profession": "surgeon"}, "Select a valid choice"),
         ({"state": ""}, "This field is required."),
         ({"cycle_start": "not a date"}, "Enter a valid date."),
+        ({"cycle_start": "9995-01-01", "cycle_end": "9999-12-31"}, "a cycle runs between 1950 and 2100"),
+        ({"cycle_start": "0001-01-01", "cycle_end": "0005-01-01"}, "a cycle runs between 1950 and 2100"),
+        (
+            {"cycle_start": "2024-02-29", "cycle_end": "2034-03-01"},
+            "A renewal cycle is at most 10 years long.",
+        ),
     ],
 )
 @pytest.mark.django_db

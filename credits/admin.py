@@ -30,6 +30,8 @@ from .models import (
     MocOptIn,
     MocRegistration,
     Option,
+    ParsLearnerBatch,
+    ParsLearnerReport,
     Provider,
     ProviderCoordinator,
     ProviderPerson,
@@ -224,6 +226,22 @@ class MocOptInAdmin(ReadOnlyRecordAdmin):
     list_display = ["claim", "board", "board_id", "credit_type", "points", "consented_at"]
     list_filter = ["board"]
     list_select_related = ["claim"]
+
+
+@admin.register(ParsLearnerBatch)
+class ParsLearnerBatchAdmin(ReadOnlyRecordAdmin):
+    """Learner batches recorded as sent to PARS (credits/moc.py), with their rows as sent."""
+
+    list_display = ["provider", "created_at", "created_by", "start", "end"]
+    list_filter = ["provider"]
+    list_select_related = ["provider", "created_by"]
+
+
+@admin.register(ParsLearnerReport)
+class ParsLearnerReportAdmin(ReadOnlyRecordAdmin):
+    list_display = ["batch", "certificate", "action"]
+    list_filter = ["action"]
+    list_select_related = ["batch", "certificate"]
 
 
 class RelevanceDecisionInline(ReadOnlyInline):

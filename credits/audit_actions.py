@@ -45,6 +45,8 @@ class CreditAction(AuditActions):
     CLAIM_CREATED = "claim.created"
     # MOC through PARS (credits/moc.py): the boards an activity is registered with (old and new).
     MOC_REGISTRATION_CHANGED = "moc.registration_changed"
+    # A learner batch recorded as sent to PARS; data {"start", "end", "adds", "deletes"} (certificate ids).
+    PARS_LEARNER_BATCH_CREATED = "pars.learner_batch_created"
 
     CERTIFICATE_ISSUED = "certificate.issued"
     CERTIFICATE_RENDERED = "certificate.rendered"

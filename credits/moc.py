@@ -20,6 +20,7 @@ from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -37,7 +38,10 @@ from .models import (
     MocBoard,
     MocOptIn,
     MocRegistration,
+    ParsLearnerBatch,
+    ParsLearnerReport,
     Provider,
+    ProviderCoordinator,
 )
 from .selectors import credited_certificates
 
@@ -305,15 +309,19 @@ def _cell(value: str) -> str:
     return re.sub(r"[\t\r\n]+", " ", value).strip()
 
 
-def learner_rows(*, provider: Provider, start: datetime.date, end: datetime.date) -> list[LearnerRow]:
+def learner_rows(
+    *, provider: Provider, start: datetime.date, end: datetime.date, also: Iterable[int] = ()
+) -> list[LearnerRow]:
     """One row per credited completion by a physician of the provider's activities from ``start`` to
     ``end`` (the certificate's completion date, inclusive) who opted into MOC for it or consented in
     their profile to share completions with boards; revoked credit is never a row. MOC boards:
     the learner's opt-ins, which are always among their version's registrations. Each row lists what
-    is missing or malformed (``problems``)."""
+    is missing or malformed (``problems``). ``also``: certificate ids to include whatever their date
+    (those already reported, to see whether they changed)."""
+    in_range = Q(completion_date__gte=start, completion_date__lte=end) | Q(pk__in=list(also))
     certificates = (
         credited_certificates()
-        .filter(claim__activity__provider=provider, completion_date__gte=start, completion_date__lte=end)
+        .filter(in_range, claim__activity__provider=provider)
         .select_related("claim__learner__profile", "claim__activity", "version")
         .prefetch_related("claim__moc_optins")
         .order_by("completion_date", "claim__claimed_at", "id")
@@ -385,3 +393,124 @@ def learner_rows(*, provider: Provider, start: datetime.date, end: datetime.date
 def learner_file(rows: Iterable[LearnerRow]) -> str:
     """The upload file: no header row, tab-delimited, CRLF line ends, every field present."""
     return "".join("\t".join(row.cells) + "\r\n" for row in rows)
+
+
+# --- Reporting state: batches ---------------------------------------------------------------------
+
+
+@dataclass
+class BatchPlan:
+    """What the next batch holds: (certificate, action, cells) in file order, and the rows held back."""
+
+    lines: list[tuple[Certificate, str, list[str]]]
+    held_back: list[LearnerRow]
+
+
+def _last_reports(provider: Provider) -> dict[int, ParsLearnerReport]:
+    """Each certificate's last row sent to PARS (of this provider's batches)."""
+    last: dict[int, ParsLearnerReport] = {}
+    reports = ParsLearnerReport.objects.filter(batch__provider=provider).select_related("certificate__claim")
+    for report in reports.order_by("batch__created_at", "batch_id", "id"):
+        last[report.certificate_id] = report
+    return last
+
+
+def batch_plan(*, provider: Provider, start: datetime.date, end: datetime.date) -> BatchPlan:
+    """The next batch: an Add for each valid row never sent (or deleted since); a Delete of the row as
+    sent for credit that is no longer reportable (revoked, or the learner no longer a physician who
+    consented); a Delete of the old row and an Add of the new one for a corrected completion (any
+    cell changed). Rows with problems are held back (listed) and stay pending."""
+    last = _last_reports(provider)
+    in_pars = {pk: r for pk, r in last.items() if r.action == ParsLearnerReport.Action.ADD}
+    rows = learner_rows(provider=provider, start=start, end=end, also=in_pars)
+    current = {row.certificate.pk: row for row in rows}
+    lines: list[tuple[Certificate, str, list[str]]] = []
+    held_back = [row for row in rows if row.problems]
+    for pk, sent in in_pars.items():
+        row = current.get(pk)
+        if row is not None and row.problems:
+            continue  # a correction that is not valid yet waits; the old row stays in PARS
+        if row is None or row.cells != sent.cells:
+            lines.append((sent.certificate, ParsLearnerReport.Action.DELETE, ["Delete", *sent.cells[1:]]))
+    for row in rows:
+        if row.problems:
+            continue
+        previous = in_pars.get(row.certificate.pk)
+        if previous is None or previous.cells != row.cells:
+            lines.append((row.certificate, ParsLearnerReport.Action.ADD, row.cells))
+    return BatchPlan(lines=lines, held_back=held_back)
+
+
+@transaction.atomic
+def batch_create(
+    *, provider: Provider, actor: User, start: datetime.date, end: datetime.date
+) -> ParsLearnerBatch:
+    """Record the next batch (the rows of ``batch_plan``) as sent; refused when there is nothing new."""
+    if not ProviderCoordinator.objects.filter(provider=provider, user=actor).exists():
+        raise CreditError(_("Only the provider's coordinators can report its learners."), code="forbidden")
+    plan = batch_plan(provider=provider, start=start, end=end)
+    if not plan.lines:
+        raise CreditError(
+            _("Nothing new to report: every valid completion is already in PARS."), "empty_batch"
+        )
+    batch = ParsLearnerBatch.objects.create(provider=provider, created_by=actor, start=start, end=end)
+    ParsLearnerReport.objects.bulk_create(
+        ParsLearnerReport(batch=batch, certificate=certificate, action=action, cells=cells)
+        for certificate, action, cells in plan.lines
+    )
+    audit_record(
+        actor=actor,
+        action=CreditAction.PARS_LEARNER_BATCH_CREATED,
+        obj=batch,
+        data={
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+            "adds": [c.pk for c, a, _cells in plan.lines if a == ParsLearnerReport.Action.ADD],
+            "deletes": [c.pk for c, a, _cells in plan.lines if a == ParsLearnerReport.Action.DELETE],
+        },
+    )
+    return batch
+
+
+def batch_file(batch: ParsLearnerBatch) -> str:
+    return "".join("\t".join(r.cells) + "\r\n" for r in batch.reports.order_by("id"))
+
+
+@dataclass
+class ActivityState:
+    title: str
+    reported: int = 0
+    pending: int = 0
+    needs_correction: int = 0
+
+
+def activity_states(*, provider: Provider, start: datetime.date, end: datetime.date) -> list[ActivityState]:
+    """Per activity: completions reported (in PARS as they are now), pending (never sent, or held back
+    by a problem) and needing a correction (revoked or changed since they were sent)."""
+    last = _last_reports(provider)
+    in_pars = {pk: r for pk, r in last.items() if r.action == ParsLearnerReport.Action.ADD}
+    rows = learner_rows(provider=provider, start=start, end=end, also=in_pars)
+    current = {row.certificate.pk: row for row in rows}
+    states: dict[int, ActivityState] = {}
+
+    def state(certificate: Certificate) -> ActivityState:
+        return states.setdefault(
+            certificate.claim.activity_id, ActivityState(title=certificate.activity_title)
+        )
+
+    for pk, sent in in_pars.items():
+        row = current.get(pk)
+        if row is None or row.cells != sent.cells:
+            state(sent.certificate).needs_correction += 1
+        else:
+            state(sent.certificate).reported += 1
+    for row in rows:
+        if row.certificate.pk not in in_pars:
+            state(row.certificate).pending += 1
+    return sorted(states.values(), key=lambda s: s.title)
+
+
+def moc_deadline(year: int) -> datetime.date:
+    """Completions of a year must reach the boards by 31 December of that year (PARS stays open until
+    31 March for the year's data)."""
+    return datetime.date(year, 12, 31)

@@ -205,4 +205,14 @@ urlpatterns = [
         moc.pars_learners_txt,
         name="pars_learners_txt",
     ),
+    path(
+        "coordinator/providers/<slug:slug>/pars-learners/batches/",
+        moc.pars_batch_create,
+        name="pars_batch_create",
+    ),
+    path(
+        "coordinator/providers/<slug:slug>/pars-learners/batches/<int:pk>.txt",
+        moc.pars_batch_txt,
+        name="pars_batch_txt",
+    ),
 ]

@@ -1,4 +1,5 @@
-"""MOC through PARS: activity registrations with the PARS boards, and learners' opt-ins (issue 13)."""
+"""MOC through PARS: activity registrations with the PARS boards, learners' opt-ins, and the learner
+batches sent to PARS with their rows (issue 13)."""
 
 import django.db.models.deletion
 import django.utils.timezone
@@ -139,6 +140,76 @@ class Migration(migrations.Migration):
                         ),
                         name="moc_registration_pars_board",
                     ),
+                ],
+            },
+        ),
+        migrations.CreateModel(
+            name="ParsLearnerBatch",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("start", models.DateField()),
+                ("end", models.DateField()),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "provider",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="credits.provider"
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "PARS learner batch",
+                "ordering": ["-created_at", "-id"],
+            },
+        ),
+        migrations.CreateModel(
+            name="ParsLearnerReport",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("action", models.CharField(choices=[("Add", "Add"), ("Delete", "Delete")], max_length=6)),
+                ("cells", models.JSONField()),
+                (
+                    "batch",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="reports",
+                        to="credits.parslearnerbatch",
+                    ),
+                ),
+                (
+                    "certificate",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="pars_reports",
+                        to="credits.certificate",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "PARS learner report row",
+                "ordering": ["batch", "id"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("action__in", ["Add", "Delete"])), name="pars_report_action"
+                    )
                 ],
             },
         ),

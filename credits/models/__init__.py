@@ -28,7 +28,7 @@ from .disclosures import (
     SpeakerMatch,
 )
 from .external import ExternalCredit, ExternalCreditType, _external_certificate_path
-from .moc import MocBoard, MocOptIn, MocRegistration
+from .moc import MocBoard, MocOptIn, MocRegistration, ParsLearnerBatch, ParsLearnerReport
 from .providers import (
     GRANT_CLOSED_STATUSES,
     GRANT_OPEN_STATUSES,
@@ -67,6 +67,8 @@ __all__ = [
     "MocBoard",
     "MocOptIn",
     "MocRegistration",
+    "ParsLearnerBatch",
+    "ParsLearnerReport",
     "CommercialSupport",
     "ActivityQuerySet",
     "Attempt",

@@ -84,3 +84,52 @@ class MocOptIn(_AppendOnly):
 
     def __str__(self) -> str:
         return f"{self.board} {self.board_id}"
+
+
+class ParsLearnerBatch(_AppendOnly):
+    """One learner file sent (downloaded) for PARS: its rows are ``ParsLearnerReport`` rows. The next
+    batch holds only what is new since: adds, deletes of revoked credit, delete + add of corrections."""
+
+    provider = models.ForeignKey("credits.Provider", on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    start = models.DateField()
+    end = models.DateField()
+
+    objects = RecordQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("PARS learner batch")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"PARS batch {self.pk} ({self.start}–{self.end})"
+
+
+class ParsLearnerReport(_AppendOnly):
+    """A row of a batch: the certificate, Add or Delete, and the row's cells exactly as sent."""
+
+    class Action(models.TextChoices):
+        ADD = "Add", "Add"
+        DELETE = "Delete", "Delete"
+
+    batch = models.ForeignKey(ParsLearnerBatch, on_delete=models.PROTECT, related_name="reports")
+    certificate = models.ForeignKey(
+        "credits.Certificate", on_delete=models.PROTECT, related_name="pars_reports"
+    )
+    action = models.CharField(max_length=6, choices=Action.choices)
+    cells = models.JSONField()
+
+    objects = RecordQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("PARS learner report row")
+        ordering = ["batch", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(action__in=["Add", "Delete"]), name="pars_report_action"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} certificate {self.certificate_id}"

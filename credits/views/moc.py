@@ -4,14 +4,16 @@ the learner completion export (PARS Learner Template B) with its pre-validation.
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from accounts.permissions import AuthenticatedHttpRequest, coordinator_required
 
 from .. import moc
 from ..errors import CreditError
-from ..models import MocRegistration
+from ..models import MocRegistration, ParsLearnerBatch
 from .access import coordinator_activity_or_404, locked_response
 from .reports import BoardRangeForm, _provider, _range_form
 
@@ -81,20 +83,23 @@ def moc_registration(request: AuthenticatedHttpRequest, pk: int):
     )
 
 
-def _learners_page(request, provider, form, rows, status=200):
+def _learners_page(request, provider, form, rows, status=200, error=""):
     invalid = [r for r in rows if r.problems] if rows is not None else []
-    return render(
-        request,
-        "credits/coordinator/moc_learners.html",
-        {
-            "provider": provider,
-            "form": form,
-            "rows": rows,
-            "invalid": invalid,
-            "valid_count": (len(rows) - len(invalid)) if rows is not None else 0,
-        },
-        status=status,
-    )
+    context = {
+        "provider": provider,
+        "form": form,
+        "rows": rows,
+        "invalid": invalid,
+        "valid_count": (len(rows) - len(invalid)) if rows is not None else 0,
+        "batches": ParsLearnerBatch.objects.filter(provider=provider).order_by("-created_at", "-id")[:24],
+        "error": error,
+    }
+    if rows is not None:
+        start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+        context["plan"] = moc.batch_plan(provider=provider, start=start, end=end)
+        context["states"] = moc.activity_states(provider=provider, start=start, end=end)
+        context["deadlines"] = [moc.moc_deadline(y) for y in range(start.year, end.year + 1)]
+    return render(request, "credits/coordinator/moc_learners.html", context, status=status)
 
 
 @coordinator_required
@@ -127,3 +132,38 @@ def pars_learners_txt(request: AuthenticatedHttpRequest, slug: str):
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+def _txt_response(body: str, name: str) -> HttpResponse:
+    response = HttpResponse(body, content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@coordinator_required
+@require_POST
+def pars_batch_create(request: AuthenticatedHttpRequest, slug: str):
+    """Record the next batch as sent (only what is new since the last one), then offer its file."""
+    provider = _provider(request, slug)
+    form = BoardRangeForm(request.POST)
+    if not form.is_valid():
+        return _learners_page(request, provider, form, None, status=400)
+    start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+    try:
+        batch = moc.batch_create(provider=provider, actor=request.user, start=start, end=end)
+    except CreditError as exc:
+        rows = moc.learner_rows(provider=provider, start=start, end=end)
+        return _learners_page(request, provider, form, rows, status=400, error=exc.message)
+    messages.success(
+        request, _("Batch %(n)d recorded: download its file and upload it to PARS.") % {"n": batch.pk}
+    )
+    url = reverse("credits:pars_learners", args=[provider.slug])
+    return redirect(f"{url}?start={start.isoformat()}&end={end.isoformat()}")
+
+
+@coordinator_required
+def pars_batch_txt(request: AuthenticatedHttpRequest, slug: str, pk: int):
+    provider = _provider(request, slug)
+    batch = get_object_or_404(ParsLearnerBatch, pk=pk, provider=provider)
+    return _txt_response(moc.batch_file(batch), f"pars-learners-{provider.slug}-batch-{batch.pk}.txt")

@@ -38,6 +38,8 @@ from credits.models import (
     MocOptIn,
     MocRegistration,
     Option,
+    ParsLearnerBatch,
+    ParsLearnerReport,
     Provider,
     ProviderCoordinator,
     ProviderPerson,
@@ -129,6 +131,13 @@ def records(learner, activity, coordinator, superuser, stripe_fake, django_captu
         points="0.75",
         consented_at=timezone.now(),
     )
+    batch = ParsLearnerBatch.objects.create(
+        provider=activity.provider,
+        created_by=coordinator,
+        start=timezone.localdate(),
+        end=timezone.localdate(),
+    )
+    ParsLearnerReport.objects.create(batch=batch, certificate=certificate, action="Add", cells=["Add"])
     personal_feed_get_or_create(user=learner, show=activity.episode.show)
     billing_services.activity_fee_set(activity=activity, actor=coordinator, amount=1500)
     billing_services.provider_billing_set(

@@ -13,9 +13,9 @@ from django.utils import timezone
 from lxml import html
 
 from accounts.models import Degree
-from credits import moc, services
+from credits import certificates, moc, services
 from credits.certificates import certificate_revoke
-from credits.models import Activity, Certificate
+from credits.models import Activity, Certificate, ParsLearnerBatch, ParsLearnerReport
 from testkit import factories
 from testkit.mfa import mfa_login
 
@@ -226,3 +226,77 @@ def test_a_learner_cannot_open_the_export(client, setup):
     client.force_login(certs["ada"].claim.learner)
     response = client.get(reverse("credits:pars_learners_txt", args=["sot"]), _range(certs))
     assert response.status_code in (302, 403, 404)
+
+
+# --- Reporting state: the batch cycle (issue 13, item 4) ------------------------------------------
+
+
+def _batch(client, certs):
+    response = client.post(reverse("credits:pars_batch_create", args=["sot"]), _range(certs))
+    assert response.status_code == 302, _text(response)
+    batch = ParsLearnerBatch.objects.latest("pk")
+    body = client.get(reverse("credits:pars_batch_txt", args=["sot", batch.pk])).content.decode()
+    return batch, _rows(body) if body else []
+
+
+def test_the_batch_cycle_report_revoke_correct_report_again(client, coordinator, setup):
+    activity, certs = setup
+    mfa_login(client, coordinator)
+    first_batch, first = _batch(client, certs)
+    names = COLUMNS.index("Learner First Name")
+    credits_col = COLUMNS.index("CME Credits")
+    assert [(r[0], r[names]) for r in first] == [("Add", "Ada"), ("Add", "Bob")]
+    text = _text(client.get(reverse("credits:pars_learners", args=["sot"]), _range(certs)))
+    assert "The next batch holds 0 rows" in text
+    assert (
+        "MOC completions of this year must reach the boards by 31 December "
+        f"{certs['ada'].completion_date.year}" in text
+    )
+    # Nothing new: a second batch is refused with a message and nothing written.
+    refused = client.post(reverse("credits:pars_batch_create", args=["sot"]), _range(certs))
+    assert refused.status_code == 400 and "Nothing new to report" in _text(refused)
+    assert ParsLearnerBatch.objects.count() == 1
+
+    # Revoke Ada's credit; correct Bob's credits (0.5 -> 0.75).
+    certificate_revoke(certificate=certs["ada"], actor=coordinator, reason="Did not take part")
+    certificates.certificate_reissue(
+        certificate=certs["bob"], actor=coordinator, reason="Time misreported", credits=Decimal("0.75")
+    )
+    page = _text(client.get(reverse("credits:pars_learners", args=["sot"]), _range(certs)))
+    assert "The next batch holds 3 rows" in page
+    state = html.fromstring(client.get(reverse("credits:pars_learners", args=["sot"]), _range(certs)).content)
+    cells = [td.text_content() for td in state.get_element_by_id("pars-states").iter("td")]
+    assert cells == [activity.current_version.title, "0", "0", "2"]  # reported, pending, needs correction
+
+    _second_batch, second = _batch(client, certs)
+    assert [(r[0], r[names], r[credits_col]) for r in second] == [
+        ("Delete", "Ada", "0.75"),
+        ("Delete", "Bob", "0.5"),
+        ("Add", "Bob", "0.75"),
+    ]
+    for row in second:
+        assert len(row) == len(COLUMNS)
+    # The deletes repeat the rows as sent, except the action.
+    assert second[0][1:] == first[0][1:] and second[1][1:] == first[1][1:]
+    cells = [
+        td.text_content()
+        for td in html.fromstring(
+            client.get(reverse("credits:pars_learners", args=["sot"]), _range(certs)).content
+        )
+        .get_element_by_id("pars-states")
+        .iter("td")
+    ]
+    assert cells == [activity.current_version.title, "1", "0", "0"]
+    assert ParsLearnerReport.objects.filter(batch=first_batch).count() == 2
+
+
+def test_a_batch_of_another_provider_is_not_found(client, coordinator, setup):
+    _activity, certs = setup
+    mfa_login(client, coordinator)
+    batch, _rows_sent = _batch(client, certs)
+    other = factories.make_coordinator(factories.make_provider("Other", "other"), "other@example.org")
+    client.logout()
+    mfa_login(client, other)
+    assert client.get(reverse("credits:pars_batch_txt", args=["other", batch.pk])).status_code == 404
+    assert client.get(reverse("credits:pars_batch_txt", args=["sot", batch.pk])).status_code == 404
+    assert client.post(reverse("credits:pars_batch_create", args=["sot"]), _range(certs)).status_code == 404

@@ -9,7 +9,7 @@ from django.utils import timezone
 from accounts.models import User
 from episodes.models import Episode, Show
 
-from . import disclosure_services, grants, services, versions
+from . import disclosure_services, grants, moc, pars, services, versions
 from .disclosures import speakers
 from .models import (
     GRANT_OPEN_STATUSES,
@@ -135,7 +135,22 @@ def seed_demo_activity(*, provider: Provider, coordinator: User) -> Activity | N
     )
     seed_demo_disclosures(activity=activity, coordinator=coordinator)
     services.quiz_replace(activity=activity, actor=coordinator, data=QUIZ)
+    # Registered for ABA and ABIM MOC (frozen in version 1); physicians opt in on the claim page.
+    moc.moc_register(
+        activity=activity, actor=coordinator, rows=[("ABA", "LL", "0.25"), ("ABIM", "MK", "0.25")]
+    )
     versions.activity_publish(activity=activity, actor=coordinator)
+    # Reporting data for PARS (not part of what learners are shown, so not in a version).
+    pars.pars_update(
+        activity=activity,
+        actor=coordinator,
+        data={
+            "pars_activity_id": "202612345",
+            "pars_description": "",
+            "pars_cme_finder": True,
+            "pars_outcome_measures": ["learner_knowledge"],
+        },
+    )
     activity.refresh_from_db()
     return activity
 

@@ -1,5 +1,6 @@
 """The base layout, error pages, static files and demo data, as a visitor meets them."""
 
+import io
 import re
 
 import pytest
@@ -97,6 +98,16 @@ def test_seed_demo_is_idempotent_and_makes_every_role():
     assert len(set(requests.exclude(app="").values_list("app", flat=True))) >= 3
     assert DailyEpisodeDownloads.objects.filter(episode__show=show).exists()
     assert PersonalFeed.objects.filter(user=learner, show=show, revoked_at__isnull=True).count() == 1
+    # The demo activity is published, registered for ABA and ABIM MOC in its version, and ready for
+    # the PARS activity file; demo_info says where the PARS files are.
+    from credits.models import Activity
+
+    activity = Activity.objects.get(episode__show=show)
+    assert activity.status == "published" and activity.pars_activity_id
+    assert [m["board"] for m in activity.current_version.content["moc"]] == ["ABA", "ABIM"]
+    out = io.StringIO()
+    call_command("demo_info", stdout=out)
+    assert "PARS activity file" in out.getvalue() and "PARS learner file" in out.getvalue()
 
 
 @pytest.mark.django_db

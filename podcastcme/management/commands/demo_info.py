@@ -62,9 +62,18 @@ class Command(BaseCommand):
         if show is not None:
             urls.append(("Demo show", site + show.get_absolute_url()))
             urls.append(("Demo show feed", site + show.get_feed_url()))
-        activity = Activity.objects.filter(episode__show=show).select_related("episode__show").first()
+        activity = (
+            Activity.objects.filter(episode__show=show).select_related("episode__show", "provider").first()
+        )
         if activity is not None:
             urls.append(("Demo CME activity", site + activity.episode.get_absolute_url()))
+            provider = activity.provider.slug
+            # Coordinator pages (two-factor login): the ACCME PARS files and the activity's MOC boards.
+            urls.append(
+                ("PARS activity file", site + reverse("credits:coordinator_pars_activities", args=[provider]))
+            )
+            urls.append(("PARS learner file", site + reverse("credits:pars_learners", args=[provider])))
+            urls.append(("MOC registration", site + reverse("credits:coordinator_moc", args=[activity.pk])))
         certificate = (
             Certificate.objects.filter(claim__learner__email=DEMO_LEARNER)
             .exclude(status=Certificate.Status.PENDING)

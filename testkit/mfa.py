@@ -14,6 +14,8 @@ from allauth.mfa.models import Authenticator
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 
+from testkit.factories import PASSWORD
+
 
 def give_totp(user) -> str:
     """Activate TOTP for ``user`` the way allauth does; return the secret."""
@@ -55,3 +57,14 @@ def mfa_login(client, user, *, secret: str | None = None) -> str | None:
     session[_AUTHENTICATION_METHODS_USER_SESSION_KEY] = str(user.pk)
     session.save()
     return secret
+
+
+def browser_login_with_totp(page, email: str, secret: str) -> None:
+    """Log in through allauth's pages in a Playwright ``page``: password, then the TOTP code."""
+    page.goto("/accounts/login/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign In").click()
+    page.get_by_label("Code").fill(totp_now(secret))
+    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("link", name="Account").wait_for()

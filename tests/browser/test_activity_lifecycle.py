@@ -4,24 +4,14 @@ login, the CSRF check and the Content-Security-Policy all as in production)."""
 from django.urls import reverse
 
 from credits.models import Activity
-from testkit.factories import PASSWORD, make_activity
-from testkit.mfa import give_totp, totp_now
-
-
-def _log_in_with_totp(page, email, secret):
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    page.get_by_label("Code").fill(totp_now(secret))
-    page.get_by_role("button", name="Sign In").click()
-    page.get_by_role("link", name="Account").wait_for()
+from testkit.factories import make_activity
+from testkit.mfa import browser_login_with_totp, give_totp
 
 
 def test_a_coordinator_publishes_then_withdraws_an_activity(page, provider, coordinator, episode):
     draft = make_activity(provider=provider, episode=episode, coordinator=coordinator, publish=False)
     secret = give_totp(coordinator)
-    _log_in_with_totp(page, coordinator.email, secret)
+    browser_login_with_totp(page, coordinator.email, secret)
 
     # Learners do not see the draft on the episode page.
     page.goto(episode.get_absolute_url())

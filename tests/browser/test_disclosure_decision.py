@@ -6,18 +6,8 @@ from django.utils import timezone
 
 from credits import disclosure_services
 from credits.models import ContentPerson
-from testkit.factories import PASSWORD, make_activity
-from testkit.mfa import give_totp, totp_now
-
-
-def _log_in_with_totp(page, email, secret):
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    page.get_by_label("Code").fill(totp_now(secret))
-    page.get_by_role("button", name="Sign In").click()
-    page.get_by_role("link", name="Account").wait_for()
+from testkit.factories import make_activity
+from testkit.mfa import browser_login_with_totp, give_totp
 
 
 def test_a_relevant_relationship_is_decided_and_mitigated_then_shown_to_learners(
@@ -42,7 +32,7 @@ def test_a_relevant_relationship_is_decided_and_mitigated_then_shown_to_learners
     page.goto(episode.get_absolute_url())
     assert page.get_by_text("Acme Devices").count() == 0
 
-    _log_in_with_totp(page, coordinator.email, give_totp(coordinator))
+    browser_login_with_totp(page, coordinator.email, give_totp(coordinator))
     page.goto(reverse("credits:coordinator_people", args=[activity.pk]))
     decision = page.locator("form", has=page.get_by_text("Acme Devices — Consultant"))
     decision.get_by_label("Yes").check()

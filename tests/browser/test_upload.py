@@ -3,9 +3,8 @@
 import feedparser
 
 from episodes.models import Episode
-from testkit.factories import PASSWORD
 from testkit.media import make_audio
-from testkit.mfa import give_totp, totp_now
+from testkit.mfa import browser_login_with_totp, give_totp
 
 # Keeps every state of the progress bar in sessionStorage, which survives the navigation that
 # follows a finished upload, so the test can check the bar really reached 100%.
@@ -20,19 +19,9 @@ RECORD_PROGRESS = """
 """
 
 
-def _log_in_with_totp(page, email, secret):
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    page.get_by_label("Code").fill(totp_now(secret))
-    page.get_by_role("button", name="Sign In").click()
-    page.get_by_role("link", name="Account").wait_for()
-
-
 def test_host_uploads_an_episode_with_a_progress_bar_and_finds_it_in_the_feed(page, host, show):
     secret = give_totp(host)
-    _log_in_with_totp(page, "host@example.org", secret)
+    browser_login_with_totp(page, "host@example.org", secret)
 
     page.goto(f"/host/shows/{show.slug}/")
     page.get_by_role("link", name="Upload an episode").click()
@@ -61,7 +50,7 @@ def test_host_uploads_an_episode_with_a_progress_bar_and_finds_it_in_the_feed(pa
 
 def test_form_errors_come_back_in_place_after_an_upload(page, host, show, tmp_path):
     secret = give_totp(host)
-    _log_in_with_totp(page, "host@example.org", secret)
+    browser_login_with_totp(page, "host@example.org", secret)
     fake = tmp_path / "not-audio.mp3"
     fake.write_bytes(b"this is not audio at all" * 100)
     page.goto(f"/host/shows/{show.slug}/episodes/new/")

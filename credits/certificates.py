@@ -298,7 +298,6 @@ def certificate_issue(*, claim: CreditClaim, profile: LearnerProfile | None) -> 
         try:
             with transaction.atomic():
                 provider = Provider.objects.select_for_update().get(pk=activity.provider_id)
-                activity.provider = provider  # the designation statement names it
                 zone = provider_zone(provider)
                 now = timezone.now()
                 prefix = f"{provider.slug.upper()}-{timezone.localtime(now, zone).year}-"

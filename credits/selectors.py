@@ -129,11 +129,16 @@ class LearnerStatus:
         return next((a for a in self.attempts if a.passed), None)
 
     @property
-    def title(self) -> str:
-        """The title this learner was shown: their latest attempt's version, else the one offered now."""
+    def version(self) -> ActivityVersion | None:
+        """The version this learner is shown: their latest attempt's (a learner under way keeps what
+        they were offered), else the one offered now (see version_for_learner, the same rule by query)."""
         if self.attempts:
-            return self.attempts[-1].version.title
-        version = self.activity.current_version
+            return self.attempts[-1].version
+        return self.activity.current_version
+
+    @property
+    def title(self) -> str:
+        version = self.version
         return version.title if version is not None else self.activity.title
 
     @property

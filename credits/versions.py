@@ -388,16 +388,6 @@ def activity_changed(*, activity: Activity, actor: User | None, what: str) -> Ac
         actor=actor,
         action=action,
         obj=activity,
-        data={"version": version.number, "what": what, "changes": _json_safe(changes)},
+        data={"version": version.number, "what": what, "changes": changes},
     )
     return version
-
-
-def _json_safe(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, Decimal | datetime.date):
-        return str(value)
-    return value

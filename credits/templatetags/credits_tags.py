@@ -16,19 +16,10 @@ from django.utils.safestring import SafeString, mark_safe
 
 from .. import versions
 from ..models import Activity, ActivityVersion
-from ..selectors import LearnerStatus, activity_for_episode, learner_status, version_for_learner
+from ..selectors import activity_for_episode, learner_status, version_for_learner
 from ..statements import credit_mark_html, format_credits
 
 register = template.Library()
-
-
-def learner_version(activity: Activity, status: LearnerStatus | None) -> ActivityVersion | None:
-    """The version this learner is shown: their latest attempt's, else the one offered now."""
-    if status is not None:
-        for attempt in reversed(status.attempts):
-            if attempt.version_id is not None:
-                return attempt.version
-    return activity.current_version
 
 
 def version_context(version: ActivityVersion) -> dict[str, Any]:
@@ -53,7 +44,7 @@ def activity_panel(context, episode):
     request = context.get("request")
     user = getattr(request, "user", None)
     status = learner_status(learner=user, activity=activity) if user is not None else None
-    version = learner_version(activity, status)
+    version = status.version if status is not None else activity.current_version
     if version is None:
         return {"activity": None}
     step = status.next_step() if status is not None and user is not None and user.is_authenticated else None

@@ -12,7 +12,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .validators import validate_npi
+from .validators import validate_nabp_eprofile_id, validate_npi
 
 TIME_ZONE_CHOICES = [(tz, tz) for tz in sorted(zoneinfo.available_timezones()) if "/" in tz] + [
     ("UTC", "UTC")
@@ -150,6 +150,33 @@ def degree_is_physician(degree: str, *, equivalence_attested: bool) -> bool:
     return degree_needs_equivalence(degree) and equivalence_attested
 
 
+class Profession(models.TextChoices):
+    """The profession a degree belongs to: it decides which credit types a learner may claim
+    (credits/credit_types.py). Physicians: ``degree_is_physician``."""
+
+    PHYSICIAN = "physician", _("Physician")
+    PA = "pa", _("Physician assistant")
+    NURSE = "nurse", _("Nurse")
+    PHARMACIST = "pharmacist", _("Pharmacist")
+    OTHER = "other", _("Other health professional")
+
+
+_DEGREE_PROFESSIONS: dict[str, Profession] = {
+    Degree.PA_C: Profession.PA,
+    Degree.NP: Profession.NURSE,
+    Degree.RN: Profession.NURSE,
+    Degree.CRNA: Profession.NURSE,
+    Degree.PHARMD: Profession.PHARMACIST,
+}
+
+
+def degree_profession(degree: str, *, equivalence_attested: bool) -> Profession:
+    """The one rule from a degree to a profession (a physician exactly when ``degree_is_physician``)."""
+    if degree_is_physician(degree, equivalence_attested=equivalence_attested):
+        return Profession.PHYSICIAN
+    return _DEGREE_PROFESSIONS.get(degree, Profession.OTHER)
+
+
 NPI_TAKEN_MESSAGE = _(
     "This NPI is already on another account. An NPI identifies one clinician: check the number, "
     "or sign in to the account that has it."
@@ -184,6 +211,10 @@ class LearnerProfile(models.Model):
     abem_id = models.CharField(_("ABEM ID"), max_length=20, blank=True)
     other_board_name = models.CharField(_("other board"), max_length=60, blank=True)
     other_board_id = models.CharField(_("other board ID"), max_length=20, blank=True)
+    # NABP e-Profile ID: pharmacists' ACPE credit goes to CPE Monitor under it (with birth MMDD).
+    nabp_eprofile_id = models.CharField(
+        _("NABP e-Profile ID"), max_length=7, blank=True, validators=[validate_nabp_eprofile_id]
+    )
     birth_month = models.PositiveSmallIntegerField(_("birth month"), null=True, blank=True)
     birth_day = models.PositiveSmallIntegerField(_("birth day"), null=True, blank=True)
     board_sharing_consent = models.BooleanField(
@@ -243,6 +274,13 @@ class LearnerProfile(models.Model):
     def is_physician(self) -> bool:
         """AMA PRA Category 1 Credit or a certificate of participation (``degree_is_physician``)."""
         return degree_is_physician(
+            self.degree, equivalence_attested=self.degree_equivalence_attested_at is not None
+        )
+
+    @property
+    def profession(self) -> Profession:
+        """Which credit types this learner may claim (``degree_profession``)."""
+        return degree_profession(
             self.degree, equivalence_attested=self.degree_equivalence_attested_at is not None
         )
 

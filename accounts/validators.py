@@ -33,6 +33,15 @@ def validate_npi(value: str) -> None:
         )
 
 
+def validate_nabp_eprofile_id(value: str) -> None:
+    """NABP e-Profile IDs (CPE Monitor) are numbers of six or seven digits."""
+    if value and not (value.isdigit() and 6 <= len(value) <= 7):
+        raise ValidationError(
+            _("An NABP e-Profile ID is 6 or 7 digits (find it at nabp.pharmacy, under your e-Profile)."),
+            code="nabp_format",
+        )
+
+
 def validate_birth_month_day(month: int | None, day: int | None) -> None:
     """Month and day go together and must be a real date in a leap year (02/29 is allowed)."""
     if month is None and day is None:

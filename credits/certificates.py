@@ -26,6 +26,7 @@ from accounts.models import LearnerProfile, User, degree_is_physician
 from accounts.permissions import is_coordinator_of
 from audit.services import audit_record
 
+from . import credit_types
 from .audit_actions import CreditAction
 from .errors import CreditError
 from .models import (
@@ -318,6 +319,7 @@ def certificate_issue(*, claim: CreditClaim, profile: LearnerProfile | None) -> 
                     provider_name=provider.name,
                     accreditation_statement=version.content["accreditation_statement"],
                     designation_statement=version.content["designation_statement"],
+                    other_credits=credit_types.certificate_lines(claim.pk, version),
                     issued_at=now,
                     status=Certificate.Status.PENDING,
                     render_state=Certificate.RenderState.PENDING,

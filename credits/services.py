@@ -3,7 +3,7 @@
 import logging
 import random
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -19,13 +19,14 @@ from audit.services import audit_record
 from episodes.intervals import merge_intervals
 from episodes.models import Episode
 
-from . import disclosure_services, grants, moc, versions
+from . import credit_types, disclosure_services, grants, moc, versions
 from .audit_actions import CreditAction
 from .certificates import certificate_issue
 from .errors import CreditError
 from .models import (
     Activity,
     Attempt,
+    ClaimedCredit,
     CompletionRecord,
     CreditClaim,
     CreditType,
@@ -447,6 +448,7 @@ class ClaimCheck:
     credits: Decimal
     capped: bool
     moc_optins: tuple[moc.OptIn, ...] = ()  # the boards the learner opted into (credits/moc.py)
+    awards: tuple[credit_types.Award, ...] = ()  # further credit types (credits/credit_types.py)
 
 
 def claim_check(
@@ -456,6 +458,7 @@ def claim_check(
     minutes: int,
     attested: bool,
     moc_optins: Mapping[str, str] | None = None,
+    credit_kinds: Collection[str] | None = None,
 ) -> ClaimCheck:
     """The one claim-eligibility rule: may ``learner`` claim ``activity`` for ``minutes`` now?
 
@@ -464,6 +467,8 @@ def claim_check(
     that would then be refused. Call it with the learner's row locked (accounts.locks.lock_learner)
     so that the answer holds until the transaction commits. ``moc_optins`` ({board: board id}): the
     boards the learner asks to report the completion to for MOC (credits/moc.py check_optins).
+    ``credit_kinds``: the further credit types (ANCC, ACPE, AAPA, IPCE) asked for; None: every one
+    the learner's profession may claim (credits/credit_types.py check_requested).
     """
     if CreditClaim.objects.filter(learner=learner, activity=activity).exists():
         raise CreditError(_("You have already claimed credit for this activity."), code="already_claimed")
@@ -506,6 +511,9 @@ def claim_check(
             _("The smallest claim is 0.25 credit (about 8 minutes or more of participation)."), "minutes"
         )
     optins = moc.check_optins(profile=profile, version=version, credits=credits, optins=moc_optins or {})
+    awards = credit_types.check_requested(
+        profile=profile, version=version, minutes=minutes, requested=credit_kinds
+    )
     return ClaimCheck(
         profile=profile,
         attempt=attempt,
@@ -513,6 +521,7 @@ def claim_check(
         credits=credits,
         capped=capped,
         moc_optins=tuple(optins),
+        awards=tuple(awards),
     )
 
 
@@ -524,6 +533,7 @@ def claim_credit(
     attested: bool,
     listening_evidence: dict[str, Any] | None = None,
     moc_optins: Mapping[str, str] | None = None,
+    credit_kinds: Collection[str] | None = None,
 ) -> CreditClaim:
     """Claim credit: one per learner and activity, even under concurrent requests.
 
@@ -534,7 +544,12 @@ def claim_credit(
         lock_learner(learner.pk)
         activity = Activity.objects.get(pk=activity.pk)
         checked = claim_check(
-            learner=learner, activity=activity, minutes=minutes, attested=attested, moc_optins=moc_optins
+            learner=learner,
+            activity=activity,
+            minutes=minutes,
+            attested=attested,
+            moc_optins=moc_optins,
+            credit_kinds=credit_kinds,
         )
         profile, attempt, evaluation = checked.profile, checked.attempt, checked.evaluation
         credits, capped = checked.credits, checked.capped
@@ -575,6 +590,8 @@ def claim_credit(
             score=score,
             evaluation=evaluation,
         )
+        for award in checked.awards:
+            ClaimedCredit.objects.create(claim=claim, kind=award.kind, amount=award.amount, created_at=now)
         moc_consents = moc.optins_record(claim=claim, learner=learner, optins=checked.moc_optins)
         audit_record(
             actor=learner,
@@ -591,6 +608,7 @@ def claim_credit(
                 "capped": capped,
                 "credit_type": credit_type,
                 "moc": moc_consents,
+                "other_credits": {award.kind: str(award.amount) for award in checked.awards},
             },
         )
         # The certificate row belongs to the claim's own transaction: a claim never exists without

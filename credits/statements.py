@@ -36,11 +36,30 @@ def provider_name_in_statements(provider: Provider, *, start: bool = True) -> st
     return the_name(provider.name, takes_the=provider.name_takes_the, start=start)
 
 
+JOINT_ACCREDITATION = (
+    "is jointly accredited by the Accreditation Council for Continuing Medical Education (ACCME), the "
+    "Accreditation Council for Pharmacy Education (ACPE), and the American Nurses Credentialing Center "
+    "(ANCC), to provide continuing education for the healthcare team."
+)
+
+
 def accreditation_statement_for(
-    *, provider_name: str, providership: str, joint_provider_name: str, takes_the: bool = True
+    *,
+    provider_name: str,
+    providership: str,
+    joint_provider_name: str,
+    takes_the: bool = True,
+    jointly_accredited: bool = False,
 ) -> str:
     subject = the_name(provider_name, takes_the=takes_the)
     inside = the_name(provider_name, takes_the=takes_the, start=False)
+    if jointly_accredited:  # Joint Accreditation's own wording replaces ACCME's
+        if providership == AccreditationType.JOINT:
+            return (
+                f"In support of improving patient care, this activity has been planned and implemented by "
+                f"{inside} and {joint_provider_name.strip()}. {subject} {JOINT_ACCREDITATION}"
+            )
+        return f"In support of improving patient care, {inside} {JOINT_ACCREDITATION}"
     if providership == AccreditationType.JOINT:
         return (
             "This activity has been planned and implemented in accordance with the accreditation "
@@ -62,6 +81,7 @@ def accreditation_statement(activity: Activity) -> str:
         providership=activity.providership,
         joint_provider_name=activity.joint_provider_name,
         takes_the=activity.provider.name_takes_the,
+        jointly_accredited=activity.provider.joint_accreditation,
     )
 
 

@@ -23,7 +23,9 @@ provider {name, contact_email, privacy_policy_url}, accreditation_statement,
 designation_statement (plain text), people (credits.disclosures.people_snapshot), mitigation_statement,
 commercial_support [{supporter, kind, kind_label, amount, in_kind_description, agreement_signed_on}],
 medium, references [str], requirements, mandate_topics [str], episode {title, minutes},
-moc [{board, credit_type, points}] (only when the activity is registered for MOC: credits/moc.py).
+moc [{board, credit_type, points}] (only when the activity is registered for MOC: credits/moc.py),
+credits [{kind, label, amount, uan, acpe_activity_type, statement}] (only when the activity offers
+credit types besides AMA: credits/credit_types.py).
 """
 
 import datetime
@@ -41,6 +43,7 @@ from accounts.models import User
 from audit.services import audit_record
 from episodes.models import Show
 
+from . import credit_types
 from .audit_actions import CreditAction
 from .disclosures import people_publish_problems, people_snapshot
 from .models import Activity, ActivityVersion, Attempt, CommercialSupport, MocRegistration
@@ -144,6 +147,10 @@ def version_content(activity: Activity) -> dict[str, Any]:
     ]
     if moc:
         content["moc"] = moc
+    # Further credit types (credits/credit_types.py): present only when offered, like "moc".
+    other_credits = credit_types.version_credits(activity)
+    if other_credits:
+        content["credits"] = other_credits
     return content
 
 
@@ -225,6 +232,7 @@ def publish_problems(activity: Activity) -> list[str]:
             )
             % {"credits": format_credits(activity.designated_credits), "minutes": minutes_needed(activity)}
         )
+    problems += credit_types.offered_credit_problems(activity)
     for support in CommercialSupport.objects.filter(activity=activity):
         try:
             support.clean()

@@ -2,9 +2,12 @@
 
 from .activities import (
     DEFAULT_REQUIREMENTS,
+    AcpeActivityType,
     Activity,
+    ActivityCredit,
     ActivityQuerySet,
     CommercialSupport,
+    CreditKind,
     MandateTopic,
     Option,
     Question,
@@ -43,6 +46,7 @@ from .providers import (
 from .quarters import _quarter_step, _with_quarter_steps
 from .records import (
     Attempt,
+    ClaimedCredit,
     CompletionRecord,
     CreditClaim,
     CreditType,
@@ -62,8 +66,12 @@ __all__ = [
     "RENDER_OVERDUE_MINUTES",
     "AccreditationType",
     "DEFAULT_REQUIREMENTS",
+    "AcpeActivityType",
     "Activity",
+    "ActivityCredit",
     "ActivityVersion",
+    "ClaimedCredit",
+    "CreditKind",
     "MocBoard",
     "MocOptIn",
     "MocRegistration",

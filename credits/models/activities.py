@@ -251,6 +251,63 @@ class Activity(models.Model):
         return [line.strip(" -•\t") for line in self.objectives.splitlines() if line.strip(" -•\t")]
 
 
+class CreditKind(models.TextChoices):
+    """Credit types an activity may offer besides AMA PRA Category 1 Credit™ (which every activity
+    offers: ``Activity.designated_credits``). Who may claim which: credits/credit_types.py."""
+
+    ANCC = "ancc", _("ANCC nursing contact hours")
+    ACPE = "acpe", _("ACPE pharmacy CE contact hours")
+    AAPA = "aapa", _("AAPA Category 1 CME credits")
+    IPCE = "ipce", _("IPCE credits")
+
+
+class AcpeActivityType(models.TextChoices):
+    KNOWLEDGE = "K", _("Knowledge-based")
+    APPLICATION = "A", _("Application-based")
+
+
+class ActivityCredit(models.Model):
+    """One further credit type an activity offers, with its own designated amount (and, for ACPE,
+    the Universal Activity Number and activity type). Frozen in each version (content "credits")."""
+
+    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="other_credits")
+    kind = models.CharField(_("credit type"), max_length=8, choices=CreditKind.choices)
+    amount = models.DecimalField(
+        _("designated amount"),
+        max_digits=4,
+        decimal_places=2,
+        help_text=_("Hours (contact hours or credits): a multiple of 0.25, at least 0.25."),
+    )
+    uan = models.CharField(
+        _("Universal Activity Number (UAN)"),
+        max_length=32,
+        blank=True,
+        help_text=_("ACPE only, e.g. JA0000123-0000-26-001-H01-P."),
+    )
+    acpe_activity_type = models.CharField(
+        _("ACPE activity type"), max_length=1, choices=AcpeActivityType.choices, blank=True
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["activity", "kind"]
+        verbose_name = _("further credit type")
+        constraints = [
+            models.UniqueConstraint(fields=["activity", "kind"], name="activity_credit_one_per_kind"),
+            models.CheckConstraint(
+                condition=_with_quarter_steps(models.Q(amount__gte=Decimal("0.25")), "amount"),
+                name="activity_credit_quarter_steps",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(kind="acpe") | (~models.Q(uan="") & ~models.Q(acpe_activity_type="")),
+                name="activity_credit_acpe_has_uan",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.activity}: {self.amount} {self.get_kind_display()}"
+
+
 class CommercialSupport(models.Model):
     """A commercial supporter of an activity (ACCME Standard 4): who, monetary or in kind, how much,
     and when the written agreement was signed (before the activity). Learners are told all of it."""

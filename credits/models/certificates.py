@@ -54,6 +54,9 @@ class Certificate(models.Model):
     provider_name = models.CharField(max_length=200)
     accreditation_statement = models.TextField()
     designation_statement = models.TextField()
+    # The further credit types claimed (credits/credit_types.py), as printed:
+    # [{"kind", "label", "amount", "statement"}]; empty for AMA credit or participation alone.
+    other_credits = models.JSONField(default=list, blank=True)
     issued_at = models.DateTimeField()
     pdf = models.FileField(upload_to="certificates/", blank=True, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True)

@@ -43,6 +43,27 @@ class Provider(models.Model):
         default="America/New_York",
         help_text=_("Completion dates on certificates and reports are given in this time zone."),
     )
+    # The accreditations the provider holds besides ACCME's (credits/credit_types.py decides from
+    # them which credit types its activities may offer). Joint Accreditation covers ACCME, ANCC and
+    # ACPE, allows IPCE credit, and (with AAPA's authorisation) AAPA Category 1 CME.
+    joint_accreditation = models.BooleanField(
+        _("jointly accredited (Joint Accreditation for Interprofessional Continuing Education)"),
+        default=False,
+    )
+    ancc_accredited = models.BooleanField(_("accredited by ANCC (nursing contact hours)"), default=False)
+    acpe_accredited = models.BooleanField(_("accredited by ACPE (pharmacy CE)"), default=False)
+    aapa_authorized = models.BooleanField(
+        _("authorised by AAPA to award AAPA Category 1 CME credit"), default=False
+    )
+    acpe_provider_number = models.CharField(
+        _("ACPE provider number"),
+        max_length=9,
+        blank=True,
+        help_text=_(
+            "The first part of every UAN: four digits (e.g. 0197), or JA and seven digits for a jointly "
+            "accredited provider (e.g. JA0000123)."
+        ),
+    )
     coordinators: models.ManyToManyField[User, "ProviderCoordinator"] = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         through="ProviderCoordinator",

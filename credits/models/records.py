@@ -7,7 +7,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .activities import Activity
+from .activities import Activity, CreditKind
 from .quarters import _with_quarter_steps
 
 
@@ -161,6 +161,32 @@ class CreditClaim(_AppendOnly):
 
     def __str__(self) -> str:
         return f"{self.learner} — {self.activity}: {self.credits}"
+
+
+class ClaimedCredit(_AppendOnly):
+    """A further credit type (ANCC, ACPE, AAPA, IPCE) awarded with a claim: the amount claimed, capped
+    at that type's designation in the learner's version. Written with the claim, never changed."""
+
+    claim = models.ForeignKey(CreditClaim, on_delete=models.PROTECT, related_name="other_credits")
+    kind = models.CharField(_("credit type"), max_length=8, choices=CreditKind.choices)
+    amount = models.DecimalField(_("amount claimed"), max_digits=4, decimal_places=2)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = RecordQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["claim", "kind"]
+        verbose_name = _("further credit claimed")
+        constraints = [
+            models.UniqueConstraint(fields=["claim", "kind"], name="claimed_credit_one_per_kind"),
+            models.CheckConstraint(
+                condition=_with_quarter_steps(models.Q(amount__gte=Decimal("0.25")), "amount"),
+                name="claimed_credit_quarter_steps",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.claim}: {self.amount} {self.get_kind_display()}"
 
 
 class CompletionRecord(_AppendOnly):

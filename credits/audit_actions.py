@@ -47,6 +47,12 @@ class CreditAction(AuditActions):
     MOC_REGISTRATION_CHANGED = "moc.registration_changed"
     # A learner batch recorded as sent to PARS; data {"start", "end", "adds", "deletes"} (certificate ids).
     PARS_LEARNER_BATCH_CREATED = "pars.learner_batch_created"
+    # ACPE credit sent to CPE Monitor (credits/cpe_monitor.py): a batch file recorded as sent, data
+    # {"adds": [certificate ids]}; corrections made by hand in CPE Monitor, data {"removed", "corrected"}.
+    CPE_MONITOR_BATCH_CREATED = "cpe_monitor.batch_created"
+    CPE_MONITOR_CORRECTIONS_RECORDED = "cpe_monitor.corrections_recorded"
+    # CE Broker numbers (credits/cebroker.py): provider and course tracking numbers; data {"changed"}.
+    CEBROKER_NUMBERS_CHANGED = "cebroker.numbers_changed"
 
     CERTIFICATE_ISSUED = "certificate.issued"
     CERTIFICATE_RENDERED = "certificate.rendered"

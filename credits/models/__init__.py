@@ -20,6 +20,7 @@ from .certificates import (
     CertificateRevision,
     CorrectionRequest,
 )
+from .cpe import CpeMonitorBatch, CpeMonitorReport
 from .disclosures import (
     ContentPerson,
     DisclosureForm,
@@ -72,6 +73,8 @@ __all__ = [
     "ActivityVersion",
     "ClaimedCredit",
     "CreditKind",
+    "CpeMonitorBatch",
+    "CpeMonitorReport",
     "MocBoard",
     "MocOptIn",
     "MocRegistration",

@@ -153,6 +153,20 @@ class Activity(models.Model):
         help_text=_("Reported to PARS (and CME Finder). Empty: the learning objectives are reported."),
     )
     pars_cme_finder = models.BooleanField(_("list in CME Finder"), default=False)
+    # CE Broker (credits/cebroker.py): the course as registered with CE Broker; like the PARS id, not
+    # shown to learners and not part of a version.
+    cebroker_course_number = models.CharField(
+        _("CE Broker course tracking number"),
+        max_length=12,
+        blank=True,
+        help_text=_('Digits only, without the "20-" CE Broker prints in front of it.'),
+    )
+    cebroker_subject_area = models.CharField(
+        _("CE Broker subject area code"),
+        max_length=20,
+        blank=True,
+        help_text=_("Needed only for learners who earned partial credit (CE Broker's subject area codes)."),
+    )
     pars_outcome_measures = models.JSONField(
         _("PARS outcome measures"), default=list, blank=True, help_text=_("What the activity measured.")
     )

@@ -64,6 +64,13 @@ class Provider(models.Model):
             "accredited provider (e.g. JA0000123)."
         ),
     )
+    # CE Broker (credits/cebroker.py): the provider tracking number CE Broker gave, without "50-".
+    cebroker_provider_number = models.CharField(
+        _("CE Broker provider tracking number"),
+        max_length=12,
+        blank=True,
+        help_text=_('Digits only, without the "50-" CE Broker prints in front of it.'),
+    )
     coordinators: models.ManyToManyField[User, "ProviderCoordinator"] = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         through="ProviderCoordinator",

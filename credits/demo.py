@@ -1,4 +1,9 @@
-"""The demo CME activity `seed_demo` creates: one Airway Rounds episode with quiz and disclosures."""
+"""The demo CME activity `seed_demo` creates: one Airway Rounds episode with quiz and disclosures.
+
+The demo provider is jointly accredited, so the activity offers AMA PRA Category 1 Credit™, ANCC
+nursing contact hours and ACPE pharmacy CE (with its UAN) in version 1, is registered for ABA and
+ABIM MOC, and carries Joint Accreditation's statement; a nurse and a pharmacist have claimed it.
+"""
 
 import datetime
 from decimal import Decimal
@@ -6,16 +11,19 @@ from typing import Any
 
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Licence, Profession, User
 from episodes.models import Episode, Show
 
-from . import disclosure_services, grants, moc, pars, services, versions
+from . import disclosure_services, grants, licences, moc, pars, providers, services, versions
 from .disclosures import speakers
 from .models import (
     GRANT_OPEN_STATUSES,
+    AcpeActivityType,
     Activity,
+    ActivityCredit,
     Attempt,
     CreditClaim,
+    CreditKind,
     Evaluation,
     GrantStatus,
     MandateTopic,
@@ -26,6 +34,13 @@ from .models import (
 )
 
 DEMO_ACTIVITY_EPISODE = "pocus-for-the-airway"
+# Joint Accreditation covers ACCME, ANCC and ACPE; a jointly accredited provider's ACPE number is
+# JA and seven digits, and starts the UAN of each of its pharmacy activities.
+DEMO_ACPE_PROVIDER_NUMBER = "JA0000123"
+DEMO_ACCREDITATIONS: dict[str, Any] = {
+    "joint_accreditation": True,
+    "acpe_provider_number": DEMO_ACPE_PROVIDER_NUMBER,
+}
 
 QUIZ = {
     "questions": [
@@ -95,13 +110,59 @@ def _first_host(show: Show) -> User:
     return host
 
 
+def seed_demo_accreditations(*, provider: Provider, actor: User) -> Provider:
+    """The demo provider is jointly accredited, with its ACPE provider number (idempotent).
+
+    A provider created by an older demo is brought up to date the way the site's operator would do it
+    in the admin (``providers.provider_save``: the audit row keeps the old and new values)."""
+    if all(getattr(provider, name) == value for name, value in DEMO_ACCREDITATIONS.items()):
+        return provider
+    old = providers.provider_snapshot(provider)
+    for name, value in DEMO_ACCREDITATIONS.items():
+        setattr(provider, name, value)
+    return providers.provider_save(actor=actor, provider=provider, old=old)
+
+
+def demo_uan(activity: Activity) -> str:
+    """The demo activity's UAN: the provider's ACPE number, no joint provider (0000), the release year,
+    sequence 001, home study (H) on patient safety (topic 05), for pharmacists (P)."""
+    year = (activity.release_date or timezone.localdate()).year % 100
+    return f"{activity.provider.acpe_provider_number}-0000-{year:02d}-001-H05-P"
+
+
+def seed_demo_credit_types(*, activity: Activity) -> bool:
+    """ANCC nursing contact hours and knowledge-based ACPE pharmacy CE, each designated for the same
+    amount as the AMA credit (the same 15 minutes). Nothing is changed on an activity that already
+    offers further credit types (a coordinator's choice stands). True when the rows were added.
+
+    Called on the draft before it is published, so version 1 carries them; on an older demo's
+    published activity the caller freezes a new version (``versions.activity_changed``)."""
+    if ActivityCredit.objects.filter(activity=activity).exists():
+        return False
+    amount = activity.designated_credits
+    ActivityCredit.objects.create(activity=activity, kind=CreditKind.ANCC, amount=amount)
+    ActivityCredit.objects.create(
+        activity=activity,
+        kind=CreditKind.ACPE,
+        amount=amount,
+        uan=demo_uan(activity),
+        acpe_activity_type=AcpeActivityType.KNOWLEDGE,
+    )
+    return True
+
+
 def seed_demo_activity(*, provider: Provider, coordinator: User) -> Activity | None:
     """Make the demo POCUS episode an activity (idempotent). None when the episode is missing."""
     episode = Episode.objects.filter(show__slug="airway-rounds", slug=DEMO_ACTIVITY_EPISODE).first()
     if episode is None:
         return None
-    existing = Activity.objects.filter(episode=episode).first()
+    existing = Activity.objects.filter(episode=episode).select_related("provider").first()
     if existing is not None:
+        # An older demo's activity offered AMA credit only: add ANCC and ACPE in a new version
+        # (which also carries Joint Accreditation's statement), as a coordinator's edit would.
+        if existing.provider.joint_accreditation and seed_demo_credit_types(activity=existing):
+            versions.activity_changed(activity=existing, actor=coordinator, what="credit types")
+            existing.refresh_from_db()
         return existing
     seed_demo_grant(show=episode.show, provider=provider, coordinator=coordinator)
     today = timezone.localdate()
@@ -116,7 +177,10 @@ def seed_demo_activity(*, provider: Provider, coordinator: User) -> Activity | N
                 "Confirm tracheal intubation with transverse airway ultrasound\n"
                 "Use gastric ultrasound to estimate the aspiration risk"
             ),
-            "target_audience": "Anesthesiologists, emergency physicians, CRNAs and anesthesia residents",
+            "target_audience": (
+                "Anesthesiologists, emergency physicians, CRNAs, perioperative nurses and pharmacists, "
+                "and anesthesia residents"
+            ),
             "designated_credits": Decimal("0.25"),
             # The demo's audio is a short synthetic sample standing in for a 15-minute episode.
             "designation_reason": "Demo data: the audio is a short sample of a 15-minute episode.",
@@ -139,6 +203,8 @@ def seed_demo_activity(*, provider: Provider, coordinator: User) -> Activity | N
     moc.moc_register(
         activity=activity, actor=coordinator, rows=[("ABA", "LL", "0.25"), ("ABIM", "MK", "0.25")]
     )
+    # Nurses and pharmacists may claim their own credit (frozen in version 1 with the statements).
+    seed_demo_credit_types(activity=activity)
     versions.activity_publish(activity=activity, actor=coordinator)
     # Reporting data for PARS (not part of what learners are shown, so not in a version).
     pars.pars_update(
@@ -262,4 +328,27 @@ def seed_demo_certificate(*, learner: User, activity: Activity) -> None:
         minutes=15,
         attested=True,
         listening_evidence={"demo": "seeded by seed_demo"},
+    )
+
+
+def seed_demo_nurse_licence(*, learner: User) -> Licence:
+    """The demo nurse's Florida RN licence (idempotent): the number and state the CE Broker roster
+    needs, and a two-year cycle of 24 hours with 2 hours of patient safety (Florida's medical errors
+    prevention course), which the demo activity counts towards."""
+    existing = Licence.objects.filter(learner=learner, profession=Profession.NURSE).first()
+    if existing is not None:
+        return existing
+    today = timezone.localdate()
+    return licences.licence_save(
+        learner=learner,
+        data={
+            "profession": Profession.NURSE,
+            "state": "Florida",
+            "number": "RN9876543",
+            "cycle_start": datetime.date(today.year - 1, 5, 1),
+            "cycle_end": datetime.date(today.year + 1, 4, 30),
+            "required_hours": Decimal("24"),
+            "counts_participation": False,
+        },
+        mandates=[("Patient safety", Decimal("2"))],
     )

@@ -2,14 +2,16 @@
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 
 from accounts.demo import (
     DEMO_ADMIN,
     DEMO_COORDINATOR,
     DEMO_HOST,
     DEMO_LEARNER,
+    DEMO_NURSE,
     DEMO_PASSWORD,
+    DEMO_PHARMACIST,
     DEMO_TOTP_SECRET,
 )
 from credits.certificates import verification_url
@@ -17,6 +19,14 @@ from credits.models import Activity, Certificate
 from episodes.demo import DEMO_SHOW_SLUG
 from episodes.models import PersonalFeed, Show
 from episodes.personal_feeds import personal_feed_url
+
+
+def _path_or_none(name: str, arg: object) -> str | None:
+    """A page's path, or None while a checkout does not have that page yet (never a crash)."""
+    try:
+        return reverse(name, args=[arg])
+    except NoReverseMatch:
+        return None
 
 
 class Command(BaseCommand):
@@ -39,13 +49,18 @@ class Command(BaseCommand):
         ]
         for label, url in self.extra_urls(site):
             lines.append(f"  {label:<24}{url}")
+        logins = [
+            ("learner", DEMO_LEARNER, "MD: AMA credit, ABA and ABIM MOC"),
+            ("nurse", DEMO_NURSE, "RN, Florida licence: ANCC contact hours, CE Broker"),
+            ("pharmacist", DEMO_PHARMACIST, "PharmD, NABP e-Profile ID: ACPE credit, CPE Monitor"),
+            ("host", DEMO_HOST, "two-factor required"),
+            ("coordinator", DEMO_COORDINATOR, "two-factor required"),
+            ("admin", DEMO_ADMIN, "two-factor required"),
+        ]
+        width = max(len(email) for _role, email, _note in logins)
+        lines += ["", f"Demo logins (password for all: {DEMO_PASSWORD}):"]
+        lines += [f"  {role:<14}{email:<{width}} ({note})" for role, email, note in logins]
         lines += [
-            "",
-            f"Demo logins (password for all: {DEMO_PASSWORD}):",
-            f"  learner       {DEMO_LEARNER}",
-            f"  host          {DEMO_HOST}        (two-factor required)",
-            f"  coordinator   {DEMO_COORDINATOR} (two-factor required)",
-            f"  admin         {DEMO_ADMIN}       (two-factor required)",
             "",
             "Two-factor code for host, coordinator and admin: run",
             "  .venv/bin/python manage.py demo_totp",
@@ -74,6 +89,14 @@ class Command(BaseCommand):
             )
             urls.append(("PARS learner file", site + reverse("credits:pars_learners", args=[provider])))
             urls.append(("MOC registration", site + reverse("credits:coordinator_moc", args=[activity.pk])))
+            # Pharmacists' ACPE credit for NABP CPE Monitor, and nurses' licences for CE Broker.
+            for label, name, arg in [
+                ("CPE Monitor export", "credits:cpe_monitor", provider),
+                ("CE Broker roster", "credits:cebroker_roster", activity.pk),
+            ]:
+                path = _path_or_none(name, arg)
+                if path is not None:
+                    urls.append((label, site + path))
         certificate = (
             Certificate.objects.filter(claim__learner__email=DEMO_LEARNER)
             .exclude(status=Certificate.Status.PENDING)

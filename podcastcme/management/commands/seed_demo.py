@@ -15,11 +15,19 @@ from accounts.demo import (
     DEMO_COORDINATOR,
     DEMO_HOST,
     DEMO_LEARNER,
+    DEMO_NURSE,
     DEMO_PASSWORD,
+    DEMO_PHARMACIST,
     DEMO_TOTP_SECRET,
 )
 from accounts.models import Degree, LearnerProfile, User
-from credits.demo import seed_demo_activity, seed_demo_certificate
+from credits.demo import (
+    DEMO_ACCREDITATIONS,
+    seed_demo_accreditations,
+    seed_demo_activity,
+    seed_demo_certificate,
+    seed_demo_nurse_licence,
+)
 from credits.models import Provider, ProviderCoordinator
 from episodes.demo import DemoError, seed_demo_show
 from episodes.demo_analytics import seed_demo_downloads
@@ -66,6 +74,8 @@ class Command(BaseCommand):
                 "name": "American Society of Podcast Anesthesiology",
                 "contact_email": "cme@podcast-anesthesiology.example.org",
                 "time_zone": "America/Chicago",
+                # Jointly accredited: AMA, ANCC and ACPE credit (credits/credit_types.py).
+                **DEMO_ACCREDITATIONS,
             },
         )
         learner = _user(DEMO_LEARNER)
@@ -99,6 +109,38 @@ class Command(BaseCommand):
         admin = _user(DEMO_ADMIN, staff=True)
         for staff_user in (host, coordinator, admin):
             _totp(staff_user)
+        # A provider made by an older demo becomes jointly accredited, as the operator would set it.
+        provider = seed_demo_accreditations(provider=provider, actor=admin)
+        # A nurse (ANCC contact hours; a Florida licence for the CE Broker roster) and a pharmacist
+        # (ACPE credit, reported to CPE Monitor with the NABP e-Profile ID and birth month and day).
+        nurse = _user(DEMO_NURSE)
+        LearnerProfile.objects.update_or_create(
+            user=nurse,
+            defaults={
+                "given_name": "Nadia",
+                "family_name": "Reyes",
+                "degree": Degree.RN,
+                "specialty": "Perioperative nursing",
+                "country": "United States",
+                "state_province": "Florida",
+            },
+        )
+        seed_demo_nurse_licence(learner=nurse)
+        pharmacist = _user(DEMO_PHARMACIST)
+        LearnerProfile.objects.update_or_create(
+            user=pharmacist,
+            defaults={
+                "given_name": "Peter",
+                "family_name": "Lindqvist",
+                "degree": Degree.PHARMD,
+                "specialty": "Perioperative pharmacy",
+                "country": "United States",
+                "state_province": "Ohio",
+                "nabp_eprofile_id": "123456",
+                "birth_month": 3,
+                "birth_day": 14,
+            },
+        )
         ProviderCoordinator.objects.get_or_create(provider=provider, user=coordinator)
         # The show with artwork and spoken episodes (espeak-ng + ffmpeg); its host is the demo host.
         show = seed_demo_show(host=host)
@@ -108,6 +150,9 @@ class Command(BaseCommand):
         personal_feed_get_or_create(user=learner, show=show)
         # One episode is an accredited CME activity with a three-question post-test.
         activity = seed_demo_activity(provider=provider, coordinator=coordinator)
-        # The demo learner has claimed it: the certificate is issued when this transaction commits.
+        # The demo learner has claimed it, and so have the nurse (ANCC contact hours) and the
+        # pharmacist (ACPE credit, so the CPE Monitor export has a row): the certificates are issued
+        # when this transaction commits.
         if activity is not None:
-            seed_demo_certificate(learner=learner, activity=activity)
+            for claimant in (learner, nurse, pharmacist):
+                seed_demo_certificate(learner=claimant, activity=activity)

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from audit.models import AuditEvent
 
+from . import credit_types
 from .audit_actions import CreditAction
 from .disclosures import people_publish_problems
 from .models import Activity, ActivityVersion, Attempt, CommercialSupport, CreditClaim
@@ -49,6 +50,7 @@ def publish_checklist(activity: Activity) -> list[ChecklistItem]:
         "people": (reverse("credits:coordinator_people", args=[activity.pk]), _("People and disclosures")),
         "quiz": (reverse("credits:coordinator_quiz", args=[activity.pk]), _("Post-test")),
         "support": (reverse("credits:coordinator_support", args=[activity.pk]), _("Commercial support")),
+        "credit_types": (reverse("credits:coordinator_credit_types", args=[activity.pk]), _("Credit types")),
         "provider": (
             reverse("credits:coordinator_provider_settings", args=[activity.provider.slug]),
             _("Provider settings"),
@@ -64,6 +66,8 @@ def publish_checklist(activity: Activity) -> list[ChecklistItem]:
             page = "provider"
         elif any(name and name in problem for name in supporters):
             page = "support"
+        elif any(problem.startswith(str(kind.label)) for kind in credit_types.KINDS.values()):
+            page = "credit_types"  # credit_types.offered_credit_problems: each starts with its type
         else:
             page = "edit"
         url, label = pages[page]

@@ -9,6 +9,8 @@ class CreditAction(AuditActions):
     PROVIDER_UPDATED = "provider.updated"
     COORDINATOR_ADDED = "provider.coordinator_added"
     COORDINATOR_REMOVED = "provider.coordinator_removed"
+    # The accreditations a coordinator declares (credits/credit_type_services.py); data {"old", "new"}.
+    PROVIDER_ACCREDITATIONS_CHANGED = "provider.accreditations_changed"
     ACTIVITY_CREATED = "activity.created"
     ACTIVITY_UPDATED = "activity.updated"
     ACTIVITY_PEOPLE_SET = "activity.people_set"
@@ -37,6 +39,8 @@ class CreditAction(AuditActions):
     COMMERCIAL_SUPPORT_REMOVED = "activity.commercial_support_removed"
     # ACCME PARS reporting fields (credits/pars.py); data {"changed": {field: [old, new]}}.
     ACTIVITY_PARS_UPDATED = "activity.pars_updated"
+    # Further credit types an activity offers (credits/credit_type_services.py); data {"old", "new"}.
+    ACTIVITY_CREDIT_TYPES_CHANGED = "activity.credit_types_changed"
     # Written only by migration 0008 (activities live before versions existed got version 1).
     ACTIVITY_VERSION_CARRIED_OVER = "activity.version_carried_over"
     ATTEMPT_STARTED = "attempt.started"

@@ -99,12 +99,13 @@ def provider_kinds(provider: Provider) -> list[str]:
 
 
 def accreditation_needed(kind: str) -> str:
-    return {
+    needed: dict[str, str] = {
         CreditKind.ANCC: _("ANCC accreditation (or Joint Accreditation)"),
         CreditKind.ACPE: _("ACPE accreditation (or Joint Accreditation)"),
         CreditKind.AAPA: _("AAPA's authorisation (or Joint Accreditation)"),
         CreditKind.IPCE: _("Joint Accreditation"),
-    }[kind]
+    }
+    return needed[kind]
 
 
 # --- Statements --------------------------------------------------------------------------------------
@@ -183,7 +184,11 @@ def parse_amount(raw: object) -> Decimal:
         raise CreditError(
             _("Enter the designated amount as a number of hours, e.g. 0.75."), "amount"
         ) from None
-    if not amount.is_finite() or amount < Decimal("0.25") or (amount * 4) % 1 != 0 or amount >= 100:
+    if amount.is_finite() and amount >= 100:
+        raise CreditError(
+            _("The designated amount must be a multiple of 0.25, at most 99.75 hours."), "amount"
+        )
+    if not amount.is_finite() or amount < Decimal("0.25") or (amount * 4) % 1 != 0:
         raise CreditError(_("The designated amount must be a multiple of 0.25, at least 0.25."), "amount")
     return amount.quantize(Decimal("0.01"))
 

@@ -4,6 +4,8 @@ from .views import (
     audit,
     certificates,
     coordinator,
+    cpe,
+    credit_types,
     disclosures,
     grants,
     learner,
@@ -199,6 +201,17 @@ urlpatterns = [
     ),
     # MOC through PARS (credits/moc.py): registrations, and the learner export (Learner Template B)
     path("coordinator/activities/<int:pk>/moc/", moc.moc_registration, name="coordinator_moc"),
+    # Credit for every profession (credits/credit_type_services.py, docs/credit-types.md)
+    path(
+        "coordinator/providers/<slug:slug>/accreditations/",
+        credit_types.provider_accreditations,
+        name="coordinator_accreditations",
+    ),
+    path(
+        "coordinator/activities/<int:pk>/credit-types/",
+        credit_types.activity_credit_types,
+        name="coordinator_credit_types",
+    ),
     path("coordinator/providers/<slug:slug>/pars-learners/", moc.pars_learners, name="pars_learners"),
     path(
         "coordinator/providers/<slug:slug>/pars-learners.txt",
@@ -215,4 +228,23 @@ urlpatterns = [
         moc.pars_batch_txt,
         name="pars_batch_txt",
     ),
+    # ACPE credit to CPE Monitor and CE Broker rosters (credits/cpe_monitor.py, credits/cebroker.py)
+    path("coordinator/providers/<slug:slug>/cpe-monitor/", cpe.cpe_monitor_page, name="cpe_monitor"),
+    path(
+        "coordinator/providers/<slug:slug>/cpe-monitor/batches/",
+        cpe.cpe_monitor_batch_create,
+        name="cpe_monitor_batch_create",
+    ),
+    path(
+        "coordinator/providers/<slug:slug>/cpe-monitor/batches/<int:pk>.xml",
+        cpe.cpe_monitor_batch_xml,
+        name="cpe_monitor_batch_xml",
+    ),
+    path(
+        "coordinator/providers/<slug:slug>/cpe-monitor/corrections/",
+        cpe.cpe_monitor_corrections,
+        name="cpe_monitor_corrections",
+    ),
+    path("coordinator/activities/<int:pk>/cebroker/", cpe.cebroker_page, name="cebroker"),
+    path("coordinator/activities/<int:pk>/cebroker.xls", cpe.cebroker_roster, name="cebroker_roster"),
 ]

@@ -201,7 +201,17 @@ def listener_notes_html(content: dict[str, Any]) -> str:
         CREDIT_MARK, f"<em>{CREDIT_MARK}</em>"
     )
     statements = format_html("<p>{}</p><p>", content["accreditation_statement"]) + designation + "</p>"
-    return "".join([credit_line, people, mitigation, support, statements])
+    # Further credit types (only when the version offers one, so older notes stay byte-identical):
+    # one line each, with its amount and its accrediting body's statement.
+    other_credits = format_html_join(
+        "",
+        "<p><strong>{} {}</strong>. {}</p>",
+        (
+            (format_credits(Decimal(offer["amount"])), offer["label"], offer["statement"])
+            for offer in content.get("credits") or []
+        ),
+    )
+    return "".join([credit_line, other_credits, people, mitigation, support, statements])
 
 
 # --- Publishing ------------------------------------------------------------------------------------

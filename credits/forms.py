@@ -1,20 +1,28 @@
 """Forms for learners (evaluation, claim) and coordinators (activity, people, quiz)."""
 
+from dataclasses import dataclass
+from decimal import Decimal
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import Profession
 from episodes import json_input
 from episodes.models import Episode
 
+from . import credit_types
 from .models import (
     DEFAULT_REQUIREMENTS,
     AccreditationType,
     Activity,
+    CreditKind,
     Evaluation,
     Likert,
     MandateTopic,
 )
+from .services import credits_for_minutes
+from .statements import format_credits
 
 
 class EvaluationForm(forms.ModelForm):
@@ -47,6 +55,34 @@ class EvaluationForm(forms.ModelForm):
         return cleaned
 
 
+@dataclass(frozen=True)
+class CreditOffer:
+    """A further credit type the learner may claim, as the claim page offers it."""
+
+    kind: str
+    label: str
+    amount: Decimal  # what they will receive for the minutes on the page
+    designated: Decimal  # the version's designation of this type
+
+    @property
+    def choice_label(self) -> str:
+        return f"{format_credits(self.amount)} {self.label}"
+
+
+def _audience(kind: str) -> str:
+    """Who may claim a credit type, in words ("pharmacists")."""
+    names = sorted(f"{str(Profession(p).label).lower()}s" for p in credit_types.KINDS[kind].professions)
+    return " / ".join(names)
+
+
+class _AnyChoiceField(forms.MultipleChoiceField):
+    """Boxes for the offered choices that pass any other posted value on (at most 8 characters, the
+    length of a credit kind) for the service to judge."""
+
+    def valid_value(self, value) -> bool:
+        return isinstance(value, str) and 0 < len(value) <= 8
+
+
 class ClaimForm(forms.Form):
     minutes = forms.IntegerField(
         label=_("Time you spent on this activity (minutes)"),
@@ -68,11 +104,19 @@ class ClaimForm(forms.Form):
         error_messages={"required": _("Tick the attestation to claim credit.")},
     )
 
-    def __init__(self, *args, moc_boards=(), board_ids=None, **kwargs):
+    def __init__(self, *args, moc_boards=(), board_ids=None, profile=None, version=None, **kwargs):
         """``moc_boards``: the boards the learner's version is registered with (credits/moc.py); each
-        gets an opt-in box and a board id field (prefilled from the profile's ``board_ids``)."""
+        gets an opt-in box and a board id field (prefilled from the profile's ``board_ids``).
+
+        ``profile`` and ``version`` (the learner's profile and version): when the version offers credit
+        types besides AMA (credits/credit_types.py), one box per type the learner's profession may
+        claim, ticked by default, labelled with the amount they will receive; ``credit_notes`` says
+        which types are for other professions and ``credit_profile_missing`` what a pharmacist must
+        add to their profile first. The view passes ``credit_kinds()`` to the claim service, which
+        refuses a type not offered or not allowed (a tampered form) with a clear message."""
         super().__init__(*args, **kwargs)
         board_ids = board_ids or {}
+        self._setup_credit_types(profile, version)
         self.moc_boards = list(moc_boards)
         for board in self.moc_boards:
             self.fields[f"moc_{board}"] = forms.BooleanField(
@@ -87,6 +131,68 @@ class ClaimForm(forms.Form):
 
     def moc_fields(self):
         return [(self[f"moc_{b}"], self[f"moc_{b}_id"]) for b in self.moc_boards]
+
+    def _setup_credit_types(self, profile, version) -> None:
+        self.credit_offers: list[CreditOffer] = []
+        self.credit_notes: list[str] = []
+        self.credit_profile_missing: list[str] = []
+        if version is None:
+            return
+        offers = credit_types.offered(version)
+        if not offers:
+            return
+        minutes = self._minutes_for_amounts(version)
+        for offer in offers:
+            kind, designated = offer["kind"], Decimal(offer["amount"])
+            if credit_types.may_claim(profile, kind):
+                # The learner's time, rounded to the quarter hour and capped at this type's
+                # designation: the same rule as the AMA credit (services.credits_for_minutes).
+                amount = credits_for_minutes(minutes, designated)[0] if minutes else designated
+                self.credit_offers.append(
+                    CreditOffer(kind=kind, label=offer["label"], amount=amount, designated=designated)
+                )
+            elif profile is not None and profile.credential:
+                self.credit_notes.append(
+                    _("%(type)s are for %(audience)s; your profile says %(degree)s.")
+                    % {
+                        "type": offer["label"],
+                        "audience": _audience(kind),
+                        "degree": profile.credential,
+                    }
+                )
+        # Every kind the learner may claim is a box; anything else posted reaches the service,
+        # which refuses it with its own message (the field does not drop unknown values).
+        self.fields["credit_kinds"] = _AnyChoiceField(
+            label=_("Also claim"),
+            choices=[(o.kind, o.choice_label) for o in self.credit_offers],
+            initial=[o.kind for o in self.credit_offers],
+            required=False,
+            widget=forms.CheckboxSelectMultiple,
+        )
+        if profile is not None and any(o.kind == CreditKind.ACPE for o in self.credit_offers):
+            if not profile.nabp_eprofile_id:
+                self.credit_profile_missing.append(str(_("your NABP e-Profile ID")))
+            if not (profile.birth_month and profile.birth_day):
+                self.credit_profile_missing.append(str(_("your birth month and day")))
+
+    def _minutes_for_amounts(self, version) -> int | None:
+        """The minutes the amounts on the page are computed from: the learner's entry when it is a
+        valid number of minutes, else the version's estimate (the field's initial value)."""
+        raw = self.data.get("minutes") if self.is_bound else None
+        try:
+            minutes = int(str(raw).strip()) if raw not in (None, "") else None
+        except ValueError:
+            minutes = None
+        if minutes is None or not 1 <= minutes <= 24 * 60:
+            minutes = version.estimated_minutes
+        return minutes
+
+    def credit_kinds(self) -> list[str] | None:
+        """The further credit types ticked (and anything else posted, for the service to refuse);
+        None when the version offers none (the service then awards what the profession may claim)."""
+        if "credit_kinds" not in self.fields:
+            return None
+        return list(self.cleaned_data.get("credit_kinds") or [])
 
     def moc_optins(self) -> dict[str, str]:
         """{board: board id} for each box ticked (the service checks the rest)."""

@@ -18,6 +18,7 @@ from accounts.models import Degree, LearnerProfile, User
 from credits import certificates, grants, services, versions
 from credits.models import (
     Activity,
+    ActivityCredit,
     ActivityVersion,
     Attempt,
     Certificate,
@@ -184,6 +185,7 @@ def make_activity(
     quiz=QUIZ,
     people=DEFAULT_PEOPLE,
     publish: bool = True,
+    other_credits=(),
     **data,
 ) -> Activity:
     """A CME activity of 0.75 credits on ``episode`` with ``quiz`` as its post-test, through the services.
@@ -191,6 +193,9 @@ def make_activity(
     Published (version 1) unless ``publish=False``; one faculty member without relevant
     relationships unless ``people`` says otherwise. The test audio is short, so the designation
     carries a recorded reason (credits.versions: a designation above the time needed needs one).
+    ``other_credits``: further credit types offered ([{"kind", "amount", "uan", "acpe_activity_type"}],
+    ActivityCredit rows written before publishing, so version 1 freezes them); the provider needs
+    the accreditations behind them (e.g. ``make_provider(joint_accreditation=True)``).
     """
     today = timezone.localdate()
     activity = services.activity_create(
@@ -214,6 +219,8 @@ def make_activity(
         services.activity_set_people(activity=activity, actor=coordinator, people=people)
     if quiz is not None:
         services.quiz_replace(activity=activity, actor=coordinator, data=quiz)
+    for offer in other_credits:
+        ActivityCredit.objects.create(activity=activity, **{"amount": Decimal("0.75"), **offer})
     if publish:
         versions.activity_publish(activity=activity, actor=coordinator)
         activity.refresh_from_db()

@@ -152,13 +152,14 @@ def degree_is_physician(degree: str, *, equivalence_attested: bool) -> bool:
 
 class Profession(models.TextChoices):
     """The profession a degree belongs to: it decides which credit types a learner may claim
-    (credits/credit_types.py). Physicians: ``degree_is_physician``."""
+    (credits/credit_types.py) and is a licence's profession (``Licence``). Physicians:
+    ``degree_is_physician``. (The labels are the licence form's, as in migration 0004_licences.)"""
 
-    PHYSICIAN = "physician", _("Physician")
+    PHYSICIAN = "physician", _("Physician (MD, DO)")
     PA = "pa", _("Physician assistant")
     NURSE = "nurse", _("Nurse")
     PHARMACIST = "pharmacist", _("Pharmacist")
-    OTHER = "other", _("Other health professional")
+    OTHER = "other", _("Other")
 
 
 _DEGREE_PROFESSIONS: dict[str, Profession] = {
@@ -355,13 +356,7 @@ FIRST_CYCLE_YEAR, LAST_CYCLE_YEAR = 1950, 2100  # dates outside are typing accid
 MAX_REQUIRED_HOURS = Decimal("500")  # per cycle; the most demanding boards ask 150 hours in 3 years
 MAX_MANDATE_HOURS = Decimal("100")
 
-
-class Profession(models.TextChoices):
-    PHYSICIAN = "physician", _("Physician (MD, DO)")
-    PA = "pa", _("Physician assistant")
-    NURSE = "nurse", _("Nurse")
-    PHARMACIST = "pharmacist", _("Pharmacist")
-    OTHER = "other", _("Other")
+# Licence.profession uses ``Profession`` (defined above with the degrees; one class for both).
 
 
 class Licence(models.Model):

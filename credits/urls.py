@@ -4,6 +4,7 @@ from .views import (
     audit,
     certificates,
     coordinator,
+    cpe,
     credit_types,
     disclosures,
     grants,
@@ -227,4 +228,23 @@ urlpatterns = [
         moc.pars_batch_txt,
         name="pars_batch_txt",
     ),
+    # ACPE credit to CPE Monitor and CE Broker rosters (credits/cpe_monitor.py, credits/cebroker.py)
+    path("coordinator/providers/<slug:slug>/cpe-monitor/", cpe.cpe_monitor_page, name="cpe_monitor"),
+    path(
+        "coordinator/providers/<slug:slug>/cpe-monitor/batches/",
+        cpe.cpe_monitor_batch_create,
+        name="cpe_monitor_batch_create",
+    ),
+    path(
+        "coordinator/providers/<slug:slug>/cpe-monitor/batches/<int:pk>.xml",
+        cpe.cpe_monitor_batch_xml,
+        name="cpe_monitor_batch_xml",
+    ),
+    path(
+        "coordinator/providers/<slug:slug>/cpe-monitor/corrections/",
+        cpe.cpe_monitor_corrections,
+        name="cpe_monitor_corrections",
+    ),
+    path("coordinator/activities/<int:pk>/cebroker/", cpe.cebroker_page, name="cebroker"),
+    path("coordinator/activities/<int:pk>/cebroker.xls", cpe.cebroker_roster, name="cebroker_roster"),
 ]

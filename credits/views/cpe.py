@@ -1,0 +1,149 @@
+"""Coordinator pages for pharmacy and licence reporting: the provider's CPE Monitor batches
+(credits/cpe_monitor.py) and an activity's CE Broker roster (credits/cebroker.py)."""
+
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.permissions import AuthenticatedHttpRequest, coordinator_required
+
+from .. import cebroker, cpe_monitor
+from ..errors import CreditError
+from ..models import CpeMonitorBatch
+from ..provider_time import provider_date
+from .access import coordinator_activity_or_404
+from .reports import _provider
+
+
+def _cpe_page(request, provider, *, status=200, error=""):
+    next_plan = cpe_monitor.plan(provider)
+    today = provider_date(timezone.now(), provider)
+    states = cpe_monitor.activity_states(next_plan)
+    context = {
+        "provider": provider,
+        "plan": next_plan,
+        "states": [(st, st.urgency(today)) for st in states],
+        "today": today,
+        "window": cpe_monitor.WINDOW_DAYS,
+        "fields": [cpe_monitor.FIELD_LABELS[f] for f in cpe_monitor.FIELDS],
+        "batches": CpeMonitorBatch.objects.filter(provider=provider).order_by("-created_at", "-id")[:24],
+        "error": error,
+    }
+    return render(request, "credits/coordinator/cpe_monitor.html", context, status=status)
+
+
+@coordinator_required
+def cpe_monitor_page(request: AuthenticatedHttpRequest, slug: str):
+    """Per activity: reported, pending (with the 60-day deadline), needing a correction by hand; the
+    pre-validation list; the next file; the batches recorded."""
+    return _cpe_page(request, _provider(request, slug))
+
+
+@coordinator_required
+@require_POST
+def cpe_monitor_batch_create(request: AuthenticatedHttpRequest, slug: str):
+    provider = _provider(request, slug)
+    try:
+        batch = cpe_monitor.batch_create(provider=provider, actor=request.user)
+    except CreditError as exc:
+        return _cpe_page(request, provider, status=400, error=exc.message)
+    messages.success(
+        request, _("Batch %(n)d recorded: download its file and upload it to CPE Monitor.") % {"n": batch.pk}
+    )
+    return redirect("credits:cpe_monitor", slug=provider.slug)
+
+
+@coordinator_required
+@require_POST
+def cpe_monitor_corrections(request: AuthenticatedHttpRequest, slug: str):
+    provider = _provider(request, slug)
+    try:
+        ids = [int(v) for v in request.POST.getlist("certificates")]
+    except ValueError:
+        return _cpe_page(
+            request, provider, status=400, error=_("Tick the corrections you made in CPE Monitor.")
+        )
+    try:
+        cpe_monitor.corrections_record(provider=provider, actor=request.user, certificate_ids=ids)
+    except CreditError as exc:
+        return _cpe_page(request, provider, status=400, error=exc.message)
+    messages.success(request, _("Corrections recorded as made in CPE Monitor."))
+    return redirect("credits:cpe_monitor", slug=provider.slug)
+
+
+@coordinator_required
+def cpe_monitor_batch_xml(request: AuthenticatedHttpRequest, slug: str, pk: int):
+    provider = _provider(request, slug)
+    batch = get_object_or_404(CpeMonitorBatch, pk=pk, provider=provider, kind=CpeMonitorBatch.Kind.FILE)
+    response = HttpResponse(cpe_monitor.batch_file(batch), content_type="application/xml; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{cpe_monitor.batch_file_name(batch)}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- CE Broker ------------------------------------------------------------------------------------------
+
+
+def _cebroker_page(request, activity, *, status=200, error="", form=None):
+    result = cebroker.roster(activity)
+    context = {
+        "activity": activity,
+        "provider": activity.provider,
+        "roster": result,
+        "problems": cebroker.export_problems(activity, result),
+        "error": error,
+        "form": form
+        or {
+            "provider_number": activity.provider.cebroker_provider_number,
+            "course_number": activity.cebroker_course_number,
+            "subject_area": activity.cebroker_subject_area,
+        },
+        "professions": [
+            (str(p.label), code, cebroker.CREDIT_NAMES[credit]) for p, (code, credit) in _professions()
+        ],
+    }
+    return render(request, "credits/coordinator/cebroker.html", context, status=status)
+
+
+def _professions():
+    from accounts.models import Profession
+
+    return [(Profession(p), v) for p, v in cebroker.PROFESSIONS.items()]
+
+
+@coordinator_required
+def cebroker_page(request: AuthenticatedHttpRequest, pk: int):
+    """The roster as it would be exported, the learners not exported and why, and the CE Broker
+    numbers (POST sets them)."""
+    activity = coordinator_activity_or_404(request, pk)
+    if request.method == "POST":
+        form = {
+            "provider_number": request.POST.get("provider_number", ""),
+            "course_number": request.POST.get("course_number", ""),
+            "subject_area": request.POST.get("subject_area", ""),
+        }
+        try:
+            cebroker.numbers_set(activity=activity, actor=request.user, **form)
+        except CreditError as exc:
+            return _cebroker_page(request, activity, status=400, error=exc.message, form=form)
+        messages.success(request, _("CE Broker numbers saved."))
+        return redirect("credits:cebroker", pk=activity.pk)
+    return _cebroker_page(request, activity)
+
+
+@coordinator_required
+def cebroker_roster(request: AuthenticatedHttpRequest, pk: int):
+    """The .xls roster for CE Broker's upload; refused (400, with the reasons) when it cannot be made."""
+    activity = coordinator_activity_or_404(request, pk)
+    result = cebroker.roster(activity)
+    problems = cebroker.export_problems(activity, result)
+    if problems:
+        return _cebroker_page(request, activity, status=400, error=" ".join(problems))
+    response = HttpResponse(cebroker.roster_xls(result), content_type="application/vnd.ms-excel")
+    stamp = timezone.localdate().strftime("%Y%m%d")
+    response["Content-Disposition"] = f'attachment; filename="cebroker-{activity.pk}-{stamp}.xls"'
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -16,6 +16,8 @@ class BillingAction(AuditActions):
     ORDER_FAILED = "order.failed"
     ORDER_CANCELLED = "order.cancelled"
     ORDER_REFUNDED = "order.refunded"
+    # A claim order submitted again before it is paid: the minutes or choices it will claim changed.
+    ORDER_CLAIM_CHANGED = "order.claim_changed"
     # What the webhook records without moving the order.
     ORDER_FULFILMENT_FAILED = "order.fulfilment_failed"
     ORDER_AMOUNT_MISMATCH = "order.amount_mismatch"

@@ -146,6 +146,14 @@ class Order(models.Model):
     claim_minutes = models.PositiveIntegerField(null=True, blank=True)
     claim_attested = models.BooleanField(default=False)
     listening_evidence = models.JSONField(default=dict, blank=True)
+    # The learner's choices at checkout, checked by credits.services.claim_check before the session
+    # and passed as they are to claim_credit when the payment is confirmed: the boards to report the
+    # completion to for MOC ({board: board id}), the further credit types ticked (a list; null: every
+    # type the learner's profession may claim, as for orders made before the choice existed), and
+    # when the learner made them (the MOC consent time stored with the claim, not the webhook's).
+    claim_moc_optins = models.JSONField(_("MOC opt-ins"), default=dict, blank=True)
+    claim_credit_kinds = models.JSONField(_("credit types chosen"), null=True, blank=True)
+    claim_choices_at = models.DateTimeField(_("choices made at"), null=True, blank=True)
     claim = models.OneToOneField(
         "credits.CreditClaim", on_delete=models.PROTECT, null=True, blank=True, related_name="order"
     )

@@ -1,7 +1,7 @@
 """Writes for payments: prices, orders and their state moves, passes, and acting on Stripe events."""
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from django.conf import settings
@@ -103,6 +103,14 @@ def claim_fee(activity: Activity) -> tuple[int, str] | None:
     return fee.amount, (billing.currency if billing else "usd")
 
 
+def _kinds_chosen(credit_kinds: Collection[str] | None) -> list[str] | None:
+    """The credit types as the order keeps them: each once, in order; None stays None (every type
+    the learner's profession may claim, credits.credit_types.check_requested)."""
+    if credit_kinds is None:
+        return None
+    return list(dict.fromkeys(str(kind) for kind in credit_kinds))
+
+
 def claim_checkout_start(
     *,
     learner: User,
@@ -110,24 +118,37 @@ def claim_checkout_start(
     minutes: int,
     attested: bool,
     listening_evidence: dict[str, Any] | None = None,
+    moc_optins: Mapping[str, str] | None = None,
+    credit_kinds: Collection[str] | None = None,
 ) -> Order | None:
     """Start paying for a claim: our Order first, then its Checkout Session.
 
     None when no fee applies (payments off, a free activity, or a valid pass): claim directly.
-    A second submit while an order is open reuses that order and its session.
+    A second submit while an order is open reuses that order and its session, with the choices
+    sent now. The learner's choices (MOC opt-ins {board: board id}, the further credit types; see
+    credits.services.claim_credit) pass the claim's own rule here, before any money moves, and are
+    kept on the order with the time they were made: the webhook claims with exactly those.
     """
     price = claim_fee(activity)
     if price is None or has_valid_pass(learner=learner, provider_id=activity.provider_id):
         return None
     amount, currency = price
+    kinds = _kinds_chosen(credit_kinds)
     with transaction.atomic():
         lock_learner(learner.pk)  # one submit at a time; the learner before the order, always
         try:  # the claim's own rule, before any money moves: nobody pays for a claim it would refuse
-            credit_services.claim_check(
-                learner=learner, activity=activity, minutes=minutes, attested=attested
+            checked = credit_services.claim_check(
+                learner=learner,
+                activity=activity,
+                minutes=minutes,
+                attested=attested,
+                moc_optins=moc_optins,
+                credit_kinds=kinds,
             )
         except CreditError as error:
             raise BillingError(error.message, code=error.code) from None
+        optins = {optin.board: optin.board_id for optin in checked.moc_optins}  # as checked (stripped)
+        now = timezone.now()
         order = (
             Order.objects.select_for_update()
             .filter(learner=learner, activity=activity, kind=OrderKind.CLAIM)
@@ -147,19 +168,57 @@ def claim_checkout_start(
                 claim_minutes=minutes,
                 claim_attested=attested,
                 listening_evidence=listening_evidence or {},
+                claim_moc_optins=optins,
+                claim_credit_kinds=kinds,
+                claim_choices_at=now,
             )
             audit_record(
                 actor=learner,
                 action=BillingAction.ORDER_CREATED,
                 obj=order,
-                data={"kind": order.kind, "activity": activity.pk, "amount": amount, "currency": currency},
+                data={
+                    "kind": order.kind,
+                    "activity": activity.pk,
+                    "amount": amount,
+                    "currency": currency,
+                    "minutes": minutes,
+                    "moc": optins,
+                    "credit_kinds": kinds,
+                },
             )
-        else:  # the same claim, submitted again: keep what the learner reports now
+        else:  # the same claim, submitted again: keep what the learner reports and chooses now
+            before = _claim_as_sent(order)
             order.claim_minutes = minutes
             order.claim_attested = attested
             order.listening_evidence = listening_evidence or {}
-            order.save(update_fields=["claim_minutes", "claim_attested", "listening_evidence", "updated_at"])
+            order.claim_moc_optins = optins
+            order.claim_credit_kinds = kinds
+            order.claim_choices_at = now
+            order.save(
+                update_fields=[
+                    "claim_minutes", "claim_attested", "listening_evidence", "claim_moc_optins",
+                    "claim_credit_kinds", "claim_choices_at", "updated_at",
+                ]
+            )  # fmt: skip
+            after = _claim_as_sent(order)
+            if after != before:
+                audit_record(
+                    actor=learner,
+                    action=BillingAction.ORDER_CLAIM_CHANGED,
+                    obj=order,
+                    data={"old": before, "new": after},
+                )
     return order_checkout(order=order)
+
+
+def _claim_as_sent(order: Order) -> dict[str, Any]:
+    """What a claim order will claim, as its audit rows record it."""
+    return {
+        "minutes": order.claim_minutes,
+        "attested": order.claim_attested,
+        "moc": dict(order.claim_moc_optins or {}),
+        "credit_kinds": order.claim_credit_kinds,
+    }
 
 
 def claim_submit(
@@ -170,13 +229,16 @@ def claim_submit(
     attested: bool,
     listening_evidence: dict[str, Any] | None = None,
     moc_optins: Mapping[str, str] | None = None,
+    credit_kinds: Collection[str] | None = None,
 ) -> Order | CreditClaim:
     """The learner sends the claim form: pay first when a fee applies, otherwise claim now.
 
     Returns the Order (with its Checkout Session) when a fee applies and no valid pass covers it:
-    the claim is made when the webhook confirms the payment (``_fulfil``). Otherwise the claim.
-    Both ways apply credits.services.claim_check() first; every refusal is a BillingError carrying
-    that rule's message and code (``already_claimed`` when a concurrent submit won).
+    the claim is made when the webhook confirms the payment (``_fulfil``), with the choices made
+    now (``moc_optins`` {board: board id}, ``credit_kinds``; None: every type the learner's
+    profession may claim). Otherwise the claim. Both ways apply credits.services.claim_check()
+    first, choices included; every refusal is a BillingError carrying that rule's message and code
+    (``already_claimed`` when a concurrent submit won).
     """
     order = claim_checkout_start(
         learner=learner,
@@ -184,6 +246,8 @@ def claim_submit(
         minutes=minutes,
         attested=attested,
         listening_evidence=listening_evidence,
+        moc_optins=moc_optins,
+        credit_kinds=credit_kinds,
     )
     if order is not None:
         return order
@@ -195,6 +259,7 @@ def claim_submit(
             attested=attested,
             listening_evidence=listening_evidence,
             moc_optins=moc_optins,
+            credit_kinds=_kinds_chosen(credit_kinds),
         )
     except CreditError as error:
         raise BillingError(error.message, code=error.code) from None
@@ -344,6 +409,11 @@ def _fulfil(order: Order) -> None:
             minutes=order.claim_minutes or 0,
             attested=order.claim_attested,
             listening_evidence=order.listening_evidence,
+            # Exactly what the learner chose at checkout (claim_checkout_start checked them), and
+            # the MOC consent given then, not now.
+            moc_optins=order.claim_moc_optins or None,
+            credit_kinds=order.claim_credit_kinds,
+            moc_consented_at=order.claim_choices_at,
         )
     except credit_services.CreditError as error:
         # Paid but not claimable any more (e.g. claimed meanwhile): kept visible for a refund by hand.

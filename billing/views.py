@@ -37,6 +37,19 @@ def _own_order(request, reference):
     return order
 
 
+def _credit_kinds(request, form) -> list[str] | None:
+    """The further credit types ticked on the claim form, for free and paid claims alike.
+
+    The form's ``credit_kinds`` field when it has one; otherwise the POST list ``credit_kinds`` when
+    sent; None (every type the learner's profession may claim) when the page offers no choice.
+    """
+    if "credit_kinds" in form.fields:
+        return list(form.cleaned_data.get("credit_kinds") or [])
+    if "credit_kinds" in request.POST:
+        return request.POST.getlist("credit_kinds")
+    return None
+
+
 # --- Webhook --------------------------------------------------------------------------------------
 
 
@@ -87,19 +100,12 @@ def claim(request: AuthenticatedHttpRequest, pk: int):
     price = selectors.claim_price(learner=request.user, activity=activity)
     code = 200
     if request.method == "POST":
-        if form.is_valid() and form.moc_optins() and price.charged:
-            # A paid claim is made by the payment webhook, which does not carry MOC opt-ins yet.
-            form.add_error(
-                None,
-                _(
-                    "Reporting to a board for MOC is not available yet for claims that are paid: untick "
-                    "the MOC boxes to continue, or contact the provider."
-                ),
-            )
-        elif form.is_valid():
+        if form.is_valid():
             try:
-                # A fee (and no valid pass): the order is made first and the learner goes to Stripe;
-                # the claim is made when the webhook confirms the payment. No fee: the claim, now.
+                # A fee (and no valid pass): the order is made first, with the learner's choices (MOC
+                # opt-ins, credit types) checked and kept on it, and the learner goes to Stripe; the
+                # claim is made with those choices when the webhook confirms the payment. No fee: the
+                # claim, now. The same form fields either way.
                 outcome = services.claim_submit(
                     learner=request.user,
                     activity=activity,
@@ -107,6 +113,7 @@ def claim(request: AuthenticatedHttpRequest, pk: int):
                     attested=form.cleaned_data["attest"],
                     listening_evidence=evidence,
                     moc_optins=form.moc_optins(),
+                    credit_kinds=_credit_kinds(request, form),
                 )
             except services.BillingError as exc:
                 if exc.code == "already_claimed":  # a double submit: show the claim that won

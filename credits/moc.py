@@ -246,9 +246,19 @@ def check_optins(
     return result
 
 
-def optins_record(*, claim: CreditClaim, learner: User, optins: Iterable[OptIn]) -> list[dict[str, Any]]:
-    """Store the consents with the claim (in claim_credit's transaction); returns them for its audit row."""
-    now = timezone.now()
+def optins_record(
+    *,
+    claim: CreditClaim,
+    learner: User,
+    optins: Iterable[OptIn],
+    consented_at: datetime.datetime | None = None,
+) -> list[dict[str, Any]]:
+    """Store the consents with the claim (in claim_credit's transaction); returns them for its audit row.
+
+    ``consented_at``: when the learner gave the consent, if not now (a paid claim: at checkout, while
+    the claim is made when the payment is confirmed); never later than now.
+    """
+    now = timezone.now() if consented_at is None else min(consented_at, timezone.now())
     stored = []
     for o in optins:
         MocOptIn.objects.create(

@@ -1,5 +1,6 @@
 """Writes for CME activities and the learner's path: attempt -> evaluation -> claim. Each audited."""
 
+import datetime
 import logging
 import random
 import secrets
@@ -534,11 +535,13 @@ def claim_credit(
     listening_evidence: dict[str, Any] | None = None,
     moc_optins: Mapping[str, str] | None = None,
     credit_kinds: Collection[str] | None = None,
+    moc_consented_at: datetime.datetime | None = None,
 ) -> CreditClaim:
     """Claim credit: one per learner and activity, even under concurrent requests.
 
     The learner's row is locked first, so concurrent claims by one learner queue up and the second
-    sees the first; the unique constraint is the last line of defence.
+    sees the first; the unique constraint is the last line of defence. ``moc_consented_at``: when
+    the learner consented to the MOC opt-ins, if not now (billing: a paid claim's checkout).
     """
     with transaction.atomic():
         lock_learner(learner.pk)
@@ -592,7 +595,9 @@ def claim_credit(
         )
         for award in checked.awards:
             ClaimedCredit.objects.create(claim=claim, kind=award.kind, amount=award.amount, created_at=now)
-        moc_consents = moc.optins_record(claim=claim, learner=learner, optins=checked.moc_optins)
+        moc_consents = moc.optins_record(
+            claim=claim, learner=learner, optins=checked.moc_optins, consented_at=moc_consented_at
+        )
         audit_record(
             actor=learner,
             action=CreditAction.CLAIM_CREATED,

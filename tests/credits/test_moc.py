@@ -259,13 +259,15 @@ def test_a_version_without_registration_offers_no_opt_in(client, learner, activi
     assert "for MOC" not in _text(client.get(reverse("credits:claim", args=[activity.pk])))
 
 
-def test_a_paid_claim_with_an_moc_opt_in_is_refused_rather_than_losing_the_opt_in(
+def test_a_paid_claim_keeps_its_moc_opt_in_on_the_order_until_the_payment_makes_the_claim(
     client, ready, registered, fee
 ):
+    """The payment side (consent stored by the webhook, refusals before checkout) is tested in
+    tests/billing/test_claim_choices.py."""
     from billing.models import Order
 
     client.force_login(ready)
     response = _claim_page(client, registered, moc_ABIM="on", moc_ABIM_id=ABIM_ID)
-    assert response.status_code == 400
-    assert "Reporting to a board for MOC is not available yet for claims that are paid" in _text(response)
-    assert not Order.objects.exists() and not CreditClaim.objects.exists() and not MocOptIn.objects.exists()
+    assert response.status_code == 302
+    assert Order.objects.get().claim_moc_optins == {"ABIM": ABIM_ID}
+    assert not CreditClaim.objects.exists() and not MocOptIn.objects.exists()

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from .models import NAMED_DEGREES, TIME_ZONE_CHOICES, Degree, LearnerProfile, degree_needs_equivalence
-from .validators import validate_birth_month_day
+from .validators import validate_birth_month_day, validate_nabp_eprofile_id
 
 MONTH_CHOICES = [("", "—")] + [(str(i), calendar.month_name[i]) for i in range(1, 13)]
 DAY_CHOICES = [("", "—")] + [(str(i), str(i)) for i in range(1, 32)]
@@ -31,6 +31,10 @@ WHY = {
     "state_province": _("Optional: state boards may ask for the state of your licence."),
     "licence_number": _("Optional: some state boards accept it as your identifier."),
     "npi": _("Optional: your 10-digit National Provider Identifier, one way boards identify you."),
+    "nabp_eprofile_id": _(
+        "Pharmacists: your 6- or 7-digit NABP e-Profile ID. ACPE pharmacy CE is reported to CPE Monitor "
+        "with it and your birth month and day (below)."
+    ),
     "abim_id": _("Optional: needed if you want MOC points reported to the ABIM."),
     "aba_id": _("Optional: for reporting to the American Board of Anesthesiology."),
     "abp_id": _("Optional: for reporting to the American Board of Pediatrics."),
@@ -63,6 +67,11 @@ class LearnerProfileForm(forms.ModelForm):
         required=False,
     )
     time_zone = forms.ChoiceField(label=_("Time zone"), choices=TIME_ZONE_CHOICES)
+    # No length limit of its own: 5 or 8 digits get the validator's message ("6 or 7 digits"), not
+    # a generic "at most 7 characters".
+    nabp_eprofile_id = forms.CharField(
+        label=_("NABP e-Profile ID"), max_length=40, required=False, validators=[validate_nabp_eprofile_id]
+    )
     degree_equivalence = forms.BooleanField(
         label=_(
             "I attest that my degree is a primary medical degree equivalent to an MD or DO: "
@@ -89,6 +98,7 @@ class LearnerProfileForm(forms.ModelForm):
             "state_province",
             "licence_number",
             "npi",
+            "nabp_eprofile_id",
             "abim_id",
             "aba_id",
             "abp_id",
@@ -115,6 +125,9 @@ class LearnerProfileForm(forms.ModelForm):
             raise TypeError("LearnerProfileForm.degree must be a choice field")
         degree.choices = [("", "—")] + list(Degree.choices)
         self.fields["npi"].widget.attrs.update({"inputmode": "numeric", "pattern": "[0-9]{10}"})
+        self.fields["nabp_eprofile_id"].widget.attrs.update(
+            {"inputmode": "numeric", "pattern": "[0-9]{6,7}", "maxlength": "7"}
+        )
         # static/js/profile-degree.js hides the attestation unless one of these degrees is chosen.
         degree.widget.attrs["data-equivalence-degrees"] = "|".join(
             sorted(value for value, _label in Degree.choices if degree_needs_equivalence(value))
@@ -122,6 +135,9 @@ class LearnerProfileForm(forms.ModelForm):
 
     def clean_npi(self):
         return (self.cleaned_data.get("npi") or "").replace(" ", "").replace("-", "")
+
+    def clean_nabp_eprofile_id(self):
+        return (self.cleaned_data.get("nabp_eprofile_id") or "").strip()
 
     def clean(self):
         super().clean()

@@ -7,6 +7,7 @@ import secrets
 import uuid
 import zoneinfo
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -128,7 +129,45 @@ def changes_for_people(changed: dict[str, list[Any]]) -> list[tuple[str, str, st
     for field, (old, new) in changed.items():
         if field == "credit_type":
             old, new = types.get(old, old), types.get(new, new)
-        lines.append((str(labels.get(field, field)), str(old), str(new)))
+        label = labels.get(field, field)
+        if field.startswith(OTHER_CREDIT_CHANGE):  # a further credit type's amount (credit_types)
+            label = credit_types.kind_label(field.removeprefix(OTHER_CREDIT_CHANGE))
+        lines.append((str(label), str(old), str(new)))
+    return lines
+
+
+# A re-issue's change of a further credit type's amount is recorded as {"other_credits.<kind>": [old, new]}.
+OTHER_CREDIT_CHANGE = "other_credits."
+
+
+def other_credit_lines(certificate: Certificate) -> list[dict[str, str]]:
+    """The further credit types the certificate prints (``Certificate.other_credits``), each with its
+    amount as printed: [{kind, label, amount, statement}]."""
+    return [
+        {
+            "kind": str(line.get("kind", "")),
+            "label": str(line.get("label", "")),
+            "amount": format_credits(Decimal(str(line.get("amount", "0")))),
+            "statement": str(line.get("statement", "")),
+        }
+        for line in certificate.other_credits or []
+    ]
+
+
+def other_credits_corrected(certificate: Certificate, credits: Decimal) -> list[dict[str, Any]]:
+    """The rule for a coordinator's credit correction of a certificate with further credit types:
+    each further line becomes min(the corrected hours, that type's designated amount in the
+    certificate's version) — the claim's own rule (the learner's time, capped at each type's
+    designation), applied to the corrected time. Its label and statement stay as printed (the
+    statements give the designation, which does not change). A type the version no longer lists (it
+    cannot: versions are frozen) keeps its printed amount as the cap."""
+    version = getattr(certificate, "version", None)
+    offers = {o["kind"]: o for o in credit_types.offered(version)} if version is not None else {}
+    lines = []
+    for line in certificate.other_credits or []:
+        offer = offers.get(line.get("kind"))
+        cap = Decimal(str(offer["amount"] if offer else line["amount"]))
+        lines.append({**line, "amount": str(min(credits, cap).quantize(Decimal("0.01")))})
     return lines
 
 
@@ -146,6 +185,8 @@ def certificate_fields(certificate: Certificate) -> dict[str, Any]:
         "provider": certificate.provider_name,
         "designation_statement": certificate.designation_statement,
         "accreditation_statement": certificate.accreditation_statement,
+        # Further credit types claimed (ANCC, ACPE, AAPA, IPCE), each printed after the main line.
+        "other_credits": other_credit_lines(certificate),
         "issue_date": issue_date(certificate).isoformat(),
         "revision": certificate.revision,
         "verification_url": verification_url(certificate),
@@ -616,6 +657,7 @@ def _snapshot(certificate: Certificate) -> dict[str, Any]:
     fields = certificate_fields(certificate)
     fields["status"] = certificate.status
     fields["credits_decimal"] = str(certificate.credits)
+    fields["other_credits_frozen"] = list(certificate.other_credits or [])  # as stored, for a restore
     return fields
 
 
@@ -629,6 +671,7 @@ class ReissuePlan:
     credits: Decimal
     completion_date: datetime.date
     changed: dict[str, list[Any]]
+    other_credits: list[dict[str, Any]] = dataclass_field(default_factory=list)
 
 
 def _reissue_plan(
@@ -692,6 +735,15 @@ def _reissue_plan(
     }
     if new_credits != certificate.credits:
         changed["credits"] = [format_credits(certificate.credits), format_credits(new_credits)]
+    other_credits = list(certificate.other_credits or [])
+    if new_credits != certificate.credits:  # only a change of the credited time moves the further lines
+        other_credits = other_credits_corrected(certificate, new_credits)
+        for old, new in zip(certificate.other_credits or [], other_credits, strict=True):
+            if Decimal(str(old["amount"])) != Decimal(new["amount"]):
+                changed[OTHER_CREDIT_CHANGE + str(new["kind"])] = [
+                    format_credits(Decimal(str(old["amount"]))),
+                    format_credits(Decimal(new["amount"])),
+                ]
     if new_date != certificate.completion_date:
         changed["completion_date"] = [certificate.completion_date.isoformat(), new_date.isoformat()]
     if not changed:
@@ -705,6 +757,7 @@ def _reissue_plan(
         credits=new_credits,
         completion_date=new_date,
         changed=changed,
+        other_credits=other_credits,
     )
 
 
@@ -779,6 +832,7 @@ def certificate_reissue(
             plan.credit_type,
         )
         certificate.credits, certificate.completion_date = plan.credits, plan.completion_date
+        certificate.other_credits = plan.other_credits
         certificate.revision += 1
         certificate.issued_at = timezone.now()
         certificate.pdf = ""  # the previous file now belongs to the kept revision

@@ -3,6 +3,7 @@
 import datetime
 import logging
 import threading
+from decimal import Decimal
 from pathlib import Path
 
 import segno
@@ -62,6 +63,11 @@ def certificate_context(certificate: Certificate, verification_url: str, issued_
         "is_physician": certificate.credit_type == CreditType.AMA_PRA_1,
         "credits": format_credits(certificate.credits),
         "designation": credit_mark_html(certificate.designation_statement),
+        # Further credit types claimed, "<amount> <label>" and statement (credits/credit_types.py).
+        "others": [
+            {**line, "amount": format_credits(Decimal(str(line.get("amount", "0"))))}
+            for line in certificate.other_credits or []
+        ],
         "verification_url": verification_url,
         "qr": qr_data_uri(verification_url),
     }

@@ -1,10 +1,16 @@
 """Reads for the learner's credit transcript: claimed and self-reported credits, filtered, with totals.
 
 Credit from this site is what ``selectors.credited_certificates`` returns: each certificate's current
-revision (its completion date, title, credits and credit type as printed). Revoked certificates are
+revision (its completion date, title, credits and credit types as printed). Revoked certificates are
 in no row and no total; the page lists them apart, marked revoked, as history (``Transcript.revoked``).
+
+Split by credit type (issue 13): a certificate gives one row per credit type it carries (its main
+line, AMA PRA Category 1 Credit™ or participation hours, then each further type it lists: ANCC, ACPE,
+AAPA, IPCE; credits/credit_lines.py), and the totals are per credit type, self-reported credit of the
+same type included. Different credit types are never added together.
 """
 
+import dataclasses
 import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -15,8 +21,9 @@ from django.urls import reverse
 
 from accounts.models import User
 
+from .credit_lines import certificate_lines, order_key, type_labels
 from .licence_progress import LicenceProgress, learner_licence_progress
-from .models import Certificate, CreditType, ExternalCredit, ExternalCreditType, MandateTopic
+from .models import Certificate, ExternalCredit, MandateTopic
 from .provider_time import provider_date
 from .selectors import credited_certificates
 
@@ -39,6 +46,8 @@ class TranscriptRow:
     external_id: int | None = None
     has_file: bool = False
     revoked_on: datetime.date | None = None  # the day of revocation in the provider's time zone
+    # A further credit type of the certificate in the row before (ANCC, ACPE, ...): same certificate.
+    further: bool = False
 
 
 @dataclass(frozen=True)
@@ -46,6 +55,7 @@ class TranscriptTotal:
     credit_type_label: str
     credits: Decimal
     self_reported: Decimal
+    credit_type: str = ""
 
 
 @dataclass
@@ -85,16 +95,23 @@ def _version_topics(certificate: Certificate) -> list[str]:
     return list(certificate.version.content.get("mandate_topics") or [])
 
 
-def _certificate_row(certificate: Certificate, labels: dict[str, str], site: str) -> TranscriptRow:
+def _certificate_rows_of(certificate: Certificate, labels: dict[str, str], site: str) -> list[TranscriptRow]:
+    """One row per credit type the certificate carries (a revoked one: its main line only, as history)."""
     # Not printed yet (or revoked): no link to a PDF and no verification address that would not answer.
     issued = certificate.status == Certificate.Status.ISSUED
-    return TranscriptRow(
+    revoked = certificate.status == Certificate.Status.REVOKED
+    lines = certificate_lines(
+        credit_type=certificate.credit_type,
+        credits=certificate.credits,
+        other_credits=[] if revoked else certificate.other_credits,
+    )
+    main = TranscriptRow(
         date=certificate.completion_date,
         title=certificate.activity_title,
         provider=certificate.provider_name,
         credits=certificate.credits,
         credit_type=certificate.credit_type,
-        credit_type_label=str(labels.get(certificate.credit_type, certificate.credit_type)),
+        credit_type_label=labels.get(certificate.credit_type, certificate.credit_type),
         topics=_version_topics(certificate),
         self_reported=False,
         certificate_url=reverse("credits:certificate_pdf", args=[certificate.pk]) if issued else "",
@@ -104,13 +121,23 @@ def _certificate_row(certificate: Certificate, labels: dict[str, str], site: str
         if certificate.revoked_at
         else None,
     )
+    return [
+        dataclasses.replace(
+            main,
+            credits=line.credits,
+            credit_type=line.code,
+            credit_type_label=labels.get(line.code, line.code),
+            further=not line.main,
+        )
+        for line in lines
+    ]
 
 
 def _certificate_rows(
     learner: User, start: datetime.date | None, end: datetime.date | None, topic: MandateTopic | None
 ) -> tuple[list[TranscriptRow], list[TranscriptRow]]:
-    """(credited rows, revoked rows): two queries and a prefetch, however many certificates."""
-    labels = {str(k): str(v) for k, v in CreditType.choices}
+    """(credited rows, revoked rows): two queries, however many certificates and credit types."""
+    labels = type_labels()
     site = settings.SITE_URL.rstrip("/")
     credited = _certificates(credited_certificates(), learner, start, end, topic).select_related("claim")
     revoked = _certificates(
@@ -121,8 +148,8 @@ def _certificate_rows(
         return topic is None or topic.name in _version_topics(certificate)
 
     return (
-        [_certificate_row(c, labels, site) for c in credited if shown(c)],
-        [_certificate_row(c, labels, site) for c in revoked if shown(c)],
+        [row for c in credited if shown(c) for row in _certificate_rows_of(c, labels, site)],
+        [_certificate_rows_of(c, labels, site)[0] for c in revoked if shown(c)],
     )
 
 
@@ -136,7 +163,7 @@ def _external_rows(
         credits = credits.filter(completed_on__lte=end)
     if topic is not None:
         credits = credits.filter(mandate_topics=topic)
-    labels = dict(ExternalCreditType.choices)
+    labels = type_labels()
     return [
         TranscriptRow(
             date=credit.completed_on,
@@ -144,7 +171,7 @@ def _external_rows(
             provider=credit.provider_name,
             credits=credit.credits,
             credit_type=credit.credit_type,
-            credit_type_label=str(labels.get(credit.credit_type, credit.credit_type)),
+            credit_type_label=labels.get(credit.credit_type, credit.credit_type),
             topics=[t.name for t in credit.mandate_topics.all()],
             self_reported=True,
             external_id=credit.pk,
@@ -155,17 +182,46 @@ def _external_rows(
 
 
 def _totals(rows: list[TranscriptRow]) -> list[TranscriptTotal]:
-    """Per credit type (by its name, so AMA PRA Category 1 from here and elsewhere add up)."""
+    """Per credit type (by its code, so ANCC hours from here and from elsewhere add up); the largest
+    first. Credit types are never added together: an hour can be both AMA and IPCE credit."""
     sums: dict[str, list[Decimal]] = {}
+    labels: dict[str, str] = {}
     for row in rows:
-        total = sums.setdefault(row.credit_type_label, [Decimal(0), Decimal(0)])
+        total = sums.setdefault(row.credit_type, [Decimal(0), Decimal(0)])
+        labels.setdefault(row.credit_type, row.credit_type_label)
         total[0] += row.credits
         if row.self_reported:
             total[1] += row.credits
     return [
-        TranscriptTotal(credit_type_label=label, credits=both[0], self_reported=both[1])
-        for label, both in sorted(sums.items(), key=lambda item: (-item[1][0], item[0]))
+        TranscriptTotal(
+            credit_type_label=labels[code], credits=both[0], self_reported=both[1], credit_type=code
+        )
+        for code, both in sorted(sums.items(), key=lambda item: (-item[1][0], order_key(item[0])))
     ]
+
+
+def learner_credit_totals(*, learner: User) -> list[TranscriptTotal]:
+    """My learning's totals: the learner's credit from this site per credit type, all dates (one query)."""
+    labels = type_labels()
+    rows = [
+        TranscriptRow(
+            date=c.completion_date,
+            title="",
+            provider="",
+            credits=line.credits,
+            credit_type=line.code,
+            credit_type_label=labels.get(line.code, line.code),
+            topics=[],
+            self_reported=False,
+        )
+        for c in credited_certificates()
+        .filter(claim__learner=learner)
+        .only("completion_date", "credit_type", "credits", "other_credits")
+        for line in certificate_lines(
+            credit_type=c.credit_type, credits=c.credits, other_credits=c.other_credits
+        )
+    ]
+    return _totals(rows)
 
 
 def learner_transcript(

@@ -4,8 +4,19 @@ Decisions (written on the licences page too):
 - Hours: 1 credit = 1 hour. AMA PRA Category 1 Credit™, AAPA Category 1 CME, ANCC contact hours and
   ACPE CE (entered in contact hours, not CEUs) count their number as hours; a certificate of
   participation counts the hours of participation it states.
-- What counts toward a licence depends only on its profession (``COUNTED_CREDIT_TYPES``); nursing and
-  "other" licences add certificates of participation when the learner says their board accepts them.
+- What counts toward a licence depends only on its profession (``COUNTED_CREDIT_TYPES``): a nursing
+  licence counts ANCC contact hours, a pharmacy licence ACPE hours, a PA licence AAPA Category 1 CME
+  (and AMA credit and participation hours, which NCCPA accepts), a physician licence AMA PRA
+  Category 1 Credit™; nursing and "other" licences add certificates of participation when the learner
+  says their board accepts them.
+- A certificate counts every credit type it carries (its main line and each further type it lists,
+  credits/credit_lines.py), but one activity is one stretch of time: when several of its types count
+  toward the same licence (a PA's AAPA credit and participation hours), the certificate counts once,
+  with its largest counted amount, never the sum.
+- IPCE credit never counts toward a licence: it recognises learning as a healthcare team and comes
+  alongside the profession's own credit for the same time (a nurse's IPCE credit beside ANCC hours),
+  so counting it would count that time twice; no state board in our rules takes IPCE credit in
+  place of its profession's credit.
 - Counted: credited certificates from this site (``selectors.credited_certificates``: a revoked one
   never counts) completed inside the cycle (first and last day included), and the learner's
   self-reported credits completed inside it.
@@ -23,6 +34,7 @@ from django.utils.translation import gettext as _
 from accounts.licences import learner_licences
 from accounts.models import Licence, Profession, User
 
+from .credit_lines import certificate_lines
 from .models import Certificate, ExternalCredit, ExternalCreditType
 from .selectors import credited_certificates
 
@@ -107,10 +119,15 @@ class LicenceProgress:
 
 @dataclass(frozen=True)
 class _Credit:
+    """One certificate or one self-reported credit: its amount per credit type (code -> hours)."""
+
     date: datetime.date
-    credits: Decimal
-    credit_type: str
+    amounts: dict[str, Decimal]
     topics: frozenset[str]
+
+    def counted(self, types: frozenset[str]) -> Decimal:
+        """The hours it gives a licence counting ``types``: its largest counted amount (same time)."""
+        return max((amount for code, amount in self.amounts.items() if code in types), default=Decimal(0))
 
 
 def _credits_between(learner: User, start: datetime.date, end: datetime.date) -> list[_Credit]:
@@ -119,38 +136,48 @@ def _credits_between(learner: User, start: datetime.date, end: datetime.date) ->
         credited_certificates()
         .filter(claim__learner=learner, completion_date__gte=start, completion_date__lte=end)
         .select_related("version")
-        .only("completion_date", "credits", "credit_type", "version__content")
+        .only("completion_date", "credits", "credit_type", "other_credits", "version__content")
     )
     external = ExternalCredit.objects.filter(
         learner=learner, completed_on__gte=start, completed_on__lte=end
     ).prefetch_related("mandate_topics")
     return [_certificate_credit(c) for c in certificates] + [
-        _Credit(c.completed_on, c.credits, c.credit_type, frozenset(t.name for t in c.mandate_topics.all()))
+        _Credit(c.completed_on, {c.credit_type: c.credits}, frozenset(t.name for t in c.mandate_topics.all()))
         for c in external
     ]
 
 
 def _certificate_credit(certificate: Certificate) -> _Credit:
     topics = frozenset(certificate.version.content.get("mandate_topics") or [])
-    return _Credit(certificate.completion_date, certificate.credits, certificate.credit_type, topics)
+    lines = certificate_lines(
+        credit_type=certificate.credit_type,
+        credits=certificate.credits,
+        other_credits=certificate.other_credits,
+    )
+    amounts: dict[str, Decimal] = {}
+    for line in lines:
+        amounts[line.code] = max(amounts.get(line.code, Decimal(0)), line.credits)
+    return _Credit(certificate.completion_date, amounts, topics)
 
 
 def _progress(licence: Licence, credits: list[_Credit]) -> LicenceProgress:
     types = counted_credit_types(licence)
     inside = [
-        c for c in credits if c.credit_type in types and licence.cycle_start <= c.date <= licence.cycle_end
+        (c, c.counted(types))
+        for c in credits
+        if licence.cycle_start <= c.date <= licence.cycle_end and c.counted(types) > 0
     ]
     topics = [
         TopicProgress(
             topic=m.topic,
-            hours=sum((c.credits for c in inside if m.topic in c.topics), Decimal(0)),
+            hours=sum((hours for c, hours in inside if m.topic in c.topics), Decimal(0)),
             required=m.hours,
         )
         for m in licence.mandates.all()
     ]
     return LicenceProgress(
         licence=licence,
-        hours=sum((c.credits for c in inside), Decimal(0)),
+        hours=sum((hours for _c, hours in inside), Decimal(0)),
         counted_labels=counted_credit_labels(licence),
         topics=topics,
     )

@@ -16,7 +16,14 @@ from .statements import format_credits
 
 
 def transcript_csv(transcript: Transcript) -> bytes:
-    """One row per credit (no totals: a spreadsheet adds them up); UTF-8 with a BOM for Excel."""
+    """One row per credit and credit type (no totals: a spreadsheet adds them up per type); UTF-8 with
+    a BOM for Excel.
+
+    Long format, so the file imports as one table: a certificate carrying AMA (or participation) hours
+    and ANCC hours is two rows with the same certificate number, each with one amount and its type.
+    The last column is the credit type's stable code (``ama_pra_1``, ``participation``, ``ancc``,
+    ``acpe``, ``aapa_1``, ``ipce``, and the self-reported types) for pivot tables and scripts; the
+    label may be translated, the code is not."""
     out = io.StringIO()
     writer = csv.writer(out, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
     writer.writerow(
@@ -30,6 +37,7 @@ def transcript_csv(transcript: Transcript) -> bytes:
             _("Source"),
             _("Certificate number"),
             _("Verification URL"),
+            _("Credit type code"),
         ]
     )
     for row in transcript.rows:
@@ -45,6 +53,7 @@ def transcript_csv(transcript: Transcript) -> bytes:
                 _("Self-reported") if row.self_reported else "podcastcme",
                 row.certificate_number,
                 row.verification_url,
+                row.credit_type,
             )
         )
     return ("\ufeff" + out.getvalue()).encode("utf-8")

@@ -15,7 +15,7 @@ from accounts.permissions import AuthenticatedHttpRequest
 from episodes import json_input
 from episodes.models import Episode
 
-from .. import selectors, services
+from .. import credit_transcript, selectors, services
 from ..forms import EvaluationForm
 from ..models import Activity, Attempt, Option
 
@@ -134,14 +134,15 @@ def evaluation(request: AuthenticatedHttpRequest, pk: int):
 def my_learning(request: AuthenticatedHttpRequest):
     in_progress, claims = selectors.my_learning(learner=request.user)
     profile = getattr(request.user, "profile", None)
-    total = selectors.learner_credit_total(learner=request.user)  # revoked certificates are not credit
+    # Per credit type (AMA, participation, ANCC, ...): revoked certificates are not credit.
+    totals = credit_transcript.learner_credit_totals(learner=request.user)
     return render(
         request,
         "credits/my_learning.html",
         {
             "in_progress": in_progress,
             "claims": claims,
-            "total": total,
+            "totals": totals,
             "profile_complete": profile_is_complete_for_credit(profile),
         },
     )

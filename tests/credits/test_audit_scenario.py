@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from html.parser import HTMLParser
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from django.core import mail
@@ -520,7 +521,7 @@ def test_every_record_agrees_with_what_each_learner_was_shown_and_claimed(
         _check_transcript(audit, learner)
         _check_claim_page(audit, learner, activity)
     _check_activity_report(audit, office, activity, learners)
-    _check_board_report(audit, office, provider, learners)
+    _check_pars_learner_file(audit, office, provider, learners)
     _check_certificate_search(audit, office, learners)
     _check_audit_trails(audit, office, activity, provider, learners)
     _check_emails(audit, learners)
@@ -728,7 +729,9 @@ def _check_my_learning(audit: Audit, learner: Learner) -> None:
     root = page(learner.client.get(reverse("credits:my_learning")))
     table = table_with_header(root, "Activity", "Provider", "Date", "Credit", "Certificate")
     rows = table_rows(table)
-    total = table.find("td", data_total="credits") if table is not None else None
+    # Totals per credit type: the learner's own type, or "none" once their only credit is revoked.
+    code = "none" if learner.revoked else ("ama_pra_1" if learner.physician else "participation")
+    total = table.find("td", data_total=code) if table is not None else None
     audit.same(where + " rows", len(rows), 1)
     if not rows:
         return
@@ -903,87 +906,40 @@ def _check_activity_report(
         audit.same(f"{where} CSV row of {learner.key}", got, expected)
 
 
-def _check_board_report(audit: Audit, office: Client, provider, learners: dict[str, Learner]) -> None:
-    where = "board report"
+def _check_pars_learner_file(audit: Audit, office: Client, provider, learners: dict[str, Learner]) -> None:
+    """The retired board report's address leads to the PARS learner export, whose file holds one row per
+    credited completion of a consenting physician, with the certificate's completion date and credits."""
+    where = "PARS learner file"
     today = provider_today(provider)
     query = {"start": (today - datetime.timedelta(days=3)).isoformat(), "end": today.isoformat()}
-    credited = _credited(learners)
-    reportable = [lr for lr in credited if lr.board]
-    root = page(office.get(reverse("credits:board_report", args=[provider.slug]), query))
-    summary = {li.attrs.get("data-fact"): li.text() for li in root.find_all("li") if "data-fact" in li.attrs}
-    audit.has(
-        where + " ready", summary.get("reportable", ""), f"{len(reportable)} completions ready to report."
-    )
-    audit.has(where + " incomplete", summary.get("incomplete", ""), "0 completions missing")
-    audit.has(
-        where + " no consent",
-        summary.get("not-consented", ""),
-        f"{len([lr for lr in credited if not lr.board])} completions not reportable",
-    )
-    records = table_rows(root.find("table", id="board-records"))
-    by_family = {row[1]: row for row in records}
+    old = office.get(reverse("credits:board_report_csv", args=[provider.slug]), query)
+    target = reverse("credits:pars_learners", args=[provider.slug])
     audit.same(
-        where + " page learners", sorted(by_family), sorted(lr.user.profile.family_name for lr in reportable)
+        "old board report address", (old.status_code, old["Location"]), (301, f"{target}?{urlencode(query)}")
+    )
+    # The provider has registered the activity in PARS (its activity ID), so the file can be made.
+    Activity.objects.filter(provider=provider).update(pars_activity_id="12345678")
+    response = office.get(reverse("credits:pars_learners_txt", args=[provider.slug]), query)
+    audit.same(where + " status", response.status_code, 200)
+    rows = [line.split("\t") for line in response.content.decode().splitlines() if line]
+    reportable = [lr for lr in _credited(learners) if lr.board and lr.physician]
+    by_family = {row[3]: row for row in rows}
+    audit.same(
+        where + " learners", sorted(by_family), sorted(lr.user.profile.family_name for lr in reportable)
     )
     for learner in reportable:
         row = by_family.get(learner.user.profile.family_name)
         if row is None:
             continue
         audit.same(
-            f"{where} page row of {learner.key}",
-            [row[6], row[7], row[8]],
+            f"{where} row of {learner.key}",
+            [row[2], row[7], Decimal(row[8])],
             [
+                learner.given,
                 learner.completion_date.strftime("%m/%d/%Y"),  # type: ignore[union-attr]
-                learner.shown_title,
-                f"{format_credits(learner.credits)} {learner.credit_type}",
+                learner.credits,
             ],
         )
-    revoked_rows = table_rows(root.find("table", id="board-revoked"))
-    revoked = [lr for lr in learners.values() if lr.revoked]
-    audit.same(
-        where + " revoked lines",
-        [r[0] for r in revoked_rows],
-        [lr.certificate.number for lr in revoked if lr.certificate is not None],
-    )
-
-    board_rows = csv_rows(office.get(reverse("credits:board_report_csv", args=[provider.slug]), query))
-    by_family_csv = {r["Family name"]: r for r in board_rows}
-    audit.same(where + " CSV rows", len(board_rows), len(reportable))
-    audit.same(
-        where + " CSV learners",
-        sorted(by_family_csv),
-        sorted(lr.user.profile.family_name for lr in reportable),
-    )
-    for learner in reportable:
-        board_row = by_family_csv.get(learner.user.profile.family_name)
-        if board_row is None:
-            continue
-        version = learner.shown_version
-        assert version is not None
-        got = {
-            k: board_row.get(k)
-            for k in (
-                "Given name",
-                "Completion date (MM/DD/YYYY)",
-                "Credit type",
-                "Credits",
-                "Activity title",
-                "Activity designated credits",
-                "Activity start date",
-                "Activity end date",
-            )
-        }
-        expected = {
-            "Given name": learner.given,
-            "Completion date (MM/DD/YYYY)": learner.completion_date.strftime("%m/%d/%Y"),  # type: ignore[union-attr]
-            "Credit type": learner.credit_type,
-            "Credits": format_credits(learner.credits),
-            "Activity title": learner.shown_title,
-            "Activity designated credits": format_credits(learner.shown_credits),
-            "Activity start date": version.release_date.strftime("%m/%d/%Y"),
-            "Activity end date": version.expiry_date.strftime("%m/%d/%Y"),
-        }
-        audit.same(f"{where} CSV row of {learner.key}", got, expected)
 
 
 def _check_certificate_search(audit: Audit, office: Client, learners: dict[str, Learner]) -> None:

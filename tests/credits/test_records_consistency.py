@@ -43,6 +43,12 @@ def _consent(user, **extra) -> None:
     profile.save()
 
 
+def _my_learning_total(client) -> Decimal:
+    """My learning's AMA PRA Category 1 total (its totals are per credit type)."""
+    totals = client.get(reverse("credits:my_learning")).context["totals"]
+    return sum((t.credits for t in totals if t.credit_type == "ama_pra_1"), Decimal(0))
+
+
 def _learner_client(user) -> Client:
     client = Client()
     client.force_login(user)
@@ -94,16 +100,17 @@ def _revoke_ada(two, capture) -> Certificate:
         )
 
 
-def _board_csv(client, provider) -> list[dict[str, str]]:
+def _pars_learner_rows(client, provider, activity) -> list[list[str]]:
+    """The PARS learner file (Learner Template B, tab-delimited, no header) for the last three days.
+    The retired board report's address leads to it (tests/credits/test_reports.py)."""
+    if not activity.pars_activity_id:
+        activity.pars_activity_id = "12345678"
+        activity.save(update_fields=["pars_activity_id"])
     today = _today(provider)
-    url = reverse("credits:board_report_csv", args=[provider.slug])
-    return _csv(client.get(url, {"start": today - datetime.timedelta(days=3), "end": today}))
-
-
-def _board_page(client, provider) -> str:
-    today = _today(provider)
-    url = reverse("credits:board_report", args=[provider.slug])
-    return client.get(url, {"start": today - datetime.timedelta(days=3), "end": today}).content.decode()
+    url = reverse("credits:pars_learners_txt", args=[provider.slug])
+    response = client.get(url, {"start": today - datetime.timedelta(days=3), "end": today})
+    assert response.status_code == 200
+    return [line.split("\t") for line in response.content.decode().splitlines() if line]
 
 
 def _activity_csv(client, activity) -> list[dict[str, str]]:
@@ -113,17 +120,13 @@ def _activity_csv(client, activity) -> list[dict[str, str]]:
 # --- Finding 1: revoked credit leaves every total, transcript, report and export --------------------
 
 
-def test_revoked_credit_leaves_the_board_report(two, provider, django_capture_on_commit_callbacks):
+def test_revoked_credit_leaves_the_pars_learner_file(two, provider, django_capture_on_commit_callbacks):
     client = _coordinator_client(two["coordinator"])
-    assert {r["Family name"] for r in _board_csv(client, provider)} == {"Lovelace", "Hopper"}
+    activity = two["activity"]
+    assert {r[3] for r in _pars_learner_rows(client, provider, activity)} == {"Lovelace", "Hopper"}
     _revoke_ada(two, django_capture_on_commit_callbacks)
 
-    rows = _board_csv(client, provider)
-    assert [r["Family name"] for r in rows] == ["Hopper"]
-    body = _board_page(client, provider)
-    assert "1 completion ready to report." in body
-    # The coordinator is told what to send PARS as a deletion, never the revoked record as credit.
-    assert "revoked" in body.lower() and two["ada_certificate"].number in body
+    assert [r[3] for r in _pars_learner_rows(client, provider, activity)] == ["Hopper"]
 
 
 def test_revoked_credit_leaves_the_learners_transcript_page_csv_and_pdf(
@@ -154,14 +157,17 @@ def test_revoked_credit_leaves_the_learners_transcript_page_csv_and_pdf(
 
 def test_revoked_credit_leaves_my_learning_total(two, django_capture_on_commit_callbacks):
     client = _learner_client(two["ada"])
-    assert client.get(reverse("credits:my_learning")).context["total"] == Decimal("0.5")
+    before = client.get(reverse("credits:my_learning"))
+    assert [(t.credit_type, t.credits) for t in before.context["totals"]] == [("ama_pra_1", Decimal("0.5"))]
+    assert '<td data-total="ama_pra_1">0.5</td>' in before.content.decode()
     _revoke_ada(two, django_capture_on_commit_callbacks)
 
     page = client.get(reverse("credits:my_learning"))
-    assert page.context["total"] == 0
+    assert page.context["totals"] == []
     body = page.content.decode()
     assert "Revoked" in body
-    assert '<td data-total="credits">0.0</td>' in body
+    assert 'data-total="ama_pra_1"' not in body
+    assert '<td data-total="none">0.0</td>' in body
 
 
 def test_revoked_credit_leaves_the_activity_report_and_its_csv(two, django_capture_on_commit_callbacks):
@@ -192,11 +198,11 @@ def test_a_certificate_whose_pdf_is_not_rendered_yet_still_counts(
     certificate = Certificate.objects.get(claim=claim)
     assert certificate.status == Certificate.Status.PENDING and not certificate.pdf
     learner_client = _learner_client(learner)
-    assert learner_client.get(reverse("credits:my_learning")).context["total"] == Decimal("0.75")
+    assert _my_learning_total(learner_client) == Decimal("0.75")
     totals = learner_client.get(reverse("credits:transcript")).context["transcript"].totals
     assert [t.credits for t in totals] == [Decimal("0.75")]
     client = _coordinator_client(coordinator)
-    assert [r["Family name"] for r in _board_csv(client, provider)] == ["Lovelace"]
+    assert [r[3] for r in _pars_learner_rows(client, provider, activity)] == ["Lovelace"]
     assert len(_activity_csv(client, activity)) == 1
 
 
@@ -226,7 +232,7 @@ def test_correcting_the_credits_reaches_every_page_and_export(
     assert any("corrected" in m.subject.lower() and m.to == [ada.email] for m in mail.outbox)
 
     coordinator = _coordinator_client(two["coordinator"])
-    board = {r["Family name"]: r["Credits"] for r in _board_csv(coordinator, provider)}
+    board = {r[3]: r[8] for r in _pars_learner_rows(coordinator, provider, two["activity"])}  # CME Credits
     assert board == {"Lovelace": "0.25", "Hopper": "0.75"}
     activity_rows = {r["Email"]: r["Credits"] for r in _activity_csv(coordinator, two["activity"])}
     assert activity_rows == {ada.email: "0.25", "grace@example.org": "0.75"}
@@ -234,7 +240,7 @@ def test_correcting_the_credits_reaches_every_page_and_export(
     assert report.credits_total == Decimal("1.00")
 
     client = _learner_client(ada)
-    assert client.get(reverse("credits:my_learning")).context["total"] == Decimal("0.25")
+    assert _my_learning_total(client) == Decimal("0.25")
     transcript_csv = list(
         csv.reader(io.StringIO(client.get(reverse("credits:transcript_csv")).content.decode("utf-8-sig")))
     )
@@ -258,7 +264,9 @@ def test_correcting_the_completion_date_reaches_every_page_and_export(
             completion_date=day,
         )
     coordinator = _coordinator_client(two["coordinator"])
-    board = {r["Family name"]: r["Completion date (MM/DD/YYYY)"] for r in _board_csv(coordinator, provider)}
+    board = {
+        r[3]: r[7] for r in _pars_learner_rows(coordinator, provider, two["activity"])
+    }  # Completion Date
     assert board["Lovelace"] == day.strftime("%m/%d/%Y")
     activity_rows = {r["Email"]: r for r in _activity_csv(coordinator, two["activity"])}
     assert (
@@ -404,12 +412,8 @@ def test_every_page_and_export_shows_the_completion_date_decided_at_issue(
     assert transcript_csv[1][0] == local_day.isoformat()
 
     coordinator_client = _coordinator_client(coordinator)
-    rows = _csv(
-        coordinator_client.get(
-            reverse("credits:board_report_csv", args=[provider.slug]), {"start": local_day, "end": local_day}
-        )
-    )
-    assert [r["Completion date (MM/DD/YYYY)"] for r in rows] == [local_day.strftime("%m/%d/%Y")]
+    rows = _pars_learner_rows(coordinator_client, provider, activity)
+    assert [r[7] for r in rows] == [local_day.strftime("%m/%d/%Y")]  # Completion Date
     activity_row = _activity_csv(coordinator_client, activity)[0]
     assert next(v for k, v in activity_row.items() if k.startswith("Completed on")) == local_day.isoformat()
     data = Client().get(reverse("credits:verify_json", args=[certificate.code])).json()
@@ -446,7 +450,7 @@ def test_a_claim_without_a_certificate_is_listed_and_issued_by_repair_certificat
         claimed_at=claimed_at,
     )
     client = _learner_client(learner)
-    assert client.get(reverse("credits:my_learning")).context["total"] == 0
+    assert _my_learning_total(client) == 0
 
     out = StringIO()
     call_command("repair_certificates", stdout=out)
@@ -463,7 +467,7 @@ def test_a_claim_without_a_certificate_is_listed_and_issued_by_repair_certificat
         == timezone.localtime(claimed_at, zoneinfo.ZoneInfo(provider.time_zone)).date()
     )
     assert certificate.status == Certificate.Status.ISSUED and certificate.pdf
-    assert client.get(reverse("credits:my_learning")).context["total"] == Decimal("0.75")
+    assert _my_learning_total(client) == Decimal("0.75")
     out = StringIO()
     call_command("repair_certificates", stdout=out)
     assert "Nothing to repair" in out.getvalue()

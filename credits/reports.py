@@ -1,4 +1,8 @@
-"""Reads for provider reports: one activity's results, and the ACCME PARS board report of completions."""
+"""Reads for provider reports: one activity's results, split by credit type and by profession.
+
+Reporting to the boards lives in credits/pars.py (the PARS activity file) and credits/moc.py (the PARS
+learner file and its batches); the old "board report" CSV of our own columns is retired (issue 13).
+"""
 
 import datetime
 import zoneinfo
@@ -6,19 +10,19 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Avg, Count, Q, QuerySet, Sum
+from django.db.models import Avg, Count, Q, QuerySet
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
-from .models import AccreditationType, Activity, ActivityVersion, Attempt, Certificate, CreditType, Provider
+from accounts.models import Profession, degree_profession
+
+from .credit_lines import certificate_lines, order_key, type_labels
+from .models import Activity, Attempt, Certificate, CreditType
 from .provider_time import provider_zone
 from .selectors import credited_certificates, evaluation_summary
-from .statements import format_credits
 
 LIKERT_ITEMS = ("objectives_met", "relevant_to_practice", "free_of_bias")
 SCORE_BINS = [(low, low + 9) for low in range(0, 90, 10)] + [(90, 100)]
-PARS_FORMAT = "Enduring Material"
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -46,6 +50,8 @@ class ActivityReport:
     claims_by_month: list[tuple[datetime.date, int]]
     # Certificates of this activity that were revoked: not in any figure above, counted for the record.
     revoked: int = 0
+    # Completions (credited certificates) per profession: [{"profession", "label", "n"}], largest first.
+    by_profession: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def learners_never_passed(self) -> int:
@@ -103,13 +109,7 @@ def activity_report(activity: Activity) -> ActivityReport:
 
     # Credit is what the current revision of each valid certificate says (selectors.credited_certificates).
     credited = credited_certificates().filter(claim__activity=activity).order_by()
-    type_labels = dict(CreditType.choices)
-    by_type = [
-        {"credit_type": row["credit_type"], "label": type_labels.get(row["credit_type"], ""), **row}
-        for row in credited.values("credit_type")
-        .annotate(n=Count("id"), total=Sum("credits"))
-        .order_by("credit_type")
-    ]
+    by_type, by_profession, claims, main_total = _split(credited)
     # The completion date was decided at issue, in the provider's zone: months follow it as printed.
     months = dict(
         credited.annotate(month=TruncMonth("completion_date"))
@@ -133,12 +133,54 @@ def activity_report(activity: Activity) -> ActivityReport:
         score_bins=score_bins,
         evaluation=summary,
         likert=likert,
-        claims=sum(row["n"] for row in by_type),
-        credits_total=sum((row["total"] for row in by_type), Decimal("0")),
+        claims=claims,
+        credits_total=main_total,
         by_credit_type=by_type,
+        by_profession=by_profession,
         claims_by_month=claims_by_month,
         revoked=revoked,
     )
+
+
+def certificate_profession(*, credit_type: str, degree: str) -> str:
+    """The learner's profession as the certificate records it: AMA credit went to a physician;
+    otherwise the degree printed on it (frozen at issue, so a later profile edit changes nothing)."""
+    if credit_type == CreditType.AMA_PRA_1:
+        return Profession.PHYSICIAN
+    return degree_profession(degree, equivalence_attested=False)
+
+
+def _split(
+    credited: QuerySet[Certificate],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int, Decimal]:
+    """(per credit type: claims and credits; per profession: completions; completions; main-line
+    credits) from one query, however many certificates. A certificate counts once in each credit type
+    it carries (credits/credit_lines.py): its main line (AMA or participation) and each further type."""
+    labels = type_labels()
+    types: dict[str, list[Any]] = {}
+    professions: dict[str, int] = {}
+    claims, main_total = 0, Decimal("0")
+    rows = credited.values_list("credit_type", "credits", "other_credits", "degree")
+    for credit_type, credits, other_credits, degree in rows:
+        claims += 1
+        main_total += credits
+        for line in certificate_lines(credit_type=credit_type, credits=credits, other_credits=other_credits):
+            entry = types.setdefault(line.code, [0, Decimal("0")])
+            entry[0] += 1
+            entry[1] += line.credits
+        profession = certificate_profession(credit_type=credit_type, degree=degree)
+        professions[profession] = professions.get(profession, 0) + 1
+    by_type = [
+        {"credit_type": code, "label": labels.get(code, code), "n": n, "total": total}
+        for code, (n, total) in sorted(types.items(), key=lambda item: order_key(item[0]))
+    ]
+    profession_labels = dict(Profession.choices)
+    order = list(Profession.values)
+    by_profession = [
+        {"profession": code, "label": str(profession_labels.get(code, code)), "n": n}
+        for code, n in sorted(professions.items(), key=lambda item: (-item[1], order.index(item[0])))
+    ]
+    return by_type, by_profession, claims, main_total
 
 
 def _as_date(value: datetime.date | datetime.datetime, zone: zoneinfo.ZoneInfo) -> datetime.date:
@@ -157,156 +199,3 @@ def activity_certificates(activity: Activity) -> QuerySet[Certificate]:
         .select_related("claim__learner", "claim__attempt", "version")
         .order_by("completion_date", "claim__claimed_at", "id")
     )
-
-
-# --- The board report (ACCME PARS) -------------------------------------------------------------------
-
-MAX_BOARD_RANGE_YEARS = 2
-
-
-@dataclass
-class BoardRecord:
-    """One learner completion as PARS wants it; a learner with IDs at several boards has one per board.
-
-    Its figures (date, credits, credit type, title) are the certificate's current revision."""
-
-    certificate: Certificate
-    given_name: str
-    family_name: str
-    birth: str
-    board: str
-    board_id: str
-    npi: str
-    licence_state: str
-    licence_number: str
-    missing: list[str] = field(default_factory=list)
-
-    @property
-    def completion_date(self) -> datetime.date:
-        return self.certificate.completion_date
-
-    @property
-    def email(self) -> str:
-        return self.certificate.claim.learner.email
-
-
-@dataclass
-class BoardReport:
-    provider: Provider
-    start: datetime.date
-    end: datetime.date
-    records: list[BoardRecord]
-    incomplete: list[BoardRecord]
-    not_consented: int
-    # Certificates completed in the range and revoked since: never in the file; if one was already
-    # sent to PARS, the coordinator sends PARS a deletion (listed on the page for that).
-    revoked: list[Certificate] = field(default_factory=list)
-
-    @property
-    def ready(self) -> int:
-        """Completions ready to report (``records`` has one row per board, so it may be longer)."""
-        return len({r.certificate.pk for r in self.records})
-
-    @property
-    def consented(self) -> int:
-        return self.ready + len(self.incomplete)
-
-    @property
-    def total(self) -> int:
-        return self.consented + self.not_consented
-
-
-def _text(value: str | None) -> str:
-    return (value or "").strip()
-
-
-def _board_records(certificate: Certificate) -> list[BoardRecord]:
-    profile = certificate.claim.learner.profile
-    has_birth = profile.birth_month is not None and profile.birth_day is not None
-    licence_state, licence_number = _text(profile.state_province), _text(profile.licence_number)
-    boards = profile.board_ids
-    given_name, family_name, npi = _text(profile.given_name), _text(profile.family_name), _text(profile.npi)
-
-    def record(board: str, board_id: str, missing: list[str] | None = None) -> BoardRecord:
-        return BoardRecord(
-            certificate=certificate,
-            given_name=given_name,
-            family_name=family_name,
-            birth=f"{profile.birth_month:02d}/{profile.birth_day:02d}" if has_birth else "",
-            npi=npi,
-            licence_state=licence_state,
-            licence_number=licence_number,
-            board=board,
-            board_id=board_id,
-            missing=missing or [],
-        )
-
-    missing = []
-    if not given_name:
-        missing.append(_("given name"))
-    if not family_name:
-        missing.append(_("family name"))
-    if not has_birth:
-        missing.append(_("birth month and day"))
-    if not (boards or npi or (licence_state and licence_number)):
-        if licence_number and not licence_state:
-            missing.append(_("board ID, NPI or state licence (the licence has no state)"))
-        else:
-            missing.append(_("board ID, NPI or state licence"))
-    if missing:
-        board, board_id = next(iter(boards.items()), ("", ""))
-        return [record(board, board_id, missing)]
-    if not boards:
-        return [record("", "")]
-    return [record(board, board_id) for board, board_id in boards.items()]
-
-
-def board_report(*, provider: Provider, start: datetime.date, end: datetime.date) -> BoardReport:
-    """Completions of the provider's activities from ``start`` to ``end`` (inclusive): those whose
-    learners consented, split into reportable and incomplete, a count of the rest, and the revoked
-    ones. The completion date is the certificate's (decided at issue in the provider's time zone, or
-    corrected since). A fixed number of queries, however many completions."""
-    in_range = Q(claim__activity__provider=provider, completion_date__gte=start, completion_date__lte=end)
-    credited = credited_certificates().filter(in_range)
-    consent = Q(claim__learner__profile__board_sharing_consent=True)
-    # Learners who did not consent (or whose profile is gone) are counted, never read.
-    not_consented = credited.exclude(consent).count()
-    reportable = (
-        credited.filter(consent)
-        .select_related("claim__learner__profile", "claim__activity__provider", "version")
-        .order_by("completion_date", "claim__claimed_at", "id")
-    )
-    records: list[BoardRecord] = []
-    incomplete: list[BoardRecord] = []
-    for certificate in reportable:
-        for record in _board_records(certificate):
-            (incomplete if record.missing else records).append(record)
-    revoked = list(
-        Certificate.objects.filter(in_range, consent, status=Certificate.Status.REVOKED)
-        .only("pk", "number", "completion_date", "revoked_at", "activity_title")
-        .order_by("completion_date", "id")
-    )
-    return BoardReport(
-        provider=provider,
-        start=start,
-        end=end,
-        records=records,
-        incomplete=incomplete,
-        not_consented=not_consented,
-        revoked=revoked,
-    )
-
-
-def version_pars_fields(version: ActivityVersion) -> dict[str, str]:
-    """The activity data PARS asks for alongside each learner record, as that learner's version of
-    the activity had it (credits/versions.py): an edit after they finished does not change their row."""
-    content = version.content
-    return {
-        "title": version.title,
-        "format": PARS_FORMAT,
-        "start": version.release_date.strftime("%m/%d/%Y"),
-        "end": version.expiry_date.strftime("%m/%d/%Y"),
-        "designated_credits": format_credits(version.designated_credits),
-        "providership": "Joint" if content.get("providership") == AccreditationType.JOINT else "Direct",
-        "commercial_support": "Yes" if content.get("commercial_support") else "No",
-    }

@@ -1,4 +1,6 @@
-"""Provider reports for coordinators: per-activity results and the ACCME PARS board report."""
+"""Provider reports for coordinators: per-activity results (page and CSV, split by credit type and
+profession). The old ACCME PARS "board report" is retired: its addresses lead to the PARS learner
+export (credits/views/moc.py)."""
 
 import csv
 import datetime
@@ -7,21 +9,23 @@ from collections.abc import Iterable, Sequence
 
 from django import forms
 from django.db import models
-from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import HttpResponse, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts.models import Profession
 from accounts.permissions import AuthenticatedHttpRequest, coordinator_required
 
-from .. import reports
+from .. import credit_lines, reports
 from ..calendar_years import add_years
 from ..charts import category_bar_chart
 from ..csv_cells import csv_cell
 from ..forms_transcript import RecordDateField
-from ..models import Evaluation, Provider
+from ..models import Certificate, Evaluation, Provider
 from ..provider_time import provider_zone
 from ..statements import format_credits
 from .access import coordinator_activity_or_404
@@ -107,6 +111,29 @@ def activity_report(request: AuthenticatedHttpRequest, pk: int):
     )
 
 
+# The CSV's further credit type columns (the main line is in "Credits" and "Credit type").
+FURTHER_TYPE_COLUMNS = [code for code in credit_lines.TYPE_ORDER if code in credit_lines.KIND_CODES.values()]
+
+
+def _profession_and_further_credits(certificate: Certificate) -> list[str]:
+    profession = reports.certificate_profession(
+        credit_type=certificate.credit_type, degree=certificate.degree
+    )
+    amounts = {
+        line.code: line.credits
+        for line in credit_lines.certificate_lines(
+            credit_type=certificate.credit_type,
+            credits=certificate.credits,
+            other_credits=certificate.other_credits,
+        )
+        if not line.main
+    }
+    return [
+        str(Profession(profession).label),
+        *[format_credits(amounts[code]) if code in amounts else "" for code in FURTHER_TYPE_COLUMNS],
+    ]
+
+
 @coordinator_required
 def activity_report_csv(request: AuthenticatedHttpRequest, pk: int):
     """One row per credited certificate, with its current revision's figures (revoked ones are not credit)."""
@@ -126,6 +153,10 @@ def activity_report_csv(request: AuthenticatedHttpRequest, pk: int):
         _("Activity version"),
         _("Activity title"),
         _("Designated credits"),
+        # Split by credit type (issue 13): the learner's profession and, one column per further type,
+        # the amount the certificate lists (empty: not claimed). Fixed columns, so files import alike.
+        _("Profession"),
+        *[credit_lines.type_label(code) for code in FURTHER_TYPE_COLUMNS],
     ]
     rows = (
         [
@@ -142,25 +173,24 @@ def activity_report_csv(request: AuthenticatedHttpRequest, pk: int):
             certificate.version.number,
             certificate.version.title,
             format_credits(certificate.version.designated_credits),
+            *_profession_and_further_credits(certificate),
         ]
         for certificate in reports.activity_certificates(activity)
     )
     return _csv_response(f"activity-report-{slugify(activity.title)[:50] or activity.pk}.csv", header, rows)
 
 
-# --- The board report (ACCME PARS) -------------------------------------------------------------------
+# --- Date ranges (the PARS learner export, credits/views/moc.py) and the retired board report --------
+
+# The longest range one report or export covers.
+MAX_RANGE_YEARS = 2
 
 
 class BoardRangeForm(forms.Form):
+    """A date range for the PARS learner export and its batches (credits/views/moc.py)."""
+
     start = RecordDateField(label=gettext_lazy("From"), help_text=gettext_lazy("YYYY-MM-DD"))
     end = RecordDateField(label=gettext_lazy("To (inclusive)"), help_text=gettext_lazy("YYYY-MM-DD"))
-    part = forms.ChoiceField(
-        choices=[("complete", "complete"), ("incomplete", "incomplete")],
-        required=False,
-        error_messages={
-            "invalid_choice": gettext_lazy("Unknown part of the report: ask for “complete” or “incomplete”.")
-        },
-    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -174,11 +204,11 @@ class BoardRangeForm(forms.Form):
         if start and end:
             if end < start:
                 self.add_error("end", _("The end of the range is before its start."))
-            elif end > add_years(start, reports.MAX_BOARD_RANGE_YEARS):
+            elif end > add_years(start, MAX_RANGE_YEARS):
                 self.add_error(
                     "end",
-                    _("A board report covers at most %(years)d years: choose a shorter range.")
-                    % {"years": reports.MAX_BOARD_RANGE_YEARS},
+                    _("A report covers at most %(years)d years: choose a shorter range.")
+                    % {"years": MAX_RANGE_YEARS},
                 )
         return data
 
@@ -191,93 +221,20 @@ def _range_form(request, provider: Provider) -> BoardRangeForm:
     return BoardRangeForm({"start": today - datetime.timedelta(days=30), "end": today})
 
 
-def _bad_range(request, provider: Provider, form: BoardRangeForm) -> HttpResponse:
-    return render(
-        request,
-        "credits/coordinator/board_report.html",
-        {"provider": provider, "form": form, "report": None},
-        status=400,
-    )
-
-
 @coordinator_required
 def board_report(request: AuthenticatedHttpRequest, slug: str):
-    provider = _provider(request, slug)
-    form = _range_form(request, provider)
-    if not form.is_valid():
-        return _bad_range(request, provider, form)
-    report = reports.board_report(
-        provider=provider, start=form.cleaned_data["start"], end=form.cleaned_data["end"]
-    )
-    return render(
-        request,
-        "credits/coordinator/board_report.html",
-        {"provider": provider, "form": form, "report": report},
-    )
+    """Retired (issue 13): the old "board report" was a CSV of our own columns that PARS would not
+    take, with rows for non-physicians and for boards that are not PARS boards (ABFM, ABEM, NCCPA).
+    Its address (page and CSV, kept for bookmarks) leads to the PARS learner export, which has
+    physicians only and only the PARS boards each activity is registered with, in ACCME's Learner
+    Template B; the date range carries over when it is given."""
+    provider = _provider(request, slug)  # another provider's slug stays a 404, as before
+    target = reverse("credits:pars_learners", args=[provider.slug])
+    query = QueryDict(mutable=True)
+    for name in ("start", "end"):
+        if request.GET.get(name):
+            query[name] = request.GET[name]
+    return redirect(f"{target}?{query.urlencode()}" if query else target, permanent=True)
 
 
-# The upload file's columns stay in English whatever the page language: boards read them.
-BOARD_HEADER = [
-    "Given name",
-    "Family name",
-    "Birth date (MM/DD)",
-    "Board",
-    "Board ID",
-    "NPI",
-    "Licence state",
-    "Licence number",
-    "Completion date (MM/DD/YYYY)",
-    "Credit type",
-    "Credits",
-    "Activity title",
-    "Activity format",
-    "Activity start date",
-    "Activity end date",
-    "Activity designated credits",
-    "Providership",
-    "Commercial support",
-]
-
-
-def _board_row(record: reports.BoardRecord) -> list[object]:
-    certificate = record.certificate
-    activity = reports.version_pars_fields(certificate.version)
-    return [
-        record.given_name,
-        record.family_name,
-        record.birth,
-        record.board,
-        record.board_id,
-        record.npi,
-        record.licence_state,
-        record.licence_number,
-        record.completion_date.strftime("%m/%d/%Y"),
-        certificate.get_credit_type_display(),
-        format_credits(certificate.credits),
-        certificate.activity_title,  # as printed on the learner's certificate
-        activity["format"],
-        activity["start"],
-        activity["end"],
-        activity["designated_credits"],
-        activity["providership"],
-        activity["commercial_support"],
-    ]
-
-
-@coordinator_required
-def board_report_csv(request: AuthenticatedHttpRequest, slug: str):
-    """The reportable records (upload file); ``part=incomplete`` lists the others with what is missing."""
-    provider = _provider(request, slug)
-    form = BoardRangeForm(request.GET)
-    if not form.is_valid():
-        return _bad_range(request, provider, form)
-    start, end = form.cleaned_data["start"], form.cleaned_data["end"]
-    report = reports.board_report(provider=provider, start=start, end=end)
-    name = f"board-report-{provider.slug}-{start.isoformat()}-{end.isoformat()}"
-    if form.cleaned_data["part"] == "incomplete":
-        return _csv_response(
-            f"{name}-incomplete.csv",
-            [*BOARD_HEADER, "Missing"],
-            ([*_board_row(r), "; ".join(r.missing)] for r in report.incomplete),
-        )
-    return _csv_response(f"{name}.csv", BOARD_HEADER, (_board_row(r) for r in report.records))
+board_report_csv = board_report  # the old CSV address: the same page, never a file

@@ -236,8 +236,8 @@ def test_transcript_dates_at_the_edges_of_the_range_work(client, learner):
         {"start": "2024-01-01", "end": "9999-12-31"},
     ],
 )
-@pytest.mark.parametrize("url", ["credits:board_report", "credits:board_report_csv"])
-def test_board_report_dates_out_of_range_are_a_clear_400(client, coordinator, provider, params, url):
+@pytest.mark.parametrize("url", ["credits:pars_learners", "credits:pars_learners_txt"])
+def test_pars_learner_export_dates_out_of_range_are_a_clear_400(client, coordinator, provider, params, url):
     mfa_login(client, coordinator)
 
     response = client.get(reverse(url, args=[provider.slug]), params)

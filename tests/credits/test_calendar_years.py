@@ -1,4 +1,4 @@
-"""Adding whole years: retention dates, the annual pass, the 3-year expiry limit, the board report range."""
+"""Adding whole years: retention dates, the annual pass, the 3-year expiry limit, the report range."""
 
 import datetime
 

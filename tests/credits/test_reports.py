@@ -1,4 +1,5 @@
-"""Provider reports: activity results with SVG charts and a claims CSV; the ACCME PARS board report."""
+"""Provider reports: activity results with SVG charts and a claims CSV, split by credit type and profession;
+the retired board report's addresses lead to the PARS learner export."""
 
 import csv
 import datetime
@@ -18,8 +19,7 @@ from lxml import etree
 from accounts.models import Degree, LearnerProfile
 from credits import services
 from credits.charts import category_bar_chart
-from credits.models import Certificate, CommercialSupport, CompletionRecord, CreditClaim, Provider
-from credits.reports import version_pars_fields
+from credits.models import Certificate, CreditClaim, Provider
 from testkit.factories import add_prior_claims, correct_answers, wrong_answers
 from testkit.mfa import mfa_login
 
@@ -279,14 +279,15 @@ def test_activity_page_links_to_its_report(coordinator_client, activity):
     assert reverse("credits:activity_report", args=[activity.pk]) in body
 
 
-# --- The board report -----------------------------------------------------------------------------
+# --- The retired board report: its addresses lead to the PARS learner export ----------------------
 
 
 def _board_urls(provider, **params):
     query = "&".join(f"{k}={v}" for k, v in params.items())
+    suffix = f"?{query}" if query else ""
     return (
-        f"{reverse('credits:board_report', args=[provider.slug])}?{query}",
-        f"{reverse('credits:board_report_csv', args=[provider.slug])}?{query}",
+        f"{reverse('credits:board_report', args=[provider.slug])}{suffix}",
+        f"{reverse('credits:board_report_csv', args=[provider.slug])}{suffix}",
     )
 
 
@@ -296,8 +297,9 @@ def _today(provider) -> datetime.date:
 
 @pytest.fixture
 def consents(scenario):
-    """Ada consented with everything (two boards and an NPI); the "=" learner consented but gave no birth
-    date and no identifier; the nurse did not consent."""
+    """Ada consented with everything (ABIM, ABP and an NPI, and IDs at ABFM and ABEM, boards that are not
+    PARS boards); the "=" learner consented but gave no birth date and no identifier; the nurse consented
+    too (a nurse is never in a PARS file)."""
     _profile(
         scenario["ada"],
         board_sharing_consent=True,
@@ -305,198 +307,101 @@ def consents(scenario):
         birth_day=7,
         abim_id="123456789",
         abp_id="9876",
+        abfm_id="ABFM-555",
+        abem_id="ABEM-777",
         npi=NPI,
     )
     _profile(scenario["formula"], board_sharing_consent=True)
+    _profile(scenario["nurse"], board_sharing_consent=True, birth_month=1, birth_day=2, npi=OTHER_NPI)
     return scenario
 
 
-def test_board_report_lists_consented_complete_records(coordinator_client, consents, provider):
-    activity = consents["activity"]
-    today = _today(provider)
-    page, csv_url = _board_urls(provider, start=today - datetime.timedelta(days=7), end=today)
-    body = coordinator_client.get(page).content.decode()
-    assert "1 completion not reportable: no consent." in body
-    assert "1 completion ready to report." in body  # one completion, a row per board in the file
-
-    rows = _csv(coordinator_client.get(csv_url))
-    # One row per board for Ada; the others are not in the upload file.
-    assert [(r["Board"], r["Board ID"]) for r in rows] == [("ABIM", "123456789"), ("ABP", "9876")]
-    completion = CompletionRecord.objects.get(learner=consents["ada"])
-    for row in rows:
-        assert row["Given name"] == "Ada" and row["Family name"] == "Lovelace"
-        assert row["Birth date (MM/DD)"] == "03/07"
-        assert row["NPI"] == NPI
-        assert row["Completion date (MM/DD/YYYY)"] == today.strftime("%m/%d/%Y")
-        assert row["Credit type"] == "AMA PRA Category 1 Credit™"
-        assert Decimal(row["Credits"]) == completion.credits
-        assert row["Activity title"] == activity.title
-        assert row["Activity format"] == "Enduring Material"
-        assert row["Activity start date"] == activity.release_date.strftime("%m/%d/%Y")
-        assert row["Activity end date"] == activity.expiry_date.strftime("%m/%d/%Y")
-        assert Decimal(row["Activity designated credits"]) == activity.designated_credits
-        assert row["Providership"] == "Direct"
-        assert row["Commercial support"] == "No"
-    assert "Hopper" not in coordinator_client.get(csv_url).content.decode()
-    assert "Hopper" not in body and "nurse@example.org" not in body
-
-
-def test_board_report_of_a_provider_whose_zone_is_unknown_is_in_utc(coordinator_client, consents, provider):
-    # A zone name this machine's tzdata lacks (the field's list changes with it) must not break reports:
-    # dates are then given in UTC, as on certificates and transcripts (credits/provider_time.py).
-    Provider.objects.filter(pk=provider.pk).update(time_zone="Mars/Olympus_Mons")
-    today = timezone.now().astimezone(datetime.UTC).date()
-    page, csv_url = _board_urls(provider, start=today - datetime.timedelta(days=7), end=today)
-    response = coordinator_client.get(page)
-    assert response.status_code == 200
-    assert "1 completion ready to report." in response.content.decode()
-    completion = CompletionRecord.objects.get(learner=consents["ada"])
-    completed = completion.completed_at.astimezone(datetime.UTC).strftime("%m/%d/%Y")
-    rows = _csv(coordinator_client.get(csv_url))
-    assert rows and {row["Completion date (MM/DD/YYYY)"] for row in rows} == {completed}
-
-
-def test_board_report_lists_records_missing_fields_separately(coordinator_client, consents, provider):
-    today = _today(provider)
-    page, csv_url = _board_urls(provider, start=today, end=today)
-    body = coordinator_client.get(page).content.decode()
-    incomplete = body.split('id="board-incomplete"')[1].split("</table>")[0]
-    assert "formula@example.org" in incomplete
-    missing = re.search(r'<td class="missing">(.*?)</td>', incomplete).group(1)
-    assert "birth month and day" in missing and "board ID, NPI or state licence" in missing
-    assert "1 completion missing required fields" in body
-
-    rows = _csv(coordinator_client.get(f"{csv_url}&part=incomplete"))
-    assert len(rows) == 1
-    assert rows[0]["Family name"] == "Smith"
-    assert rows[0]["Given name"].startswith("'=")  # neutralised here too
-    assert "birth month and day" in rows[0]["Missing"]
-
-
-def test_a_state_licence_or_npi_alone_is_enough(coordinator_client, consents, provider):
-    _profile(consents["formula"], birth_month=11, birth_day=30, state_province="NY", licence_number="=123")
-    _profile(consents["nurse"], board_sharing_consent=True, birth_month=1, birth_day=1, npi=OTHER_NPI)
-    today = _today(provider)
-    rows = _csv(coordinator_client.get(_board_urls(provider, start=today, end=today)[1]))
-    by_family = {}
-    for row in rows:
-        by_family.setdefault(row["Family name"], []).append(row)
-    assert by_family["Smith"][0]["Licence state"] == "NY"
-    assert by_family["Smith"][0]["Licence number"] == "'=123"
-    assert by_family["Smith"][0]["Board"] == ""
-    assert by_family["Hopper"][0]["NPI"] == OTHER_NPI
-    assert by_family["Hopper"][0]["Credit type"] == "Certificate of participation"
-    body = coordinator_client.get(_board_urls(provider, start=today, end=today)[0]).content.decode()
-    assert "0 completions not reportable: no consent." in body
-    assert 'id="board-incomplete"' not in body
-
-
-def test_a_licence_without_its_state_is_missing(coordinator_client, consents, provider):
-    _profile(consents["formula"], birth_month=11, birth_day=30, licence_number="L-1")
-    today = _today(provider)
-    body = coordinator_client.get(_board_urls(provider, start=today, end=today)[0]).content.decode()
-    missing = re.search(r'<td class="missing">(.*?)</td>', body).group(1)
-    assert "the licence has no state" in missing
-    assert "birth" not in missing
-
-
-def test_board_report_when_nobody_consented(coordinator_client, scenario, provider):
-    today = _today(provider)
-    page, csv_url = _board_urls(provider, start=today, end=today)
-    response = coordinator_client.get(page)
-    assert response.status_code == 200
-    body = response.content.decode()
-    assert 'id="nobody-consented"' in body
-    assert "Nobody who completed an activity in this range has consented" in body
-    assert "3 completions not reportable: no consent." in body
-    response = coordinator_client.get(csv_url)
-    assert _csv(response) == []
-    header = next(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
-    assert header[:3] == ["Given name", "Family name", "Birth date (MM/DD)"]
-    assert "Commercial support" in header
-
-
-def test_board_report_range_excludes_completions_outside_it(coordinator_client, consents, provider):
-    today = _today(provider)
-    page, csv_url = _board_urls(
-        provider, start=today - datetime.timedelta(days=10), end=today - datetime.timedelta(days=1)
-    )
-    body = coordinator_client.get(page).content.decode()
-    assert "No completions in this date range." in body
-    assert _csv(coordinator_client.get(csv_url)) == []
-
-
-def test_board_report_first_visit_shows_the_last_30_days(coordinator_client, consents, provider):
-    response = coordinator_client.get(reverse("credits:board_report", args=[provider.slug]))
-    assert response.status_code == 200
-    body = response.content.decode()
-    assert 'id="board-records"' in body and "Lovelace" in body
-    assert (_today(provider) - datetime.timedelta(days=30)).isoformat() in body
-
-
-@pytest.mark.parametrize(
-    ("params", "message"),
-    [
-        ({"start": "2026-05-01", "end": "2026-04-01"}, "The end of the range is before its start."),
-        ({"start": "2026-13-45", "end": "2026-04-01"}, "Enter a valid date."),
-        ({"start": "yesterday", "end": "today"}, "Enter a valid date."),
-        ({"start": "2022-01-01", "end": "2024-01-02"}, "at most 2 years"),
-        ({"start": "2026-01-01"}, "This field is required."),
-        ({"start": "2026-01-01", "end": "2026-02-01", "part": "everything"}, "Unknown part of the report"),
-    ],
-)
-def test_bad_date_ranges_are_refused(coordinator_client, consents, provider, params, message):
-    page, csv_url = _board_urls(provider, **params)
-    for url in (page, csv_url):
+def test_the_old_board_report_page_leads_to_the_pars_learner_export(coordinator_client, consents, provider):
+    target = reverse("credits:pars_learners", args=[provider.slug])
+    for url in _board_urls(provider):
         response = coordinator_client.get(url)
-        assert response.status_code == 400, url
-        assert response["Content-Type"].startswith("text/html")
-        assert message in response.content.decode()
+        assert response.status_code == 301, url
+        assert response["Location"] == target
+    # The range carries over, and the page it leads to is the PARS pre-validation (physicians only).
+    today = _today(provider).isoformat()
+    for url in _board_urls(provider, start=today, end=today, part="incomplete"):
+        response = coordinator_client.get(url)
+        assert response.status_code == 301
+        assert response["Location"] == f"{target}?start={today}&end={today}"
+        page = coordinator_client.get(response["Location"])
+        assert page.status_code == 200
+        assert page["Content-Type"].startswith("text/html")  # the old CSV address never gives a file
+        body = page.content.decode()
+        assert "Lovelace" in body
+        assert "Hopper" not in body  # the nurse: PARS takes physicians only
+
+
+def test_a_bad_range_on_the_old_address_gets_the_pars_pages_clear_400(coordinator_client, consents, provider):
+    for url in _board_urls(provider, start="2026-05-01", end="2026-04-01"):
+        response = coordinator_client.get(url, follow=True)
+        assert response.status_code == 400
+        assert "The end of the range is before its start." in response.content.decode()
         assert "Lovelace" not in response.content.decode()
 
 
-def test_a_two_year_range_is_accepted(coordinator_client, consents, provider):
-    today = _today(provider)
-    start = today.replace(year=today.year - 2) if (today.month, today.day) != (2, 29) else today
-    response = coordinator_client.get(_board_urls(provider, start=start, end=today)[0])
-    assert response.status_code == 200
-    assert "Lovelace" in response.content.decode()
-
-
-def test_joint_providership_and_commercial_support_are_reported_per_learners_version(
-    coordinator_client, consents, provider, coordinator
-):
-    """Rows say what each learner's version of the activity had; a later edit makes a new version."""
-    today = _today(provider)
-    before = _csv(coordinator_client.get(_board_urls(provider, start=today, end=today)[1]))
-    assert before and all(r["Providership"] == "Direct" and r["Commercial support"] == "No" for r in before)
+def test_no_pages_link_to_the_retired_board_report(coordinator_client, consents, provider):
     activity = consents["activity"]
-    CommercialSupport.objects.create(
-        activity=activity, supporter="Acme Devices", kind="in_kind", in_kind_description="Ultrasound probes",
-        agreement_signed_on=activity.release_date,
-    )  # fmt: skip
-    services.activity_update(
-        activity=activity,
-        actor=coordinator,
-        data={"providership": "joint", "joint_provider_name": "Partner"},
+    old = reverse("credits:board_report", args=[provider.slug])
+    for url in (
+        reverse("credits:coordinator_dashboard"),
+        reverse("credits:activity_report", args=[activity.pk]),
+    ):
+        body = coordinator_client.get(url).content.decode()
+        assert old not in body, url
+    report = coordinator_client.get(reverse("credits:activity_report", args=[activity.pk])).content.decode()
+    assert reverse("credits:pars_learners", args=[provider.slug]) in report
+
+
+def test_no_non_pars_rows_are_exported(coordinator_client, consents, provider):
+    """The only learner file for the boards is PARS Learner Template B: physicians only, PARS boards
+    only (ABFM and ABEM IDs are never exported), and the same in a recorded batch."""
+    from credits.moc import HEADER, NOT_PARS_BOARDS
+
+    activity = consents["activity"]
+    activity.pars_activity_id = "12345678"
+    activity.save(update_fields=["pars_activity_id"])
+    today = _today(provider).isoformat()
+    assert not any(board in cell for board in NOT_PARS_BOARDS for cell in HEADER)
+    response = coordinator_client.get(
+        reverse("credits:pars_learners_txt", args=[provider.slug]),
+        {"start": today, "end": today, "only_valid": "1"},
     )
-    activity.refresh_from_db()
-    assert activity.current_version.number == 2
-    assert version_pars_fields(activity.current_version)["providership"] == "Joint"
-    assert version_pars_fields(activity.current_version)["commercial_support"] == "Yes"
-    after = _csv(coordinator_client.get(_board_urls(provider, start=today, end=today)[1]))
-    assert after == before  # the learners who finished were offered version 1
+    assert response.status_code == 200
+    text = response.content.decode()
+    rows = [line.split("\t") for line in text.splitlines() if line]
+    assert [r[3] for r in rows] == ["Lovelace"]  # the "=" learner has problems, the nurse is no physician
+    for value in ("Hopper", OTHER_NPI, "ABFM-555", "ABEM-777", "ABFM", "ABEM", "NCCPA"):
+        assert value not in text
+    created = coordinator_client.post(
+        reverse("credits:pars_batch_create", args=[provider.slug]), {"start": today, "end": today}
+    )
+    batch_ids = [
+        int(n)
+        for n in re.findall(
+            r"batches/(\d+)\.txt", coordinator_client.get(created["Location"]).content.decode()
+        )
+    ]
+    assert batch_ids  # the batch was recorded and its file is offered
+    for pk in batch_ids:
+        batch = coordinator_client.get(
+            reverse("credits:pars_batch_txt", args=[provider.slug, pk])
+        ).content.decode()
+        for value in ("Hopper", OTHER_NPI, "ABFM-555", "ABEM-777"):
+            assert value not in batch
 
 
 # --- Access ------------------------------------------------------------------------------------------
 
 
 def _all_urls(activity, provider) -> list[str]:
-    today = _today(provider).isoformat()
     return [
         reverse("credits:activity_report", args=[activity.pk]),
         reverse("credits:activity_report_csv", args=[activity.pk]),
-        *_board_urls(provider, start=today, end=today),
     ]
 
 
@@ -525,9 +430,13 @@ def test_another_providers_coordinator_gets_404(client, consents, provider, make
         response = client.get(url)
         assert response.status_code == 404, url
         assert b"Lovelace" not in response.content
-    # Their own (empty) board report works.
-    today = _today(other).isoformat()
-    assert client.get(_board_urls(other, start=today, end=today)[0]).status_code == 200
+    # The old board report address of a provider they do not coordinate is a 404 too; their own leads
+    # to their PARS learner export.
+    for url in _board_urls(provider):
+        assert client.get(url).status_code == 404
+    assert client.get(_board_urls(other)[0])["Location"] == reverse(
+        "credits:pars_learners", args=[other.slug]
+    )
 
 
 # --- Query counts ------------------------------------------------------------------------------------
@@ -565,5 +474,3 @@ def test_report_queries_do_not_grow_with_claims(coordinator_client, consents, pr
     assert few == many, f"{few} queries with 5 claims, {many} with 65"
     assert _fact(coordinator_client.get(urls[0]).content.decode(), "claims") == "65"
     assert len(_csv(coordinator_client.get(urls[1]))) == 65
-    # Ada's two boards and the bulk learners' licence rows.
-    assert len(_csv(coordinator_client.get(urls[3]))) == 2 + 62

@@ -204,7 +204,9 @@ def plan(provider: Provider) -> Plan:
     for row in current:
         sent = held.get(row.certificate.pk)
         if sent is not None:
-            if sent.cells == row.cells:
+            # As sent; or changed into something not valid (a malformed profile edit): the record sent
+            # stays as it is in CPE Monitor rather than be "corrected" into what ACPE would refuse.
+            if sent.cells == row.cells or row.problems or row.uan_problem:
                 result.reported.append(row)
             continue
         if row.uan_problem:
@@ -214,15 +216,15 @@ def plan(provider: Provider) -> Plan:
         else:
             result.adds.append(row)
     for pk, sent in held.items():
-        row = by_pk.get(pk)
-        if row is None:
+        now = by_pk.get(pk)
+        if now is None:
             learner = sent.certificate.learner_name
             result.corrections.append(
                 Correction(certificate=sent.certificate, learner=learner, old=sent.cells, new=None)
             )
-        elif row.cells != sent.cells:
+        elif now.cells != sent.cells and not (now.problems or now.uan_problem):
             result.corrections.append(
-                Correction(certificate=row.certificate, learner=row.learner, old=sent.cells, new=row.cells)
+                Correction(certificate=now.certificate, learner=now.learner, old=sent.cells, new=now.cells)
             )
     result.corrections.sort(key=lambda c: (c.deadline, c.certificate.pk))
     return result

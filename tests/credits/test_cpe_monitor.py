@@ -296,3 +296,18 @@ def test_hours_follow_the_current_revision(setup):
     )
     assert row.cells["ContactHours"] == "0.5"  # 30 minutes: 0.5, the ACPE designation
     assert Decimal(certs["ben"].other_credits[0]["amount"]) == Decimal("0.5")
+
+
+def test_a_profile_edit_after_sending(client, coordinator, setup):
+    """A malformed edit does not become a correction (the record sent stays); a new valid NABP
+    e-Profile ID does, to be changed by hand."""
+    _activity, certs = setup
+    mfa_login(client, coordinator)
+    _send(client)
+    profile = certs["ann"].claim.learner.profile
+    type(profile).objects.filter(pk=profile.pk).update(nabp_eprofile_id="12")
+    assert "Nothing to correct." in _page(client).content.decode()
+    assert _states(client)[0][1:4] == ["3", "0", "0"]
+    type(profile).objects.filter(pk=profile.pk).update(nabp_eprofile_id="6543210")
+    corrections = html.fromstring(_page(client).content).get_element_by_id("cpe-corrections").text_content()
+    assert "NABP e-Profile ID 123456 → 6543210" in corrections

@@ -14,13 +14,22 @@ from django.utils import timezone
 from accounts.models import Licence, Profession, User
 from episodes.models import Episode, Show
 
-from . import disclosure_services, grants, licences, moc, pars, providers, services, versions
+from . import (
+    cebroker,
+    credit_type_services,
+    disclosure_services,
+    grants,
+    licences,
+    moc,
+    pars,
+    services,
+    versions,
+)
 from .disclosures import speakers
 from .models import (
     GRANT_OPEN_STATUSES,
     AcpeActivityType,
     Activity,
-    ActivityCredit,
     Attempt,
     CreditClaim,
     CreditKind,
@@ -37,10 +46,9 @@ DEMO_ACTIVITY_EPISODE = "pocus-for-the-airway"
 # Joint Accreditation covers ACCME, ANCC and ACPE; a jointly accredited provider's ACPE number is
 # JA and seven digits, and starts the UAN of each of its pharmacy activities.
 DEMO_ACPE_PROVIDER_NUMBER = "JA0000123"
-DEMO_ACCREDITATIONS: dict[str, Any] = {
-    "joint_accreditation": True,
-    "acpe_provider_number": DEMO_ACPE_PROVIDER_NUMBER,
-}
+# CE Broker's tracking numbers (digits only, without the "50-" and "20-" CE Broker prints).
+DEMO_CEBROKER_PROVIDER_NUMBER = "12345"
+DEMO_CEBROKER_COURSE_NUMBER = "654321"
 
 QUIZ = {
     "questions": [
@@ -110,17 +118,24 @@ def _first_host(show: Show) -> User:
     return host
 
 
-def seed_demo_accreditations(*, provider: Provider, actor: User) -> Provider:
+def seed_demo_accreditations(*, provider: Provider, coordinator: User) -> Provider:
     """The demo provider is jointly accredited, with its ACPE provider number (idempotent).
 
-    A provider created by an older demo is brought up to date the way the site's operator would do it
-    in the admin (``providers.provider_save``: the audit row keeps the old and new values)."""
-    if all(getattr(provider, name) == value for name, value in DEMO_ACCREDITATIONS.items()):
+    Declared by its coordinator through the accreditations page's service, as a real provider does
+    (audited; a published activity of an older demo gets Joint Accreditation's statement in a new
+    version)."""
+    if provider.joint_accreditation and provider.acpe_provider_number == DEMO_ACPE_PROVIDER_NUMBER:
         return provider
-    old = providers.provider_snapshot(provider)
-    for name, value in DEMO_ACCREDITATIONS.items():
-        setattr(provider, name, value)
-    return providers.provider_save(actor=actor, provider=provider, old=old)
+    result = credit_type_services.accreditations_save(
+        provider=provider,
+        actor=coordinator,
+        joint_accreditation=True,
+        ancc_accredited=provider.ancc_accredited,
+        acpe_accredited=provider.acpe_accredited,
+        aapa_authorized=provider.aapa_authorized,
+        acpe_provider_number=DEMO_ACPE_PROVIDER_NUMBER,
+    )
+    return result.provider
 
 
 def demo_uan(activity: Activity) -> str:
@@ -130,25 +145,42 @@ def demo_uan(activity: Activity) -> str:
     return f"{activity.provider.acpe_provider_number}-0000-{year:02d}-001-H05-P"
 
 
-def seed_demo_credit_types(*, activity: Activity) -> bool:
+def seed_demo_credit_types(*, activity: Activity, coordinator: User) -> None:
     """ANCC nursing contact hours and knowledge-based ACPE pharmacy CE, each designated for the same
-    amount as the AMA credit (the same 15 minutes). Nothing is changed on an activity that already
-    offers further credit types (a coordinator's choice stands). True when the rows were added.
+    amount as the AMA credit (the same 15 minutes), through the activity credit types page's service
+    (audited). A type the activity already offers is left as it is (a coordinator's choice stands).
 
-    Called on the draft before it is published, so version 1 carries them; on an older demo's
-    published activity the caller freezes a new version (``versions.activity_changed``)."""
-    if ActivityCredit.objects.filter(activity=activity).exists():
-        return False
+    On the draft before it is published, version 1 carries them; on an older demo's published
+    activity the service freezes them in a new version (``versions.activity_changed``)."""
+    offered = set(activity.other_credits.values_list("kind", flat=True))
     amount = activity.designated_credits
-    ActivityCredit.objects.create(activity=activity, kind=CreditKind.ANCC, amount=amount)
-    ActivityCredit.objects.create(
+    if CreditKind.ANCC not in offered:
+        credit_type_services.credit_type_add(
+            activity=activity, actor=coordinator, kind=CreditKind.ANCC, amount=amount
+        )
+    if CreditKind.ACPE not in offered:
+        credit_type_services.credit_type_add(
+            activity=activity,
+            actor=coordinator,
+            kind=CreditKind.ACPE,
+            amount=amount,
+            uan=demo_uan(activity),
+            acpe_activity_type=AcpeActivityType.KNOWLEDGE,
+        )
+
+
+def seed_demo_cebroker_numbers(*, activity: Activity, coordinator: User) -> None:
+    """CE Broker's provider and course tracking numbers, so the nurse's completion can go on the
+    roster (idempotent; numbers a coordinator entered are kept)."""
+    if activity.provider.cebroker_provider_number or activity.cebroker_course_number:
+        return
+    cebroker.numbers_set(
         activity=activity,
-        kind=CreditKind.ACPE,
-        amount=amount,
-        uan=demo_uan(activity),
-        acpe_activity_type=AcpeActivityType.KNOWLEDGE,
+        actor=coordinator,
+        provider_number=DEMO_CEBROKER_PROVIDER_NUMBER,
+        course_number=DEMO_CEBROKER_COURSE_NUMBER,
+        subject_area="",
     )
-    return True
 
 
 def seed_demo_activity(*, provider: Provider, coordinator: User) -> Activity | None:
@@ -158,11 +190,11 @@ def seed_demo_activity(*, provider: Provider, coordinator: User) -> Activity | N
         return None
     existing = Activity.objects.filter(episode=episode).select_related("provider").first()
     if existing is not None:
-        # An older demo's activity offered AMA credit only: add ANCC and ACPE in a new version
-        # (which also carries Joint Accreditation's statement), as a coordinator's edit would.
-        if existing.provider.joint_accreditation and seed_demo_credit_types(activity=existing):
-            versions.activity_changed(activity=existing, actor=coordinator, what="credit types")
-            existing.refresh_from_db()
+        # An older demo's activity offered AMA credit only: ANCC and ACPE come in a new version.
+        if existing.status == Activity.Status.PUBLISHED and grants.activity_is_changeable(existing):
+            seed_demo_credit_types(activity=existing, coordinator=coordinator)
+        seed_demo_cebroker_numbers(activity=existing, coordinator=coordinator)
+        existing.refresh_from_db()
         return existing
     seed_demo_grant(show=episode.show, provider=provider, coordinator=coordinator)
     today = timezone.localdate()
@@ -204,7 +236,7 @@ def seed_demo_activity(*, provider: Provider, coordinator: User) -> Activity | N
         activity=activity, actor=coordinator, rows=[("ABA", "LL", "0.25"), ("ABIM", "MK", "0.25")]
     )
     # Nurses and pharmacists may claim their own credit (frozen in version 1 with the statements).
-    seed_demo_credit_types(activity=activity)
+    seed_demo_credit_types(activity=activity, coordinator=coordinator)
     versions.activity_publish(activity=activity, actor=coordinator)
     # Reporting data for PARS (not part of what learners are shown, so not in a version).
     pars.pars_update(
@@ -217,6 +249,7 @@ def seed_demo_activity(*, provider: Provider, coordinator: User) -> Activity | N
             "pars_outcome_measures": ["learner_knowledge"],
         },
     )
+    seed_demo_cebroker_numbers(activity=activity, coordinator=coordinator)
     activity.refresh_from_db()
     return activity
 

@@ -98,16 +98,22 @@ def test_seed_demo_is_idempotent_and_makes_every_role():
     assert len(set(requests.exclude(app="").values_list("app", flat=True))) >= 3
     assert DailyEpisodeDownloads.objects.filter(episode__show=show).exists()
     assert PersonalFeed.objects.filter(user=learner, show=show, revoked_at__isnull=True).count() == 1
-    # The demo activity is published, registered for ABA and ABIM MOC in its version, and ready for
-    # the PARS activity file; demo_info says where the PARS files are.
+    # The demo activity is published, registered for ABA and ABIM MOC in its version, offers ANCC and
+    # ACPE credit besides AMA (its provider is jointly accredited), and is ready for the PARS activity
+    # file; demo_info says where the PARS files are and how the nurse and pharmacist log in
+    # (tests/credits/test_demo_credit_types.py has the details).
     from credits.models import Activity
 
     activity = Activity.objects.get(episode__show=show)
     assert activity.status == "published" and activity.pars_activity_id
+    assert activity.provider.joint_accreditation
     assert [m["board"] for m in activity.current_version.content["moc"]] == ["ABA", "ABIM"]
+    assert [c["kind"] for c in activity.current_version.content["credits"]] == ["acpe", "ancc"]
+    assert User.objects.filter(email__in=["nurse@example.com", "pharmacist@example.com"]).count() == 2
     out = io.StringIO()
     call_command("demo_info", stdout=out)
     assert "PARS activity file" in out.getvalue() and "PARS learner file" in out.getvalue()
+    assert "nurse@example.com" in out.getvalue() and "pharmacist@example.com" in out.getvalue()
 
 
 @pytest.mark.django_db

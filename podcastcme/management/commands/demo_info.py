@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 from accounts.demo import (
     DEMO_ADMIN,
@@ -19,14 +19,6 @@ from credits.models import Activity, Certificate
 from episodes.demo import DEMO_SHOW_SLUG
 from episodes.models import PersonalFeed, Show
 from episodes.personal_feeds import personal_feed_url
-
-
-def _path_or_none(name: str, arg: object) -> str | None:
-    """A page's path, or None while a checkout does not have that page yet (never a crash)."""
-    try:
-        return reverse(name, args=[arg])
-    except NoReverseMatch:
-        return None
 
 
 class Command(BaseCommand):
@@ -89,14 +81,10 @@ class Command(BaseCommand):
             )
             urls.append(("PARS learner file", site + reverse("credits:pars_learners", args=[provider])))
             urls.append(("MOC registration", site + reverse("credits:coordinator_moc", args=[activity.pk])))
-            # Pharmacists' ACPE credit for NABP CPE Monitor, and nurses' licences for CE Broker.
-            for label, name, arg in [
-                ("CPE Monitor export", "credits:cpe_monitor", provider),
-                ("CE Broker roster", "credits:cebroker_roster", activity.pk),
-            ]:
-                path = _path_or_none(name, arg)
-                if path is not None:
-                    urls.append((label, site + path))
+            # Pharmacists' ACPE credit for NABP CPE Monitor (batches, the 60-day deadline), and
+            # nurses' licences for CE Broker (the page shows the roster and downloads the .xls).
+            urls.append(("CPE Monitor export", site + reverse("credits:cpe_monitor", args=[provider])))
+            urls.append(("CE Broker roster", site + reverse("credits:cebroker", args=[activity.pk])))
         certificate = (
             Certificate.objects.filter(claim__learner__email=DEMO_LEARNER)
             .exclude(status=Certificate.Status.PENDING)

@@ -22,7 +22,6 @@ from accounts.demo import (
 )
 from accounts.models import Degree, LearnerProfile, User
 from credits.demo import (
-    DEMO_ACCREDITATIONS,
     seed_demo_accreditations,
     seed_demo_activity,
     seed_demo_certificate,
@@ -74,8 +73,6 @@ class Command(BaseCommand):
                 "name": "American Society of Podcast Anesthesiology",
                 "contact_email": "cme@podcast-anesthesiology.example.org",
                 "time_zone": "America/Chicago",
-                # Jointly accredited: AMA, ANCC and ACPE credit (credits/credit_types.py).
-                **DEMO_ACCREDITATIONS,
             },
         )
         learner = _user(DEMO_LEARNER)
@@ -109,8 +106,6 @@ class Command(BaseCommand):
         admin = _user(DEMO_ADMIN, staff=True)
         for staff_user in (host, coordinator, admin):
             _totp(staff_user)
-        # A provider made by an older demo becomes jointly accredited, as the operator would set it.
-        provider = seed_demo_accreditations(provider=provider, actor=admin)
         # A nurse (ANCC contact hours; a Florida licence for the CE Broker roster) and a pharmacist
         # (ACPE credit, reported to CPE Monitor with the NABP e-Profile ID and birth month and day).
         nurse = _user(DEMO_NURSE)
@@ -142,6 +137,8 @@ class Command(BaseCommand):
             },
         )
         ProviderCoordinator.objects.get_or_create(provider=provider, user=coordinator)
+        # Jointly accredited (AMA, ANCC and ACPE credit), declared by its coordinator.
+        provider = seed_demo_accreditations(provider=provider, coordinator=coordinator)
         # The show with artwork and spoken episodes (espeak-ng + ffmpeg); its host is the demo host.
         show = seed_demo_show(host=host)
         # A week of plausible downloads (several apps, some bots, repeat requests) through the real

@@ -64,6 +64,7 @@ def test_verification_shows_nothing_else_personal(issued, client):
         "completion_date",
         "issue_date",
         "verification_url",
+        "other_credits",  # further credit types: tests/credits/test_certificate_credit_types.py
     }
     body = client.get(page_url).content.decode()
     for private in ["learner@example.org", "minutes", "score"]:

@@ -37,19 +37,6 @@ def _own_order(request, reference):
     return order
 
 
-def _credit_kinds(request, form) -> list[str] | None:
-    """The further credit types ticked on the claim form, for free and paid claims alike.
-
-    The form's ``credit_kinds`` field when it has one; otherwise the POST list ``credit_kinds`` when
-    sent; None (every type the learner's profession may claim) when the page offers no choice.
-    """
-    if "credit_kinds" in form.fields:
-        return list(form.cleaned_data.get("credit_kinds") or [])
-    if "credit_kinds" in request.POST:
-        return request.POST.getlist("credit_kinds")
-    return None
-
-
 # --- Webhook --------------------------------------------------------------------------------------
 
 
@@ -96,6 +83,8 @@ def claim(request: AuthenticatedHttpRequest, pk: int):
         initial={"minutes": version.estimated_minutes},
         moc_boards=[r["board"] for r in moc.version_registrations(version)],
         board_ids=profile.board_ids if profile is not None else {},
+        profile=profile,
+        version=version,  # the further credit types it offers: a box per type the profession may claim
     )
     price = selectors.claim_price(learner=request.user, activity=activity)
     code = 200
@@ -113,7 +102,7 @@ def claim(request: AuthenticatedHttpRequest, pk: int):
                     attested=form.cleaned_data["attest"],
                     listening_evidence=evidence,
                     moc_optins=form.moc_optins(),
-                    credit_kinds=_credit_kinds(request, form),
+                    credit_kinds=form.credit_kinds(),
                 )
             except services.BillingError as exc:
                 if exc.code == "already_claimed":  # a double submit: show the claim that won

@@ -149,7 +149,7 @@ def test_the_order_records_the_opt_ins_when_the_order_is_created(client, priced,
     _submit(client, priced, moc_ABA="on", moc_ABA_id=ABA_ID)
     order = Order.objects.get()
     created = AuditEvent.objects.for_object(order).get(action="order.created")
-    assert created.data["moc"] == {"ABA": ABA_ID} and created.data["credit_kinds"] is None
+    assert created.data["moc"] == {"ABA": ABA_ID} and created.data["credit_kinds"] == []  # none ticked
 
 
 def test_a_second_submit_with_other_choices_replaces_them_and_the_webhook_uses_the_last(
@@ -191,6 +191,23 @@ def test_a_paid_claim_by_a_nurse_with_ancc_ticked_gets_the_contact_hours_on_the_
     assert (line["kind"], line["label"], line["amount"]) == ("ancc", "ANCC nursing contact hours", "0.75")
     assert "This activity provides 0.75 nursing contact hours" in line["statement"]
     assert AuditEvent.objects.get(action="claim.created").data["other_credits"] == {"ancc": "0.75"}
+
+
+def test_a_nurse_who_unticks_ancc_on_the_paid_claim_page_pays_for_the_claim_without_it(
+    client, priced, nurse, stripe_fake
+):
+    client.force_login(nurse)
+    page = html.fromstring(client.get(reverse("credits:claim", args=[priced.pk])).content)
+    (box,) = page.xpath('//input[@name="credit_kinds"]')
+    assert box.get("value") == "ancc" and box.get("checked") is not None  # offered, ticked by default
+    assert "Continue to payment" in page.text_content()
+    response = _submit(client, priced)  # the box unticked: the browser sends no credit_kinds
+    assert response.status_code == 302, _text(response)
+    order = Order.objects.get()
+    assert order.claim_credit_kinds == []
+    _pay(stripe_fake, order)
+    order.refresh_from_db()
+    assert order.claim_id is not None and not ClaimedCredit.objects.exists()
 
 
 def test_a_nurse_who_chose_no_further_credit_gets_none_after_paying(priced, nurse, stripe_fake):

@@ -177,15 +177,21 @@ def _number(value: Decimal) -> float:
     return float(value.quantize(Decimal("0.01")))
 
 
-def roster(activity: Activity) -> Roster:
+def roster(
+    activity: Activity, *, start: datetime.date | None = None, end: datetime.date | None = None
+) -> Roster:
     """The activity's roster: a row per credited certificate and licence CE Broker tracks; every
-    learner not exported, with the reason."""
+    learner not exported, with the reason. ``start``/``end``: completion dates (inclusive), so that a
+    coordinator uploads each period once (CE Broker wants no licensee reported twice)."""
     provider = activity.provider
     result = Roster()
+    certificates = credited_certificates().filter(claim__activity=activity)
+    if start is not None:
+        certificates = certificates.filter(completion_date__gte=start)
+    if end is not None:
+        certificates = certificates.filter(completion_date__lte=end)
     certificates = (
-        credited_certificates()
-        .filter(claim__activity=activity)
-        .select_related("claim__learner__profile", "version")
+        certificates.select_related("claim__learner__profile", "version")
         .prefetch_related("claim__learner__licences")
         .order_by("completion_date", "claim__claimed_at", "id")
     )

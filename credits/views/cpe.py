@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.models import Profession
 from accounts.permissions import AuthenticatedHttpRequest, coordinator_required
 
 from .. import cebroker, cpe_monitor
@@ -15,7 +16,7 @@ from ..errors import CreditError
 from ..models import CpeMonitorBatch
 from ..provider_time import provider_date
 from .access import coordinator_activity_or_404
-from .reports import _provider
+from .reports import BoardRangeForm, _provider
 
 
 def _cpe_page(request, provider, *, status=200, error=""):
@@ -87,8 +88,31 @@ def cpe_monitor_batch_xml(request: AuthenticatedHttpRequest, slug: str, pk: int)
 # --- CE Broker ------------------------------------------------------------------------------------------
 
 
+def _period(request) -> tuple[BoardRangeForm | None, dict]:
+    """The optional completion-date range (GET start/end): (the form, roster arguments)."""
+    if "start" not in request.GET and "end" not in request.GET:
+        return None, {}
+    period = BoardRangeForm(request.GET)
+    if not period.is_valid():
+        return period, {}
+    return period, {"start": period.cleaned_data["start"], "end": period.cleaned_data["end"]}
+
+
+def _period_error(period: BoardRangeForm | None) -> str:
+    if period is None or period.is_valid():
+        return ""
+    parts = []
+    for name, errors in period.errors.items():
+        label = f"{period.fields[name].label}: " if name in period.fields else ""
+        parts.append(label + " ".join(errors))
+    return " ".join(parts)
+
+
 def _cebroker_page(request, activity, *, status=200, error="", form=None):
-    result = cebroker.roster(activity)
+    period, dates = _period(request)
+    result = cebroker.roster(activity, **dates)
+    if _period_error(period):
+        status, error = 400, error or _period_error(period)
     context = {
         "activity": activity,
         "provider": activity.provider,
@@ -104,13 +128,13 @@ def _cebroker_page(request, activity, *, status=200, error="", form=None):
         "professions": [
             (str(p.label), code, cebroker.CREDIT_NAMES[credit]) for p, (code, credit) in _professions()
         ],
+        "period": period,
+        "query": request.GET.urlencode() if period is not None and not _period_error(period) else "",
     }
     return render(request, "credits/coordinator/cebroker.html", context, status=status)
 
 
 def _professions():
-    from accounts.models import Profession
-
     return [(Profession(p), v) for p, v in cebroker.PROFESSIONS.items()]
 
 
@@ -138,7 +162,10 @@ def cebroker_page(request: AuthenticatedHttpRequest, pk: int):
 def cebroker_roster(request: AuthenticatedHttpRequest, pk: int):
     """The .xls roster for CE Broker's upload; refused (400, with the reasons) when it cannot be made."""
     activity = coordinator_activity_or_404(request, pk)
-    result = cebroker.roster(activity)
+    period, dates = _period(request)
+    if _period_error(period):
+        return _cebroker_page(request, activity, status=400)
+    result = cebroker.roster(activity, **dates)
     problems = cebroker.export_problems(activity, result)
     if problems:
         return _cebroker_page(request, activity, status=400, error=" ".join(problems))

@@ -293,3 +293,38 @@ def test_the_activity_page_links_the_roster(client, coordinator, setup):
 )  # fmt: skip
 def test_state_codes(raw, code):
     assert cebroker.state_code(raw) == code
+
+
+def test_a_period_limits_the_roster(client, coordinator, setup):
+    activity, certs = setup
+    _numbers(activity, subject="NUR-GEN")
+    day = certs["nina"].completion_date
+    Certificate.objects.filter(pk=certs["nina"].pk).update(completion_date=day - datetime.timedelta(days=40))
+    mfa_login(client, coordinator)
+    period = {"start": (day - datetime.timedelta(days=7)).isoformat(), "end": day.isoformat()}
+    page = client.get(reverse("credits:cebroker", args=[activity.pk]), period)
+    assert page.status_code == 200
+    link = html.fromstring(page.content).xpath("//a[@download]/@href")[0]
+    assert link.endswith(f"?start={period['start']}&end={period['end']}")
+    response = client.get(reverse("credits:cebroker_roster", args=[activity.pk]), period)
+    _book, sheet = _sheet(response.content)
+    licences = [sheet.cell_value(r, COLUMNS.index("E")) for r in range(sheet.nrows)]
+    assert licences == ["TX-55", "RPH-1", "PA777"]  # Nina completed 40 days ago
+
+
+@pytest.mark.parametrize(
+    ("period", "message"),
+    [
+        ({"start": "2026-13-01", "end": "2026-12-31"}, "Enter a valid date"),
+        ({"start": "2026-12-31", "end": "2026-01-01"}, "before its start"),
+        ({"start": "2026-01-01"}, "This field is required"),
+    ],
+)
+def test_a_bad_period_is_refused(client, coordinator, setup, period, message):
+    activity, _certs = setup
+    _numbers(activity)
+    mfa_login(client, coordinator)
+    for name in ("credits:cebroker_roster", "credits:cebroker"):
+        response = client.get(reverse(name, args=[activity.pk]), period)
+        assert response.status_code == 400
+        assert message in html.fromstring(response.content).get_element_by_id("cebroker-error").text_content()

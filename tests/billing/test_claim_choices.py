@@ -13,7 +13,7 @@ from lxml import html
 from accounts.models import Degree, LearnerProfile
 from audit.models import AuditEvent
 from billing import services
-from billing.models import Order
+from billing.models import CmePass, Order
 from credits import moc, versions
 from credits.models import (
     ActivityCredit,
@@ -326,3 +326,44 @@ def test_the_consent_time_is_never_later_than_the_claim(priced, physician, strip
     _pay(stripe_fake, order)
     optin = MocOptIn.objects.get()
     assert optin.consented_at <= optin.claim.claimed_at + datetime.timedelta(seconds=1)
+
+
+def test_a_choice_that_no_longer_holds_when_the_payment_arrives_claims_nothing_and_is_kept_for_a_refund(
+    client, priced, physician, stripe_fake
+):
+    """The profile changed between checkout and payment (now a nurse): the claim with the MOC
+    opt-in is refused as a whole, never made without the choice the learner paid for."""
+    client.force_login(physician)
+    _submit(client, priced, moc_ABA="on", moc_ABA_id=ABA_ID)
+    order = Order.objects.get()
+    LearnerProfile.objects.filter(user=physician).update(degree=Degree.RN)
+    _pay(stripe_fake, order)
+    order.refresh_from_db()
+    assert order.status == "paid" and order.claim_id is None
+    assert "Only physicians can have completions reported" in order.fulfilment_error
+    assert not CreditClaim.objects.exists() and not MocOptIn.objects.exists()
+    assert AuditEvent.objects.for_object(order).filter(action="order.fulfilment_failed").count() == 1
+
+
+def test_a_claim_covered_by_a_pass_carries_the_choices_too(client, priced, physician, nurse, stripe_fake):
+    for learner in (physician, nurse):
+        order = Order.objects.create(
+            learner=learner, kind="pass", provider=priced.provider, amount=9900, currency="usd", status="paid"
+        )
+        now = timezone.now()
+        CmePass.objects.create(
+            learner=learner,
+            provider=priced.provider,
+            order=order,
+            valid_from=now,
+            valid_until=now + datetime.timedelta(days=365),
+        )
+    client.force_login(physician)
+    assert _submit(client, priced, moc_ABA="on", moc_ABA_id=ABA_ID).status_code == 200
+    client.force_login(nurse)
+    assert _submit(client, priced, credit_kinds=["ancc"]).status_code == 200
+    assert stripe_fake.created_sessions() == [] and not Order.objects.filter(kind="claim").exists()
+    assert list(MocOptIn.objects.values_list("learner__email", "board")) == [("learner@example.org", "ABA")]
+    assert list(ClaimedCredit.objects.values_list("claim__learner__email", "kind")) == [
+        ("nurse@example.org", "ancc")
+    ]

@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import LearnerProfile, Profession
 
+from .designation import credits_for_minutes, minutes_needed
 from .errors import CreditError
 from .models import (
     AcpeActivityType,
@@ -221,8 +222,6 @@ def uan_problem(uan: str, provider: Provider, *, today: datetime.date | None = N
 
 def offered_credit_problems(activity: Activity) -> list[str]:
     """Why the activity's further credit types cannot be published (publish_problems calls this)."""
-    from .versions import minutes_needed  # the designation rule of the activity itself
-
     problems: list[str] = []
     allowed = provider_kinds(activity.provider)
     rows = list(ActivityCredit.objects.filter(activity=activity))
@@ -311,8 +310,6 @@ def check_requested(
     """The further credit a claim awards; raises CreditError (nothing written) for a type the version
     does not offer, one the learner's profession cannot receive, or ACPE without the learner's NABP
     e-Profile ID and birth month and day. ``requested`` None: every type the learner may claim."""
-    from .services import credits_for_minutes  # the one rounding rule for claimed time
-
     offers = {offer["kind"]: offer for offer in offered(version)}
     if requested is None:
         wanted = [kind for kind in offers if may_claim(profile, kind)]

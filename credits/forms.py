@@ -12,6 +12,7 @@ from episodes import json_input
 from episodes.models import Episode
 
 from . import credit_types
+from .designation import credits_for_minutes
 from .models import (
     DEFAULT_REQUIREMENTS,
     AccreditationType,
@@ -21,7 +22,6 @@ from .models import (
     Likert,
     MandateTopic,
 )
-from .services import credits_for_minutes
 from .statements import format_credits
 
 
@@ -146,7 +146,7 @@ class ClaimForm(forms.Form):
             kind, designated = offer["kind"], Decimal(offer["amount"])
             if credit_types.may_claim(profile, kind):
                 # The learner's time, rounded to the quarter hour and capped at this type's
-                # designation: the same rule as the AMA credit (services.credits_for_minutes).
+                # designation: the same rule as the AMA credit (designation.credits_for_minutes).
                 amount = credits_for_minutes(minutes, designated)[0] if minutes else designated
                 self.credit_offers.append(
                     CreditOffer(kind=kind, label=offer["label"], amount=amount, designated=designated)

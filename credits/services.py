@@ -6,7 +6,7 @@ import random
 import secrets
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -23,6 +23,7 @@ from episodes.models import Episode
 from . import credit_types, disclosure_services, grants, moc, versions
 from .audit_actions import CreditAction
 from .certificates import certificate_issue
+from .designation import credits_for_minutes
 from .errors import CreditError
 from .models import (
     Activity,
@@ -428,15 +429,6 @@ def evaluation_submit(*, learner: User, activity: Activity, data: Mapping[str, A
     evaluation.save()
     audit_record(actor=learner, action=CreditAction.EVALUATION_SUBMITTED, obj=evaluation)
     return evaluation
-
-
-def credits_for_minutes(minutes: int, maximum: Decimal) -> tuple[Decimal, bool]:
-    """Round the time spent to the nearest quarter hour and cap it: (credits, was_capped)."""
-    quarters = (Decimal(minutes) / 15).quantize(Decimal(1), rounding=ROUND_HALF_UP)
-    credits = quarters / 4
-    if credits > maximum:
-        return maximum, True
-    return credits.quantize(Decimal("0.01")), False
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ credit types besides AMA: credits/credit_types.py).
 """
 
 import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -45,6 +45,7 @@ from episodes.models import Show
 
 from . import credit_types
 from .audit_actions import CreditAction
+from .designation import designation_exceeds_time, minutes_needed
 from .disclosures import people_publish_problems, people_snapshot
 from .models import Activity, ActivityVersion, Attempt, CommercialSupport, MocRegistration
 from .statements import (
@@ -55,27 +56,8 @@ from .statements import (
 )
 
 CONTENT_SCHEMA = 1
-# The time a learner needs besides the audio (finding: designation must match the time needed).
-POST_TEST_MINUTES_PER_QUESTION = 1
-EVALUATION_MINUTES = 3
 MITIGATION_STATEMENT = "All relevant financial relationships listed have been mitigated."
 NO_RELEVANT_STATEMENT = "no relevant financial relationships with ineligible companies"
-
-
-# --- Designation against the time needed ----------------------------------------------------------
-
-
-def minutes_needed(activity: Activity) -> int:
-    """Audio plus post-test and evaluation time, rounded to the nearest quarter hour (minutes)."""
-    audio = Decimal(str(activity.episode.audio_duration or 0)) / 60
-    questions = activity.questions.count()
-    total = audio + questions * POST_TEST_MINUTES_PER_QUESTION + EVALUATION_MINUTES
-    quarters = (total / 15).quantize(Decimal(1), rounding=ROUND_HALF_UP)
-    return int(quarters * 15)
-
-
-def designation_exceeds_time(activity: Activity) -> bool:
-    return activity.designated_credits * 60 > minutes_needed(activity)
 
 
 # --- What learners are shown ----------------------------------------------------------------------

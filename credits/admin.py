@@ -134,7 +134,7 @@ class ProviderAdmin(admin.ModelAdmin):
         return False
 
     def get_readonly_fields(self, request, obj=None):
-        # The slug is in the provider's addresses (board report, shows): fixed once created.
+        # The slug is in the provider's addresses (PARS exports, shows): fixed once created.
         return ["slug", "created_at"] if obj else ["created_at"]
 
     def get_prepopulated_fields(self, request, obj=None):

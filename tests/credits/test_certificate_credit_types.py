@@ -8,6 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.core import mail
 from django.urls import reverse
 from pypdf import PdfReader
 
@@ -174,6 +175,9 @@ def test_a_credit_correction_recomputes_each_further_type(
     assert event.data["changed"]["other_credits.ipce"] == ["0.75", "0.5"]
     text = pdf_text(stored_bytes(certificate))
     assert "0.5 ANCC nursing contact hours" in text and "0.5 IPCE credits" in text
+    corrected = next(m for m in mail.outbox if "was corrected" in m.subject)
+    assert "ANCC nursing contact hours: 1.0 → 0.5" in corrected.body
+    assert "IPCE credits: 0.75 → 0.5" in corrected.body
     data = client.get(reverse("credits:verify_json", args=[certificate.code])).json()
     assert [line["amount"] for line in data["other_credits"]] == ["0.5", "0.5"]
     # Up again: each type back to at most its designation.

@@ -114,6 +114,12 @@ def test_add_ancc_and_acpe_to_a_published_activity(cc, activity, coordinator):
     offered = {c["kind"]: c for c in activity.current_version.content["credits"]}
     assert offered["ancc"]["statement"] == ANCC_STATEMENT
     assert "Universal Activity Number (UAN): 0197-0000-26-001-H01-P" in offered["acpe"]["statement"]
+    manage = html.fromstring(cc.get(reverse("credits:coordinator_activity", args=[activity.pk])).content)
+    further = manage.get_element_by_id("further-credit-types")
+    assert " ".join(further.text_content().split()) == (
+        "0.5 ACPE pharmacy CE contact hours; 0.75 ANCC nursing contact hours · Credit types"
+    )
+    assert further.cssselect("a")[0].get("href") == _url(activity)
     page = _text(cc.get(_url(activity)))
     assert "0.75 AMA PRA Category 1 Credit(s)™" in page
     assert ANCC_STATEMENT in page

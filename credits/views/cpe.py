@@ -104,7 +104,7 @@ def _period_error(period: BoardRangeForm | None) -> str:
     parts = []
     for name, errors in period.errors.items():
         label = f"{period.fields[name].label}: " if name in period.fields else ""
-        parts.append(label + " ".join(errors))
+        parts.append(label + " ".join(str(e) for e in errors))
     return " ".join(parts)
 
 

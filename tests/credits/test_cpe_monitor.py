@@ -311,3 +311,16 @@ def test_a_profile_edit_after_sending(client, coordinator, setup):
     type(profile).objects.filter(pk=profile.pk).update(nabp_eprofile_id="6543210")
     corrections = html.fromstring(_page(client).content).get_element_by_id("cpe-corrections").text_content()
     assert "NABP e-Profile ID 123456 → 6543210" in corrections
+
+
+def test_a_provider_without_acpe_completions(client, coordinator, provider):
+    mfa_login(client, coordinator)
+    page = _page(client)
+    assert page.status_code == 200 and "No credited ACPE completions yet." in page.content.decode()
+    response = client.post(reverse("credits:cpe_monitor_batch_create", args=["sot"]))
+    assert response.status_code == 400
+    assert (
+        "Nothing new to send"
+        in html.fromstring(response.content).get_element_by_id("cpe-error").text_content()
+    )
+    assert not CpeMonitorBatch.objects.exists()

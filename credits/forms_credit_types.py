@@ -2,6 +2,7 @@
 inputs; the rules and their messages live in credits/credit_type_services.py."""
 
 from django import forms
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from .models import AcpeActivityType, Provider
@@ -9,18 +10,18 @@ from .models import AcpeActivityType, Provider
 
 class AccreditationsForm(forms.Form):
     joint_accreditation = forms.BooleanField(
-        label=Provider._meta.get_field("joint_accreditation").verbose_name,
+        label=capfirst(Provider._meta.get_field("joint_accreditation").verbose_name),
         required=False,
         help_text=_("Covers ACCME, ANCC and ACPE, and is the only way to offer IPCE credit."),
     )
     ancc_accredited = forms.BooleanField(
-        label=Provider._meta.get_field("ancc_accredited").verbose_name, required=False
+        label=capfirst(Provider._meta.get_field("ancc_accredited").verbose_name), required=False
     )
     acpe_accredited = forms.BooleanField(
-        label=Provider._meta.get_field("acpe_accredited").verbose_name, required=False
+        label=capfirst(Provider._meta.get_field("acpe_accredited").verbose_name), required=False
     )
     aapa_authorized = forms.BooleanField(
-        label=Provider._meta.get_field("aapa_authorized").verbose_name, required=False
+        label=capfirst(Provider._meta.get_field("aapa_authorized").verbose_name), required=False
     )
     acpe_provider_number = forms.CharField(
         label=_("ACPE provider number"),

@@ -4,6 +4,7 @@ message and nothing written), publishing and versions, and what learners see of 
 episode page and in the feed's notes (docs/credit-types.md)."""
 
 import io
+import re
 from decimal import Decimal
 
 import podcastparser
@@ -342,6 +343,15 @@ def test_an_edit_after_a_learner_started_makes_a_new_version(cc, activity, learn
     page = _text(client.get(activity.episode.get_absolute_url()))
     assert "Also offered: 0.5 ANCC nursing contact hours" in page
     assert "This activity provides 0.5 nursing contact hours." in page
+
+
+def test_both_pages_print_the_credit_mark_in_italics(cc, activity, accredited):
+    _add(cc, activity, kind="ancc", amount="0.75")
+    for url in (_url(activity), _accreditations_url(accredited)):
+        body = re.sub(r"<title>.*?</title>", "", cc.get(url).content.decode(), flags=re.S)
+        marks = list(re.finditer(r"AMA PRA Category 1 Credit(?:\(s\)|s)?", body))
+        assert marks
+        assert all(body[: m.start()].endswith("<em>") for m in marks), url
 
 
 # --- The provider's accreditations ------------------------------------------------------------------

@@ -20,7 +20,8 @@ WHY = {
     "degree": _(
         "Decides the credit type: physicians (MD, DO, and international primary medical degrees "
         "such as MBBS, MBChB, MB BCh or BMBS) receive AMA PRA Category 1 Credit™; "
-        "other professions a certificate of participation."
+        "nurses, pharmacists and physician assistants also their own credit (ANCC, ACPE, AAPA) where an "
+        "activity offers it; other professions a certificate of participation."
     ),
     "degree_other": _(
         "The name of your degree as it should be printed, if you chose Other or another "

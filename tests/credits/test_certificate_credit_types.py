@@ -180,6 +180,9 @@ def test_a_credit_correction_recomputes_each_further_type(
     assert "IPCE credits: 0.75 → 0.5" in corrected.body
     data = client.get(reverse("credits:verify_json", args=[certificate.code])).json()
     assert [line["amount"] for line in data["other_credits"]] == ["0.5", "0.5"]
+    page = client.get(reverse("credits:coordinator_certificate", args=[certificate.pk])).content.decode()
+    assert "1.0 ANCC nursing contact hours" in page  # revision 1, as it was printed
+    assert "0.5 ANCC nursing contact hours" in page  # the current revision
     # Up again: each type back to at most its designation.
     certificates.certificate_reissue(
         certificate=certificate, actor=coordinator, reason="Recount", credits="0.75"

@@ -201,6 +201,7 @@ def test_claim_page_offers_the_nurse_her_types_ticked_with_amounts(client, make_
     assert page.count("checked") >= 2  # ticked by default
     # 45 minutes (the estimate) is 0.75 hours: each amount as the learner will receive it.
     assert "0.75 ANCC nursing contact hours" in page and "0.75 IPCE credits" in page
+    assert "You will receive a certificate listing the credit for your profession you tick below" in page
     assert "ACPE pharmacy CE contact hours are for pharmacists; your profile says RN." in page
     assert "AAPA Category 1 CME credits are for physician assistants; your profile says RN." in page
 

@@ -444,6 +444,8 @@ def test_joint_accreditation_rewrites_the_statements_of_published_activities(
     factories.pass_post_test(learner, activity)
     response = _accreditation_post(cc, accredited, joint_accreditation=True)
     assert response.status_code == 302
+    message = _text(cc.get(response["Location"]))
+    assert "Accreditations saved. 1 published activity now shows the new statements." in message
     activity.refresh_from_db()
     version = activity.current_version
     assert version.number == 2  # a learner had started version 1: it stays as they were shown it
@@ -456,6 +458,24 @@ def test_joint_accreditation_rewrites_the_statements_of_published_activities(
     assert old.content["credits"][0]["statement"] == ANCC_STATEMENT
     page = _text(cc.get(_url(activity)))
     assert JA_ANCC_STATEMENT in page
+
+
+def test_joint_accreditation_leaves_a_locked_activity_as_its_learners_saw_it(
+    cc, accredited, activity, host, show_grant
+):
+    _add(cc, activity, kind="ancc", amount="0.75")
+    grants.grant_revoke(grant=show_grant, actor=host, side=grants.HOST)
+    activity.refresh_from_db()
+    shown = activity.current_version.content
+    response = _accreditation_post(cc, accredited, joint_accreditation=True)
+    assert response.status_code == 302
+    message = _text(cc.get(response["Location"]))
+    assert (
+        "Accreditations saved. Not changed, because their show's hosts no longer let you change them: "
+        f"{activity.title}."
+    ) in message
+    activity.refresh_from_db()
+    assert activity.current_version.content == shown
 
 
 def test_the_service_refuses_a_malformed_number_without_the_page(provider, coordinator):

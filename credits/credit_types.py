@@ -359,6 +359,8 @@ def certificate_lines(claim_id: int, version: ActivityVersion) -> list[dict[str,
     """What the certificate freezes and prints for the claim's further credit
     (``Certificate.other_credits``): each type claimed, its amount and its version's statement."""
     offers = {offer["kind"]: offer for offer in offered(version)}
+    if not offers:  # nothing further was offered, so nothing was claimed: no query
+        return []
     return [
         {
             "kind": row.kind,

@@ -185,6 +185,7 @@ urlpatterns = [
     path(
         "coordinator/activities/<int:pk>/report.csv", reports.activity_report_csv, name="activity_report_csv"
     ),
+    # The retired board report (issue 13): both addresses answer 301 to the PARS learner export.
     path("coordinator/providers/<slug:slug>/board-report/", reports.board_report, name="board_report"),
     path(
         "coordinator/providers/<slug:slug>/board-report.csv",

@@ -12,14 +12,18 @@ from episodes.admin_widgets import KeySafeAutocompleteMixin
 
 from .models import (
     Activity,
+    ActivityCredit,
     ActivityVersion,
     Attempt,
     Certificate,
     CertificateRevision,
+    ClaimedCredit,
     CommercialSupport,
     CompletionRecord,
     ContentPerson,
     CorrectionRequest,
+    CpeMonitorBatch,
+    CpeMonitorReport,
     CreditClaim,
     DisclosureForm,
     DisclosureRequest,
@@ -183,6 +187,16 @@ class CommercialSupportInline(ReadOnlyInline):
     model = CommercialSupport
 
 
+class ActivityCreditInline(ReadOnlyInline):
+    """Changed on the coordinator's credit types page only (credits/credit_type_services.py)."""
+
+    model = ActivityCredit
+
+
+class ClaimedCreditInline(ReadOnlyInline):
+    model = ClaimedCredit
+
+
 @admin.register(Activity)
 class ActivityAdmin(ReadOnlyRecordAdmin):
     list_display = ["title", "provider", "designated_credits", "release_date", "expiry_date", "passing_score"]
@@ -190,7 +204,7 @@ class ActivityAdmin(ReadOnlyRecordAdmin):
     search_fields = ["title", "episode__title", "provider__name"]
     date_hierarchy = "release_date"
     list_select_related = ["provider"]
-    inlines = [ContentPersonInline, CommercialSupportInline]
+    inlines = [ContentPersonInline, CommercialSupportInline, ActivityCreditInline]
 
 
 @admin.register(ActivityVersion)
@@ -239,6 +253,22 @@ class ParsLearnerBatchAdmin(ReadOnlyRecordAdmin):
 
 @admin.register(ParsLearnerReport)
 class ParsLearnerReportAdmin(ReadOnlyRecordAdmin):
+    list_display = ["batch", "certificate", "action"]
+    list_filter = ["action"]
+    list_select_related = ["batch", "certificate"]
+
+
+@admin.register(CpeMonitorBatch)
+class CpeMonitorBatchAdmin(ReadOnlyRecordAdmin):
+    """CPE Monitor files and corrections made by hand, as recorded (credits/cpe_monitor.py)."""
+
+    list_display = ["provider", "kind", "created_at", "created_by"]
+    list_filter = ["provider", "kind"]
+    list_select_related = ["provider", "created_by"]
+
+
+@admin.register(CpeMonitorReport)
+class CpeMonitorReportAdmin(ReadOnlyRecordAdmin):
     list_display = ["batch", "certificate", "action"]
     list_filter = ["action"]
     list_select_related = ["batch", "certificate"]
@@ -362,6 +392,7 @@ class CreditClaimAdmin(ReadOnlyRecordAdmin):
     search_fields = ["learner__email", "activity__title"]
     date_hierarchy = "claimed_at"
     list_select_related = ["learner", "activity"]
+    inlines = [ClaimedCreditInline]
 
 
 @admin.register(CompletionRecord)

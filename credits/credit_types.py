@@ -65,6 +65,15 @@ KINDS: dict[str, Kind] = {
     ),
 }
 
+# "... cannot be awarded to a <noun>" (the Profession labels are the licence form's).
+PROFESSION_NOUNS: dict[str, str] = {
+    Profession.PHYSICIAN: "physician",
+    Profession.PA: "physician assistant",
+    Profession.NURSE: "nurse",
+    Profession.PHARMACIST: "pharmacist",
+    Profession.OTHER: "health professional of another profession",
+}
+
 # UAN: provider number (4 digits, or JA + 7 digits) - joint provider (0000 none, 9999 joint
 # providership) - year (2 digits) - sequence (3 digits) - H (home study: an enduring material) and
 # the topic designator (01-08) - P (pharmacists).
@@ -328,7 +337,7 @@ def check_requested(
                     )
                     % {
                         "type": kind_label(kind),
-                        "profession": str(profile.profession.label).lower(),
+                        "profession": PROFESSION_NOUNS[profile.profession],
                         "degree": profile.credential or "-",
                     },
                     "credit_type",

@@ -29,6 +29,8 @@ from credits.models import (
     CompletionRecord,
     ContentPerson,
     CorrectionRequest,
+    CpeMonitorBatch,
+    CpeMonitorReport,
     CreditClaim,
     DisclosureForm,
     DisclosureRequest,
@@ -138,6 +140,8 @@ def records(learner, activity, coordinator, superuser, stripe_fake, django_captu
         end=timezone.localdate(),
     )
     ParsLearnerReport.objects.create(batch=batch, certificate=certificate, action="Add", cells=["Add"])
+    cpe_batch = CpeMonitorBatch.objects.create(provider=activity.provider, created_by=coordinator)
+    CpeMonitorReport.objects.create(batch=cpe_batch, certificate=certificate, action="add", cells={})
     personal_feed_get_or_create(user=learner, show=activity.episode.show)
     billing_services.activity_fee_set(activity=activity, actor=coordinator, amount=1500)
     billing_services.provider_billing_set(

@@ -123,6 +123,15 @@ def _save_memberships(request, formset) -> None:
         coordinator_add(actor=request.user, membership=membership)
 
 
+ACCREDITATION_FIELDS = [
+    "joint_accreditation",
+    "ancc_accredited",
+    "acpe_accredited",
+    "aapa_authorized",
+    "acpe_provider_number",
+]
+
+
 @admin.register(Provider)
 class ProviderAdmin(admin.ModelAdmin):
     """The one place a provider is created or edited: each save writes an audit row with the old and
@@ -138,8 +147,13 @@ class ProviderAdmin(admin.ModelAdmin):
         return False
 
     def get_readonly_fields(self, request, obj=None):
-        # The slug is in the provider's addresses (PARS exports, shows): fixed once created.
-        return ["slug", "created_at"] if obj else ["created_at"]
+        # The slug is in the provider's addresses (PARS exports, shows): fixed once created. The
+        # accreditations change on the coordinator's Accreditations page only, which refuses a change
+        # that would make a published activity's credit types wrong and refreshes their versions
+        # (credits/credit_type_services.py accreditations_save).
+        if obj is None:
+            return ["created_at"]
+        return ["slug", "created_at", *ACCREDITATION_FIELDS]
 
     def get_prepopulated_fields(self, request, obj=None):
         return {} if obj else {"slug": ["name"]}

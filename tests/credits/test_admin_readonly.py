@@ -323,6 +323,31 @@ def test_a_provider_created_and_edited_in_the_admin_is_audited_with_old_and_new_
     assert admin_client.get(reverse("admin:credits_provider_delete", args=[provider.pk])).status_code == 403
 
 
+def test_an_existing_providers_accreditations_change_only_on_the_coordinators_page(admin_client, records):
+    """The admin cannot tick Joint Accreditation past the checks of the Accreditations page."""
+    provider = records["activity"].provider
+    url = reverse("admin:credits_provider_change", args=[provider.pk])
+    form = admin_client.get(url).context["adminform"].form
+    for field in ["joint_accreditation", "ancc_accredited", "acpe_accredited", "acpe_provider_number"]:
+        assert field not in form.fields
+    response = admin_client.post(
+        url,
+        {
+            "name": provider.name,
+            "contact_email": provider.contact_email,
+            "privacy_policy_url": "",
+            "time_zone": provider.time_zone,
+            "joint_accreditation": "on",
+            "acpe_provider_number": "JA0000123",
+            "memberships-TOTAL_FORMS": "0",
+            "memberships-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302
+    provider.refresh_from_db()
+    assert not provider.joint_accreditation and provider.acpe_provider_number == ""
+
+
 def test_coordinators_added_and_removed_in_the_admin_are_audited(
     admin_client, provider, make_user, superuser
 ):

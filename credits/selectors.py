@@ -2,10 +2,9 @@
 
 import datetime
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
-from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
@@ -32,12 +31,6 @@ def credited_certificates() -> QuerySet[Certificate]:
     activity title). A revoked certificate is not credit; one whose PDF is not rendered yet is (the
     claim is valid, only the file is late). A history may show revoked ones, marked as revoked."""
     return Certificate.objects.exclude(status=Certificate.Status.REVOKED)
-
-
-def learner_credit_total(*, learner: User) -> Decimal:
-    """The learner's credits from this site (My learning's total), by the rule above."""
-    total = credited_certificates().filter(claim__learner=learner).aggregate(total=Sum("credits"))["total"]
-    return total if total is not None else Decimal("0")
 
 
 def activity_for_episode(episode: Episode) -> Activity | None:

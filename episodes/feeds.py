@@ -2,15 +2,19 @@
 
 import gzip
 import hashlib
+import logging
 import threading
+import uuid
 from collections import OrderedDict
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timedelta
 from time import monotonic as time_monotonic
+from time import sleep
 
 import nh3
 from django.conf import settings
-from django.core.cache import caches
+from django.core.cache import BaseCache, caches
+from django.core.cache.backends.locmem import LocMemCache
 from django.db import connection
 from django.db.models import Case, F, Min, Q, When
 from django.db.models.functions import Lower
@@ -30,6 +34,13 @@ CACHE_KEY = "podcastcme:feed:v1:{pk}"
 # there would cost a query and the transfer of the whole feed from the database.
 FEED_CACHE_ALIAS = "feeds"
 CACHE_TIMEOUT = 7 * 24 * 3600  # the entry is replaced on change; the timeout only bounds stale memory
+# A shared cache (Redis: several nodes): one rebuild after a change across the cluster. The builder
+# holds "<key>:building" (cache.add: SET NX EX in Redis) for at most BUILD_LOCK_SECONDS; the others
+# wait for it up to BUILD_WAIT_SECONDS, then build themselves. docs/shared-state.md.
+BUILD_LOCK_SECONDS = 30
+BUILD_WAIT_SECONDS = 5.0
+
+logger = logging.getLogger(__name__)
 
 # Podcasting 2.0 person roles we can write as they are; see _person_role for "faculty".
 _PODCAST_ROLES: dict[str, str] = {EpisodePerson.Role.HOST: "host", EpisodePerson.Role.GUEST: "guest"}
@@ -362,9 +373,11 @@ def _build_state(pk: int, version: object, now: datetime) -> FeedState | None:
     show = Show.objects.annotate(next_due_at=Min("episodes__publish_at", filter=due)).filter(pk=pk).first()
     if show is None:
         return None  # deleted since the version check
+    started = time_monotonic()
     items = _published_items(show, now)
     last_modified = _last_modified(show, items)
     body = _render(show, items, last_modified)
+    logger.info("Feed %s built: %d episodes in %.3f s.", show.slug, len(items), time_monotonic() - started)
     return FeedState(
         body=body,
         gzipped=gzip.compress(body, compresslevel=6, mtime=0),
@@ -478,12 +491,96 @@ def current_feed(slug: str, *, now: datetime | None = None) -> FeedState | None:
     if state is not None and state.is_current(version, now):
         return state
     cache = caches[FEED_CACHE_ALIAS if FEED_CACHE_ALIAS in settings.CACHES else "default"]
-    key = CACHE_KEY.format(pk=pk)
-    state = cache.get(key)
-    if not (isinstance(state, FeedState) and state.is_current(version, now)):
-        state = _build_state(pk, version, now)
-        if state is None:
-            return None
-        cache.set(key, state, CACHE_TIMEOUT)
+    if not isinstance(cache, LocMemCache):
+        state = _shared_feed(cache, slug, pk, version, now)
+    else:  # the embedded default: each worker process keeps its own copy
+        key = CACHE_KEY.format(pk=pk)
+        state = cache.get(key)
+        if not (isinstance(state, FeedState) and state.is_current(version, now)):
+            state = _build_state(pk, version, now)
+            if state is not None:
+                cache.set(key, state, CACHE_TIMEOUT)
+    if state is None:
+        return None
     _memo_put(pk, state)
+    return state
+
+
+try:
+    from redis.exceptions import RedisError
+
+    _CACHE_DOWN: tuple[type[Exception], ...] = (RedisError, OSError)
+except ImportError:  # pragma: no cover - the embedded default needs no Redis client
+    _CACHE_DOWN = (OSError,)
+
+
+def _shared_feed(cache: BaseCache, slug: str, pk: int, version: object, now: datetime) -> FeedState | None:
+    """The feed from a cache all nodes share (Redis), built once across the cluster after a change.
+
+    The node that wins ``cache.add`` of the lock builds and stores it; the others wait for the lock
+    to go (up to BUILD_WAIT_SECONDS) and read that copy, or build themselves if it does not come.
+    With the cache down, the node builds its own copy (kept in its memo) and logs a warning:
+    podcast apps keep getting a current feed, only the single flight is lost.
+    """
+    key = CACHE_KEY.format(pk=pk)
+    lock = f"{key}:building"
+    try:
+        state = _shared_current(cache, key, slug, pk, version, now)
+        if state is not None:
+            return state
+        token = uuid.uuid4().hex
+        if cache.add(lock, token, BUILD_LOCK_SECONDS):
+            try:
+                # Another node may have stored it between our read and the lock.
+                state = _shared_current(cache, key, slug, pk, version, now)
+                return state if state is not None else _build_shared(cache, key, slug, now)
+            finally:
+                if cache.get(lock) == token:  # not a lock that expired and was taken by another
+                    cache.delete(lock)
+        deadline = time_monotonic() + BUILD_WAIT_SECONDS
+        pause = 0.005
+        while time_monotonic() < deadline:
+            sleep(pause)
+            pause = min(pause * 2, 0.05)
+            if cache.get(lock) is None:  # a few bytes a poll; the feed is read once, when ready
+                state = _shared_current(cache, key, slug, pk, version, now)
+                if state is not None:
+                    return state
+                break
+        logger.warning("Feed %s: no copy from the node building it; building here.", slug)
+        return _build_shared(cache, key, slug, now)
+    except _CACHE_DOWN as error:
+        logger.warning("Feed %s: the shared cache is unavailable (%s); building on this node.", slug, error)
+        return _build_state(pk, version, now)
+
+
+def _shared_current(
+    cache: BaseCache, key: str, slug: str, pk: int, version: object, now: datetime
+) -> FeedState | None:
+    state = cache.get(key)
+    if not isinstance(state, FeedState):
+        return None
+    if state.is_current(version, now):
+        return state
+    if state.version != version:
+        # Built by a node that saw another version: this node's check may be up to
+        # PODCASTCME_FEED_RECHECK_SECONDS old, so ask the database rather than rebuild.
+        fresh = _show_version(slug)
+        if fresh is not None and fresh[0] == pk:
+            _remember_check(slug, fresh)
+            if state.is_current(fresh[1], now):
+                return state
+    return None
+
+
+def _build_shared(cache: BaseCache, key: str, slug: str, now: datetime) -> FeedState | None:
+    # The version is read again here: the built copy is labelled with what the database says now,
+    # never with an older version this node remembered (the other nodes would rebuild it).
+    row = _show_version(slug)
+    if row is None:
+        return None
+    _remember_check(slug, row)
+    state = _build_state(row[0], row[1], now)
+    if state is not None:
+        cache.set(key, state, CACHE_TIMEOUT)
     return state

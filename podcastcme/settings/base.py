@@ -154,6 +154,31 @@ CACHES["feeds"] = {
     "OPTIONS": {"MAX_ENTRIES": 64},
 }
 
+
+def redis_caches(url: str) -> dict[str, dict[str, Any]]:
+    """CACHES for several app nodes: one Redis for rate limits, sessions and built feeds.
+
+    Short socket timeouts: with Redis down a request fails within a second or two instead of holding
+    a worker (docs/shared-state.md). No "feeds" alias: the built feeds go to the shared default,
+    rebuilt once across the cluster after a change (episodes/feeds.py).
+    """
+    return {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            "KEY_PREFIX": "podcastcme",
+            "OPTIONS": {"socket_connect_timeout": 1.0, "socket_timeout": 2.0},
+        }
+    }
+
+
+# Several app nodes share their state in Redis when REDIS_URL is set (redis://host:6379/0);
+# sessions are then cached in it in front of the database (a restart of Redis logs nobody out).
+REDIS_URL = env("REDIS_URL", "") or ""
+if REDIS_URL:
+    CACHES = redis_caches(REDIS_URL)
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",

@@ -38,11 +38,12 @@ class EarlyPublicViewsMiddleware:
     The apps mark their views with ``accounts.permissions.answers_before_sessions`` (a lower layer
     than this package, so they need not import it).
 
-    Only paths ending in .xml or .pdf are resolved here (a string test for every other request).
+    Only paths ending in .xml, .pdf, .mp3 or .m4a are resolved here (a string test for every other
+    request): feeds, signed downloads and audio (podcast apps' range requests, docs/audio-delivery.md).
     A 404 falls through to the full stack, which renders the site's page (it needs request.user).
     """
 
-    SUFFIXES = (".xml", ".pdf")
+    SUFFIXES = (".xml", ".pdf", ".mp3", ".m4a")
 
     def __init__(self, get_response):
         self.get_response = get_response

@@ -4,6 +4,7 @@ Everything the rest of the project imports is listed here by name, so ``from epi
 keeps working and a new model is added on purpose, not pulled in by a star import.
 """
 
+from .access_log import AccessLogCursor
 from .downloads import USER_AGENT_MAX, ByteCoverage, DailyEpisodeDownloads, Download, DownloadRequest
 from .shows import (
     PODCAST_GUID_NAMESPACE,
@@ -29,6 +30,7 @@ from .shows import (
 __all__ = [
     "PODCAST_GUID_NAMESPACE",
     "USER_AGENT_MAX",
+    "AccessLogCursor",
     "ByteCoverage",
     "DailyEpisodeDownloads",
     "Download",

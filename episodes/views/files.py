@@ -4,10 +4,11 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_safe
 
-from accounts.permissions import is_host_of
+from accounts.permissions import answers_before_sessions, is_host_of
 
 from ..analytics.buffer import counting_enabled, recorder_for
 from ..delivery import serve_file
+from ..edge import ensure_link
 from ..models import Episode, Show
 
 # The audio at a URL stays the same recording forever, but its tags (title, cover) are rewritten when a
@@ -40,16 +41,21 @@ def _episode_for(request, pk: int) -> tuple[Episode, bool]:
     episode = get_object_or_404(Episode.objects.select_related("show"), pk=pk)
     if episode.is_public:
         return episode, True
-    if is_host_of(request.user, episode.show):
+    # Answered before the session middleware (public audio), there is no user yet: the 404 sends the
+    # request on through the full stack, which asks again with the host's session.
+    if hasattr(request, "user") and is_host_of(request.user, episode.show):
         return episode, False
     raise Http404
 
 
+@answers_before_sessions
 @require_safe
 def episode_audio(request, pk, slug, ext):
     episode, public = _episode_for(request, pk)
     if slug != episode.slug or ext != episode.audio_extension:
         raise Http404
+    if public:
+        ensure_link(episode)  # behind nginx's link tree: its next requests never reach the app
     return serve_file(
         request,
         episode.audio,

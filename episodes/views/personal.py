@@ -4,7 +4,7 @@ import hashlib
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import get_conditional_response
 from django.utils.translation import gettext as _
@@ -14,6 +14,7 @@ from accounts.permissions import AuthenticatedHttpRequest, answers_before_sessio
 
 from ..analytics.buffer import counting_enabled, recorder_for
 from ..delivery import serve_file
+from ..edge import signed_audio_path, signing_enabled
 from ..feeds import build_personal_feed
 from ..models import Episode, PersonalFeed, Show
 from ..personal_feeds import (
@@ -53,12 +54,19 @@ def personal_feed(request, token: str, slug: str):
     return response
 
 
+@answers_before_sessions
 @require_safe
 def personal_audio(request, token: str, pk: int, slug: str, ext: str):
     feed = _feed_or_404(token)
     episode = Episode.objects.filter(pk=pk, show=feed.show).published().first()
     if episode is None or slug != episode.slug or ext != episode.audio_extension:
         raise Http404
+    if signing_enabled():
+        # nginx sends the bytes from a link that expires soon (secure_link); the token is checked here
+        # on every request, so a revoked feed gets no new link. Counted from nginx's access log.
+        response = HttpResponseRedirect(signed_audio_path(feed, episode))
+        response["Cache-Control"] = "no-store"
+        return response
     return serve_file(
         request,
         episode.audio,

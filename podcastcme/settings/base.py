@@ -317,6 +317,13 @@ PODCASTCME_BODY_LIMITS: dict[str, int | str] = {
 # When set (e.g. "/protected-media/"), audio and other media bytes are handed to nginx with
 # X-Accel-Redirect: the app checks access, counts, and sets headers; nginx sends the bytes.
 PODCASTCME_X_ACCEL_REDIRECT_PREFIX = env("PODCASTCME_X_ACCEL_REDIRECT_PREFIX", "") or ""
+# Audio at the edge (docs/audio-delivery.md, deploy/nginx/): nginx sends public audio from a tree of
+# links the app keeps in this folder (empty: off), and personal-feed audio from signed links that
+# expire after PODCASTCME_EDGE_LINK_SECONDS (the key must equal the one in nginx's config; empty: off).
+PODCASTCME_EDGE_AUDIO_ROOT = env("PODCASTCME_EDGE_AUDIO_ROOT", "") or ""
+PODCASTCME_EDGE_SIGNING_KEY = env("PODCASTCME_EDGE_SIGNING_KEY", "") or ""
+PODCASTCME_EDGE_PRIVATE_PREFIX = env("PODCASTCME_EDGE_PRIVATE_PREFIX", "/private-audio/") or "/private-audio/"
+PODCASTCME_EDGE_LINK_SECONDS = int(env("PODCASTCME_EDGE_LINK_SECONDS", "60") or 60)
 # Download counting (docs/download-counting.md); switched off only to measure its cost (bench_analytics).
 PODCASTCME_COUNT_DOWNLOADS = env_bool("PODCASTCME_COUNT_DOWNLOADS", True)
 # Seconds each process buffers audio requests before recording them in bulk (same rules, same

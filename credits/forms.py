@@ -54,6 +54,12 @@ class EvaluationForm(forms.ModelForm):
             self.add_error("change_description", _("Tell us what you will change."))
         return cleaned
 
+    def _post_clean(self):
+        """No model validation here: the service validates the evaluation once (its fields; the
+        database's check constraints, which hold each rating to the 1-5 its choices allow, are not
+        asked a second time), and the form fields already check choices and lengths. The view passes
+        ``cleaned_data`` to credits.services.evaluation_submit; the form never saves."""
+
 
 @dataclass(frozen=True)
 class CreditOffer:

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Exists
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -414,20 +415,41 @@ def attempt_reveals_answers(attempt: Attempt) -> bool:
     return bool(attempt.passed)
 
 
-@transaction.atomic
 def evaluation_submit(*, learner: User, activity: Activity, data: Mapping[str, Any]) -> Evaluation:
-    lock_learner(learner.pk)
-    passed = _passed_attempt(learner, activity)
-    if passed is None:
-        raise CreditError(_("Pass the post-test before evaluating the activity."), code="not_passed")
-    if Evaluation.objects.filter(learner=learner, activity=activity).exists():
-        raise CreditError(_("You have already evaluated this activity."), code="already_evaluated")
-    evaluation = Evaluation(learner=learner, activity=activity, version_id=passed.version_id, **data)
-    if not evaluation.intends_change:
-        evaluation.change_description = ""
-    evaluation.full_clean(exclude=["version"])
-    evaluation.save()
-    audit_record(actor=learner, action=CreditAction.EVALUATION_SUBMITTED, obj=evaluation)
+    """Store the learner's evaluation of an activity whose post-test they passed; once.
+
+    Validated once, in Python: each field (the Likert ratings' choices are the 1-5 the check
+    constraints enforce); the database's constraints stay the last line of defence and are not
+    asked again here (no query, no savepoint per constraint). One read under the learner's lock
+    finds the passed attempt and any evaluation already made.
+    """
+    try:
+        with transaction.atomic():
+            lock_learner(learner.pk)
+            found = (
+                Attempt.objects.filter(learner=learner, activity=activity, passed=True)
+                .order_by("-submitted_at")
+                .annotate(evaluated=Exists(Evaluation.objects.filter(learner=learner, activity=activity)))
+                .values_list("version_id", "evaluated")
+                .first()
+            )
+            if found is None:
+                raise CreditError(_("Pass the post-test before evaluating the activity."), code="not_passed")
+            version_id, evaluated = found
+            if evaluated:
+                raise CreditError(_("You have already evaluated this activity."), code="already_evaluated")
+            evaluation = Evaluation(learner=learner, activity=activity, version_id=version_id, **data)
+            if not evaluation.intends_change:
+                evaluation.change_description = ""
+            # The learner, activity and version are rows just read; one per learner is checked above
+            # under the lock (and by the unique constraint): only the submitted fields are validated.
+            evaluation.full_clean(
+                exclude=["learner", "activity", "version"], validate_unique=False, validate_constraints=False
+            )
+            evaluation.save(force_insert=True)
+            audit_record(actor=learner, action=CreditAction.EVALUATION_SUBMITTED, obj=evaluation)
+    except IntegrityError:  # the unique constraint: a concurrent submit won (the lock makes it rare)
+        raise CreditError(_("You have already evaluated this activity."), code="already_evaluated") from None
     return evaluation
 
 

@@ -110,22 +110,27 @@ def attempt_result(request: AuthenticatedHttpRequest, pk: int):
 @login_required
 def evaluation(request: AuthenticatedHttpRequest, pk: int):
     activity = _activity(pk)
+    form = EvaluationForm(request.POST or None)
+    code = 200
+    if request.method == "POST" and form.is_valid():
+        # The service reads (under the learner's lock) what the page would check first: one read.
+        try:
+            services.evaluation_submit(learner=request.user, activity=activity, data=form.cleaned_data)
+        except services.CreditError as exc:
+            if exc.code == "already_evaluated":
+                return redirect("credits:claim", pk=pk)
+            if exc.code == "not_passed":
+                return _problem(request, activity, exc.message, 403)
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Thank you for your evaluation."))
+            return redirect("credits:claim", pk=pk)
     evaluated, passed = selectors.evaluation_state(learner=request.user, activity=activity)
     if evaluated:
         return redirect("credits:claim", pk=pk)
     if not passed:
         return _problem(request, activity, _("Pass the post-test before evaluating the activity."), 403)
-    form = EvaluationForm(request.POST or None)
-    code = 200
     if request.method == "POST":
-        if form.is_valid():
-            try:
-                services.evaluation_submit(learner=request.user, activity=activity, data=form.cleaned_data)
-            except services.CreditError as exc:
-                form.add_error(None, exc.message)
-            else:
-                messages.success(request, _("Thank you for your evaluation."))
-                return redirect("credits:claim", pk=pk)
         code = 400
     return render(request, "credits/evaluation.html", {"activity": activity, "form": form}, status=code)
 

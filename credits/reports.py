@@ -6,18 +6,19 @@ learner file and its batches); the old "board report" CSV of our own columns is 
 
 import datetime
 import zoneinfo
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Avg, Count, Q, QuerySet
+from django.db.models import Avg, Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from accounts.models import Profession, degree_profession
 
 from .credit_lines import certificate_lines, order_key, type_labels
-from .models import Activity, Attempt, Certificate, CreditType
+from .models import Activity, Attempt, Certificate, CreditType, Evaluation
 from .provider_time import provider_zone
 from .selectors import credited_certificates, evaluation_summary
 
@@ -160,16 +161,23 @@ def _split(
     types: dict[str, list[Any]] = {}
     professions: dict[str, int] = {}
     claims, main_total = 0, Decimal("0")
-    rows = credited.values_list("credit_type", "credits", "other_credits", "degree")
-    for credit_type, credits, other_credits, degree in rows:
-        claims += 1
-        main_total += credits
-        for line in certificate_lines(credit_type=credit_type, credits=credits, other_credits=other_credits):
+    # Grouped in the database: one row per distinct (type, degree, further credit) combination, a
+    # handful however many certificates, so the page's cost does not grow with the claims.
+    rows = (
+        credited.order_by()
+        .values_list("credit_type", "degree", "other_credits")
+        .annotate(n=Count("id"), total=Sum("credits"))
+        .values_list("credit_type", "degree", "other_credits", "n", "total")
+    )
+    for credit_type, degree, other_credits, n, total in rows:
+        claims += n
+        main_total += total
+        for line in certificate_lines(credit_type=credit_type, credits=total, other_credits=other_credits):
             entry = types.setdefault(line.code, [0, Decimal("0")])
-            entry[0] += 1
-            entry[1] += line.credits
+            entry[0] += n
+            entry[1] += line.credits if line.main else line.credits * n
         profession = certificate_profession(credit_type=credit_type, degree=degree)
-        professions[profession] = professions.get(profession, 0) + 1
+        professions[profession] = professions.get(profession, 0) + n
     by_type = [
         {"credit_type": code, "label": labels.get(code, code), "n": n, "total": total}
         for code, (n, total) in sorted(types.items(), key=lambda item: order_key(item[0]))
@@ -199,3 +207,51 @@ def activity_certificates(activity: Activity) -> QuerySet[Certificate]:
         .select_related("claim__learner", "claim__attempt", "version")
         .order_by("completion_date", "claim__claimed_at", "id")
     )
+
+
+# The columns of the activity CSV read straight from the database (one tuple per certificate, no model
+# instances): the export streams them from the database cursor, however many claims there are.
+CSV_FIELDS = (
+    "learner_name",
+    "degree",
+    "claim__learner__email",
+    "completion_date",
+    "credits",
+    "credit_type",
+    "claim__attempt__number",
+    "claim__attempt__score",
+    "number",
+    "revision",
+    "version__number",
+    "version__title",
+    "version__designated_credits",
+    "other_credits",
+)
+
+
+def activity_certificate_rows(activity: Activity, *, chunk_size: int = 2000) -> Iterator[tuple[Any, ...]]:
+    """The activity CSV's raw rows (``CSV_FIELDS``), in the order of ``activity_certificates``,
+    read from a server-side cursor in chunks (memory stays flat at 10,000 claims)."""
+    return (
+        credited_certificates()
+        .filter(claim__activity=activity)
+        .order_by("completion_date", "claim__claimed_at", "id")
+        .values_list(*CSV_FIELDS)
+        .iterator(chunk_size=chunk_size)
+    )
+
+
+# The comments and intended changes on the report page come a page at a time (the figures above them
+# are aggregates): the page costs the same with 100 claims or 10,000.
+TEXT_PAGE_SIZE = 50
+
+
+def evaluation_texts(activity: Activity, *, kind: str) -> QuerySet[Evaluation]:
+    """The activity's evaluations with a comment (``kind`` "comments") or an intended change
+    ("changes"), newest first, for a paginated list."""
+    evaluations = Evaluation.objects.filter(activity=activity)
+    if kind == "changes":
+        evaluations = evaluations.filter(intends_change=True).exclude(change_description="")
+    else:
+        evaluations = evaluations.exclude(comments="")
+    return evaluations.order_by("-id")

@@ -4,12 +4,12 @@ export (credits/views/moc.py)."""
 
 import csv
 import datetime
-import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from django import forms
 from django.db import models
-from django.http import HttpResponse, QueryDict
+from django.core.paginator import Paginator
+from django.http import QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -25,19 +25,33 @@ from ..calendar_years import add_years
 from ..charts import category_bar_chart
 from ..csv_cells import csv_cell
 from ..forms_transcript import RecordDateField
-from ..models import Certificate, Evaluation, Provider
+from ..models import CreditType, Evaluation, Provider
 from ..provider_time import provider_zone
 from ..statements import format_credits
 from .access import coordinator_activity_or_404
 
 
-def _csv_response(filename: str, header: list[str], rows: Iterable[Sequence[object]]) -> HttpResponse:
-    buffer = io.StringIO()
-    buffer.write("\ufeff")  # so Excel reads the UTF-8 names (accents, other scripts) correctly
-    writer = csv.writer(buffer)
-    writer.writerow([csv_cell(h) for h in header])
-    writer.writerows([csv_cell(v) for v in row] for row in rows)
-    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+class _Echo:
+    """A file-like object whose write returns the line: csv.writer formats, the response streams it."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_stream(header: Sequence[object], rows: Iterable[Sequence[object]]) -> Iterator[str]:
+    """The CSV text line by line: a BOM (so Excel reads UTF-8 names, accents and other scripts
+    correctly), the header, then each row, every cell defused against formulas (csv_cell)."""
+    writer = csv.writer(_Echo())
+    yield "\ufeff" + writer.writerow([csv_cell(h) for h in header])
+    for row in rows:
+        yield writer.writerow([csv_cell(v) for v in row])
+
+
+def csv_response(
+    filename: str, header: Sequence[object], rows: Iterable[Sequence[object]]
+) -> StreamingHttpResponse:
+    """A CSV download streamed as it is written (nothing of the whole file is held in memory)."""
+    response = StreamingHttpResponse(csv_stream(header, rows), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "private, no-store"
     return response
@@ -104,34 +118,89 @@ def _charts(report: reports.ActivityReport) -> dict[str, object]:
 def activity_report(request: AuthenticatedHttpRequest, pk: int):
     activity = coordinator_activity_or_404(request, pk)
     report = reports.activity_report(activity)
+    # The learners' own words come a page at a time (each list its own page number in the address).
+    texts = {
+        kind: Paginator(reports.evaluation_texts(activity, kind=kind), reports.TEXT_PAGE_SIZE).get_page(
+            request.GET.get(f"{kind}_page")
+        )
+        for kind in ("changes", "comments")
+    }
     return render(
         request,
         "credits/coordinator/report.html",
-        {"activity": activity, "report": report, "charts": _charts(report)},
+        {
+            "activity": activity,
+            "report": report,
+            "charts": _charts(report),
+            "changes": texts["changes"],
+            "comments": texts["comments"],
+            "changes_query": _other_page(request, "changes_page"),
+            "comments_query": _other_page(request, "comments_page"),
+        },
     )
+
+
+def _other_page(request, name: str) -> str:
+    """The query string without ``name`` (a list's pager links keep the other list's page)."""
+    query = request.GET.copy()
+    query.pop(name, None)
+    return query.urlencode()
 
 
 # The CSV's further credit type columns (the main line is in "Credits" and "Credit type").
 FURTHER_TYPE_COLUMNS = [code for code in credit_lines.TYPE_ORDER if code in credit_lines.KIND_CODES.values()]
 
 
-def _profession_and_further_credits(certificate: Certificate) -> list[str]:
-    profession = reports.certificate_profession(
-        credit_type=certificate.credit_type, degree=certificate.degree
-    )
-    amounts = {
-        line.code: line.credits
-        for line in credit_lines.certificate_lines(
-            credit_type=certificate.credit_type,
-            credits=certificate.credits,
-            other_credits=certificate.other_credits,
+def activity_csv_rows(activity) -> Iterator[list[object]]:
+    """The activity CSV's rows from ``reports.activity_certificate_rows`` (plain tuples streamed from
+    the database), each formatted as the file shows it."""
+    credit_types = {str(code): str(label) for code, label in CreditType.choices}
+    professions = {str(code): str(label) for code, label in Profession.choices}
+    profession_of = reports.certificate_profession
+    lines_of = credit_lines.certificate_lines
+    further = FURTHER_TYPE_COLUMNS
+    for (
+        name,
+        degree,
+        email,
+        completed,
+        credits,
+        credit_type,
+        attempt_number,
+        score,
+        number,
+        revision,
+        version_number,
+        version_title,
+        designated,
+        other_credits,
+    ) in reports.activity_certificate_rows(activity):
+        amounts = (
+            {
+                line.code: line.credits
+                for line in lines_of(credit_type=credit_type, credits=credits, other_credits=other_credits)
+                if not line.main
+            }
+            if other_credits
+            else {}
         )
-        if not line.main
-    }
-    return [
-        str(Profession(profession).label),
-        *[format_credits(amounts[code]) if code in amounts else "" for code in FURTHER_TYPE_COLUMNS],
-    ]
+        yield [
+            name,
+            degree,
+            email,
+            completed.isoformat(),
+            format_credits(credits),
+            credit_types.get(credit_type, credit_type),
+            attempt_number,
+            score,
+            number,
+            revision,
+            version_number,
+            version_title,
+            format_credits(designated),
+            professions[profession_of(credit_type=credit_type, degree=degree)],
+            *[format_credits(amounts[code]) if code in amounts else "" for code in further],
+        ]
 
 
 @coordinator_required
@@ -158,26 +227,8 @@ def activity_report_csv(request: AuthenticatedHttpRequest, pk: int):
         _("Profession"),
         *[credit_lines.type_label(code) for code in FURTHER_TYPE_COLUMNS],
     ]
-    rows = (
-        [
-            certificate.learner_name,
-            certificate.degree,
-            certificate.claim.learner.email,
-            certificate.completion_date.isoformat(),
-            format_credits(certificate.credits),
-            certificate.get_credit_type_display(),
-            certificate.claim.attempt.number,
-            certificate.claim.attempt.score,
-            certificate.number,
-            certificate.revision,
-            certificate.version.number,
-            certificate.version.title,
-            format_credits(certificate.version.designated_credits),
-            *_profession_and_further_credits(certificate),
-        ]
-        for certificate in reports.activity_certificates(activity)
-    )
-    return _csv_response(f"activity-report-{slugify(activity.title)[:50] or activity.pk}.csv", header, rows)
+    rows = activity_csv_rows(activity)
+    return csv_response(f"activity-report-{slugify(activity.title)[:50] or activity.pk}.csv", header, rows)
 
 
 # --- Date ranges (the PARS learner export, credits/views/moc.py) and the retired board report --------

@@ -2,7 +2,8 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpResponse
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -46,8 +47,8 @@ def transcript_csv(request: AuthenticatedHttpRequest):
     form, transcript = _filtered(request)
     if transcript is None:
         return _bad_filters(request, form)
-    response = HttpResponse(
-        transcript_export.transcript_csv(transcript), content_type="text/csv; charset=utf-8"
+    response = StreamingHttpResponse(
+        transcript_export.transcript_csv_lines(transcript), content_type="text/csv; charset=utf-8"
     )
     filename = transcript_export.export_filename(transcript, "csv")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -57,13 +58,58 @@ def transcript_csv(request: AuthenticatedHttpRequest):
 
 @login_required
 def transcript_pdf(request: AuthenticatedHttpRequest):
-    form, transcript = _filtered(request)
-    if transcript is None:
+    """Ask for the PDF: a task lays it out. The learner is sent to its page, which says it is being
+    prepared and offers the download once it is ready. When it is ready at once (the immediate task
+    backend of development and tests), the PDF itself is the answer."""
+    form = TranscriptFilterForm(request.GET or None)
+    if request.GET and not form.is_valid():
         return _bad_filters(request, form)
-    pdf = transcript_export.transcript_pdf(transcript, learner=request.user)
+    data = form.cleaned_data if request.GET else {}
+    token = transcript_export.transcript_pdf_request(
+        learner=request.user, start=data.get("start"), end=data.get("end"), topic=data.get("topic")
+    )
+    state = transcript_export.transcript_pdf_state(learner=request.user, token=token)
+    if state is not None and state.state == "ready":
+        return _pdf_download(state)
+    return redirect("credits:transcript_pdf_status", token=token)
+
+
+def _pdf_state_or_404(request, token: str) -> transcript_export.PdfState:
+    state = transcript_export.transcript_pdf_state(learner=request.user, token=token)
+    if state is None:  # not this learner's, or never asked for
+        raise Http404
+    return state
+
+
+@login_required
+def transcript_pdf_status(request: AuthenticatedHttpRequest, token: str):
+    """ "Being prepared" (the page reloads itself), then the download link; or what went wrong."""
+    state = _pdf_state_or_404(request, token)
+    waiting = state.state == "pending" and not state.late
+    return render(
+        request,
+        "credits/transcript_pdf_status.html",
+        {"state": state, "token": token, "reload_after": 3 if waiting else None},
+    )
+
+
+@login_required
+def transcript_pdf_download(request: AuthenticatedHttpRequest, token: str):
+    state = _pdf_state_or_404(request, token)
+    if state.state != "ready":
+        return redirect("credits:transcript_pdf_status", token=token)
+    return _pdf_download(state)
+
+
+def _pdf_download(state: transcript_export.PdfState) -> HttpResponse:
+    # A transcript PDF is small (tens to hundreds of KB): read whole, answered with its length.
+    try:
+        with default_storage.open(state.path, "rb") as handle:
+            pdf = handle.read()
+    except FileNotFoundError:
+        raise Http404 from None
     response = HttpResponse(pdf, content_type="application/pdf")
-    filename = transcript_export.export_filename(transcript, "pdf")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Content-Disposition"] = f'attachment; filename="{state.filename}"'
     response["Cache-Control"] = "private, no-store"
     return response
 

@@ -170,9 +170,9 @@ def definitions(dl: Node | None) -> dict[str, str]:
 
 
 def csv_rows(response) -> list[dict[str, str]]:
-    assert response.status_code == 200, response.content[:500]
+    assert response.status_code == 200, response.getvalue()[:500]
     assert response["Content-Type"].startswith("text/csv")
-    return list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    return list(csv.DictReader(io.StringIO(response.getvalue().decode("utf-8-sig"))))  # streamed
 
 
 def number(text: str) -> Decimal:

@@ -62,9 +62,9 @@ def _coordinator_client(coordinator) -> Client:
 
 
 def _csv(response) -> list[dict[str, str]]:
-    assert response.status_code == 200, response.content[:500]
+    assert response.status_code == 200, response.getvalue()[:500]
     assert response["Content-Type"].startswith("text/csv")
-    return list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    return list(csv.DictReader(io.StringIO(response.getvalue().decode("utf-8-sig"))))  # streamed
 
 
 def _today(provider) -> datetime.date:
@@ -147,7 +147,7 @@ def test_revoked_credit_leaves_the_learners_transcript_page_csv_and_pdf(
     assert two["ada_certificate"].number in body
 
     rows = list(
-        csv.reader(io.StringIO(client.get(reverse("credits:transcript_csv")).content.decode("utf-8-sig")))
+        csv.reader(io.StringIO(client.get(reverse("credits:transcript_csv")).getvalue().decode("utf-8-sig")))
     )
     assert rows[1:] == []
     text = pdf_text(client.get(reverse("credits:transcript_pdf")).content)
@@ -242,7 +242,7 @@ def test_correcting_the_credits_reaches_every_page_and_export(
     client = _learner_client(ada)
     assert _my_learning_total(client) == Decimal("0.25")
     transcript_csv = list(
-        csv.reader(io.StringIO(client.get(reverse("credits:transcript_csv")).content.decode("utf-8-sig")))
+        csv.reader(io.StringIO(client.get(reverse("credits:transcript_csv")).getvalue().decode("utf-8-sig")))
     )
     assert [row[3] for row in transcript_csv[1:]] == ["0.25"]
     assert "0.25" in pdf_text(client.get(reverse("credits:transcript_pdf")).content)
@@ -407,7 +407,7 @@ def test_every_page_and_export_shows_the_completion_date_decided_at_issue(
     # Django's time format: "3:07 p.m.", "11 a.m." on the hour, "noon", "midnight".
     assert re.search(r"(\d{1,2}(:\d{2})?\s*[ap]\.m\.|\d{1,2}:\d{2}|noon|midnight)\s*UTC", claim_page)
     transcript_csv = list(
-        csv.reader(io.StringIO(client.get(reverse("credits:transcript_csv")).content.decode("utf-8-sig")))
+        csv.reader(io.StringIO(client.get(reverse("credits:transcript_csv")).getvalue().decode("utf-8-sig")))
     )
     assert transcript_csv[1][0] == local_day.isoformat()
 

@@ -48,7 +48,7 @@ def _certificate(claim: CreditClaim, status: str = "issued") -> Certificate:
 def _csv_rows(response) -> list[list[str]]:
     assert response["Content-Type"].startswith("text/csv")
     assert response["Content-Disposition"].startswith("attachment;")
-    return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    return list(csv.reader(io.StringIO(response.getvalue().decode("utf-8-sig"))))
 
 
 @pytest.mark.django_db
@@ -328,7 +328,7 @@ def test_only_the_learners_own_credits(make_user, learner, show, provider):
 
     client = _client(learner)
     page = client.get(reverse("credits:transcript")).content.decode()
-    csv_text = client.get(reverse("credits:transcript_csv")).content.decode("utf-8-sig")
+    csv_text = client.get(reverse("credits:transcript_csv")).getvalue().decode("utf-8-sig")
 
     for text in (page, csv_text):
         assert "My workshop" in text

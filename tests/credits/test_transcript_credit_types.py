@@ -103,7 +103,7 @@ def _page_totals(body: str, table_class: str = "credit-totals") -> dict[str, str
 
 def _csv(response) -> list[dict[str, str]]:
     assert response.status_code == 200
-    return list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    return list(csv.DictReader(io.StringIO(response.getvalue().decode("utf-8-sig"))))
 
 
 D = Decimal

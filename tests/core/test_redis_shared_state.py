@@ -26,6 +26,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 RECHECK_SECONDS = 1
 VERIFY_LIMIT = 4
+HEALTHZ_TOKEN = "probe-token-0123456789"
 BUILT = re.compile(r"Feed (\S+) built: ")
 
 
@@ -37,6 +38,7 @@ def _node_settings(url: str) -> str:
         'SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"\n'
         f"PODCASTCME_FEED_RECHECK_SECONDS = {RECHECK_SECONDS}\n"
         f"PODCASTCME_VERIFY_LOOKUPS_PER_MINUTE = {VERIFY_LIMIT}\n"
+        f"PODCASTCME_HEALTHZ_TOKEN = {HEALTHZ_TOKEN!r}\n"
         # Each rebuild is logged at INFO (the nodes log at WARNING otherwise): the tests count them.
         'LOGGING["loggers"]["episodes.feeds"] = {"level": "INFO"}\n'
     )
@@ -217,6 +219,12 @@ def test_failed_log_ins_are_counted_across_nodes(cluster):
 # --- Redis down -----------------------------------------------------------------------------------
 
 
+def _cache_healthy(cluster: Cluster, node: Server) -> bool:
+    headers = {"Authorization": f"Bearer {HEALTHZ_TOKEN}"}
+    report = requests.get(cluster.url(node, "/healthz"), headers=headers, timeout=30).json()
+    return report["checks"]["cache"]["ok"]
+
+
 def test_with_redis_down_feeds_are_served_and_the_rest_fails_fast(cluster):
     show = make_show()
     make_episode(show)
@@ -225,7 +233,9 @@ def test_with_redis_down_feeds_are_served_and_the_rest_fails_fast(cluster):
     browser = _browser()
     assert _log_in(cluster, browser, cluster.a, "ada@example.org", PASSWORD).status_code == 302
 
+    assert _cache_healthy(cluster, cluster.b)
     cluster.redis.stop()
+    assert not _cache_healthy(cluster, cluster.b)  # /healthz says so: the load balancer can see it
     # Podcast apps keep getting the feed, changes included: each node builds its own copy.
     assert _feed(cluster, cluster.b, show.slug).status_code == 200
     services.show_update(show=show, actor=None, data={"title": "Airway Rounds, second series"})

@@ -271,7 +271,7 @@ STORAGES = {
 }
 FILE_UPLOAD_PERMISSIONS = 0o644
 
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     # Secrets in URLs (feed tokens, reset keys: podcastcme/log_redaction.py) never reach the log,
@@ -282,6 +282,15 @@ LOGGING = {
     # WeasyPrint logs every layout step at INFO: one line per certificate is enough.
     "loggers": {"weasyprint.progress": {"level": "WARNING"}},
 }
+# "text" (default: `make run`, the tests) or "json": one JSON object per line with the request's id
+# and path (podcastcme/logging_json.py; the systemd units' environment file sets it).
+LOG_FORMAT = env("LOG_FORMAT", "text")
+if LOG_FORMAT == "json":
+    LOGGING["formatters"] = {"json": {"()": "podcastcme.logging_json.JsonFormatter"}}
+    LOGGING["handlers"]["console"]["formatter"] = "json"
+    MIDDLEWARE.insert(1, "podcastcme.logging_json.RequestContextMiddleware")
+elif LOG_FORMAT != "text":
+    raise ImproperlyConfigured(f"LOG_FORMAT must be text or json, not {LOG_FORMAT!r}")
 
 # --- Publishing ---------------------------------------------------------------------------------
 # Largest episode upload, in bytes (1 GiB by default). Larger requests are answered 413 before
@@ -427,3 +436,14 @@ STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", "") or ""
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", "") or ""
 # Only for tests and local fakes: where the Stripe client sends API calls (default: api.stripe.com).
 STRIPE_API_BASE = env("STRIPE_API_BASE", "") or ""
+
+# --- Metrics (Prometheus; podcastcme/metrics.py, docs/deploy.md) ------------------------------------
+# Set: /metrics answers this bearer token (and nothing else), and request, database and cache
+# metrics are collected (podcastcme/metrics_settings.py). Empty: metrics off, nothing installed.
+PODCASTCME_METRICS_TOKEN = env("PODCASTCME_METRICS_TOKEN", "") or ""
+if PODCASTCME_METRICS_TOKEN:
+    from podcastcme.metrics_settings import instrument as _instrument_metrics
+
+    _instrument_metrics(
+        installed_apps=INSTALLED_APPS, middleware=MIDDLEWARE, databases=DATABASES, caches=CACHES
+    )

@@ -24,6 +24,12 @@ try:
     parse_mfa_keys(PODCASTCME_MFA_ENCRYPTION_KEY)  # noqa: F405
 except ValueError as error:
     raise ImproperlyConfigured(str(error)) from None
+if 0 < len(PODCASTCME_METRICS_TOKEN) < 32:  # noqa: F405
+    # Anyone holding it reads the site's figures: as random as the health token should be.
+    raise ImproperlyConfigured(
+        "PODCASTCME_METRICS_TOKEN must be at least 32 random characters "
+        '(python -c "import secrets; print(secrets.token_urlsafe(32))"), or empty to switch metrics off.'
+    )
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)

@@ -48,6 +48,8 @@ from django.http import (
 from django.utils.cache import get_conditional_response
 from django.utils.http import content_disposition_header, http_date, parse_http_date_safe
 
+from .object_storage import audio_seconds, is_remote, signed_redirect
+
 BLOCK_SIZE = 64 * 1024
 
 # One range only: "bytes=first-last", "bytes=first-" or "bytes=-suffix" (whitespace around tolerated).
@@ -165,6 +167,10 @@ def serve_file(
     if not name:  # an empty file field
         raise Http404
     storage = field.storage
+    if is_remote(storage):  # object storage: the bucket sends the bytes (docs/object-storage.md)
+        return _redirect_to_bucket(
+            request, field, content_type, cache_control, download_name, extra_headers, on_served
+        )
     try:
         size = storage.size(name)
         mtime = int(storage.get_modified_time(name).timestamp())
@@ -239,3 +245,37 @@ def serve_file(
     sent = (start, end) if method == "GET" else (None, None)
     # Behind nginx the client still gets a 206 for a range: report what it receives, not our 200.
     return finish(response, *sent, status=status, ranged=byte_range is not None)
+
+
+def _redirect_to_bucket(request, field, content_type, cache_control, download_name, extra_headers, on_served):
+    """302 to a signed URL of the object; the bucket answers Range, HEAD and conditional requests.
+
+    The counting hook hears what the client will get from the bucket (the same single-range rules),
+    so the file's size is asked of the bucket only when something counts.
+    """
+    if on_served is not None:
+        try:
+            size = field.storage.size(field.name)
+        except (FileNotFoundError, OSError):
+            raise Http404 from None
+        try:
+            byte_range = parse_range(request.headers.get("Range"), size)
+        except Unsatisfiable:
+            on_served(request, Served(request.method, 416, None, None, size, False, False))
+        else:
+            first, last = byte_range if byte_range is not None else (0, size - 1)
+            sent = (first, last) if request.method == "GET" else (None, None)  # HEAD: no body
+            status = 206 if byte_range is not None else 200
+            on_served(request, Served(request.method, status, *sent, size, False, byte_range is not None))
+    response = signed_redirect(
+        field.storage,
+        field.name,
+        seconds=audio_seconds(),
+        content_type=content_type,
+        filename=download_name,
+        cache_control=cache_control,
+        method=request.method,
+    )
+    for header, value in (extra_headers or {}).items():
+        response.headers[header] = value
+    return response

@@ -29,6 +29,7 @@ from .episode_transcripts import (
     transcript_too_large_message,
 )
 from .models import Episode, EpisodePerson, Show, ShowHost, Topic, TranscriptText, podcast_guid_for
+from .object_storage import editable_copy
 from .text import clean_line, render_notes, strip_control_chars
 from .upload import is_out_of_space, upload_temp_file
 
@@ -317,14 +318,16 @@ def _tag(episode: Episode) -> None:
             artwork_bytes = handle.read()
         mime = "image/png" if source.name.lower().endswith(".png") else "image/jpeg"
     try:
-        write_tags(
-            episode.audio.path,
-            title=episode.title,
-            show_title=show.title,
-            author=show.author,
-            artwork=artwork_bytes,
-            artwork_mime=mime,
-        )
+        # In place on a local disk; from a bucket, a copy is tagged and uploaded under the same name.
+        with editable_copy(episode.audio.storage, episode.audio.name) as path:
+            write_tags(
+                path,
+                title=episode.title,
+                show_title=show.title,
+                author=show.author,
+                artwork=artwork_bytes,
+                artwork_mime=mime,
+            )
     except Exception as error:  # mutagen raises many types on odd files
         if _out_of_space_within(error):
             raise StorageFull() from error

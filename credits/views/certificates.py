@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
+from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
@@ -17,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.permissions import AuthenticatedHttpRequest, answers_before_sessions, coordinator_required
+from episodes import object_storage
 
 from .. import certificate_search
 from .. import certificates as service
@@ -160,7 +162,18 @@ def certificate_download(request, token: str, filename: str):
         raise Http404  # emptied since the page checked it (a full disk): the page says so and re-renders
     prefix = settings.PODCASTCME_X_ACCEL_REDIRECT_PREFIX
     response: HttpResponse | FileResponse
-    if prefix:
+    if object_storage.is_remote(default_storage):  # the bucket sends it, from a URL valid minutes
+        response = object_storage.signed_redirect(
+            default_storage,
+            issued.pdf_name,
+            seconds=object_storage.private_seconds(),
+            content_type="application/pdf",
+            filename=filename,
+            attachment=True,
+            cache_control="private, no-store",
+            method=request.method,
+        )
+    elif prefix:
         response = HttpResponse(content_type="application/pdf")
         response["X-Accel-Redirect"] = prefix.rstrip("/") + "/" + issued.pdf_name
         response["Content-Disposition"] = f'attachment; filename="{filename}"'

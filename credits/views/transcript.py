@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from accounts.permissions import AuthenticatedHttpRequest
+from episodes import object_storage
 
 from .. import credit_transcript, external_credits, transcript_export
 from ..forms_transcript import ExternalCreditForm, TranscriptFilterForm
@@ -186,12 +187,29 @@ def external_file(request: AuthenticatedHttpRequest, pk: int):
     content_type = external_credits.CONTENT_TYPES.get(kind)
     if content_type is None:
         raise Http404
+    filename = f"certificate-{credit.pk}.{kind}"
+    storage = credit.certificate_file.storage
+    if object_storage.is_remote(storage):
+        return _bucket_download(storage, credit.certificate_file.name, content_type, filename)
     try:
         handle = credit.certificate_file.open("rb")
     except FileNotFoundError:
         raise Http404 from None
-    response = FileResponse(
-        handle, as_attachment=True, filename=f"certificate-{credit.pk}.{kind}", content_type=content_type
-    )
+    response = FileResponse(handle, as_attachment=True, filename=filename, content_type=content_type)
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+def _bucket_download(storage, name: str, content_type: str, filename: str) -> HttpResponse:
+    """The learner's own file from object storage: 302 to a URL signed for a few minutes."""
+    if not storage.exists(name):
+        raise Http404
+    return object_storage.signed_redirect(
+        storage,
+        name,
+        seconds=object_storage.private_seconds(),
+        content_type=content_type,
+        filename=filename,
+        attachment=True,
+        cache_control="private, no-store",
+    )

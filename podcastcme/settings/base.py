@@ -271,6 +271,43 @@ STORAGES = {
 }
 FILE_UPLOAD_PERMISSIONS = 0o644
 
+# Object storage (docs/object-storage.md): with PODCASTCME_S3_BUCKET set, every stored file (audio,
+# artwork, transcripts, certificates, learners' uploads) lives in that S3 bucket instead of MEDIA_ROOT.
+# Nothing in it is public: the app decides access and redirects to a URL signed for a few minutes.
+# Credentials: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (/ AWS_SESSION_TOKEN), or boto3's own chain
+# (an instance role). PODCASTCME_S3_ENDPOINT_URL for an S3-compatible server (path-style addressing).
+def s3_media_storage(bucket: str, *, endpoint_url: str = "", region: str = "", prefix: str = "") -> dict:
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": bucket,
+            "endpoint_url": endpoint_url or None,
+            "region_name": region or None,
+            "location": prefix.strip("/"),
+            "default_acl": "private",  # never public-read, whatever the bucket's default
+            "querystring_auth": True,  # url() signs; episodes/object_storage.py refuses otherwise
+            "custom_domain": None,
+            "file_overwrite": False,  # a new file never replaces another one with the same name
+            "signature_version": "s3v4",
+            "addressing_style": "path" if endpoint_url else None,
+            "object_parameters": {"CacheControl": "private, no-store"},  # direct reads: never cached
+        },
+    }
+
+
+PODCASTCME_S3_BUCKET = env("PODCASTCME_S3_BUCKET", "") or ""
+if PODCASTCME_S3_BUCKET:
+    STORAGES["default"] = s3_media_storage(
+        PODCASTCME_S3_BUCKET,
+        endpoint_url=env("PODCASTCME_S3_ENDPOINT_URL", "") or "",
+        region=env("PODCASTCME_S3_REGION", "") or "",
+        prefix=env("PODCASTCME_S3_PREFIX", "") or "",
+    )
+# How long a signed URL works, in seconds: audio and artwork (a player streaming an hour keeps
+# seeking with the URL it was redirected to), and certificates and learners' uploads (one click).
+PODCASTCME_S3_AUDIO_URL_SECONDS = int(env("PODCASTCME_S3_AUDIO_URL_SECONDS", "3600") or 3600)
+PODCASTCME_S3_PRIVATE_URL_SECONDS = int(env("PODCASTCME_S3_PRIVATE_URL_SECONDS", "300") or 300)
+
 LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -20,7 +20,7 @@ from accounts.models import Profession, degree_profession
 from .credit_lines import certificate_lines, order_key, type_labels
 from .models import Activity, Attempt, Certificate, CreditType, Evaluation
 from .provider_time import provider_zone
-from .selectors import credited_certificates, evaluation_summary
+from .selectors import credited_certificates
 
 LIKERT_ITEMS = ("objectives_met", "relevant_to_practice", "free_of_bias")
 SCORE_BINS = [(low, low + 9) for low in range(0, 90, 10)] + [(90, 100)]
@@ -76,25 +76,50 @@ def _month_range(first: datetime.date, last: datetime.date) -> list[datetime.dat
     return months
 
 
+def _evaluation_summary(activity: Activity) -> dict[str, Any]:
+    """Evaluation totals and the 1-5 distribution of each Likert item in one query (the learners'
+    own words are listed a page at a time: ``evaluation_texts``)."""
+    counts = {
+        f"{item}_{score}": Count("id", filter=Q(**{item: score}))
+        for item in LIKERT_ITEMS
+        for score in range(1, 6)
+    }
+    row = Evaluation.objects.filter(activity=activity).aggregate(
+        n=Count("id"),
+        intends_change=Count("id", filter=Q(intends_change=True)),
+        **{f"mean_{item}": Avg(item) for item in LIKERT_ITEMS},
+        **counts,
+    )
+    return {
+        "totals": {
+            "n": row["n"],
+            "intends_change": row["intends_change"],
+            **{item: row[f"mean_{item}"] for item in LIKERT_ITEMS},
+        },
+        "distribution": {item: [row[f"{item}_{score}"] for score in range(1, 6)] for item in LIKERT_ITEMS},
+    }
+
+
 def activity_report(activity: Activity) -> ActivityReport:
-    """Results of one activity in a fixed number of queries, however many learners took it."""
+    """Results of one activity in three queries (attempts, evaluations, certificates), however many
+    learners took it: every figure is aggregated or grouped in the database."""
     zone = provider_zone(activity.provider)
-    submitted = Attempt.objects.filter(activity=activity, submitted_at__isnull=False)
-    stats = submitted.aggregate(
+    bins = {
+        f"bin_{index}": Count("id", filter=Q(score__gte=low) & (Q(score__lte=high) if high < 100 else Q()))
+        for index, (low, high) in enumerate(SCORE_BINS)
+    }
+    stats = Attempt.objects.filter(activity=activity, submitted_at__isnull=False).aggregate(
         attempts=Count("id"),
         learners=Count("learner", distinct=True),
         learners_passed=Count("learner", filter=Q(passed=True), distinct=True),
         first_attempts=Count("id", filter=Q(number=1)),
         first_attempts_passed=Count("id", filter=Q(number=1, passed=True)),
         mean_score=Avg("score"),
+        **bins,
     )
-    by_score = submitted.order_by().values_list("score").annotate(n=Count("id"))
-    bins = [0] * len(SCORE_BINS)
-    for score, n in by_score:
-        bins[min(score // 10, len(SCORE_BINS) - 1)] += n
-    score_bins = [(f"{low}–{high}", n) for (low, high), n in zip(SCORE_BINS, bins, strict=True)]
+    score_bins = [(f"{low}–{high}", stats[f"bin_{index}"]) for index, (low, high) in enumerate(SCORE_BINS)]
 
-    summary = evaluation_summary(activity)
+    summary = _evaluation_summary(activity)
     n_evaluations = summary["totals"]["n"] or 0
     likert = []
     for item in LIKERT_ITEMS:
@@ -108,21 +133,29 @@ def activity_report(activity: Activity) -> ActivityReport:
             }
         )
 
-    # Credit is what the current revision of each valid certificate says (selectors.credited_certificates).
-    credited = credited_certificates().filter(claim__activity=activity).order_by()
-    by_type, by_profession, claims, main_total = _split(credited)
-    # The completion date was decided at issue, in the provider's zone: months follow it as printed.
-    months = dict(
-        credited.annotate(month=TruncMonth("completion_date"))
-        .values_list("month")
-        .annotate(n=Count("id"))
-        .values_list("month", "n")
+    # Credit is what the current revision of each valid certificate says (selectors.credited_certificates):
+    # one grouped read of the activity's certificates gives the split, the months and the revoked.
+    groups = list(
+        Certificate.objects.filter(claim__activity=activity)
+        .order_by()
+        .annotate(month=TruncMonth("completion_date"))
+        .values_list("status", "credit_type", "degree", "other_credits", "month")
+        .annotate(n=Count("id"), total=Sum("credits"))
+        .values_list("status", "credit_type", "degree", "other_credits", "month", "n", "total")
     )
-    per_month = {_as_date(month, zone): n for month, n in months.items()}
+    revoked = sum(g[5] for g in groups if g[0] == Certificate.Status.REVOKED)
+    credited = [g[1:] for g in groups if g[0] != Certificate.Status.REVOKED]
+    by_type, by_profession, claims, main_total = _split(
+        [(t, d, o, n, total) for t, d, o, _m, n, total in credited]
+    )
+    # The completion date was decided at issue, in the provider's zone: months follow it as printed.
+    per_month: dict[datetime.date, int] = {}
+    for _t, _d, _o, month, n, _total in credited:
+        key = _as_date(month, zone)
+        per_month[key] = per_month.get(key, 0) + n
     claims_by_month = (
         [(m, per_month.get(m, 0)) for m in _month_range(min(per_month), max(per_month))] if per_month else []
     )
-    revoked = Certificate.objects.filter(claim__activity=activity, status=Certificate.Status.REVOKED).count()
     return ActivityReport(
         activity=activity,
         learners=stats["learners"],
@@ -152,24 +185,17 @@ def certificate_profession(*, credit_type: str, degree: str) -> str:
 
 
 def _split(
-    credited: QuerySet[Certificate],
+    groups: list[tuple[str, str, Any, int, Decimal]],
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int, Decimal]:
     """(per credit type: claims and credits; per profession: completions; completions; main-line
-    credits) from one query, however many certificates. A certificate counts once in each credit type
-    it carries (credits/credit_lines.py): its main line (AMA or participation) and each further type."""
+    credits) from the credited certificates grouped by (credit type, degree, further credit) with
+    their count and main-line sum. A certificate counts once in each credit type it carries
+    (credits/credit_lines.py): its main line (AMA or participation) and each further type."""
     labels = type_labels()
     types: dict[str, list[Any]] = {}
     professions: dict[str, int] = {}
     claims, main_total = 0, Decimal("0")
-    # Grouped in the database: one row per distinct (type, degree, further credit) combination, a
-    # handful however many certificates, so the page's cost does not grow with the claims.
-    rows = (
-        credited.order_by()
-        .values_list("credit_type", "degree", "other_credits")
-        .annotate(n=Count("id"), total=Sum("credits"))
-        .values_list("credit_type", "degree", "other_credits", "n", "total")
-    )
-    for credit_type, degree, other_credits, n, total in rows:
+    for credit_type, degree, other_credits, n, total in groups:
         claims += n
         main_total += total
         for line in certificate_lines(credit_type=credit_type, credits=total, other_credits=other_credits):
@@ -199,16 +225,6 @@ def _as_date(value: datetime.date | datetime.datetime, zone: zoneinfo.ZoneInfo) 
     return value.replace(day=1)
 
 
-def activity_certificates(activity: Activity) -> QuerySet[Certificate]:
-    """The activity's credited certificates (current revisions) with what a CSV row needs, one query."""
-    return (
-        credited_certificates()
-        .filter(claim__activity=activity)
-        .select_related("claim__learner", "claim__attempt", "version")
-        .order_by("completion_date", "claim__claimed_at", "id")
-    )
-
-
 # The columns of the activity CSV read straight from the database (one tuple per certificate, no model
 # instances): the export streams them from the database cursor, however many claims there are.
 CSV_FIELDS = (
@@ -230,7 +246,7 @@ CSV_FIELDS = (
 
 
 def activity_certificate_rows(activity: Activity, *, chunk_size: int = 2000) -> Iterator[tuple[Any, ...]]:
-    """The activity CSV's raw rows (``CSV_FIELDS``), in the order of ``activity_certificates``,
+    """The activity CSV's raw rows (``CSV_FIELDS``), by completion date, claim time and id,
     read from a server-side cursor in chunks (memory stays flat at 10,000 claims)."""
     return (
         credited_certificates()

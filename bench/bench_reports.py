@@ -1,0 +1,205 @@
+"""Reports (issue 14 item 9): pages whose cost does not grow with the claims, CSV exports near a bare
+``csv.writer``, and the transcript PDF out of the request.
+
+(1) Pages: the activity report and the coordinator's certificate list, median time at 100 claims
+    (the floor: the same page, same stack, small data) and at 10,000 (bench/_claims_seed.py's activity,
+    claims from testkit.factories.add_prior_claims). Goal: 10,000 within 1.5x of 100.
+(2) CSV: the activity report CSV at 10,000 claims (streamed through the test client, every byte read)
+    against the floor, a bare ``csv.writer`` writing the same rows fetched with ``.values_list()`` (the
+    database read included on both sides, no formatting on the floor's). Rows per second; goal ≥ 0.5x.
+    The learner's transcript CSV at 1,000 credits likewise, against a bare writer over the same
+    certificates' ``.values_list()`` rows.
+(3) Transcript PDF at 1,000 credits: the request (it only enqueues the task) against the task's own
+    build time: informational, the point being that the seconds are in the worker, not the request.
+"""
+
+import csv
+import io
+import shutil
+import statistics
+import tempfile
+import time
+
+from django.test import Client, override_settings
+
+from bench import Row
+from bench._server import fresh_database
+
+PAGE_RUNS = 9
+CSV_RUNS = 5
+SMALL, BIG = 100, 10_000
+TRANSCRIPT_CREDITS = 1_000
+PAGE_GOAL = 1.5  # 10,000 claims at most 1.5x the same page at 100
+CSV_GOAL = 0.5  # rows/s at least half a bare csv.writer's
+
+
+def _median_ms(action, runs: int) -> float:
+    action()  # warm: templates, imports, the session
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        action()
+        samples.append((time.perf_counter() - start) * 1000)
+    return statistics.median(samples)
+
+
+def _get(client: Client, url: str) -> bytes:
+    response = client.get(url)
+    if response.status_code != 200:
+        raise RuntimeError(f"{url} answered {response.status_code}")
+    return response.getvalue()
+
+
+def _pages(activity) -> dict[str, str]:
+    from django.urls import reverse
+
+    return {
+        "activity report page": reverse("credits:activity_report", args=[activity.pk]),
+        "coordinator certificate list": reverse("credits:coordinator_certificates"),
+    }
+
+
+def _bare_activity_csv(activity) -> int:
+    from credits.reports import CSV_FIELDS
+    from credits.selectors import credited_certificates
+
+    out = io.StringIO()
+    writer = csv.writer(out)
+    rows = (
+        credited_certificates()
+        .filter(claim__activity=activity)
+        .order_by("completion_date", "claim__claimed_at", "id")
+        .values_list(*CSV_FIELDS)
+    )
+    n = 0
+    for row in rows.iterator(chunk_size=2000):
+        writer.writerow(row)
+        n += 1
+    return n
+
+
+def _bare_transcript_csv(learner) -> int:
+    from credits.selectors import credited_certificates
+
+    out = io.StringIO()
+    writer = csv.writer(out)
+    rows = (
+        credited_certificates()
+        .filter(claim__learner=learner)
+        .order_by("-completion_date")
+        .values_list(
+            "completion_date",
+            "activity_title",
+            "provider_name",
+            "credits",
+            "credit_type",
+            "number",
+            "code",
+            "other_credits",
+        )
+    )
+    n = 0
+    for row in rows:
+        writer.writerow(row)
+        n += 1
+    return n
+
+
+def _csv_row(name: str, rows: int, export_ms: float, bare_ms: float) -> Row:
+    export_rate, bare_rate = rows / (export_ms / 1000), rows / (bare_ms / 1000)
+    return Row(
+        f"{name} ({rows:,} rows, median of {CSV_RUNS}) vs bare csv.writer",
+        export_rate,
+        bare_rate,
+        "/s",
+        f"ratio >= {CSV_GOAL}",
+        export_rate >= CSV_GOAL * bare_rate,
+    )
+
+
+def _measure() -> list[Row]:
+    from django.urls import reverse
+
+    from bench._claims_seed import make_activity
+    from credits.models import CreditClaim, Evaluation
+    from credits.transcript_export import build_transcript_pdf
+    from testkit.factories import add_claims, add_prior_claims, make_learners
+    from testkit.mfa import mfa_login
+
+    activity = make_activity()
+    coordinator = activity.provider.memberships.first().user
+    client = Client()
+    mfa_login(client, coordinator)
+    comments = "Useful case; I will check the airway plan before induction."
+
+    add_prior_claims(activity, SMALL, prefix="small")
+    Evaluation.objects.filter(activity=activity).update(comments=comments)
+    small = {
+        name: _median_ms(lambda u=url: _get(client, u), PAGE_RUNS) for name, url in _pages(activity).items()
+    }
+    add_prior_claims(activity, BIG - SMALL, prefix="big")
+    Evaluation.objects.filter(activity=activity).update(comments=comments)
+    claims = CreditClaim.objects.filter(activity=activity).count()
+    if claims != BIG:
+        raise RuntimeError(f"{claims} claims, not {BIG:,}")
+    rows = []
+    for name, url in _pages(activity).items():
+        big = _median_ms(lambda u=url: _get(client, u), PAGE_RUNS)
+        rows.append(
+            Row(f"{name}: {BIG:,} vs {SMALL} claims (median of {PAGE_RUNS})", big, small[name], "ms",
+                f"ratio <= {PAGE_GOAL}", big <= PAGE_GOAL * small[name])
+        )  # fmt: skip
+
+    csv_url = reverse("credits:activity_report_csv", args=[activity.pk])
+    lines = _get(client, csv_url).count(b"\n") - 1
+    if lines != BIG:
+        raise RuntimeError(f"the activity CSV has {lines} rows, not {BIG:,}")
+    export = _median_ms(lambda: _get(client, csv_url), CSV_RUNS)
+    bare = _median_ms(lambda: _bare_activity_csv(activity), CSV_RUNS)
+    rows.append(_csv_row("activity report CSV, streamed", BIG, export, bare))
+
+    # One learner with 1,000 credits: the transcript CSV and PDF.
+    learner = make_learners("transcript", 1)[0]
+    add_claims(
+        learner, show=activity.episode.show, provider=activity.provider, count=TRANSCRIPT_CREDITS, prefix="tr"
+    )
+    learner_client = Client()
+    learner_client.force_login(learner)
+    transcript_url = reverse("credits:transcript_csv")
+    lines = _get(learner_client, transcript_url).count(b"\n") - 1
+    if lines != TRANSCRIPT_CREDITS:
+        raise RuntimeError(f"the transcript CSV has {lines} rows, not {TRANSCRIPT_CREDITS:,}")
+    export = _median_ms(lambda: _get(learner_client, transcript_url), CSV_RUNS)
+    bare = _median_ms(lambda: _bare_transcript_csv(learner), CSV_RUNS)
+    rows.append(_csv_row("transcript CSV, streamed", TRANSCRIPT_CREDITS, export, bare))
+
+    # The PDF: the request only enqueues (a queue that keeps the task, as the worker's would).
+    pdf_url = reverse("credits:transcript_pdf")
+    with override_settings(TASKS={"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}):
+        from django_tasks import default_task_backend
+
+        def ask() -> None:
+            response = learner_client.get(pdf_url)
+            if response.status_code != 302:
+                raise RuntimeError(f"the PDF request answered {response.status_code}, not a redirect")
+
+        request_ms = _median_ms(ask, CSV_RUNS)
+        default_task_backend.clear()  # type: ignore[attr-defined]
+    token = "0" * 32
+    start = time.perf_counter()
+    build_transcript_pdf.call(learner.pk, token, None, None, None)
+    build_ms = (time.perf_counter() - start) * 1000
+    rows.append(
+        Row(f"transcript PDF at {TRANSCRIPT_CREDITS:,} credits: request vs the task's build", request_ms,
+            build_ms, "ms", "none (informational)", True)
+    )  # fmt: skip
+    return rows
+
+
+def run() -> list[Row]:
+    media = tempfile.mkdtemp(prefix="podcastcme-bench-media-")
+    try:
+        with override_settings(MEDIA_ROOT=media), fresh_database():
+            return _measure()
+    finally:
+        shutil.rmtree(media, ignore_errors=True)

@@ -99,6 +99,18 @@ class StoredFiles:
                 raise StorageFull() from error
             raise
 
+    @contextmanager
+    def deleted_on_failure(self):
+        """Run the block outside any transaction (storing in a bucket is network calls, and no
+        transaction waits on them); if it fails, delete every file saved so far."""
+        try:
+            yield self
+        except BaseException as error:
+            self.delete_all()
+            if is_out_of_space(error):
+                raise StorageFull() from error
+            raise
+
 
 def _touch(show: Show) -> None:
     """Mark the show's feed as changed (the feed cache keys on this)."""
@@ -247,8 +259,9 @@ def episode_create(
         explicit=explicit,
     )
     files = StoredFiles()
-    # Nothing half-written: if anything below fails, the commit included, the files go too.
-    with files.committed():
+    # Nothing half-written: if anything below fails, the commit included, the files go too. The
+    # files are stored and tagged before the transaction opens: in a bucket those are network calls.
+    with files.deleted_on_failure():
         # Identify the audio before anything is stored (a temp file on disk for large uploads).
         info = _inspect_upload(audio, audio_path)
         episode.audio_mime, episode.audio_size = info.mime, info.size
@@ -266,6 +279,7 @@ def episode_create(
             _tag(episode)
             episode.audio_size = episode.audio.size  # tags change the size the feed announces
         episode.full_clean()
+    with files.committed():
         with transaction.atomic():
             episode.save()
         _store_transcript_text(episode, transcript_text)

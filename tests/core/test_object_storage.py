@@ -13,7 +13,9 @@ from urllib.parse import parse_qs, urlsplit
 import feedparser
 import pytest
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client, override_settings
 from django.urls import reverse
 from mutagen.id3 import ID3
@@ -95,6 +97,22 @@ def test_an_uploaded_episode_lands_in_the_bucket_measured_and_tagged(host_client
     enclosure = feed.entries[0].enclosures[0]
     assert int(enclosure["length"]) == len(stored)
     assert enclosure["href"].endswith(f"/audio/{episode.pk}/{episode.slug}.mp3")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_files_are_stored_before_the_transaction_opens(host_client, show, s3_media):
+    """Storing in a bucket is network calls: no database transaction waits on them (locks held)."""
+    calls: list[tuple[str, bool]] = []
+
+    def note(request, **kwargs):
+        calls.append((request.method, connection.in_atomic_block))
+
+    default_storage.connection.meta.client.meta.events.register("before-send.s3", note)
+    artwork = SimpleUploadedFile("ep.png", make_artwork(1400, "PNG"))
+    episode = _upload(host_client, show, artwork=artwork)
+    assert episode.artwork.name in s3_media.keys()
+    assert [method for method, _ in calls].count("PUT") >= 2  # audio and artwork (and the tagged audio)
+    assert [call for call in calls if call[1]] == []
 
 
 @override_settings(FILE_UPLOAD_MAX_MEMORY_SIZE=1024)

@@ -110,15 +110,25 @@ def ensure_link(episode: Episode) -> None:
 
 
 def sync_all() -> tuple[int, int]:
-    """Rebuild the tree: (links made or kept, episodes without one)."""
+    """Rebuild the tree: (links made or kept, episodes without one); links of deleted episodes go."""
+    root = edge_root()
+    if root is None:
+        return 0, 0
     linked = unlinked = 0
+    known = set()
     for episode in Episode.objects.iterator():
+        known.add(str(episode.pk))
         sync_link(episode)
-        root = edge_root()
-        if root is not None and os.path.lexists(link_path(root, episode)):
+        if os.path.lexists(link_path(root, episode)):
             linked += 1
         else:
             unlinked += 1
+    folder = root / "audio"
+    for stale in folder.iterdir() if folder.is_dir() else []:
+        if stale.name not in known and stale.is_dir():
+            for link in stale.iterdir():
+                link.unlink(missing_ok=True)
+            stale.rmdir()
     return linked, unlinked
 
 

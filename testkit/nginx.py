@@ -51,6 +51,15 @@ class Nginx:
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"
 
+    def worker_cpu_seconds(self) -> float:
+        """CPU time (user + system) nginx's worker processes have used so far (benches)."""
+        pid = self.process.pid
+        total = 0
+        for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+            fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+        return total / os.sysconf("SC_CLK_TCK")
+
     def reopen_logs(self) -> None:
         """What logrotate's postrotate does (nginx -s reopen): write to a new file at the log's path."""
         pid = int((self.workdir / "nginx.pid").read_text())

@@ -211,12 +211,11 @@ def ingest_file(path: Path, *, batch_lines: int = BATCH_LINES, lookup: _Lookup |
                         cursor.path = str(path)
                         cursor.save(update_fields=["path", "updated_at"])
                     return result
-                pending = []
-                for raw in lines:
-                    line = parse_line(raw.decode("utf-8", "replace"))
-                    item = lookup.pending(line) if line is not None else None
-                    if item is not None:
-                        pending.append(item)
+                parsed = [parse_line(raw.decode("utf-8", "replace")) for raw in lines]
+                audio = [line for line in parsed if line is not None]
+                # Each nginx worker writes its own block of lines: put a batch back in time order.
+                audio.sort(key=lambda line: line.time)
+                pending = [item for item in map(lookup.pending, audio) if item is not None]
                 result.counted += record_many(pending) if pending else 0
                 result.lines += len(lines)
                 result.recorded += len(pending)

@@ -67,12 +67,8 @@ def fetch(port: int, path: str, *, method: str = "GET", headers: dict[str, str] 
 
 
 def log_lines(nginx: Nginx) -> list[dict]:
-    deadline = time.monotonic() + 5
-    while True:  # nginx writes the line after the answer: wait for it rather than race it
-        lines = [json.loads(line) for line in nginx.access_log.read_text().splitlines() if line]
-        if lines or time.monotonic() > deadline:
-            return lines
-        time.sleep(0.05)
+    time.sleep(1.2)  # nginx writes the audio lines in blocks at most a second apart (flush=1s)
+    return [json.loads(line) for line in nginx.access_log.read_text().splitlines() if line]
 
 
 def last_line_for(nginx: Nginx, path: str) -> dict:
@@ -286,7 +282,7 @@ def test_the_ingester_gives_the_same_counts_as_the_app_for_the_same_requests(edg
     etag_app = fetch(edge.app.port, in_app.get_audio_url(), method="HEAD").headers["etag"]
     etag_edge = fetch(edge.nginx.port, at_edge.get_audio_url(), method="HEAD").headers["etag"]
     DownloadRequest.objects.all().delete()  # those two HEADs were set-up, not the scenario
-    start = len(edge.nginx.access_log.read_text().splitlines())
+    start = len(log_lines(edge.nginx))
 
     statuses = {}
     for port, episode, etag in ((edge.app.port, in_app, etag_app), (edge.nginx.port, at_edge, etag_edge)):
@@ -338,7 +334,7 @@ def test_a_rotated_log_is_ingested_exactly_once(edge):
     call_command("ingest_access_log", str(edge.nginx.access_log), stdout=open(os.devnull, "w"))
     assert DownloadRequest.objects.count() == 3
     listen("Castro", 2)  # written to the file that is about to be rotated
-    time.sleep(0.2)
+    time.sleep(1.2)  # the buffered audio log (flush=1s)
     rotated = edge.nginx.access_log.with_name(edge.nginx.access_log.name + ".1")
     edge.nginx.access_log.rename(rotated)  # logrotate's rename...
     edge.nginx.reopen_logs()  # ...and its postrotate "nginx -s reopen"
@@ -346,7 +342,7 @@ def test_a_rotated_log_is_ingested_exactly_once(edge):
     while not edge.nginx.access_log.exists() and time.monotonic() < deadline:
         time.sleep(0.05)
     listen("AntennaPod", 4)  # the new file
-    time.sleep(0.2)
+    time.sleep(1.2)  # the buffered audio log (flush=1s)
 
     result = ingest([edge.nginx.access_log])
     assert result.recorded == 6
@@ -354,7 +350,7 @@ def test_a_rotated_log_is_ingested_exactly_once(edge):
     assert AccessLogCursor.objects.count() == 2
     assert ingest([edge.nginx.access_log]).recorded == 0
     listen("Spotify", 1)
-    time.sleep(0.2)
+    time.sleep(1.2)  # the buffered audio log (flush=1s)
     assert ingest([edge.nginx.access_log]).recorded == 1
     assert DownloadRequest.objects.count() == 10
 
@@ -418,3 +414,37 @@ def test_public_audio_is_answered_before_the_session_middleware(client, settings
     assert not hasattr(response.wsgi_request, "session")  # SessionMiddleware never ran
     assert "Vary" not in response or "Cookie" not in response["Vary"]
     assert DownloadRequest.objects.filter(episode=episode).count() == 1  # still counted in the app
+
+
+# --- the link tree on its own -------------------------------------------------------------------------
+
+
+def test_sync_edge_audio_rebuilds_the_tree(tmp_path, settings):
+    from django.core.management.base import CommandError
+
+    settings.PODCASTCME_EDGE_AUDIO_ROOT = ""
+    with pytest.raises(CommandError, match="PODCASTCME_EDGE_AUDIO_ROOT is not set"):
+        call_command("sync_edge_audio", stdout=open(os.devnull, "w"))
+    show = factories.make_show()
+    public = _publish(show)  # made while the tree was off: no link anywhere
+    draft = _publish(show, "A draft", status=Episode.Status.DRAFT, publish_at=None)
+    root = tmp_path / "edge"
+    settings.PODCASTCME_EDGE_AUDIO_ROOT = str(root)
+    (root / "audio" / "999999").mkdir(parents=True)  # a deleted episode's folder
+    (root / "audio" / "999999" / "gone.mp3").symlink_to("/nonexistent")
+    call_command("sync_edge_audio", stdout=open(os.devnull, "w"))
+    assert Path(os.path.realpath(link_path(root, public))) == Path(public.audio.path).resolve()
+    assert not os.path.lexists(link_path(root, draft))
+    assert not (root / "audio" / "999999").exists()
+    public.delete()
+    assert not os.path.lexists(link_path(root, public))  # deleting an episode takes its link out
+
+
+def test_the_repository_config_carries_the_documented_redaction_maps():
+    # One set of maps: docs/deploy-nginx.md shows them (tests/core/test_log_redaction.py runs that block),
+    # deploy/nginx/podcastcme-http.conf is what gets deployed and what the tests above run.
+    root = Path(__file__).resolve().parents[2]
+    docs = (root / "docs" / "deploy-nginx.md").read_text()
+    start = docs.index("# --- podcastcme: redacted access log (http block) ---")
+    end = docs.index("# --- end of the redacted access log ---", start)
+    assert docs[start:end] in (root / "deploy" / "nginx" / "podcastcme-http.conf").read_text()

@@ -264,9 +264,19 @@ def _redirect_to_bucket(request, field, content_type, cache_control, download_na
             on_served(request, Served(request.method, 416, None, None, size, False, False))
         else:
             first, last = byte_range if byte_range is not None else (0, size - 1)
-            sent = (first, last) if request.method == "GET" else (None, None)  # HEAD: no body
-            status = 206 if byte_range is not None else 200
-            on_served(request, Served(request.method, status, *sent, size, False, byte_range is not None))
+            body = request.method == "GET"  # HEAD: no body
+            on_served(
+                request,
+                Served(
+                    method=request.method,
+                    status=206 if byte_range is not None else 200,
+                    start=first if body else None,
+                    end=last if body else None,
+                    size=size,
+                    via_nginx=False,
+                    range_requested=byte_range is not None,
+                ),
+            )
     response = signed_redirect(
         field.storage,
         field.name,

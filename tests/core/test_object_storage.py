@@ -21,12 +21,14 @@ from django.urls import reverse
 from mutagen.id3 import ID3
 
 from credits.models import Certificate, ExternalCredit
-from episodes.models import Episode
+from episodes.models import Download, DownloadRequest, Episode
 from testkit.factories import claim_and_issue
 from testkit.media import audio_bytes, make_artwork
 from testkit.s3 import presigned_expiry, s3_media_fixture, s3_server_fixture  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.django_db
+
+APPLE = "AppleCoreMedia/1.0.0.21E236 (iPhone; U; CPU OS 17_4 like Mac OS X; en_us)"
 
 
 def _episode_post(audio: SimpleUploadedFile, **overrides) -> dict:
@@ -176,6 +178,27 @@ def test_audio_redirects_to_a_signed_url_that_serves_ranges(host_client, show, s
     presigned_expiry(head["Location"], method="HEAD")
     status, headers, body = _fetch(head["Location"], method="HEAD")
     assert status == 200 and int(headers["Content-Length"]) == len(stored)
+
+
+def test_redirected_audio_requests_are_counted_as_the_bucket_answers_them(host_client, show, s3_media):
+    """IAB counting keeps working: each redirect is recorded with the range the bucket will send."""
+    episode = _upload(host_client, show, 90.0)
+    size = len(s3_media.read(episode.audio.name))
+    url = reverse("episodes:audio", args=[episode.pk, episode.slug, "mp3"])
+    apple = Client(HTTP_USER_AGENT=APPLE, REMOTE_ADDR="203.0.113.7")
+    assert apple.get(url, HTTP_RANGE="bytes=0-1").status_code == 302
+    assert Download.objects.count() == 0  # Apple's probe never counts
+    assert apple.head(url).status_code == 302
+    assert apple.get(url, HTTP_RANGE="bytes=0-").status_code == 302
+    assert apple.get(url, HTTP_RANGE=f"bytes={size}-").status_code == 302  # the bucket answers 416
+    assert Download.objects.get(episode=episode).app == "Apple Podcasts"
+    rows = DownloadRequest.objects.filter(episode=episode).order_by("id")
+    assert list(rows.values_list("status", "range_start", "range_end")) == [
+        (206, 0, 1),
+        (200, None, None),  # HEAD: no body, never a download
+        (206, 0, size - 1),
+        (416, None, None),
+    ]
 
 
 def test_the_signed_url_expires_and_cannot_be_stretched(host_client, show, s3_media, settings):

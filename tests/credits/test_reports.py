@@ -474,3 +474,87 @@ def test_report_queries_do_not_grow_with_claims(coordinator_client, consents, pr
     assert few == many, f"{few} queries with 5 claims, {many} with 65"
     assert _fact(coordinator_client.get(urls[0]).content.decode(), "claims") == "65"
     assert len(_csv(coordinator_client.get(urls[1]))) == 65
+
+
+# --- At scale (issue 14 item 9): paginated pages, streamed CSV -------------------------------------
+
+
+def test_comments_and_intended_changes_come_a_page_at_a_time(coordinator_client, activity):
+    from credits.models import Evaluation
+
+    add_prior_claims(activity, 60, prefix="talk")
+    evaluations = Evaluation.objects.filter(activity=activity).order_by("id")
+    for n, evaluation in enumerate(evaluations):
+        evaluation.comments = f"Comment number {n:02d}"
+        evaluation.intends_change = True
+        evaluation.change_description = f"Change number {n:02d}"
+        evaluation.save(update_fields=["comments", "intends_change", "change_description"])
+    url = reverse("credits:activity_report", args=[activity.pk])
+
+    first = coordinator_client.get(url).content.decode()
+    comments = first.split('id="comments"')[1].split("</ul>")[0]
+    assert comments.count("<li>") == 50
+    assert "Comment number 59" in comments and "Comment number 09" not in comments  # newest first
+    assert "Page 1 of 2" in first
+    assert "comments_page=2#comments" in first and "changes_page=2#changes" in first
+
+    second = coordinator_client.get(url, {"comments_page": 2, "changes_page": 1}).content.decode()
+    comments = second.split('id="comments"')[1].split("</ul>")[0]
+    changes = second.split('id="changes"')[1].split("</ul>")[0]
+    assert comments.count("<li>") == 10 and "Comment number 00" in comments
+    assert changes.count("<li>") == 50  # the other list stays on its own page
+    assert "changes_page=1&amp;comments_page=1#comments" in second  # the pager keeps the other list's page
+
+    # A page number out of range shows the last page; a word, the first (Django's get_page).
+    assert coordinator_client.get(url, {"comments_page": "99"}).status_code == 200
+    assert coordinator_client.get(url, {"comments_page": "x"}).status_code == 200
+
+
+def test_the_report_page_costs_the_same_queries_with_comments_on_every_evaluation(
+    coordinator_client, activity
+):
+    from credits.models import Evaluation
+
+    url = reverse("credits:activity_report", args=[activity.pk])
+    add_prior_claims(activity, 3, prefix="few")
+    Evaluation.objects.filter(activity=activity).update(
+        comments="Good", intends_change=True, change_description="X"
+    )
+    few = _queries(coordinator_client, url)
+    add_prior_claims(activity, 120, prefix="many")
+    Evaluation.objects.filter(activity=activity).update(
+        comments="Good", intends_change=True, change_description="X"
+    )
+    assert _queries(coordinator_client, url) == few
+
+
+def test_the_activity_csv_is_streamed_with_the_same_bytes_as_a_whole_file(coordinator_client, scenario):
+    activity = scenario["activity"]
+    response = coordinator_client.get(reverse("credits:activity_report_csv", args=[activity.pk]))
+    assert response.streaming  # written as it is read, never held whole in memory
+    body = response.getvalue()
+    assert body.startswith("\ufeff".encode())
+    assert body.endswith(b"\r\n") and body.count(b"\r\n") == 1 + 3  # the header and three claims
+
+
+def test_coordinator_certificate_list_is_paginated_with_constant_queries(coordinator_client, activity):
+    url = reverse("credits:coordinator_certificates")
+    add_prior_claims(activity, 5, prefix="few")
+    few = _queries(coordinator_client, url)
+    add_prior_claims(activity, 60, prefix="many")
+    assert _queries(coordinator_client, url) == few
+
+    first = coordinator_client.get(url)
+    assert len(first.context["page"].object_list) == 25
+    assert "65 certificates of your providers" in first.content.decode()
+    numbers = [c.number for c in first.context["page"].object_list]
+    third = coordinator_client.get(url, {"page": 3})
+    assert len(third.context["page"].object_list) == 15
+    assert not set(numbers) & {c.number for c in third.context["page"].object_list}
+    # Newest first, as before: the page's rows keep the order of the ids.
+    expected = list(
+        Certificate.objects.filter(claim__activity=activity)
+        .order_by("-issued_at", "-id")
+        .values_list("number", flat=True)[:25]
+    )
+    assert numbers == expected

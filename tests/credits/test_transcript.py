@@ -194,7 +194,11 @@ def test_csv_has_every_row_escapes_quotes_and_defuses_formulas(learner, show, pr
         learner, title="-2+3 in title", provider_name="+Plus Clinic", completed_on=datetime.date(2024, 3, 1)
     )
 
-    rows = _csv_rows(_client(learner).get(reverse("credits:transcript_csv")))
+    response = _client(learner).get(reverse("credits:transcript_csv"))
+    assert response.streaming  # written as it is sent (issue 14 item 9)
+    body = response.getvalue()
+    assert body.startswith("\ufeff".encode()) and body.endswith(b"\r\n")
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
 
     assert rows[0][:5] == ["Completion date", "Activity", "Provider", "Credits", "Credit type"]
     assert len(rows) == 4

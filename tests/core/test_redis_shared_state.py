@@ -5,7 +5,10 @@ Each node is its own process (its own memory, its own Redis connections): what o
 reaches the other only through Redis or the database, as on two machines.
 """
 
+import os
 import re
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -20,7 +23,7 @@ from episodes import services
 from episodes.models import Episode, EpisodePerson
 from testkit.factories import PASSWORD, make_episode, make_show, make_user
 from testkit.redis import RedisServer, redis_server  # noqa: F401 (the fixture)
-from testkit.servers import Server, gunicorn, shared_database
+from testkit.servers import ROOT, Server, gunicorn, shared_database
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -250,3 +253,36 @@ def test_with_redis_down_feeds_are_served_and_the_rest_fails_fast(cluster):
         response = browser.get(cluster.url(cluster.b, path), allow_redirects=False, timeout=30)
         assert response.status_code == 500, path
         assert time.monotonic() - started < 3, path
+
+
+# --- the switch -----------------------------------------------------------------------------------
+
+
+def _settings_with(env: dict[str, str]) -> list[str]:
+    code = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.CACHES['default']['BACKEND']); print(s.CACHES['default'].get('LOCATION')); "
+        "print(s.SESSION_ENGINE); print(sorted(s.CACHES))"
+    )
+    environment = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "DJANGO_SETTINGS_MODULE"}}
+    environment.update(DJANGO_SETTINGS_MODULE="podcastcme.settings.dev", **env)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=environment, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout.split("\n")[:4]
+
+
+def test_redis_url_switches_caches_and_sessions_to_redis_and_its_absence_keeps_the_embedded_default():
+    assert _settings_with({"REDIS_URL": "redis://10.0.0.5:6379/2"}) == [
+        "django.core.cache.backends.redis.RedisCache",
+        "redis://10.0.0.5:6379/2",
+        "django.contrib.sessions.backends.cached_db",
+        "['default']",
+    ]
+    assert _settings_with({}) == [
+        "django.core.cache.backends.db.DatabaseCache",
+        "podcastcme_cache",
+        "django.contrib.sessions.backends.db",
+        "['default', 'feeds']",
+    ]

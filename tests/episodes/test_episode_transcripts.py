@@ -2,7 +2,6 @@
 
 import html
 import json
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -28,7 +27,6 @@ from episodes.episode_transcripts import (
     parse_srt,
     parse_transcript,
     parse_vtt,
-    read_transcript,
 )
 from episodes.models import Episode
 from episodes.services import episode_create
@@ -231,32 +229,16 @@ def test_the_page_shows_the_transcript_read_when_it_was_stored(client, show):
 
 
 @pytest.mark.django_db
-def test_a_transcript_at_the_limits_does_not_slow_the_page(client, show):
-    """20,000 cues (a 3-hour episode has about 3,000): the page costs about what it costs without one."""
+def test_a_transcript_at_the_limits_is_shown_without_reading_the_file_again(client, show):
+    """20,000 cues (a 3-hour episode has about 3,000): the page shows the text stored when the file
+    was, in the same queries as a page without a transcript, and never parses the file on a view.
+    (Speed itself is measured in bench/, not asserted here: a timed assertion failed on a busy CI.)"""
     plain = _store(show, None)
     data = _vtt(MAX_TRANSCRIPT_CUES)
     assert len(data) <= MAX_TRANSCRIPT_BYTES
     long = _store(show, data)
-    client.get(long.get_absolute_url())  # warm up templates and caches for both pages
-    client.get(plain.get_absolute_url())
-
-    def best_of_three(call) -> float:
-        times = []
-        for _ in range(3):
-            started = time.perf_counter()
-            call()
-            times.append(time.perf_counter() - started)
-        return min(times)
-
-    def page(episode):
-        return lambda: client.get(episode.get_absolute_url())
-
-    # Timed against parsing the same file once, on the same (possibly busy) machine: parsing on
-    # every view made the page cost a parse and more (12 s here); showing the stored text costs
-    # a fraction of one parse (about 0.4 on a busy machine).
-    parse = best_of_three(lambda: read_transcript(data))
-    without, with_transcript = best_of_three(page(plain)), best_of_three(page(long))
-    assert with_transcript - without < parse, (with_transcript, without, parse)
+    # The file is gone from storage: a page that parsed it on every view would lose the text.
+    long.transcript.storage.delete(long.transcript.name)
     body = client.get(long.get_absolute_url()).content.decode()
     assert "Line 0." in body and f"Line {MAX_TRANSCRIPT_CUES - 1}." in body
     # The same queries as a page without a transcript: one row read, whatever its size.

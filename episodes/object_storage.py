@@ -14,6 +14,7 @@ both kinds of storage:
 - ``signed_url`` / ``signed_redirect``: the one place that makes a bucket URL for a client.
 """
 
+import io
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -86,6 +87,69 @@ def editable_copy(storage: Any, name: str) -> Iterator[str]:
         yield path
         with open(path, "rb") as edited, storage.open(name, "wb") as target:
             shutil.copyfileobj(edited, target, COPY_BLOCK)
+
+
+class _RangedObject(io.RawIOBase):
+    """An object in a bucket read with one HTTP ``Range`` request per ``read``.
+
+    django-storages' own file object downloads the whole object on the first read; a parser that
+    reads a few header bytes here and there (an MP4's top-level boxes) would fetch an hour of audio.
+    """
+
+    def __init__(self, storage: Any, name: str):
+        from storages.utils import clean_name  # the embedded default never loads boto3
+
+        super().__init__()
+        # The key as S3Storage makes it (its location prefix joined to the cleaned name).
+        self._object = storage.bucket.Object(storage._normalize_name(clean_name(name)))
+        self._position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        if whence == io.SEEK_CUR:
+            offset += self._position
+        elif whence != io.SEEK_SET:
+            raise OSError("only absolute and relative seeks")
+        self._position = max(offset, 0)
+        return self._position
+
+    def read(self, size: int | None = -1) -> bytes:
+        if size == 0:
+            return b""
+        from botocore.exceptions import ClientError
+
+        last = "" if size is None or size < 0 else str(self._position + size - 1)
+        try:
+            data = self._object.get(Range=f"bytes={self._position}-{last}")["Body"].read()
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "")
+            if code == "InvalidRange":  # at or past the end
+                return b""
+            if code in ("NoSuchKey", "404"):
+                raise FileNotFoundError(str(error)) from None
+            raise OSError(str(error)) from None
+        self._position += len(data)
+        return data
+
+
+@contextmanager
+def open_for_reading_parts(storage: Any, name: str) -> Iterator[Any]:
+    """A binary file object of the stored file for reading a few parts (headers), never the whole
+    object: the local file, or ranged requests to the bucket."""
+    if not is_remote(storage):
+        with storage.open(name, "rb") as handle:
+            yield handle
+        return
+    with _RangedObject(_unwrapped(storage), name) as handle:
+        yield handle
 
 
 def _check_signing(storage: Any) -> None:

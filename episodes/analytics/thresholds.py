@@ -3,6 +3,7 @@
 from functools import lru_cache
 
 from ..models import Episode
+from ..object_storage import open_for_reading_parts
 
 AUDIO_SECONDS = 60
 PROBE_BYTES = 1024  # "bytes=0-1" and other probes: logged, never enough to count on their own
@@ -44,7 +45,7 @@ def _threshold(name: str, size: int, bitrate: int, duration: float) -> int:
     """Bytes one client must fetch to count: header + 60 s at the file's bitrate, at most the file."""
     storage = Episode._meta.get_field("audio").storage
     try:
-        with storage.open(name, "rb") as handle:
+        with open_for_reading_parts(storage, name) as handle:  # a bucket: a few ranged requests
             header = header_bytes(handle)
     except OSError:
         header = 0

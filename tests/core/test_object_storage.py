@@ -21,6 +21,7 @@ from django.urls import reverse
 from mutagen.id3 import ID3
 
 from credits.models import Certificate, ExternalCredit
+from episodes.analytics.thresholds import download_threshold, header_bytes
 from episodes.models import Download, DownloadRequest, Episode
 from testkit.factories import claim_and_issue
 from testkit.media import audio_bytes, make_artwork
@@ -48,10 +49,10 @@ def _episode_post(audio: SimpleUploadedFile, **overrides) -> dict:
     return data
 
 
-def _upload(host_client, show, seconds: float = 5.0, **overrides) -> Episode:
-    mp3 = SimpleUploadedFile("episode.mp3", audio_bytes(seconds, "mp3"), content_type="audio/mpeg")
+def _upload(host_client, show, seconds: float = 5.0, kind: str = "mp3", **overrides) -> Episode:
+    audio = SimpleUploadedFile(f"episode.{kind}", audio_bytes(seconds, kind))
     response = host_client.post(
-        reverse("episodes:host_episode_upload", args=[show.slug]), _episode_post(mp3, **overrides)
+        reverse("episodes:host_episode_upload", args=[show.slug]), _episode_post(audio, **overrides)
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     return Episode.objects.filter(show=show).latest("pk")
@@ -199,6 +200,23 @@ def test_redirected_audio_requests_are_counted_as_the_bucket_answers_them(host_c
         (206, 0, size - 1),
         (416, None, None),
     ]
+
+
+@pytest.mark.parametrize("kind", ["mp3", "m4a"])
+def test_the_counting_threshold_reads_only_the_header_from_the_bucket(host_client, show, s3_media, kind):
+    show.artwork.save("cover.jpg", io.BytesIO(make_artwork(1400)), save=True)  # a large ID3 header
+    episode = _upload(host_client, show, 90.0, kind=kind)
+    stored = s3_media.read(episode.audio.name)
+    gets: list[str] = []
+
+    def note(request, **kwargs):
+        if request.method == "GET":
+            gets.append(request.headers.get("Range", b"").decode() or "(whole object)")
+
+    default_storage.connection.meta.client.meta.events.register("before-send.s3", note)
+    threshold = download_threshold(episode, len(stored))
+    assert threshold == header_bytes(io.BytesIO(stored)) + episode.audio_bitrate * 60 // 8
+    assert gets and all(get.startswith("bytes=") and not get.endswith("-") for get in gets), gets
 
 
 def test_the_signed_url_expires_and_cannot_be_stretched(host_client, show, s3_media, settings):

@@ -18,6 +18,7 @@ Switched on by ``PODCASTCME_METRICS_TOKEN`` (podcastcme/metrics_settings.py says
 """
 
 import hmac
+import logging
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -38,6 +39,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.multiprocess import MultiProcessCollector
 
 PATH = "/metrics"
+logger = logging.getLogger(__name__)
 
 # --- podcastcme's own figures, read from the database at each scrape --------------------------------
 
@@ -46,6 +48,20 @@ class PodcastcmeCollector:
     """Claims, certificates, renders, the task queue and downloads: the cluster's totals."""
 
     def collect(self) -> Iterator[Metric]:
+        # Read everything first: with the database down the scrape still answers (the request and
+        # process metrics), says so, and never shows half of these figures.
+        try:
+            figures = list(self._figures())
+        except Exception as error:
+            logger.warning("metrics: podcastcme's figures could not be read: %s", type(error).__name__)
+            figures = []
+        yield GaugeMetricFamily(
+            "podcastcme_figures_up", "1 if podcastcme's own figures were read from the database.",
+            value=1 if figures else 0,
+        )  # fmt: skip
+        yield from figures
+
+    def _figures(self) -> Iterator[Metric]:
         import datetime
 
         from django.db.models import Count

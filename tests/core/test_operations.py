@@ -110,6 +110,7 @@ def test_metrics_after_a_claim(
 ):
     """A learner claims through the page: the claim, its certificate, the request per view are counted."""
     text = _scrape(client)
+    assert _value(text, "podcastcme_figures_up") == 1
     assert _value(text, "podcastcme_claims_total") == 0
     before_view = _requests_by_view(text, "credits:claim", "POST")
 
@@ -178,6 +179,31 @@ def _sample_or_zero(text: str, name: str, **labels: str) -> float:
         return _value(text, name, **labels)
     except AssertionError:
         return 0.0
+
+
+def test_metrics_add_up_every_gunicorn_worker(tmp_path):
+    """PROMETHEUS_MULTIPROC_DIR (the web unit sets it): a scrape answered by one worker shows the
+    requests of all; with the database unreachable the scrape still answers, and says so."""
+    env = {"PROMETHEUS_MULTIPROC_DIR": str(tmp_path), "PODCASTCME_METRICS_TOKEN": TOKEN}
+    env["DATABASE_URL"] = "postgres://nobody:wrong@127.0.0.1:9/none"  # nothing listens on port 9
+    request = (
+        "import django; django.setup(); from django.test import RequestFactory; "
+        "from django.http import HttpResponse; "
+        "from django_prometheus.middleware import PrometheusBeforeMiddleware as B; "
+        "B(lambda r: HttpResponse())(RequestFactory().get('/'))"
+    )
+    for _worker in range(2):
+        assert _manage("-c", request, settings_module="podcastcme.settings.test", **env).returncode == 0
+    scrape = (
+        "import django; django.setup(); from podcastcme.metrics import exposition; "
+        "print(exposition().decode())"
+    )
+    result = _manage("-c", scrape, settings_module="podcastcme.settings.test", **env)
+    assert result.returncode == 0, result.stderr
+    assert _value(result.stdout, "django_http_requests_before_middlewares_total") == 2
+    assert _value(result.stdout, "podcastcme_figures_up") == 0
+    assert "podcastcme_claims_total" not in result.stdout
+    assert "could not be read: OperationalError" in result.stderr
 
 
 def _manage(*args: str, settings_module: str = "podcastcme.settings.prod", **env: str):

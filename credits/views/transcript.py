@@ -16,14 +16,20 @@ from ..forms_transcript import ExternalCreditForm, TranscriptFilterForm
 from ..models import ExternalCredit
 
 
-def _filtered(request) -> tuple[TranscriptFilterForm, credit_transcript.Transcript | None]:
+def _filtered(
+    request, *, with_licences: bool = True
+) -> tuple[TranscriptFilterForm, credit_transcript.Transcript | None]:
     """The filter form bound to the query string and, when it is valid, the transcript it selects."""
     form = TranscriptFilterForm(request.GET or None)
     if request.GET and not form.is_valid():
         return form, None
     data = form.cleaned_data if request.GET else {}
     return form, credit_transcript.learner_transcript(
-        learner=request.user, start=data.get("start"), end=data.get("end"), topic=data.get("topic")
+        learner=request.user,
+        start=data.get("start"),
+        end=data.get("end"),
+        topic=data.get("topic"),
+        with_licences=with_licences,
     )
 
 
@@ -45,7 +51,7 @@ def transcript_page(request: AuthenticatedHttpRequest):
 
 @login_required
 def transcript_csv(request: AuthenticatedHttpRequest):
-    form, transcript = _filtered(request)
+    form, transcript = _filtered(request, with_licences=False)
     if transcript is None:
         return _bad_filters(request, form)
     response = StreamingHttpResponse(

@@ -52,7 +52,6 @@ def _apply(credit: ExternalCredit, data: dict[str, Any]) -> None:
     credit.credits = Decimal(data["credits"])
 
 
-@transaction.atomic
 def external_credit_create(
     *,
     learner: User,
@@ -64,14 +63,16 @@ def external_credit_create(
     _apply(credit, data)
     credit.full_clean(exclude=["certificate_file"])
     if certificate_file:
+        # Stored before the transaction opens: in a bucket this is a network call.
         _attach(credit, certificate_file)
     try:
-        credit.save()
-        credit.mandate_topics.set(list(topics))
-        audit_record(
-            actor=learner, action=CreditAction.EXTERNAL_CREDIT_CREATED, obj=credit, data=_fields(credit)
-        )
-    except Exception:
+        with transaction.atomic():
+            credit.save()
+            credit.mandate_topics.set(list(topics))
+            audit_record(
+                actor=learner, action=CreditAction.EXTERNAL_CREDIT_CREATED, obj=credit, data=_fields(credit)
+            )
+    except BaseException:
         _delete_now(credit.certificate_file.name)  # nothing written means no file left behind either
         raise
     return credit
@@ -82,7 +83,6 @@ def _delete_now(name: str) -> None:
         ExternalCredit._meta.get_field("certificate_file").storage.delete(name)
 
 
-@transaction.atomic
 def external_credit_update(
     *,
     credit: ExternalCredit,
@@ -100,24 +100,25 @@ def external_credit_update(
     old_name = credit.certificate_file.name
     new_name = ""
     if certificate_file:
-        _attach(credit, certificate_file)
+        _attach(credit, certificate_file)  # before the transaction opens: a bucket is network calls
         new_name = credit.certificate_file.name
     elif clear_file:
         credit.certificate_file = ""
     try:
-        credit.save()
-        credit.mandate_topics.set(list(topics))
-        audit_record(
-            actor=learner,
-            action=CreditAction.EXTERNAL_CREDIT_UPDATED,
-            obj=credit,
-            data={"before": before, "after": _fields(credit)},
-        )
-    except Exception:
+        with transaction.atomic():
+            credit.save()
+            credit.mandate_topics.set(list(topics))
+            audit_record(
+                actor=learner,
+                action=CreditAction.EXTERNAL_CREDIT_UPDATED,
+                obj=credit,
+                data={"before": before, "after": _fields(credit)},
+            )
+            if old_name and old_name != credit.certificate_file.name:
+                _forget_file_on_commit(old_name)
+    except BaseException:
         _delete_now(new_name)
         raise
-    if old_name and old_name != credit.certificate_file.name:
-        _forget_file_on_commit(old_name)
     return credit
 
 

@@ -15,7 +15,7 @@ import pytest
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
+from django.db import connections
 from django.test import Client, override_settings
 from django.urls import reverse
 from mutagen.id3 import ID3
@@ -106,9 +106,10 @@ def test_an_uploaded_episode_lands_in_the_bucket_measured_and_tagged(host_client
 def test_the_files_are_stored_before_the_transaction_opens(host_client, show, s3_media):
     """Storing in a bucket is network calls: no database transaction waits on them (locks held)."""
     calls: list[tuple[str, bool]] = []
+    database = connections["default"]  # this thread's connection: uploads may run in s3transfer's threads
 
     def note(request, **kwargs):
-        calls.append((request.method, connection.in_atomic_block))
+        calls.append((request.method, database.in_atomic_block))
 
     default_storage.connection.meta.client.meta.events.register("before-send.s3", note)
     artwork = SimpleUploadedFile("ep.png", make_artwork(1400, "PNG"))
@@ -307,22 +308,50 @@ def test_a_rendered_certificate_is_stored_in_the_bucket_and_downloaded_by_its_le
     assert client.get(page).status_code == 302 and "login" in client.get(page)["Location"]
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_learners_upload_is_stored_before_the_transaction_opens(client, learner, s3_media):
+    calls: list[tuple[str, bool]] = []
+    database = connections["default"]  # this thread's connection: uploads may run in s3transfer's threads
+
+    def note(request, **kwargs):
+        calls.append((request.method, database.in_atomic_block))
+
+    default_storage.connection.meta.client.meta.events.register("before-send.s3", note)
+    client.force_login(learner)
+    response = client.post(reverse("credits:external_create"), _external_post())
+    assert response.status_code == 302
+    credit = ExternalCredit.objects.get(learner=learner)
+    assert credit.certificate_file.name in s3_media.keys()
+    assert ("PUT", False) in calls and [call for call in calls if call[1]] == []
+    calls.clear()
+    replacement = _external_post(certificate_file=SimpleUploadedFile("b.pdf", b"%PDF-1.4\n%%EOF\n"))
+    response = client.post(reverse("credits:external_edit", args=[credit.pk]), replacement)
+    assert response.status_code == 302
+    credit.refresh_from_db()
+    assert s3_media.keys() == [credit.certificate_file.name]  # the old file deleted after the commit
+    assert ("PUT", False) in calls and [call for call in calls if call[1]] == []
+
+
+def _external_post(**overrides) -> dict:
+    data = {
+        "title": "Regional anaesthesia workshop",
+        "provider_name": "Society of Anaesthetists",
+        "completed_on": "2026-03-02",
+        "credits": "2.5",
+        "credit_type": "ama_pra_1",
+        "certificate_file": SimpleUploadedFile(
+            "mine.png", make_artwork(200, "PNG"), content_type="image/png"
+        ),
+    }
+    data.update(overrides)
+    return data
+
+
 def test_a_learners_uploaded_certificate_goes_to_the_bucket_and_back_to_them_only(
     client, learner, make_user, s3_media
 ):
     client.force_login(learner)
-    upload = SimpleUploadedFile("mine.png", make_artwork(200, "PNG"), content_type="image/png")
-    response = client.post(
-        reverse("credits:external_create"),
-        {
-            "title": "Regional anaesthesia workshop",
-            "provider_name": "Society of Anaesthetists",
-            "completed_on": "2026-03-02",
-            "credits": "2.5",
-            "credit_type": "ama_pra_1",
-            "certificate_file": upload,
-        },
-    )
+    response = client.post(reverse("credits:external_create"), _external_post())
     assert response.status_code == 302, response.content.decode()[:3000]
     credit = ExternalCredit.objects.get(learner=learner)
     assert credit.certificate_file.name in s3_media.keys()

@@ -73,11 +73,12 @@ def repo_config(*, media_root: Path, edge_root: Path, key_file: Path, access_log
         "/srv/podcastcme/edge": str(edge_root),
         "/etc/nginx/podcastcme/edge-key.conf": str(key_file),
         "/var/log/nginx/podcastcme.access.json": str(access_log),
+        "/var/cache/nginx/podcastcme-feeds": str(access_log.parent.parent / "feeds-cache"),
     }
     http = (CONFIG / "podcastcme-http.conf").read_text()
     server = (CONFIG / "podcastcme-locations.conf").read_text()
     for placeholder, value in replacements.items():
-        server = server.replace(placeholder, value)
+        http, server = http.replace(placeholder, value), server.replace(placeholder, value)
     return http, server
 
 

@@ -448,3 +448,45 @@ def test_the_repository_config_carries_the_documented_redaction_maps():
     start = docs.index("# --- podcastcme: redacted access log (http block) ---")
     end = docs.index("# --- end of the redacted access log ---", start)
     assert docs[start:end] in (root / "deploy" / "nginx" / "podcastcme-http.conf").read_text()
+
+
+# --- feeds: nginx answers polls from its cache, revalidated with the app ------------------------------
+
+
+def test_feed_polls_are_answered_from_nginx_cache_and_a_new_episode_shows_within_seconds(edge):
+    show = factories.make_show()
+    _publish(show, "First case")
+    url = show.get_feed_url()
+    first = fetch(edge.nginx.port, url)
+    assert first.status == 200 and b"First case" in first.body
+    etag = first.headers["etag"]
+    again = fetch(edge.nginx.port, url)
+    assert again.headers["x-cache-status"] == "HIT" and again.body == first.body
+    polled = fetch(edge.nginx.port, url, headers={"If-None-Match": etag})
+    assert polled.status == 304 and polled.headers["x-cache-status"] == "HIT"
+    assert polled.headers["etag"] == etag
+    gzipped = fetch(edge.nginx.port, url, headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert gzipped.headers["content-encoding"] == "gzip"
+    assert fetch(edge.nginx.port, url, headers={"Accept-Encoding": "gzip"}).headers["x-cache-status"] == "HIT"
+    hits = [line for line in log_lines(edge.nginx) if line["uri"] == url][1:3]
+    assert [line["upstream"] for line in hits] == ["", ""]  # answered without the app
+
+    _publish(show, "Second case")
+    deadline = time.monotonic() + 10
+    while b"Second case" not in fetch(edge.nginx.port, url).body:
+        assert time.monotonic() < deadline, "the new episode never reached nginx's copy of the feed"
+        time.sleep(0.5)
+    changed = fetch(edge.nginx.port, url, headers={"If-None-Match": etag})
+    assert changed.status == 200  # the old ETag no longer matches
+
+
+def test_personal_feeds_are_never_kept_in_nginx_cache(edge):
+    show = factories.make_show()
+    _publish(show)
+    feed = personal_feed_get_or_create(user=factories.make_user("private@example.org"), show=show)
+    url = reverse("episodes:personal_feed", args=[personal_feed_token(feed), show.slug])
+    for _ in range(2):
+        answer = fetch(edge.nginx.port, url)
+        assert answer.status == 200 and "x-cache-status" not in answer.headers
+    personal_feed_revoke(user=feed.user, show=show)
+    assert fetch(edge.nginx.port, url).status == 404  # at once

@@ -25,6 +25,7 @@ if [[ "$profile" == test ]]; then
   want_cmd zbarimg zbar-tools        # decoding certificate QR codes
   want_cmd redis-server redis-server # shared state tests (testkit/redis.py, docs/shared-state.md)
   want_cmd openssl openssl           # a test certificate for the importer's https fetch
+  want_cmd systemd-analyze systemd   # `systemd-analyze verify` of deploy/systemd/ (tests/core/test_operations.py)
   want_cmd chromium chromium         # Playwright drives Debian's browser
   # nginx: the documented redacted access-log format (docs/deploy-nginx.md) is run by a test
   if ! have_cmd nginx && [[ ! -x /usr/sbin/nginx ]]; then need+=(nginx-light); fi

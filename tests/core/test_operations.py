@@ -439,7 +439,10 @@ def test_the_ingester_runs_on_a_timer():
     assert _unit("podcastcme-ingest.service")["Service"]["Type"] == "oneshot"
 
 
-@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed")
+@pytest.mark.skipif(
+    shutil.which("systemd-analyze") is None,
+    reason="systemd-analyze is not installed (scripts/ensure-system-packages.sh test installs systemd)",
+)
 def test_systemd_analyze_verifies_the_units(tmp_path):
     """systemd's own check: every key known, every ExecStart absolute and present (a stand-in tree)."""
     root = tmp_path / "srv" / "podcastcme"

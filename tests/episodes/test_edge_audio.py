@@ -490,3 +490,25 @@ def test_personal_feeds_are_never_kept_in_nginx_cache(edge):
         assert answer.status == 200 and "x-cache-status" not in answer.headers
     personal_feed_revoke(user=feed.user, show=show)
     assert fetch(edge.nginx.port, url).status == 404  # at once
+
+
+def test_ingest_access_log_refuses_a_missing_folder_and_a_negative_interval(tmp_path):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="No such folder"):
+        call_command("ingest_access_log", str(tmp_path / "nowhere" / "access.json"))
+    with pytest.raises(CommandError, match="--every cannot be negative"):
+        call_command("ingest_access_log", str(tmp_path / "access.json"), "--every", "-1")
+    assert not AccessLogCursor.objects.exists()
+
+
+def test_ingest_access_log_says_what_it_did(tmp_path, settings):
+    import io
+
+    settings.PODCASTCME_COUNT_BUFFER_SECONDS = 0
+    episode = factories.make_episode(factories.make_show())
+    log = tmp_path / "access.json"
+    log.write_text(_line(episode) + "not json\n")
+    out = io.StringIO()
+    call_command("ingest_access_log", str(log), stdout=out)
+    assert out.getvalue().strip() == "2 new log lines, 1 audio requests recorded, 0 downloads counted."

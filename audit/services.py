@@ -1,5 +1,6 @@
 """Writing audit rows: the one way every service records a change."""
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import models
@@ -26,3 +27,27 @@ def audit_record(
         object_id=str(obj.pk),
         data=data or {},
     )
+
+
+def audit_record_many(
+    events: Sequence[tuple[Any | None, str, models.Model, dict[str, Any] | None]],
+) -> list[AuditEvent]:
+    """audit_record() for several rows written together, in one INSERT: ``(actor, action, obj,
+    data)`` each, with the same checks (a malformed action refuses them all before anything is
+    written). For a service that changes several records in one step (a claim and its certificate)."""
+    rows = []
+    for actor, action, obj, data in events:
+        if not is_well_formed(action):
+            raise ValueError(f"{action!r} is not an audit action like 'order.paid' (see audit/actions.py).")
+        if actor is not None and not getattr(actor, "is_authenticated", False):
+            actor = None
+        rows.append(
+            AuditEvent(
+                actor=actor,
+                action=action,
+                object_type=obj._meta.label_lower,
+                object_id=str(obj.pk),
+                data=data or {},
+            )
+        )
+    return AuditEvent.objects.bulk_create(rows)

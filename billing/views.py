@@ -69,13 +69,12 @@ def claim(request: AuthenticatedHttpRequest, pk: int):
     if activity is None:
         raise Http404
     # The service checks the rest (passed, evaluated, profile, expiry) when the form is sent.
-    existing = credit_selectors.learner_claim(learner=request.user, activity=activity)
-    if existing is not None:
-        return render(request, "credits/claim_done.html", {"activity": activity, "claim": existing})
-    evidence = credit_selectors.listening_evidence(user=request.user, episode=activity.episode)
-    profile = getattr(request.user, "profile", None)
-    # The learner's version (their passed attempt's): its title, designation and statements apply.
-    version = credit_selectors.version_for_learner(learner=request.user, activity=activity)
+    # One read: the learner's claim if made, their version (their latest attempt's: its title,
+    # designation and statements apply), their profile and their listening evidence.
+    page = credit_selectors.claim_page(learner=request.user, activity=activity)
+    if page.claim is not None:
+        return render(request, "credits/claim_done.html", {"activity": activity, "claim": page.claim})
+    evidence, profile, version = page.evidence, page.profile, page.version
     if version is None:
         raise Http404
     form = ClaimForm(

@@ -15,7 +15,9 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import Storage
 from django.core.mail import EmailMultiAlternatives
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, router, transaction
+from django.db.models import CharField, IntegerField, Model, Subquery, Value
+from django.db.models.functions import Cast, Coalesce, Concat, Greatest, Length, LPad, Substr
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -211,6 +213,43 @@ def _next_number(prefix: str) -> str:
     return f"{prefix}{sequence:06d}"
 
 
+def _next_number_expression(prefix: str) -> Concat:
+    """_next_number() as SQL, for the INSERT that stores it: the series' last number plus one,
+    zero-padded to 6 digits (more once past 999999, as in Python)."""
+    last = Subquery(
+        Certificate.objects.filter(number__startswith=prefix).order_by("-number").values("number")[:1]
+    )
+    sequence = Cast(
+        Coalesce(Cast(Substr(last, len(prefix) + 1), IntegerField()), Value(0)) + Value(1), CharField()
+    )
+    return Concat(
+        Value(prefix),
+        LPad(sequence, Greatest(Length(sequence), Value(6)), Value("0")),
+        output_field=CharField(),
+    )
+
+
+def _insert_numbered(certificate: Certificate, prefix: str) -> None:
+    """Insert ``certificate`` with the next number of the ``prefix`` series chosen by the INSERT
+    itself, and read its id and number back from that statement (RETURNING): one statement where a
+    SELECT and an INSERT were. The caller holds the provider's row lock, so nobody else is choosing
+    a number of this series; the unique number stays the last line of defence.
+
+    Model.save() cannot read back a value the database computed (Django 5.2), so this uses the
+    queryset's insert, as save() does, with the number among the returned fields.
+    """
+    meta = Certificate._meta
+    number = meta.get_field("number")
+    certificate.number = _next_number_expression(prefix)  # the INSERT stores its value
+    fields = [f for f in meta.local_concrete_fields if f is not meta.auto_field and not f.generated]
+    using = router.db_for_write(Certificate)
+    insert = Certificate._base_manager.get_queryset()._insert  # type: ignore[attr-defined]  # not in the stubs
+    rows = insert([certificate], fields=fields, returning_fields=[meta.pk, number], using=using)
+    certificate.pk, certificate.number = rows[0]
+    certificate._state.adding = False
+    certificate._state.db = using
+
+
 def next_certificate_number(*, provider: Provider, at: datetime.datetime) -> str:
     """The next free number of the provider's series for the year of ``at`` in its time zone
     (PREFIX-YYYY-NNNNNN): for bulk builders (testkit) that continue the series as certificate_issue does."""
@@ -253,6 +292,12 @@ def _enqueue_render(certificate_id: int, *, run_after: datetime.datetime | None 
         task.enqueue(certificate_id)
 
     transaction.on_commit(enqueue, robust=True)
+
+
+def render_runs_at_commit() -> bool:
+    """True when the render task runs in the process that enqueues it, at commit (the immediate
+    backend of development and tests): a page shown after the commit must then read the row again."""
+    return not render_certificate.get_backend().supports_defer
 
 
 def _pdf_storage() -> Storage:
@@ -326,54 +371,42 @@ def certificate_issue_for_claim(*, claim_id: int) -> Certificate:
     return certificate_issue(claim=claim, profile=profile)
 
 
-def certificate_issue(*, claim: CreditClaim, profile: LearnerProfile | None) -> Certificate:
+# An audit row to write: (actor, action, object, data), as audit.services.audit_record_many takes.
+AuditEntry = tuple[User | None, str, Model, dict[str, Any] | None]
+
+
+def certificate_issue(
+    *,
+    claim: CreditClaim,
+    profile: LearnerProfile | None,
+    version: ActivityVersion | None = None,
+    locked_provider: Provider | None = None,
+    audit_events: list[AuditEntry] | None = None,
+) -> Certificate:
     """Create the claim's certificate with every printed field frozen now; the PDF follows in a task.
 
     Called by credits.services.claim_credit inside the claim's own transaction, so a claim never
     exists without its certificate row. Certificate numbers count per provider and year: the
     provider's row is locked while the next one is chosen (after the learner's row, which the claim
     locked first: docs/architecture-locks.md), and the unique number is the last line of defence.
+
+    ``locked_provider``: the provider's row, already locked in this transaction by the caller
+    (claim_credit's read locks it with the claim's facts); then the number is chosen at once, with
+    no savepoint: nobody else can choose one of this provider's numbers until this commits, and on
+    SQLite the claim's own insert already holds the database's write lock. ``version``: the
+    claim's version row if the caller has it (it is not read again). ``audit_events``: the
+    certificate's audit row is appended there for the caller to write with its own (one INSERT,
+    audit.services.audit_record_many) instead of being written here.
     """
-    activity = claim.activity
-    version = ActivityVersion.objects.get(pk=claim.version_id)
+    if locked_provider is not None:
+        if not transaction.get_connection().in_atomic_block:
+            raise RuntimeError("certificate_issue(locked_provider=...) must run in the lock's transaction")
+        return _certificate_create(claim, profile, version, locked_provider, audit_events)
     for attempt in range(5):
         try:
             with transaction.atomic():
-                provider = Provider.objects.select_for_update().get(pk=activity.provider_id)
-                zone = provider_zone(provider)
-                now = timezone.now()
-                prefix = f"{provider.slug.upper()}-{timezone.localtime(now, zone).year}-"
-                certificate = Certificate.objects.create(
-                    # By id: the claim object keeps no cached copy of this row, so a page shown after
-                    # the commit reads the certificate as the render (inline in development) left it.
-                    claim_id=claim.pk,
-                    version_id=claim.version_id,
-                    code=code_generate(),
-                    number=_next_number(prefix),
-                    learner_name=profile.legal_name if profile else claim.learner.email,
-                    degree=claim.degree,
-                    activity_title=version.title,  # the version the learner saw (credits/versions.py)
-                    format=CERTIFICATE_FORMAT,
-                    completion_date=timezone.localtime(claim.claimed_at, zone).date(),
-                    credits=claim.credits,
-                    credit_type=claim.credit_type,
-                    provider_name=provider.name,
-                    accreditation_statement=version.content["accreditation_statement"],
-                    designation_statement=version.content["designation_statement"],
-                    other_credits=credit_types.certificate_lines(claim.pk, version),
-                    issued_at=now,
-                    status=Certificate.Status.PENDING,
-                    render_state=Certificate.RenderState.PENDING,
-                    render_next_try_at=now + RENDER_FIRST_TRY_GRACE,
-                )
-                audit_record(
-                    actor=None,
-                    action=CreditAction.CERTIFICATE_ISSUED,
-                    obj=certificate,
-                    data={"claim": claim.pk, "number": certificate.number, "revision": 1},
-                )
-                _enqueue_render(certificate.pk)
-                return certificate
+                provider = Provider.objects.select_for_update().get(pk=claim.activity.provider_id)
+                return _certificate_create(claim, profile, version, provider)
         except IntegrityError:
             existing = Certificate.objects.filter(claim_id=claim.pk).first()
             if existing is not None:
@@ -382,6 +415,57 @@ def certificate_issue(*, claim: CreditClaim, profile: LearnerProfile | None) -> 
                 raise
             logger.info("certificate number taken for claim %s, retrying", claim.pk)
     raise AssertionError("unreachable")
+
+
+def _certificate_create(
+    claim: CreditClaim,
+    profile: LearnerProfile | None,
+    version: ActivityVersion | None,
+    provider: Provider,
+    audit_events: list[AuditEntry] | None = None,
+) -> Certificate:
+    """The certificate row, its audit row and its render task (on commit); the provider is locked."""
+    if version is None or version.pk != claim.version_id:
+        version = ActivityVersion.objects.get(pk=claim.version_id)
+    zone = provider_zone(provider)
+    now = timezone.now()
+    prefix = f"{provider.slug.upper()}-{timezone.localtime(now, zone).year}-"
+    certificate = Certificate(
+        # By id: the claim object keeps no cached copy of this row (see credits.services.claim_credit
+        # for when the page shown after the commit may use this one).
+        claim_id=claim.pk,
+        version_id=claim.version_id,
+        code=code_generate(),
+        learner_name=profile.legal_name if profile else claim.learner.email,
+        degree=claim.degree,
+        activity_title=version.title,  # the version the learner saw (credits/versions.py)
+        format=CERTIFICATE_FORMAT,
+        completion_date=timezone.localtime(claim.claimed_at, zone).date(),
+        credits=claim.credits,
+        credit_type=claim.credit_type,
+        provider_name=provider.name,
+        accreditation_statement=version.content["accreditation_statement"],
+        designation_statement=version.content["designation_statement"],
+        other_credits=credit_types.certificate_lines(claim.pk, version),
+        issued_at=now,
+        status=Certificate.Status.PENDING,
+        render_state=Certificate.RenderState.PENDING,
+        render_next_try_at=now + RENDER_FIRST_TRY_GRACE,
+    )
+    _insert_numbered(certificate, prefix)
+    event = (
+        None,
+        CreditAction.CERTIFICATE_ISSUED,
+        certificate,
+        {"claim": claim.pk, "number": certificate.number, "revision": 1},
+    )
+    if audit_events is not None:
+        audit_events.append(event)
+    else:
+        actor, action, obj, data = event
+        audit_record(actor=actor, action=action, obj=obj, data=data)
+    _enqueue_render(certificate.pk)
+    return certificate
 
 
 def certificate_render(*, certificate_id: int) -> Certificate:

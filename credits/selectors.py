@@ -4,7 +4,7 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
@@ -47,8 +47,14 @@ def activity_for_episode(episode: Episode) -> Activity | None:
 
 def listening_evidence(*, user: User, episode: Episode) -> dict[str, Any]:
     """What podcastcme observed of the learner's listening (a record; attestation stays the rule)."""
-    evidence: dict[str, Any] = {}
     progress = ListeningProgress.objects.filter(user=user, episode=episode).first()
+    return _evidence(user=user, episode=episode, progress=progress, app_downloads=True)
+
+
+def _evidence(
+    *, user: User, episode: Episode, progress: ListeningProgress | None, app_downloads: bool
+) -> dict[str, Any]:
+    evidence: dict[str, Any] = {}
     if progress is not None and progress.seconds_played > 0:
         evidence["web_player"] = {
             "seconds_played": round(progress.seconds_played),
@@ -56,19 +62,81 @@ def listening_evidence(*, user: User, episode: Episode) -> dict[str, Any]:
             "first_played_at": progress.first_played_at.isoformat(),
             "last_played_at": progress.updated_at.isoformat(),
         }
-    app = _podcast_app_evidence(user=user, episode=episode)
+    app = _podcast_app_evidence(user=user, episode=episode) if app_downloads else None
     if app is not None:
         evidence["podcast_app"] = app
     return evidence
 
 
+@dataclass
+class ClaimPage:
+    """What the claim page needs of the learner (claim_page()): their claim if made, the version
+    they were offered, their profile and what podcastcme observed of their listening."""
+
+    claim: CreditClaim | None
+    version: ActivityVersion | None
+    profile: Any  # accounts.LearnerProfile or None
+    evidence: dict[str, Any]
+
+
+def _app_requests(user_ref: Any, episode: Episode) -> QuerySet[DownloadRequest]:
+    return DownloadRequest.objects.filter(
+        user=user_ref, episode=episode, method="GET", status__in=(200, 206), is_bot=False
+    ).exclude(range_start__isnull=True)
+
+
+def claim_page(*, learner: User, activity: Activity) -> ClaimPage:
+    """One query for the claim page (the learner's row with their profile, and subqueries for their
+    claim, their version, their web-player progress and whether their app downloaded the episode);
+    a second only when there is something more to show (the claim made, an older version, the
+    app's downloads)."""
+    progress = ListeningProgress.objects.filter(user=OuterRef("pk"), episode_id=activity.episode_id)
+    row = (
+        User.objects.filter(pk=learner.pk)
+        .select_related("profile")
+        .annotate(
+            claim_pk=Subquery(
+                CreditClaim.objects.filter(learner=OuterRef("pk"), activity=activity).values("pk")[:1]
+            ),
+            version_pk=Subquery(
+                Attempt.objects.filter(learner=OuterRef("pk"), activity=activity, version__isnull=False)
+                .order_by("-number")
+                .values("version_id")[:1]
+            ),
+            progress_pk=Subquery(progress.values("pk")[:1]),
+            progress_seconds=Subquery(progress.values("seconds_played")[:1]),
+            progress_first=Subquery(progress.values("first_played_at")[:1]),
+            progress_last=Subquery(progress.values("updated_at")[:1]),
+            app_downloads=Exists(_app_requests(OuterRef("pk"), activity.episode)),
+        )
+        .get()
+    )
+    profile = getattr(row, "profile", None)
+    claim = learner_claim(learner=learner, activity=activity) if row.claim_pk is not None else None
+    if row.version_pk is None or row.version_pk == activity.current_version_id:
+        version = activity.current_version
+    else:
+        version = ActivityVersion.objects.get(pk=row.version_pk)
+    seen = None
+    if row.progress_pk is not None:
+        seen = ListeningProgress(
+            pk=row.progress_pk,
+            user_id=learner.pk,
+            episode_id=activity.episode_id,
+            seconds_played=row.progress_seconds,
+            first_played_at=row.progress_first,
+            updated_at=row.progress_last,
+        )
+    evidence = _evidence(
+        user=learner, episode=activity.episode, progress=seen, app_downloads=row.app_downloads
+    )
+    return ClaimPage(claim=claim, version=version, profile=profile, evidence=evidence)
+
+
 def _podcast_app_evidence(*, user: User, episode: Episode) -> dict[str, Any] | None:
     """Downloads through the learner's personal feed: how much of the file their app fetched."""
     requests = (
-        DownloadRequest.objects.filter(
-            user=user, episode=episode, method="GET", status__in=(200, 206), is_bot=False
-        )
-        .exclude(range_start__isnull=True)
+        _app_requests(user, episode)
         .order_by("requested_at")
         .values_list("range_start", "range_end", "requested_at", "app")[:5000]
     )

@@ -7,23 +7,23 @@ import secrets
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, NoReturn
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists
+from django.db.models import Count, Exists, Max, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.locks import lock_learner
 from accounts.models import LearnerProfile, User, profile_is_complete_for_credit
-from audit.services import audit_record
+from audit.services import audit_record, audit_record_many
 from episodes.intervals import merge_intervals
 from episodes.models import Episode
 
 from . import credit_types, disclosure_services, grants, moc, versions
 from .audit_actions import CreditAction
-from .certificates import certificate_issue
+from .certificates import AuditEntry, certificate_issue, render_runs_at_commit
 from .designation import credits_for_minutes
 from .errors import CreditError
 from .models import (
@@ -251,10 +251,16 @@ def attempt_start(*, learner: User, activity: Activity, rng: random.Random | Non
     lock_learner(learner.pk)  # one open attempt at a time
     # The activity's row after the learner's (docs/architecture-locks.md): a coordinator's edit
     # that replaces an unstarted version in place cannot interleave with this start.
-    activity = Activity.objects.select_for_update().get(pk=activity.pk)
-    open_attempt = Attempt.objects.filter(
-        learner=learner, activity=activity, submitted_at__isnull=True
-    ).first()
+    activity = (
+        Activity.objects.select_for_update(of=("self",)).select_related("current_version").get(pk=activity.pk)
+    )
+    # One read for the learner's attempts so far: how many, an open one, a passed one.
+    mine = Attempt.objects.filter(learner=learner, activity=activity).aggregate(
+        used=Count("pk"),
+        open_id=Max("pk", filter=Q(submitted_at__isnull=True)),
+        passed=Count("pk", filter=Q(passed=True)),
+    )
+    open_attempt = Attempt.objects.get(pk=mine["open_id"]) if mine["open_id"] is not None else None
     if open_attempt is not None:
         if _attempt_needs_tokens(open_attempt):  # opened before options had tokens
             open_attempt.questions = _with_option_tokens(open_attempt.questions)
@@ -269,20 +275,27 @@ def attempt_start(*, learner: User, activity: Activity, rng: random.Random | Non
         raise CreditError(_("This activity has expired: credit can no longer be earned."), code="expired")
     if not activity.is_released():
         raise CreditError(_("This activity is not released yet."), code="not_released")
-    if _passed_attempt(learner, activity) is not None:
+    if mine["passed"]:
         raise CreditError(_("You have already passed this post-test."), code="already_passed")
-    used = Attempt.objects.filter(learner=learner, activity=activity).count()
+    used = mine["used"]
     if version.max_attempts and used >= version.max_attempts:
         raise CreditError(
             _("You have used all %(n)d attempts allowed for this post-test.") % {"n": version.max_attempts},
             code="attempts_exhausted",
         )
     rng = rng or random.SystemRandom()
-    shown = []
-    for question in activity.questions.prefetch_related("options"):
-        options = [{"id": o.pk, "text": o.text} for o in question.options.all()]
-        rng.shuffle(options)
-        shown.append({"id": question.pk, "text": question.text, "options": options})
+    by_question: dict[int, dict[str, Any]] = {}  # in the questions' order, each with its options
+    for option in (
+        Option.objects.filter(question__activity=activity)
+        .select_related("question")
+        .order_by("question__position", "question__id", "position", "id")
+    ):
+        question = option.question
+        entry = by_question.setdefault(question.pk, {"id": question.pk, "text": question.text, "options": []})
+        entry["options"].append({"id": option.pk, "text": option.text})
+    shown = list(by_question.values())
+    for entry in shown:
+        rng.shuffle(entry["options"])
     if not shown:
         raise CreditError(_("This activity has no post-test yet."), code="no_quiz")
     attempt = Attempt.objects.create(
@@ -459,7 +472,7 @@ class ClaimCheck:
 
     profile: LearnerProfile
     attempt: Attempt
-    evaluation: Evaluation
+    evaluation_id: int  # the learner's evaluation (all a claim keeps of it: its id)
     credits: Decimal
     capped: bool
     moc_optins: tuple[moc.OptIn, ...] = ()  # the boards the learner opted into (credits/moc.py)
@@ -474,6 +487,7 @@ def claim_check(
     attested: bool,
     moc_optins: Mapping[str, str] | None = None,
     credit_kinds: Collection[str] | None = None,
+    lock_provider: bool = False,
 ) -> ClaimCheck:
     """The one claim-eligibility rule: may ``learner`` claim ``activity`` for ``minutes`` now?
 
@@ -485,6 +499,47 @@ def claim_check(
     ``credit_kinds``: the further credit types (ANCC, ACPE, AAPA, IPCE) asked for; None: every one
     the learner's profession may claim (credits/credit_types.py check_requested).
     """
+    # One read finds what a claim is made of: the passed attempt and its version, the learner's
+    # profile, their evaluation, and whether they claimed already (then the rules below, in order).
+    # ``lock_provider`` (the claim itself): the provider's row is locked in the same statement,
+    # for the certificate number (docs/architecture-locks.md: after the learner's row).
+    found = (
+        Attempt.objects.filter(learner=learner, activity=activity, passed=True)
+        .select_related("version", "learner__profile", *(("activity__provider",) if lock_provider else ()))
+        .annotate(
+            claimed=Exists(CreditClaim.objects.filter(learner=learner, activity=activity)),
+            found_evaluation_id=Subquery(
+                Evaluation.objects.filter(learner=learner, activity=activity).values("pk")[:1]
+            ),
+        )
+        .order_by("-submitted_at")
+    )
+    if lock_provider:
+        found = found.select_for_update(of=("activity__provider",))
+    attempt = found.first()
+    if attempt is None or attempt.claimed:  # a refusal: the rules' own reads, in their order
+        return _claim_refusal(learner=learner, activity=activity)
+    profile = getattr(attempt.learner, "profile", None)
+    if profile is None or profile.needs_degree_attestation or not profile_is_complete_for_credit(profile):
+        return _claim_refusal(learner=learner, activity=activity)
+    version = attempt.version  # what the learner was offered: its expiry and designation apply
+    if timezone.localdate() > version.expiry_date:
+        raise CreditError(_("This activity has expired: credit can no longer be claimed."), code="expired")
+    if attempt.found_evaluation_id is None:
+        raise CreditError(_("Complete the evaluation before claiming credit."), code="no_evaluation")
+    return _claim_amounts(
+        profile=profile,
+        attempt=attempt,
+        evaluation_id=attempt.found_evaluation_id,
+        minutes=minutes,
+        attested=attested,
+        moc_optins=moc_optins,
+        credit_kinds=credit_kinds,
+    )
+
+
+def _claim_refusal(*, learner: User, activity: Activity) -> NoReturn:
+    """Raise the reason a claim is refused, checking the rules in their order (the slow path)."""
     if CreditClaim.objects.filter(learner=learner, activity=activity).exists():
         raise CreditError(_("You have already claimed credit for this activity."), code="already_claimed")
     profile = LearnerProfile.objects.filter(user=learner).first()
@@ -511,9 +566,24 @@ def claim_check(
     version = attempt.version  # what the learner was offered: its expiry and designation apply
     if timezone.localdate() > version.expiry_date:
         raise CreditError(_("This activity has expired: credit can no longer be claimed."), code="expired")
-    evaluation = Evaluation.objects.filter(learner=learner, activity=activity).first()
-    if evaluation is None:
+    if not Evaluation.objects.filter(learner=learner, activity=activity).exists():
         raise CreditError(_("Complete the evaluation before claiming credit."), code="no_evaluation")
+    # Found meanwhile (a request that passed or evaluated just now): the learner sends the form again.
+    raise CreditError(_("Something changed while you claimed: send the form again."), code="retry")
+
+
+def _claim_amounts(
+    *,
+    profile: LearnerProfile,
+    attempt: Attempt,
+    evaluation_id: int,
+    minutes: int,
+    attested: bool,
+    moc_optins: Mapping[str, str] | None,
+    credit_kinds: Collection[str] | None,
+) -> ClaimCheck:
+    """The rest of the rule: the attestation, the minutes, the credit and the learner's choices."""
+    version = attempt.version
     if not attested:
         raise CreditError(_("Tick the attestation to claim credit."), code="not_attested")
     if not isinstance(minutes, int) or minutes <= 0:
@@ -532,7 +602,7 @@ def claim_check(
     return ClaimCheck(
         profile=profile,
         attempt=attempt,
-        evaluation=evaluation,
+        evaluation_id=evaluation_id,
         credits=credits,
         capped=capped,
         moc_optins=tuple(optins),
@@ -556,83 +626,125 @@ def claim_credit(
     The learner's row is locked first, so concurrent claims by one learner queue up and the second
     sees the first; the unique constraint is the last line of defence. ``moc_consented_at``: when
     the learner consented to the MOC opt-ins, if not now (billing: a paid claim's checkout).
+
+    A fixed handful of statements whatever the number of claims (tests/credits/test_query_counts.py):
+    the lock, one read (claim_check, which also locks the provider's row for the certificate
+    number), the inserts, and the certificate row; nothing is read back.
     """
-    with transaction.atomic():
-        lock_learner(learner.pk)
-        activity = Activity.objects.get(pk=activity.pk)
-        checked = claim_check(
-            learner=learner,
-            activity=activity,
-            minutes=minutes,
-            attested=attested,
-            moc_optins=moc_optins,
-            credit_kinds=credit_kinds,
-        )
-        profile, attempt, evaluation = checked.profile, checked.attempt, checked.evaluation
-        credits, capped = checked.credits, checked.capped
-        score = attempt.score
-        if score is None:  # a passed attempt is always scored (claim_check found it passed)
-            raise CreditError(_("Pass the post-test before claiming credit."), code="not_passed")
-        credit_type = CreditType.AMA_PRA_1 if profile.is_physician else CreditType.PARTICIPATION
-        now = timezone.now()
-        try:
-            with transaction.atomic():
-                claim = CreditClaim.objects.create(
-                    learner=learner,
-                    activity=activity,
-                    version_id=attempt.version_id,
-                    attempt=attempt,
-                    evaluation=evaluation,
-                    minutes_reported=minutes,
-                    credits=credits,
-                    credit_type=credit_type,
-                    degree=profile.credential,
-                    attested=True,
-                    listening_evidence=listening_evidence or {},
-                    claimed_at=now,
-                )
-        except IntegrityError:
+    try:
+        with transaction.atomic():
+            lock_learner(learner.pk)
+            checked = claim_check(
+                learner=learner,
+                activity=activity,
+                minutes=minutes,
+                attested=attested,
+                moc_optins=moc_optins,
+                credit_kinds=credit_kinds,
+                lock_provider=True,
+            )
+            claim = _claim_create(
+                learner=learner,
+                activity=activity,
+                checked=checked,
+                minutes=minutes,
+                listening_evidence=listening_evidence,
+                moc_consented_at=moc_consented_at,
+            )
+    except IntegrityError:
+        # No savepoint around the claim's insert: the lock makes a concurrent claim wait and see the
+        # first, and the unique constraint, if it ever fires, rolls the whole claim back.
+        if CreditClaim.objects.filter(learner=learner, activity=activity).exists():
             raise CreditError(
                 _("You have already claimed credit for this activity."), "already_claimed"
             ) from None
-        CompletionRecord.objects.create(
-            claim=claim,
-            learner=learner,
-            activity=activity,
-            version_id=attempt.version_id,
-            completed_at=now,
-            credits=credits,
-            credit_type=credit_type,
-            attempt_number=attempt.number,
-            score=score,
-            evaluation=evaluation,
+        raise
+    return claim
+
+
+def _claim_create(
+    *,
+    learner: User,
+    activity: Activity,
+    checked: ClaimCheck,
+    minutes: int,
+    listening_evidence: dict[str, Any] | None,
+    moc_consented_at: datetime.datetime | None,
+) -> CreditClaim:
+    profile, attempt, evaluation_id = checked.profile, checked.attempt, checked.evaluation_id
+    credits, capped = checked.credits, checked.capped
+    score = attempt.score
+    if score is None:  # a passed attempt is always scored (claim_check found it passed)
+        raise CreditError(_("Pass the post-test before claiming credit."), code="not_passed")
+    credit_type = CreditType.AMA_PRA_1 if profile.is_physician else CreditType.PARTICIPATION
+    now = timezone.now()
+    claim = CreditClaim(
+        learner=learner,
+        activity=activity,
+        version_id=attempt.version_id,
+        attempt=attempt,
+        evaluation_id=evaluation_id,
+        minutes_reported=minutes,
+        credits=credits,
+        credit_type=credit_type,
+        degree=profile.credential,
+        attested=True,
+        listening_evidence=listening_evidence or {},
+        claimed_at=now,
+    )
+    claim.save(force_insert=True)
+    CompletionRecord.objects.create(
+        claim=claim,
+        learner=learner,
+        activity=activity,
+        version_id=attempt.version_id,
+        completed_at=now,
+        credits=credits,
+        credit_type=credit_type,
+        attempt_number=attempt.number,
+        score=score,
+        evaluation_id=evaluation_id,
+    )
+    if checked.awards:
+        ClaimedCredit.objects.bulk_create(
+            ClaimedCredit(claim=claim, kind=award.kind, amount=award.amount, created_at=now)
+            for award in checked.awards
         )
-        for award in checked.awards:
-            ClaimedCredit.objects.create(claim=claim, kind=award.kind, amount=award.amount, created_at=now)
-        moc_consents = moc.optins_record(
-            claim=claim, learner=learner, optins=checked.moc_optins, consented_at=moc_consented_at
-        )
-        audit_record(
-            actor=learner,
-            action=CreditAction.CLAIM_CREATED,
-            obj=claim,
-            data={
-                "activity": activity.pk,
-                "version": attempt.version.number,
-                "attempt": attempt.pk,
-                "attempt_number": attempt.number,
-                "evaluation": evaluation.pk,
-                "minutes": minutes,
-                "credits": str(credits),
-                "capped": capped,
-                "credit_type": credit_type,
-                "moc": moc_consents,
-                "other_credits": {award.kind: str(award.amount) for award in checked.awards},
-            },
-        )
-        # The certificate row belongs to the claim's own transaction: a claim never exists without
-        # it. Only the PDF comes later, from a task enqueued when this commits (retried if it fails).
-        certificate_issue(claim=claim, profile=profile)
+    moc_consents = moc.optins_record(
+        claim=claim, learner=learner, optins=checked.moc_optins, consented_at=moc_consented_at
+    )
+    claim_event = (
+        learner,
+        CreditAction.CLAIM_CREATED,
+        claim,
+        {
+            "activity": activity.pk,
+            "version": attempt.version.number,
+            "attempt": attempt.pk,
+            "attempt_number": attempt.number,
+            "evaluation": evaluation_id,
+            "minutes": minutes,
+            "credits": str(credits),
+            "capped": capped,
+            "credit_type": credit_type,
+            "moc": moc_consents,
+            "other_credits": {award.kind: str(award.amount) for award in checked.awards},
+        },
+    )
+    events: list[AuditEntry] = [claim_event]
+    # The certificate row belongs to the claim's own transaction: a claim never exists without
+    # it. Only the PDF comes later, from a task enqueued when this commits (retried if it fails).
+    # The provider's row was locked by claim_check's read (after the learner's).
+    certificate = certificate_issue(
+        claim=claim,
+        profile=profile,
+        version=attempt.version,
+        locked_provider=attempt.activity.provider,
+        audit_events=events,
+    )
+    audit_record_many(events)  # the claim's audit row and the certificate's, in one INSERT
+    if not render_runs_at_commit():  # a worker renders it later: the page shows the row as issued
+        claim.certificate = certificate  # kept on the claim (the reverse one-to-one's cache), not saved
     return claim
 
 

@@ -130,6 +130,8 @@ def test_metrics_after_a_claim(
     assert _value(text, "podcastcme_certificate_renders_pending") == 1
     assert _value(text, "podcastcme_certificate_render_failures") == 0
     assert _value(text, "podcastcme_tasks", status="READY") == 1
+    assert _value(text, "podcastcme_tasks", status="RUNNING") == 0
+    assert 'podcastcme_tasks{status="SUCCESSFUL"}' not in text  # finished results only pile up
     assert _value(text, "podcastcme_task_oldest_ready_age_seconds") >= 0
     assert _requests_by_view(text, "credits:claim", "POST") == before_view + 1
     # Request latency per view, and the database's own counters.

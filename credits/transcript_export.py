@@ -45,6 +45,9 @@ CSV_HEADER = (
 )
 
 
+CHUNK_ROWS = 500
+
+
 class _Echo:
     """A file-like object whose write returns the line: csv.writer formats, the response streams it."""
 
@@ -62,26 +65,31 @@ def transcript_csv_lines(transcript: Transcript) -> Iterator[str]:
     ``acpe``, ``aapa_1``, ``ipce``, and the self-reported types) for pivot tables and scripts; the
     label may be translated, the code is not."""
     writer = csv.writer(_Echo(), quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
-    yield "\ufeff" + writer.writerow([str(h) for h in CSV_HEADER])
+    piece = ["\ufeff" + writer.writerow([str(h) for h in CSV_HEADER])]
     self_reported = _("Self-reported")
     for row in transcript.rows:
-        yield writer.writerow(
-            [
-                csv_cell(value)
-                for value in (
+        if len(piece) >= CHUNK_ROWS:  # a piece per 500 rows: a write per row costs more than the row
+            yield "".join(piece)
+            piece = []
+        piece.append(
+            writer.writerow(
+                (
                     row.date.isoformat(),
-                    row.title,
-                    row.provider,
+                    # Only someone's text can start like a formula; dates, amounts, our labels,
+                    # certificate numbers and addresses never do.
+                    csv_cell(row.title),
+                    csv_cell(row.provider),
                     format_credits(row.credits),
                     row.credit_type_label,
-                    "; ".join(row.topics),
+                    csv_cell("; ".join(row.topics)),
                     self_reported if row.self_reported else "podcastcme",
                     row.certificate_number,
                     row.verification_url,
                     row.credit_type,
                 )
-            ]
+            )
         )
+    yield "".join(piece)
 
 
 def transcript_csv(transcript: Transcript) -> bytes:

@@ -7,8 +7,8 @@ import datetime
 from collections.abc import Iterable, Iterator, Sequence
 
 from django import forms
-from django.db import models
 from django.core.paginator import Paginator
+from django.db import models
 from django.http import QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -38,20 +38,34 @@ class _Echo:
         return value
 
 
-def csv_stream(header: Sequence[object], rows: Iterable[Sequence[object]]) -> Iterator[str]:
-    """The CSV text line by line: a BOM (so Excel reads UTF-8 names, accents and other scripts
-    correctly), the header, then each row, every cell defused against formulas (csv_cell)."""
+CHUNK_ROWS = 500  # rows per piece sent: a write per row would cost more than the row itself
+
+
+def csv_stream(
+    header: Sequence[object], rows: Iterable[Sequence[object]], *, defused: bool = False
+) -> Iterator[str]:
+    """The CSV text in pieces of CHUNK_ROWS rows: a BOM (so Excel reads UTF-8 names, accents and
+    other scripts correctly), the header, then the rows, every cell defused against formulas
+    (csv_cell) unless the rows come ``defused`` already (their text cells passed through csv_cell)."""
     writer = csv.writer(_Echo())
-    yield "\ufeff" + writer.writerow([csv_cell(h) for h in header])
+    piece = ["\ufeff" + writer.writerow([csv_cell(h) for h in header])]
+    write = writer.writerow
     for row in rows:
-        yield writer.writerow([csv_cell(v) for v in row])
+        piece.append(write(row if defused else [csv_cell(v) for v in row]))
+        if len(piece) >= CHUNK_ROWS:
+            yield "".join(piece)
+            piece = []
+    if piece:
+        yield "".join(piece)
 
 
 def csv_response(
-    filename: str, header: Sequence[object], rows: Iterable[Sequence[object]]
+    filename: str, header: Sequence[object], rows: Iterable[Sequence[object]], *, defused: bool = False
 ) -> StreamingHttpResponse:
     """A CSV download streamed as it is written (nothing of the whole file is held in memory)."""
-    response = StreamingHttpResponse(csv_stream(header, rows), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(
+        csv_stream(header, rows, defused=defused), content_type="text/csv; charset=utf-8"
+    )
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "private, no-store"
     return response
@@ -153,12 +167,23 @@ FURTHER_TYPE_COLUMNS = [code for code in credit_lines.TYPE_ORDER if code in cred
 
 def activity_csv_rows(activity) -> Iterator[list[object]]:
     """The activity CSV's rows from ``reports.activity_certificate_rows`` (plain tuples streamed from
-    the database), each formatted as the file shows it."""
+    the database), each formatted as the file shows it. Only the cells that hold someone's text (name,
+    degree, email, certificate number, activity title) go through csv_cell: the others are dates,
+    numbers and our own labels, which never start like a formula."""
     credit_types = {str(code): str(label) for code, label in CreditType.choices}
-    professions = {str(code): str(label) for code, label in Profession.choices}
-    profession_of = reports.certificate_profession
+    profession_labels = {str(code): str(label) for code, label in Profession.choices}
+    professions: dict[tuple[str, str], str] = {}
+    amounts_text: dict[object, str] = {}
     lines_of = credit_lines.certificate_lines
     further = FURTHER_TYPE_COLUMNS
+    cell = csv_cell
+
+    def credits_text(value) -> str:
+        text = amounts_text.get(value)
+        if text is None:
+            text = amounts_text[value] = format_credits(value)
+        return text
+
     for (
         name,
         degree,
@@ -175,31 +200,35 @@ def activity_csv_rows(activity) -> Iterator[list[object]]:
         designated,
         other_credits,
     ) in reports.activity_certificate_rows(activity):
-        amounts = (
-            {
+        profession = professions.get((credit_type, degree))
+        if profession is None:
+            code = reports.certificate_profession(credit_type=credit_type, degree=degree)
+            profession = professions[(credit_type, degree)] = cell(profession_labels[code])
+        if other_credits:
+            amounts = {
                 line.code: line.credits
                 for line in lines_of(credit_type=credit_type, credits=credits, other_credits=other_credits)
                 if not line.main
             }
-            if other_credits
-            else {}
-        )
+            extra = [credits_text(amounts[code]) if code in amounts else "" for code in further]
+        else:
+            extra = [""] * len(further)
         yield [
-            name,
-            degree,
-            email,
+            cell(name),
+            cell(degree),
+            cell(email),
             completed.isoformat(),
-            format_credits(credits),
-            credit_types.get(credit_type, credit_type),
+            credits_text(credits),
+            cell(credit_types.get(credit_type, credit_type)),
             attempt_number,
             score,
-            number,
+            cell(number),
             revision,
             version_number,
-            version_title,
-            format_credits(designated),
-            professions[profession_of(credit_type=credit_type, degree=degree)],
-            *[format_credits(amounts[code]) if code in amounts else "" for code in further],
+            cell(version_title),
+            credits_text(designated),
+            profession,
+            *extra,
         ]
 
 
@@ -228,7 +257,9 @@ def activity_report_csv(request: AuthenticatedHttpRequest, pk: int):
         *[credit_lines.type_label(code) for code in FURTHER_TYPE_COLUMNS],
     ]
     rows = activity_csv_rows(activity)
-    return csv_response(f"activity-report-{slugify(activity.title)[:50] or activity.pk}.csv", header, rows)
+    return csv_response(
+        f"activity-report-{slugify(activity.title)[:50] or activity.pk}.csv", header, rows, defused=True
+    )
 
 
 # --- Date ranges (the PARS learner export, credits/views/moc.py) and the retired board report --------

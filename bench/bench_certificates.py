@@ -22,7 +22,10 @@ from testkit.factories import make_learners, pass_and_evaluate
 RENDERS = 30
 WARMUP = 3
 REQUESTS = 400
-GOAL_RENDER_MS = 60.0
+# Issue 14, item 10: a ratio to a floor measured in the same run, not an absolute time. The floor
+# is WeasyPrint with its defaults (a new font configuration and the stylesheet parsed for each
+# render); both sides render the same certificate's HTML, QR code included.
+GOAL_RENDER_RATIO = 0.7
 GOAL_SERVE_RATIO = 0.5  # the app must answer at least half as many requests/s as WhiteNoise
 
 
@@ -118,12 +121,12 @@ def run() -> list[Row]:
         teardown_test_environment()
     return [
         Row(
-            name="certificate render, warm worker (median of 30), ms",
+            name="certificate render, warm worker vs bare WeasyPrint defaults (median of 30)",
             value=warm_ms,
             baseline=cold_ms,
             unit="ms",
-            goal=f"<= {GOAL_RENDER_MS:.0f} ms",
-            ok=warm_ms <= GOAL_RENDER_MS,
+            goal=f"ratio <= {GOAL_RENDER_RATIO}",
+            ok=warm_ms <= GOAL_RENDER_RATIO * cold_ms,
         ),
         Row(
             name=f"issued certificate PDF (signed link) vs WhiteNoise, req/s ({len(data) // 1024} KiB)",

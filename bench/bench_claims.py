@@ -169,7 +169,7 @@ def _percentile(values: list[float], pct: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered) + 0.5) - 1))]
 
 
-def _database(work: Path) -> tuple[str, str, Callable[[], None]]:
+def _database(work: Path, name: str = DB_NAME) -> tuple[str, str, Callable[[], None]]:
     """(DATABASE_URL of the bench database, label, cleanup); a database of its own in the same server."""
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql://")):
@@ -177,15 +177,15 @@ def _database(work: Path) -> tuple[str, str, Callable[[], None]]:
     from django.db import connection
 
     with connection.cursor() as cursor:  # Django's connection autocommits: CREATE DATABASE works
-        cursor.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-        cursor.execute(f"CREATE DATABASE {DB_NAME}")
+        cursor.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        cursor.execute(f"CREATE DATABASE {name}")
 
     def drop():
         with connection.cursor() as cursor:
-            cursor.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+            cursor.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
     parts = urllib.parse.urlsplit(url)
-    return urllib.parse.urlunsplit(parts._replace(path=f"/{DB_NAME}")), "PostgreSQL", drop
+    return urllib.parse.urlunsplit(parts._replace(path=f"/{name}")), "PostgreSQL", drop
 
 
 def _start_server(env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
@@ -311,16 +311,18 @@ def run() -> list[Row]:
                 value=p50,
                 baseline=_percentile(warm.latencies_ms, 50),
                 unit="ms",
-                goal=f"(p95 <= {GOAL_P95_MS:g} ms)",
+                goal="(informational)",
                 ok=True,
             ),
-            Row(
+            Row(  # informational (issue 14, item 10): on 2 shared cores it measures the load
+                # generator as much as the server; the learner path's ratios are
+                # bench_learner_path.py's figures
                 name=f"claims: p95 latency/request, {CONCURRENCY} at a time ({label})",
                 value=p95,
                 baseline=None,
                 unit="ms",
-                goal=f"<= {GOAL_P95_MS:g} ms",
-                ok=p95 <= GOAL_P95_MS,
+                goal=f"(informational; {GOAL_P95_MS:g} ms)",
+                ok=True,
             ),
             Row(
                 name=f"claims: errors ({LEARNERS} learners, 4 requests each)",

@@ -24,6 +24,7 @@ Neither counts downloads in the app: nginx's JSON access log does, through
 
 import base64
 import hashlib
+import logging
 import os
 import secrets
 import time
@@ -36,6 +37,8 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from .models import Episode, PersonalFeed
+
+logger = logging.getLogger(__name__)
 
 
 def edge_root() -> Path | None:
@@ -106,7 +109,10 @@ def ensure_link(episode: Episode) -> None:
     """From the app's public audio view: the request nginx passed on because the link is missing."""
     root = edge_root()
     if root is not None and not os.path.lexists(link_path(root, episode)):
-        publish_link(episode)
+        try:
+            publish_link(episode)
+        except OSError:  # a tree nginx cannot be given never costs a listener their audio
+            logger.exception("no edge link made for episode %s", episode.pk)
 
 
 def sync_all() -> tuple[int, int]:

@@ -512,3 +512,13 @@ def test_ingest_access_log_says_what_it_did(tmp_path, settings):
     out = io.StringIO()
     call_command("ingest_access_log", str(log), stdout=out)
     assert out.getvalue().strip() == "2 new log lines, 1 audio requests recorded, 0 downloads counted."
+
+
+def test_an_unwritable_link_tree_never_costs_a_listener_their_audio(client, settings, tmp_path):
+    settings.PODCASTCME_COUNT_BUFFER_SECONDS = 0
+    episode = _publish(factories.make_show())
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the tree should be")
+    settings.PODCASTCME_EDGE_AUDIO_ROOT = str(blocked)
+    response = client.get(episode.get_audio_url(), HTTP_RANGE="bytes=0-1")
+    assert response.status_code == 206

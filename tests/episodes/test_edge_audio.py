@@ -492,6 +492,14 @@ def test_personal_feeds_are_never_kept_in_nginx_cache(edge):
     assert fetch(edge.nginx.port, url).status == 404  # at once
 
 
+def test_metrics_are_never_served_through_the_site(edge):
+    """Prometheus scrapes each node directly with its token (docs/deploy.md); the site answers 404
+    without asking the app, so a leaked token is no use from outside."""
+    answer = fetch(edge.nginx.port, "/metrics", headers={"Authorization": "Bearer " + "x" * 40})
+    assert answer.status == 404
+    assert last_line_for(edge.nginx, "/metrics")["upstream"] == ""
+
+
 def test_ingest_access_log_refuses_a_missing_folder_and_a_negative_interval(tmp_path):
     from django.core.management.base import CommandError
 

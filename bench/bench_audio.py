@@ -34,7 +34,10 @@ from bench._server import fresh_database, gunicorn
 from episodes.audio import read_audio
 
 READS = 50
-GOAL_MS = 50.0
+# read_audio reads headers only: within 50x of opening the file and reading 10 KB (about 18x on the
+# bench machine); reading the whole hour (14 MB) would be some 300x. A ratio, not milliseconds
+# (issue 14 item 10): the floor is measured in the same run.
+GOAL_RATIO = 50.0
 BASELINE_BYTES = 10 * 1024
 _DIR = Path(tempfile.gettempdir()) / "podcastcme-bench-audio"
 
@@ -245,7 +248,7 @@ def _read_audio_rows() -> list[Row]:
             value=value,
             baseline=baseline,
             unit="ms",
-            goal=f"<= {GOAL_MS:g} ms",
-            ok=value <= GOAL_MS,
+            goal=f"ratio <= {GOAL_RATIO:g}",
+            ok=value <= GOAL_RATIO * baseline,
         )
     ]

@@ -3,7 +3,8 @@
 
 (1) Pages: the activity report and the coordinator's certificate list, median time at 100 claims
     (the floor: the same page, same stack, small data) and at 10,000 (bench/_claims_seed.py's activity,
-    claims from testkit.factories.add_prior_claims). Goal: 10,000 within 1.5x of 100.
+    claims from testkit.factories.add_prior_claims). Goal: 10,000 within 1.5x of 100; the HTML the
+    same size (within 5%: paginated, however many claims).
 (2) CSV: the activity report CSV at 10,000 claims (streamed through the test client, every byte read)
     against the floor, a bare ``csv.writer`` writing the same rows fetched with ``.values_list()`` (the
     database read included on both sides, no formatting on the floor's). Rows per second; goal ≥ 0.5x.
@@ -31,6 +32,7 @@ CSV_RUNS = 5
 SMALL, BIG = 100, 10_000
 TRANSCRIPT_CREDITS = 1_000
 PAGE_GOAL = 1.5  # 10,000 claims at most 1.5x the same page at 100
+SIZE_GOAL = 1.05  # the page's HTML at 10,000 claims: the same size (paginated), give or take digits
 CSV_GOAL = 0.5  # rows/s at least half a bare csv.writer's
 
 
@@ -126,6 +128,7 @@ def _measure() -> list[Row]:
     small = {
         name: _median_ms(lambda u=url: _get(client, u), PAGE_RUNS) for name, url in _pages(activity).items()
     }
+    small_kb = {name: len(_get(client, url)) / 1024 for name, url in _pages(activity).items()}
     add_prior_claims(activity, BIG - SMALL, prefix="big")
     Evaluation.objects.filter(activity=activity).update(comments=comments)
     claims = CreditClaim.objects.filter(activity=activity).count()
@@ -137,6 +140,11 @@ def _measure() -> list[Row]:
         rows.append(
             Row(f"{name}: {BIG:,} vs {SMALL} claims (median of {PAGE_RUNS})", big, small[name], "ms",
                 f"ratio <= {PAGE_GOAL}", big <= PAGE_GOAL * small[name])
+        )  # fmt: skip
+        big_kb = len(_get(client, url)) / 1024
+        rows.append(
+            Row(f"{name} HTML: {BIG:,} vs {SMALL} claims", big_kb, small_kb[name], "KB",
+                f"ratio <= {SIZE_GOAL}", big_kb <= SIZE_GOAL * small_kb[name])
         )  # fmt: skip
 
     csv_url = reverse("credits:activity_report_csv", args=[activity.pk])

@@ -164,7 +164,9 @@ urlpatterns = [
     path("learning/transcript/", transcript.transcript_page, name="transcript"),
     path("learning/transcript.csv", transcript.transcript_csv, name="transcript_csv"),
     path("learning/transcript.pdf", transcript.transcript_pdf, name="transcript_pdf"),
-    path("learning/transcript/pdf/<str:token>/", transcript.transcript_pdf_status, name="transcript_pdf_status"),
+    path(
+        "learning/transcript/pdf/<str:token>/", transcript.transcript_pdf_status, name="transcript_pdf_status"
+    ),
     path(
         "learning/transcript/pdf/<str:token>/download",
         transcript.transcript_pdf_download,

@@ -271,6 +271,7 @@ STORAGES = {
 }
 FILE_UPLOAD_PERMISSIONS = 0o644
 
+
 # Object storage (docs/object-storage.md): with PODCASTCME_S3_BUCKET set, every stored file (audio,
 # artwork, transcripts, certificates, learners' uploads) lives in that S3 bucket instead of MEDIA_ROOT.
 # Nothing in it is public: the app decides access and redirects to a URL signed for a few minutes.

@@ -185,3 +185,14 @@ def test_with_the_immediate_backend_the_pdf_is_the_answer(learner):
 def test_the_task_ignores_a_learner_who_is_gone(learner, settings):
     build_transcript_pdf.call(learner.pk + 1000, "a" * 32, None, None, None)
     assert not (Path(settings.MEDIA_ROOT) / "transcripts" / str(learner.pk + 1000)).exists()
+
+
+def test_the_transcript_pages_pdf_link_leads_to_the_status_page_not_a_file(learner, show, provider, queue):
+    """With a worker the PDF link answers a page ("being prepared"), so the link must not tell the
+    browser to save what it gets as a file (the HTML page would be saved instead of shown)."""
+    add_claims(learner, show=show, provider=provider, count=1)
+    client = _client(learner)
+    page = client.get(reverse("credits:transcript")).content.decode()
+    link = next(tag for tag in page.split("<a ")[1:] if reverse("credits:transcript_pdf") in tag)
+    assert " download" not in link.split(">", 1)[0]
+    assert client.get(reverse("credits:transcript_pdf")).status_code == 302

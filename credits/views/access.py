@@ -2,10 +2,16 @@
 show still grants that provider (credits/grants.py)."""
 
 from django.http import Http404, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
 
 from .. import grants, selectors
-from ..models import Activity
+from ..models import Activity, Provider
+
+
+def coordinator_provider_or_404(request, slug: str) -> Provider:
+    """The provider, if the request's user coordinates it; another provider's pages do not exist
+    for them (404, not 403: its existence is not told)."""
+    return get_object_or_404(Provider, slug=slug, memberships__user=request.user)
 
 
 def coordinator_activity_or_404(request, pk: int) -> Activity:

@@ -10,7 +10,7 @@ from accounts.permissions import AuthenticatedHttpRequest, coordinator_required
 from audit.models import AuditEvent
 
 from .. import audit_trail, selectors
-from ..models import Provider
+from .access import coordinator_provider_or_404
 
 PAGE_SIZE = 100
 
@@ -37,7 +37,7 @@ def activity_audit(request: AuthenticatedHttpRequest, pk: int):
 @coordinator_required
 @require_GET
 def learner_audit(request: AuthenticatedHttpRequest, slug: str, user_id: int):
-    provider = get_object_or_404(Provider, slug=slug, memberships__user=request.user)
+    provider = coordinator_provider_or_404(request, slug)
     # A learner who never took one of this provider's activities is not found here.
     if not audit_trail.learner_has_records(learner_id=user_id, provider=provider):
         raise Http404

@@ -25,12 +25,7 @@ from .. import (
 from ..forms import ActivityForm, QuestionFormSet, QuizImportForm
 from ..forms_setup import CommercialSupportForm, ProviderSettingsForm
 from ..models import CommercialSupport, Provider
-from .access import coordinator_activity_or_404, locked_response
-
-
-def _provider(request, slug: str) -> Provider:
-    # Another provider's pages do not exist for this coordinator.
-    return get_object_or_404(Provider, slug=slug, memberships__user=request.user)
+from .access import coordinator_activity_or_404, coordinator_provider_or_404, locked_response
 
 
 def _apply_errors(form, error: ValidationError) -> None:
@@ -61,7 +56,7 @@ def dashboard(request: AuthenticatedHttpRequest):
 
 @coordinator_required
 def activity_create(request: AuthenticatedHttpRequest, slug: str):
-    provider = _provider(request, slug)
+    provider = coordinator_provider_or_404(request, slug)
     # Only episodes of shows whose hosts granted this provider; the service checks the grant again.
     episodes = grants.episodes_for_new_activity(provider=provider)
     form = ActivityForm(
@@ -233,7 +228,7 @@ def activity_support_remove(request: AuthenticatedHttpRequest, pk: int, support_
 @coordinator_required
 def provider_settings(request: AuthenticatedHttpRequest, slug: str):
     """The provider's own settings: "The" before its name, contact email, privacy policy, time zone."""
-    provider = _provider(request, slug)
+    provider = coordinator_provider_or_404(request, slug)
     old = providers.provider_snapshot(provider)
     form = ProviderSettingsForm(request.POST or None, instance=provider)
     if request.method == "POST" and form.is_valid():

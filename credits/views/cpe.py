@@ -15,8 +15,8 @@ from .. import cebroker, cpe_monitor
 from ..errors import CreditError
 from ..models import CpeMonitorBatch
 from ..provider_time import provider_date
-from .access import coordinator_activity_or_404
-from .reports import BoardRangeForm, _provider
+from .access import coordinator_activity_or_404, coordinator_provider_or_404
+from .reports import BoardRangeForm
 
 
 def _cpe_page(request, provider, *, status=200, error=""):
@@ -40,13 +40,13 @@ def _cpe_page(request, provider, *, status=200, error=""):
 def cpe_monitor_page(request: AuthenticatedHttpRequest, slug: str):
     """Per activity: reported, pending (with the 60-day deadline), needing a correction by hand; the
     pre-validation list; the next file; the batches recorded."""
-    return _cpe_page(request, _provider(request, slug))
+    return _cpe_page(request, coordinator_provider_or_404(request, slug))
 
 
 @coordinator_required
 @require_POST
 def cpe_monitor_batch_create(request: AuthenticatedHttpRequest, slug: str):
-    provider = _provider(request, slug)
+    provider = coordinator_provider_or_404(request, slug)
     try:
         batch = cpe_monitor.batch_create(provider=provider, actor=request.user)
     except CreditError as exc:
@@ -60,7 +60,7 @@ def cpe_monitor_batch_create(request: AuthenticatedHttpRequest, slug: str):
 @coordinator_required
 @require_POST
 def cpe_monitor_corrections(request: AuthenticatedHttpRequest, slug: str):
-    provider = _provider(request, slug)
+    provider = coordinator_provider_or_404(request, slug)
     try:
         ids = [int(v) for v in request.POST.getlist("certificates")]
     except ValueError:
@@ -77,7 +77,7 @@ def cpe_monitor_corrections(request: AuthenticatedHttpRequest, slug: str):
 
 @coordinator_required
 def cpe_monitor_batch_xml(request: AuthenticatedHttpRequest, slug: str, pk: int):
-    provider = _provider(request, slug)
+    provider = coordinator_provider_or_404(request, slug)
     batch = get_object_or_404(CpeMonitorBatch, pk=pk, provider=provider, kind=CpeMonitorBatch.Kind.FILE)
     response = HttpResponse(cpe_monitor.batch_file(batch), content_type="application/xml; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{cpe_monitor.batch_file_name(batch)}"'

@@ -13,14 +13,15 @@ from .. import credit_type_services, credit_types, grants
 from ..errors import CreditError
 from ..forms_credit_types import AccreditationsForm, CreditTypeForm
 from ..models import AcpeActivityType, Activity, ActivityCredit, CreditKind
-from .access import coordinator_activity_or_404, locked_response
-from .reports import _provider
+from .access import coordinator_activity_or_404, coordinator_provider_or_404, locked_response
 
 
 @coordinator_required
 def provider_accreditations(request: AuthenticatedHttpRequest, slug: str):
     """The accreditations the provider holds, which decide the credit types its activities may offer."""
-    provider = _provider(request, slug)  # another provider's page does not exist for them (404)
+    provider = coordinator_provider_or_404(
+        request, slug
+    )  # another provider's page does not exist for them (404)
     error = ""
     if request.method == "POST":
         form = AccreditationsForm(request.POST)

@@ -14,6 +14,7 @@ from episodes.models import Show
 from .. import grants
 from ..forms_grants import GrantInviteForm, GrantRequestForm
 from ..models import GrantStatus, Provider, ShowProviderGrant
+from .access import coordinator_provider_or_404
 
 # Each action: its service, and what the person is told afterwards.
 ACTIONS = {
@@ -30,10 +31,6 @@ def _hosted_show(request, slug: str) -> Show:
     if not is_host_of(request.user, show):
         raise Http404
     return show
-
-
-def _provider(request, slug: str) -> Provider:
-    return get_object_or_404(Provider, slug=slug, memberships__user=request.user)
 
 
 def _split(grant_list):
@@ -120,13 +117,13 @@ def _coordinator_page(request, provider, *, form=None, error=None, status=200):
 
 @coordinator_required
 def coordinator_shows(request: AuthenticatedHttpRequest, slug: str):
-    return _coordinator_page(request, _provider(request, slug))
+    return _coordinator_page(request, coordinator_provider_or_404(request, slug))
 
 
 @coordinator_required
 @require_POST
 def coordinator_grant_request(request: AuthenticatedHttpRequest, slug: str):
-    provider = _provider(request, slug)
+    provider = coordinator_provider_or_404(request, slug)
     form = GrantRequestForm(request.POST)
     if not form.is_valid():
         return _coordinator_page(request, provider, form=form, status=400)
@@ -147,7 +144,7 @@ def coordinator_grant_request(request: AuthenticatedHttpRequest, slug: str):
 @coordinator_required
 @require_POST
 def coordinator_grant_action(request: AuthenticatedHttpRequest, slug: str, pk: int, action: str):
-    provider = _provider(request, slug)
+    provider = coordinator_provider_or_404(request, slug)
     grant = get_object_or_404(ShowProviderGrant, pk=pk, provider=provider)
     service, done = ACTIONS[action]
     try:

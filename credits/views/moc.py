@@ -14,8 +14,8 @@ from accounts.permissions import AuthenticatedHttpRequest, coordinator_required
 from .. import moc
 from ..errors import CreditError
 from ..models import MocRegistration, ParsLearnerBatch
-from .access import coordinator_activity_or_404, locked_response
-from .reports import BoardRangeForm, _provider, _range_form
+from .access import coordinator_activity_or_404, coordinator_provider_or_404, locked_response
+from .reports import BoardRangeForm, _range_form
 
 
 def _registration_rows(activity, data=None):
@@ -105,7 +105,7 @@ def _learners_page(request, provider, form, rows, status=200, error=""):
 @coordinator_required
 def pars_learners(request: AuthenticatedHttpRequest, slug: str):
     """Pre-validation: per learner completion, what is missing or malformed before the export."""
-    provider = _provider(request, slug)
+    provider = coordinator_provider_or_404(request, slug)
     form = _range_form(request, provider)
     if not form.is_valid():
         return _learners_page(request, provider, form, None, status=400)
@@ -117,7 +117,7 @@ def pars_learners(request: AuthenticatedHttpRequest, slug: str):
 def pars_learners_txt(request: AuthenticatedHttpRequest, slug: str):
     """The upload file. Refused (400, with the list) while any row has a problem, unless the
     coordinator asks for the valid rows only (``only_valid=1``): the others wait until fixed."""
-    provider = _provider(request, slug)
+    provider = coordinator_provider_or_404(request, slug)
     form = BoardRangeForm(request.GET)
     if not form.is_valid():
         return _learners_page(request, provider, form, None, status=400)
@@ -145,7 +145,7 @@ def _txt_response(body: str, name: str) -> HttpResponse:
 @require_POST
 def pars_batch_create(request: AuthenticatedHttpRequest, slug: str):
     """Record the next batch as sent (only what is new since the last one), then offer its file."""
-    provider = _provider(request, slug)
+    provider = coordinator_provider_or_404(request, slug)
     form = BoardRangeForm(request.POST)
     if not form.is_valid():
         return _learners_page(request, provider, form, None, status=400)
@@ -164,6 +164,6 @@ def pars_batch_create(request: AuthenticatedHttpRequest, slug: str):
 
 @coordinator_required
 def pars_batch_txt(request: AuthenticatedHttpRequest, slug: str, pk: int):
-    provider = _provider(request, slug)
+    provider = coordinator_provider_or_404(request, slug)
     batch = get_object_or_404(ParsLearnerBatch, pk=pk, provider=provider)
     return _txt_response(moc.batch_file(batch), f"pars-learners-{provider.slug}-batch-{batch.pk}.txt")

@@ -4,7 +4,7 @@ pre-validation page and the activity upload file (credits/pars.py, docs/pars.md)
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -12,8 +12,7 @@ from accounts.permissions import AuthenticatedHttpRequest, coordinator_required
 
 from .. import pars
 from ..forms_pars import ParsActivityForm, ParsYearForm
-from ..models import Provider
-from .access import coordinator_activity_or_404
+from .access import coordinator_activity_or_404, coordinator_provider_or_404
 
 
 @coordinator_required
@@ -40,11 +39,6 @@ def pars_activity(request: AuthenticatedHttpRequest, pk: int):
     )
 
 
-def _provider(request, slug: str) -> Provider:
-    """Another provider's page does not exist for this coordinator (404)."""
-    return get_object_or_404(Provider, slug=slug, memberships__user=request.user)
-
-
 def _year_form(request) -> ParsYearForm:
     return ParsYearForm(request.GET if "year" in request.GET else {"year": timezone.localdate().year})
 
@@ -52,7 +46,7 @@ def _year_form(request) -> ParsYearForm:
 @coordinator_required
 def pars_activities(request: AuthenticatedHttpRequest, slug: str):
     """The reporting year's rows, with what is missing or malformed per activity, before the export."""
-    provider = _provider(request, slug)
+    provider = coordinator_provider_or_404(request, slug)
     form = _year_form(request)
     if not form.is_valid():
         return render(
@@ -72,7 +66,7 @@ def pars_activities(request: AuthenticatedHttpRequest, slug: str):
 @coordinator_required
 def pars_activities_txt(request: AuthenticatedHttpRequest, slug: str):
     """The PARS activity upload file; refused (400, the list of problems) unless every row is ready."""
-    provider = _provider(request, slug)
+    provider = coordinator_provider_or_404(request, slug)
     form = _year_form(request)
     if not form.is_valid():
         return render(

@@ -10,7 +10,7 @@ from django import forms
 from django.core.paginator import Paginator
 from django.db import models
 from django.http import QueryDict, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -28,7 +28,7 @@ from ..forms_transcript import RecordDateField
 from ..models import CreditType, Evaluation, Provider
 from ..provider_time import provider_zone
 from ..statements import format_credits
-from .access import coordinator_activity_or_404
+from .access import coordinator_activity_or_404, coordinator_provider_or_404
 
 
 class _Echo:
@@ -69,10 +69,6 @@ def csv_response(
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "private, no-store"
     return response
-
-
-def _provider(request, slug: str) -> Provider:
-    return get_object_or_404(Provider, slug=slug, memberships__user=request.user)
 
 
 # --- One activity -----------------------------------------------------------------------------------
@@ -310,7 +306,7 @@ def board_report(request: AuthenticatedHttpRequest, slug: str):
     Its address (page and CSV, kept for bookmarks) leads to the PARS learner export, which has
     physicians only and only the PARS boards each activity is registered with, in ACCME's Learner
     Template B; the date range carries over when it is given."""
-    provider = _provider(request, slug)  # another provider's slug stays a 404, as before
+    provider = coordinator_provider_or_404(request, slug)  # another provider's slug stays a 404, as before
     target = reverse("credits:pars_learners", args=[provider.slug])
     query = QueryDict(mutable=True)
     for name in ("start", "end"):

@@ -111,6 +111,20 @@ def make_provider(name: str = "Society of Testing", slug: str = "sot", **fields)
     return Provider.objects.create(name=name, slug=slug, **fields)
 
 
+# A jointly accredited provider's ACPE number, and a UAN of it for a home-study activity for pharmacists.
+ACPE_PROVIDER_NUMBER = "JA0000123"
+UAN = "JA0000123-0000-26-001-H01-P"
+
+
+def jointly_accredit(provider: Provider) -> Provider:
+    """Make ``provider`` jointly accredited (ANCC, ACPE, AAPA and IPCE credit allowed), with an ACPE
+    number; set before its activities are published, as the accreditations page would."""
+    provider.joint_accreditation = True
+    provider.acpe_provider_number = ACPE_PROVIDER_NUMBER
+    provider.save()
+    return provider
+
+
 def make_coordinator(provider: Provider, email: str = "coordinator@example.org") -> User:
     user = make_user(email)
     ProviderCoordinator.objects.create(provider=provider, user=user)

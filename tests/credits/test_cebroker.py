@@ -24,14 +24,12 @@ pytestmark = pytest.mark.django_db
 
 SPEC = json.loads((Path(__file__).parent / "fixtures" / "cebroker_columns.json").read_text())
 COLUMNS = [c["column"] for c in SPEC["columns"]]
-UAN = "JA0000123-0000-26-001-H01-P"
+UAN = factories.UAN
 
 
 @pytest.fixture
 def interprofessional(episode, coordinator, provider):
-    provider.joint_accreditation = True
-    provider.acpe_provider_number = "JA0000123"
-    provider.save()
+    factories.jointly_accredit(provider)
     return factories.make_activity(
         provider=provider,
         episode=episode,

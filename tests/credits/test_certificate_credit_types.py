@@ -22,7 +22,7 @@ from testkit.pdf import pdf_text, stored_bytes
 
 pytestmark = pytest.mark.django_db
 
-UAN = "JA0000123-0000-26-001-H01-P"
+UAN = factories.UAN
 ANCC_STATEMENT = (
     "Nurses: The Society of Testing designates this activity for a maximum of 1.0 ANCC contact hour. "
     "Nurses should claim only the credit commensurate with the extent of their participation in the activity."
@@ -35,9 +35,7 @@ IPCE_STATEMENT = (
 
 @pytest.fixture
 def offering(provider, episode, coordinator):
-    provider.joint_accreditation = True
-    provider.acpe_provider_number = "JA0000123"
-    provider.save()
+    factories.jointly_accredit(provider)
     return factories.make_activity(
         provider=provider,
         episode=episode,

@@ -18,7 +18,7 @@ from testkit import factories
 
 pytestmark = pytest.mark.django_db
 
-UAN = "JA0000123-0000-26-001-H01-P"
+UAN = factories.UAN
 EVERY_TYPE = [
     {"kind": "ancc", "amount": Decimal("1.0")},  # above AMA's 0.75: each type has its own designation
     {"kind": "acpe", "amount": Decimal("0.5"), "uan": UAN, "acpe_activity_type": "K"},
@@ -29,9 +29,7 @@ EVERY_TYPE = [
 
 @pytest.fixture
 def joint_provider(provider):
-    provider.joint_accreditation = True
-    provider.acpe_provider_number = "JA0000123"
-    provider.save()
+    factories.jointly_accredit(provider)
     return provider
 
 

@@ -15,14 +15,12 @@ from testkit import factories
 
 pytestmark = pytest.mark.django_db
 
-UAN = "JA0000123-0000-26-001-H01-P"
+UAN = factories.UAN
 
 
 @pytest.fixture
 def jointly_accredited(provider):
-    provider.joint_accreditation = True
-    provider.acpe_provider_number = "JA0000123"
-    provider.save()
+    factories.jointly_accredit(provider)
     return provider
 
 

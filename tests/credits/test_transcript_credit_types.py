@@ -27,7 +27,7 @@ from testkit.pdf import pdf_text
 
 pytestmark = pytest.mark.django_db
 
-UAN = "JA0000123-0000-26-001-H01-P"
+UAN = factories.UAN
 OFFERS = [
     {"kind": "ancc", "amount": Decimal("1.0")},
     {"kind": "acpe", "amount": Decimal("0.5"), "uan": UAN, "acpe_activity_type": "K"},
@@ -39,9 +39,7 @@ OFFERS = [
 @pytest.fixture
 def offering(provider, episode, coordinator):
     """AMA 0.75 (every activity), ANCC 1.0, ACPE 0.5, AAPA 1.0, IPCE 0.75; a jointly accredited provider."""
-    provider.joint_accreditation = True
-    provider.acpe_provider_number = "JA0000123"
-    provider.save()
+    factories.jointly_accredit(provider)
     return factories.make_activity(
         provider=provider, episode=episode, coordinator=coordinator, other_credits=OFFERS
     )

@@ -17,6 +17,16 @@ from testkit.servers import free_port
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def stop(process: subprocess.Popen, *, timeout: float = 20) -> None:
+    """Stop a server process: SIGTERM, then SIGKILL if it has not exited within ``timeout``."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 @contextmanager
 def gunicorn(
     database_url: str, workdir: Path, *, extra_settings: str, prefix: str = "bench"
@@ -57,12 +67,7 @@ def gunicorn(
                 time.sleep(0.1)
         yield port
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, timeout=10)
         stderr.close()
 
 

@@ -30,6 +30,7 @@ from html import unescape
 from pathlib import Path
 
 from bench import Row
+from bench._server import stop
 from testkit.servers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -351,12 +352,7 @@ def run() -> list[Row]:
         ]
     finally:
         if server is not None:
-            server.terminate()
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+            stop(server)
         try:
             if drop is not None:
                 drop()

@@ -22,6 +22,7 @@ from html import unescape
 from pathlib import Path
 
 from bench import Row
+from bench._server import stop
 from bench.bench_claims import (
     ATTEMPT_FIELD,
     CSRF_FIELD,
@@ -160,12 +161,7 @@ def run() -> list[Row]:
         return rows
     finally:
         if server is not None:
-            server.terminate()
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+            stop(server)
         try:
             if drop is not None:
                 drop()

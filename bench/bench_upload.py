@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 from bench import Row
+from bench._server import stop
 from testkit.servers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -237,9 +238,5 @@ def run() -> list[Row]:
         ]
     finally:
         if server is not None:
-            server.terminate()
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            stop(server)
         shutil.rmtree(work, ignore_errors=True)

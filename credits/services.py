@@ -522,11 +522,9 @@ def claim_check(
     profile = getattr(attempt.learner, "profile", None)
     if profile is None or profile.needs_degree_attestation or not profile_is_complete_for_credit(profile):
         return _claim_refusal(learner=learner, activity=activity)
-    version = attempt.version  # what the learner was offered: its expiry and designation apply
-    if timezone.localdate() > version.expiry_date:
-        raise CreditError(_("This activity has expired: credit can no longer be claimed."), code="expired")
-    if attempt.found_evaluation_id is None:
-        raise CreditError(_("Complete the evaluation before claiming credit."), code="no_evaluation")
+    # What the learner was offered: its expiry applies; each refusal is worded in one place.
+    if timezone.localdate() > attempt.version.expiry_date or attempt.found_evaluation_id is None:
+        return _claim_refusal(learner=learner, activity=activity)
     return _claim_amounts(
         profile=profile,
         attempt=attempt,
@@ -539,7 +537,8 @@ def claim_check(
 
 
 def _claim_refusal(*, learner: User, activity: Activity) -> NoReturn:
-    """Raise the reason a claim is refused, checking the rules in their order (the slow path)."""
+    """Raise the reason a claim is refused, checking the rules in their order (the slow path): the
+    one place each refusal is worded; claim_check's single read only finds that one applies."""
     if CreditClaim.objects.filter(learner=learner, activity=activity).exists():
         raise CreditError(_("You have already claimed credit for this activity."), code="already_claimed")
     profile = LearnerProfile.objects.filter(user=learner).first()

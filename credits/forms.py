@@ -25,12 +25,28 @@ from .models import (
 from .statements import format_credits
 
 
+def _likert_field(name: str) -> forms.TypedChoiceField:
+    """A required agree/disagree question as radios with no blank "---------" choice, so nothing is
+    chosen for the learner and the browser's own required check refuses a question left out."""
+    return forms.TypedChoiceField(
+        label=Evaluation._meta.get_field(name).verbose_name,
+        choices=Likert.choices,
+        coerce=int,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose an answer to this question.")},
+    )
+
+
 class EvaluationForm(forms.ModelForm):
+    objectives_met = _likert_field("objectives_met")
+    relevant_to_practice = _likert_field("relevant_to_practice")
+    free_of_bias = _likert_field("free_of_bias")
     intends_change = forms.TypedChoiceField(
         label=_("I intend to change my practice as a result of this activity"),
         choices=[("yes", _("Yes")), ("no", _("No"))],
         coerce=lambda v: v == "yes",
         widget=forms.RadioSelect,
+        error_messages={"required": _("Choose an answer to this question.")},
     )
 
     class Meta:
@@ -39,10 +55,9 @@ class EvaluationForm(forms.ModelForm):
             "objectives_met", "relevant_to_practice", "free_of_bias", "intends_change",
             "change_description", "comments",
         ]  # fmt: skip
+        labels = {"comments": _("Comments (optional)")}
+        help_texts = {"change_description": _("Needed if you answered Yes above.")}
         widgets = {
-            "objectives_met": forms.RadioSelect(choices=Likert.choices),
-            "relevant_to_practice": forms.RadioSelect(choices=Likert.choices),
-            "free_of_bias": forms.RadioSelect(choices=Likert.choices),
             "change_description": forms.Textarea(attrs={"rows": 3, "maxlength": 2000}),
             "comments": forms.Textarea(attrs={"rows": 3, "maxlength": 4000}),
         }

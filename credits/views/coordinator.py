@@ -293,11 +293,8 @@ def activity_edit(request: AuthenticatedHttpRequest, pk: int):
 # The people page (people in control of content, disclosures): credits/views/disclosures.py.
 
 
-@coordinator_required
-def quiz_edit(request: AuthenticatedHttpRequest, pk: int):
-    activity = coordinator_activity_or_404(request, pk)
-    if (locked := locked_response(request, activity)) is not None:
-        return locked
+def _stored_quiz(activity) -> list[dict]:
+    """The stored questions as the editor's initial rows."""
     initial = []
     for question in activity.questions.prefetch_related("options"):
         item = {"text": question.text, "rationale": question.rationale, "references": question.references}
@@ -306,8 +303,30 @@ def quiz_edit(request: AuthenticatedHttpRequest, pk: int):
             if option.is_correct:
                 item["correct"] = str(i)
         initial.append(item)
-    formset = QuestionFormSet(request.POST or None, initial=initial, prefix="q")
-    import_form = QuizImportForm()
+    return initial
+
+
+def _quiz_page(request, activity, *, formset, import_form=None, error=None, import_error=None, status=200):
+    # The file input is in the editor's form (its Import button posts to the import URL), so the
+    # browser must not require it: that would block "Save". The import view still requires a file.
+    import_form = import_form or QuizImportForm()
+    import_form.use_required_attribute = False
+    context = {
+        "activity": activity,
+        "formset": formset,
+        "import_form": import_form,
+        "error": error,
+        "import_error": import_error,
+    }
+    return render(request, "credits/coordinator/quiz.html", context, status=status)
+
+
+@coordinator_required
+def quiz_edit(request: AuthenticatedHttpRequest, pk: int):
+    activity = coordinator_activity_or_404(request, pk)
+    if (locked := locked_response(request, activity)) is not None:
+        return locked
+    formset = QuestionFormSet(request.POST or None, initial=_stored_quiz(activity), prefix="q")
     error = None
     if request.method == "POST" and formset.is_valid():
         items = [
@@ -321,12 +340,7 @@ def quiz_edit(request: AuthenticatedHttpRequest, pk: int):
             messages.success(request, _("Post-test saved (%(n)d questions).") % {"n": len(items)})
             return redirect("credits:coordinator_activity", pk=pk)
     status = 400 if request.method == "POST" else 200
-    return render(
-        request,
-        "credits/coordinator/quiz.html",
-        {"activity": activity, "formset": formset, "import_form": import_form, "error": error},
-        status=status,
-    )
+    return _quiz_page(request, activity, formset=formset, error=error, status=status)
 
 
 @coordinator_required
@@ -362,10 +376,8 @@ def quiz_import(request: AuthenticatedHttpRequest, pk: int):
             return redirect("credits:coordinator_activity", pk=pk)
     else:
         error = " ".join(str(message) for messages in form.errors.values() for message in messages)
-    formset = QuestionFormSet(prefix="q")
-    return render(
-        request,
-        "credits/coordinator/quiz.html",
-        {"activity": activity, "formset": formset, "import_form": form, "error": error},
-        status=400,
-    )
+    # Nothing was replaced: show the stored quiz, or what was typed in the editor when its Import
+    # button sent the editor's rows along (they are kept, not saved).
+    typed = "q-TOTAL_FORMS" in request.POST
+    formset = QuestionFormSet(request.POST if typed else None, initial=_stored_quiz(activity), prefix="q")
+    return _quiz_page(request, activity, formset=formset, import_form=form, import_error=error, status=400)

@@ -5,10 +5,12 @@ from allauth.core import context as allauth_context
 from allauth.mfa.adapter import DefaultMFAAdapter
 from django.conf import settings
 from django.contrib.sites.shortcuts import get_current_site
+from django.urls import reverse
 
 from . import mfa_encryption
 from .mail import email_queue
 from .mfa_encryption import MFASecretUnreadable  # noqa: F401  (raised by MFAAdapter.decrypt)
+from .permissions import is_coordinator, is_host
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -17,6 +19,19 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def is_open_for_signup(self, request):
         return settings.ACCOUNT_SIGNUP_OPEN
+
+    def get_login_redirect_url(self, request):
+        """Where a login lands when no page asked for it (a ``next`` still wins, allauth checks it
+        first): a host on their shows, a coordinator on their dashboard, everyone else at home.
+
+        Named URLs, not imports: the host and coordinator pages belong to higher apps.
+        """
+        user = request.user
+        if is_host(user):
+            return reverse("episodes:host_dashboard")
+        if is_coordinator(user):
+            return reverse("credits:coordinator_dashboard")
+        return super().get_login_redirect_url(request)
 
     def send_mail(self, template_prefix, email, context):
         """Render now; a task sends it and retries while the mail server is down (accounts/mail.py).

@@ -31,6 +31,7 @@ from .models import (
     AcpeActivityType,
     Activity,
     Attempt,
+    ContentPerson,
     CreditClaim,
     CreditKind,
     Evaluation,
@@ -38,6 +39,7 @@ from .models import (
     MandateTopic,
     Option,
     Provider,
+    ProviderPerson,
     RelevanceDecision,
     ShowProviderGrant,
 )
@@ -283,21 +285,7 @@ def seed_demo_disclosures(*, activity: Activity, coordinator: User) -> None:
         added[entry["name"]] = disclosure_services.activity_add_person(
             activity=activity, actor=coordinator, person=person, role=entry["role"]
         )
-        _request, token = disclosure_services.disclosure_request_send(
-            person=person, actor=coordinator, activity=activity
-        )
-        relationships = entry.get("relationships", [])
-        disclosure_services.disclosure_form_submit(
-            token=token,
-            data={
-                "relationships": relationships,
-                "no_relationships": not relationships,
-                "owner_or_employee": False,
-                "attests_complete": True,
-                "promises_to_report_changes": True,
-                "signed_name": entry["name"],
-            },
-        )
+        _collect_disclosure(person=person, entry=entry, activity=activity, coordinator=coordinator)
     faculty = added["Fatima Faculty"]
     for relationship in faculty.person.disclosure_forms.get().relationships.all():
         disclosure_services.relationship_decide(
@@ -311,6 +299,32 @@ def seed_demo_disclosures(*, activity: Activity, coordinator: User) -> None:
                 "Luis Ortega, DO (no relevant relationships) reviewed the content for balance and evidence."
             ),
         )
+    _settle_speakers(activity=activity, added=added, coordinator=coordinator)
+
+
+def _collect_disclosure(
+    *, person: ProviderPerson, entry: dict[str, Any], activity: Activity, coordinator: User
+) -> None:
+    """The person is emailed the disclosure form and answers it, as a real person does."""
+    _request, token = disclosure_services.disclosure_request_send(
+        person=person, actor=coordinator, activity=activity
+    )
+    relationships = entry.get("relationships", [])
+    disclosure_services.disclosure_form_submit(
+        token=token,
+        data={
+            "relationships": relationships,
+            "no_relationships": not relationships,
+            "owner_or_employee": False,
+            "attests_complete": True,
+            "promises_to_report_changes": True,
+            "signed_name": entry["name"],
+        },
+    )
+
+
+def _settle_speakers(*, activity: Activity, added: dict[str, ContentPerson], coordinator: User) -> None:
+    """Match each speaker of the episode to the person in control of content of the same name."""
     for speaker in speakers(activity):
         if speaker.name in added:
             disclosure_services.speaker_settle(
@@ -319,6 +333,106 @@ def seed_demo_disclosures(*, activity: Activity, coordinator: User) -> None:
                 speaker_name=speaker.name,
                 content_person=added[speaker.name],
             )
+
+
+DEMO_SECOND_ACTIVITY_EPISODE = "the-obstetric-airway"
+# Its people: the episode's two speakers, and the first activity's planner and reviewer. All of them
+# are people the provider already holds a current disclosure from (the first activity collected it).
+DEMO_SECOND_PEOPLE = ("Hank Host", "Grace Guest", "Cora Coordinator", "Luis Ortega")
+
+SECOND_QUIZ = {
+    "questions": [
+        {
+            "text": "How should a pregnant patient be positioned for a general anaesthetic?",
+            "rationale": "Ramped, with the ear level with the sternal notch and left uterine "
+            "displacement: laryngoscopy is easier and pre-oxygenation more effective.",
+            "references": ["10.1111/anae.13260"],
+            "options": [
+                {"text": "Ramped, with left uterine displacement", "correct": True},
+                {"text": "Flat and supine"},
+                {"text": "Head down (Trendelenburg)"},
+            ],
+        },
+        {
+            "text": "Why does a pregnant patient desaturate faster when apnoeic?",
+            "rationale": "The functional residual capacity falls and oxygen consumption rises.",
+            "references": ["10.1111/anae.13260"],
+            "options": [
+                {"text": "A smaller functional residual capacity and a higher oxygen use", "correct": True},
+                {"text": "A larger functional residual capacity"},
+                {"text": "A lower oxygen use"},
+            ],
+        },
+        {
+            "text": "Which rescue device should be ready before induction?",
+            "rationale": "A second-generation supraglottic airway restores oxygenation after a failed "
+            "intubation and allows a decision to wake or to proceed.",
+            "references": ["10.1111/anae.13260"],
+            "options": [
+                {"text": "A second-generation supraglottic airway", "correct": True},
+                {"text": "A nasopharyngeal airway only"},
+                {"text": "None: the surgery must start at once"},
+            ],
+        },
+    ]
+}
+
+
+def seed_demo_second_activity(*, provider: Provider, coordinator: User) -> Activity | None:
+    """A second CME activity, on the obstetric airway episode, that no demo learner has claimed: the
+    one to try the learner's path on (AMA credit only; idempotent). None when the episode or the first
+    activity's people are missing."""
+    episode = Episode.objects.filter(show__slug="airway-rounds", slug=DEMO_SECOND_ACTIVITY_EPISODE).first()
+    if episode is None:
+        return None
+    existing = Activity.objects.filter(episode=episode).first()
+    if existing is not None:
+        return existing
+    people = {
+        p.name: p for p in ProviderPerson.objects.filter(provider=provider, name__in=DEMO_SECOND_PEOPLE)
+    }
+    if set(people) != set(DEMO_SECOND_PEOPLE):
+        return None
+    seed_demo_grant(show=episode.show, provider=provider, coordinator=coordinator)
+    today = timezone.localdate()
+    activity = services.activity_create(
+        provider=provider,
+        episode=episode,
+        actor=coordinator,
+        data={
+            "title": "The obstetric airway: general anaesthesia for caesarean section",
+            "objectives": (
+                "Position and pre-oxygenate a pregnant patient for a general anaesthetic\n"
+                "Explain why pregnant patients desaturate faster during apnoea\n"
+                "Prepare a rescue plan with a second-generation supraglottic airway"
+            ),
+            "target_audience": "Anesthesiologists, obstetric anaesthesia fellows and residents, and CRNAs",
+            "designated_credits": Decimal("0.25"),
+            "designation_reason": "Demo data: the audio is a short sample of a 15-minute episode.",
+            "release_date": today - datetime.timedelta(days=7),
+            "expiry_date": today - datetime.timedelta(days=7) + datetime.timedelta(days=3 * 365),
+            "references": (
+                "Mushambi MC, et al. Obstetric Anaesthetists' Association and Difficult Airway Society "
+                "guidelines for the management of difficult and failed tracheal intubation in obstetrics. "
+                "Anaesthesia. 2015;70(11):1286-1306. https://doi.org/10.1111/anae.13260"
+            ),
+            "passing_score": 75,
+            "max_attempts": 0,
+        },
+        mandate_topics=[],
+    )
+    roles = {entry["name"]: entry["role"] for entry in DEMO_PEOPLE}
+    added = {
+        name: disclosure_services.activity_add_person(
+            activity=activity, actor=coordinator, person=people[name], role=roles[name]
+        )
+        for name in DEMO_SECOND_PEOPLE
+    }
+    _settle_speakers(activity=activity, added=added, coordinator=coordinator)
+    services.quiz_replace(activity=activity, actor=coordinator, data=SECOND_QUIZ)
+    versions.activity_publish(activity=activity, actor=coordinator)
+    activity.refresh_from_db()
+    return activity
 
 
 def seed_demo_certificate(*, learner: User, activity: Activity) -> None:

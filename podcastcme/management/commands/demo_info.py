@@ -15,7 +15,8 @@ from accounts.demo import (
     DEMO_TOTP_SECRET,
 )
 from credits.certificates import verification_url
-from credits.models import Activity, Certificate
+from credits.demo import DEMO_SECOND_ACTIVITY_EPISODE
+from credits.models import Activity, Certificate, CreditClaim
 from episodes.demo import DEMO_SHOW_SLUG
 from episodes.models import PersonalFeed, Show
 from episodes.personal_feeds import personal_feed_url
@@ -60,7 +61,31 @@ class Command(BaseCommand):
             "Emails (verification, password reset) are printed in this terminal.",
             "",
         ]
+        claimable = self.claimable_activity()
+        if claimable is not None:
+            lines[-1:-1] = [
+                f"To try the learner's path, log in as {DEMO_LEARNER} and claim the credit of",
+                f"  {claimable.title}",
+                f"  {site}{claimable.episode.get_absolute_url()}",
+                f"({DEMO_LEARNER} has not claimed it yet: listen, take the post-test, evaluate, claim.)",
+            ]
         self.stdout.write("\n".join(lines))
+
+    def claimable_activity(self) -> Activity | None:
+        """The demo activity the demo learner has not claimed (seed_demo_second_activity)."""
+        activity = (
+            Activity.objects.filter(
+                episode__slug=DEMO_SECOND_ACTIVITY_EPISODE, status=Activity.Status.PUBLISHED
+            )
+            .select_related("episode__show")
+            .first()
+        )
+        if (
+            activity is None
+            or CreditClaim.objects.filter(activity=activity, learner__email=DEMO_LEARNER).exists()
+        ):
+            return None
+        return activity
 
     def extra_urls(self, site: str) -> list[tuple[str, str]]:
         """Demo content added by later features (feeds, activities, certificates)."""
@@ -70,10 +95,16 @@ class Command(BaseCommand):
             urls.append(("Demo show", site + show.get_absolute_url()))
             urls.append(("Demo show feed", site + show.get_feed_url()))
         activity = (
-            Activity.objects.filter(episode__show=show).select_related("episode__show", "provider").first()
+            Activity.objects.filter(episode__show=show)
+            .select_related("episode__show", "provider")
+            .order_by("pk")
+            .first()
         )
         if activity is not None:
             urls.append(("Demo CME activity", site + activity.episode.get_absolute_url()))
+            claimable = self.claimable_activity()
+            if claimable is not None:
+                urls.append(("CME activity to claim", site + claimable.episode.get_absolute_url()))
             provider = activity.provider.slug
             # Coordinator pages (two-factor login): the ACCME PARS files and the activity's MOC boards.
             urls.append(

@@ -26,6 +26,7 @@ from credits.demo import (
     seed_demo_activity,
     seed_demo_certificate,
     seed_demo_nurse_licence,
+    seed_demo_second_activity,
 )
 from credits.models import Provider, ProviderCoordinator
 from episodes.demo import DemoError, seed_demo_show
@@ -153,3 +154,6 @@ class Command(BaseCommand):
         if activity is not None:
             for claimant in (learner, nurse, pharmacist):
                 seed_demo_certificate(learner=claimant, activity=activity)
+        # A second activity (the obstetric airway episode) that nobody has claimed: the one a visitor
+        # logs in as the demo learner to claim (listen, post-test, evaluation, claim, certificate).
+        seed_demo_second_activity(provider=provider, coordinator=coordinator)

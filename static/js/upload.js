@@ -34,6 +34,16 @@
     if (firstError) { firstError.scrollIntoView({block: "center"}); }
   }
 
+  /* Take away the errors of the previous try (a field's, or the whole form's) so they do not stay
+     on screen while a corrected file uploads; the server's answer brings back any that still hold. */
+  function clearErrors(root) {
+    root.querySelectorAll('.error[role="alert"], .form-errors[role="alert"]').forEach(function (el) {
+      el.parentNode.removeChild(el);
+    });
+    root.querySelectorAll(".has-error").forEach(function (el) { el.classList.remove("has-error"); });
+    root.querySelectorAll('[aria-invalid="true"]').forEach(function (el) { el.removeAttribute("aria-invalid"); });
+  }
+
   function enhanceUpload(form) {
     if (form.dataset.uploadReady) { return; }
     form.dataset.uploadReady = "1";
@@ -42,6 +52,14 @@
     var text = box && box.querySelector("[data-upload-progress-text]");
     var status = box && box.querySelector("[data-upload-status]");
     if (!box || !bar || !text || !window.FormData || !window.XMLHttpRequest) { return; }
+
+    // A new file chosen for a field: that field's old error no longer applies.
+    form.querySelectorAll('input[type="file"]').forEach(function (input) {
+      input.addEventListener("change", function () {
+        var field = input.closest(".field");
+        if (field) { clearErrors(field); }
+      });
+    });
 
     function setProgress(fraction) {
       var percent = Math.max(0, Math.min(100, Math.floor(fraction * 100)));
@@ -60,6 +78,7 @@
         return;
       }
       event.preventDefault();
+      clearErrors(form);
       var data = new FormData(form);
       if (event.submitter && event.submitter.name) { data.append(event.submitter.name, event.submitter.value); }
       var buttons = form.querySelectorAll('button[type="submit"]');

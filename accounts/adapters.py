@@ -8,6 +8,7 @@ from django.contrib.sites.shortcuts import get_current_site
 from django.urls import reverse
 
 from . import mfa_encryption
+from .email_destinations import signup_destination
 from .mail import email_queue
 from .mfa_encryption import MFASecretUnreadable  # noqa: F401  (raised by MFAAdapter.decrypt)
 from .permissions import is_coordinator, is_host
@@ -41,6 +42,11 @@ class AccountAdapter(DefaultAccountAdapter):
         """
         request = allauth_context.request
         ctx = {"request": request, "email": email, "current_site": get_current_site(request)}
+        # Our templates (templates/account/email/) sign with the site's name and address, never
+        # with the request's host; a sign-up names the activity the person came for.
+        ctx.update({"site_name": "podcastcme", "site_url": settings.SITE_URL})
+        if template_prefix == "account/email/email_confirmation_signup":
+            ctx["credit_activity"] = signup_destination(request)
         ctx.update(context)
         email_queue(message=self.render_mail(template_prefix, email, ctx), kind=template_prefix)
 

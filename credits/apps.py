@@ -15,3 +15,10 @@ class CreditsConfig(AppConfig):
         # A host taking a CME episode out of listeners' reach is told what it carries (episodes
         # cannot import credits: the check is registered from here).
         register_unpublish_check(cme_unpublish_warnings)
+
+        from accounts.email_destinations import register_destination_describer  # noqa: PLC0415
+
+        from .signup_destination import describe_signup_destination  # noqa: PLC0415
+
+        # A sign-up email names the CME activity the person signed up to reach.
+        register_destination_describer(describe_signup_destination)

@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test test-sqlite test-postgres test-browser lint bench setup clean
+.PHONY: run test test-sqlite test-postgres test-cluster test-browser lint bench setup clean
 
 # The virtual environment, rebuilt when the dependencies change. It holds the dependencies only:
 # the apps run from this checkout (pyproject.toml installs no package of its own).
@@ -38,6 +38,7 @@ test: setup
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-postgres
+	$(MAKE) --no-print-directory test-cluster
 	$(MAKE) --no-print-directory test-browser
 
 test-sqlite: setup
@@ -47,6 +48,12 @@ test-sqlite: setup
 test-postgres: setup
 	@echo "== tests on a throwaway PostgreSQL cluster =="
 	scripts/with-postgres.sh $(BIN)/python -m pytest -m "not browser" $(PYTEST_ARGS)
+
+# PostgreSQL, Redis, an S3 server, two gunicorn nodes behind nginx, the worker and the ingester
+# (docs/cluster-test.md). Only here: the runs above deselect tests marked "cluster".
+test-cluster: setup
+	@echo "== the cluster test (PostgreSQL, Redis, S3, two nodes behind nginx) =="
+	PODCASTCME_CLUSTER_TEST=1 scripts/with-postgres.sh $(BIN)/python -m pytest -m cluster tests/cluster $(PYTEST_ARGS)
 
 test-browser: setup
 	@echo "== browser tests (Playwright + Debian chromium) =="

@@ -91,8 +91,14 @@ def repo_nginx(
     edge_root: Path,
     signing_key: str,
     extra_servers: str = "",
+    more_app_ports: tuple[int, ...] = (),
+    port: int | None = None,
 ) -> Iterator[Nginx]:
-    """nginx with the repository's config in front of the app on ``app_port``; stopped whatever happens."""
+    """nginx with the repository's config in front of the app on ``app_port``; stopped whatever happens.
+
+    ``more_app_ports``: further app nodes in the upstream, one ``server`` line each (as
+    podcastcme-site.conf says for several nodes); ``port``: nginx's own port (default: a free one).
+    """
     binary = require_nginx()
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "logs").mkdir(exist_ok=True)
@@ -102,7 +108,8 @@ def repo_nginx(
     http, server = repo_config(
         media_root=media_root, edge_root=edge_root, key_file=key_file, access_log=access_log
     )
-    port = free_port()
+    port = port or free_port()
+    upstream = "".join(f"server 127.0.0.1:{app};\n" for app in (app_port, *more_app_ports))
     config = workdir / "nginx.conf"
     config.write_text(
         textwrap.dedent(
@@ -119,7 +126,7 @@ def repo_nginx(
                 default_type application/octet-stream;
             {http}
                 upstream podcastcme {{
-                    server 127.0.0.1:{app_port};
+                    {upstream}
                     keepalive 8;
                 }}
                 server {{
@@ -134,7 +141,7 @@ def repo_nginx(
             user="user root;" if os.geteuid() == 0 else "",
             dir=workdir,
             http=http,
-            app_port=app_port,
+            upstream=upstream,
             port=port,
             server=server,
             extra=extra_servers,

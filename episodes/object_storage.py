@@ -11,11 +11,21 @@ both kinds of storage:
   (mutagen): the file itself on a local disk, a temporary download from the bucket otherwise.
 - ``editable_copy(storage, name)``: the same for a tool that rewrites the file in place (tagging);
   from a bucket the edited copy is uploaded back under the same name (the URL never changes).
+  For a file that is not yet referenced by a committed row (a new upload).
+- ``StagedCopy(storage, name)``: a private copy of a stored file to edit *before* a transaction
+  opens; ``replace_stored()`` puts it in place of the stored file *after* the commit (an upload to
+  the bucket, an atomic rename on a local disk). If the edit is rolled back, the stored file is
+  never touched and the copy is simply discarded (docs/object-storage.md, "No network call inside
+  a transaction").
 - ``signed_url`` / ``signed_redirect``: the one place that makes a bucket URL for a client.
 """
 
 import io
+import os
 import shutil
+import stat
+import tempfile
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -28,7 +38,7 @@ from django.utils.encoding import iri_to_uri
 from django.utils.functional import LazyObject, empty
 from django.utils.http import content_disposition_header
 
-from .upload import upload_temp_file
+from .upload import UPLOAD_TEMP_PREFIX, upload_temp_dir, upload_temp_file
 
 COPY_BLOCK = 1024 * 1024
 
@@ -87,6 +97,68 @@ def editable_copy(storage: Any, name: str) -> Iterator[str]:
         yield path
         with open(path, "rb") as edited, storage.open(name, "wb") as target:
             shutil.copyfileobj(edited, target, COPY_BLOCK)
+
+
+def _remove_quietly(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:  # already put in place (a local rename) or removed
+        pass
+
+
+class StagedCopy:
+    """A private copy of the stored file ``name``, edited before a transaction, put in place after it.
+
+    - from a bucket: downloaded now to a temporary file (named so that ``sweep_upload_temp`` finds
+      it if the worker dies); ``replace_stored()`` uploads it under the same key (S3 replaces an
+      object atomically: a reader gets the old or the new bytes, and the key, so every URL, stays);
+    - on a local disk: copied now next to the stored file; ``replace_stored()`` renames it over the
+      stored file (atomic on one file system: nginx, serving through a link, sees old or new bytes).
+
+    The stored file is not touched until ``replace_stored()``; ``discard()`` (or garbage collection,
+    when a rolled-back transaction drops the callback holding the copy) removes the copy.
+    """
+
+    def __init__(self, storage: Any, name: str):
+        self.storage, self.name = storage, name
+        self._local_target = None if is_remote(storage) else storage.path(name)
+        directory = os.path.dirname(self._local_target) if self._local_target else upload_temp_dir()
+        extension = os.path.splitext(name)[1]
+        handle, self.path = tempfile.mkstemp(
+            prefix=UPLOAD_TEMP_PREFIX, suffix=".upload" + extension, dir=directory
+        )
+        self._finalizer = weakref.finalize(self, _remove_quietly, self.path)
+        try:
+            with os.fdopen(handle, "wb") as copy:
+                if self._local_target:
+                    with open(self._local_target, "rb") as source:
+                        shutil.copyfileobj(source, copy, COPY_BLOCK)
+                else:
+                    with storage.open(name, "rb") as source:
+                        shutil.copyfileobj(source, copy, COPY_BLOCK)
+        except BaseException:
+            self.discard()
+            raise
+
+    @property
+    def size(self) -> int:
+        return os.path.getsize(self.path)
+
+    def replace_stored(self) -> None:
+        """Put the edited copy in place of the stored file (the same name), then drop the copy."""
+        try:
+            if self._local_target:
+                # The copy has mkstemp's 0600: give it the stored file's mode (nginx must read it).
+                os.chmod(self.path, stat.S_IMODE(os.stat(self._local_target).st_mode))
+                os.replace(self.path, self._local_target)
+            else:
+                with open(self.path, "rb") as edited, self.storage.open(self.name, "wb") as target:
+                    shutil.copyfileobj(edited, target, COPY_BLOCK)
+        finally:
+            self.discard()
+
+    def discard(self) -> None:
+        self._finalizer()
 
 
 class _RangedObject(io.RawIOBase):

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import Any, NoReturn
 
 from django.core.exceptions import ValidationError
 from django.core.files import File
@@ -29,7 +29,7 @@ from .episode_transcripts import (
     transcript_too_large_message,
 )
 from .models import Episode, EpisodePerson, Show, ShowHost, Topic, TranscriptText, podcast_guid_for
-from .object_storage import editable_copy
+from .object_storage import StagedCopy, editable_copy
 from .text import clean_line, render_notes, strip_control_chars
 from .upload import is_out_of_space, upload_temp_file
 
@@ -324,30 +324,78 @@ def _inspect_upload(audio: File, audio_path: Callable[[], str] | None = None) ->
 
 
 def _tag(episode: Episode) -> None:
-    show = episode.show
-    source = episode.artwork or show.artwork
-    artwork_bytes, mime = None, "image/jpeg"
-    if source:
-        with source.open("rb") as handle:
-            artwork_bytes = handle.read()
-        mime = "image/png" if source.name.lower().endswith(".png") else "image/jpeg"
+    """Tag a newly stored audio file in place (from a bucket: a copy, uploaded back at once).
+
+    Only for a file no committed row points at yet (``episode_create``, before its transaction);
+    an edit tags a ``StagedCopy`` instead (``_staged_tags``).
+    """
     try:
         # In place on a local disk; from a bucket, a copy is tagged and uploaded under the same name.
         with editable_copy(episode.audio.storage, episode.audio.name) as path:
-            write_tags(
-                path,
-                title=episode.title,
-                show_title=show.title,
-                author=show.author,
-                artwork=artwork_bytes,
-                artwork_mime=mime,
-            )
+            _write_episode_tags(path, episode, *_tag_artwork(episode.artwork or episode.show.artwork))
     except Exception as error:  # mutagen raises many types on odd files
-        if _out_of_space_within(error):
-            raise StorageFull() from error
-        raise AudioError(
-            _("Could not write tags into the audio file (%(error)s).") % {"error": error}
-        ) from None
+        _raise_tagging_error(error)
+
+
+def _tag_artwork(source: Any) -> tuple[bytes | None, str]:
+    """The cover to embed (bytes and type) from a stored image (a FieldFile); none: (None, jpeg)."""
+    if not source:
+        return None, "image/jpeg"
+    with source.open("rb") as handle:
+        data = handle.read()
+    return data, "image/png" if source.name.lower().endswith(".png") else "image/jpeg"
+
+
+def _write_episode_tags(path: str, episode: Episode, artwork: bytes | None, mime: str) -> None:
+    show = episode.show
+    write_tags(
+        path,
+        title=episode.title,
+        show_title=show.title,
+        author=show.author,
+        artwork=artwork,
+        artwork_mime=mime,
+    )
+
+
+def _raise_tagging_error(error: Exception) -> NoReturn:
+    if _out_of_space_within(error):
+        raise StorageFull() from error
+    raise AudioError(_("Could not write tags into the audio file (%(error)s).") % {"error": error}) from None
+
+
+def _staged_tags(episode: Episode, title: str, artwork: Any) -> StagedCopy:
+    """A tagged copy of the episode's audio (``title``, cover ``artwork``), made before any
+    transaction: the stored file is replaced only after the edit commits (``_put_tags_in_place``)."""
+    storage, name = episode.audio.storage, episode.audio.name
+    try:
+        cover, mime = _tag_artwork(artwork)  # from a bucket: a download, so before the transaction
+        copy = StagedCopy(storage, name)
+    except Exception as error:
+        _raise_tagging_error(error)
+    try:
+        tagged = Episode(show=episode.show, title=title)
+        _write_episode_tags(copy.path, tagged, cover, mime)
+    except Exception as error:  # mutagen raises many types on odd files
+        copy.discard()
+        _raise_tagging_error(error)
+    return copy
+
+
+def _put_tags_in_place(episode: Episode, copy: StagedCopy) -> None:
+    """After the edit's commit: the tagged copy replaces the stored audio (same name, so same URL),
+    then the size the feed announces follows. If that fails the edit stays saved, the file keeps
+    its old tags and its old, true size; the next edit of the title or cover tags it again."""
+    size = copy.size
+    try:
+        copy.replace_stored()
+    except Exception:
+        logger.exception("episode %s: could not replace %s with its re-tagged copy", episode.pk, copy.name)
+        return
+    episode.audio_size = size
+    with transaction.atomic():
+        Episode.objects.filter(pk=episode.pk).update(audio_size=size)
+        _touch(episode.show)  # the feed announces the new length
 
 
 def _out_of_space_within(error: BaseException) -> bool:
@@ -404,23 +452,30 @@ EDITABLE_EPISODE_FIELDS = {
 }
 
 
-def _replace_file(
-    episode: Episode, field: str, new: File | None, remove: bool, stored: StoredFiles, old: list
-) -> bool:
-    """Store ``new`` in ``field`` (or clear it when ``remove``); True when the field changed.
+def _store_new_files(
+    snapshot: Episode, uploads: dict[str, File | None], stored: StoredFiles
+) -> dict[str, str]:
+    """Store the new artwork, transcript and chapters files (before the transaction); field -> name."""
+    names = {}
+    for field, new in uploads.items():
+        if new is not None:
+            stored.save(getattr(snapshot, field), _name_of(new), new)
+            names[field] = getattr(snapshot, field).name
+    return names
 
-    The new file is saved through ``stored`` (deleted if the update fails) and the old one noted in
-    ``old`` (deleted once the update is committed): until then the feed still points at the old file.
+
+def _replace_file(episode: Episode, field: str, new_name: str | None, remove: bool, old: list) -> bool:
+    """Point ``field`` at the already stored ``new_name`` (or clear it when ``remove``); True when it changed.
+
+    The old file is noted in ``old`` (deleted once the update is committed): until then the feed
+    still points at it.
     """
     current = getattr(episode, field)
-    if new is None and not (remove and current):
+    if new_name is None and not (remove and current):
         return False
     if current:
         old.append((current.storage, current.name))
-    if new is None:
-        setattr(episode, field, "")
-    else:
-        stored.save(current, _name_of(new), new)
+    setattr(episode, field, new_name or "")
     return True
 
 
@@ -465,61 +520,94 @@ def episode_update(
     A new artwork, transcript or chapters file replaces the old one (a new file wins over its
     ``remove_*`` flag); ``persons`` None leaves them as they are, a list replaces them. Old files
     are deleted only after the commit, new ones at once if the update fails.
+
+    No network call inside the transaction (files may live in a bucket): new files are stored and
+    a re-tagged copy of the audio is made before it opens; the copy replaces the stored audio after
+    the commit, so a failed edit leaves the stored audio exactly as it was.
     """
     transcript_text = _read_transcript_upload(transcript)  # before any file is stored
+    uploads = {"artwork": artwork, "transcript": transcript, "chapters": chapters}
+    removals = {"artwork": remove_artwork, "transcript": remove_transcript, "chapters": remove_chapters}
     written = StoredFiles()
+    # The episode as it is now, to store the files under its names and tag a copy of its audio.
+    snapshot = Episode.objects.select_related("show").get(pk=episode.pk)
+    new_title = clean_line(data["title"]) if "title" in data else snapshot.title
+    cover_changes = artwork is not None or (remove_artwork and bool(snapshot.artwork))
+    staged: StagedCopy | None = None
     # Nothing half-written: if anything below fails, the commit included, the new files go too.
-    with written.committed():
-        episode = Episode.objects.select_for_update().get(pk=episode.pk)
-        changed = []
-        for field, value in data.items():
-            if field not in EDITABLE_EPISODE_FIELDS:
-                continue
-            if field == "title":
-                value = clean_line(value)
-            if field == "notes":
-                value = strip_control_chars(value)
-                episode.notes_html = render_notes(value)
-            if getattr(episode, field) != value:
-                changed.append(field)
-            setattr(episode, field, value)
-        episode.publish_at = _publish_fields(episode.status, episode.publish_at)
-        old: list[tuple[Any, str]] = []  # (storage, name) of files it replaces or removes
-        files: dict[str, str] = {}
-        for field, new, remove in (
-            ("artwork", artwork, remove_artwork),
-            ("transcript", transcript, remove_transcript),
-            ("chapters", chapters, remove_chapters),
-        ):
-            if _replace_file(episode, field, new, remove, written, old):
-                changed.append(field)
-                files[field] = "replaced" if new is not None else "removed"
-        if "transcript" in changed:
-            episode.transcript_type = (
-                transcript_type_of(_name_of(transcript)) if transcript is not None else ""
+    with written.deleted_on_failure():
+        new_names = _store_new_files(snapshot, uploads, written)
+        if new_title != snapshot.title or cover_changes:
+            # snapshot.artwork is the newly stored cover when there is one; removed: the show's.
+            removed = remove_artwork and artwork is None
+            cover = snapshot.show.artwork if removed else (snapshot.artwork or snapshot.show.artwork)
+            staged = _staged_tags(snapshot, new_title, cover)
+    try:
+        with written.committed():
+            episode = _apply_episode_update(
+                episode, actor, data, topics, new_names, removals, transcript, transcript_text, persons
             )
-        episode.full_clean()
-        with transaction.atomic():
-            episode.save()
-        if "transcript" in changed:
-            _store_transcript_text(episode, transcript_text)
-        if topics is not None:
-            episode.topics.set(topics_from_text(topics))
-            changed.append("topics")
-        if persons is not None and _replace_persons(episode, persons):
-            changed.append("persons")
-        _touch(episode.show)
-        audit = {"fields": changed, "files": files} if files else {"fields": changed}
-        audit_record(actor=actor, action=EpisodeAction.EPISODE_UPDATED, obj=episode, data=audit)
-        if "title" in changed or "artwork" in changed:
-            # Last, so that nothing else can fail after the audio file itself was rewritten.
-            _tag(episode)  # with no artwork left, this also takes the old cover out
-            episode.audio_size = episode.audio.size
-            Episode.objects.filter(pk=episode.pk).update(audio_size=episode.audio_size)
-        for storage, name in old:
-            # After the commit only: a rolled-back edit still needs them, and until then the feed names them.
-            transaction.on_commit(partial(storage.delete, name), robust=True)
-        return episode
+            if staged is not None:
+                # After the commit (and only if it commits): the tagged copy replaces the stored audio.
+                transaction.on_commit(partial(_put_tags_in_place, episode, staged))
+                staged = None  # the callback owns it now (a rollback drops it, and with it the copy)
+    finally:
+        if staged is not None:
+            staged.discard()
+    return episode
+
+
+def _apply_episode_update(
+    episode: Episode,
+    actor: User | None,
+    data: dict[str, Any],
+    topics: str | None,
+    new_names: dict[str, str],
+    removals: dict[str, bool],
+    transcript: File | None,
+    transcript_text: ReadTranscript | None,
+    persons: list[PersonData] | None,
+) -> Episode:
+    """The database half of ``episode_update``, inside its transaction: no file is read or written."""
+    episode = Episode.objects.select_for_update().get(pk=episode.pk)
+    changed = []
+    for field, value in data.items():
+        if field not in EDITABLE_EPISODE_FIELDS:
+            continue
+        if field == "title":
+            value = clean_line(value)
+        if field == "notes":
+            value = strip_control_chars(value)
+            episode.notes_html = render_notes(value)
+        if getattr(episode, field) != value:
+            changed.append(field)
+        setattr(episode, field, value)
+    episode.publish_at = _publish_fields(episode.status, episode.publish_at)
+    old: list[tuple[Any, str]] = []  # (storage, name) of files it replaces or removes
+    files: dict[str, str] = {}
+    for field in ("artwork", "transcript", "chapters"):
+        if _replace_file(episode, field, new_names.get(field), removals[field], old):
+            changed.append(field)
+            files[field] = "replaced" if field in new_names else "removed"
+    if "transcript" in changed:
+        episode.transcript_type = transcript_type_of(_name_of(transcript)) if transcript is not None else ""
+    episode.full_clean()
+    with transaction.atomic():
+        episode.save()
+    if "transcript" in changed:
+        _store_transcript_text(episode, transcript_text)
+    if topics is not None:
+        episode.topics.set(topics_from_text(topics))
+        changed.append("topics")
+    if persons is not None and _replace_persons(episode, persons):
+        changed.append("persons")
+    _touch(episode.show)
+    audit = {"fields": changed, "files": files} if files else {"fields": changed}
+    audit_record(actor=actor, action=EpisodeAction.EPISODE_UPDATED, obj=episode, data=audit)
+    for storage, name in old:
+        # After the commit only: a rolled-back edit still needs them, and until then the feed names them.
+        transaction.on_commit(partial(storage.delete, name), robust=True)
+    return episode
 
 
 def episode_publish(*, episode: Episode, actor: User | None, at: datetime | None = None) -> Episode:

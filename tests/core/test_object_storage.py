@@ -126,13 +126,16 @@ def test_a_large_upload_streamed_to_a_temporary_file_is_measured_and_stored(host
     assert episode.audio_size == len(s3_media.read(episode.audio.name))
 
 
-def test_renaming_an_episode_retags_the_object_under_the_same_key(host_client, show, s3_media):
+def test_renaming_an_episode_retags_the_object_under_the_same_key(
+    host_client, show, s3_media, django_capture_on_commit_callbacks
+):
     episode = _upload(host_client, show)
     url = reverse("episodes:host_episode_edit", args=[show.slug, episode.pk])
     post = _episode_post(SimpleUploadedFile("x.mp3", b""), title="Vasopressors in labour")
     del post["audio"]
     post.update({"persons-TOTAL_FORMS": "0"})
-    response = host_client.post(url, post)
+    with django_capture_on_commit_callbacks(execute=True):  # the re-tagged copy is uploaded after the commit
+        response = host_client.post(url, post)
     assert response.status_code == 302, response.content.decode()[:2000]
     episode.refresh_from_db()
     assert episode.audio.name in s3_media.keys()

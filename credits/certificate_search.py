@@ -48,3 +48,19 @@ def pending_corrections(*, user: User) -> QuerySet[CorrectionRequest]:
         status=CorrectionRequest.Status.PENDING,
         certificate__claim__activity__provider__memberships__user=user,
     )
+
+
+def pending_corrections_to_list(*, user: User, limit: int = 10) -> list[CorrectionRequest]:
+    """The oldest waiting requests first (they have waited longest), with their certificates."""
+    return list(
+        pending_corrections(user=user).select_related("certificate").order_by("requested_at", "pk")[:limit]
+    )
+
+
+def learner_corrections(*, learner: User) -> dict[int, CorrectionRequest]:
+    """Each of the learner's certificates -> their latest correction request (one query)."""
+    latest: dict[int, CorrectionRequest] = {}
+    requests = CorrectionRequest.objects.filter(requested_by=learner).order_by("requested_at", "pk")
+    for request in requests:
+        latest[request.certificate_id] = request
+    return latest

@@ -1119,6 +1119,8 @@ def correction_request_decide(
             if not note:
                 raise CreditError(_("Tell the learner why the correction is declined."), code="note")
             correction.status = CorrectionRequest.Status.REJECTED
+            declined_id = correction.pk  # an approval emails the learner through the re-issue
+            transaction.on_commit(lambda: _email_correction_declined(declined_id))
         correction.decided_by, correction.decided_at, correction.decision_note = actor, timezone.now(), note
         correction.save()
         audit_record(
@@ -1130,6 +1132,28 @@ def correction_request_decide(
             data={"request": correction.pk, "note": note},
         )
     return correction
+
+
+def _email_correction_declined(request_id: int) -> None:
+    """Tell the learner the provider declined their correction, with the coordinator's note."""
+    correction = CorrectionRequest.objects.get(pk=request_id)
+    certificate = _certificate(correction.certificate_id)
+    learner = certificate.claim.learner
+    if not learner.email:
+        return
+    context = {
+        "certificate": certificate,
+        "correction": correction,
+        "my_learning_url": settings.SITE_URL + reverse("credits:my_learning"),
+    }
+    message = EmailMultiAlternatives(
+        subject=settings.ACCOUNT_EMAIL_SUBJECT_PREFIX
+        + _("Your correction request for certificate %(number)s was answered")
+        % {"number": certificate.number},
+        body=render_to_string("credits/email/correction_declined.txt", context),
+        to=[learner.email],
+    )
+    email_queue(message=message, kind="credits/email/correction_declined")  # sent by a task, retried
 
 
 def certificate_revoke(*, certificate: Certificate, actor: User | None, reason: str) -> Certificate:

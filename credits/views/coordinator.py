@@ -50,6 +50,7 @@ def dashboard(request: AuthenticatedHttpRequest):
             "invitations": invitations,
             "late_certificates": selectors.certificates_needing_attention(user=request.user),
             "pending_corrections": certificate_search.pending_corrections(user=request.user).count(),
+            "waiting_corrections": certificate_search.pending_corrections_to_list(user=request.user),
         },
     )
 

@@ -15,7 +15,7 @@ from accounts.permissions import AuthenticatedHttpRequest
 from episodes import json_input
 from episodes.models import Episode
 
-from .. import credit_transcript, selectors, services
+from .. import certificate_search, credit_transcript, selectors, services
 from ..forms import EvaluationForm
 from ..models import Activity, Attempt, Option
 
@@ -138,6 +138,11 @@ def evaluation(request: AuthenticatedHttpRequest, pk: int):
 @login_required
 def my_learning(request: AuthenticatedHttpRequest):
     in_progress, claims = selectors.my_learning(learner=request.user)
+    # Where each certificate's latest correction request stands (open, answered, closed).
+    corrections = certificate_search.learner_corrections(learner=request.user)
+    for claim in claims:
+        certificate = getattr(claim, "certificate", None)
+        claim.correction = corrections.get(certificate.pk) if certificate else None  # type: ignore[attr-defined]
     profile = getattr(request.user, "profile", None)
     # Per credit type (AMA, participation, ANCC, ...): revoked certificates are not credit.
     totals = credit_transcript.learner_credit_totals(learner=request.user)

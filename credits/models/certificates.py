@@ -75,6 +75,9 @@ class Certificate(models.Model):
     class Meta:
         ordering = ["-issued_at", "-id"]
         verbose_name = _("certificate")
+        # The coordinator's certificate list reads its page of newest certificates from this index
+        # (credits/report_selectors.py), however many there are.
+        indexes = [models.Index(fields=["issued_at", "id"], name="certificate_issued_at_id")]
         constraints = [
             models.CheckConstraint(
                 condition=~models.Q(status="revoked") | models.Q(revoked_at__isnull=False),

@@ -7,9 +7,9 @@ import datetime
 from collections.abc import Iterable, Iterator, Sequence
 
 from django import forms
-from django.core.paginator import Paginator
+from django.contrib import messages
 from django.db import models
-from django.http import QueryDict, StreamingHttpResponse
+from django.http import HttpResponseNotAllowed, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy
 from accounts.models import Profession
 from accounts.permissions import AuthenticatedHttpRequest, coordinator_required
 
-from .. import credit_lines, reports
+from .. import credit_lines, report_selectors, reports
 from ..calendar_years import add_years
 from ..charts import category_bar_chart
 from ..csv_cells import csv_cell
@@ -126,14 +126,34 @@ def _charts(report: reports.ActivityReport) -> dict[str, object]:
 
 @coordinator_required
 def activity_report(request: AuthenticatedHttpRequest, pk: int):
+    """The activity's figures from its report snapshot (credits/report_selectors.py: built by a task,
+    read here in one cache read, so the page costs the same at 100 claims or 10,000), and the
+    learners' own words a page at a time. POST asks for a refresh of the figures now."""
     activity = coordinator_activity_or_404(request, pk)
-    report = reports.activity_report(activity)
+    if request.method == "POST":
+        before = report_selectors.report_snapshot(activity.pk)
+        report_selectors.request_report_refresh(activity.pk)
+        after = report_selectors.report_snapshot(activity.pk)
+        if after is not None and (before is None or after.taken_at != before.taken_at):
+            messages.success(request, _("Figures refreshed."))
+        else:
+            messages.info(request, _("The figures are being refreshed: reload this page in a few seconds."))
+        return redirect("credits:activity_report", pk=activity.pk)
+    if request.method != "GET":
+        return HttpResponseNotAllowed(["GET", "POST"])
+    snapshot = report_selectors.current_report(activity)
+    if snapshot is None:  # the worker is building the first snapshot
+        response = render(request, "credits/coordinator/report_pending.html", {"activity": activity})
+        response["Refresh"] = "5"
+        return response
+    report = snapshot.report
+    report.activity = activity  # the activity as it is now (its title, its provider)
     # The learners' own words come a page at a time (each list its own page number in the address).
     texts = {
-        kind: Paginator(reports.evaluation_texts(activity, kind=kind), reports.TEXT_PAGE_SIZE).get_page(
-            request.GET.get(f"{kind}_page")
+        kind: report_selectors.evaluation_text_page(
+            activity, snapshot, kind=kind, number=request.GET.get(f"{kind}_page")
         )
-        for kind in ("changes", "comments")
+        for kind in report_selectors.TEXT_KINDS
     }
     return render(
         request,
@@ -141,6 +161,9 @@ def activity_report(request: AuthenticatedHttpRequest, pk: int):
         {
             "activity": activity,
             "report": report,
+            "snapshot": snapshot,
+            "taken_at": timezone.localtime(snapshot.taken_at, provider_zone(activity.provider)),
+            "max_age_seconds": int(report_selectors.REPORT_MAX_AGE.total_seconds()),
             "charts": _charts(report),
             "changes": texts["changes"],
             "comments": texts["comments"],

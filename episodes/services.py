@@ -135,9 +135,11 @@ def show_create(*, host: User | None, data: dict[str, Any]) -> Show:
     show.full_clean()
     files = StoredFiles()
     # Nothing half-written: if anything below fails, the commit included, the artwork goes too.
-    with files.committed():
+    # The artwork is stored before the transaction opens (in a bucket that is network calls).
+    with files.deleted_on_failure():
         if artwork:
             files.save(show.artwork, artwork.name, artwork)
+    with files.committed():
         try:
             with transaction.atomic():
                 show.save()
@@ -154,6 +156,11 @@ def show_update(*, show: Show, actor: User | None, data: dict[str, Any]) -> Show
     artwork = data.pop("artwork", None)
     files = StoredFiles()
     # Nothing half-written: if anything below fails, the commit included, a new artwork goes too.
+    # The artwork is stored before the transaction opens (in a bucket that is network calls).
+    with files.deleted_on_failure():
+        if artwork:
+            files.save(show.artwork, artwork.name, artwork)
+    new_artwork = show.artwork.name
     with files.committed():
         show = Show.objects.select_for_update().get(pk=show.pk)
         for field, value in data.items():
@@ -165,7 +172,7 @@ def show_update(*, show: Show, actor: User | None, data: dict[str, Any]) -> Show
                 continue  # the feed URL and podcast:guid never change once apps subscribed
             setattr(show, field, value)
         if artwork:
-            files.save(show.artwork, artwork.name, artwork)
+            show.artwork.name = new_artwork
         show.content_changed_at = timezone.now()
         show.full_clean()
         show.save()
@@ -329,10 +336,11 @@ def _tag(episode: Episode) -> None:
     Only for a file no committed row points at yet (``episode_create``, before its transaction);
     an edit tags a ``StagedCopy`` instead (``_staged_tags``).
     """
+    cover, mime = _tag_artwork(episode.artwork or episode.show.artwork)
     try:
         # In place on a local disk; from a bucket, a copy is tagged and uploaded under the same name.
         with editable_copy(episode.audio.storage, episode.audio.name) as path:
-            _write_episode_tags(path, episode, *_tag_artwork(episode.artwork or episode.show.artwork))
+            _write_episode_tags(path, episode, cover, mime)
     except Exception as error:  # mutagen raises many types on odd files
         _raise_tagging_error(error)
 
@@ -368,8 +376,8 @@ def _staged_tags(episode: Episode, title: str, artwork: Any) -> StagedCopy:
     """A tagged copy of the episode's audio (``title``, cover ``artwork``), made before any
     transaction: the stored file is replaced only after the edit commits (``_put_tags_in_place``)."""
     storage, name = episode.audio.storage, episode.audio.name
+    cover, mime = _tag_artwork(artwork)  # from a bucket: a download, so before the transaction
     try:
-        cover, mime = _tag_artwork(artwork)  # from a bucket: a download, so before the transaction
         copy = StagedCopy(storage, name)
     except Exception as error:
         _raise_tagging_error(error)

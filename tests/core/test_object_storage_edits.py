@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import DatabaseError, connection, connections
@@ -202,3 +203,41 @@ def test_cover_bytes_come_from_the_stored_artwork(host_client, show, s3_media):
     )
     tags = _id3(s3_media.read(episode.audio.name))
     assert [a.data for a in tags.getall("APIC")] == [show_cover]
+
+
+def test_a_shows_artwork_is_stored_before_the_transaction_opens(s3_media):
+    calls = _bucket_requests()
+    data = {
+        "title": "Airway Rounds",
+        "slug": "airway-rounds",
+        "description": "Short cases in airway management for anaesthetists.",
+        "author": "Society of Testing",
+        "owner_name": "Society of Testing",
+        "owner_email": "podcast@example.org",
+    }
+    cover = make_artwork(1400, "JPEG")
+    show = services.show_create(host=None, data={**data, "artwork": SimpleUploadedFile("a.jpg", cover)})
+    assert s3_media.read(show.artwork.name) == cover
+    new_cover = make_artwork(1500, "JPEG")
+    show = services.show_update(
+        show=show,
+        actor=None,
+        data={"title": "Airway Rounds 2", "artwork": SimpleUploadedFile("b.jpg", new_cover)},
+    )
+    show.refresh_from_db()
+    assert show.title == "Airway Rounds 2" and s3_media.read(show.artwork.name) == new_cover
+    assert [method for method, _ in calls].count("PUT") == 2
+    assert [call for call in calls if call[1]] == []  # none while a transaction was open
+
+
+def test_a_show_edit_the_database_refuses_leaves_no_new_artwork(s3_media, show):
+    keys = s3_media.keys()
+    with pytest.raises(ValidationError):  # a title too long: refused, nothing written
+        services.show_update(
+            show=show,
+            actor=None,
+            data={"title": "x" * 1000, "artwork": SimpleUploadedFile("b.jpg", make_artwork(1400, "JPEG"))},
+        )
+    assert s3_media.keys() == keys
+    show.refresh_from_db()
+    assert show.title == "Airway Rounds" and not show.artwork

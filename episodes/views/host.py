@@ -277,13 +277,13 @@ def episode_edit(request: AuthenticatedHttpRequest, slug, pk):
     action = request.POST.get("action", "save")
     confirmed = request.POST.get("confirm") == "1"
     if action == "draft" and not confirmed and episode.is_public:
-        warnings = unpublish_warnings(episode)
-        if warnings:  # e.g. a published CME activity: a second POST with confirm=1 goes ahead
-            return render(
-                request,
-                "episodes/host/unpublish_confirm.html",
-                {"show": show, "episode": episode, "warnings": warnings},
-            )
+        # Listeners lose it at once: always ask (what else it affects, e.g. a published CME
+        # activity, is listed); a second POST with confirm=1 goes ahead. Works without JavaScript.
+        return render(
+            request,
+            "episodes/host/unpublish_confirm.html",
+            {"show": show, "episode": episode, "warnings": unpublish_warnings(episode)},
+        )
     if action in {"publish", "draft"}:
         try:
             if action == "publish":

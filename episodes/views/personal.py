@@ -78,11 +78,19 @@ def personal_audio(request, token: str, pk: int, slug: str, ext: str):
     )
 
 
+# Actions that break the address a podcast app is subscribed to.
+CONFIRMED_ACTIONS = {"regenerate", "revoke"}
+
+
 @login_required
 def my_feeds(request: AuthenticatedHttpRequest):
     if request.method == "POST":
         show = get_object_or_404(Show, slug=request.POST.get("show", ""))
         action = request.POST.get("action")
+        if action in CONFIRMED_ACTIONS and request.POST.get("confirm") != "1":
+            # The old address stops working in the listener's podcast app: ask first (no JavaScript
+            # needed); the confirm page posts the same action with confirm=1.
+            return render(request, "episodes/personal_feed_confirm.html", {"show": show, "action": action})
         if action == "create":
             personal_feed_get_or_create(user=request.user, show=show)
             messages.success(request, _("Your personal feed for %(show)s is ready.") % {"show": show.title})

@@ -108,17 +108,24 @@ def test_an_ordinary_edit_of_a_cme_episode_asks_nothing(host_client, activity, e
     assert episode.notes == "Remastered audio notes." and episode.is_public
 
 
-def test_episodes_without_an_active_activity_go_back_to_draft_at_once(
+def test_episodes_without_an_active_activity_are_asked_with_no_cme_warning(
     host_client, episode, provider, coordinator
 ):
     make_activity(provider=provider, episode=episode, coordinator=coordinator, publish=False)  # a draft
-    assert host_client.post(_edit_url(episode), {"action": "draft"}).status_code == 302
+    # Every published episode asks first (issue 15, item 10); here nothing about CME is listed.
+    asked = _text(host_client.post(_edit_url(episode), {"action": "draft"}))
+    assert "Take this episode back to draft?" in asked and "CME activity" not in asked
+    assert host_client.post(_edit_url(episode), {"action": "draft", "confirm": "1"}).status_code == 302
     episode.refresh_from_db()
     assert episode.status == Episode.Status.DRAFT
 
 
-def test_a_withdrawn_activity_nobody_is_finishing_asks_nothing(host_client, activity, episode, coordinator):
+def test_a_withdrawn_activity_nobody_is_finishing_warns_of_nothing(
+    host_client, activity, episode, coordinator
+):
     versions.activity_withdraw(activity=activity, actor=coordinator, reason="Superseded")
-    assert host_client.post(_edit_url(episode), {"action": "draft"}).status_code == 302
+    asked = _text(host_client.post(_edit_url(episode), {"action": "draft"}))
+    assert "Take this episode back to draft?" in asked and "CME activity" not in asked
+    assert host_client.post(_edit_url(episode), {"action": "draft", "confirm": "1"}).status_code == 302
     episode.refresh_from_db()
     assert episode.status == Episode.Status.DRAFT

@@ -273,7 +273,7 @@ def test_editing_an_episode_then_publishing_now_and_back_to_draft(
     assert host_client.post(url, {"action": "publish"}).status_code == 302
     episode.refresh_from_db()
     assert episode.is_public
-    assert host_client.post(url, {"action": "draft"}).status_code == 302
+    assert host_client.post(url, {"action": "draft", "confirm": "1"}).status_code == 302
     episode.refresh_from_db()
     assert episode.status == "draft" and not episode.is_public
 

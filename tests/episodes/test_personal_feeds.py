@@ -73,14 +73,14 @@ def test_revoked_and_regenerated_tokens(client, feed_url, learner, show, publish
     enclosure = podcastparser.parse(feed_url, io.BytesIO(client.get(_path(feed_url)).content))["episodes"][0]
     audio = _path(enclosure["enclosures"][0]["url"])
     client.force_login(learner)
-    client.post(reverse("episodes:my_feeds"), {"show": show.slug, "action": "regenerate"})
+    client.post(reverse("episodes:my_feeds"), {"show": show.slug, "action": "regenerate", "confirm": "1"})
     client.logout()
     assert client.get(_path(feed_url)).status_code == 404
     assert client.get(audio).status_code == 404
     new_url = personal_feed_url(PersonalFeed.objects.get(user=learner, revoked_at__isnull=True))
     assert new_url != feed_url and client.get(_path(new_url)).status_code == 200
     client.force_login(learner)
-    client.post(reverse("episodes:my_feeds"), {"show": show.slug, "action": "revoke"})
+    client.post(reverse("episodes:my_feeds"), {"show": show.slug, "action": "revoke", "confirm": "1"})
     client.logout()
     assert client.get(_path(new_url)).status_code == 404
     assert not PersonalFeed.objects.filter(user=learner, revoked_at__isnull=True).exists()

@@ -4,6 +4,13 @@ Each line has ``time`` (UTC, ISO 8601 with milliseconds), ``level``, ``logger``,
 and, for a line written while a request is handled, ``request_id``, ``method`` and ``path``; Django's
 request errors add ``status_code``; an exception adds ``exception`` (the traceback, one string).
 
+gunicorn's own lines are JSON too (``gunicorn_logconfig``, used by gunicorn.conf.py when
+``LOG_FORMAT=json``): its error log (start, workers booting and exiting, timeouts, "Error handling
+request") with ``logger`` ``gunicorn.error`` on standard error, and its access log with ``logger``
+``gunicorn.access`` on standard output, one object per request with ``remote_addr``, ``method``,
+``path``, ``query``, ``protocol``, ``status``, ``bytes``, ``referer``, ``user_agent``,
+``duration_ms`` and the app's ``request_id`` (the ``X-Request-ID`` it answered with).
+
 Secrets never reach the line: the handler keeps the ``redact_secrets`` filter
 (podcastcme/log_redaction.py), which rewrites the message and its arguments, and this formatter
 redacts the path and the traceback too (a Resolver404 names the path it could not match).
@@ -90,5 +97,75 @@ class JsonFormatter(logging.Formatter):
             line["exception"] = redact(record.exc_text)
         if record.stack_info:
             line["stack"] = redact(self.formatStack(record.stack_info))
+        fields = getattr(record, "json_fields", None)  # gunicorn's access lines (gunicorn_logconfig)
+        if isinstance(fields, dict):
+            line.update({key: value for key, value in fields.items() if key not in line})
         # default=str: an argument that JSON cannot hold (a Path, a Decimal) is written as text.
         return json.dumps(line, ensure_ascii=False, default=str)
+
+
+def gunicorn_logconfig(access_log: str | None) -> dict[str, Any]:
+    """gunicorn's ``logconfig_dict`` for JSON lines: its error log on standard error, its access log
+    (one object per request, fields from ``access_fields``) on standard output, or appended to the
+    file ``access_log`` names, or nowhere when it is empty. Neither propagates to the root logger
+    (gunicorn's default root handler would print each line a second time, as text)."""
+    handlers: dict[str, dict[str, Any]] = {
+        "json_stderr": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}
+    }
+    access_handlers: list[str] = []
+    if access_log == "-":
+        handlers["json_access"] = {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "stream": "ext://sys.stdout",
+        }
+    elif access_log:
+        # WatchedFileHandler: logrotate may move the file; the next line reopens it.
+        handlers["json_access"] = {
+            "class": "logging.handlers.WatchedFileHandler",
+            "formatter": "json",
+            "filename": access_log,
+        }
+    if "json_access" in handlers:
+        access_handlers = ["json_access"]
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "podcastcme.logging_json.JsonFormatter"}},
+        "handlers": handlers,
+        # No "level" for gunicorn.error: gunicorn's --log-level (set before this config) stays.
+        "loggers": {
+            "gunicorn.error": {"handlers": ["json_stderr"], "propagate": False},
+            "gunicorn.access": {"level": "INFO", "handlers": access_handlers, "propagate": False},
+        },
+        "root": {"level": "INFO", "handlers": ["json_stderr"]},
+    }
+
+
+def _number(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def access_fields(atoms: dict[str, Any]) -> dict[str, Any]:
+    """One access-log object from gunicorn's (already redacted) atoms; "-" (absent) becomes null."""
+
+    def text(key: str) -> str | None:
+        value = atoms.get(key)
+        return None if value in (None, "-") else str(value)
+
+    return {
+        "remote_addr": text("h"),
+        "method": text("m"),
+        "path": text("U"),
+        "query": text("q") or None,
+        "protocol": text("H"),
+        "status": _number(atoms.get("s")),
+        "bytes": _number(atoms.get("B")),
+        "referer": text("f"),
+        "user_agent": text("a"),
+        "duration_ms": _number(atoms.get("M")),
+        "request_id": text("{x-request-id}o"),
+    }

@@ -67,3 +67,12 @@ def test_a_published_episode_without_cme_goes_back_to_draft_only_when_confirmed(
     assert host_client.post(url, {"action": "draft", "confirm": "1"}).status_code == 302
     episode.refresh_from_db()
     assert episode.status == Episode.Status.DRAFT
+
+
+def test_ending_a_providers_access_is_a_danger_button_behind_its_explanation(host_client, show, show_grant):
+    body = host_client.get(reverse("credits:host_show_providers", args=[show.slug])).content.decode()
+    revoke = reverse("credits:host_grant_revoke", args=[show.slug, show_grant.pk])
+    [details] = re.findall(r"<details>.*?</details>", body, flags=re.S)
+    assert f'action="{revoke}"' in details and "will no longer make new activities" in details
+    [button] = re.findall(r"<button[^>]*>End [^<]*access</button>", details)
+    assert "danger" in button and "secondary" not in button

@@ -44,3 +44,13 @@ def test_the_host_pages_show_minutes_not_seconds(host_client, show, episode):
         body = host_client.get(url).content.decode()
         assert "20 min" in body, url
         assert "1200 s" not in body, url
+
+
+@pytest.mark.django_db
+def test_the_public_pages_show_hours_and_minutes(client, show, episode):
+    episode.audio_duration = 3900
+    episode.save(update_fields=["audio_duration"])
+    for url in (episode.get_absolute_url(), show.get_absolute_url()):
+        body = client.get(url).content.decode()
+        assert "1 h 5 min" in body, url
+        assert "65 min" not in body, url

@@ -21,6 +21,7 @@
 """
 
 import csv
+import datetime
 import io
 import shutil
 import statistics
@@ -28,17 +29,30 @@ import tempfile
 import time
 
 from django.test import Client, override_settings
+from django.utils import timezone
 
 from bench import Row
 from bench._server import fresh_database
 
-PAGE_RUNS = 9
+PAGE_RUNS = 15  # the best of 15: on shared cores the neighbours only ever add time
 CSV_RUNS = 5
 SMALL, BIG = 100, 10_000
 TRANSCRIPT_CREDITS = 1_000
 PAGE_GOAL = 1.3  # 10,000 claims at most 1.3x the same page at 100
 SIZE_GOAL = 1.05  # the page's HTML at 10,000 claims: the same size (paginated), give or take digits
 CSV_GOAL = 0.5  # rows/s at least half a bare csv.writer's
+
+
+def _best_ms(action, runs: int) -> float:
+    """The fastest of ``runs`` (after a warm-up): the page's own cost, which the load of the other
+    processes on a shared machine can only add to (the medians of the pages swung 2-3x between runs)."""
+    action()
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        action()
+        samples.append((time.perf_counter() - start) * 1000)
+    return min(samples)
 
 
 def _median_ms(action, runs: int) -> float:
@@ -76,11 +90,25 @@ def _pages(activity, client: Client, coordinator) -> dict[str, str]:
     older = first.older_cursor  # the second page, by cursor
     if report_selectors.report_snapshot(activity.pk) is None or older is None:
         raise RuntimeError("no report snapshot, or a single page of certificates")
+    today = timezone.localdate()
+    pars = reverse("credits:pars_learners", args=[activity.provider.slug])
     return {
         "activity report page": report,
         "coordinator certificate list": certificates,
         "certificate list, older page": f"{certificates}?before={older}",
+        # Not built for scale yet (its rows are checked in Python, all of them, at each view): the
+        # HTML is paginated, the time is not (docs/reports-at-scale.md).
+        "PARS learner page": f"{pars}?start={today - datetime.timedelta(days=60)}&end={today}",
     }
+
+
+def _consent(prefix: str) -> None:
+    """The bulk learners share their completions with the boards (their PARS rows are checked)."""
+    from accounts.models import LearnerProfile
+
+    LearnerProfile.objects.filter(user__email__startswith=f"{prefix}-").update(
+        board_sharing_consent=True, board_sharing_consent_at=timezone.now(), birth_month=1, birth_day=2
+    )
 
 
 def _explain_certificate_page(coordinator) -> str:
@@ -161,14 +189,16 @@ def _measure() -> list[Row]:
     comments = "Useful case; I will check the airway plan before induction."
 
     add_prior_claims(activity, SMALL, prefix="small")
+    _consent("small")
     Evaluation.objects.filter(activity=activity).update(comments=comments)
     pages = _pages(activity, client, coordinator)
-    small = {name: _median_ms(lambda u=url: _get(client, u), PAGE_RUNS) for name, url in pages.items()}
+    small = {name: _best_ms(lambda u=url: _get(client, u), PAGE_RUNS) for name, url in pages.items()}
     small_kb = {name: len(_get(client, url)) / 1024 for name, url in pages.items()}
     small_build = statistics.median(
         report_selectors.build_report_snapshot(activity).build_ms for _ in range(CSV_RUNS)
     )
     add_prior_claims(activity, BIG - SMALL, prefix="big")
+    _consent("big")
     Evaluation.objects.filter(activity=activity).update(comments=comments)
     claims = CreditClaim.objects.filter(activity=activity).count()
     if claims != BIG:
@@ -182,9 +212,9 @@ def _measure() -> list[Row]:
         print(f"certificate list page at {BIG:,} claims, EXPLAIN ANALYZE:\n{plan}", flush=True)
     rows = []
     for name, url in pages.items():
-        big = _median_ms(lambda u=url: _get(client, u), PAGE_RUNS)
+        big = _best_ms(lambda u=url: _get(client, u), PAGE_RUNS)
         rows.append(
-            Row(f"{name}: {BIG:,} vs {SMALL} claims (median of {PAGE_RUNS})", big, small[name], "ms",
+            Row(f"{name}: {BIG:,} vs {SMALL} (best of {PAGE_RUNS})", big, small[name], "ms",
                 f"ratio <= {PAGE_GOAL}", big <= PAGE_GOAL * small[name])
         )  # fmt: skip
         big_kb = len(_get(client, url)) / 1024

@@ -17,6 +17,7 @@ from ..models import CpeMonitorBatch
 from ..provider_time import provider_date
 from .access import coordinator_activity_or_404, coordinator_provider_or_404
 from .reports import BoardRangeForm
+from .reports_paging import list_page
 
 
 def _cpe_page(request, provider, *, status=200, error=""):
@@ -26,6 +27,12 @@ def _cpe_page(request, provider, *, status=200, error=""):
     context = {
         "provider": provider,
         "plan": next_plan,
+        # The long lists a page at a time, each with its own page number (reports_paging).
+        "blocked": list_page(request, next_plan.blocked, name="blocked_page", anchor="cpe-blocked"),
+        "held_back": list_page(request, next_plan.held_back, name="held_page", anchor="cpe-problems"),
+        "corrections": list_page(
+            request, next_plan.corrections, name="corrections_page", anchor="cpe-corrections"
+        ),
         "states": [(st, st.urgency(today)) for st in states],
         "today": today,
         "window": cpe_monitor.WINDOW_DAYS,
@@ -117,6 +124,9 @@ def _cebroker_page(request, activity, *, status=200, error="", form=None):
         "activity": activity,
         "provider": activity.provider,
         "roster": result,
+        # The roster and the learners not exported a page at a time (reports_paging).
+        "rows": list_page(request, result.rows, name="rows_page", anchor="cebroker-rows"),
+        "skipped": list_page(request, result.skipped, name="skipped_page", anchor="cebroker-skipped"),
         "problems": cebroker.export_problems(activity, result),
         "error": error,
         "form": form

@@ -16,6 +16,7 @@ from ..errors import CreditError
 from ..models import MocRegistration, ParsLearnerBatch
 from .access import coordinator_activity_or_404, coordinator_provider_or_404, locked_response
 from .reports import BoardRangeForm, _range_form
+from .reports_paging import list_page
 
 
 def _registration_rows(activity, data=None):
@@ -90,6 +91,9 @@ def _learners_page(request, provider, form, rows, status=200, error=""):
         "form": form,
         "rows": rows,
         "invalid": invalid,
+        # The rows to fix, a page at a time (credits/views/reports_paging.py): the page stays small
+        # however many completions the range holds.
+        "invalid_list": list_page(request, invalid, name="problems_page", anchor="pars-problems"),
         "valid_count": (len(rows) - len(invalid)) if rows is not None else 0,
         "batches": ParsLearnerBatch.objects.filter(provider=provider).order_by("-created_at", "-id")[:24],
         "error": error,

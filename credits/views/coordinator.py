@@ -8,6 +8,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import AuthenticatedHttpRequest, coordinator_required
@@ -338,7 +339,13 @@ def quiz_edit(request: AuthenticatedHttpRequest, pk: int):
         except services.CreditError as exc:
             error = exc.message
         else:
-            messages.success(request, _("Post-test saved (%(n)d questions).") % {"n": len(items)})
+            messages.success(
+                request,
+                ngettext(
+                    "Post-test saved (%(n)d question).", "Post-test saved (%(n)d questions).", len(items)
+                )
+                % {"n": len(items)},
+            )
             return redirect("credits:coordinator_activity", pk=pk)
     status = 400 if request.method == "POST" else 200
     return _quiz_page(request, activity, formset=formset, error=error, status=status)
@@ -373,7 +380,11 @@ def quiz_import(request: AuthenticatedHttpRequest, pk: int):
         except services.CreditError as exc:
             error = exc.message
         else:
-            messages.success(request, _("Imported %(n)d questions.") % {"n": len(questions)})
+            messages.success(
+                request,
+                ngettext("Imported %(n)d question.", "Imported %(n)d questions.", len(questions))
+                % {"n": len(questions)},
+            )
             return redirect("credits:coordinator_activity", pk=pk)
     else:
         error = " ".join(str(message) for messages in form.errors.values() for message in messages)

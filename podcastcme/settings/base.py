@@ -255,6 +255,8 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
+# One way of writing a date on every page: "November 29, 2026" (podcastcme/formats/en/formats.py).
+FORMAT_MODULE_PATH = ["podcastcme.formats"]
 USE_TZ = True
 # Stored times are UTC; pages show them in the viewer's own time zone (profile), else this one.
 TIME_ZONE = env("TIME_ZONE", "UTC")

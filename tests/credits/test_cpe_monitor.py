@@ -207,7 +207,7 @@ def test_the_deadline_is_shown_and_highlighted(client, coordinator, setup):
     completed = certs["ann"].completion_date
     due = completed + datetime.timedelta(days=60)
     row = _states(client)[0]
-    assert row[4] == due.isoformat()
+    assert row[4] == due.strftime("%B %-d, %Y")  # the product's one date format
     # 50 days later the deadline is near; 61 days later it has passed.
     Certificate.objects.filter(pk__in=[c.pk for c in certs.values()]).update(
         completion_date=completed - datetime.timedelta(days=50)

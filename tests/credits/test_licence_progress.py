@@ -130,7 +130,7 @@ def test_the_transcript_page_and_the_pdf_show_the_same_progress_lines(learner, o
     assert pdf.status_code == 200
     text = pdf_text(pdf.content)
     assert "Licence renewal progress" in text
-    assert "Ohio · Physician (MD, DO) 35.123456, cycle 2025-01-01 – 2026-12-31" in text
+    assert "Ohio · Physician (MD, DO) 35.123456, cycle January 1, 2025 – December 31, 2026" in text
     assert OHIO_LINE in text
     # The licences page shows it too, with what counts toward a physician licence.
     licences_page = client.get(reverse("credits:licences")).content.decode()

@@ -249,7 +249,7 @@ def test_the_batch_cycle_report_revoke_correct_report_again(client, coordinator,
     text = _text(client.get(reverse("credits:pars_learners", args=["sot"]), _range(certs)))
     assert "The next batch holds 0 rows" in text
     assert (
-        "MOC completions of this year must reach the boards by 31 December "
+        "MOC completions of this year must reach the boards by December 31, "
         f"{certs['ada'].completion_date.year}" in text
     )
     # Nothing new: a second batch is refused with a message and nothing written.

@@ -266,11 +266,12 @@ def test_pdf_has_name_period_rows_totals_and_date(learner, show, provider, tmp_p
     assert response["Content-Type"] == "application/pdf"
     text, info = _pdf_text(response.content, tmp_path)
     assert "Zoë O'Brien-Núñez, MD" in text
-    assert "2024-01-01 – 2024-12-31" in text
+    assert "January 1, 2024 – December 31, 2024" in text
     assert "t activity 0" in text and "Pain management update" in text
     assert "self-reported" in text
     assert "2.25" in text  # 0.75 + 1.5 AMA PRA Category 1
-    assert f"Generated {timezone.localdate():%Y-%m-%d}" in text
+    today = timezone.localdate()
+    assert f"Generated {today:%B} {today.day}, {today.year}" in text
     assert "x 841.89 pts (A4)" in info  # portrait: width first
 
 

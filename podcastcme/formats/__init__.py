@@ -1,0 +1,1 @@
+"""Date formats for the pages (settings.FORMAT_MODULE_PATH): one way of writing a date everywhere."""

@@ -81,3 +81,26 @@ def page(browser, live_server, request):
         print(f"screenshot kept: {ARTIFACTS / f'{name}.png'}")
     context.close()
     assert policy_errors == [], "the browser reported policy violations"
+
+
+@pytest.fixture(scope="session")
+def demo_audit(browser, live_server, django_db_setup, django_db_blocker):
+    """Seed the demo once, visit every page of it per role (390 and 1280 px), then empty the database.
+
+    The layout and the accessibility tests read these results, so the demo is seeded and each page
+    visited once per width for both. The database is emptied as a transactional test leaves it.
+    """
+    from django.core.management import call_command
+
+    from accounts.demo import DEMO_LEARNER, DEMO_PASSWORD
+    from testkit.site_pages import ROLES, audit_flash_message, audit_pages, role_client, site_pages
+
+    with django_db_blocker.unblock():
+        try:
+            call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
+            pages = {role: site_pages(role_client(role)) for role in ROLES}
+            results = audit_pages(browser, live_server.url, pages)
+            flash = audit_flash_message(browser, live_server.url, DEMO_LEARNER, DEMO_PASSWORD)
+        finally:
+            call_command("flush", interactive=False, verbosity=0)
+    return {"pages": pages, "results": results, "flash": flash}

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Profession
@@ -28,8 +29,10 @@ from .statements import format_credits
 def _likert_field(name: str) -> forms.TypedChoiceField:
     """A required agree/disagree question as radios with no blank "---------" choice, so nothing is
     chosen for the learner and the browser's own required check refuses a question left out."""
+    model_field = Evaluation._meta.get_field(name)
+    assert isinstance(model_field, models.Field)  # a column, not a relation
     return forms.TypedChoiceField(
-        label=Evaluation._meta.get_field(name).verbose_name,
+        label=model_field.verbose_name,
         choices=Likert.choices,
         coerce=int,
         widget=forms.RadioSelect,

@@ -83,6 +83,7 @@ class Traffic:
         self.downloads = 0  # distinct clients (address + user agent, not bots) that fetched the file
         self.claimed: list[str] = []  # learners whose claim got "Credit claimed"
         self.feed_polls: list[int] = []  # the status of every feed poll
+        self.lockouts: list[str] = []  # learners whose log-in was refused after the kill (_log_in)
 
     def add(self, **counts) -> None:
         with self.lock:
@@ -93,12 +94,32 @@ class Traffic:
 # --- the host --------------------------------------------------------------------------------------
 
 
-def _log_in(visitor: Visitor, email: str, *, totp_secret: str | None = None) -> None:
-    """allauth's pages: password, then (hosts, coordinators) the authenticator's code."""
+LOCKED_OUT = "Too many failed login attempts"
+
+
+def _log_in(visitor: Visitor, email: str, *, totp_secret: str | None = None, traffic=None) -> None:
+    """allauth's pages: password, then (hosts, coordinators) the authenticator's code.
+
+    A log-in that node A died in the middle of can leave allauth's rate-limit lock for that address
+    and email in Redis (``cache.add``, 10 seconds); until it expires, any node answers "Too many
+    failed login attempts" (allauth waits 1 s for the lock, then refuses). The learner tries again,
+    as a person would; ``traffic.lockouts`` keeps who, and the test checks that each of them had a
+    log-in cut off by the kill.
+    """
     token = visitor.form_token("/accounts/login/")
     form = {"csrfmiddlewaretoken": token, "login": email, "password": PASSWORD}
     answer = visitor.insist("POST", "/accounts/login/", data=form)
-    assert answer.status_code == 302, (email, answer.status_code, answer.text[:500])
+    if answer.status_code == 200 and LOCKED_OUT in answer.text and traffic is not None:
+        with traffic.lock:
+            traffic.lockouts.append(email)
+
+        def again():
+            form["csrfmiddlewaretoken"] = visitor.form_token("/accounts/login/")
+            retry = visitor.insist("POST", "/accounts/login/", data=form)
+            return retry if retry.status_code != 200 or LOCKED_OUT not in retry.text else None
+
+        answer = wait_for("the rate-limit lock of a killed log-in to expire", again, timeout=30, every=1)
+    assert answer.status_code == 302, (email, answer.status_code, _main_text(answer.text))
     if totp_secret is None:
         return
     assert "/accounts/2fa/authenticate/" in answer.headers["Location"]
@@ -109,6 +130,12 @@ def _log_in(visitor: Visitor, email: str, *, totp_secret: str | None = None) -> 
         if answer.status_code == 302:
             return
     raise AssertionError(f"two-factor step refused: {answer.status_code} {answer.text[:500]}")
+
+
+def _main_text(html: str) -> str:
+    """The words of the page's main part (for an assertion message)."""
+    main = html.split("<main", 1)[-1].split("</main>", 1)[0]
+    return " ".join(re.sub(r"<[^>]+>", " ", main).split())[:1500]
 
 
 def _upload(cluster: Cluster, host: Visitor, show_slug: str, audio: bytes) -> str:
@@ -186,9 +213,17 @@ def _counts_recorded(episode: Episode, traffic: Traffic) -> bool:
 # --- learners ----------------------------------------------------------------------------------------
 
 
-def _take_credit(visitor: Visitor, email: str, activity_id: int, right: dict[str, str], traffic: Traffic):
+def _take_credit(
+    visitor: Visitor,
+    email: str,
+    activity_id: int,
+    right: dict[str, str],
+    traffic: Traffic,
+    evaluated_event: threading.Event | None = None,
+):
     """Post-test, evaluation and claim through the real pages; a step a dying node failed is sent
-    again (``insist``), and the pages answer a repeated step with what was already done."""
+    again (``insist``), and the pages answer a repeated step with what was already done.
+    ``evaluated_event`` is set once the evaluation is in (the moment the test kills node A)."""
     post_test = f"/activities/{activity_id}/post-test/"
     page = visitor.insist("GET", post_test)
     assert page.status_code == 200, (page.status_code, page.text[:500])
@@ -209,6 +244,8 @@ def _take_credit(visitor: Visitor, email: str, activity_id: int, right: dict[str
         :500
     ]
 
+    if evaluated_event is not None:
+        evaluated_event.set()
     claim = f"/activities/{activity_id}/claim/"
     token = visitor.form_token(claim)
     claimed = visitor.insist(
@@ -273,25 +310,28 @@ def test_the_cluster_loses_nothing_when_a_node_dies(cluster):
     _podcast_apps(cluster, feed_path, traffic, range(0, 4))
 
     # 3. Learners one after another: nginx alternates the nodes request by request, so every step is
-    #    answered by the other node than the step before (the session lives in Redis).
+    #    answered by the other node than the step before (the session lives in Redis). Each learner
+    #    makes nine requests (log-in page and form, My learning, then two per step), so the claims
+    #    themselves alternate between the nodes too.
     for email in emails[:LEARNERS_BEFORE]:
         visitor = Visitor(cluster, _address(email), FIREFOX)
         _log_in(visitor, email)
+        assert visitor.insist("GET", "/learning/").status_code == 200
         _take_credit(visitor, email, activity.pk, right, traffic)
         visitor.close()
 
-    # 4. Node A dies (SIGKILL: master and worker) while more learners are mid-way and apps poll the
-    #    feed. Its one-second counting buffer is flushed first: a SIGKILL loses what the buffer holds
-    #    (docs/download-counting.md), and losing nothing of the audio requests is the claim here.
+    # 4. Node A dies (SIGKILL: master and worker) while more learners are mid-way (the first of
+    #    them has just sent the evaluation; the others are logging in, answering, claiming) and an
+    #    app polls the feed. Its one-second counting buffer is flushed first: a SIGKILL loses what
+    #    the buffer holds (docs/download-counting.md), and losing no audio request is the claim here.
     wait_for("the audio requests in the request log", lambda: _counts_recorded(episode, traffic), timeout=30)
     started = threading.Event()
     stop_polling = threading.Event()
 
     def learner(email: str) -> None:
         visitor = Visitor(cluster, _address(email), FIREFOX)
-        _log_in(visitor, email)
-        started.set()
-        _take_credit(visitor, email, activity.pk, right, traffic)
+        _log_in(visitor, email, traffic=traffic)
+        _take_credit(visitor, email, activity.pk, right, traffic, evaluated_event=started)
         visitor.close()
 
     def poll_feed() -> None:
@@ -322,12 +362,20 @@ def test_the_cluster_loses_nothing_when_a_node_dies(cluster):
     certificates = {}
     for email in emails:
         visitor = Visitor(cluster, _address(email), FIREFOX)
-        _log_in(visitor, email)
+        _log_in(visitor, email, traffic=traffic)
         certificates[email] = _certificate(cluster, visitor)
         visitor.close()
 
     # 7. nginx writes the audio lines it holds; the ingester (running every second) reads to the end.
     cluster.flush_access_log()
+    wait_for(
+        "nginx's log lines of every audio request (not testkit.nginx's start-up probe, from 127.0.0.1)",
+        lambda: (
+            sum(1 for e in cluster.access_log() if e["audio"] and e["ip"] != "127.0.0.1")
+            == traffic.audio_requests
+        ),
+        timeout=30,
+    )
     wait_for(
         "the ingester to read nginx's whole log",
         lambda: AccessLogCursor.objects.filter(offset=cluster.nginx.access_log.stat().st_size).exists(),
@@ -337,8 +385,16 @@ def test_the_cluster_loses_nothing_when_a_node_dies(cluster):
     rerun = cluster.manage("ingest_access_log", str(cluster.nginx.access_log))
     assert rerun.returncode == 0
 
+    # The host's statistics page (their session began on node A) shows what the apps downloaded.
+    analytics = host.insist("GET", f"/host/shows/{show.slug}/analytics/")
+    assert analytics.status_code == 200
+    assert f"{traffic.downloads} downloads counted" in " ".join(analytics.text.split())
+
     log = cluster.access_log()
     _assert_nodes(log, node_a, node_b, emails, killed_at)
+    for email in traffic.lockouts:  # only where node A died in the middle of that learner's log-in
+        cut = [e for e in log if e["ip"] == _address(email) and e["uri"] == "/accounts/login/"]
+        assert any(e["method"] == "POST" and e["status"] == 502 for e in cut), (email, cut)
     _assert_downloads(episode, traffic)
     _assert_claims_and_certificates(cluster, activity, emails, certificates, traffic)
     assert traffic.feed_polls and set(traffic.feed_polls) <= {200, 304}, traffic.feed_polls  # never an error
@@ -354,10 +410,13 @@ def _assert_nodes(log: list[dict], node_a, node_b, emails: list[str], killed_at:
     a, b = f"127.0.0.1:{node_a.port}", f"127.0.0.1:{node_b.port}"
     # Before the kill, each of the first learners' consecutive pages came from the two nodes in turn.
     for email in emails[:LEARNERS_BEFORE]:
-        served = [entry["upstream"] for entry in log if entry["ip"] == _address(email)][:8]
-        assert set(served) == {a, b}, (email, served)
+        served = [entry["upstream"] for entry in log if entry["ip"] == _address(email)][:9]
+        assert len(served) == 9 and set(served) == {a, b}, (email, served)
         assert all(x != y for x, y in zip(served, served[1:], strict=False)), (email, served)
-    assert any(e["upstream"] == a and e["uri"].endswith("/claim/") for e in log)  # A took claims too
+    # ... and so did their claims.
+    claims = [e["upstream"] for e in log if e["method"] == "POST" and e["uri"].endswith("/claim/")]
+    first = claims[:LEARNERS_BEFORE]
+    assert set(first) == {a, b} and all(x != y for x, y in zip(first, first[1:], strict=False)), claims
     # After the kill node B answered everything that was answered ("A, B": nginx tried A, then B;
     # a 502 is a request A had when it died, sent again by its learner).
     after = [e for e in log if float(e["time"]) > killed_at and e["upstream"]]

@@ -31,6 +31,8 @@ EPISODES = 1000
 BUILD_RUNS = 7
 REQUESTS = 2000
 CLIENT_THREADS = 4
+POLL_ROUNDS = 5
+GOAL_304_RATIO = 0.9  # issue 14 item 8
 ROOT = Path(__file__).resolve().parent.parent
 NOTES = (
     "<p>A case of <strong>difficult airway</strong> in the emergency department: how we planned, what "
@@ -265,20 +267,25 @@ def _gunicorn(database_url: str, static_root: Path, workdir: Path, middleware: l
     return gunicorn(database_url, workdir, extra_settings=extra, prefix="bench_feed")
 
 
-def _load(port: int, path: str, requests: int, expect: bytes) -> float:
-    """Requests per second for ``requests`` GETs over keep-alive connections from a few threads."""
+def _load(port: int, path: str, requests: int, expect: bytes, etag: str = "") -> float:
+    """Requests per second for ``requests`` GETs over keep-alive connections from a few threads.
+
+    With ``etag`` each GET is a podcast app's poll (``If-None-Match``) and must be answered 304.
+    """
     per_thread = requests // CLIENT_THREADS
     errors: list[str] = []
     barrier = threading.Barrier(CLIENT_THREADS + 1)
+    headers = {"Host": "127.0.0.1", **({"If-None-Match": etag} if etag else {})}
+    status, length = (304, 0) if etag else (200, len(expect))
 
     def worker():
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         barrier.wait()
         for _ in range(per_thread):
-            conn.request("GET", path, headers={"Host": "127.0.0.1"})
+            conn.request("GET", path, headers=headers)
             response = conn.getresponse()
             body = response.read()
-            if response.status != 200 or len(body) != len(expect):
+            if response.status != status or len(body) != length:
                 errors.append(f"{path}: {response.status}, {len(body)} bytes")
                 break
         conn.close()
@@ -294,6 +301,18 @@ def _load(port: int, path: str, requests: int, expect: bytes) -> float:
     if errors:
         raise RuntimeError(errors[0])
     return per_thread * CLIENT_THREADS / elapsed
+
+
+def _etag(port: int, path: str) -> str:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("GET", path, headers={"Host": "127.0.0.1"})
+    response = conn.getresponse()
+    response.read()
+    conn.close()
+    etag = response.getheader("ETag") or ""
+    if response.status != 200 or not etag:
+        raise RuntimeError(f"{path}: {response.status}, ETag {etag!r}")
+    return etag
 
 
 def _http_rows(database_url: str, shows: list) -> list[Row]:
@@ -337,6 +356,23 @@ def _http_runs(database_url, static_root, workdir, middleware, label, shows, bod
             app_rps, static_rps = statistics.median(app_runs), statistics.median(static_runs)
             name = f"feed {show.episodes.count()} ep. {len(body) // 1024} KiB vs WhiteNoise, {label}"
             rows.append(Row(name, app_rps, static_rps, "/s", "ratio >= 0.8", app_rps >= 0.8 * static_rps))
+        # Issue 14 item 8: a podcast app's poll (If-None-Match with the ETag it has) answered 304,
+        # the app against WhiteNoise answering the same poll for the static copy; one show is enough
+        # (a 304 has no body, so the feed's size does not matter).
+        show = shows[-1]
+        app_path, static_path = show.get_feed_url(), f"{settings.STATIC_URL}{show.slug}.xml"
+        app_etag, static_etag = _etag(port, app_path), _etag(port, static_path)
+        for path, etag in ((app_path, app_etag), (static_path, static_etag)):
+            _load(port, path, 200, b"", etag)
+        app_runs, static_runs = [], []
+        for _ in range(POLL_ROUNDS):  # interleaved, so a slow moment hits both
+            app_runs.append(_load(port, app_path, REQUESTS, b"", app_etag))
+            static_runs.append(_load(port, static_path, REQUESTS, b"", static_etag))
+        app_rps, static_rps = statistics.median(app_runs), statistics.median(static_runs)
+        rows.append(
+            Row(f"feed 304 (If-None-Match) vs WhiteNoise 304, {label}", app_rps, static_rps, "/s",
+                f"ratio >= {GOAL_304_RATIO}", app_rps >= GOAL_304_RATIO * static_rps)
+        )  # fmt: skip
     return rows
 
 

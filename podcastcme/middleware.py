@@ -4,7 +4,7 @@ import ipaddress
 
 from django.conf import settings
 from django.http import Http404
-from django.urls import Resolver404, resolve
+from django.urls import Resolver404, ResolverMatch, resolve
 
 
 class ProxiedClientAddressMiddleware:
@@ -41,20 +41,39 @@ class EarlyPublicViewsMiddleware:
     Only paths ending in .xml, .pdf, .mp3 or .m4a are resolved here (a string test for every other
     request): feeds, signed downloads and audio (podcast apps' range requests, docs/audio-delivery.md).
     A 404 falls through to the full stack, which renders the site's page (it needs request.user).
+
+    What a path resolves to is remembered (bounded): resolving walks the whole URLconf and was the
+    largest part of a feed poll's 304 (issue 14 item 8); the URLconf does not change while a
+    process runs.
     """
 
     SUFFIXES = (".xml", ".pdf", ".mp3", ".m4a")
+    REMEMBERED_PATHS = 4096  # then forgotten all at once (personal feeds: a path per listener)
 
     def __init__(self, get_response):
         self.get_response = get_response
+        self._matches: dict[str, ResolverMatch | None] = {}
+
+    def _match(self, path: str) -> ResolverMatch | None:
+        try:
+            return self._matches[path]
+        except KeyError:
+            pass
+        try:
+            match: ResolverMatch | None = resolve(path)
+        except Resolver404:
+            match = None
+        if match is not None and not getattr(match.func, "answers_before_sessions", False):
+            match = None
+        if len(self._matches) >= self.REMEMBERED_PATHS:
+            self._matches.clear()
+        self._matches[path] = match
+        return match
 
     def __call__(self, request):
         if request.path_info.endswith(self.SUFFIXES):
-            try:
-                match = resolve(request.path_info)
-            except Resolver404:
-                match = None
-            if match is not None and getattr(match.func, "answers_before_sessions", False):
+            match = self._match(request.path_info)
+            if match is not None:
                 try:
                     return match.func(request, *match.args, **match.kwargs)
                 except Http404:

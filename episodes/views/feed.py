@@ -3,7 +3,7 @@
 import re
 
 from django.conf import settings
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseNotModified
 from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
@@ -13,6 +13,16 @@ from accounts.permissions import answers_before_sessions
 from ..feeds import current_feed
 
 _ACCEPTS_GZIP = re.compile(r"\bgzip\b(?!\s*;\s*q=0(?:\.0*)?\s*(?:,|$))")
+
+
+def _not_modified(state) -> HttpResponseNotModified:
+    """The 304 Django's get_conditional_response would answer for this feed (same headers)."""
+    response = HttpResponseNotModified()
+    response.headers["ETag"] = state.etag
+    response.headers["Last-Modified"] = state.last_modified_http
+    response.headers["Cache-Control"] = f"public, max-age={settings.PODCASTCME_FEED_MAX_AGE}"
+    response.headers["Vary"] = "Accept-Encoding"
+    return response
 
 
 @answers_before_sessions
@@ -29,6 +39,11 @@ def show_feed(request, slug):
     state = current_feed(slug)
     if state is None:
         raise Http404(_("There is no show at this address."))
+    if request.META.get("HTTP_IF_NONE_MATCH") == state.etag:
+        # The poll of an app that has this feed, echoing its ETag exactly (nearly every poll):
+        # 304 with the validators and caching headers only, without building the full answer
+        # first. Any other conditional request takes the general path below.
+        return _not_modified(state)
 
     # The gzip body is compressed once per build, not per request (GZipMiddleware would redo it
     # for every poll). Both bodies share one weak ETag, so a 304 works whichever one a client got.

@@ -22,6 +22,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
+from django.utils.formats import date_format as day_shown
 from django.utils.translation import gettext as _
 
 from accounts.mail import email_queue
@@ -977,19 +978,19 @@ def _correct_completion_date(certificate: Certificate, day: datetime.date) -> da
     if day > today:
         raise CreditError(
             _("The completion date cannot be in the future (today is %(today)s where the provider is).")
-            % {"today": today.isoformat()},
+            % {"today": day_shown(today, "DATE_FORMAT")},
             code="completion_date",
         )
     if day < release:
         raise CreditError(
             _("The completion date cannot be before the activity's release on %(release)s.")
-            % {"release": release.isoformat()},
+            % {"release": day_shown(release, "DATE_FORMAT")},
             code="completion_date",
         )
     if day > expiry:
         raise CreditError(
             _("The completion date cannot be after the activity expired on %(expiry)s.")
-            % {"expiry": expiry.isoformat()},
+            % {"expiry": day_shown(expiry, "DATE_FORMAT")},
             code="completion_date",
         )
     return day

@@ -9,6 +9,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from ..calendar_years import add_years
@@ -226,7 +227,7 @@ class Activity(models.Model):
                 errors["expiry_date"] = _(
                     "An enduring material may be offered at most 3 years from its release or last review "
                     "(here until %(limit)s)."
-                ) % {"limit": limit.isoformat()}
+                ) % {"limit": date_format(limit, "DATE_FORMAT")}
             if self.expiry_date < self.release_date:
                 errors["expiry_date"] = _("The expiry date is before the release date.")
         if self.last_review_date and self.release_date and self.last_review_date < self.release_date:

@@ -778,7 +778,7 @@ def _check_transcript(audit: Audit, learner: Learner) -> None:
             )
         return
     expected_row = [
-        learner.completion_date.isoformat(),  # type: ignore[union-attr]
+        date_format(learner.completion_date, "DATE_FORMAT"),  # type: ignore[arg-type]  # the one date format
         learner.shown_title,
         "Society of Testing",
         format_credits(learner.credits),
@@ -805,7 +805,7 @@ def _check_transcript(audit: Audit, learner: Learner) -> None:
             ]
             for r in csv_data
         ],
-        [[*expected_row, learner.certificate.number]],  # type: ignore[union-attr]
+        [[learner.completion_date.isoformat(), *expected_row[1:], learner.certificate.number]],  # type: ignore[union-attr]
     )
     # The transcript's period filter uses the same day (a licence-renewal period ending that day has it).
     day = learner.completion_date
@@ -826,7 +826,7 @@ def _check_transcript(audit: Audit, learner: Learner) -> None:
     audit.has(
         where + " PDF row",
         pdf,
-        f"{learner.completion_date.isoformat()} {learner.shown_title}",  # type: ignore[union-attr]
+        f"{date_format(learner.completion_date, 'DATE_FORMAT')} {learner.shown_title}",  # type: ignore[arg-type]
     )
     audit.has(where + " PDF credits", pdf, f"{format_credits(learner.credits)} {learner.credit_type}")
 
@@ -964,7 +964,7 @@ def _check_certificate_search(audit: Audit, office: Client, learners: dict[str, 
                 f"{learner.name}, {learner.degree}",
                 learner.email,
                 learner.shown_title,
-                learner.completion_date.isoformat(),  # type: ignore[union-attr]
+                date_format(learner.completion_date, "DATE_FORMAT"),  # type: ignore[arg-type]
                 format_credits(learner.credits),
             ]
             audit.same(where, row[:6], expected)

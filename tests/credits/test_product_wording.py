@@ -11,10 +11,13 @@ from decimal import Decimal
 
 import lxml.html
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import Profession
-from credits import licences
+from credits import certificates, licences
+from credits.errors import CreditError
 from credits.models import ExternalCredit
 
 ISO_DATE = re.compile(r"\b20\d\d-\d\d-\d\d\b")
@@ -122,3 +125,25 @@ def test_personal_feed_cards_have_no_bullet(lc, show, episode):
     [feeds] = page.xpath("//ul[li[contains(@class, 'card')]]")
     # `.cards` is the site's list of cards with `list-style: none` (static/css/site.css).
     assert "cards" in feeds.get("class").split()
+
+
+def test_the_three_year_limit_message_writes_its_date_in_words(activity):
+    activity.expiry_date = activity.release_date + datetime.timedelta(days=4 * 365)
+    with pytest.raises(ValidationError) as raised:
+        activity.clean()
+    [message] = raised.value.message_dict["expiry_date"]
+    limit = activity.release_date.replace(year=activity.release_date.year + 3)
+    assert f"(here until {limit:%B} {limit.day}, {limit.year})" in message
+    assert ISO_DATE.findall(message) == []
+
+
+def test_a_correction_dated_in_the_future_says_today_in_words(issued, coordinator):
+    with pytest.raises(CreditError) as raised:
+        certificates.certificate_reissue(
+            certificate=issued,
+            actor=coordinator,
+            reason="Wrong date",
+            completion_date=timezone.localdate() + datetime.timedelta(days=30),
+        )
+    assert "cannot be in the future" in raised.value.message
+    assert ISO_DATE.findall(raised.value.message) == []

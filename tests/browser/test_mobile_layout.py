@@ -55,3 +55,16 @@ def test_download_certificate_needs_no_sideways_scroll_on_my_learning(demo_audit
     assert my_learning["downloads"], "My learning shows the demo learner's certificate"
     for link in my_learning["downloads"]:
         assert not link["inScroller"] and 0 <= link["left"] and link["right"] <= my_learning["width"], link
+
+
+def test_a_long_doi_link_in_show_notes_wraps_at_390_px(page, show):
+    from episodes.text import render_notes
+    from testkit.factories import make_episode
+
+    doi = "https://doi.org/10.1002/14651858.CD011136.pub3.supplementaryappendixS1difficultairwayguideline"
+    notes = f"Read [{doi}]({doi}) and the bare address {doi}."
+    episode = make_episode(show, notes=notes, notes_html=render_notes(notes))
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(episode.get_absolute_url())
+    page.get_by_role("link", name=doi).first.wait_for()
+    assert page.evaluate("() => document.scrollingElement.scrollWidth <= window.innerWidth")

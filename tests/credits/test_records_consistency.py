@@ -403,7 +403,9 @@ def test_every_page_and_export_shows_the_completion_date_decided_at_issue(
     ]
     # The claim page shows the same date, and the moment of the claim with its time zone.
     claim_page = client.get(reverse("credits:claim", args=[activity.pk])).content.decode()
-    assert printed(local_day) in claim_page and printed(now.date()) not in claim_page
+    # (The moment of the claim is written in the same date format, in the learner's zone: UTC's day.)
+    assert f"Completed on</dt><dd>{printed(local_day)}</dd>" in claim_page
+    assert f"Completed on</dt><dd>{printed(now.date())}</dd>" not in claim_page
     # Django's time format: "3:07 p.m.", "11 a.m." on the hour, "noon", "midnight".
     assert re.search(r"(\d{1,2}(:\d{2})?\s*[ap]\.m\.|\d{1,2}:\d{2}|noon|midnight)\s*UTC", claim_page)
     transcript_csv = list(

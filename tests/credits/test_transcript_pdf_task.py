@@ -92,7 +92,7 @@ def test_the_learner_is_told_it_is_being_prepared_then_downloads_it(learner, sho
     text = pdf_text(download.content)
     assert "Zoë Okafor, MD" in text
     assert "t activity 0" in text and "t activity 1" in text
-    assert "2024-01-01 – 2024-12-31" in text
+    assert "January 1, 2024 – December 31, 2024" in text
 
 
 def test_another_learners_pdf_is_not_found(make_user, learner, queue):

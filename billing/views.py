@@ -65,13 +65,17 @@ def claim(request: AuthenticatedHttpRequest, pk: int):
 
     It lives here, not in credits, because it may take a payment: credits never imports billing.
     """
-    activity = credit_selectors.learner_activity(pk=pk)
+    activity = credit_selectors.claim_activity(pk=pk)  # learner_activity's rule, the claim's columns
     if activity is None:
         raise Http404
     # The service checks the rest (passed, evaluated, profile, expiry) when the form is sent.
     # One read: the learner's claim if made, their version (their latest attempt's: its title,
     # designation and statements apply), their profile and their listening evidence.
     page = credit_selectors.claim_page(learner=request.user, activity=activity)
+    # The navigation's role flags came with that read (accounts.permissions' per-request cache).
+    for flag, value in (("_is_host_cache", page.is_host), ("_is_coordinator_cache", page.is_coordinator)):
+        if getattr(request.user, flag, None) is None:
+            setattr(request.user, flag, value)
     if page.claim is not None:
         return render(request, "credits/claim_done.html", {"activity": activity, "claim": page.claim})
     evidence, profile, version = page.evidence, page.profile, page.version

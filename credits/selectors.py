@@ -4,14 +4,14 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Avg, Count, Exists, F, FilteredRelation, OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import User
+from accounts.models import LearnerProfile, User
 from episodes.intervals import union_byte_ranges
-from episodes.models import DownloadRequest, Episode
+from episodes.models import DownloadRequest, Episode, ShowHost
 
 from .models import (
     RENDER_OVERDUE_MINUTES,
@@ -22,6 +22,8 @@ from .models import (
     CreditClaim,
     Evaluation,
     ListeningProgress,
+    Provider,
+    ProviderCoordinator,
 )
 
 
@@ -77,6 +79,10 @@ class ClaimPage:
     version: ActivityVersion | None
     profile: Any  # accounts.LearnerProfile or None
     evidence: dict[str, Any]
+    # The learner's roles for the page's navigation, read in the same query (the view hands them to
+    # accounts.permissions' per-request cache, so the navigation does not ask again).
+    is_host: bool = False
+    is_coordinator: bool = False
 
 
 def _app_requests(user_ref: Any, episode: Episode) -> QuerySet[DownloadRequest]:
@@ -85,29 +91,38 @@ def _app_requests(user_ref: Any, episode: Episode) -> QuerySet[DownloadRequest]:
     ).exclude(range_start__isnull=True)
 
 
+_PROFILE_FIELDS = tuple(f"profile__{f.name}" for f in LearnerProfile._meta.concrete_fields)
+
+
 def claim_page(*, learner: User, activity: Activity) -> ClaimPage:
-    """One query for the claim page (the learner's row with their profile, and subqueries for their
-    claim, their version, their web-player progress and whether their app downloaded the episode);
-    a second only when there is something more to show (the claim made, an older version, the
-    app's downloads)."""
-    progress = ListeningProgress.objects.filter(user=OuterRef("pk"), episode_id=activity.episode_id)
+    """One query for the claim page (the learner's profile, their claim and web-player progress
+    joined, subqueries for their version, whether their app downloaded the episode and their roles
+    for the navigation); a second only when there is something more to show (the claim made, an
+    older version, the app's downloads)."""
     row = (
         User.objects.filter(pk=learner.pk)
         .select_related("profile")
+        .only("id", *_PROFILE_FIELDS)  # the profile: the account row is request.user already
+        # The claim and the web player's progress: at most one row each (unique per learner and
+        # activity, per user and episode), so joined rather than asked in subqueries.
         .annotate(
-            claim_pk=Subquery(
-                CreditClaim.objects.filter(learner=OuterRef("pk"), activity=activity).values("pk")[:1]
-            ),
+            made=FilteredRelation("credit_claims", condition=Q(credit_claims__activity=activity)),
+            heard=FilteredRelation("listening", condition=Q(listening__episode_id=activity.episode_id)),
+        )
+        .annotate(
+            claim_pk=F("made__pk"),
             version_pk=Subquery(
                 Attempt.objects.filter(learner=OuterRef("pk"), activity=activity, version__isnull=False)
                 .order_by("-number")
                 .values("version_id")[:1]
             ),
-            progress_pk=Subquery(progress.values("pk")[:1]),
-            progress_seconds=Subquery(progress.values("seconds_played")[:1]),
-            progress_first=Subquery(progress.values("first_played_at")[:1]),
-            progress_last=Subquery(progress.values("updated_at")[:1]),
+            progress_pk=F("heard__pk"),
+            progress_seconds=F("heard__seconds_played"),
+            progress_first=F("heard__first_played_at"),
+            progress_last=F("heard__updated_at"),
             app_downloads=Exists(_app_requests(OuterRef("pk"), activity.episode)),
+            nav_host=Exists(ShowHost.objects.filter(user=OuterRef("pk"))),
+            nav_coordinator=Exists(ProviderCoordinator.objects.filter(user=OuterRef("pk"))),
         )
         .get()
     )
@@ -130,7 +145,14 @@ def claim_page(*, learner: User, activity: Activity) -> ClaimPage:
     evidence = _evidence(
         user=learner, episode=activity.episode, progress=seen, app_downloads=row.app_downloads
     )
-    return ClaimPage(claim=claim, version=version, profile=profile, evidence=evidence)
+    return ClaimPage(
+        claim=claim,
+        version=version,
+        profile=profile,
+        evidence=evidence,
+        is_host=bool(row.nav_host),
+        is_coordinator=bool(row.nav_coordinator),
+    )
 
 
 def _podcast_app_evidence(*, user: User, episode: Episode) -> dict[str, Any] | None:
@@ -294,6 +316,32 @@ def learner_activity(*, pk: int) -> Activity | None:
     activity = (
         Activity.objects.select_related("provider", "episode__show", "current_version")
         .exclude(status=Activity.Status.DRAFT)  # a draft is its coordinators' only
+        .filter(pk=pk)
+        .first()
+    )
+    return activity if activity is not None and activity.episode.is_public else None
+
+
+# What the claim page uses of the activity (billing/views.py claim, and the services it calls): no
+# coordinator's working copy, no show notes, no listener notes (each column costs the request).
+_CLAIM_ACTIVITY_FIELDS = (
+    "id", "title", "status", "expiry_date", "release_date", "episode_id", "provider_id", "current_version_id",
+    *(f"provider__{f.name}" for f in Provider._meta.concrete_fields),
+    "episode__id", "episode__show_id", "episode__title", "episode__slug", "episode__status",
+    "episode__publish_at", "episode__audio_size", "episode__audio_duration", "episode__show__id",
+    "episode__show__slug", "episode__show__title",
+    *(f"current_version__{f.name}" for f in ActivityVersion._meta.concrete_fields
+      if f.name != "listener_notes_html"),
+)  # fmt: skip
+
+
+def claim_activity(*, pk: int) -> Activity | None:
+    """learner_activity() for the claim page: the same rule (None unless its episode is public), only
+    the columns the claim uses (_CLAIM_ACTIVITY_FIELDS)."""
+    activity = (
+        Activity.objects.select_related("provider", "episode__show", "current_version")
+        .only(*_CLAIM_ACTIVITY_FIELDS)
+        .exclude(status=Activity.Status.DRAFT)
         .filter(pk=pk)
         .first()
     )

@@ -11,7 +11,7 @@ from typing import Any, NoReturn
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, Max, Q, Subquery
+from django.db.models import Count, Exists, F, FilteredRelation, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -28,6 +28,7 @@ from .designation import credits_for_minutes
 from .errors import CreditError
 from .models import (
     Activity,
+    ActivityVersion,
     Attempt,
     ClaimedCredit,
     CompletionRecord,
@@ -479,6 +480,22 @@ class ClaimCheck:
     awards: tuple[credit_types.Award, ...] = ()  # further credit types (credits/credit_types.py)
 
 
+# The columns claim_check's read takes: what a claim is made of, nothing more (each column costs the
+# request time to compile and load; issue 14 item 7): the attempt's facts without its questions and
+# answers, the learner's profile (not the account row), the version the learner was offered (its
+# statements and credit types, without the listener notes) and, for the claim, the provider's row.
+_CLAIM_READ = (
+    "id", "learner_id", "activity_id", "version_id", "number", "score", "passed", "submitted_at",
+    "learner__id", *(f"learner__profile__{f.name}" for f in LearnerProfile._meta.concrete_fields),
+    "activity__id", "activity__provider_id",
+    *(f"version__{f.name}" for f in ActivityVersion._meta.concrete_fields if f.name != "listener_notes_html"),
+)  # fmt: skip
+_CLAIM_READ_PROVIDER = (
+    *_CLAIM_READ,
+    *(f"activity__provider__{f.name}" for f in Provider._meta.concrete_fields),
+)
+
+
 def claim_check(
     *,
     learner: User,
@@ -505,19 +522,25 @@ def claim_check(
     # for the certificate number (docs/architecture-locks.md: after the learner's row).
     found = (
         Attempt.objects.filter(learner=learner, activity=activity, passed=True)
-        .select_related("version", "learner__profile", *(("activity__provider",) if lock_provider else ()))
+        .select_related("version", "learner__profile", "activity__provider" if lock_provider else "activity")
+        .only(*(_CLAIM_READ_PROVIDER if lock_provider else _CLAIM_READ))
+        # The learner's claim and evaluation: at most one row each (unique per learner and
+        # activity), so joined rather than asked in subqueries.
         .annotate(
-            claimed=Exists(CreditClaim.objects.filter(learner=learner, activity=activity)),
-            found_evaluation_id=Subquery(
-                Evaluation.objects.filter(learner=learner, activity=activity).values("pk")[:1]
+            made=FilteredRelation(
+                "learner__credit_claims", condition=Q(learner__credit_claims__activity=activity)
+            ),
+            evaluated=FilteredRelation(
+                "learner__evaluations", condition=Q(learner__evaluations__activity=activity)
             ),
         )
+        .annotate(claim_found=F("made__pk"), found_evaluation_id=F("evaluated__pk"))
         .order_by("-submitted_at")
     )
     if lock_provider:
         found = found.select_for_update(of=("activity__provider",))
     attempt = found.first()
-    if attempt is None or attempt.claimed:  # a refusal: the rules' own reads, in their order
+    if attempt is None or attempt.claim_found is not None:  # a refusal: the rules' own reads, in their order
         return _claim_refusal(learner=learner, activity=activity)
     profile = getattr(attempt.learner, "profile", None)
     if profile is None or profile.needs_degree_attestation or not profile_is_complete_for_credit(profile):

@@ -140,10 +140,10 @@ def test_times_are_shown_in_the_viewers_time_zone(client, learner):
     profile.save()
     client.force_login(learner)
     body = client.get(reverse("accounts:profile")).content.decode()
-    assert "Jan. 1, 2026, 9:30 a.m." in body  # 00:30 UTC is 09:30 in Tokyo
+    assert "January 1, 2026, 9:30 a.m." in body  # 00:30 UTC is 09:30 in Tokyo
     # The zone is the request's only: afterwards the default is back.
     assert timezone.get_current_timezone_name() == "UTC"
     learner.time_zone = "America/Los_Angeles"
     learner.save()
     body = client.get(reverse("accounts:profile")).content.decode()
-    assert "Dec. 31, 2025, 4:30 p.m." in body
+    assert "December 31, 2025, 4:30 p.m." in body

@@ -35,6 +35,13 @@ from bench import Row
 from bench._server import fresh_database
 
 PAGE_RUNS = 15  # the best of 15: on shared cores the neighbours only ever add time
+SLOW_PAGES = {"PARS learner page": 1}  # seconds a view at 10,000 claims: one run after the warm-up
+
+
+def _runs(page: str) -> int:
+    return SLOW_PAGES.get(page, PAGE_RUNS)
+
+
 CSV_RUNS = 5
 SMALL, BIG = 100, 10_000
 TRANSCRIPT_CREDITS = 1_000
@@ -192,7 +199,7 @@ def _measure() -> list[Row]:
     _consent("small")
     Evaluation.objects.filter(activity=activity).update(comments=comments)
     pages = _pages(activity, client, coordinator)
-    small = {name: _best_ms(lambda u=url: _get(client, u), PAGE_RUNS) for name, url in pages.items()}
+    small = {name: _best_ms(lambda u=url: _get(client, u), _runs(name)) for name, url in pages.items()}
     small_kb = {name: len(_get(client, url)) / 1024 for name, url in pages.items()}
     small_build = statistics.median(
         report_selectors.build_report_snapshot(activity).build_ms for _ in range(CSV_RUNS)
@@ -212,9 +219,9 @@ def _measure() -> list[Row]:
         print(f"certificate list page at {BIG:,} claims, EXPLAIN ANALYZE:\n{plan}", flush=True)
     rows = []
     for name, url in pages.items():
-        big = _best_ms(lambda u=url: _get(client, u), PAGE_RUNS)
+        big = _best_ms(lambda u=url: _get(client, u), _runs(name))
         rows.append(
-            Row(f"{name}: {BIG:,} vs {SMALL} (best of {PAGE_RUNS})", big, small[name], "ms",
+            Row(f"{name}: {BIG:,} vs {SMALL} (best of {_runs(name)})", big, small[name], "ms",
                 f"ratio <= {PAGE_GOAL}", big <= PAGE_GOAL * small[name])
         )  # fmt: skip
         big_kb = len(_get(client, url)) / 1024

@@ -2,6 +2,7 @@
 
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -95,12 +96,19 @@ def demo_audit(browser, live_server, django_db_setup, django_db_blocker):
     from accounts.demo import DEMO_LEARNER, DEMO_PASSWORD
     from testkit.site_pages import ROLES, audit_flash_message, audit_pages, role_client, site_pages
 
+    started = time.monotonic()
     with django_db_blocker.unblock():
         try:
             call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
+            seeded = time.monotonic()
             pages = {role: site_pages(role_client(role)) for role in ROLES}
+            crawled = time.monotonic()
             results = audit_pages(browser, live_server.url, pages)
             flash = audit_flash_message(browser, live_server.url, DEMO_LEARNER, DEMO_PASSWORD)
         finally:
             call_command("flush", interactive=False, verbosity=0)
+    print(
+        f"\ndemo_audit: seed {seeded - started:.0f} s, crawl {crawled - seeded:.0f} s "
+        f"({sum(map(len, pages.values()))} pages), browser {time.monotonic() - crawled:.0f} s"
+    )
     return {"pages": pages, "results": results, "flash": flash}

@@ -425,14 +425,38 @@ def _last_reports(provider: Provider) -> dict[int, ParsLearnerReport]:
     return last
 
 
-def batch_plan(*, provider: Provider, start: datetime.date, end: datetime.date) -> BatchPlan:
-    """The next batch: an Add for each valid row never sent (or deleted since); a Delete of the row as
-    sent for credit that is no longer reportable (revoked, or the learner no longer a physician who
-    consented); a Delete of the old row and an Add of the new one for a corrected completion (any
-    cell changed). Rows with problems are held back (listed) and stay pending."""
+@dataclass
+class Reporting:
+    """The rows of a range and of every completion in PARS now, read once (``reporting``): what
+    the page's list, ``batch_plan`` and ``activity_states`` are computed from."""
+
+    rows: list[LearnerRow]  # the range's rows and the rows of the completions in PARS (``also``)
+    in_pars: dict[int, ParsLearnerReport]  # certificate id -> the Add last sent to PARS
+    start: datetime.date
+    end: datetime.date
+
+    def in_range(self) -> list[LearnerRow]:
+        """The range's rows (what ``learner_rows`` without ``also`` returns), in the same order."""
+        return [r for r in self.rows if self.start <= r.certificate.completion_date <= self.end]
+
+
+def reporting(*, provider: Provider, start: datetime.date, end: datetime.date) -> Reporting:
     last = _last_reports(provider)
     in_pars = {pk: r for pk, r in last.items() if r.action == ParsLearnerReport.Action.ADD}
     rows = learner_rows(provider=provider, start=start, end=end, also=in_pars)
+    return Reporting(rows=rows, in_pars=in_pars, start=start, end=end)
+
+
+def batch_plan(
+    *, provider: Provider, start: datetime.date, end: datetime.date, read: Reporting | None = None
+) -> BatchPlan:
+    """The next batch: an Add for each valid row never sent (or deleted since); a Delete of the row as
+    sent for credit that is no longer reportable (revoked, or the learner no longer a physician who
+    consented); a Delete of the old row and an Add of the new one for a corrected completion (any
+    cell changed). Rows with problems are held back (listed) and stay pending. ``read``: the rows
+    already read for this range (``reporting``), not read again."""
+    read = read or reporting(provider=provider, start=start, end=end)
+    rows, in_pars = read.rows, read.in_pars
     current = {row.certificate.pk: row for row in rows}
     lines: list[tuple[Certificate, str, list[str]]] = []
     held_back = [row for row in rows if row.problems]
@@ -494,12 +518,13 @@ class ActivityState:
     needs_correction: int = 0
 
 
-def activity_states(*, provider: Provider, start: datetime.date, end: datetime.date) -> list[ActivityState]:
+def activity_states(
+    *, provider: Provider, start: datetime.date, end: datetime.date, read: Reporting | None = None
+) -> list[ActivityState]:
     """Per activity: completions reported (in PARS as they are now), pending (never sent, or held back
     by a problem) and needing a correction (revoked or changed since they were sent)."""
-    last = _last_reports(provider)
-    in_pars = {pk: r for pk, r in last.items() if r.action == ParsLearnerReport.Action.ADD}
-    rows = learner_rows(provider=provider, start=start, end=end, also=in_pars)
+    read = read or reporting(provider=provider, start=start, end=end)
+    rows, in_pars = read.rows, read.in_pars
     current = {row.certificate.pk: row for row in rows}
     states: dict[int, ActivityState] = {}
 

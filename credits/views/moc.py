@@ -84,7 +84,10 @@ def moc_registration(request: AuthenticatedHttpRequest, pk: int):
     )
 
 
-def _learners_page(request, provider, form, rows, status=200, error=""):
+def _learners_page(request, provider, form, read: moc.Reporting | None, status=200, error=""):
+    """The page; ``read``: the range's rows read once (``moc.reporting``), from which the list, the
+    next batch and the reporting state are all computed (None: the range is not valid)."""
+    rows = read.in_range() if read is not None else None
     invalid = [r for r in rows if r.problems] if rows is not None else []
     context = {
         "provider": provider,
@@ -98,10 +101,10 @@ def _learners_page(request, provider, form, rows, status=200, error=""):
         "batches": ParsLearnerBatch.objects.filter(provider=provider).order_by("-created_at", "-id")[:24],
         "error": error,
     }
-    if rows is not None:
+    if read is not None:
         start, end = form.cleaned_data["start"], form.cleaned_data["end"]
-        context["plan"] = moc.batch_plan(provider=provider, start=start, end=end)
-        context["states"] = moc.activity_states(provider=provider, start=start, end=end)
+        context["plan"] = moc.batch_plan(provider=provider, start=start, end=end, read=read)
+        context["states"] = moc.activity_states(provider=provider, start=start, end=end, read=read)
         context["deadlines"] = [moc.moc_deadline(y) for y in range(start.year, end.year + 1)]
     return render(request, "credits/coordinator/moc_learners.html", context, status=status)
 
@@ -113,8 +116,8 @@ def pars_learners(request: AuthenticatedHttpRequest, slug: str):
     form = _range_form(request, provider)
     if not form.is_valid():
         return _learners_page(request, provider, form, None, status=400)
-    rows = moc.learner_rows(provider=provider, start=form.cleaned_data["start"], end=form.cleaned_data["end"])
-    return _learners_page(request, provider, form, rows)
+    read = moc.reporting(provider=provider, start=form.cleaned_data["start"], end=form.cleaned_data["end"])
+    return _learners_page(request, provider, form, read)
 
 
 @coordinator_required
@@ -126,10 +129,14 @@ def pars_learners_txt(request: AuthenticatedHttpRequest, slug: str):
     if not form.is_valid():
         return _learners_page(request, provider, form, None, status=400)
     start, end = form.cleaned_data["start"], form.cleaned_data["end"]
-    rows = moc.learner_rows(provider=provider, start=start, end=end)
     only_valid = request.GET.get("only_valid") == "1"
-    if any(r.problems for r in rows) and not only_valid:
-        return _learners_page(request, provider, form, rows, status=400)
+    if only_valid:
+        rows = moc.learner_rows(provider=provider, start=start, end=end)
+    else:
+        read = moc.reporting(provider=provider, start=start, end=end)
+        rows = read.in_range()
+        if any(r.problems for r in rows):
+            return _learners_page(request, provider, form, read, status=400)
     body = moc.learner_file(r for r in rows if not r.problems)
     response = HttpResponse(body, content_type="text/plain; charset=utf-8")
     name = f"pars-learners-{provider.slug}-{start.isoformat()}-{end.isoformat()}.txt"
@@ -157,8 +164,8 @@ def pars_batch_create(request: AuthenticatedHttpRequest, slug: str):
     try:
         batch = moc.batch_create(provider=provider, actor=request.user, start=start, end=end)
     except CreditError as exc:
-        rows = moc.learner_rows(provider=provider, start=start, end=end)
-        return _learners_page(request, provider, form, rows, status=400, error=exc.message)
+        read = moc.reporting(provider=provider, start=start, end=end)
+        return _learners_page(request, provider, form, read, status=400, error=exc.message)
     messages.success(
         request, _("Batch %(n)d recorded: download its file and upload it to PARS.") % {"n": batch.pk}
     )

@@ -6,6 +6,7 @@ from allauth.mfa.adapter import DefaultMFAAdapter
 from django.conf import settings
 from django.contrib.sites.shortcuts import get_current_site
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
 from . import mfa_encryption
 from .email_destinations import signup_destination
@@ -34,6 +35,16 @@ class AccountAdapter(DefaultAccountAdapter):
             return reverse("credits:coordinator_dashboard")
         return super().get_login_redirect_url(request)
 
+    def get_email_confirmation_url(self, request, emailconfirmation):
+        """The confirmation link carries the page the person signed up (or logged in) to reach, as
+        ``?next=<local path>``, so it still leads there when opened in another browser (a phone's mail
+        app): allauth's ConfirmEmailView honours ``next`` (it checks the host again), and an
+        anonymous visitor is then sent through the login page to it. A foreign or malformed
+        destination is left out."""
+        url = super().get_email_confirmation_url(request, emailconfirmation)
+        destination = _local_next(request)
+        return f"{url}?{urlencode({'next': destination})}" if destination else url
+
     def send_mail(self, template_prefix, email, context):
         """Render now; a task sends it and retries while the mail server is down (accounts/mail.py).
 
@@ -49,6 +60,18 @@ class AccountAdapter(DefaultAccountAdapter):
             ctx["credit_activity"] = signup_destination(request)
         ctx.update(context)
         email_queue(message=self.render_mail(template_prefix, email, ctx), kind=template_prefix)
+
+
+def _local_next(request) -> str:
+    """The request's ``next`` (posted or in the query) when it is a path on this site, else ""."""
+    if request is None:
+        return ""
+    path = request.POST.get("next") or request.GET.get("next") or ""
+    if not path.startswith("/") or path.startswith("//") or len(path) > 2000:
+        return ""
+    if not url_has_allowed_host_and_scheme(path, allowed_hosts={request.get_host()}):
+        return ""
+    return path
 
 
 class MFAAdapter(DefaultMFAAdapter):

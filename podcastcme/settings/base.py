@@ -202,9 +202,13 @@ ACCOUNT_USER_MODEL_EMAIL_FIELD = "email"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED = False
-ACCOUNT_CONFIRM_EMAIL_ON_GET = False
+# The email link confirms when opened (no second "Confirm" page): a link key is single-purpose,
+# confirming proves only that the mailbox got it, and it never logs in a browser by itself.
+ACCOUNT_CONFIRM_EMAIL_ON_GET = True
 # Confirming in the browser that signed up logs in and returns to where the learner was going
-# (e.g. the post-test); allauth does this only for the session that made the sign-up.
+# (e.g. the post-test); allauth does this only for the session that made the sign-up. Another
+# browser (a phone's mail app) is sent to the login page with the ``next`` the link carries
+# (accounts/adapters.py get_email_confirmation_url), and from there to the post-test.
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_CHANGE_EMAIL = True
 ACCOUNT_PREVENT_ENUMERATION = True

@@ -35,7 +35,7 @@ from requests.adapters import HTTPAdapter
 
 from testkit.nginx import Nginx, repo_nginx
 from testkit.redis import RedisServer, running_redis
-from testkit.s3 import ACCESS_KEY, REGION, SECRET_KEY
+from testkit.s3 import ACCESS_KEY, REGION, SECRET_KEY, running_moto
 from testkit.servers import ROOT, Server, free_port, gunicorn, shared_database
 
 RETRIED_STATUSES = (502, 503, 504)
@@ -166,30 +166,14 @@ def _process(argv: list[str], environment: dict[str, str], log: Path) -> Iterato
 
 
 @contextmanager
-def _moto() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
-
-
-@contextmanager
 def running_cluster(request, workdir: Path) -> Iterator[Cluster]:
     """Everything of the cluster, on loopback, around the test's (committed) database."""
-    import logging
-
     import boto3
 
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     with ExitStack() as stack:
         database_url = stack.enter_context(shared_database(request, workdir))
         redis = stack.enter_context(running_redis(workdir / "redis"))
-        s3_endpoint = stack.enter_context(_moto())
+        s3_endpoint = stack.enter_context(running_moto())
         s3 = boto3.client(
             "s3",
             endpoint_url=s3_endpoint,

@@ -21,6 +21,7 @@ import datetime
 import logging
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
@@ -56,9 +57,9 @@ class S3Media:
         return self.client.get_object_acl(Bucket=self.bucket, Key=name)["Grants"]
 
 
-@pytest.fixture(scope="session", name="s3_server")
-def s3_server_fixture() -> Iterator[str]:
-    """moto's S3 server on 127.0.0.1 and a free port, for the whole session; its base URL."""
+@contextmanager
+def running_moto() -> Iterator[str]:
+    """moto's S3 server on 127.0.0.1 and a free port until the block ends; its base URL."""
     try:
         from moto.server import ThreadedMotoServer
     except ImportError as error:
@@ -73,6 +74,13 @@ def s3_server_fixture() -> Iterator[str]:
         yield f"http://{host}:{port}"
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session", name="s3_server")
+def s3_server_fixture() -> Iterator[str]:
+    """moto's S3 server for the whole session; its base URL."""
+    with running_moto() as url:
+        yield url
 
 
 @pytest.fixture(name="s3_media")

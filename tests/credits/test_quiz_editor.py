@@ -2,6 +2,7 @@
 
 import io
 import re
+from typing import Any, cast
 
 import pytest
 from django.urls import reverse
@@ -21,7 +22,8 @@ def _bad_file():
 def _typed(activity, *, first_text: str) -> dict:
     """The editor's form as the browser sends it: the stored questions, the first one retyped."""
     data = {"q-TOTAL_FORMS": "4", "q-INITIAL_FORMS": "3", "q-MIN_NUM_FORMS": "0", "q-MAX_NUM_FORMS": "50"}
-    for i, question in enumerate(QUIZ["questions"]):
+    questions = cast(list[dict[str, Any]], QUIZ["questions"])
+    for i, question in enumerate(questions):
         data[f"q-{i}-text"] = first_text if i == 0 else question["text"]
         data[f"q-{i}-rationale"] = question["rationale"]
         for n, option in enumerate(question["options"], start=1):

@@ -6,14 +6,16 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.permissions import AuthenticatedHttpRequest, coordinator_required
 
-from .. import moc
+from .. import moc, pars_snapshot, report_selectors
 from ..errors import CreditError
 from ..models import MocRegistration, ParsLearnerBatch
+from ..provider_time import provider_zone
 from .access import coordinator_activity_or_404, coordinator_provider_or_404, locked_response
 from .reports import BoardRangeForm, _range_form
 from .reports_paging import list_page
@@ -84,40 +86,73 @@ def moc_registration(request: AuthenticatedHttpRequest, pk: int):
     )
 
 
-def _learners_page(request, provider, form, read: moc.Reporting | None, status=200, error=""):
-    """The page; ``read``: the range's rows read once (``moc.reporting``), from which the list, the
-    next batch and the reporting state are all computed (None: the range is not valid)."""
-    rows = read.in_range() if read is not None else None
-    invalid = [r for r in rows if r.problems] if rows is not None else []
+def _learners_page(
+    request, provider, form, snapshot: pars_snapshot.ParsSnapshot | None, status=200, error="", pending=False
+):
+    """The page from the range's snapshot (credits/pars_snapshot.py: the counts, the reporting
+    state and the rows with problems stored in pages), so its cost does not grow with the
+    completions. ``snapshot`` None: the range is not valid, or (``pending``) the worker is
+    building the first snapshot."""
     context = {
         "provider": provider,
         "form": form,
-        "rows": rows,
-        "invalid": invalid,
-        # The rows to fix, a page at a time (credits/views/reports_paging.py): the page stays small
-        # however many completions the range holds.
-        "invalid_list": list_page(request, invalid, name="problems_page", anchor="pars-problems"),
-        "valid_count": (len(rows) - len(invalid)) if rows is not None else 0,
+        "snapshot": snapshot,
+        "pending": pending,
         "batches": ParsLearnerBatch.objects.filter(provider=provider).order_by("-created_at", "-id")[:24],
         "error": error,
     }
-    if read is not None:
-        start, end = form.cleaned_data["start"], form.cleaned_data["end"]
-        context["plan"] = moc.batch_plan(provider=provider, start=start, end=end, read=read)
-        context["states"] = moc.activity_states(provider=provider, start=start, end=end, read=read)
+    if snapshot is not None:
+        start, end = snapshot.start, snapshot.end
+        # The rows to fix, a page at a time (credits/views/reports_paging.py): one stored page read.
+        context["invalid_list"] = list_page(
+            request, snapshot.problems(), name="problems_page", anchor="pars-problems"
+        )
         context["deadlines"] = [moc.moc_deadline(y) for y in range(start.year, end.year + 1)]
-    return render(request, "credits/coordinator/moc_learners.html", context, status=status)
+        context["taken_at"] = timezone.localtime(snapshot.taken_at, provider_zone(provider))
+        context["max_age_seconds"] = int(report_selectors.REPORT_MAX_AGE.total_seconds())
+    response = render(request, "credits/coordinator/moc_learners.html", context, status=status)
+    if pending:
+        response["Refresh"] = "5"
+    return response
 
 
 @coordinator_required
+@require_http_methods(["GET", "POST"])
 def pars_learners(request: AuthenticatedHttpRequest, slug: str):
-    """Pre-validation: per learner completion, what is missing or malformed before the export."""
+    """Pre-validation: per learner completion, what is missing or malformed before the export, from
+    the range's snapshot (refreshed when old or when anything was audited since). POST (with the
+    range) asks for a refresh now."""
     provider = coordinator_provider_or_404(request, slug)
+    if request.method == "POST":
+        form = BoardRangeForm(request.POST)
+        if not form.is_valid():
+            return _learners_page(request, provider, form, None, status=400)
+        start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+        before = pars_snapshot.pars_snapshot(provider.pk, start, end)
+        pars_snapshot.request_pars_refresh(provider.pk, start, end)
+        after = pars_snapshot.pars_snapshot(provider.pk, start, end)
+        if after is not None and (before is None or after.token != before.token):
+            messages.success(request, _("Completions checked again."))
+        else:
+            messages.info(
+                request, _("The completions are being checked again: reload this page in a few seconds.")
+            )
+        url = reverse("credits:pars_learners", args=[provider.slug])
+        return redirect(f"{url}?start={start.isoformat()}&end={end.isoformat()}")
     form = _range_form(request, provider)
     if not form.is_valid():
         return _learners_page(request, provider, form, None, status=400)
-    read = moc.reporting(provider=provider, start=form.cleaned_data["start"], end=form.cleaned_data["end"])
-    return _learners_page(request, provider, form, read)
+    snapshot = pars_snapshot.current_pars_snapshot(
+        provider, form.cleaned_data["start"], form.cleaned_data["end"]
+    )
+    return _learners_page(request, provider, form, snapshot, pending=snapshot is None)
+
+
+def _checked_page(request, provider, form, read: moc.Reporting, error=""):
+    """A refusal (400) with the range as just read (the snapshot is rebuilt from it)."""
+    start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+    snapshot = pars_snapshot.build_pars_snapshot(provider, start, end, read=read)
+    return _learners_page(request, provider, form, snapshot, status=400, error=error)
 
 
 @coordinator_required
@@ -136,7 +171,7 @@ def pars_learners_txt(request: AuthenticatedHttpRequest, slug: str):
         read = moc.reporting(provider=provider, start=start, end=end)
         rows = read.in_range()
         if any(r.problems for r in rows):
-            return _learners_page(request, provider, form, read, status=400)
+            return _checked_page(request, provider, form, read)
     body = moc.learner_file(r for r in rows if not r.problems)
     response = HttpResponse(body, content_type="text/plain; charset=utf-8")
     name = f"pars-learners-{provider.slug}-{start.isoformat()}-{end.isoformat()}.txt"
@@ -165,7 +200,7 @@ def pars_batch_create(request: AuthenticatedHttpRequest, slug: str):
         batch = moc.batch_create(provider=provider, actor=request.user, start=start, end=end)
     except CreditError as exc:
         read = moc.reporting(provider=provider, start=start, end=end)
-        return _learners_page(request, provider, form, read, status=400, error=exc.message)
+        return _checked_page(request, provider, form, read, error=exc.message)
     messages.success(
         request, _("Batch %(n)d recorded: download its file and upload it to PARS.") % {"n": batch.pk}
     )

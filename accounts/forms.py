@@ -167,3 +167,45 @@ class LearnerProfileForm(forms.ModelForm):
         if bool(cleaned.get("other_board_name")) != bool(cleaned.get("other_board_id")):
             self.add_error("other_board_id", _("Give both the board's name and your ID there."))
         return cleaned
+
+
+# What every claim needs from the profile (accounts.models.profile_is_complete_for_credit): the
+# legal name and degree printed on the certificate, the degree's name under Other, and the
+# attestation for an international medical degree.
+CLAIM_PROFILE_FIELDS = ("given_name", "family_name", "degree", "degree_other", "degree_equivalence")
+CREDIT_NEEDS = _("Needed for your certificate.")
+
+
+class ClaimProfileForm(LearnerProfileForm):
+    """The part of the profile a claim needs, asked on the claim page when it is missing.
+
+    The same fields, rules and messages as the profile page (the degree rules in
+    ``LearnerProfileForm.clean``); the name and degree are required here. Bound to an unsaved copy
+    of the profile (or a new one): the view saves through ``accounts.services.profile_update`` only
+    when the claim form is valid too, so bad input writes nothing.
+    """
+
+    REQUIRED = {
+        "given_name": _("Enter your given name as it should print on the certificate."),
+        "family_name": _("Enter your family name as it should print on the certificate."),
+        "degree": _("Choose your degree: it decides the credit on your certificate."),
+    }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in list(self.fields):
+            if name not in CLAIM_PROFILE_FIELDS:
+                del self.fields[name]
+        for name, message in self.REQUIRED.items():
+            field = self.fields[name]
+            field.required = True
+            field.error_messages["required"] = message
+            field.help_text = f"{CREDIT_NEEDS} {field.help_text}"
+
+    def profile_data(self) -> dict:
+        """The fields for ``profile_update`` (the attestation is its own argument)."""
+        return {
+            k: v
+            for k, v in self.cleaned_data.items()
+            if k in CLAIM_PROFILE_FIELDS and k != "degree_equivalence"
+        }

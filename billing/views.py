@@ -1,17 +1,21 @@
 """Payment pages: the claim (it may take a fee), orders, history, passes, coordinator prices, webhook."""
 
+import copy
 import logging
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.models import profile_is_complete_for_credit
+from accounts.forms import ClaimProfileForm
+from accounts.models import LearnerProfile, profile_is_complete_for_credit
 from accounts.permissions import AuthenticatedHttpRequest, coordinator_required
+from accounts.services import profile_update
 from credits import moc
 from credits import selectors as credit_selectors
 from credits.forms import ClaimForm
@@ -59,6 +63,17 @@ def stripe_webhook(request):
 # --- Learners -------------------------------------------------------------------------------------
 
 
+def _claim_form(request, version, profile) -> ClaimForm:
+    return ClaimForm(
+        request.POST or None,
+        initial={"minutes": version.estimated_minutes},
+        moc_boards=[r["board"] for r in moc.version_registrations(version)],
+        board_ids=profile.board_ids if profile is not None else {},
+        profile=profile,
+        version=version,  # the further credit types it offers: a box per type the profession may claim
+    )
+
+
 @login_required
 def claim(request: AuthenticatedHttpRequest, pk: int):
     """The claim page (credits' URL ``credits:claim``): claim now, or pay first when a fee applies.
@@ -81,18 +96,45 @@ def claim(request: AuthenticatedHttpRequest, pk: int):
     evidence, profile, version = page.evidence, page.profile, page.version
     if version is None:
         raise Http404
-    form = ClaimForm(
-        request.POST or None,
-        initial={"minutes": version.estimated_minutes},
-        moc_boards=[r["board"] for r in moc.version_registrations(version)],
-        board_ids=profile.board_ids if profile is not None else {},
-        profile=profile,
-        version=version,  # the further credit types it offers: a box per type the profession may claim
-    )
+    form = _claim_form(request, version, profile)
+    # What this claim still needs from the profile (legal name, degree), asked on this page. Bound to
+    # a copy: nothing is saved unless the claim form is valid too.
+    profile_form = None
+    if not profile_is_complete_for_credit(profile):
+        instance = copy.copy(profile) if profile is not None else LearnerProfile(user=request.user)
+        profile_form = ClaimProfileForm(request.POST or None, instance=instance)
     price = selectors.claim_price(learner=request.user, activity=activity)
     code = 200
     if request.method == "POST":
-        if form.is_valid():
+        claim_ok = form.is_valid()
+        if profile_form is not None:
+            # Both forms checked (every error shown at once); the profile is saved only if both pass.
+            claim_ok = profile_form.is_valid() and claim_ok
+            if claim_ok:
+                try:
+                    profile = profile_update(
+                        user=request.user,
+                        data=profile_form.profile_data(),
+                        degree_equivalence_attested=profile_form.cleaned_data.get(
+                            "degree_equivalence", False
+                        ),
+                    )
+                except ValidationError as error:
+                    profile_form.add_error(None, error)
+                    claim_ok = False
+                else:
+                    profile_form = None
+                    # The profession is known now: the further credit types it may claim, ticked.
+                    form = _claim_form(request, version, profile)
+                    claim_ok = form.is_valid()
+                    if form.credit_offers and not request.POST.getlist("credit_kinds"):
+                        # Let the learner see (and untick) the types before claiming.
+                        messages.info(
+                            request,
+                            _("Your profile is saved. Check the credit for your profession, then claim."),
+                        )
+                        claim_ok = False
+        if claim_ok:
             try:
                 # A fee (and no valid pass): the order is made first, with the learner's choices (MOC
                 # opt-ins, credit types) checked and kept on it, and the learner goes to Stripe; the
@@ -119,7 +161,8 @@ def claim(request: AuthenticatedHttpRequest, pk: int):
                     return redirect(outcome.checkout_url)
                 messages.success(request, _("Your credit is claimed."))
                 return render(request, "credits/claim_done.html", {"activity": activity, "claim": outcome})
-        code = 400
+        if form.errors or profile_form is not None:
+            code = 400
     return render(
         request,
         "credits/claim.html",
@@ -129,6 +172,7 @@ def claim(request: AuthenticatedHttpRequest, pk: int):
             "evidence": evidence,
             "profile": profile,
             "profile_complete": profile_is_complete_for_credit(profile),
+            "profile_form": profile_form,
             "version": version,
             "designation": credit_mark_html(version.content.get("designation_statement", "")),
             "accreditation": version.content.get("accreditation_statement", ""),

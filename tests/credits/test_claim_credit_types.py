@@ -245,7 +245,7 @@ def test_pharmacist_without_nabp_id_sees_what_is_missing_before_submitting(clien
     page = _page(client, offering).content.decode()
     assert "add your NABP e-Profile ID to your profile, or untick ACPE credit" in page
     assert "birth month" not in page.split('id="credit-profile-missing"')[1].split("</div>")[0]
-    assert f'href="{reverse("accounts:profile")}"' in page
+    assert f'href="{reverse("accounts:profile")}?next=' in page  # the profile page returns here
     assert "0.5 ACPE pharmacy CE contact hours" in page
     # Sending it anyway: the service's message, the input kept, nothing written.
     response = _post(client, offering, minutes="44", credit_kinds=["acpe", "ipce"])

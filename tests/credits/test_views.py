@@ -211,7 +211,8 @@ def test_claim_with_an_incomplete_profile_is_refused(lc, activity, learner, eval
     learner.profile.save()
     response = lc.post(reverse("credits:claim", args=[activity.pk]), {"minutes": "45", "attest": "on"})
     assert response.status_code == 400
-    assert "Complete your profile" in response.content.decode()
+    # The degree is asked on the claim page (issue 15, item 2), with the field's message.
+    assert "Choose your degree: it decides the credit on your certificate." in response.content.decode()
     assert CreditClaim.objects.count() == 0
 
 

@@ -1,6 +1,10 @@
 """The learner profile form; each field says why we ask for it."""
 
 import calendar
+import functools
+import importlib.resources
+import zoneinfo
+from pathlib import Path
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -114,13 +118,18 @@ class LearnerProfileForm(forms.ModelForm):
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
+        tz_field = self.fields["time_zone"]
+        if isinstance(tz_field, forms.ChoiceField):
+            tz_field.choices = time_zone_choices(user.time_zone if user is not None else None)
         if user is not None:
-            self.fields["time_zone"].initial = user.time_zone
+            tz_field.initial = user.time_zone
         if self.instance.degree_equivalence_attested_at is not None:
             self.fields["degree_equivalence"].initial = True
         for name, text in WHY.items():
             if name in self.fields:
                 self.fields[name].help_text = text
+        for name in CREDIT_FIELDS:  # marked: a claim needs them (profile_is_complete_for_credit)
+            self.fields[name].help_text = f"{CREDIT_NEEDS} {self.fields[name].help_text}"
         degree = self.fields["degree"]
         if not isinstance(degree, forms.ChoiceField):
             raise TypeError("LearnerProfileForm.degree must be a choice field")
@@ -174,6 +183,7 @@ class LearnerProfileForm(forms.ModelForm):
 # attestation for an international medical degree.
 CLAIM_PROFILE_FIELDS = ("given_name", "family_name", "degree", "degree_other", "degree_equivalence")
 CREDIT_NEEDS = _("Needed for your certificate.")
+CREDIT_FIELDS = ("given_name", "family_name", "degree")
 
 
 class ClaimProfileForm(LearnerProfileForm):
@@ -200,7 +210,6 @@ class ClaimProfileForm(LearnerProfileForm):
             field = self.fields[name]
             field.required = True
             field.error_messages["required"] = message
-            field.help_text = f"{CREDIT_NEEDS} {field.help_text}"
 
     def profile_data(self) -> dict:
         """The fields for ``profile_update`` (the attestation is its own argument)."""
@@ -209,3 +218,72 @@ class ClaimProfileForm(LearnerProfileForm):
             for k, v in self.cleaned_data.items()
             if k in CLAIM_PROFILE_FIELDS and k != "degree_equivalence"
         }
+
+
+def credit_missing(profile: LearnerProfile | None) -> list[str]:
+    """What a claim still needs from this profile, in words (empty: complete for credit)."""
+    if profile is None:
+        return [str(_("legal given name")), str(_("legal family name")), str(_("degree"))]
+    missing = []
+    if not profile.given_name.strip():
+        missing.append(str(_("legal given name")))
+    if not profile.family_name.strip():
+        missing.append(str(_("legal family name")))
+    if not profile.degree:
+        missing.append(str(_("degree")))
+    elif profile.needs_degree_attestation:
+        missing.append(str(_("the attestation that your degree is equivalent to an MD or DO")))
+    return missing
+
+
+def words(items: list[str]) -> str:
+    """["a", "b", "c"] -> "a, b and c"."""
+    if len(items) <= 1:
+        return "".join(items)
+    return _("%(first)s and %(last)s") % {"first": ", ".join(items[:-1]), "last": items[-1]}
+
+
+def _zone_tab() -> str:
+    try:
+        return importlib.resources.files("tzdata").joinpath("zoneinfo/zone.tab").read_text(encoding="utf-8")
+    except (ModuleNotFoundError, FileNotFoundError, OSError):
+        pass
+    try:
+        return Path("/usr/share/zoneinfo/zone.tab").read_text(encoding="utf-8")
+    except OSError:
+        return ""
+
+
+@functools.cache
+def canonical_time_zones() -> frozenset[str]:
+    """The ~420 zones of the tz database's zone.tab (one per place people live: no aliases such as
+    US/Eastern or Asia/Calcutta, no Etc/ offsets), as far as this machine's zoneinfo knows them."""
+    available = zoneinfo.available_timezones()
+    zones = {
+        parts[2]
+        for line in _zone_tab().splitlines()
+        if line and not line.startswith("#") and len(parts := line.split("\t")) >= 3
+    } & available
+    if not zones:  # no zone.tab: every region/city name but the Etc/ offsets
+        zones = {z for z in available if "/" in z and not z.startswith(("Etc/", "SystemV/"))}
+    return frozenset(zones | {"UTC"})
+
+
+@functools.cache
+def _grouped_time_zones() -> tuple:
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for zone in sorted(canonical_time_zones() - {"UTC"}):
+        region, _sep, place = zone.partition("/")
+        groups.setdefault(region, []).append((zone, place.replace("_", " ")))
+    return (("UTC", "UTC"),) + tuple(
+        (region, sorted(places, key=lambda choice: choice[1])) for region, places in sorted(groups.items())
+    )
+
+
+def time_zone_choices(current: str | None = None) -> list:
+    """UTC, then the canonical zones grouped by region (an <optgroup> each, cities by name). A
+    learner whose stored zone is an older alias keeps it as a choice until they pick another."""
+    choices = list(_grouped_time_zones())
+    if current and current not in canonical_time_zones() and current in zoneinfo.available_timezones():
+        choices.insert(1, (current, current))
+    return choices

@@ -20,6 +20,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.template.loader import render_to_string
@@ -345,6 +346,35 @@ def activity_invite_person(
 
     A published activity shows learners only people with a collected disclosure, so there the
     person is only sent the form; the coordinator adds them once it is collected and decided."""
+    person, added, needs_request = _invite(
+        activity=activity,
+        actor=actor,
+        person=person,
+        new_person=new_person,
+        role=role,
+        exception=exception,
+        exception_note=exception_note,
+        send_request=send_request,
+    )
+    request = None
+    if needs_request:
+        request, _token = disclosure_request_send(person=person, actor=actor, activity=activity, email=email)
+    return Invitation(person=person, added=added, request=request)
+
+
+def _invite(
+    *,
+    activity: Activity,
+    actor: User | None,
+    person: ProviderPerson | None,
+    new_person: Mapping[str, str] | None,
+    role: str,
+    exception: str,
+    exception_note: str,
+    send_request: bool,
+) -> tuple[ProviderPerson, ContentPerson | None, bool]:
+    """``activity_invite_person`` up to the request: the person, the row added (or None) and
+    whether the disclosure form is to be sent."""
     if person is None:
         new_person = new_person or {}
         person = person_create(
@@ -373,10 +403,74 @@ def activity_invite_person(
             )
             % {"name": person.name}
         )
-    request = None
-    if send_request and not usable:
-        request, _token = disclosure_request_send(person=person, actor=actor, activity=activity, email=email)
-    return Invitation(person=person, added=added, request=request)
+    return person, added, send_request and not usable
+
+
+def _request_address(person: ProviderPerson, email: str) -> str:
+    """Where ``disclosure_request_send`` would send the form, or the ValidationError it would raise."""
+    email = (email or "").strip()
+    if email and email.lower() != person.email.lower():
+        validate_email(email)
+        if (
+            ProviderPerson.objects.filter(provider=person.provider, email__iexact=email)
+            .exclude(pk=person.pk)
+            .exists()
+        ):
+            raise ValidationError({"email": _("Another known person has this email.")})
+        return email
+    if not person.email:
+        raise ValidationError(
+            {"email": _("Give %(name)s's email address to send the form.") % {"name": person.name}}
+        )
+    return person.email
+
+
+class PersonRowError(Exception):
+    """A row of the people list was refused: ``index`` counts the rows given, from 0."""
+
+    def __init__(self, index: int, error: ValidationError):
+        super().__init__(index, error)
+        self.index = index
+        self.error = error
+
+
+@transaction.atomic
+def activity_invite_people(
+    *, activity: Activity, actor: User | None, rows: Sequence[Mapping[str, Any]]
+) -> list[Invitation]:
+    """The people page's list: each row (the arguments of ``activity_invite_person``) is added and
+    emailed the disclosure form as one person is, with its own audit rows, all rows or none: a
+    refused row raises PersonRowError and the rows before it are rolled back.
+
+    An email cannot be taken back (with the embedded task queue it leaves at once, inside the
+    transaction), so every row is added and its address checked first, and the forms are sent
+    only when all rows passed."""
+    checked = []
+    addresses: set[str] = set()
+    for index, row in enumerate(rows):
+        args = dict(row)
+        email = args.pop("email", "")
+        try:
+            person, added, needs_request = _invite(activity=activity, actor=actor, **args)
+            for address in {person.email, _request_address(person, email) if needs_request else ""}:
+                if address and address.lower() in addresses:
+                    raise ValidationError({"email": _("Another row has this email.")})
+                addresses.add(address.lower())
+        except ValidationError as error:
+            raise PersonRowError(index, error) from error
+        checked.append((index, person, added, needs_request, email))
+    invitations = []
+    for index, person, added, needs_request, email in checked:
+        request = None
+        if needs_request:
+            try:
+                request, _token = disclosure_request_send(
+                    person=person, actor=actor, activity=activity, email=email
+                )
+            except ValidationError as error:  # checked above; kept for safety
+                raise PersonRowError(index, error) from error
+        invitations.append(Invitation(person=person, added=added, request=request))
+    return invitations
 
 
 def _content_person(activity: Activity, content_person: ContentPerson) -> ContentPerson:

@@ -14,6 +14,7 @@ from episodes.models import Episode
 
 from . import credit_types
 from .designation import credits_for_minutes
+from .forms_rows import RowFormSet
 from .models import (
     DEFAULT_REQUIREMENTS,
     AccreditationType,
@@ -318,8 +319,9 @@ class QuestionForm(forms.Form):
     option_3 = forms.CharField(label=_("Option C"), max_length=500, required=False)
     option_4 = forms.CharField(label=_("Option D"), max_length=500, required=False)
     option_5 = forms.CharField(label=_("Option E"), max_length=500, required=False)
+    # No option is preselected: a new question must name its answer, and a blank row stays blank.
     correct = forms.ChoiceField(
-        label=_("Correct option"), choices=[(str(i), "ABCDE"[i - 1]) for i in range(1, 6)]
+        label=_("Correct option"), choices=[("", "—")] + [(str(i), "ABCDE"[i - 1]) for i in range(1, 6)]
     )
     rationale = forms.CharField(
         label=_("Rationale"), required=False, widget=forms.Textarea(attrs={"rows": 2})
@@ -353,7 +355,24 @@ class QuestionForm(forms.Form):
         }
 
 
-QuestionFormSet = forms.formset_factory(QuestionForm, extra=1, can_delete=True, max_num=50, validate_max=True)
+class QuestionRowFormSet(RowFormSet):
+    """The post-test editor's questions, saved together (credits/forms_rows.py)."""
+
+    require_one = False  # an empty post-test is quiz_replace's to refuse, with its own message
+    default_error_messages = {"too_many_forms": _("A post-test has at most %(num)d questions.")}
+
+
+QUESTION_ROWS = 2  # blank rows shown under the stored questions
+MAX_QUESTIONS = 50
+QuestionFormSet = forms.formset_factory(
+    QuestionForm,
+    formset=QuestionRowFormSet,
+    extra=QUESTION_ROWS,
+    can_delete=True,
+    max_num=MAX_QUESTIONS,
+    absolute_max=MAX_QUESTIONS,
+    validate_max=True,
+)
 
 
 class QuizImportForm(forms.Form):

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .forms_rows import RowFormSet
 from .models import ContentPerson, Nature, ProviderPerson, RelevanceDecision
 
 YES_NO = [("yes", _("Yes")), ("no", _("No"))]
@@ -35,7 +36,10 @@ class AddPersonForm(forms.Form):
     email = forms.EmailField(
         label=_("Email"), required=False, help_text=_("The disclosure form is sent here (no account needed).")
     )
-    role = forms.ChoiceField(label=_("Role"), choices=ContentPerson.Role.choices)
+    # The initial role is what an untouched select sends, so a blank row of the list stays blank.
+    role = forms.ChoiceField(
+        label=_("Role"), choices=ContentPerson.Role.choices, initial=ContentPerson.Role.FACULTY
+    )
     exception = forms.ChoiceField(
         label=_("If they own or work for an ineligible company: ACCME's exception that applies"),
         choices=[("", _("None"))] + [c for c in ContentPerson.OwnerException.choices if c[0]],
@@ -64,6 +68,27 @@ class AddPersonForm(forms.Form):
         if cleaned.get("exception") and not (cleaned.get("exception_note") or "").strip():
             self.add_error("exception_note", _("Say why the exception applies: it is kept in the record."))
         return cleaned
+
+
+class PeopleFormSet(RowFormSet):
+    """The people page's list of people to add, saved together (credits/forms_rows.py)."""
+
+    empty_message = _("Fill in at least one person.")
+    default_error_messages = {
+        "too_many_forms": _("At most %(num)d people can be added in one save."),
+    }
+
+
+PEOPLE_ROWS = 3  # blank rows shown
+MAX_PEOPLE_ROWS = 20
+AddPeopleFormSet = forms.formset_factory(
+    AddPersonForm,
+    formset=PeopleFormSet,
+    extra=PEOPLE_ROWS,
+    max_num=MAX_PEOPLE_ROWS,
+    absolute_max=MAX_PEOPLE_ROWS,
+    validate_max=True,
+)
 
 
 class PersonUpdateForm(forms.Form):

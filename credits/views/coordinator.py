@@ -24,6 +24,7 @@ from .. import (
     versions,
 )
 from ..forms import ActivityForm, QuestionFormSet, QuizImportForm
+from ..forms_rows import ADD_ROW, filled_forms, with_added_row
 from ..forms_setup import CommercialSupportForm, ProviderSettingsForm
 from ..models import CommercialSupport, Provider
 from .access import coordinator_activity_or_404, coordinator_provider_or_404, locked_response
@@ -328,12 +329,14 @@ def quiz_edit(request: AuthenticatedHttpRequest, pk: int):
     activity = coordinator_activity_or_404(request, pk)
     if (locked := locked_response(request, activity)) is not None:
         return locked
+    if request.method == "POST" and ADD_ROW in request.POST:
+        # "Add a question" without JavaScript: the rows as typed and one more blank row; nothing saved.
+        formset = with_added_row(QuestionFormSet, request.POST, prefix="q", initial=_stored_quiz(activity))
+        return _quiz_page(request, activity, formset=formset)
     formset = QuestionFormSet(request.POST or None, initial=_stored_quiz(activity), prefix="q")
     error = None
     if request.method == "POST" and formset.is_valid():
-        items = [
-            f.as_quiz_item() for f in formset.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")
-        ]
+        items = [f.as_quiz_item() for f in filled_forms(formset)]
         try:
             services.quiz_replace(activity=activity, actor=request.user, data={"questions": items})
         except services.CreditError as exc:

@@ -15,7 +15,7 @@ from .. import disclosure_services, disclosures, grants
 from ..forms_disclosures import (
     MAX_RELATIONSHIP_ROWS,
     RELATIONSHIP_ROWS,
-    AddPersonForm,
+    AddPeopleFormSet,
     DecisionForm,
     DeclarationForm,
     IdentityForm,
@@ -25,6 +25,7 @@ from ..forms_disclosures import (
     SpeakerForm,
     declared_relationships,
 )
+from ..forms_rows import ADD_ROW, filled_forms, with_added_row
 from ..models import ContentPerson, DisclosureRequest, FinancialRelationship, RelevanceDecision
 from .access import coordinator_activity_or_404, locked_response
 
@@ -108,7 +109,7 @@ def _page(request, activity, *, status: int = 200, **forms):
             "rows": rows,
             "removed": removed,
             "speakers": speaker_forms,
-            "add_form": forms.get("add_form") or AddPersonForm(provider=activity.provider),
+            "add_formset": forms.get("add_formset") or _people_formset(activity),
             "problems": disclosures.people_publish_problems(activity),
             "lock_message": None
             if grants.activity_is_changeable(activity)
@@ -126,50 +127,74 @@ def activity_people(request: AuthenticatedHttpRequest, pk: int):
     return locked_response(request, activity) or _page(request, activity)
 
 
+def _people_formset(activity, data=None):
+    return AddPeopleFormSet(data, prefix="p", form_kwargs={"provider": activity.provider})
+
+
+def _invite_args(data: dict) -> dict:
+    return {
+        "person": data["known"],
+        "new_person": {"name": data["name"], "credentials": data["credentials"], "email": data["email"]},
+        "role": data["role"],
+        "exception": data["exception"],
+        "exception_note": data["exception_note"],
+        "send_request": data["send_request"],
+        "email": data["email"] if data["known"] else "",
+    }
+
+
+def _add_row_error(form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errors in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error.messages)
+
+
 @coordinator_required
 @require_POST
 def person_add(request: AuthenticatedHttpRequest, pk: int):
+    """The list of people to add (several rows, one save, all or nothing). Its "Add row" button,
+    without JavaScript, answers with the rows typed and one more blank row, saving nothing."""
     activity = coordinator_activity_or_404(request, pk)
     if (locked := locked_response(request, activity)) is not None:
         return locked
-    form = AddPersonForm(request.POST, provider=activity.provider)
-    if not form.is_valid():
-        return _page(request, activity, status=400, add_form=form)
-    data = form.cleaned_data
+    if ADD_ROW in request.POST:
+        formset = with_added_row(
+            AddPeopleFormSet, request.POST, prefix="p", form_kwargs={"provider": activity.provider}
+        )
+        return _page(request, activity, add_formset=formset)
+    formset = _people_formset(activity, request.POST)
+    if not formset.is_valid():
+        return _page(request, activity, status=400, add_formset=formset)
+    filled = filled_forms(formset)
     try:
-        invitation = disclosure_services.activity_invite_person(
-            activity=activity,
-            actor=request.user,
-            person=data["known"],
-            new_person={"name": data["name"], "credentials": data["credentials"], "email": data["email"]},
-            role=data["role"],
-            exception=data["exception"],
-            exception_note=data["exception_note"],
-            send_request=data["send_request"],
-            email=data["email"] if data["known"] else "",
+        invitations = disclosure_services.activity_invite_people(
+            activity=activity, actor=request.user, rows=[_invite_args(form.cleaned_data) for form in filled]
         )
-    except ValidationError as error:
-        form.add_error(None, _error_text(error))
-        return _page(request, activity, status=400, add_form=form)
-    person = invitation.person
-    if invitation.added is not None:
-        messages.success(
-            request, _("%(name)s is in control of this activity's content.") % {"name": person.name}
-        )
-    else:
-        messages.warning(
-            request,
-            _(
-                "%(name)s was emailed the disclosure form. This activity is published: add them here again "
-                "once their disclosure is collected (learners are shown only people with a collected "
-                "disclosure)."
+    except disclosure_services.PersonRowError as refused:
+        _add_row_error(filled[refused.index], refused.error)
+        return _page(request, activity, status=400, add_formset=formset)
+    for invitation in invitations:
+        person = invitation.person
+        if invitation.added is not None:
+            messages.success(
+                request, _("%(name)s is in control of this activity's content.") % {"name": person.name}
             )
-            % {"name": person.name},
-        )
-    if invitation.request is not None:
-        messages.success(
-            request, _("The disclosure form was emailed to %(email)s.") % {"email": person.email}
-        )
+        else:
+            messages.warning(
+                request,
+                _(
+                    "%(name)s was emailed the disclosure form. This activity is published: add them here "
+                    "again once their disclosure is collected (learners are shown only people with a "
+                    "collected disclosure)."
+                )
+                % {"name": person.name},
+            )
+        if invitation.request is not None:
+            messages.success(
+                request, _("The disclosure form was emailed to %(email)s.") % {"email": person.email}
+            )
     return redirect("credits:coordinator_people", pk=activity.pk)
 
 

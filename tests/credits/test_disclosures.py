@@ -48,7 +48,9 @@ def _people_url(activity):
 
 
 def _add(client, activity, **fields):
-    data = {"name": "", "credentials": "", "email": "", "role": "faculty", "send_request": "on", **fields}
+    """One person through the people page's list (a single filled row)."""
+    row = {"name": "", "credentials": "", "email": "", "role": "faculty", "send_request": "on", **fields}
+    data = {"p-TOTAL_FORMS": "1", "p-INITIAL_FORMS": "0", **{f"p-0-{k}": v for k, v in row.items()}}
     return client.post(reverse("credits:coordinator_person_add", args=[activity.pk]), data)
 
 

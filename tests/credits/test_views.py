@@ -404,14 +404,15 @@ def test_quiz_form_saves_questions(coordinator_client, activity):
 def test_people_and_disclosures(coordinator_client, activity):
     """The people page adds a person and emails them the disclosure form (the whole workflow:
     tests/credits/test_disclosures.py)."""
-    data = {"name": "Dr Ada Byrne", "credentials": "MD", "email": "ada@example.org", "role": "faculty",
-            "send_request": "on"}  # fmt: skip
+    row = {"name": "Dr Ada Byrne", "credentials": "MD", "email": "ada@example.org", "role": "faculty",
+           "send_request": "on"}  # fmt: skip
+    data = {"p-TOTAL_FORMS": "1", "p-INITIAL_FORMS": "0", **{f"p-0-{k}": v for k, v in row.items()}}
     url = reverse("credits:coordinator_person_add", args=[activity.pk])
     response = coordinator_client.post(url, data, follow=True)
     # Published: learners see only people with a collected disclosure, so Ada is sent the form first.
     assert "was emailed the disclosure form" in response.content.decode()
     assert [p.person.name for p in activity.people.filter(removed_at__isnull=True)] == ["Dana Faculty"]
-    response = coordinator_client.post(url, {**data, "name": "", "email": ""})
+    response = coordinator_client.post(url, {**data, "p-0-name": "", "p-0-email": ""})
     assert response.status_code == 400
     assert "give a new person" in response.content.decode()
 

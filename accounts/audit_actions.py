@@ -12,6 +12,8 @@ class AccountAction(AuditActions):
     PROFILE_DEGREE_EQUIVALENCE_ATTESTED = "profile.degree_equivalence_attested"
     PROFILE_DEGREE_EQUIVALENCE_CLEARED = "profile.degree_equivalence_cleared"
     PROFILE_CONSENT_WITHDRAWN = "profile.consent_withdrawn"  # by the learner, or by deleting the account
+    # What certificates print changed (legal name, degree): old and new values of the changed fields.
+    PROFILE_CERTIFICATE_FIELDS_CHANGED = "profile.certificate_fields_changed"
     # The learner's own licence records (planning data for the transcript by licence).
     LICENCE_CREATED = "licence.created"
     LICENCE_UPDATED = "licence.updated"

@@ -17,6 +17,10 @@ def profile_get_or_create(*, user: User) -> LearnerProfile:
     return profile
 
 
+# What a certificate prints about the learner: a change to any of them is audited (old and new).
+PRINTED_FIELDS = ("given_name", "middle_name", "family_name", "suffix", "degree", "degree_other")
+
+
 @transaction.atomic
 def profile_update(
     *,
@@ -38,6 +42,7 @@ def profile_update(
     profile = LearnerProfile.objects.select_for_update().get_or_create(user=user)[0]
     had_consent = profile.board_sharing_consent
     old_degree = (profile.degree, profile.degree_other, profile.degree_equivalence_attested_at)
+    old_printed = {f: getattr(profile, f) for f in PRINTED_FIELDS}
     for field, value in data.items():
         setattr(profile, field, value)
     if profile.board_sharing_consent and not had_consent:
@@ -54,6 +59,17 @@ def profile_update(
         if profile.npi and LearnerProfile.objects.filter(npi=profile.npi).exclude(pk=profile.pk).exists():
             raise ValidationError({"npi": [NPI_TAKEN_MESSAGE]}, code="unique") from None
         raise
+    changed = [f for f in PRINTED_FIELDS if getattr(profile, f) != old_printed[f]]
+    if changed:
+        audit_record(
+            actor=user,
+            action=AccountAction.PROFILE_CERTIFICATE_FIELDS_CHANGED,
+            obj=profile,
+            data={
+                "old": {f: old_printed[f] for f in changed},
+                "new": {f: getattr(profile, f) for f in changed},
+            },
+        )
     if degree_event is not None:
         audit_record(
             actor=user,

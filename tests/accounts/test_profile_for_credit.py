@@ -105,3 +105,12 @@ def test_an_unknown_zone_is_refused_and_nothing_written(client_in):
     client_in.user.refresh_from_db()
     assert client_in.user.time_zone == "UTC"
     assert not LearnerProfile.objects.filter(user=client_in.user, given_name="Zoë").exists()
+
+
+def test_a_change_to_what_certificates_print_is_audited_and_a_resave_is_not(client_in):
+    client_in.post(_url(), NEEDED)
+    client_in.post(_url(), {**NEEDED, "family_name": "Darcy"})
+    client_in.post(_url(), {**NEEDED, "family_name": "Darcy"})  # nothing changed
+    events = list(AuditEvent.objects.filter(action="profile.certificate_fields_changed").order_by("pk"))
+    assert len(events) == 2
+    assert events[1].data == {"old": {"family_name": "D'Arcy"}, "new": {"family_name": "Darcy"}}

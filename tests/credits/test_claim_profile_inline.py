@@ -109,3 +109,12 @@ def test_a_complete_profile_is_not_asked_again(client, learner, activity, evalua
     )
     assert response.status_code == 200
     assert LearnerProfile.objects.get(user=learner).given_name == "Ada"
+
+
+@pytest.mark.django_db
+def test_the_name_and_degree_given_on_the_claim_page_are_audited_with_old_and_new(client, newcomer, activity):
+    client.force_login(newcomer)
+    assert client.post(_url(activity), {**CLAIM, **PROFILE}).status_code == 200
+    event = AuditEvent.objects.get(action="profile.certificate_fields_changed")
+    assert event.data["old"] == {"given_name": "", "family_name": "", "degree": ""}
+    assert event.data["new"] == {"given_name": "Zoë", "family_name": "D'Arcy", "degree": "MD"}

@@ -7,6 +7,7 @@ import re
 import pytest
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import OutgoingEmail
 from audit.models import AuditEvent
@@ -349,3 +350,58 @@ def test_a_locked_activity_refuses_the_questions(coordinator_client, draft, host
     response = coordinator_client.post(_quiz_url(draft), quiz_data([question(1), question(2)]))
     assert response.status_code == 403
     assert Question.objects.filter(activity=draft).count() == stored
+
+
+def test_the_same_person_twice_in_one_save_is_refused(coordinator_client, coordinator, draft):
+    known = disclosure_services.person_create(
+        provider=draft.provider, actor=coordinator, name="Kim Known", email="kim@example.org"
+    )
+    rows = [{"known": str(known.pk)}, ADA, {"known": str(known.pk), "role": "planner"}]
+    response = coordinator_client.post(_people_url(draft), people_data(rows))
+    assert response.status_code == 400
+    assert re.search(r"<li>Person 3[^<]*Kim Known is already in control", response.content.decode())
+    assert not ContentPerson.objects.filter(activity=draft).exists()
+    assert not ProviderPerson.objects.filter(name="Ada Byrne").exists() and not mail.outbox
+
+
+def test_a_new_address_for_a_known_person_taken_by_another_row_is_refused_before_any_email(
+    coordinator_client, coordinator, draft
+):
+    known = disclosure_services.person_create(
+        provider=draft.provider, actor=coordinator, name="Kim Known", email="kim@example.org"
+    )
+    rows = [BEN, {"known": str(known.pk), "email": "ada@example.org"}, ADA]
+    response = coordinator_client.post(_people_url(draft), people_data(rows))
+    assert response.status_code == 400
+    assert re.search(r"<li>Person 3, Email: Another row has this email.", response.content.decode())
+    assert not mail.outbox and not DisclosureRequest.objects.exists()
+    assert not ContentPerson.objects.filter(activity=draft).exists()
+    known.refresh_from_db()
+    assert known.email == "kim@example.org"
+
+
+def test_people_with_collected_disclosures_added_after_learners_started_make_one_version(
+    coordinator_client, coordinator, activity, learner
+):
+    factories.pass_post_test(learner, activity)  # a learner started under the current version
+    first = activity.current_version
+    known = []
+    for name, email in (("Kim Known", "kim@example.org"), ("Lee Known", "lee@example.org")):
+        person = disclosure_services.person_create(
+            provider=activity.provider, actor=coordinator, name=name, email=email
+        )
+        disclosure_services.disclosure_form_enter(
+            person=person,
+            actor=coordinator,
+            data={"no_relationships": True, "attests_complete": True, "promises_to_report_changes": True},
+            collected_on=timezone.localdate(),
+        )
+        known.append(person)
+    rows = [{"known": str(p.pk), "send_request": None} for p in known]
+    response = coordinator_client.post(_people_url(activity), people_data(rows))
+    assert response.status_code == 302
+    activity.refresh_from_db()
+    assert activity.current_version.number == first.number + 1  # one save, one new version
+    names = [p["name"] for p in activity.current_version.content["people"]]
+    assert "Kim Known" in names and "Lee Known" in names
+    assert AuditEvent.objects.filter(action=CreditAction.ACTIVITY_PERSON_ADDED).count() == 2

@@ -118,3 +118,39 @@ def test_the_name_and_degree_given_on_the_claim_page_are_audited_with_old_and_ne
     event = AuditEvent.objects.get(action="profile.certificate_fields_changed")
     assert event.data["old"] == {"given_name": "", "family_name": "", "degree": ""}
     assert event.data["new"] == {"given_name": "Zoë", "family_name": "D'Arcy", "degree": "MD"}
+
+
+@pytest.mark.django_db
+def test_a_nurse_on_an_activity_with_more_credit_types_sees_them_before_claiming(
+    client, provider, episode, coordinator
+):
+    from decimal import Decimal
+
+    from testkit import factories
+
+    factories.jointly_accredit(provider)
+    offering = factories.make_activity(
+        provider=provider,
+        episode=episode,
+        coordinator=coordinator,
+        other_credits=[
+            {"kind": "ancc", "amount": Decimal("1.0")},
+            {"kind": "ipce", "amount": Decimal("0.75")},
+        ],
+    )
+    nurse = make_user("nurse@example.org")
+    pass_and_evaluate(nurse, offering)
+    client.force_login(nurse)
+    response = client.post(_url(offering), {**CLAIM, **PROFILE, "degree": "RN"})
+    # The profile is saved; the claim waits for the learner to see the types a nurse may claim.
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Check the credit for your profession, then claim." in body
+    assert "ANCC" in body and 'name="given_name"' not in body
+    assert LearnerProfile.objects.get(user=nurse).degree == "RN"
+    assert not CreditClaim.objects.filter(learner=nurse).exists()
+    response = client.post(_url(offering), {**CLAIM, "credit_kinds": ["ancc"]})
+    assert response.status_code == 200 and b"Credit claimed" in response.content
+    claim = CreditClaim.objects.get(learner=nurse)
+    assert claim.credit_type == "participation"
+    assert set(claim.other_credits.values_list("kind", flat=True)) == {"ancc"}

@@ -1,11 +1,15 @@
 """Account pages: the overview and the learner profile."""
 
+from allauth.account import app_settings as allauth_settings
 from allauth.account import views as allauth_views
+from allauth.account.models import EmailAddress
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 
 from .forms import LearnerProfileForm, credit_missing, words
@@ -89,10 +93,37 @@ def _local_next(request) -> str:
 
 
 class ConfirmEmailView(allauth_views.ConfirmEmailView):
-    """allauth's confirmation page, answering a wrong or expired key with 400 instead of 200."""
+    """allauth's confirmation page, answering a wrong or expired key with 400 instead of 200.
+
+    The link confirms when opened (ACCOUNT_CONFIRM_EMAIL_ON_GET). A link opened again after its
+    address was confirmed (by the person, or first by a mail filter fetching links) goes on to its
+    ``next`` page, through the login page when the browser is not logged in, instead of saying the
+    link is invalid.
+    """
 
     def get(self, *args, **kwargs):
+        if _confirmed_already(self.kwargs["key"]):
+            messages.info(self.request, _("Your email address is confirmed."))
+            destination = self.get_next_url() or ""
+            if self.request.user.is_authenticated:
+                return redirect(destination or "home")
+            login = reverse("account_login")
+            return redirect(f"{login}?{urlencode({'next': destination})}" if destination else login)
         response = super().get(*args, **kwargs)
         if getattr(self, "object", None) is None:
             response.status_code = 400
         return response
+
+
+def _confirmed_already(key: str) -> bool:
+    """The key is a valid, unexpired confirmation link (allauth's HMAC key) of an address that is
+    confirmed already."""
+    try:
+        pk = signing.loads(
+            key,
+            max_age=60 * 60 * 24 * allauth_settings.EMAIL_CONFIRMATION_EXPIRE_DAYS,
+            salt=allauth_settings.SALT,
+        )
+    except signing.BadSignature:  # SignatureExpired is one
+        return False
+    return EmailAddress.objects.filter(pk=pk, verified=True).exists()

@@ -109,3 +109,33 @@ def test_a_wrong_key_confirms_nothing_and_says_so():
     assert response.status_code == 400
     assert "expired or is invalid" in response.content.decode()
     assert not EmailAddress.objects.get(email="new@example.org").verified
+
+
+@pytest.mark.django_db
+def test_a_link_scanner_opening_the_link_first_still_leaves_the_learner_on_the_way_to_the_post_test(
+    post_test,
+):
+    """Mail filters fetch links before the person does (ACCOUNT_CONFIRM_EMAIL_ON_GET confirms then):
+    the scanner gets no session, and the learner's own tap still leads to the post-test."""
+    browser = Client()
+    _sign_up(browser, post_test)
+    link = _confirmation_link()
+    scanner = Client()
+    scanner.get(link)
+    assert EmailAddress.objects.get(email="new@example.org").verified
+    assert "_auth_user_id" not in scanner.session
+    response = browser.get(link, follow=True)
+    assert response.status_code == 200
+    final = response.redirect_chain[-1][0]
+    assert final == post_test or parse_qs(urlsplit(final).query).get("next") == [post_test]
+
+
+@pytest.mark.django_db
+def test_a_confirmed_link_opened_again_with_a_foreign_next_goes_nowhere_foreign(post_test):
+    _sign_up(Client(), post_test)
+    link = _confirmation_link()
+    Client().get(link)
+    response = Client().get(link.split("?", 1)[0] + "?next=https://evil.example/")
+    assert response.status_code == 302
+    assert "evil" not in response["Location"]
+    assert urlsplit(response["Location"]).path == reverse("account_login")

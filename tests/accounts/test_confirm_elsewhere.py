@@ -30,7 +30,7 @@ def _sign_up(client, next_url: str | None, email: str = "new@example.org"):
 
 def _confirmation_link(email: str = "new@example.org") -> str:
     message = next(m for m in mail.outbox if email in m.to)
-    match = re.search(r"https?://\S+/accounts/confirm-email/\S+", message.body)
+    match = re.search(r"https?://\S+/accounts/confirm-email/\S+", str(message.body))
     assert match is not None, message.body
     return match.group(0).split("testserver", 1)[1]
 

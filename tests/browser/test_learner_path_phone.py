@@ -17,6 +17,8 @@ Screenshots of every step go to test-artifacts/learner-path-390/.
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path as FsPath
+from typing import Any
 
 import feedparser
 from django.core import mail
@@ -46,8 +48,8 @@ the clicks) or counting the podcast app's and the mail app's taps outside the si
 
 @dataclass
 class Path:
-    page: object
-    folder: object
+    page: Any
+    folder: FsPath
     clicks: int = 0
     field_taps: int = 0
     chars: int = 0
@@ -125,7 +127,6 @@ def _correct(page, path, activity):
 def test_a_new_learner_reaches_the_verification_page_on_a_phone(
     browser, live_server, show, episode, activity
 ):
-    from pathlib import Path as FsPath
 
     folder = FsPath(__file__).resolve().parents[2] / "test-artifacts" / SHOTS
     folder.mkdir(parents=True, exist_ok=True)

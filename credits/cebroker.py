@@ -263,12 +263,17 @@ def roster(
 
 def export_problems(activity: Activity, result: Roster) -> list[str]:
     """Why the roster file cannot be made (empty: it can)."""
+    return export_problems_for(activity, rows=len(result.rows))
+
+
+def export_problems_for(activity: Activity, *, rows: int) -> list[str]:
+    """The same from the number of rows (the page's snapshot keeps the count, credits/cpe_snapshot.py)."""
     problems = []
     if not activity.provider.cebroker_provider_number:
         problems.append(_("Enter the provider's CE Broker provider tracking number first."))
     if not activity.cebroker_course_number:
         problems.append(_("Enter the activity's CE Broker course tracking number first."))
-    if not result.rows:
+    if not rows:
         problems.append(
             _(
                 "No learner of this activity has a licence CE Broker tracks with the matching credit: "

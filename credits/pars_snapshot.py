@@ -4,7 +4,8 @@ docs/reports-at-scale.md), so the page costs the same at 100 completions or 10,0
 Checking a range's completions for PARS (``moc.reporting``: every credited completion of the
 range and every completion in PARS now, each checked in Python) takes seconds at 10,000
 completions. A task does it (``refresh_pars_snapshot``) and keeps what the page shows in the
-default cache (the database cache, or Redis on several nodes):
+default cache (the database cache, or Redis on several nodes; the machinery is
+credits/list_snapshot.py, shared with the CPE Monitor and CE Broker pages):
 
 - the header (``ParsSnapshot``): the counts (rows ready, rows with problems, the next batch's rows,
   rows held back), the reporting state per activity, when it was taken, and the audit mark;
@@ -22,23 +23,16 @@ upload file itself is not read from here: it is computed in full when it is down
 """
 
 import datetime
-import secrets
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import overload
 
-from django.core.cache import cache
-from django.utils import timezone
 from django_tasks import task
 
-from audit.models import AuditEvent
-
-from . import moc, report_selectors
+from . import list_snapshot, moc
+from .list_snapshot import LIST_PAGE_SIZE, Snapshot, StoredPages, audit_mark
 from .models import Provider
-from .report_selectors import REFRESH_LOCK_SECONDS, SNAPSHOT_TIMEOUT
 
-LIST_PAGE_SIZE = 50  # the same as credits/views/reports_paging.py: one stored page is one shown page
+__all__ = ["LIST_PAGE_SIZE", "ParsSnapshot", "ProblemRow", "audit_mark", "build_pars_snapshot"]
 
 
 @dataclass(frozen=True)
@@ -49,15 +43,11 @@ class ProblemRow:
     problems: tuple[str, ...]
 
 
-@dataclass
-class ParsSnapshot:
+@dataclass(kw_only=True)
+class ParsSnapshot(Snapshot):
     provider_id: int
     start: datetime.date
     end: datetime.date
-    token: str  # names the pages of rows with problems
-    taken_at: datetime.datetime
-    build_ms: float
-    audit_mark: int  # the newest audit row's id when it was taken
     rows: int  # completions of the range to report
     ready: int
     invalid: int
@@ -65,62 +55,17 @@ class ParsSnapshot:
     held_back: int
     states: list[moc.ActivityState]
 
-    def is_stale(self, *, audit_mark: int, now: datetime.datetime | None = None) -> bool:
-        return (
-            audit_mark != self.audit_mark
-            or (now or timezone.now()) - self.taken_at > report_selectors.REPORT_MAX_AGE
-        )
-
-    def problems(self) -> "ProblemPages":
-        return ProblemPages(self)
-
-
-class ProblemPages(Sequence[ProblemRow]):
-    """The rows with problems as a sequence for Django's paginator: its length is the snapshot's
-    count; a slice (one page of ``LIST_PAGE_SIZE``) is one cache read of the stored page."""
-
-    def __init__(self, snapshot: ParsSnapshot) -> None:
-        self.snapshot = snapshot
-
-    def __len__(self) -> int:
-        return self.snapshot.invalid
-
-    def _page(self, number: int) -> list[ProblemRow]:
-        return cache.get(_page_key(self.snapshot, number)) or []
-
-    @overload
-    def __getitem__(self, index: int) -> ProblemRow: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[ProblemRow]: ...
-    def __getitem__(self, index: int | slice) -> ProblemRow | list[ProblemRow]:
-        if isinstance(index, int):
-            if index < 0:
-                index += len(self)
-            if not 0 <= index < len(self):
-                raise IndexError(index)
-            return self._page(index // LIST_PAGE_SIZE)[index % LIST_PAGE_SIZE]
-        start, stop, step = index.indices(len(self))
-        if step == 1 and start % LIST_PAGE_SIZE == 0 and stop - start <= LIST_PAGE_SIZE:
-            return self._page(start // LIST_PAGE_SIZE)[: stop - start]  # the paginator's case
-        return [self[i] for i in range(start, stop, step)]
+    def problems(self) -> StoredPages[ProblemRow]:
+        """The rows with problems, a stored page at a time (credits/list_snapshot.py)."""
+        return self.pages("problems", self.invalid)
 
 
 def _key(provider_id: int, start: datetime.date, end: datetime.date) -> str:
-    return f"credits:pars-learners:v1:{provider_id}:{start.isoformat()}:{end.isoformat()}"
-
-
-def _page_key(snapshot: ParsSnapshot, number: int) -> str:
-    return f"{_key(snapshot.provider_id, snapshot.start, snapshot.end)}:{snapshot.token}:{number}"
-
-
-def audit_mark() -> int:
-    """The newest audit row's id (one read of the primary key's index)."""
-    return AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    return f"credits:pars-learners:v2:{provider_id}:{start.isoformat()}:{end.isoformat()}"
 
 
 def pars_snapshot(provider_id: int, start: datetime.date, end: datetime.date) -> ParsSnapshot | None:
-    snapshot = cache.get(_key(provider_id, start, end))
-    return snapshot if isinstance(snapshot, ParsSnapshot) else None
+    return list_snapshot.read(_key(provider_id, start, end), ParsSnapshot)
 
 
 def build_pars_snapshot(
@@ -143,13 +88,11 @@ def build_pars_snapshot(
     ]
     plan = moc.batch_plan(provider=provider, start=start, end=end, read=read)
     snapshot = ParsSnapshot(
+        key=_key(provider.pk, start, end),
+        audit_mark=mark,
         provider_id=provider.pk,
         start=start,
         end=end,
-        token=secrets.token_hex(8),
-        taken_at=timezone.now(),
-        build_ms=0.0,
-        audit_mark=mark,
         rows=len(rows),
         ready=len(rows) - len(invalid),
         invalid=len(invalid),
@@ -158,20 +101,10 @@ def build_pars_snapshot(
         states=moc.activity_states(provider=provider, start=start, end=end, read=read),
     )
     # The pages first, then the header that names them: a reader never sees a header without pages.
-    cache.set_many(
-        {
-            _page_key(snapshot, n): invalid[i : i + LIST_PAGE_SIZE]
-            for n, i in enumerate(range(0, len(invalid), LIST_PAGE_SIZE))
-        },
-        SNAPSHOT_TIMEOUT,
-    )
+    snapshot.store("problems", invalid)
     snapshot.build_ms = (time.perf_counter() - began) * 1000
-    cache.set(_key(provider.pk, start, end), snapshot, SNAPSHOT_TIMEOUT)
+    snapshot.save()
     return snapshot
-
-
-def _lock_key(provider_id: int, start: datetime.date, end: datetime.date) -> str:
-    return f"{_key(provider_id, start, end)}:refreshing"
 
 
 @task()
@@ -183,20 +116,16 @@ def refresh_pars_snapshot(provider_id: int, start: str, end: str) -> None:
         if provider is not None:
             build_pars_snapshot(provider, first, last)
     finally:
-        cache.delete(_lock_key(provider_id, first, last))
+        list_snapshot.release(_key(provider_id, first, last))
 
 
 def request_pars_refresh(provider_id: int, start: datetime.date, end: datetime.date) -> bool:
     """Queue one refresh unless one is queued already (across nodes). With the immediate task
     backend it has run when this returns."""
-    if not cache.add(_lock_key(provider_id, start, end), True, REFRESH_LOCK_SECONDS):
-        return False
-    try:
-        refresh_pars_snapshot.enqueue(provider_id, start.isoformat(), end.isoformat())
-    except Exception:
-        cache.delete(_lock_key(provider_id, start, end))  # the next view tries again
-        raise
-    return True
+    return list_snapshot.request_refresh(
+        _key(provider_id, start, end),
+        lambda: refresh_pars_snapshot.enqueue(provider_id, start.isoformat(), end.isoformat()),
+    )
 
 
 def current_pars_snapshot(
@@ -204,8 +133,6 @@ def current_pars_snapshot(
 ) -> ParsSnapshot | None:
     """What the page shows: the snapshot, refreshed first when missing or stale (queued for the
     worker; in place with the immediate backend). None while the worker builds the first one."""
-    snapshot = pars_snapshot(provider.pk, start, end)
-    if snapshot is None or snapshot.is_stale(audit_mark=audit_mark()):
-        request_pars_refresh(provider.pk, start, end)
-        snapshot = pars_snapshot(provider.pk, start, end) or snapshot
-    return snapshot
+    return list_snapshot.current(
+        _key(provider.pk, start, end), ParsSnapshot, lambda: request_pars_refresh(provider.pk, start, end)
+    )

@@ -27,17 +27,6 @@ FIELDS = [f["name"] for f in SPEC["fields"]]
 UAN = factories.UAN
 
 
-@pytest.fixture
-def acpe_activity(episode, coordinator, provider):
-    factories.jointly_accredit(provider)
-    return factories.make_activity(
-        provider=provider,
-        episode=episode,
-        coordinator=coordinator,
-        other_credits=[{"kind": "acpe", "amount": "0.5", "uan": UAN, "acpe_activity_type": "K"}],
-    )
-
-
 def _pharmacist(email, *, epid="1234567", birth=(3, 9), name=("Phoebe", "Rx")):
     user = factories.make_user(email, profile=True)
     profile = user.profile
@@ -104,6 +93,13 @@ def _states(client) -> list[list[str]]:
         for tr in tree.get_element_by_id("cpe-states").iter("tr")
         if tr.find("td") is not None
     ]
+
+
+def _check_again(client):
+    """Press "Check again now": the page reads a snapshot (credits/cpe_snapshot.py), checked again at once
+    after an audited change but after a minute, or on this button, after a change without one."""
+    response = client.post(reverse("credits:cpe_monitor", args=["sot"]))
+    assert response.status_code == 302
 
 
 def test_the_file_read_back_field_by_field(client, coordinator, setup):
@@ -212,12 +208,14 @@ def test_the_deadline_is_shown_and_highlighted(client, coordinator, setup):
     Certificate.objects.filter(pk__in=[c.pk for c in certs.values()]).update(
         completion_date=completed - datetime.timedelta(days=50)
     )
+    _check_again(client)  # a bulk edit writes no audit row: the page's snapshot waits for this
     tree = html.fromstring(_page(client).content)
     row = tree.get_element_by_id("cpe-states").find(".//tbody/tr")
     assert row.get("data-urgency") == "near" and "due soon" in row.text_content()
     Certificate.objects.filter(pk__in=[c.pk for c in certs.values()]).update(
         completion_date=completed - datetime.timedelta(days=61)
     )
+    _check_again(client)  # a bulk edit writes no audit row: the page's snapshot waits for this
     tree = html.fromstring(_page(client).content)
     row = tree.get_element_by_id("cpe-states").find(".//tbody/tr")
     assert row.get("data-urgency") == "past" and "past, ACPE no longer accepts it" in row.text_content()
@@ -304,9 +302,11 @@ def test_a_profile_edit_after_sending(client, coordinator, setup):
     _send(client)
     profile = certs["ann"].claim.learner.profile
     type(profile).objects.filter(pk=profile.pk).update(nabp_eprofile_id="12")
+    _check_again(client)
     assert "Nothing to correct." in _page(client).content.decode()
     assert _states(client)[0][1:4] == ["3", "0", "0"]
     type(profile).objects.filter(pk=profile.pk).update(nabp_eprofile_id="6543210")
+    _check_again(client)
     corrections = html.fromstring(_page(client).content).get_element_by_id("cpe-corrections").text_content()
     assert "NABP e-Profile ID 123456 → 6543210" in corrections
 

@@ -143,6 +143,10 @@ CACHES: dict[str, dict[str, Any]] = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "podcastcme_cache",
+        # The checking pages keep their long lists in pages of 50 (credits/list_snapshot.py): 200
+        # entries per list at 10,000 claims. Django's default (300 entries, then a third culled by
+        # key order) would cull snapshots in use, and each view would check everything again.
+        "OPTIONS": {"MAX_ENTRIES": 50_000},
     }
 }
 

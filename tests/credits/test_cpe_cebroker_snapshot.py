@@ -53,7 +53,9 @@ def _cpe_url(provider) -> str:
 
 
 def _held(body: str) -> int:
-    return html.fromstring(body).get_element_by_id("cpe-problems").find(".//ul").findall("li").__len__()
+    held = html.fromstring(body).get_element_by_id("cpe-problems").find(".//ul")
+    assert held is not None, "the held-back list is missing"
+    return len(held.findall("li"))
 
 
 def test_the_cpe_page_costs_the_same_queries_at_3_and_30_claims(

@@ -17,12 +17,10 @@ machinery, as bench_feed does) and drops at the end, with media in a temporary f
     is a ratio (issue 14 item 10), not a number of milliseconds that depends on the machine.
 """
 
-import http.client
 import random
 import shutil
 import statistics
 import tempfile
-import threading
 import time
 import uuid
 from collections import Counter
@@ -34,13 +32,13 @@ from django.test import Client, override_settings
 from django.utils import timezone
 
 from bench import Row
+from bench._load import CLIENT_THREADS, requests_per_second
 from bench._server import fresh_database, gunicorn
 
 ROOT = Path(__file__).resolve().parent.parent
 RANGE = "bytes=1000-50000"
 RANGE_BYTES = 49_001
 REQUESTS = 600
-CLIENT_THREADS = 4
 ROUNDS = 10
 WARM_UP = 400
 LOG_ROWS = 1_000_000
@@ -65,36 +63,13 @@ def _gunicorn(database_url: str, workdir: Path, *, counting: bool, buffer: float
 
 def _load(port: int, path: str, requests: int, *, new_listener_each_time: bool) -> float:
     """Requests per second for ``requests`` range GETs over keep-alive connections from a few threads."""
-    per_thread = requests // CLIENT_THREADS
-    errors: list[str] = []
-    barrier = threading.Barrier(CLIENT_THREADS + 1)
 
-    def worker(number: int):
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        agent = f"AppleCoreMedia/1.0.0.21E236 (iPhone; bench {number})"
-        barrier.wait()
-        for _ in range(per_thread):
-            if new_listener_each_time:
-                agent = f"AppleCoreMedia/1.0.0.21E236 (iPhone; bench {uuid.uuid4().hex})"
-            conn.request("GET", path, headers={"Host": "127.0.0.1", "Range": RANGE, "User-Agent": agent})
-            response = conn.getresponse()
-            body = response.read()
-            if response.status != 206 or len(body) != RANGE_BYTES:
-                errors.append(f"{path}: {response.status}, {len(body)} bytes")
-                break
-        conn.close()
+    def headers(number: int) -> dict[str, str]:
+        listener = uuid.uuid4().hex if new_listener_each_time else number
+        agent = f"AppleCoreMedia/1.0.0.21E236 (iPhone; bench {listener})"
+        return {"Host": "127.0.0.1", "Range": RANGE, "User-Agent": agent}
 
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(CLIENT_THREADS)]
-    for thread in threads:
-        thread.start()
-    barrier.wait()
-    start = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - start
-    if errors:
-        raise RuntimeError(errors[0])
-    return per_thread * CLIENT_THREADS / elapsed
+    return requests_per_second(port, path, requests, headers=headers, status=206, length=RANGE_BYTES)
 
 
 def _delivery_rows(database_url: str, episode) -> list[Row]:

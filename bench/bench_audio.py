@@ -13,13 +13,11 @@
     nginx, which narrows both figures alike.
 """
 
-import http.client
 import json
 import shutil
 import statistics
 import subprocess
 import tempfile
-import threading
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -30,6 +28,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from bench import Row
+from bench._load import CLIENT_THREADS, requests_per_second
 from bench._server import fresh_database, gunicorn
 from episodes.audio import read_audio
 
@@ -82,7 +81,6 @@ def _read_head(path: Path) -> None:
 # --- (2) serving audio: the production path against nginx static -------------------------------------
 
 EDGE_GOAL = 0.8
-CLIENT_THREADS = 4
 PAIRS = 5
 KEY = "bench-edge-key"
 CASES = [  # (label, Range header, bytes expected, requests per run)
@@ -93,38 +91,15 @@ CASES = [  # (label, Range header, bytes expected, requests per run)
 
 def _load(port: int, path: str, byte_range: str, expect: int, requests: int) -> float:
     """Requests per second for ``requests`` range GETs over keep-alive connections from a few threads."""
-    per_thread = requests // CLIENT_THREADS
-    errors: list[str] = []
-    barrier = threading.Barrier(CLIENT_THREADS + 1)
 
-    def worker(number: int) -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        headers = {
+    def headers(number: int) -> dict[str, str]:
+        return {
             "Host": "127.0.0.1",
             "Range": byte_range,
             "User-Agent": f"AppleCoreMedia/1.0 (bench {number})",
         }
-        barrier.wait()
-        for _ in range(per_thread):
-            conn.request("GET", path, headers=headers)
-            response = conn.getresponse()
-            body = response.read()
-            if response.status != 206 or len(body) != expect:
-                errors.append(f"{path}: {response.status}, {len(body)} bytes")
-                break
-        conn.close()
 
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(CLIENT_THREADS)]
-    for thread in threads:
-        thread.start()
-    barrier.wait()
-    start = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - start
-    if errors:
-        raise RuntimeError(errors[0])
-    return per_thread * CLIENT_THREADS / elapsed
+    return requests_per_second(port, path, requests, headers=headers, status=206, length=expect)
 
 
 @dataclass

@@ -11,7 +11,6 @@ import os
 import shutil
 import statistics
 import tempfile
-import threading
 import time
 import uuid
 from datetime import timedelta
@@ -26,12 +25,12 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from bench import Row
+from bench._load import CLIENT_THREADS, requests_per_second
 from bench._server import fresh_database, gunicorn
 
 EPISODES = 1000
 BUILD_RUNS = 7
 REQUESTS = 2000
-CLIENT_THREADS = 4
 POLL_ROUNDS = 5
 GOAL_304_RATIO = 0.9  # issue 14 item 8
 ROOT = Path(__file__).resolve().parent.parent
@@ -273,35 +272,9 @@ def _load(port: int, path: str, requests: int, expect: bytes, etag: str = "") ->
 
     With ``etag`` each GET is a podcast app's poll (``If-None-Match``) and must be answered 304.
     """
-    per_thread = requests // CLIENT_THREADS
-    errors: list[str] = []
-    barrier = threading.Barrier(CLIENT_THREADS + 1)
     headers = {"Host": "127.0.0.1", **({"If-None-Match": etag} if etag else {})}
     status, length = (304, 0) if etag else (200, len(expect))
-
-    def worker():
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        barrier.wait()
-        for _ in range(per_thread):
-            conn.request("GET", path, headers=headers)
-            response = conn.getresponse()
-            body = response.read()
-            if response.status != status or len(body) != length:
-                errors.append(f"{path}: {response.status}, {len(body)} bytes")
-                break
-        conn.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(CLIENT_THREADS)]
-    for thread in threads:
-        thread.start()
-    barrier.wait()
-    start = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - start
-    if errors:
-        raise RuntimeError(errors[0])
-    return per_thread * CLIENT_THREADS / elapsed
+    return requests_per_second(port, path, requests, headers=lambda _n: headers, status=status, length=length)
 
 
 def _server_cpu_seconds(port: int) -> float:

@@ -12,18 +12,16 @@ import http.client
 import shutil
 import statistics
 import tempfile
-import threading
-import time
 from pathlib import Path
 
 from django.conf import settings
 from django.test import override_settings
 
 from bench import Row
+from bench._load import CLIENT_THREADS, requests_per_second
 from bench._server import fresh_database, gunicorn
 
 GOAL = 0.5
-CLIENT_THREADS = 4
 PAIRS = 5
 REQUESTS = 4000
 EPISODES = 100
@@ -31,34 +29,8 @@ EPISODES = 100
 
 def _load(port: int, path: str, etag: str, requests: int) -> float:
     """Requests per second of conditional GETs answered 304, over keep-alive connections."""
-    per_thread = requests // CLIENT_THREADS
-    errors: list[str] = []
-    barrier = threading.Barrier(CLIENT_THREADS + 1)
-
-    def worker() -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        headers = {"Host": "127.0.0.1", "If-None-Match": etag, "Accept-Encoding": "gzip"}
-        barrier.wait()
-        for _ in range(per_thread):
-            conn.request("GET", path, headers=headers)
-            response = conn.getresponse()
-            response.read()
-            if response.status != 304:
-                errors.append(f"{path}: {response.status}")
-                break
-        conn.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(CLIENT_THREADS)]
-    for thread in threads:
-        thread.start()
-    barrier.wait()
-    start = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - start
-    if errors:
-        raise RuntimeError(errors[0])
-    return per_thread * CLIENT_THREADS / elapsed
+    headers = {"Host": "127.0.0.1", "If-None-Match": etag, "Accept-Encoding": "gzip"}
+    return requests_per_second(port, path, requests, headers=lambda _n: headers, status=304)
 
 
 def _etag(port: int, path: str) -> str:

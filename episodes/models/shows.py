@@ -116,6 +116,17 @@ class Show(models.Model):
     new_feed_url = models.URLField(
         _("new feed URL"), blank=True, help_text=_("Only when the show moves away: apps follow it.")
     )
+    # Set when the host moves the show away (issue 16): the old feed then redirects to new_feed_url.
+    moved_away_at = models.DateTimeField(_("moved away at"), null=True, blank=True)
+    feed_episode_limit = models.PositiveIntegerField(
+        _("episodes in the feed"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=_("Publish only the newest N episodes in the public feed. Empty: all."),
+    )
+    # Resized JPEG renditions of the artwork: {"<width>": "<storage name>"}.
+    artwork_renditions = models.JSONField(default=dict, blank=True, editable=False)
     hosts: models.ManyToManyField[User, "ShowHost"] = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="ShowHost", related_name="hosted_shows", blank=True
     )
@@ -173,6 +184,12 @@ class EpisodeQuerySet(models.QuerySet):
         return self.order_by("-publish_at", "-id")
 
 
+class NotesFormat(models.TextChoices):
+    MARKDOWN = "markdown", _("Markdown")
+    HTML = "html", _("HTML (imported, sanitised)")
+    TEXT = "text", _("Plain text")
+
+
 class Episode(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
@@ -192,19 +209,27 @@ class Episode(models.Model):
     slug = models.SlugField(_("slug"), max_length=100)
     guid = models.CharField(_("guid"), max_length=500, editable=False, default="")
     notes = models.TextField(_("show notes"), blank=True, help_text=_("Markdown."))
+    notes_format = models.CharField(
+        _("notes format"), max_length=10, choices=NotesFormat.choices, default=NotesFormat.MARKDOWN
+    )
     notes_html = models.TextField(editable=False, blank=True)
+    # An imported guid longer than the guid column: the column holds its hash, this the original.
+    source_guid = models.TextField(_("original guid"), blank=True, editable=False)
     audio = models.FileField(_("audio file"), upload_to=episode_audio_path, max_length=255)
     audio_mime = models.CharField(max_length=40, editable=False)
     audio_size = models.BigIntegerField(editable=False, validators=[MinValueValidator(1)])
     audio_duration = models.FloatField(editable=False, help_text=_("Seconds."))
     audio_bitrate = models.PositiveIntegerField(editable=False, help_text=_("Bits per second."))
     season = models.PositiveIntegerField(_("season"), null=True, blank=True)
-    number = models.PositiveIntegerField(_("episode number"), null=True, blank=True)
+    number = models.PositiveIntegerField(
+        _("episode number"), null=True, blank=True, validators=[MinValueValidator(1)]
+    )
     episode_type = models.CharField(
         _("episode type"), max_length=10, choices=EpisodeType.choices, default=EpisodeType.FULL
     )
     explicit = models.BooleanField(_("explicit"), default=False)
     artwork = models.ImageField(_("episode artwork"), upload_to=episode_artwork_path, blank=True)
+    artwork_renditions = models.JSONField(default=dict, blank=True, editable=False)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
     publish_at = models.DateTimeField(
         _("publish at"), null=True, blank=True, help_text=_("Leave empty to publish now.")
@@ -229,6 +254,10 @@ class Episode(models.Model):
                 name="episode_published_has_time",
             ),
             models.CheckConstraint(condition=~models.Q(guid=""), name="episode_guid_not_empty"),
+            models.CheckConstraint(
+                condition=models.Q(number__isnull=True) | models.Q(number__gte=1),
+                name="episode_number_positive",
+            ),
         ]
         indexes = [models.Index(fields=["show", "status", "publish_at"])]
 

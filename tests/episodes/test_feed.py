@@ -501,7 +501,7 @@ def _bulk_episodes(show: Show, count: int, template: Episode, topic: Topic) -> N
             audio_bitrate=template.audio_bitrate,
             status=Episode.Status.PUBLISHED,
             publish_at=now - timedelta(minutes=n + 10),
-            number=n,
+            number=n + 1,
         )
         for n in range(count)
     )

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from .views import analytics, feed, files, host, personal, public
+from .views import analytics, feed, files, host, moving, personal, public
 
 app_name = "episodes"
 
@@ -42,4 +42,6 @@ urlpatterns = [
     path("host/shows/<slug:slug>/episodes/new/", host.episode_upload, name="host_episode_upload"),
     path("host/shows/<slug:slug>/episodes/<int:pk>/edit/", host.episode_edit, name="host_episode_edit"),
     path("host/shows/<slug:slug>/analytics/", analytics.show_analytics, name="host_show_analytics"),
+    path("host/shows/<slug:slug>/move/", moving.show_move, name="host_show_move"),
+    path("host/shows/<slug:slug>/move/undo/", moving.show_move_undo, name="host_show_move_undo"),
 ]

@@ -11,6 +11,8 @@ from django.views.decorators.http import require_safe
 from accounts.permissions import answers_before_sessions
 
 from ..feeds import current_feed
+from ..moving import moved_feed
+from .moving import moved_feed_response
 
 _ACCEPTS_GZIP = re.compile(r"\bgzip\b(?!\s*;\s*q=0(?:\.0*)?\s*(?:,|$))")
 
@@ -34,11 +36,15 @@ def show_feed(request, slug):
     itunes:new-feed-url), not a 301: the URL is typed by a host and a permanent redirect is cached
     by apps and directories for good, so a mistake could not be undone; apps that read the tag move
     on their own, and the others keep a working feed. A 301 can be added at the web server once the
-    new feed is confirmed to work.
+    new feed is confirmed to work. A show the host moved away (episodes/moving.py, a confirmed and
+    audited step) answers 301 to its new feed, with a minimal feed carrying the tag as the body.
     """
     state = current_feed(slug)
     if state is None:
         raise Http404(_("There is no show at this address."))
+    move = moved_feed(slug, state.version)  # no query unless the show changed since last asked
+    if move is not None:
+        return moved_feed_response(request, move)
     if request.META.get("HTTP_IF_NONE_MATCH") == state.etag:
         # The poll of an app that has this feed, echoing its ETag exactly (nearly every poll):
         # 304 with the validators and caching headers only, without building the full answer

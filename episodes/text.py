@@ -1,5 +1,6 @@
-"""Cleaning user text for pages and XML, and rendering show notes from Markdown to safe HTML."""
+"""Cleaning user text for pages and XML, and show notes to safe HTML (from Markdown, HTML or plain text)."""
 
+import html
 import re
 
 import markdown
@@ -35,3 +36,33 @@ def render_notes(markdown_text: str) -> str:
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",
     )
+
+
+def sanitise_html(markup: str) -> str:
+    """HTML from elsewhere (an imported feed's notes) through the same allow-list as rendered notes."""
+    return nh3.clean(
+        strip_control_chars(markup),
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer nofollow",
+    )
+
+
+def text_to_html(text: str) -> str:
+    """Plain-text notes shown as written: escaped, blank lines make paragraphs, newlines breaks."""
+    paragraphs = re.split(r"\n\s*\n", strip_control_chars(text).replace("\r\n", "\n").strip())
+    return "".join(
+        "<p>" + html.escape(paragraph.strip(), quote=False).replace("\n", "<br>") + "</p>"
+        for paragraph in paragraphs
+        if paragraph.strip()
+    )
+
+
+def notes_to_html(notes: str, notes_format: str = "markdown") -> str:
+    """The HTML of show notes in their format: Markdown rendered, HTML sanitised, text escaped."""
+    if notes_format == "html":
+        return sanitise_html(notes)
+    if notes_format == "text":
+        return text_to_html(notes)
+    return render_notes(notes)

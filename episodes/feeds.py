@@ -25,8 +25,6 @@ from django.utils.http import http_date
 from django.utils.translation import gettext as _
 from feedgen.feed import FeedGenerator  # before .podcast_ext: feedgen.ext.* needs feedgen.feed loaded
 
-from .artwork import current_renditions, feed_width_of, rendition_stem
-from .feed_limits import MAX_DESCRIPTION_BYTES, cut_description, enclosure_type, utf8_length
 from .models import Episode, EpisodePerson, Show, audio_extension_of
 from .podcast_ext import Person, Transcript, register
 from .text import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, clean_line, strip_control_chars
@@ -73,7 +71,7 @@ class _UrlTemplates:
     tests compare the feed's URLs with the models' get_*_url().
     """
 
-    _PK, _SLUG, _STEM = 987654321, "zzslugzz", "0123456789abcdef-9999"
+    _PK, _SLUG = 987654321, "zzslugzz"
 
     def __init__(self, show: Show, token: str | None = None):
         site = settings.SITE_URL
@@ -91,9 +89,6 @@ class _UrlTemplates:
         self.artwork = {
             ext: site + self._template("episodes:episode_artwork", self._PK, ext) for ext in ("jpg", "png")
         }
-        self.artwork_rendition = site + self._template(
-            "episodes:episode_artwork_rendition", self._PK, self._STEM
-        ).replace(self._STEM, "{stem}")
         self.transcript = {
             ext: site + self._template("episodes:transcript", self._PK, ext) for ext in ("vtt", "srt")
         }
@@ -106,11 +101,6 @@ class _UrlTemplates:
     def episode_artwork(self, episode: "FeedItem") -> str:
         if not episode.artwork:
             return ""
-        # The feed cover made from the artwork (square RGB JPEG, 1400-3000 px; episodes/artwork.py).
-        widths = current_renditions(episode.artwork, episode.artwork_renditions)
-        feed_width = feed_width_of(widths)
-        if feed_width:
-            return self.artwork_rendition.format(pk=episode.pk, stem=rendition_stem(widths[feed_width]))
         ext = episode.artwork.rsplit(".", 1)[-1].lower()
         return self.artwork["jpg" if ext in ("jpg", "jpeg") else "png"].format(pk=episode.pk)
 
@@ -144,7 +134,6 @@ class FeedItem:
     episode_type: str
     explicit: bool
     artwork: str  # stored file names ("" when none)
-    artwork_renditions: dict[str, str]
     transcript: str
     transcript_type: str
     chapters: str
@@ -163,10 +152,8 @@ _ITEM_COLUMNS = [f.name for f in fields(FeedItem) if f.name not in ("topics", "p
 
 
 def _published_items(show: Show, now: datetime) -> list[FeedItem]:
-    """Public episodes, newest first (only the newest ``show.feed_episode_limit`` when it is set),
-    with topics and persons: three queries at any count."""
+    """Public episodes, newest first, with topics and persons: three queries at any count."""
     published = Episode.objects.published(now=now).filter(show=show)
-    limit = show.feed_episode_limit or None  # a 10,000-episode show need not publish an 18 MB feed
     # Only a published activity offers credit (a draft or a withdrawn one does not); the expiry the
     # feed announces is the one of the version learners are shown now.
     credit_until = Case(
@@ -180,10 +167,9 @@ def _published_items(show: Show, now: datetime) -> list[FeedItem]:
         default=None,
     )
     rows = published.newest_first().annotate(credit_until=credit_until, cme_notes=cme_notes)
-    items = [FeedItem(*row) for row in rows.values_list(*_ITEM_COLUMNS)[:limit]]
+    items = [FeedItem(*row) for row in rows.values_list(*_ITEM_COLUMNS)]
     by_pk = {item.pk: item for item in items}
-    # The same rows as a subquery (LIMIT inside IN: SQLite and PostgreSQL both take it).
-    ids = published.newest_first().values("pk")[:limit]
+    ids = published.values("pk")
     topics = (
         Episode.topics.through.objects.filter(episode__in=ids)
         .order_by(Lower("topic__name"))
@@ -219,27 +205,16 @@ def _cme_notes(html: str | None) -> str:
     )
 
 
-def _item_notes(episode: FeedItem, page_url: str) -> tuple[str, str]:
-    """(content:encoded, description): the whole notes, and the same cut to Apple's 4,000 bytes.
-
-    A cut description keeps its "Earn CME credit" line whole: only the notes and disclosures
-    before it are cut (apps that show only the description still lead listeners to the credit).
-    """
+def _item_notes(episode: FeedItem, page_url: str) -> str:
     notes = _text(episode.notes_html)
-    credit_line = ""
     credit_url = episode_credit_link(episode, page_url)
     if credit_url:
         # Credits and expiry, people and relevant relationships, mitigation, commercial support and
         # the statements, then the link: what ACCME asks learners to be told before they start.
         notes += _cme_notes(episode.cme_notes)
         link = f'<a href="{escape(credit_url)}">{escape(credit_url)}</a>'
-        credit_line = "<p>" + _("Earn CME credit: %(url)s") % {"url": link} + "</p>"
-    if not notes and not credit_line:
-        notes = _text(episode.title)
-    content = notes + credit_line
-    if len(content) * 4 <= MAX_DESCRIPTION_BYTES or utf8_length(content) <= MAX_DESCRIPTION_BYTES:
-        return content, content
-    return content, cut_description(notes, MAX_DESCRIPTION_BYTES - utf8_length(credit_line)) + credit_line
+        notes += "<p>" + _("Earn CME credit: %(url)s") % {"url": link} + "</p>"
+    return notes or _text(episode.title)
 
 
 def _add_item(fg: FeedGenerator, episode: FeedItem, urls: _UrlTemplates) -> None:
@@ -249,12 +224,12 @@ def _add_item(fg: FeedGenerator, episode: FeedItem, urls: _UrlTemplates) -> None
     fe.link(href=page_url)
     fe.guid(_text(episode.source_guid or episode.guid), permalink=False)
     fe.pubDate(episode.publish_at)
-    content, description = _item_notes(episode, page_url)
-    fe.description(description)
-    fe.content(content)
+    notes = _item_notes(episode, page_url)
+    fe.description(notes)
+    fe.content(notes)
     ext = episode.audio_extension
     fe.enclosure(urls.audio[ext].format(pk=episode.pk, slug=episode.slug), str(episode.audio_size),
-                 enclosure_type(episode.audio_mime))  # fmt: skip
+                 episode.audio_mime)  # fmt: skip
     for topic in episode.topics:
         fe.category(term=topic)
 
@@ -302,7 +277,7 @@ def _channel(
     fg.generator("podcastcme")
     if show.copyright:
         fg.copyright(_text(show.copyright))
-    artwork = site + show.get_feed_artwork_url() if show.artwork else ""
+    artwork = site + show.get_artwork_url() if show.artwork else ""
     if artwork:
         fg.image(url=artwork, title=clean_line(show.title), link=page)
 

@@ -25,6 +25,7 @@ from django.utils.http import http_date
 from django.utils.translation import gettext as _
 from feedgen.feed import FeedGenerator  # before .podcast_ext: feedgen.ext.* needs feedgen.feed loaded
 
+from .feed_limits import MAX_DESCRIPTION_BYTES, cut_description, enclosure_type, utf8_length
 from .models import Episode, EpisodePerson, Show, audio_extension_of
 from .podcast_ext import Person, Transcript, register
 from .text import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, clean_line, strip_control_chars
@@ -152,8 +153,10 @@ _ITEM_COLUMNS = [f.name for f in fields(FeedItem) if f.name not in ("topics", "p
 
 
 def _published_items(show: Show, now: datetime) -> list[FeedItem]:
-    """Public episodes, newest first, with topics and persons: three queries at any count."""
+    """Public episodes, newest first (only the newest ``show.feed_episode_limit`` when it is set),
+    with topics and persons: three queries at any count."""
     published = Episode.objects.published(now=now).filter(show=show)
+    limit = show.feed_episode_limit or None  # a 10,000-episode show need not publish an 18 MB feed
     # Only a published activity offers credit (a draft or a withdrawn one does not); the expiry the
     # feed announces is the one of the version learners are shown now.
     credit_until = Case(
@@ -167,9 +170,10 @@ def _published_items(show: Show, now: datetime) -> list[FeedItem]:
         default=None,
     )
     rows = published.newest_first().annotate(credit_until=credit_until, cme_notes=cme_notes)
-    items = [FeedItem(*row) for row in rows.values_list(*_ITEM_COLUMNS)]
+    items = [FeedItem(*row) for row in rows.values_list(*_ITEM_COLUMNS)[:limit]]
     by_pk = {item.pk: item for item in items}
-    ids = published.values("pk")
+    # The same rows as a subquery (LIMIT inside IN: SQLite and PostgreSQL both take it).
+    ids = published.newest_first().values("pk")[:limit]
     topics = (
         Episode.topics.through.objects.filter(episode__in=ids)
         .order_by(Lower("topic__name"))
@@ -205,16 +209,27 @@ def _cme_notes(html: str | None) -> str:
     )
 
 
-def _item_notes(episode: FeedItem, page_url: str) -> str:
+def _item_notes(episode: FeedItem, page_url: str) -> tuple[str, str]:
+    """(content:encoded, description): the whole notes, and the same cut to Apple's 4,000 bytes.
+
+    A cut description keeps its "Earn CME credit" line whole: only the notes and disclosures
+    before it are cut (apps that show only the description still lead listeners to the credit).
+    """
     notes = _text(episode.notes_html)
+    credit_line = ""
     credit_url = episode_credit_link(episode, page_url)
     if credit_url:
         # Credits and expiry, people and relevant relationships, mitigation, commercial support and
         # the statements, then the link: what ACCME asks learners to be told before they start.
         notes += _cme_notes(episode.cme_notes)
         link = f'<a href="{escape(credit_url)}">{escape(credit_url)}</a>'
-        notes += "<p>" + _("Earn CME credit: %(url)s") % {"url": link} + "</p>"
-    return notes or _text(episode.title)
+        credit_line = "<p>" + _("Earn CME credit: %(url)s") % {"url": link} + "</p>"
+    if not notes and not credit_line:
+        notes = _text(episode.title)
+    content = notes + credit_line
+    if len(content) * 4 <= MAX_DESCRIPTION_BYTES or utf8_length(content) <= MAX_DESCRIPTION_BYTES:
+        return content, content
+    return content, cut_description(notes, MAX_DESCRIPTION_BYTES - utf8_length(credit_line)) + credit_line
 
 
 def _add_item(fg: FeedGenerator, episode: FeedItem, urls: _UrlTemplates) -> None:
@@ -224,12 +239,12 @@ def _add_item(fg: FeedGenerator, episode: FeedItem, urls: _UrlTemplates) -> None
     fe.link(href=page_url)
     fe.guid(_text(episode.source_guid or episode.guid), permalink=False)
     fe.pubDate(episode.publish_at)
-    notes = _item_notes(episode, page_url)
-    fe.description(notes)
-    fe.content(notes)
+    content, description = _item_notes(episode, page_url)
+    fe.description(description)
+    fe.content(content)
     ext = episode.audio_extension
     fe.enclosure(urls.audio[ext].format(pk=episode.pk, slug=episode.slug), str(episode.audio_size),
-                 episode.audio_mime)  # fmt: skip
+                 enclosure_type(episode.audio_mime))  # fmt: skip
     for topic in episode.topics:
         fe.category(term=topic)
 

@@ -75,8 +75,14 @@ class ShowForm(forms.ModelForm):
             "locked",
             "complete",
             "new_feed_url",
+            "feed_episode_limit",
         ]
         widgets = {"description": forms.Textarea(attrs={"rows": 6})}
+        error_messages = {
+            "feed_episode_limit": {
+                "min_value": _lazy("Publish at least 1 episode, or leave it empty to publish them all."),
+            }
+        }
         help_texts = {
             "slug": _lazy(
                 "Part of the feed address (letters, digits, hyphens). It cannot be changed later: "
@@ -201,7 +207,14 @@ class _EpisodeTextForm(forms.Form):
     )
     season = forms.IntegerField(label=_lazy("Season"), required=False, min_value=1, max_value=100_000)
     number = forms.IntegerField(
-        label=_lazy("Episode number"), required=False, min_value=0, max_value=1_000_000
+        label=_lazy("Episode number"),
+        required=False,
+        min_value=1,
+        max_value=1_000_000,
+        # Apple: "a non-zero integer (1, 2, 3, etc.)"; the database refuses 0 too (episode_number_positive).
+        error_messages={
+            "min_value": _lazy("Episode numbers start at 1: leave it empty for an unnumbered episode.")
+        },
     )
     episode_type = forms.ChoiceField(
         label=_lazy("Episode type"), choices=Episode.EpisodeType.choices, initial=Episode.EpisodeType.FULL

@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from feedgen.feed import FeedGenerator  # before .podcast_ext: feedgen.ext.* needs feedgen.feed loaded
 
 from .feed_limits import MAX_DESCRIPTION_BYTES, cut_description, enclosure_type, utf8_length
-from .models import Episode, EpisodePerson, Show, audio_extension_of
+from .models import Episode, EpisodePerson, Show, audio_extension_of, podcast_guid_for
 from .podcast_ext import Person, Transcript, register
 from .text import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, clean_line, strip_control_chars
 
@@ -314,7 +314,13 @@ def _channel(
 
     p2 = fg.podcastindex
     p2.itunes_explicit_bool(show.explicit)
-    if show.podcast_guid:
+    if block and self_url:
+        # A personal feed is a feed of its own: its own podcast:guid (the UUIDv5 of its own URL, as
+        # the spec derives one; the token cannot be read back from it), so no directory or app merges
+        # it with the public show; and podcast:block, for every platform, not only Apple's.
+        p2.podcast_guid(str(podcast_guid_for(self_url)))
+        p2.podcast_block(True)
+    elif show.podcast_guid:
         p2.podcast_guid(str(show.podcast_guid))
     p2.podcast_locked(show.locked, show.owner_email)
     if show.funding_url:

@@ -8,9 +8,11 @@ from feedgen.util import xml_elem
 
 PODCAST_NS = "https://podcastindex.org/namespace/1.0"
 ITUNES_NS = "http://www.itunes.com/dtds/podcast-1.0.dtd"
+ATOM_NS = "http://www.w3.org/2005/Atom"  # declared by feedgen on every RSS feed
 
 _P = f"{{{PODCAST_NS}}}"
 _I = f"{{{ITUNES_NS}}}"
+_ATOM = f"{{{ATOM_NS}}}"
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,9 @@ class PodcastIndexExtension(BaseExtension):
         self._funding: tuple[str, str] | None = None
         self._medium: str | None = None
         self._explicit: bool | None = None
+        self._block = False
+        self._podping = False
+        self._hubs: list[str] = []
 
     def extend_ns(self):
         return {"podcast": PODCAST_NS, "itunes": ITUNES_NS}
@@ -65,6 +70,12 @@ class PodcastIndexExtension(BaseExtension):
             xml_elem(_P + "funding", channel, url=url).text = label
         if self._medium:
             xml_elem(_P + "medium", channel).text = self._medium
+        if self._block:  # no id attribute: every platform (docs/tags/block.md)
+            xml_elem(_P + "block", channel).text = "yes"
+        if self._podping:
+            xml_elem(_P + "podping", channel, usesPodping="true")
+        for hub in self._hubs:  # WebSub discovery: rel="hub" beside feedgen's rel="self"
+            xml_elem(_ATOM + "link", channel, rel="hub", href=hub)
         return rss_feed
 
     def podcast_guid(self, value: str) -> None:
@@ -81,6 +92,18 @@ class PodcastIndexExtension(BaseExtension):
 
     def itunes_explicit_bool(self, explicit: bool) -> None:
         self._explicit = bool(explicit)
+
+    def podcast_block(self, block: bool) -> None:
+        """podcast:block yes: no platform may list the feed publicly (itunes:block speaks to Apple only)."""
+        self._block = block
+
+    def podcast_podping(self, uses_podping: bool) -> None:
+        """podcast:podping usesPodping="true": changes are announced, apps may poll less."""
+        self._podping = uses_podping
+
+    def websub_hubs(self, hubs: list[str]) -> None:
+        """atom:link rel="hub" for each WebSub hub the feed's changes are published to."""
+        self._hubs = list(hubs)
 
 
 class PodcastIndexEntryExtension(BaseEntryExtension):

@@ -11,7 +11,7 @@ from django.utils import timezone
 from lxml import etree
 
 from episodes import services
-from episodes.models import DownloadRequest, PersonalFeed
+from episodes.models import DownloadRequest, PersonalFeed, Show, podcast_guid_for
 from episodes.personal_feeds import personal_feed_get_or_create, personal_feed_token, personal_feed_url
 
 APP_UA = "Overcast/3.0 (+http://overcast.fm/; iOS podcast app)"
@@ -48,6 +48,34 @@ def test_the_personal_feed_is_private_and_its_enclosures_carry_the_token(client,
     enclosure = parsed["episodes"][0]["enclosures"][0]["url"]
     assert enclosure.startswith(f"http://testserver/p/{token}/audio/{published_episode.pk}/")
     assert enclosure.endswith(".mp3")
+
+
+PODCAST = "{https://podcastindex.org/namespace/1.0}"
+
+
+def test_the_personal_feed_is_blocked_for_directories_and_has_its_own_podcast_guid(
+    client, feed_url, learner, make_user, show, published_episode
+):
+    Show.objects.filter(pk=show.pk).update(podcast_guid=podcast_guid_for(show.feed_url))  # as show_create
+    root = etree.fromstring(client.get(_path(feed_url)).content)
+    # podcast:block beside itunes:block: directories other than Apple's are told too.
+    assert [b.text for b in root.findall(f"channel/{PODCAST}block")] == ["yes"]
+    assert root.find(f"channel/{PODCAST}block").get("id") is None  # every platform
+    # Its own podcast:guid (UUIDv5 of its own URL, as the spec derives one from a feed URL): never
+    # the public show's, so no directory merges a private feed with the show.
+    guid = root.findtext(f"channel/{PODCAST}guid")
+    show.refresh_from_db()
+    assert guid and guid != str(show.podcast_guid)
+    assert guid == str(podcast_guid_for(feed_url))  # stable across polls:
+    assert etree.fromstring(client.get(_path(feed_url)).content).findtext(f"channel/{PODCAST}guid") == guid
+
+    other = personal_feed_url(personal_feed_get_or_create(user=make_user("other@example.org"), show=show))
+    other_guid = etree.fromstring(client.get(_path(other)).content).findtext(f"channel/{PODCAST}guid")
+    assert other_guid not in (guid, str(show.podcast_guid))
+
+    public = etree.fromstring(client.get(reverse("episodes:feed", args=[show.slug])).content)
+    assert public.find(f"channel/{PODCAST}block") is None and public.find(f"channel/{ITUNES}block") is None
+    assert public.findtext(f"channel/{PODCAST}guid") == str(show.podcast_guid)
 
 
 def test_downloads_through_the_personal_feed_are_the_listeners(client, feed_url, learner, published_episode):

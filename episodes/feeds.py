@@ -25,6 +25,7 @@ from django.utils.http import http_date
 from django.utils.translation import gettext as _
 from feedgen.feed import FeedGenerator  # before .podcast_ext: feedgen.ext.* needs feedgen.feed loaded
 
+from .artwork import current_renditions, feed_width_of, rendition_stem
 from .feed_limits import MAX_DESCRIPTION_BYTES, cut_description, enclosure_type, utf8_length
 from .models import Episode, EpisodePerson, Show, audio_extension_of, podcast_guid_for
 from .podcast_ext import Person, Transcript, register
@@ -72,7 +73,7 @@ class _UrlTemplates:
     tests compare the feed's URLs with the models' get_*_url().
     """
 
-    _PK, _SLUG = 987654321, "zzslugzz"
+    _PK, _SLUG, _STEM = 987654321, "zzslugzz", "0123456789abcdef-9999"
 
     def __init__(self, show: Show, token: str | None = None):
         site = settings.SITE_URL
@@ -90,6 +91,9 @@ class _UrlTemplates:
         self.artwork = {
             ext: site + self._template("episodes:episode_artwork", self._PK, ext) for ext in ("jpg", "png")
         }
+        self.artwork_rendition = site + self._template(
+            "episodes:episode_artwork_rendition", self._PK, self._STEM
+        ).replace(self._STEM, "{stem}")
         self.transcript = {
             ext: site + self._template("episodes:transcript", self._PK, ext) for ext in ("vtt", "srt")
         }
@@ -102,6 +106,11 @@ class _UrlTemplates:
     def episode_artwork(self, episode: "FeedItem") -> str:
         if not episode.artwork:
             return ""
+        # The feed cover made from the artwork (square RGB JPEG, 1400-3000 px; episodes/artwork.py).
+        widths = current_renditions(episode.artwork, episode.artwork_renditions)
+        feed_width = feed_width_of(widths)
+        if feed_width:
+            return self.artwork_rendition.format(pk=episode.pk, stem=rendition_stem(widths[feed_width]))
         ext = episode.artwork.rsplit(".", 1)[-1].lower()
         return self.artwork["jpg" if ext in ("jpg", "jpeg") else "png"].format(pk=episode.pk)
 
@@ -135,6 +144,7 @@ class FeedItem:
     episode_type: str
     explicit: bool
     artwork: str  # stored file names ("" when none)
+    artwork_renditions: dict[str, str]
     transcript: str
     transcript_type: str
     chapters: str
@@ -292,7 +302,7 @@ def _channel(
     fg.generator("podcastcme")
     if show.copyright:
         fg.copyright(_text(show.copyright))
-    artwork = site + show.get_artwork_url() if show.artwork else ""
+    artwork = site + show.get_feed_artwork_url() if show.artwork else ""
     if artwork:
         fg.image(url=artwork, title=clean_line(show.title), link=page)
 

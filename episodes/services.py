@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from audit.services import audit_record
 
+from .artwork import current_renditions, store_renditions, stored_renditions, tag_cover
 from .audio import AudioError, AudioInfo, read_audio, write_tags
 from .audit_actions import EpisodeAction
 from .episode_transcripts import (
@@ -88,6 +89,10 @@ class StoredFiles:
             self._written.append((storage, saved))
         setattr(field_file.instance, field.attname, saved)
 
+    def note(self, storage, name: str) -> None:
+        """A file about to be written by someone else (artwork renditions): deleted if anything fails."""
+        self._written.append((storage, name))
+
     def delete_all(self) -> None:
         for storage, name in self._written:
             try:
@@ -127,6 +132,53 @@ def _touch(show: Show) -> None:
     Show.objects.filter(pk=show.pk).update(content_changed_at=show.content_changed_at)
 
 
+def _store_renditions(files: StoredFiles, artwork: Any, folder: str) -> dict[str, str]:
+    """The JPEG renditions of newly stored artwork (feed, pages, audio tags; episodes/artwork.py),
+    stored before the transaction opens and deleted with the other files if anything fails."""
+    try:
+        return store_renditions(artwork, f"artwork/renditions/{folder}", before_write=files.note)
+    except ValidationError as error:  # stored artwork was checked: only a file changed since gets here
+        raise ValidationError({"artwork": error.messages}) from None
+
+
+def _delete_old_renditions(storage: Any, old: dict[str, str], keep: dict[str, str]) -> None:
+    """After the commit: the renditions of replaced artwork (those the new artwork does not share)."""
+    kept = set(stored_renditions(keep))
+    for name in stored_renditions(old):
+        if name not in kept:
+            transaction.on_commit(partial(storage.delete, name), robust=True)
+
+
+def artwork_renditions_make(*, owner: Show | Episode, again: bool = False) -> bool:
+    """Make the renditions of artwork stored before they existed (``manage.py artwork_renditions``);
+    True when made. ``again`` remakes current ones (after RENDITION_VERSION changed).
+
+    Renditions are derived files, not a record of what a host did: no audit row. The feed changes
+    (its covers' URLs), so its cache is told. Files first, then a short transaction that keeps them
+    only if the artwork is still the one they were made from.
+    """
+    if not owner.artwork or (current_renditions(owner.artwork, owner.artwork_renditions) and not again):
+        return False
+    if isinstance(owner, Show):
+        folder = f"shows/{owner.slug}"
+    else:
+        folder = f"episodes/{owner.show.slug}/{owner.slug}"
+    files = StoredFiles()
+    with files.deleted_on_failure():
+        renditions = _store_renditions(files, owner.artwork, folder)
+    with files.committed():
+        model = type(owner)
+        locked = model.objects.select_for_update().get(pk=owner.pk)
+        if locked.artwork.name != owner.artwork.name:
+            files.delete_all()  # replaced meanwhile: its own renditions were made with it
+            return False
+        _delete_old_renditions(locked.artwork.storage, locked.artwork_renditions, renditions)
+        model.objects.filter(pk=owner.pk).update(artwork_renditions=renditions)
+        owner.artwork_renditions = renditions
+        _touch(owner if isinstance(owner, Show) else owner.show)
+    return True
+
+
 SHOW_TEXT_FIELDS = ("title", "author", "owner_name", "copyright", "funding_label")
 
 
@@ -148,6 +200,7 @@ def show_create(*, host: User | None, data: dict[str, Any]) -> Show:
     with files.deleted_on_failure():
         if artwork:
             files.save(show.artwork, artwork.name, artwork)
+            show.artwork_renditions = _store_renditions(files, show.artwork, f"shows/{show.slug}")
     with files.committed():
         try:
             with transaction.atomic():
@@ -169,6 +222,7 @@ def show_update(*, show: Show, actor: User | None, data: dict[str, Any]) -> Show
     with files.deleted_on_failure():
         if artwork:
             files.save(show.artwork, artwork.name, artwork)
+            renditions = _store_renditions(files, show.artwork, f"shows/{show.slug}")
     new_artwork = show.artwork.name
     with files.committed():
         show = Show.objects.select_for_update().get(pk=show.pk)
@@ -182,6 +236,8 @@ def show_update(*, show: Show, actor: User | None, data: dict[str, Any]) -> Show
             setattr(show, field, value)
         if artwork:
             show.artwork.name = new_artwork
+            _delete_old_renditions(show.artwork.storage, show.artwork_renditions, renditions)
+            show.artwork_renditions = renditions
         show.content_changed_at = timezone.now()
         show.full_clean()
         show.save()
@@ -290,6 +346,9 @@ def episode_create(
         files.save(episode.audio, audio.name, audio)
         if artwork is not None:
             files.save(episode.artwork, _name_of(artwork), artwork)
+            episode.artwork_renditions = _store_renditions(
+                files, episode.artwork, f"episodes/{show.slug}/{episode.slug}"
+            )
         if transcript is not None:
             episode.transcript_type = transcript_type_of(_name_of(transcript))
             files.save(episode.transcript, _name_of(transcript), transcript)
@@ -359,12 +418,14 @@ def _tag(episode: Episode) -> None:
 
 
 def _tag_artwork(source: Any) -> tuple[bytes | None, str]:
-    """The cover to embed (bytes and type) from a stored image (a FieldFile); none: (None, jpeg)."""
+    """The cover to embed (bytes and type) for stored artwork (a FieldFile); none: (None, jpeg).
+
+    Never the original (a 19 MB PNG would be copied into every episode an app downloads): its
+    small JPEG rendition, about 600 px and under 200 KB (episodes/artwork.py).
+    """
     if not source:
         return None, "image/jpeg"
-    with source.open("rb") as handle:
-        data = handle.read()
-    return data, "image/png" if source.name.lower().endswith(".png") else "image/jpeg"
+    return tag_cover(source, source.instance.artwork_renditions), "image/jpeg"
 
 
 def _write_episode_tags(path: str, episode: Episode, artwork: bytes | None, mime: str) -> None:
@@ -558,6 +619,11 @@ def episode_update(
     # Nothing half-written: if anything below fails, the commit included, the new files go too.
     with written.deleted_on_failure():
         new_names = _store_new_files(snapshot, uploads, written)
+        if "artwork" in new_names:  # the tag cover below is read from these
+            snapshot.artwork_renditions = _store_renditions(
+                written, snapshot.artwork, f"episodes/{snapshot.show.slug}/{snapshot.slug}"
+            )
+        renditions = snapshot.artwork_renditions if "artwork" in new_names else {}
         if new_title != snapshot.title or cover_changes:
             # snapshot.artwork is the newly stored cover when there is one; removed: the show's.
             removed = remove_artwork and artwork is None
@@ -566,7 +632,16 @@ def episode_update(
     try:
         with written.committed():
             episode = _apply_episode_update(
-                episode, actor, data, topics, new_names, removals, transcript, transcript_text, persons
+                episode,
+                actor,
+                data,
+                topics,
+                new_names,
+                removals,
+                transcript,
+                transcript_text,
+                persons,
+                renditions=renditions,
             )
             if staged is not None:
                 # After the commit (and only if it commits): the tagged copy replaces the stored audio.
@@ -588,6 +663,8 @@ def _apply_episode_update(
     transcript: File | None,
     transcript_text: ReadTranscript | None,
     persons: list[PersonData] | None,
+    *,
+    renditions: dict[str, str],
 ) -> Episode:
     """The database half of ``episode_update``, inside its transaction: no file is read or written."""
     episode = Episode.objects.select_for_update().get(pk=episode.pk)
@@ -610,6 +687,9 @@ def _apply_episode_update(
         if _replace_file(episode, field, new_names.get(field), removals[field], old):
             changed.append(field)
             files[field] = "replaced" if field in new_names else "removed"
+    if "artwork" in files:  # the new artwork's renditions (stored already), or none when removed
+        _delete_old_renditions(episode.artwork.storage, episode.artwork_renditions, renditions)
+        episode.artwork_renditions = renditions
     if "transcript" in changed:
         episode.transcript_type = transcript_type_of(_name_of(transcript)) if transcript is not None else ""
     episode.full_clean()

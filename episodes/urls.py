@@ -22,6 +22,17 @@ urlpatterns = [
     re_path(
         r"^episodes/(?P<pk>\d+)/artwork\.(?P<ext>jpg|png)$", files.episode_artwork, name="episode_artwork"
     ),
+    # Artwork renditions (JPEG): the name holds the content digest, so each URL is cacheable forever
+    re_path(
+        r"^shows/(?P<slug>[-a-zA-Z0-9_]+)/artwork/(?P<stem>[0-9a-f]{16}-\d{2,4})\.jpg$",
+        files.show_artwork_rendition,
+        name="show_artwork_rendition",
+    ),
+    re_path(
+        r"^episodes/(?P<pk>\d+)/artwork/(?P<stem>[0-9a-f]{16}-\d{2,4})\.jpg$",
+        files.episode_artwork_rendition,
+        name="episode_artwork_rendition",
+    ),
     re_path(
         r"^episodes/(?P<pk>\d+)/transcript\.(?P<ext>vtt|srt)$", files.episode_transcript, name="transcript"
     ),

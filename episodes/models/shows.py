@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 
+from ..artwork import current_renditions, feed_width_of, rendition_stem
 from ..categories import CATEGORY_CHOICES, SUBCATEGORY_CHOICES
 
 # Podcasting 2.0: podcast:guid is a UUIDv5 of the feed URL (no scheme, no trailing slash).
@@ -26,6 +27,19 @@ def audio_extension_of(mime: str) -> str:
 def podcast_guid_for(feed_url: str) -> uuid.UUID:
     bare = feed_url.split("://", 1)[-1].rstrip("/")
     return uuid.uuid5(PODCAST_GUID_NAMESPACE, bare)
+
+
+def _rendition_url(obj, url_name: str, key, width: int | None) -> str:
+    """The URL of ``obj``'s artwork rendition ``width`` px wide (None: the feed's, 1400-3000 px).
+
+    Until renditions are made from the artwork stored now (``manage.py artwork_renditions``), the
+    original's URL: it was checked against Apple's rules when it was uploaded.
+    """
+    widths = current_renditions(obj.artwork, obj.artwork_renditions)
+    name = widths.get(width if width is not None else feed_width_of(widths) or 0)
+    if not name:
+        return obj.get_artwork_url()
+    return reverse(url_name, args=[key, rendition_stem(name)])
 
 
 def _show_artwork_path(instance, filename: str) -> str:
@@ -158,6 +172,14 @@ class Show(models.Model):
             return ""
         ext = self.artwork.name.rsplit(".", 1)[-1].lower()
         return reverse("episodes:show_artwork", args=[self.slug, "jpg" if ext == "jpeg" else ext])
+
+    def get_artwork_rendition_url(self, width: int | None = None) -> str:
+        """A JPEG rendition of the artwork ``width`` px wide (episodes/artwork.py PAGE_WIDTHS)."""
+        return _rendition_url(self, "episodes:show_artwork_rendition", self.slug, width)
+
+    def get_feed_artwork_url(self) -> str:
+        """The feed's itunes:image: a square RGB JPEG of 1400-3000 px made from the artwork."""
+        return _rendition_url(self, "episodes:show_artwork_rendition", self.slug, None)
 
 
 class ShowHost(models.Model):
@@ -293,6 +315,14 @@ class Episode(models.Model):
             return ""
         ext = self.artwork.name.rsplit(".", 1)[-1].lower()
         return reverse("episodes:episode_artwork", args=[self.pk, "jpg" if ext == "jpeg" else ext])
+
+    def get_artwork_rendition_url(self, width: int | None = None) -> str:
+        """A JPEG rendition of the episode's own artwork ``width`` px wide ("" without one)."""
+        return _rendition_url(self, "episodes:episode_artwork_rendition", self.pk, width)
+
+    def get_feed_artwork_url(self) -> str:
+        """The item's itunes:image: a square RGB JPEG of 1400-3000 px ("" without own artwork)."""
+        return _rendition_url(self, "episodes:episode_artwork_rendition", self.pk, None)
 
     @property
     def is_public(self) -> bool:

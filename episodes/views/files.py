@@ -1,12 +1,14 @@
 """Audio, artwork, transcript and chapters files, served with HEAD and byte ranges."""
 
-from django.http import Http404
+from django.db.models.fields.files import FieldFile
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_safe
 
 from accounts.permissions import answers_before_sessions, is_host_of
 
 from ..analytics.buffer import counting_enabled, recorder_for
+from ..artwork import MIN_SIDE, current_renditions, feed_width_of, rendition_stem
 from ..delivery import serve_file
 from ..edge import ensure_link
 from ..models import Episode, Show
@@ -18,6 +20,8 @@ from ..models import Episode, Show
 AUDIO_CACHE = "public, max-age=86400"
 # A show's artwork URL is stable while the image behind it may be replaced.
 ARTWORK_CACHE = "public, max-age=86400"
+# A rendition's URL holds its content's digest: the bytes behind it never change.
+RENDITION_CACHE = "public, max-age=31536000, immutable"
 # Transcripts and chapters get corrected after publication more often than audio.
 TEXT_CACHE = "public, max-age=3600"
 # A draft or scheduled episode fetched by its host: never stored by a shared cache.
@@ -94,6 +98,41 @@ def episode_artwork(request, pk, ext):
         content_type="image/png" if ext == "png" else "image/jpeg",
         cache_control=ARTWORK_CACHE if public else PRIVATE_CACHE,
     )
+
+
+def _serve_rendition(request, owner, stem: str, cache_control: str):
+    """The rendition named ``stem`` (``<digest>-<width>``) of ``owner``'s current artwork.
+
+    A stem of replaced artwork (in a feed or page fetched before the change) is redirected to the
+    current rendition of that width (a feed cover: to the current feed cover); otherwise 404.
+    """
+    widths = current_renditions(owner.artwork, owner.artwork_renditions)
+    width = int(stem.rsplit("-", 1)[1])
+    name = widths.get(width)
+    if name is not None and rendition_stem(name) == stem:
+        rendition = FieldFile(owner, owner.artwork.field, name)
+        return serve_file(request, rendition, content_type="image/jpeg", cache_control=cache_control)
+    if name is not None:
+        target = owner.get_artwork_rendition_url(width)
+    elif width >= MIN_SIDE and feed_width_of(widths):
+        target = owner.get_feed_artwork_url()
+    else:
+        raise Http404
+    response = HttpResponseRedirect(target)
+    response["Cache-Control"] = ARTWORK_CACHE if cache_control == RENDITION_CACHE else PRIVATE_CACHE
+    return response
+
+
+@require_safe
+def show_artwork_rendition(request, slug, stem):
+    show = get_object_or_404(Show, slug=slug)
+    return _serve_rendition(request, show, stem, RENDITION_CACHE)
+
+
+@require_safe
+def episode_artwork_rendition(request, pk, stem):
+    episode, public = _episode_for(request, pk)
+    return _serve_rendition(request, episode, stem, RENDITION_CACHE if public else PRIVATE_CACHE)
 
 
 @require_safe

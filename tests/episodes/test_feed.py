@@ -146,8 +146,9 @@ def test_podcastparser_reads_every_public_episode_as_stored(client, feed_show, p
 
     assert parsed["title"] == "Airway Rounds"
     assert parsed["type"] == "episodic"
-    assert parsed["cover_url"] == "http://testserver" + feed_show.get_artwork_url()
-    assert parsed["cover_url"].endswith(".jpg")
+    # The cover is the JPEG rendition made from the artwork (tests/episodes/test_artwork_renditions.py).
+    assert parsed["cover_url"] == "http://testserver" + feed_show.get_feed_artwork_url()
+    assert parsed["cover_url"].endswith("-1400.jpg")
     episodes = {e["guid"]: e for e in parsed["episodes"]}
     assert set(episodes) == {e.guid for e in published}
     for episode in published:
@@ -177,7 +178,7 @@ def test_feedparser_reads_the_same_feed(client, feed_show, published):
     assert parsed.feed.link == "http://testserver" + feed_show.get_absolute_url()
     assert parsed.feed.author == "Society of Testing"
     assert parsed.feed.rights == "© 2026 Society of Testing"
-    assert parsed.feed.image.href.endswith("/shows/airway-rounds/artwork.jpg")
+    assert parsed.feed.image.href == "http://testserver" + feed_show.get_feed_artwork_url()
     assert parsed.feed.subtitle == feed_show.description
     # Newest first, as the XML lists them.
     assert [e.id for e in parsed.entries] == [e.guid for e in reversed(published)]
@@ -206,7 +207,8 @@ def test_channel_has_every_tag_apple_asks_for(client, feed_show, published):
     assert channel.findtext("language") == "en"
     assert channel.findtext("link") == "http://testserver/shows/airway-rounds/"
     assert channel.findtext("copyright") == "© 2026 Society of Testing"
-    assert channel.find("itunes:image", NS).get("href") == "http://testserver/shows/airway-rounds/artwork.jpg"
+    cover = channel.find("itunes:image", NS).get("href")
+    assert cover.startswith("http://testserver/shows/airway-rounds/artwork/") and cover.endswith("-1400.jpg")
     category = channel.find("itunes:category", NS)
     assert category.get("text") == "Health & Fitness"
     assert [c.get("text") for c in category.findall("itunes:category", NS)] == ["Medicine"]
@@ -230,8 +232,8 @@ def test_items_carry_explicit_true_false_artwork_and_links(client, feed_show, pu
         assert item.findtext("itunes:explicit", namespaces=NS) == ("true" if episode.explicit else "false")
         assert item.findtext("link") == "http://testserver" + episode.get_absolute_url()
     with_art = by_guid[published[1].guid].find("itunes:image", NS)
-    assert with_art.get("href") == "http://testserver" + published[1].get_artwork_url()
-    assert with_art.get("href").endswith(".png")
+    assert with_art.get("href") == "http://testserver" + published[1].get_feed_artwork_url()
+    assert with_art.get("href").endswith("-1400.jpg")  # a JPEG made from the episode's PNG
     assert by_guid[published[0].guid].find("itunes:image", NS) is None  # no episode art: none
 
 

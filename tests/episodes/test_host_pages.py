@@ -18,14 +18,21 @@ from django.urls import reverse
 from django.utils import timezone
 from mutagen.id3 import ID3
 from mutagen.mp4 import MP4
+from PIL import Image
 
 from audit.models import AuditEvent
+from episodes.artwork import TAG_WIDTH, render
 from episodes.models import Episode, Show, ShowHost, podcast_guid_for
 from episodes.upload import STOPPED_ATTR, MaxBytesUploadHandler
 from testkit.media import audio_bytes, make_artwork, make_audio
 from testkit.mfa import mfa_login
 
 pytestmark = pytest.mark.django_db
+
+
+def _tag_cover(artwork: bytes) -> bytes:
+    """The cover the audio tags carry for this artwork: its small JPEG rendition (episodes/artwork.py)."""
+    return render(artwork).images[TAG_WIDTH]
 
 
 def _media_files() -> set[Path]:
@@ -195,7 +202,8 @@ def test_uploading_an_mp3_measures_it_and_writes_its_tags(host_client, show):
     assert str(tags["TIT2"]) == "Spinal hypotension"
     assert str(tags["TALB"]) == "Airway Rounds"
     cover = tags.getall("APIC")[0]
-    assert cover.type == 3 and cover.data == show.artwork.open("rb").read()
+    # The small JPEG made from the show's artwork (about 600 px, under 200 KB), never the original.
+    assert cover.type == 3 and cover.data == _tag_cover(show.artwork.open("rb").read())
     page = host_client.get(response["Location"])
     assert "Spinal hypotension" in _text(page) and "Published" in _text(page)
 
@@ -231,7 +239,8 @@ def test_an_episode_with_transcript_chapters_and_artwork(host_client, show):
     assert episode.transcript_type == "text/vtt" and episode.transcript.name.endswith(".vtt")
     assert json.loads(episode.chapters.read())["chapters"][0]["title"] == "Intro"
     assert episode.artwork.name.endswith(".png")
-    assert ID3(episode.audio.path).getall("APIC")[0].mime == "image/png"
+    cover = ID3(episode.audio.path).getall("APIC")[0]
+    assert cover.mime == "image/jpeg" and cover.data == _tag_cover(episode.artwork.open("rb").read())
 
 
 def test_scheduling_an_episode_in_the_hosts_time_zone(host_client, host, show):
@@ -574,8 +583,10 @@ def test_replacing_the_artwork_retags_the_audio_cover_and_deletes_the_old_file(
 ):
     episode = _episode_with_extras(host_client, show)
     old_artwork = episode.artwork.name
-    assert ID3(episode.audio.path).getall("APIC")[0].mime == "image/png"
-    new_bytes = make_artwork(1500, "JPEG")
+    old_cover = ID3(episode.audio.path).getall("APIC")[0].data
+    buffer = io.BytesIO()
+    Image.new("RGB", (1500, 1500), "#c0392b").save(buffer, format="JPEG")  # another colour: another cover
+    new_bytes = buffer.getvalue()
     post = _edit_post(episode, artwork=SimpleUploadedFile("new.png", new_bytes))  # a JPEG misnamed .png
     with django_capture_on_commit_callbacks() as callbacks:
         response = host_client.post(_edit_url(episode), post)
@@ -586,14 +597,16 @@ def test_replacing_the_artwork_retags_the_audio_cover_and_deletes_the_old_file(
     episode.refresh_from_db()
     assert episode.artwork.name.endswith(".jpg") and episode.artwork.read() == new_bytes
     cover = ID3(episode.audio.path).getall("APIC")
-    assert len(cover) == 1 and cover[0].mime == "image/jpeg" and cover[0].data == new_bytes
+    assert len(cover) == 1 and cover[0].mime == "image/jpeg" and cover[0].data == _tag_cover(new_bytes)
+    assert cover[0].data != old_cover
     assert episode.audio_size == Path(episode.audio.path).stat().st_size  # the enclosure length follows
     assert not Path(settings.MEDIA_ROOT, old_artwork).exists()
     assert _exists(episode.transcript) and _exists(episode.chapters)  # untouched
     event = AuditEvent.objects.filter(action="episode.updated").latest("pk")
     assert "artwork" in event.data["fields"] and event.data["files"] == {"artwork": "replaced"}
     item = _feed_item(host_client, episode)
-    assert item.find("{http://www.itunes.com/dtds/podcast-1.0.dtd}image").get("href").endswith("artwork.jpg")
+    cover_url = item.find("{http://www.itunes.com/dtds/podcast-1.0.dtd}image").get("href")
+    assert cover_url.endswith(episode.get_feed_artwork_url()) and cover_url.endswith("-1500.jpg")
 
 
 def test_removing_the_artwork_takes_the_cover_out_of_the_audio(
@@ -618,12 +631,12 @@ def test_removing_the_artwork_falls_back_to_the_shows_cover(
     show_cover = make_artwork(1400, "JPEG")
     show.artwork.save("cover.jpg", io.BytesIO(show_cover), save=True)
     episode = _episode_with_extras(host_client, show)
-    assert ID3(episode.audio.path).getall("APIC")[0].mime == "image/png"  # its own artwork
+    assert ID3(episode.audio.path).getall("APIC")[0].data == _tag_cover(episode.artwork.open("rb").read())
     with django_capture_on_commit_callbacks(execute=True):  # the re-tagged audio is put in place then
         response = host_client.post(_edit_url(episode), _edit_post(episode, remove_artwork="on"))
     assert response.status_code == 302
     cover = ID3(Episode.objects.get(pk=episode.pk).audio.path).getall("APIC")
-    assert len(cover) == 1 and cover[0].data == show_cover
+    assert len(cover) == 1 and cover[0].data == _tag_cover(show_cover)
 
 
 def test_replacing_the_transcript_shows_the_new_text_on_the_episode_page(

@@ -13,7 +13,9 @@ import socket
 import ssl
 import threading
 import time
+import zlib
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -108,6 +110,8 @@ class _Download:
         self._guard: socket.socket | None = None  # a duplicate of the open socket, to shut it down
         self._connection: http.client.HTTPConnection | None = None
         self.response: http.client.HTTPResponse | None = None
+        self.final_url = url
+        self.redirects: list[tuple[int, str, str]] = []  # (status, from, to), each hop followed
         self._watchdog = threading.Timer(deadline, self._expire)
         self._watchdog.daemon = True
 
@@ -267,7 +271,9 @@ class _Download:
                         raise self.error_class(
                             _("%(url)s answered a redirect without a Location.") % {"url": url}
                         )
-                    url = urljoin(url, location.strip())
+                    target = urljoin(url, location.strip())
+                    self.redirects.append((response.status, url, target))
+                    url = target
                     continue
                 if not 200 <= response.status < 300:
                     raise self.error_class(
@@ -275,6 +281,7 @@ class _Download:
                         % {"url": url, "status": response.status, "reason": response.reason}
                     )
                 self.response = response
+                self.final_url = url
                 return self
             raise self.error_class(
                 _("%(url)s led to more than %(count)d redirects.") % {"url": self.url, "count": MAX_REDIRECTS}
@@ -359,25 +366,67 @@ def _copy(
     return done
 
 
-def fetch_feed(source: str, *, timeout: float = DEFAULT_TIMEOUT) -> bytes:
-    """The feed's bytes, from an http(s) URL or a local file."""
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+def gunzipped(data: bytes, *, limit: int, what: str, error_class: type[Exception]) -> bytes:
+    """A gzip body sent without being asked for (some hosts do), unpacked; anything else as it is."""
+    if not data.startswith(GZIP_MAGIC):
+        return data
+    unpacker = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        unpacked = unpacker.decompress(data, limit + 1)
+    except zlib.error as error:
+        raise error_class(
+            _("%(what)s is gzip-compressed but damaged (%(error)s).") % {"what": what, "error": error}
+        ) from None
+    if len(unpacked) > limit or unpacker.unconsumed_tail:
+        raise error_class(
+            _("%(what)s is larger than %(mb)d MB once unpacked, the most we accept.")
+            % {"what": what, "mb": max(1, limit // (1024 * 1024))}
+        )
+    if not unpacker.eof:
+        raise error_class(
+            _("%(what)s is gzip-compressed but damaged (it ends before its data does).") % {"what": what}
+        )
+    return unpacked
+
+
+@dataclass
+class FetchedFeed:
+    data: bytes
+    url: str = ""  # where it was read from in the end ("" for a local file)
+    redirects: list[tuple[int, str, str]] = field(default_factory=list)
+    gzipped: bool = False
+
+
+def fetch_url(url: str, *, timeout: float, limit: int, error_class: type[Exception]) -> FetchedFeed:
+    """A small document (a feed, a transcript, a chapters file): its bytes, unpacked if gzipped."""
+    with _open(url, timeout, error_class) as response:
+        buffer = io.BytesIO()
+        _copy(response, buffer, url=url, limit=limit, timeout=timeout, error_class=error_class)
+        raw = buffer.getvalue()
+        data = gunzipped(raw, limit=limit, what=url, error_class=error_class)
+        return FetchedFeed(data, response.final_url, list(response.redirects), gzipped=data is not raw)
+
+
+def fetch_feed_document(source: str, *, timeout: float = DEFAULT_TIMEOUT) -> FetchedFeed:
+    """The feed from an http(s) URL (with the redirects followed) or a local file."""
+    limit = settings.PODCASTCME_IMPORT_MAX_FEED_BYTES
     if "://" in source:
-        with _open(source, timeout, FeedImportError) as response:
-            buffer = io.BytesIO()
-            _copy(
-                response,
-                buffer,
-                url=source,
-                limit=settings.PODCASTCME_IMPORT_MAX_FEED_BYTES,
-                timeout=timeout,
-                error_class=FeedImportError,
-            )
-            return buffer.getvalue()
+        return fetch_url(source, timeout=timeout, limit=limit, error_class=FeedImportError)
     path = Path(source)
     if not path.is_file():
         raise FeedImportError(
             _("No such file: %(path)s (give a feed URL or a local file).") % {"path": source}
         )
-    if path.stat().st_size > settings.PODCASTCME_IMPORT_MAX_FEED_BYTES:
+    if path.stat().st_size > limit:
         raise FeedImportError(_("%(path)s is too large to be a podcast feed.") % {"path": source})
-    return path.read_bytes()
+    raw = path.read_bytes()
+    data = gunzipped(raw, limit=limit, what=source, error_class=FeedImportError)
+    return FetchedFeed(data, gzipped=data is not raw)
+
+
+def fetch_feed(source: str, *, timeout: float = DEFAULT_TIMEOUT) -> bytes:
+    """The feed's bytes, from an http(s) URL or a local file."""
+    return fetch_feed_document(source, timeout=timeout).data

@@ -2,6 +2,7 @@
 
 import io
 import os
+import re
 import socket
 import time
 from datetime import UTC, datetime
@@ -10,6 +11,7 @@ import pytest
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.management import CommandError, call_command
+from django.test import Client
 from PIL import Image
 
 from audit.models import AuditEvent
@@ -186,13 +188,14 @@ def test_a_feed_cannot_make_the_importer_read_local_files(server, media_root):
 @pytest.mark.parametrize(
     ("artwork", "served", "warning"),
     [
-        (make_artwork(600), True, "between 1400 and 3000 pixels"),
-        (make_artwork(1400, height=1000), True, "must be square"),
         (b"<html>not an image</html>", True, "not an image we can read"),
+        (make_artwork(1400, fmt="PNG")[:120], True, "damaged or truncated"),
+        (make_artwork(100), True, "too small to make podcast artwork from"),
         (b"", False, "HTTP 404"),
     ],
+    ids=["not-an-image", "truncated-png", "favicon-sized", "missing"],
 )
-def test_artwork_we_cannot_use_is_left_out_with_a_warning(server, artwork, served, warning):
+def test_artwork_we_cannot_open_is_left_out_with_a_warning(server, artwork, served, warning):
     url = serve_other_host_feed(server, artwork=artwork)
     if not served:
         del server.routes["/artwork/show-1400.jpg"]
@@ -202,7 +205,30 @@ def test_artwork_we_cannot_use_is_left_out_with_a_warning(server, artwork, serve
     show = Show.objects.get()
     assert not show.artwork
     assert "Artwork not imported" in err and warning in err
+    assert "show_artwork: 0 imported, 1 dropped" in out and warning in out
     assert show.episodes.count() == 3 and "3 imported" in out
+
+
+@pytest.mark.parametrize(
+    ("artwork", "reason"),
+    [
+        (make_artwork(600), "scaled from 600 to 1400 pixels"),
+        (make_artwork(1400, height=1000), "padded from 1400 × 1000 to a square"),
+        (make_artwork(1400, fmt="PNG", mode="RGBA"), "converted from RGBA PNG to an RGB JPEG"),
+        (make_artwork(1400, mode="CMYK"), "converted from CMYK JPEG to an RGB JPEG"),
+    ],
+    ids=["600px", "not-square", "rgba-png", "cmyk-jpeg"],
+)
+def test_artwork_apple_refuses_is_stored_like_an_upload_and_reported(server, artwork, reason):
+    # Stored through the same path a host's upload takes (which makes the renditions Apple takes).
+    url = serve_other_host_feed(server, artwork=artwork)
+
+    out, _err = _run(url, "--timeout", "5")
+
+    show = Show.objects.get()
+    assert show.artwork and show.artwork.read() == artwork  # the original, as it came
+    assert show.artwork_renditions  # the feed publishes a conforming JPEG made from it
+    assert "show_artwork: 1 imported" in out and reason in out
 
 
 # --- A feed built by our own feed code ---------------------------------------------------------
@@ -244,9 +270,11 @@ def test_import_of_a_feed_built_by_podcastcme(server, settings, media_root):
     for episode in originals:
         with episode.audio.open("rb") as handle:
             server.add(episode.get_audio_url(), handle.read(), episode.audio_mime)
-    with source.artwork.open("rb") as handle:
-        server.add(source.get_artwork_url(), handle.read(), "image/png")
-    url = server.add("/ours/feed.xml", feeds.build_feed(source), "application/rss+xml")
+    built = feeds.build_feed(source)
+    for cover in set(re.findall(rb'<itunes:image href="([^"]+)"', built)):  # the feed's rendition
+        path = cover.decode().removeprefix(server.base)
+        server.add(path, Client().get(path).getvalue(), "image/jpeg")
+    url = server.add("/ours/feed.xml", built, "application/rss+xml")
 
     # Our own feeds say podcast:locked yes with the owner's email: only the owner may move them.
     assert "locked" in _refused(url, "--show", "airway-rounds-moved")
@@ -256,7 +284,7 @@ def test_import_of_a_feed_built_by_podcastcme(server, settings, media_root):
 
     moved = Show.objects.get(slug="airway-rounds-moved")
     assert (moved.title, moved.category, moved.subcategory) == ("Airway Rounds", "Science", "Life Sciences")
-    assert moved.artwork.name.endswith(".png")
+    assert moved.artwork.name.endswith(".jpg")  # the feed publishes the JPEG rendition
     imported = {episode.guid: episode for episode in moved.episodes.all()}
     assert set(imported) == {episode.guid for episode in originals}
     for original in originals:

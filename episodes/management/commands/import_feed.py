@@ -101,6 +101,15 @@ class Command(BaseCommand):
             self.stderr.write(_("Warning: %(warning)s") % {"warning": warning}, style_func=self.style.WARNING)
         verb = _("Created") if result.created_show else _("Resumed into")
         self.stdout.write(f"{verb} “{result.show.title}” ({result.show.slug}).")
+        self.stdout.write(_("What was imported, per field:"))
+        for line in result.field_lines():
+            self.stdout.write("  " + line)
+        if result.redirect_steps:
+            self.stdout.write(
+                _("To move subscribers to %(url)s, redirect the old feed:") % {"url": result.show.feed_url}
+            )
+            for number, step in enumerate(result.redirect_steps, start=1):
+                self.stdout.write(f"  {number}. {step}")
         if not result.ok:
             # A non-zero exit: scripts and operators see the import is incomplete and run it again.
             raise CommandError(result.summary())

@@ -28,6 +28,7 @@ from feedgen.feed import FeedGenerator  # before .podcast_ext: feedgen.ext.* nee
 from .artwork import current_renditions, feed_width_of, rendition_stem
 from .feed_limits import MAX_DESCRIPTION_BYTES, cut_description, enclosure_type, utf8_length
 from .models import Episode, EpisodePerson, Show, audio_extension_of, podcast_guid_for
+from . import push
 from .podcast_ext import Person, Transcript, register
 from .text import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, clean_line, strip_control_chars
 
@@ -332,6 +333,9 @@ def _channel(
         p2.podcast_block(True)
     elif show.podcast_guid:
         p2.podcast_guid(str(show.podcast_guid))
+    if not block:  # where changes are announced (episodes/push.py); a personal feed has no pings
+        p2.websub_hubs(push.declared_hubs())
+        p2.podcast_podping(push.declares_podping())
     p2.podcast_locked(show.locked, show.owner_email)
     if show.funding_url:
         p2.podcast_funding(show.funding_url, clean_line(show.funding_label) or _("Support the show"))
@@ -435,6 +439,13 @@ def _next_change(next_publish: datetime | None, items: list[FeedItem], now: date
     return min(moments, default=None)
 
 
+def _cache_key(pk: int) -> str:
+    # The hubs and podping a feed declares come from settings: a copy built before the operator
+    # changed them (and restarted) must not be served from a cache that outlived the processes.
+    declared = f"{push.declared_hubs()}{push.declares_podping()}"
+    return CACHE_KEY.format(pk=pk) + ":" + hashlib.blake2b(declared.encode(), digest_size=4).hexdigest()
+
+
 def _show_version(slug: str) -> tuple[int, object] | None:
     """(pk, content_changed_at) of the show: the one query of a cache hit.
 
@@ -526,7 +537,7 @@ def current_feed(slug: str, *, now: datetime | None = None) -> FeedState | None:
     if not isinstance(cache, LocMemCache):
         state = _shared_feed(cache, slug, pk, version, now)
     else:  # the embedded default: each worker process keeps its own copy
-        key = CACHE_KEY.format(pk=pk)
+        key = _cache_key(pk)
         state = cache.get(key)
         if not (isinstance(state, FeedState) and state.is_current(version, now)):
             state = _build_state(pk, version, now)
@@ -554,7 +565,7 @@ def _shared_feed(cache: BaseCache, slug: str, pk: int, version: object, now: dat
     With the cache down, the node builds its own copy (kept in its memo) and logs a warning:
     podcast apps keep getting a current feed, only the single flight is lost.
     """
-    key = CACHE_KEY.format(pk=pk)
+    key = _cache_key(pk)
     lock = f"{key}:building"
     try:
         state = _shared_current(cache, key, slug, pk, version, now)

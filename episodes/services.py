@@ -40,6 +40,7 @@ from .models import (
     podcast_guid_for,
 )
 from .object_storage import StagedCopy, editable_copy
+from .push import feed_changed
 from .text import clean_line, notes_to_html, strip_control_chars
 from .upload import is_out_of_space, upload_temp_file
 
@@ -127,9 +128,10 @@ class StoredFiles:
 
 
 def _touch(show: Show) -> None:
-    """Mark the show's feed as changed (the feed cache keys on this)."""
+    """Mark the show's feed as changed (the feed cache keys on this); hubs hear of it after the commit."""
     show.content_changed_at = timezone.now()
     Show.objects.filter(pk=show.pk).update(content_changed_at=show.content_changed_at)
+    feed_changed(show)
 
 
 def _store_renditions(files: StoredFiles, artwork: Any, folder: str) -> dict[str, str]:
@@ -243,6 +245,7 @@ def show_update(*, show: Show, actor: User | None, data: dict[str, Any]) -> Show
         show.save()
         fields = sorted([*data, "artwork"] if artwork else data)
         audit_record(actor=actor, action=EpisodeAction.SHOW_UPDATED, obj=show, data={"fields": fields})
+        feed_changed(show)  # a ping task, enqueued on commit (nothing for a rollback)
     return show
 
 

@@ -1,8 +1,10 @@
 """Settings shared by every environment; everything secret or site-specific comes from the environment."""
 
 import os
+import re
 from pathlib import Path
 from typing import Any, overload
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -34,6 +36,29 @@ def env_bool(name: str, default: bool = False) -> bool:
     if raw.lower() in {"0", "false", "no", "off"}:
         return False
     raise ImproperlyConfigured(f"{name} must be true or false, not {raw!r}")
+
+
+def env_urls(name: str) -> list[str]:
+    """Comma-separated absolute http(s) URLs; anything else stops start-up, naming the variable."""
+    urls = env_list(name)
+    for url in urls:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname or re.search(r"\s", url):
+            raise ImproperlyConfigured(f"{name}: {url!r} is not an http:// or https:// URL")
+    return urls
+
+
+def env_seconds(name: str, default: float, minimum: float = 0) -> float:
+    raw = env(name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not minimum <= value < float("inf"):
+        raise ImproperlyConfigured(f"{name} must be a number of seconds, at least {minimum:g}, not {raw!r}")
+    return value
 
 
 SECRET_KEY = env("SECRET_KEY", "")  # empty: refused in production, set by dev.py and test.py
@@ -404,6 +429,24 @@ PODCASTCME_IMPORT_ALLOW_LOOPBACK = False
 PODCASTCME_IMPORT_MAX_FEED_BYTES = int(
     env("PODCASTCME_IMPORT_MAX_FEED_BYTES", str(50 * 1024**2)) or 50 * 1024**2
 )
+
+# --- Push updates (docs/push-updates.md) ---------------------------------------------------------
+# When a public feed changes, episodes/push.py tells these WebSub hubs (POST hub.mode=publish) and
+# podping endpoints (GET ?url=, podping.cloud's API) so apps fetch it at once instead of polling.
+# Comma-separated URLs; empty (the default): no pings, and the feeds declare no hub or podping.
+PODCASTCME_WEBSUB_HUBS = env_urls("PODCASTCME_WEBSUB_HUBS")
+PODCASTCME_PODPING_URLS = env_urls("PODCASTCME_PODPING_URLS")
+# The Authorization header podping.cloud asks of a publisher (one token from Podcast Index).
+PODCASTCME_PODPING_TOKEN = env("PODCASTCME_PODPING_TOKEN", "") or ""
+if PODCASTCME_PODPING_URLS and not re.fullmatch(r"[\x21-\x7e]+", PODCASTCME_PODPING_TOKEN):
+    raise ImproperlyConfigured(
+        "PODCASTCME_PODPING_URLS is set: PODCASTCME_PODPING_TOKEN must be the podping token "
+        "(printable characters, no spaces)."
+    )
+# A burst of edits makes one ping this many seconds after the first (0: a ping per change).
+PODCASTCME_PUSH_DEBOUNCE_SECONDS = env_seconds("PODCASTCME_PUSH_DEBOUNCE_SECONDS", 60)
+# The longest a hub may take to answer one ping before it counts as down (retried later).
+PODCASTCME_PUSH_TIMEOUT_SECONDS = env_seconds("PODCASTCME_PUSH_TIMEOUT_SECONDS", 5, minimum=0.1)
 
 # --- Security headers ---------------------------------------------------------------------------
 # Content-Security-Policy (django-csp): scripts, styles, images and audio from this site only, and no

@@ -32,8 +32,8 @@ TAG_MAX_BYTES = 200 * 1024
 # The feed's itunes:image: Apple's 1400-3000 px, kept under this size while it stays >= 1400 px.
 FEED_MAX_BYTES = 1024 * 1024
 JPEG_QUALITIES = (85, 75, 65, 55, 45)
-# Imported artwork smaller than this (once square) is not made into a cover: upscaling a favicon to
-# 1400 px gives a blur no directory should show.
+# Imported artwork narrower than this on either side is not made into a cover: upscaling a favicon
+# (or padding a thin strip) to 1400 px gives a picture no directory should show.
 MIN_CONVERTIBLE_SIDE = 300
 # Nearly square artwork is centre-cropped (loses at most a tenth of each side); wider or taller
 # artwork is padded instead, so no title or face at its edges is cut off.
@@ -232,7 +232,7 @@ def render(data: bytes) -> Rendered:
     Raises ValidationError when the image cannot be made into one (unreadable, or too small).
     """
     image_format, mode, (width, height) = _open_checked(io.BytesIO(data))
-    if _square_side(width, height) < MIN_CONVERTIBLE_SIDE:
+    if min(width, height) < MIN_CONVERTIBLE_SIDE:
         raise ValidationError(
             _("This image is too small to make podcast artwork from (%(width)d × %(height)d pixels).")
             % {"width": width, "height": height},

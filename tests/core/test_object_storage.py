@@ -22,6 +22,7 @@ from mutagen.id3 import ID3
 
 from credits.models import Certificate, ExternalCredit
 from episodes.analytics.thresholds import download_threshold, header_bytes
+from episodes.artwork import TAG_WIDTH, render
 from episodes.models import Download, DownloadRequest, Episode
 from testkit.factories import claim_and_issue
 from testkit.media import audio_bytes, make_artwork
@@ -94,7 +95,7 @@ def test_an_uploaded_episode_lands_in_the_bucket_measured_and_tagged(host_client
         copy.flush()
         tags = ID3(copy.name)
     assert str(tags["TIT2"]) == "Spinal hypotension" and str(tags["TALB"]) == show.title
-    assert tags.getall("APIC")[0].data == cover
+    assert tags.getall("APIC")[0].data == render(cover).images[TAG_WIDTH]  # the small cover, not the original
 
     feed = feedparser.parse(host_client.get(reverse("episodes:feed", args=[show.slug])).content)
     enclosure = feed.entries[0].enclosures[0]

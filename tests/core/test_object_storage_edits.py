@@ -19,6 +19,7 @@ from django.urls import reverse
 from mutagen.id3 import ID3
 
 from episodes import services
+from episodes.artwork import TAG_WIDTH, render
 from episodes.models import Episode
 from episodes.upload import UPLOAD_TEMP_PREFIX, upload_temp_dir
 from testkit.media import audio_bytes, make_artwork
@@ -124,9 +125,14 @@ def test_an_edit_retags_the_audio_under_its_key_with_no_bucket_request_in_the_tr
     stored = s3_media.read(key)
     tags = _id3(stored)
     assert str(tags["TIT2"]) == "Vasopressors in labour"
-    assert [(a.mime, a.data) for a in tags.getall("APIC")] == [("image/png", cover)]
+    # The small JPEG cover made from the artwork (episodes/artwork.py), not the original PNG.
+    assert [(a.mime, a.data) for a in tags.getall("APIC")] == [
+        ("image/jpeg", render(cover).images[TAG_WIDTH])
+    ]
     assert episode.audio_size == len(stored)  # the enclosure length follows the tags
-    assert s3_media.keys() == sorted([key, episode.artwork.name])
+    renditions = [name for width, name in episode.artwork_renditions.items() if width.isdigit()]
+    assert len(renditions) == 4  # the feed cover, two page sizes and the tag cover (also a page size)
+    assert s3_media.keys() == sorted([key, episode.artwork.name, *renditions])
     methods = [method for method, _ in calls]
     assert "GET" in methods and methods.count("PUT") >= 2  # the audio read, artwork and audio written
     assert [call for call in calls if call[1]] == []  # none while the transaction was open
@@ -202,7 +208,7 @@ def test_cover_bytes_come_from_the_stored_artwork(host_client, show, s3_media):
         episode=Episode.objects.get(pk=episode.pk), actor=None, data={}, remove_artwork=True
     )
     tags = _id3(s3_media.read(episode.audio.name))
-    assert [a.data for a in tags.getall("APIC")] == [show_cover]
+    assert [a.data for a in tags.getall("APIC")] == [render(show_cover).images[TAG_WIDTH]]
 
 
 def test_a_shows_artwork_is_stored_before_the_transaction_opens(s3_media):
@@ -226,7 +232,7 @@ def test_a_shows_artwork_is_stored_before_the_transaction_opens(s3_media):
     )
     show.refresh_from_db()
     assert show.title == "Airway Rounds 2" and s3_media.read(show.artwork.name) == new_cover
-    assert [method for method, _ in calls].count("PUT") == 2
+    assert [method for method, _ in calls].count("PUT") == 2 * 5  # each cover and its four renditions
     assert [call for call in calls if call[1]] == []  # none while a transaction was open
 
 

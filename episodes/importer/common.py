@@ -1,5 +1,6 @@
 """Importing a podcast: the feed data it reads, its errors and limits."""
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -60,6 +61,11 @@ LEGACY_CATEGORIES = {
 }
 FALLBACK_CATEGORY = ("Health & Fitness", "Medicine")
 _TRUE = {"yes", "true", "explicit", "1"}
+
+
+def hashed_guid(guid: str) -> str:
+    """What the guid column holds for a guid longer than it: a stable hash (the same on every run)."""
+    return "sha256:" + hashlib.sha256(guid.encode()).hexdigest()
 
 
 class FeedImportError(Exception):

@@ -1,6 +1,5 @@
 """Importing a podcast: reading the RSS feed (lxml, entities and network off)."""
 
-import hashlib
 import html
 import re
 from collections import Counter
@@ -37,6 +36,7 @@ from .common import (
     FeedPerson,
     FeedTranscript,
     ParsedFeed,
+    hashed_guid,
 )
 
 # --- Parsing -----------------------------------------------------------------------------------
@@ -409,7 +409,7 @@ def _entry(item, base_url: str = "") -> FeedEntry | None:
     source_guid = ""
     if len(guid) > MAX_GUID_LENGTH:
         # Too long for our column: it holds a hash, the feed keeps publishing the original.
-        source_guid, guid = guid, "sha256:" + hashlib.sha256(guid.encode()).hexdigest()
+        source_guid, guid = guid, hashed_guid(guid)
     title = clean_line(_text(item, NO_NS, "title") or _text(item, ITUNES_NS, "title"))
     episode_type = _text(item, ITUNES_NS, "episodeType").lower() or _podcast_trailer_type(item)
     explicit = _text(item, ITUNES_NS, "explicit")

@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from django.core.management import CommandError, call_command
 
-from episodes.importer import FeedImportError, fetch_feed
+from episodes.importer import FeedImportError, fetch_feed, import_feed
 from episodes.models import Episode, Show
 from testkit.feed_host import serve_other_host_feed
 from testkit.parts import part_missing
@@ -158,6 +158,44 @@ def test_an_enclosure_on_an_internal_address_fails_that_episode(server, settings
     server.add("/rss/night-shift.rss", body, "application/rss+xml")
     message = _refused(url, "--timeout", "5")
     assert "2 imported" in message and "link-local address" in message
+
+
+def test_transcripts_chapters_and_covers_on_internal_addresses_are_not_fetched(server, settings, media_root):
+    settings.PODCASTCME_IMPORT_ALLOW_LOOPBACK = True
+    url = serve_other_host_feed(server)
+    tags = (
+        b'<podcast:transcript url="http://10.0.0.5/t.vtt" type="text/vtt"/>'
+        b'<podcast:chapters url="http://169.254.169.254/latest/meta-data/" type="application/json+chapters"/>'
+        b'<itunes:image href="http://[::ffff:192.168.1.1]/cover.jpg"/>'
+    )
+    body = server.routes["/rss/night-shift.rss"][2].replace(
+        b"<guid>https://nightshift.example.com/episodes/11</guid>",
+        b"<guid>https://nightshift.example.com/episodes/11</guid>" + tags,
+    )
+    server.add("/rss/night-shift.rss", body, "application/rss+xml")
+    result = import_feed(url, timeout=5)
+    report = result.report()
+    assert result.ok and len(result.imported) == 3  # the episode is imported without them
+    assert "10.0.0.5 is 10.0.0.5, a private address" in report["transcript"]["dropped"][0]
+    assert "169.254.169.254 is 169.254.169.254, a link-local address" in report["chapters"]["dropped"][0]
+    assert "192.168.1.1, a private address" in report["episode_artwork"]["dropped"][0]
+    episode = Episode.objects.get(guid="https://nightshift.example.com/episodes/11")
+    assert not episode.transcript and not episode.chapters and not episode.artwork
+
+
+def test_a_new_feed_url_on_an_internal_address_is_refused(server, settings, media_root):
+    settings.PODCASTCME_IMPORT_ALLOW_LOOPBACK = True
+    url = serve_other_host_feed(server)
+    body = server.routes["/rss/night-shift.rss"][2].replace(
+        b"<itunes:type>",
+        b"<itunes:new-feed-url>http://192.168.0.10/feed.rss</itunes:new-feed-url><itunes:type>",
+        1,
+    )
+    server.add("/rss/night-shift.rss", body, "application/rss+xml")
+    message = _refused(url, "--timeout", "5")
+    assert "moved to http://192.168.0.10/feed.rss (itunes:new-feed-url)" in message
+    assert "192.168.0.10 is 192.168.0.10, a private address" in message
+    assert _nothing_written(media_root)
 
 
 # --- Redirects: each hop is checked again ---------------------------------------------------------

@@ -124,3 +124,16 @@ def write_tags(
         audio.save()
     else:  # read_audio() accepted it, so this cannot happen for stored episodes
         raise AudioError(_("Cannot tag this file type."))
+
+
+def embedded_cover_bytes(path: str | Path) -> int:
+    """The size of the largest cover picture in the file's tags (0: none, or tags it cannot read)."""
+    try:
+        audio = mutagen.File(path)
+    except mutagen.MutagenError:
+        return 0
+    if isinstance(audio, MP3) and audio.tags is not None:
+        return max((len(frame.data) for frame in audio.tags.getall("APIC")), default=0)
+    if isinstance(audio, MP4) and audio.tags is not None:
+        return max((len(cover) for cover in audio.tags.get("covr", [])), default=0)
+    return 0

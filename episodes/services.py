@@ -19,8 +19,8 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from audit.services import audit_record
 
-from .artwork import current_renditions, store_renditions, stored_renditions, tag_cover
-from .audio import AudioError, AudioInfo, read_audio, write_tags
+from .artwork import TAG_MAX_BYTES, current_renditions, store_renditions, stored_renditions, tag_cover
+from .audio import AudioError, AudioInfo, embedded_cover_bytes, read_audio, write_tags
 from .audit_actions import EpisodeAction
 from .episode_transcripts import (
     MAX_TRANSCRIPT_BYTES,
@@ -39,7 +39,7 @@ from .models import (
     TranscriptText,
     podcast_guid_for,
 )
-from .object_storage import StagedCopy, editable_copy
+from .object_storage import StagedCopy, editable_copy, local_copy
 from .push import feed_changed
 from .text import clean_line, notes_to_html, strip_control_chars
 from .upload import is_out_of_space, upload_temp_file
@@ -465,6 +465,26 @@ def _staged_tags(episode: Episode, title: str, artwork: Any) -> StagedCopy:
         copy.discard()
         _raise_tagging_error(error)
     return copy
+
+
+def episode_cover_shrink(*, episode: Episode) -> bool:
+    """Re-tag audio stored with a cover over TAG_MAX_BYTES (before renditions existed: a 19 MB
+    cover copied into the MP3) with the small one; True when it did (``manage.py artwork_renditions
+    --retag``). Like an edit's: a tagged copy replaces the stored file, the enclosure length follows.
+    """
+    with local_copy(episode.audio.storage, episode.audio.name) as path:  # a download from a bucket
+        if embedded_cover_bytes(path) <= TAG_MAX_BYTES:
+            return False
+    staged = _staged_tags(episode, episode.title, episode.artwork or episode.show.artwork)
+    before = episode.audio_size
+    _put_tags_in_place(episode, staged)
+    audit_record(
+        actor=None,
+        action=EpisodeAction.EPISODE_UPDATED,
+        obj=episode,
+        data={"fields": ["audio_cover"], "audio_size": [before, episode.audio_size]},
+    )
+    return True
 
 
 def _put_tags_in_place(episode: Episode, copy: StagedCopy) -> None:

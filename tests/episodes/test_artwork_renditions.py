@@ -31,6 +31,7 @@ from episodes.artwork import (
     artwork_for_import,
     render,
 )
+from episodes.audio import write_tags
 from episodes.models import Episode, Show
 from testkit.factories import make_audio_episode
 from testkit.media import audio_bytes, make_artwork, make_audio
@@ -451,3 +452,23 @@ def test_renditions_live_in_the_bucket_are_stored_outside_transactions_and_serve
     with pytest.raises(urllib.error.HTTPError) as anonymous:  # nothing in the bucket is public
         urllib.request.urlopen(s3_media.object_url(names[0]), timeout=10)
     assert anonymous.value.code == 403
+
+
+def test_retag_shrinks_a_large_cover_already_copied_into_stored_audio(client, show, capsys):
+    original = _png(_busy(1500, 1500, sigma=60), compress_level=1)  # ~6 MB, as uploaded before
+    show.artwork.save("cover.png", io.BytesIO(original), save=True)
+    episode = make_audio_episode(show, seconds=5.0)
+    write_tags(episode.audio.path, title=episode.title, show_title=show.title, artwork=original)
+    Episode.objects.filter(pk=episode.pk).update(audio_size=Path(episode.audio.path).stat().st_size)
+    assert Path(episode.audio.path).stat().st_size > len(original)  # how it was stored before
+
+    call_command("artwork_renditions", "--retag")
+    assert "re-tagged with the small cover: 1 episodes; 0 failed" in capsys.readouterr().out
+    episode.refresh_from_db()
+    (cover,) = ID3(episode.audio.path).getall("APIC")
+    assert cover.mime == "image/jpeg" and len(cover.data) <= TAG_MAX_BYTES
+    assert episode.audio_size == Path(episode.audio.path).stat().st_size < 200 * 1024
+    enclosure = _feed(client, show).find("item/enclosure")
+    assert int(enclosure.get("length")) == episode.audio_size  # the feed announces the new length
+    call_command("artwork_renditions", "--retag")  # again: nothing left to shrink
+    assert "re-tagged with the small cover: 0 episodes" in capsys.readouterr().out

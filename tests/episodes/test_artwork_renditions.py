@@ -91,7 +91,9 @@ def _fetch(client, url: str):
 def _feed(client, show: Show) -> ET.Element:
     response = client.get(reverse("episodes:feed", args=[show.slug]))
     assert response.status_code == 200
-    return ET.fromstring(response.content).find("channel")
+    channel = ET.fromstring(response.content).find("channel")
+    assert channel is not None
+    return channel
 
 
 def _show_post(**overrides) -> dict:

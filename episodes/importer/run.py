@@ -611,11 +611,15 @@ def redirect_steps(old_url: str, new_url: str, host_name: str) -> list[str]:
     if not old_url or "://" not in old_url:
         return []
     if host_name == "podcastcme":
+        page = _("the show's page for hosts")
+        ours = re.match(r"^(https?://[^/]+)/shows/([^/]+)/feed\.xml$", old_url)
+        if ours:
+            page = f"{ours[1]}/host/shows/{ours[2]}/move/"
         first = _(
-            "On the old podcastcme site, open the show's page for hosts, choose “Move this show away” "
-            "and give the new feed URL %(new)s: that site then answers the old feed with HTTP 301 to it "
-            "and keeps serving itunes:new-feed-url."
-        ) % {"new": new_url}
+            "On the old podcastcme site, open %(page)s (“Move this show away”), give the new feed URL "
+            "%(new)s and confirm: that site then answers the old feed with HTTP 301 to it and keeps "
+            "serving itunes:new-feed-url."
+        ) % {"page": page, "new": new_url}
     else:
         first = _(
             "At %(host)s, set the feed's redirect (often called “redirect feed” or “new feed URL”) to "

@@ -295,6 +295,7 @@ def test_import_of_a_feed_built_by_podcastcme(server, settings, media_root):
         assert copy.audio_duration == pytest.approx(original.audio_duration, abs=0.1)
         assert f"<strong>case {original.number}</strong>" in copy.notes_html
     assert "2 imported, 0 skipped (already there), 0 failed" in out
+    assert "1. On the old podcastcme site, open the show's page for hosts (“Move this show away”)" in out
 
 
 # --- Refused feeds: a clear message and nothing written ----------------------------------------

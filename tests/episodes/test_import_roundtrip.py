@@ -188,6 +188,11 @@ def test_export_and_import_into_a_fresh_show_keeps_every_field_and_guid(
     ]
     accredited = imported[originals_by_title(originals)["Accredited case"]]
     assert "Earn CME credit" not in accredited.notes_html and "CME:" not in accredited.notes_html
+    # The old site's move page, exactly: 301 plus itunes:new-feed-url from there.
+    assert result.redirect_steps[0].startswith(
+        f"On the old podcastcme site, open {server.base}/host/shows/airway-rounds/move/ "
+        f"(“Move this show away”), give the new feed URL {moved.feed_url} and confirm"
+    )
     report = result.report()
     assert report["podcast_guid"] == {"imported": 1, "dropped": [], "notes": []}
     assert report["notes"]["notes"] == [

@@ -20,10 +20,12 @@ from pathlib import Path
 import podcastparser
 import pytest
 from django.core.management import CommandError, call_command
+from PIL import Image
 
 from episodes import feeds
 from episodes.importer import FeedImportError, import_feed, parse_feed
 from episodes.models import Episode, NotesFormat, Show
+from episodes.services import episode_update
 from testkit.media import make_artwork, make_audio
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
@@ -116,8 +118,6 @@ def _m4a() -> bytes:
 
 
 def _webp(side: int) -> bytes:
-    from PIL import Image
-
     buffer = io.BytesIO()
     Image.new("RGB", (side, side), "#aa3300").save(buffer, format="WEBP")
     return buffer.getvalue()
@@ -498,3 +498,22 @@ def test_a_relative_enclosure_in_a_local_file_fails_that_episode_clearly(tmp_pat
     result = import_feed(str(feed), timeout=5)
     assert result.failed == [("one", "Only http and https addresses can be fetched, not media/one.mp3.")]
     assert "1 enclosure URL was relative" in " ".join(result.report()["feed"]["notes"])
+
+
+def test_editing_imported_notes_keeps_their_format(host):
+    media = {"s.mp3": _mp3(), "u.mp3": _mp3(), "f.ogg": _ogg_opus()}
+    host.add("/podbean/mf/web/snakebite.mp3", media["s.mp3"], "audio/mpeg")
+    host.add("/podbean/mf/web/undated.mp3", media["u.mp3"], "audio/mpeg")
+    url = host.feed("/podbean/feed.xml", "podbean.xml", media)
+    text_episode = import_feed(url, timeout=5).show.episodes.get(guid="ruralgp.podbean.com/snakebite-abc123")
+
+    edited = episode_update(episode=text_episode, actor=None, data={"notes": "#2 tip: *rest*\n<b>x</b>"})
+    assert edited.notes_format == NotesFormat.TEXT
+    assert edited.notes_html == "<p>#2 tip: *rest*<br>&lt;b&gt;x&lt;/b&gt;</p>"
+
+    Episode.objects.filter(pk=edited.pk).update(notes_format=NotesFormat.HTML)
+    edited.refresh_from_db()
+    edited = episode_update(
+        episode=edited, actor=None, data={"notes": "<p>a</p>\n    <p>#3 <script>x</script></p>"}
+    )
+    assert edited.notes_html == "<p>a</p>\n    <p>#3 </p>"  # sanitised, not a Markdown code block

@@ -378,7 +378,8 @@ def build_feed(show: Show, *, now: datetime | None = None) -> bytes:
 
 
 def build_personal_feed(show: Show, token: str, *, now: datetime | None = None) -> bytes:
-    """A listener's private copy of the feed: enclosures carry their token, itunes:block is yes.
+    """A listener's private copy of the feed: enclosures carry their token, itunes:block and
+    podcast:block are yes, and its podcast:guid is its own (never the show's); no hub is declared.
 
     Built per request (a personal feed is polled by one app, not by directories), so the token
     never enters a shared cache.

@@ -22,6 +22,7 @@ from episodes.audit_actions import EpisodeAction
 from episodes.feed_limits import MAX_DESCRIPTION_BYTES, cut_description, utf8_length
 from episodes.feeds import forget_built_feeds
 from episodes.models import Episode, Show
+from episodes.personal_feeds import personal_feed_get_or_create, personal_feed_url
 from testkit import factories
 from testkit.media import audio_bytes, make_audio
 
@@ -216,6 +217,14 @@ def test_a_show_can_limit_its_feed_to_the_newest_episodes_at_the_same_query_coun
     assert [i.findtext("category") for i in items] == ["topic5", "topic4"]
     persons = [i.findtext("{https://podcastindex.org/namespace/1.0}person") for i in items]
     assert persons == ["Guest 5", "Guest 4"]
+
+
+def test_personal_feeds_are_limited_the_same_way(client, show, learner):
+    _dated_episodes(show, 3)
+    services.show_update(show=show, actor=None, data={"feed_episode_limit": 1})
+    url = personal_feed_url(personal_feed_get_or_create(user=learner, show=show))
+    response = client.get(url.removeprefix("http://testserver"))
+    assert [i.findtext("title") for i in _items(response)] == ["Episode 3"]
 
 
 def test_a_scheduled_episode_does_not_count_against_the_limit_until_it_is_public(client, show):

@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from episodes.artwork import artwork_format, validate_artwork
+from episodes.artwork import apple_artwork_problem, artwork_for_import, artwork_format, validate_artwork
 from testkit.media import make_artwork
 
 
@@ -68,3 +68,24 @@ def test_a_non_image_or_truncated_image_is_refused():
     assert "not an image" in _message(b"%PDF-1.4 this is not a picture", "cover.png")
     truncated = make_artwork(1400, "PNG")[:200]
     assert "damaged or truncated" in _message(truncated, "cover.png")
+
+
+def test_host_uploads_stay_strict_while_imports_are_converted():
+    """A host can export again, so an upload Apple refuses is refused; an import is converted."""
+    rgba = make_artwork(600, "PNG", "RGBA")
+    assert "this image is in RGBA mode" in _message(rgba, "cover.png")
+    original, changes = artwork_for_import(rgba)
+    assert original.name == "artwork.png"
+    assert changes == ["converted from RGBA PNG to an RGB JPEG", "scaled from 600 to 1400 pixels"]
+
+
+def test_not_ready_for_apple_without_artwork_or_without_a_cover_of_1400_to_3000_px():
+    # The stored artwork is given by its name here (a FieldFile in the app).
+    assert "Apple requires show artwork" in apple_artwork_problem(None, {})
+    name = "artwork/shows/a-1.png"
+    small = {"source": name, "160": "r/0123456789abcdef-160.jpg"}
+    assert "no cover between 1400 and 3000 pixels" in apple_artwork_problem(name, small)
+    ready = {**small, "1400": "r/0123456789abcdef-1400.jpg"}
+    assert apple_artwork_problem(name, ready) == ""
+    # Renditions of another original (the field changed some other way) do not count against it.
+    assert apple_artwork_problem("artwork/shows/b-2.png", small) == ""

@@ -185,7 +185,7 @@ SHOW_TEXT_FIELDS = ("title", "author", "owner_name", "copyright", "funding_label
 
 
 def show_create(*, host: User | None, data: dict[str, Any]) -> Show:
-    """Create a show; its podcast:guid is computed from the feed URL now and never changes."""
+    """Create a show; its podcast:guid (``data`` may bring an imported one) never changes."""
     data = dict(data)
     for field in SHOW_TEXT_FIELDS:
         if field in data:
@@ -194,7 +194,8 @@ def show_create(*, host: User | None, data: dict[str, Any]) -> Show:
         data["description"] = strip_control_chars(data["description"]).strip()
     artwork = data.pop("artwork", None)
     show = Show(**data)
-    show.podcast_guid = podcast_guid_for(show.feed_url)
+    # An imported show keeps its source's podcast:guid (the importer passes it); otherwise our own.
+    show.podcast_guid = show.podcast_guid or podcast_guid_for(show.feed_url)
     show.full_clean()
     files = StoredFiles()
     # Nothing half-written: if anything below fails, the commit included, the artwork goes too.

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import TemporaryUploadedFile
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -712,23 +712,22 @@ def import_feed(
                 _("The show's own keywords (%(words)s): topics belong to episodes here.")
                 % {"words": ", ".join(feed.channel.keywords)},
             )
+        if guid is not None:
+            data["podcast_guid"] = guid  # the source's, not one computed from our URL: the same podcast
         try:
-            with transaction.atomic():
-                show = show_create(host=host, data=data)
-                if guid is not None:
-                    # The source's podcast:guid, not one computed from our URL: the same podcast.
-                    show.podcast_guid = guid
-                    Show.objects.filter(pk=show.pk).update(podcast_guid=guid)
-                audit_record(
-                    actor=host,
-                    action=EpisodeAction.SHOW_IMPORTED,
-                    obj=show,
-                    data={"source": source, "podcast_guid": str(show.podcast_guid)},
-                )
+            # Not inside a transaction of ours: show_create stores the artwork and its renditions
+            # (network calls with a bucket) before its own transaction opens.
+            show = show_create(host=host, data=data)
         except ValidationError as error:
             raise FeedImportError(
                 _("The show could not be created: %(error)s") % {"error": _reason(error)}
             ) from None
+        audit_record(
+            actor=host,
+            action=EpisodeAction.SHOW_IMPORTED,
+            obj=show,
+            data={"source": source, "podcast_guid": str(show.podcast_guid)},
+        )
     else:
         result.noted("feed", _("Resumed into an existing show: its own fields are left as they are."))
     result.show = show

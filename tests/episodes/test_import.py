@@ -296,6 +296,9 @@ def test_import_of_a_feed_built_by_podcastcme(server, settings, media_root):
         assert f"<strong>case {original.number}</strong>" in copy.notes_html
     assert "2 imported, 0 skipped (already there), 0 failed" in out
     assert "1. On the old podcastcme site, open the show's page for hosts (“Move this show away”)" in out
+    # Same site: the source's podcast:guid is taken, so the copy gets its own (said, not silent).
+    assert f"{source.podcast_guid} is already the podcast:guid of the show “airway-rounds”" in out
+    assert moved.podcast_guid not in (None, source.podcast_guid)
 
 
 # --- Refused feeds: a clear message and nothing written ----------------------------------------

@@ -517,3 +517,25 @@ def test_editing_imported_notes_keeps_their_format(host):
         episode=edited, actor=None, data={"notes": "<p>a</p>\n    <p>#3 <script>x</script></p>"}
     )
     assert edited.notes_html == "<p>a</p>\n    <p>#3 </p>"  # sanitised, not a Markdown code block
+
+
+def test_undated_items_keep_their_place_in_an_oldest_first_feed():
+    items = "".join(
+        f"<item><title>{title}</title><guid>{title}</guid>{date}"
+        f'<enclosure url="{title}.mp3" type="audio/mpeg"/></item>'
+        for title, date in [
+            ("one", "<pubDate>Mon, 06 Jan 2025 08:00:00 GMT</pubDate>"),
+            ("two", ""),
+            ("three", "<pubDate>Mon, 20 Jan 2025 08:00:00 GMT</pubDate>"),
+            ("four", ""),
+        ]
+    )
+    feed = parse_feed(
+        f'<rss version="2.0"><channel><title>Old first</title>{items}</channel></rss>'.encode(),
+        "https://old.example.org/feeds/main.rss",
+    )
+    entries = {entry.guid: entry for entry in feed.entries}
+    newest_first = sorted(entries, key=lambda guid: entries[guid].publish_at, reverse=True)
+    assert newest_first == ["four", "three", "two", "one"]  # the feed's order, read from its end
+    assert not entries["two"].dated and entries["one"].dated
+    assert entries["two"].audio_url == "https://old.example.org/feeds/two.mp3" and entries["two"].relative_url

@@ -35,6 +35,7 @@ AUDIO_EXTENSIONS = {
 }
 # Audio podcast feeds carry that we cannot publish yet (our feed and audio URLs are MP3 and M4A).
 OTHER_AUDIO_TYPES = {"audio/ogg", "audio/opus", "audio/x-opus", "audio/vorbis", "audio/flac", "audio/wav"}
+OTHER_AUDIO_EXTENSIONS = {".ogg", ".oga", ".opus", ".flac", ".wav"}
 AUDIO_URL_EXTENSIONS = {".mp3", ".m4a", ".aac", ".ogg", ".oga", ".opus"}
 # Prefixes real feeds use without declaring them, and the namespace each one means.
 KNOWN_PREFIXES = {

@@ -32,6 +32,8 @@ from .common import (
     DEFAULT_TIMEOUT,
     FALLBACK_CATEGORY,
     KNOWN_PREFIXES,
+    OTHER_AUDIO_EXTENSIONS,
+    OTHER_AUDIO_TYPES,
     EpisodeImportError,
     FeedChannel,
     FeedEntry,
@@ -441,6 +443,12 @@ def _import_entry(
     progress: ImportProgress,
     extras: _Extras,
 ) -> Episode:
+    mime = entry.audio_type.split(";")[0].strip()
+    if mime in OTHER_AUDIO_TYPES and _extension_of(entry.audio_url) in OTHER_AUDIO_EXTENSIONS:
+        # Both the type and the name say so: not downloaded only to be refused.
+        raise EpisodeImportError(
+            _("%(type)s audio is not imported: podcastcme publishes MP3 and M4A (AAC) only.") % {"type": mime}
+        )
     limit = settings.PODCASTCME_MAX_UPLOAD_BYTES
     # A temporary file like a large upload's: streamed to disk, never whole in memory, and
     # episode_create reads it in place and moves it into storage instead of copying it.

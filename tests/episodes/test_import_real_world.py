@@ -286,6 +286,9 @@ def test_podbean(host):
     order = [e.guid for e in result.show.episodes.order_by("-publish_at")]
     assert order == ["ruralgp.podbean.com/snakebite-abc123", "ruralgp.podbean.com/undated-1"]
     assert [guid for guid, _reason in result.failed] == ["ruralgp.podbean.com/first"]
+    assert "/podbean/mf/web/first.ogg" not in [
+        path for path, _accept in host.requests
+    ]  # not fetched for nothing
     _summary(result, host, "podbean")
 
 
@@ -539,3 +542,17 @@ def test_undated_items_keep_their_place_in_an_oldest_first_feed():
     assert newest_first == ["four", "three", "two", "one"]  # the feed's order, read from its end
     assert not entries["two"].dated and entries["one"].dated
     assert entries["two"].audio_url == "https://old.example.org/feeds/two.mp3" and entries["two"].relative_url
+
+
+def test_opus_audio_named_and_typed_as_mp3_is_refused_by_its_content(host):
+    media = {"s.mp3": _ogg_opus(), "u.mp3": _mp3(), "f.ogg": _ogg_opus()}
+    host.add("/podbean/mf/web/snakebite.mp3", media["s.mp3"], "audio/mpeg")  # Opus inside
+    host.add("/podbean/mf/web/undated.mp3", media["u.mp3"], "audio/mpeg")
+    url = host.feed("/podbean/feed.xml", "podbean.xml", media)
+
+    result = import_feed(url, timeout=5)
+
+    failed = dict(result.failed)
+    assert failed["ruralgp.podbean.com/snakebite-abc123"].startswith("Unsupported audio format (OggOpus)")
+    assert result.imported == ["ruralgp.podbean.com/undated-1"]
+    assert not Episode.objects.filter(guid="ruralgp.podbean.com/snakebite-abc123").exists()

@@ -448,7 +448,7 @@ def _entry(item, base_url: str = "") -> FeedEntry | None:
         transcripts=[
             FeedTranscript(
                 url=_absolute((element.get("url") or "").strip(), base_url)[0],
-                type=(element.get("type") or "").strip().lower(),
+                type=(element.get("type") or "").split(";")[0].strip().lower(),  # "text/vtt; charset=utf-8"
                 rel=(element.get("rel") or "").strip().lower(),
             )
             for element in _children(item, PODCAST_NS, "transcript")

@@ -210,6 +210,45 @@ class ClaimProfileForm(LearnerProfileForm):
             field = self.fields[name]
             field.required = True
             field.error_messages["required"] = message
+        self._degree_as_taps()
+
+    # The degrees most learners hold, as one tap each; the rest (international medical degrees,
+    # Other) in a list behind "Another degree".
+    COMMON_DEGREES = (Degree.MD, Degree.DO, Degree.PA_C, Degree.NP, Degree.RN, Degree.CRNA, Degree.PHARMD)
+    ANOTHER = "another"
+
+    def _degree_as_taps(self) -> None:
+        listed = self.fields["degree"]
+        self.fields["degree"] = forms.ChoiceField(
+            label=listed.label,
+            help_text=listed.help_text,
+            # Any degree is accepted (a client may send it directly); the common ones are shown.
+            choices=[*Degree.choices, (self.ANOTHER, _("Another degree"))],
+            widget=forms.RadioSelect(attrs={"class": "degree-choice"}),
+            error_messages={"required": self.REQUIRED["degree"]},
+        )
+        self.fields["degree"].widget.choices = [(str(d.value), str(d.label)) for d in self.COMMON_DEGREES] + [
+            (self.ANOTHER, _("Another degree"))
+        ]
+        others = [(v, lbl) for v, lbl in Degree.choices if v not in {d.value for d in self.COMMON_DEGREES}]
+        self.fields["degree_more"] = forms.ChoiceField(
+            label=_("Which degree"), required=False, choices=[("", "—"), *others]
+        )
+        self.fields["degree_more"].widget.attrs["data-equivalence-degrees"] = "|".join(
+            sorted(value for value, _label in Degree.choices if degree_needs_equivalence(value))
+        )
+        current = self.instance.degree if self.instance is not None else ""
+        if current and current not in {d.value for d in self.COMMON_DEGREES}:
+            self.initial["degree"], self.initial["degree_more"] = self.ANOTHER, current
+
+    def clean(self):
+        # "Another degree": the degree is the one chosen in the list.
+        if self.cleaned_data.get("degree") == self.ANOTHER:
+            chosen = self.cleaned_data.get("degree_more") or ""
+            if not chosen:
+                self.add_error("degree_more", _("Choose your degree in the list."))
+            self.cleaned_data["degree"] = chosen
+        return super().clean()
 
     def profile_data(self) -> dict:
         """The fields for ``profile_update`` (the attestation is its own argument)."""

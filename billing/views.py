@@ -18,7 +18,8 @@ from accounts.permissions import AuthenticatedHttpRequest, coordinator_required
 from accounts.services import profile_update
 from credits import moc
 from credits import selectors as credit_selectors
-from credits.forms import ClaimForm
+from credits import services as credit_services
+from credits.forms import ClaimForm, EvaluationForm
 from credits.models import Certificate, Provider
 from credits.statements import credit_mark_html
 
@@ -74,18 +75,25 @@ def _claim_form(request, version, profile) -> ClaimForm:
     )
 
 
+def _claim_problem(request, activity, message: str, status: int):
+    return render(request, "credits/problem.html", {"activity": activity, "message": message}, status=status)
+
+
 @login_required
 def claim(request: AuthenticatedHttpRequest, pk: int):
-    """The claim page (credits' URL ``credits:claim``): claim now, or pay first when a fee applies.
+    """The claim page (credits' URL ``credits:claim``): what is left of the way to credit, on one
+    page sent once: the post-test while not passed, the evaluation while not made, the profile
+    fields the certificate needs while missing, and the claim (or the payment first, when a fee
+    applies). On success the learner lands on their certificate's verification page.
 
     It lives here, not in credits, because it may take a payment: credits never imports billing.
     """
     activity = credit_selectors.claim_activity(pk=pk)  # learner_activity's rule, the claim's columns
     if activity is None:
         raise Http404
-    # The service checks the rest (passed, evaluated, profile, expiry) when the form is sent.
+    # The services check everything again when the form is sent (passed, evaluated, profile, expiry).
     # One read: the learner's claim if made, their version (their latest attempt's: its title,
-    # designation and statements apply), their profile and their listening evidence.
+    # designation and statements apply), their profile, their listening evidence and the steps done.
     page = credit_selectors.claim_page(learner=request.user, activity=activity)
     # The navigation's role flags came with that read (accounts.permissions' per-request cache).
     for flag, value in (("_is_host_cache", page.is_host), ("_is_coordinator_cache", page.is_coordinator)):
@@ -94,8 +102,17 @@ def claim(request: AuthenticatedHttpRequest, pk: int):
     if page.claim is not None:
         return render(request, "credits/claim_done.html", {"activity": activity, "claim": page.claim})
     evidence, profile, version = page.evidence, page.profile, page.version
+    # The post-test, while not passed: the learner's open attempt (started here if none is open).
+    quiz = None
+    if not page.passed:
+        try:
+            quiz = credit_services.attempt_start(learner=request.user, activity=activity)
+        except credit_services.CreditError as exc:
+            return _claim_problem(request, activity, exc.message, 403)
+        version = quiz.version
     if version is None:
         raise Http404
+    evaluation_form = None if page.evaluated else EvaluationForm(request.POST or None)
     form = _claim_form(request, version, profile)
     # What this claim still needs from the profile (legal name, degree), asked on this page. Bound to
     # a copy: nothing is saved unless the claim form is valid too.
@@ -105,35 +122,82 @@ def claim(request: AuthenticatedHttpRequest, pk: int):
         profile_form = ClaimProfileForm(request.POST or None, instance=instance)
     price = selectors.claim_price(learner=request.user, activity=activity)
     code = 200
+    quiz_error = None
+    failed = None  # an attempt failed on this page: its result is shown above the next attempt
+    chosen = {key[2:]: request.POST.get(key) for key in request.POST if key.startswith("q_")}
+    passed_attempt = None
     if request.method == "POST":
+        # Every form checked first (every error shown at once, the answers kept); the post-test is
+        # scored only when the rest can be saved, so an attempt is never spent on a skipped field.
         claim_ok = form.is_valid()
+        if evaluation_form is not None:
+            claim_ok = evaluation_form.is_valid() and claim_ok
         if profile_form is not None:
-            # Both forms checked (every error shown at once); the profile is saved only if both pass.
             claim_ok = profile_form.is_valid() and claim_ok
-            if claim_ok:
+        if quiz is not None:
+            answers = {key[2:]: request.POST.getlist(key) for key in request.POST if key.startswith("q_")}
+            if len(answers) < len(quiz.questions):
+                quiz_error = _("Answer every question of the post-test.")
+                claim_ok = False
+            elif request.POST.get("attempt") != str(quiz.pk):
+                # Another tab scored or replaced the attempt this page showed: the current one, again.
+                quiz_error = _("The post-test on this page has changed: answer its questions again.")
+                claim_ok = False
+            elif claim_ok:
                 try:
-                    profile = profile_update(
-                        user=request.user,
-                        data=profile_form.profile_data(),
-                        degree_equivalence_attested=profile_form.cleaned_data.get(
-                            "degree_equivalence", False
-                        ),
+                    attempt = credit_services.attempt_submit(
+                        attempt_id=quiz.pk, learner=request.user, answers=answers
                     )
-                except ValidationError as error:
-                    profile_form.add_error(None, error)
-                    claim_ok = False
+                except credit_services.CreditError as exc:
+                    quiz_error, claim_ok = exc.message, False
                 else:
-                    profile_form = None
-                    # The profession is known now: the further credit types it may claim, ticked.
-                    form = _claim_form(request, version, profile)
-                    claim_ok = form.is_valid()
-                    if form.credit_offers and not request.POST.getlist("credit_kinds"):
-                        # Let the learner see (and untick) the types before claiming.
-                        messages.info(
-                            request,
-                            _("Your profile is saved. Check the credit for your profession, then claim."),
-                        )
-                        claim_ok = False
+                    if attempt.passed:
+                        passed_attempt, quiz = attempt, None
+                    else:
+                        reveal = credit_services.attempt_reveals_answers(attempt)
+                        failed = {
+                            "attempt": attempt,
+                            "rows": credit_selectors.attempt_feedback(attempt, reveal=reveal),
+                            "reveal": reveal,
+                        }
+                        chosen, claim_ok = {}, False
+                        try:
+                            quiz = credit_services.attempt_start(learner=request.user, activity=activity)
+                        except credit_services.CreditError as exc:
+                            quiz, quiz_error = None, exc.message
+        if claim_ok and evaluation_form is not None:
+            try:
+                credit_services.evaluation_submit(
+                    learner=request.user, activity=activity, data=evaluation_form.cleaned_data
+                )
+            except credit_services.CreditError as exc:
+                if exc.code != "already_evaluated":  # a double submit: the first one stands
+                    evaluation_form.add_error(None, exc.message)
+                    claim_ok = False
+            if claim_ok:
+                evaluation_form = None
+        if claim_ok and profile_form is not None:
+            try:
+                profile = profile_update(
+                    user=request.user,
+                    data=profile_form.profile_data(),
+                    degree_equivalence_attested=profile_form.cleaned_data.get("degree_equivalence", False),
+                )
+            except ValidationError as error:
+                profile_form.add_error(None, error)
+                claim_ok = False
+            else:
+                profile_form = None
+                # The profession is known now: the further credit types it may claim, ticked.
+                form = _claim_form(request, version, profile)
+                claim_ok = form.is_valid()
+                if form.credit_offers and not request.POST.getlist("credit_kinds"):
+                    # Let the learner see (and untick) the types before claiming.
+                    messages.info(
+                        request,
+                        _("Your profile is saved. Check the credit for your profession, then claim."),
+                    )
+                    claim_ok = False
         if claim_ok:
             try:
                 # A fee (and no valid pass): the order is made first, with the learner's choices (MOC
@@ -160,8 +224,13 @@ def claim(request: AuthenticatedHttpRequest, pk: int):
                 if isinstance(outcome, Order):
                     return redirect(outcome.checkout_url)
                 messages.success(request, _("Your credit is claimed."))
+                # The certificate itself, as a board will see it, with the learner's own links; while
+                # a worker has not printed it yet, that page tells its owner it is being prepared.
+                certificate = getattr(outcome, "certificate", None)  # made with the claim, no query
+                if certificate is not None and certificate.code:
+                    return redirect("credits:verify", code=certificate.code)
                 return render(request, "credits/claim_done.html", {"activity": activity, "claim": outcome})
-        if form.errors or profile_form is not None:
+        if form.errors or profile_form is not None or evaluation_form is not None or quiz_error:
             code = 400
     return render(
         request,
@@ -173,6 +242,12 @@ def claim(request: AuthenticatedHttpRequest, pk: int):
             "profile": profile,
             "profile_complete": profile_is_complete_for_credit(profile),
             "profile_form": profile_form,
+            "evaluation_form": evaluation_form,
+            "attempt": quiz,
+            "chosen": chosen,
+            "quiz_error": quiz_error,
+            "failed": failed,
+            "passed_attempt": passed_attempt,
             "version": version,
             "designation": credit_mark_html(version.content.get("designation_statement", "")),
             "accreditation": version.content.get("accreditation_statement", ""),

@@ -126,7 +126,8 @@ class ClaimForm(forms.Form):
     )
     attest = forms.BooleanField(
         label=_("I claim only the credit commensurate with the extent of my participation in the activity."),
-        error_messages={"required": _("Tick the attestation to claim credit.")},
+        # The claim page states it beside the button, which sends it: claiming is attesting.
+        error_messages={"required": _("Claim with the button below the attestation: it confirms it.")},
     )
 
     def __init__(self, *args, moc_boards=(), board_ids=None, profile=None, version=None, **kwargs):

@@ -22,6 +22,7 @@ from .models import (
     CreditClaim,
     Evaluation,
     ListeningProgress,
+    Option,
     Provider,
     ProviderCoordinator,
 )
@@ -83,6 +84,9 @@ class ClaimPage:
     # accounts.permissions' per-request cache, so the navigation does not ask again).
     is_host: bool = False
     is_coordinator: bool = False
+    # The steps before the claim (the page asks for them when not done): read in the same query.
+    passed: bool = True
+    evaluated: bool = True
 
 
 def _app_requests(user_ref: Any, episode: Episode) -> QuerySet[DownloadRequest]:
@@ -123,6 +127,8 @@ def claim_page(*, learner: User, activity: Activity) -> ClaimPage:
             app_downloads=Exists(_app_requests(OuterRef("pk"), activity.episode)),
             nav_host=Exists(ShowHost.objects.filter(user=OuterRef("pk"))),
             nav_coordinator=Exists(ProviderCoordinator.objects.filter(user=OuterRef("pk"))),
+            passed=Exists(Attempt.objects.filter(learner=OuterRef("pk"), activity=activity, passed=True)),
+            evaluated=Exists(Evaluation.objects.filter(learner=OuterRef("pk"), activity=activity)),
         )
         .get()
     )
@@ -152,6 +158,8 @@ def claim_page(*, learner: User, activity: Activity) -> ClaimPage:
         evidence=evidence,
         is_host=bool(row.nav_host),
         is_coordinator=bool(row.nav_coordinator),
+        passed=bool(row.passed),
+        evaluated=bool(row.evaluated),
     )
 
 
@@ -270,13 +278,14 @@ class LearnerStatus:
             return None
         if self.evaluation:
             return _("Claim credit"), reverse("credits:claim", args=[pk])
+        # The claim page asks for what is left (post-test, evaluation, profile) and claims, in one go.
         if self.passed_attempt:
-            return _("Evaluate the activity"), reverse("credits:evaluation", args=[pk])
+            return _("Evaluate and claim credit"), reverse("credits:claim", args=[pk])
         if self.activity.is_expired():
             return None
         if self.attempts_left == 0:
             return None
-        return _("Take the post-test"), reverse("credits:post_test", args=[pk])
+        return _("Take the post-test"), reverse("credits:claim", args=[pk])
 
 
 def learner_status(*, learner: User, activity: Activity) -> LearnerStatus:
@@ -348,11 +357,56 @@ def claim_activity(*, pk: int) -> Activity | None:
     return activity if activity is not None and activity.episode.is_public else None
 
 
+def own_certificate(*, certificate: Certificate, user: Any) -> dict[str, Any] | None:
+    """What a certificate's verification page adds for the learner it belongs to: the download, and
+    the post-test feedback (answers, rationale and references) of the attempt that earned it."""
+    if not user.is_authenticated or certificate.claim.learner_id != user.pk:
+        return None
+    attempt = (
+        Attempt.objects.filter(learner=user, activity_id=certificate.claim.activity_id, passed=True)
+        .order_by("-number")
+        .first()
+    )
+    return {
+        "certificate": certificate,
+        "attempt": attempt,
+        "rows": attempt_feedback(attempt, reveal=True) if attempt is not None else [],
+    }
+
+
 def learner_claim(*, learner: User, activity: Activity) -> CreditClaim | None:
     """The learner's claim on the activity (with its certificate), or None: one query."""
     return (
         CreditClaim.objects.filter(learner=learner, activity=activity).select_related("certificate").first()
     )
+
+
+def attempt_feedback(attempt: Attempt, *, reveal: bool) -> list[dict[str, Any]]:
+    """Each question of a submitted attempt as the learner answered it; with ``reveal``, the correct
+    answer, its rationale and references (the feedback ABIM MOC asks for). One query when revealed."""
+    options = {}
+    if reveal:
+        question_ids = [q["id"] for q in attempt.questions]
+        options = {
+            o.pk: o for o in Option.objects.filter(question_id__in=question_ids).select_related("question")
+        }
+    rows = []
+    for n, question in enumerate(attempt.questions, start=1):
+        result = attempt.results.get(str(question["id"]), {})
+        texts = {o["id"]: o["text"] for o in question["options"]}
+        correct_option = options.get(result.get("correct_option")) if reveal else None
+        rows.append(
+            {
+                "n": n,
+                "text": question["text"],
+                "chosen": texts.get(result.get("chosen"), ""),
+                "correct": result.get("correct"),
+                "correct_text": texts.get(result.get("correct_option")) if reveal else None,
+                "rationale": correct_option.question.rationale if correct_option else "",
+                "references": correct_option.question.references_list if correct_option else [],
+            }
+        )
+    return rows
 
 
 def evaluation_state(*, learner: User, activity: Activity) -> tuple[bool, bool]:

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.permissions import AuthenticatedHttpRequest, answers_before_sessions, coordinator_required
 from episodes import object_storage
 
-from .. import certificate_search, report_selectors
+from .. import certificate_search, report_selectors, selectors
 from .. import certificates as service
 from ..downloads import certificate_download_path, certificate_from_token
 from ..errors import CreditError
@@ -249,16 +249,17 @@ def _too_many(json: bool) -> HttpResponse:
     return response
 
 
-def _find(code: str) -> Certificate | None:
+def _find(code: str, *, owner=None) -> Certificate | None:
+    """The certificate with this code; one not printed yet only for its learner (``owner``): nobody
+    else holds it yet."""
     canonical = service.code_normalize(code)
     if canonical is None:
         return None
-    return (
-        Certificate.objects.filter(code=canonical)
-        .exclude(status=Certificate.Status.PENDING)  # not printed yet: nobody holds it
-        .select_related("claim__activity__provider")
-        .first()
-    )
+    found = Certificate.objects.filter(code=canonical).select_related("claim__activity__provider").first()
+    if found is None or found.status != Certificate.Status.PENDING:
+        return found
+    mine = owner is not None and owner.is_authenticated and found.claim.learner_id == owner.pk
+    return found if mine else None
 
 
 def _verification(certificate: Certificate) -> dict:
@@ -301,16 +302,18 @@ def verify_lookup(request):
 def verify_html(request, code: str):
     if _rate_limited(request):
         return _too_many(json=False)
-    certificate = _find(code)
+    certificate = _find(code, owner=request.user)
     if certificate is None:
         return render(request, "credits/verify_lookup.html", {"code": code, "error": NOT_FOUND}, status=404)
     revoked = certificate.status == Certificate.Status.REVOKED
     context = {
+        "pending": certificate.status == Certificate.Status.PENDING,
         "certificate": certificate,
         "v": _verification(certificate),
         "issued_on": service.issue_date(certificate),
         "revoked": revoked,
         "revoked_on": service.revoked_on(certificate) if revoked else None,
+        "own": selectors.own_certificate(certificate=certificate, user=request.user),
     }
     response = render(request, "credits/verify.html", context)
     response["Cache-Control"] = "no-cache"

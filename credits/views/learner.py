@@ -17,7 +17,7 @@ from episodes.models import Episode
 
 from .. import certificate_search, credit_transcript, selectors, services
 from ..forms import EvaluationForm
-from ..models import Activity, Attempt, Option
+from ..models import Activity, Attempt
 
 
 def _problem(request, activity: Activity, message: str, status: int):
@@ -77,28 +77,7 @@ def attempt_result(request: AuthenticatedHttpRequest, pk: int):
     if not attempt.is_submitted:
         return redirect("credits:post_test", pk=attempt.activity_id)
     reveal = services.attempt_reveals_answers(attempt)
-    options = {}
-    if reveal:
-        question_ids = [q["id"] for q in attempt.questions]
-        options = {
-            o.pk: o for o in Option.objects.filter(question_id__in=question_ids).select_related("question")
-        }
-    rows = []
-    for n, question in enumerate(attempt.questions, start=1):
-        result = attempt.results.get(str(question["id"]), {})
-        texts = {o["id"]: o["text"] for o in question["options"]}
-        correct_option = options.get(result.get("correct_option")) if reveal else None
-        rows.append(
-            {
-                "n": n,
-                "text": question["text"],
-                "chosen": texts.get(result.get("chosen"), ""),
-                "correct": result.get("correct"),
-                "correct_text": texts.get(result.get("correct_option")) if reveal else None,
-                "rationale": correct_option.question.rationale if correct_option else "",
-                "references": correct_option.question.references_list if correct_option else [],
-            }
-        )
+    rows = selectors.attempt_feedback(attempt, reveal=reveal)
     status = selectors.learner_status(learner=request.user, activity=attempt.activity)
     return render(
         request,

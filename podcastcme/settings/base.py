@@ -225,7 +225,8 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # --- django-allauth -----------------------------------------------------------------------------
 ACCOUNT_LOGIN_METHODS = {"email"}
-ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+# One password field (issue 15): a phone user types it once; a mistyped one is reset by email.
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_USER_MODEL_EMAIL_FIELD = "email"
 ACCOUNT_UNIQUE_EMAIL = True

@@ -9,7 +9,7 @@ from audit.models import AuditEvent
 from billing import services
 from billing.models import Order
 from credits import services as credit_services
-from credits.models import CreditClaim
+from credits.models import Attempt, CreditClaim
 from testkit.factories import expire_activity
 
 pytestmark = pytest.mark.django_db
@@ -92,6 +92,15 @@ def test_the_claim_page_says_the_same_with_and_without_a_fee(
     if case == "profile incomplete":  # asked on the claim page (issue 15, item 2): the same field errors
         assert paid.context["profile_form"].errors == free.context["profile_form"].errors != {}
         assert Order.objects.count() == 0 and CreditClaim.objects.count() == 0
+        return
+    if case in ("not passed", "not evaluated"):
+        # The post-test and the evaluation are asked on the claim page (issue 15): left unanswered,
+        # the same errors with and without a fee, and nothing is written (no attempt is scored).
+        assert paid.context["evaluation_form"].errors == free.context["evaluation_form"].errors != {}
+        expected = "Answer every question of the post-test." if case == "not passed" else None
+        assert paid.context["quiz_error"] == free.context["quiz_error"] == expected
+        assert Order.objects.count() == 0 and stripe_fake.created_sessions() == []
+        assert CreditClaim.objects.count() == 0 and not Attempt.objects.filter(passed=False).exists()
         return
     message = str(free.context["form"].non_field_errors()[0])
     assert list(paid.context["form"].non_field_errors()) == [message]

@@ -31,7 +31,7 @@ def test_the_demo_learner_can_claim_the_second_activity_through_the_pages(client
 
     client.force_login(learner)
     page = client.get(activity.episode.get_absolute_url()).content.decode()
-    assert reverse("credits:post_test", args=[activity.pk]) in page
+    assert reverse("credits:claim", args=[activity.pk]) in page  # its post-test is on the claim page
     assert client.get(reverse("credits:post_test", args=[activity.pk])).status_code == 200
     attempt = Attempt.objects.get(learner=learner, activity=activity)
     data = {"attempt": attempt.pk, **{f"q_{k}": v for k, v in correct_answers(attempt).items()}}
@@ -45,7 +45,9 @@ def test_the_demo_learner_can_claim_the_second_activity_through_the_pages(client
         "intends_change": "no",
     }
     assert client.post(reverse("credits:evaluation", args=[activity.pk]), evaluation).status_code == 302
-    response = client.post(reverse("credits:claim", args=[activity.pk]), {"minutes": "15", "attest": "on"})
+    response = client.post(
+        reverse("credits:claim", args=[activity.pk]), {"minutes": "15", "attest": "on"}, follow=True
+    )
     assert response.status_code == 200 and "Credit claimed" in response.content.decode()
     assert CreditClaim.objects.filter(learner=learner, activity=activity).exists()
 

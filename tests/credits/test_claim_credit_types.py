@@ -187,7 +187,7 @@ def _page(client, activity):
 
 def _post(client, activity, **data):
     return client.post(
-        reverse("credits:claim", args=[activity.pk]), {"minutes": "45", "attest": "on", **data}
+        reverse("credits:claim", args=[activity.pk]), {"minutes": "45", "attest": "on", **data}, follow=True
     )
 
 

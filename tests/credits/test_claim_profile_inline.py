@@ -46,7 +46,7 @@ def test_the_claim_page_asks_for_the_name_and_degree_and_promises_no_certificate
 @pytest.mark.django_db
 def test_a_physician_fills_the_name_and_degree_and_claims_in_one_submit(client, newcomer, activity):
     client.force_login(newcomer)
-    response = client.post(_url(activity), {**CLAIM, **PROFILE})
+    response = client.post(_url(activity), {**CLAIM, **PROFILE}, follow=True)
     assert response.status_code == 200, response.content.decode()
     assert b"Credit claimed" in response.content
     profile = LearnerProfile.objects.get(user=newcomer)
@@ -90,7 +90,7 @@ def test_a_bad_claim_field_writes_no_profile_either(client, newcomer, activity):
 @pytest.mark.django_db
 def test_an_international_degree_with_the_attestation_claims_physician_credit(client, newcomer, activity):
     client.force_login(newcomer)
-    response = client.post(_url(activity), {**CLAIM, **PROFILE, "degree": "MBBS", "degree_equivalence": "on"})
+    response = client.post(_url(activity), {**CLAIM, **PROFILE, "degree": "MBBS", "degree_equivalence": "on"}, follow=True)
     assert response.status_code == 200, response.content.decode()
     profile = LearnerProfile.objects.get(user=newcomer)
     assert profile.is_physician and profile.degree_equivalence_attested_at is not None
@@ -105,7 +105,7 @@ def test_a_complete_profile_is_not_asked_again(client, learner, activity, evalua
     assert "As a physician you will receive" in body
     # Posted profile fields are ignored once the profile is complete: the claim does not rename.
     response = client.post(
-        _url(activity), {**CLAIM, "given_name": "Mallory", "family_name": "X", "degree": "RN"}
+        _url(activity), {**CLAIM, "given_name": "Mallory", "family_name": "X", "degree": "RN"}, follow=True
     )
     assert response.status_code == 200
     assert LearnerProfile.objects.get(user=learner).given_name == "Ada"
@@ -114,7 +114,7 @@ def test_a_complete_profile_is_not_asked_again(client, learner, activity, evalua
 @pytest.mark.django_db
 def test_the_name_and_degree_given_on_the_claim_page_are_audited_with_old_and_new(client, newcomer, activity):
     client.force_login(newcomer)
-    assert client.post(_url(activity), {**CLAIM, **PROFILE}).status_code == 200
+    assert client.post(_url(activity), {**CLAIM, **PROFILE}).status_code == 302
     event = AuditEvent.objects.get(action="profile.certificate_fields_changed")
     assert event.data["old"] == {"given_name": "", "family_name": "", "degree": ""}
     assert event.data["new"] == {"given_name": "Zoë", "family_name": "D'Arcy", "degree": "MD"}
@@ -149,7 +149,7 @@ def test_a_nurse_on_an_activity_with_more_credit_types_sees_them_before_claiming
     assert "ANCC" in body and 'name="given_name"' not in body
     assert LearnerProfile.objects.get(user=nurse).degree == "RN"
     assert not CreditClaim.objects.filter(learner=nurse).exists()
-    response = client.post(_url(offering), {**CLAIM, "credit_kinds": ["ancc"]})
+    response = client.post(_url(offering), {**CLAIM, "credit_kinds": ["ancc"]}, follow=True)
     assert response.status_code == 200 and b"Credit claimed" in response.content
     claim = CreditClaim.objects.get(learner=nurse)
     assert claim.credit_type == "participation"

@@ -71,7 +71,9 @@ def test_confirmed_back_to_draft_keeps_the_learners_records(client, host, learne
     mfa_login(client, host)
     assert client.post(_edit_url(episode), {"action": "publish"}).status_code == 302
     client.force_login(learner)
-    response = client.post(reverse("credits:claim", args=[activity.pk]), {"minutes": "30", "attest": "on"})
+    response = client.post(
+        reverse("credits:claim", args=[activity.pk]), {"minutes": "30", "attest": "on"}, follow=True
+    )
     assert response.status_code == 200
     assert CreditClaim.objects.filter(learner=learner, activity=activity).exists()
     assert _records(learner) == before

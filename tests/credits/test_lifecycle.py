@@ -202,7 +202,9 @@ def test_a_learner_who_passed_before_the_withdrawal_can_still_finish(
     body = _text(client.get(episode.get_absolute_url()))
     assert "This activity was withdrawn" in body
     assert reverse("credits:claim", args=[activity.pk]) in body  # their next step stays
-    response = client.post(reverse("credits:claim", args=[activity.pk]), {"minutes": "30", "attest": "on"})
+    response = client.post(
+        reverse("credits:claim", args=[activity.pk]), {"minutes": "30", "attest": "on"}, follow=True
+    )
     assert response.status_code == 200
     assert "Your credit is claimed" in response.content.decode() or activity.claims.exists()
 

@@ -48,7 +48,10 @@ def ready(physician, registered):
 
 def _claim_page(client, activity, **data):
     post = {"minutes": "45", "attest": "on", **data}
-    return client.post(reverse("credits:claim", args=[activity.pk]), post)
+    response = client.post(reverse("credits:claim", args=[activity.pk]), post)
+    if response.status_code == 302 and response["Location"].startswith("/verify/"):
+        return client.get(response["Location"])  # claimed: the certificate's verification page
+    return response
 
 
 def _text(response) -> str:

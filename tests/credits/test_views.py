@@ -176,7 +176,9 @@ def test_evaluation_then_claim(lc, activity, learner, passed):
     page = lc.get(reverse("credits:claim", args=[activity.pk])).content.decode()
     assert "<em>AMA PRA Category 1 Credit(s)</em>™" in page
     assert "I claim only the credit commensurate with the extent of my participation" in page
-    response = lc.post(reverse("credits:claim", args=[activity.pk]), {"minutes": "40", "attest": "on"})
+    response = lc.post(
+        reverse("credits:claim", args=[activity.pk]), {"minutes": "40", "attest": "on"}, follow=True
+    )
     assert response.status_code == 200
     assert "Credit claimed" in response.content.decode()
     claim = CreditClaim.objects.get()
@@ -189,7 +191,7 @@ def test_evaluation_then_claim(lc, activity, learner, passed):
         ({"minutes": "-10", "attest": "on"}, "positive whole number"),
         ({"minutes": "abc", "attest": "on"}, "whole minutes"),
         ({"minutes": "5000", "attest": "on"}, "more than a day"),
-        ({"minutes": "30"}, "Tick the attestation"),
+        ({"minutes": "30"}, "Claim with the button below the attestation"),
     ],
 )
 def test_bad_claims_get_a_400_and_nothing_is_written(lc, activity, evaluated, data, message):
@@ -201,7 +203,7 @@ def test_bad_claims_get_a_400_and_nothing_is_written(lc, activity, evaluated, da
 
 def test_time_above_the_maximum_is_capped_and_said(lc, activity, evaluated):
     response = lc.post(reverse("credits:claim", args=[activity.pk]), {"minutes": "120", "attest": "on"})
-    assert response.status_code == 200
+    assert response.status_code == 302
     assert CreditClaim.objects.get().credits == Decimal("0.75")
     assert AuditEvent.objects.get(action="claim.created").data["capped"] is True
 

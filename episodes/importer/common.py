@@ -149,6 +149,7 @@ class FeedEntry:
     keywords: list[str] = field(default_factory=list)
     dated: bool = True  # False: no (readable) pubDate, publish_at is made from its neighbours
     relative_url: bool = False  # the enclosure URL was relative to the feed's
+    not_kept: list[str] = field(default_factory=list)  # what the item says that has no place here
 
 
 @dataclass

@@ -426,6 +426,15 @@ def _entry(item, base_url: str = "") -> FeedEntry | None:
     chapters = _child(item, PODCAST_NS, "chapters")
     chapters_url = (chapters.get("url") or "").strip() if chapters is not None else ""
     publish_at = _date(_text(item, NO_NS, "pubDate"))
+    not_kept = []
+    itunes_title = clean_line(_text(item, ITUNES_NS, "title"))
+    if title and itunes_title and itunes_title != title:
+        message = _("itunes:title “%(value)s” (the episode keeps its <title>)")
+        not_kept.append(message % {"value": itunes_title})
+    for name, attribute in (("season", "name"), ("episode", "display")):
+        element = _child(item, PODCAST_NS, name)
+        if element is not None and (element.get(attribute) or "").strip():
+            not_kept.append(f"podcast:{name} {attribute}=“{clean_line(element.get(attribute) or '')}”")
     return FeedEntry(
         guid=guid,
         source_guid=source_guid,
@@ -460,6 +469,7 @@ def _entry(item, base_url: str = "") -> FeedEntry | None:
         persons=_persons(item),
         keywords=_keywords(item),
         relative_url=relative,
+        not_kept=not_kept,
     )
 
 

@@ -429,6 +429,8 @@ def _report_entry(entry: FeedEntry, result: ImportResult) -> None:
     if entry.notes_format == NotesFormat.TEXT and entry.notes:
         result.noted("notes", _("%(title)s: plain text, kept as text.") % {"title": entry.title})
     _report_numbers(entry, result)
+    for what in entry.not_kept:
+        result.dropped("other_tags", f"{entry.title}: {what}")
     if entry.explicit is not None:
         result.brought("explicit")
     result.brought("episode_type")

@@ -180,8 +180,8 @@ OVERFLOW = """
       }
     }
   }
-  // The activity panel's call to action (post-test, evaluation, claim): how far down, in screens.
-  const cta = document.querySelector('.cme-next a.button');
+  // The activity panel's call to action (sign-up, post-test, claim): how far down, in screens.
+  const cta = document.querySelector('.cme-next a.button, .cme-next button[type=submit]');
   const ctaScreens = cta ? (cta.getBoundingClientRect().bottom + window.scrollY) / window.innerHeight : null;
   // Each "Download certificate" link: whole on screen, not inside a box that scrolls sideways.
   const downloads = [...document.querySelectorAll('a')]

@@ -13,7 +13,6 @@ def test_sign_up_verify_log_in_complete_profile_and_log_out(page, live_server):
     page.goto("/accounts/signup/")
     page.get_by_label("Email").fill("new.doctor@example.org")
     page.locator("#id_password1").fill("propofol-drip-2026")
-    page.locator("#id_password2").fill("propofol-drip-2026")
     page.get_by_role("button", name="Sign Up").click()
     page.get_by_role("heading", name="Verify Your Email Address").wait_for()
 

@@ -88,34 +88,33 @@ def test_listen_test_evaluate_claim(page, live_server, learner, cme_episode):
         page.evaluate("document.getElementById('episode-player').pause()")
     assert ListeningProgress.objects.get(user=learner, episode=episode).seconds_played >= 2
 
+    # The claim page asks for everything left in one submit: post-test, evaluation, time.
     page.get_by_role("link", name="Take the post-test").click()
+    page.get_by_role("heading", name="Claim credit").wait_for()
+    page.get_by_text("in the browser").wait_for()
     _answer(page, activity, correct=False)
-    page.get_by_role("button", name="Submit answers").click()
-    page.get_by_role("heading", name="Not passed yet").wait_for()
-    assert page.get_by_text("A second-generation supraglottic airway").count() == 0
-
-    page.get_by_role("link", name="Try again").click()
-    _answer(page, activity, correct=True)
-    page.get_by_role("button", name="Submit answers").click()
-    page.get_by_role("heading", name="You passed").wait_for()
-    page.get_by_text("A second-generation supraglottic airway restores oxygenation.").wait_for()
-
-    page.get_by_role("link", name="Evaluate the activity").click()
     for group in ["The activity met its stated objectives", "The content is relevant to my practice",
                   "The content was free of commercial bias"]:  # fmt: skip
         page.get_by_role("group", name=group).get_by_label("Agree", exact=True).check()
     page.get_by_label("Yes").check()
     page.get_by_label("What will you change?").fill("Reach for a supraglottic airway sooner.")
-    page.get_by_role("button", name="Submit evaluation").click()
-
-    page.get_by_role("heading", name="Claim credit").wait_for()
-    page.get_by_text("in the browser").wait_for()
     page.get_by_label("Time you spent on this activity (minutes)").fill("25")
-    page.get_by_label("I claim only the credit commensurate").check()
     page.get_by_role("button", name="Claim credit").click()
+    page.get_by_role("heading", name="Not passed yet").wait_for()
+    assert page.get_by_text("A second-generation supraglottic airway").count() == 0
+    # The evaluation and the time are kept; only the post-test is asked again.
+    assert (
+        page.get_by_label("What will you change?").input_value() == "Reach for a supraglottic airway sooner."
+    )
+    assert page.get_by_label("Time you spent on this activity (minutes)").input_value() == "25"
+    _answer(page, activity, correct=True)
+    page.get_by_text("By claiming you attest").wait_for()
+    page.get_by_role("button", name="Claim credit").click()
+    # Claimed: the certificate's verification page, with the post-test's feedback for its owner.
     page.get_by_role("heading", name="Credit claimed").wait_for()
+    page.get_by_text("A second-generation supraglottic airway restores oxygenation.").wait_for()
 
-    page.get_by_role("link", name="See it in My learning").click()
+    page.get_by_role("link", name="All your credit: My learning").click()
     row = page.get_by_role("row").filter(has_text="Difficult airway")
     row.get_by_text("0.5 · AMA PRA Category 1 Credit™").wait_for()
     claim = CreditClaim.objects.get(learner=learner, activity=activity)

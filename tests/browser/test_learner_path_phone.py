@@ -31,18 +31,16 @@ PASSWORD = "propofol-drip-2026"
 
 CLICK_S, CHAR_S, LOAD_S, EMAIL_S, WORDS_PER_MIN = 1.3, 0.28, 1.35, 20.0, 200
 GOAL = {"clicks": 12, "loads": 8, "seconds": 90}
-# Measured on this path (three-question post-test, four-question evaluation): 19 clicks, 9 loads,
-# 126 words, about 120 s. The goal needs changes outside the claim and sign-up (MISSING_FOR_THE_GOAL).
-TODAY = {"clicks": 19, "loads": 9, "seconds": 122}
-MISSING_FOR_THE_GOAL = """
-- the evaluation on the "You passed" page (no "Evaluate the activity" link and page): -1 click, -1 load;
-- the claim fields on the evaluation page (one submit for both): -1 click, -1 load;
-- the sign-up form on the episode page, or the feed link going to sign-up: -1 click, -1 load;
-- a password typed once (ACCOUNT_SIGNUP_FIELDS without password2): -1 field tap, -18 characters;
-- the degree as a short list of buttons (MD, DO, ...) instead of a <select>: -1 click.
-That is 15 clicks, 6 loads and about 100 s: the reading (126 words, 38 s) and the email (20 s) are
-fixed, so 90 s and 12 clicks also need fewer questions (3 post-test + 4 evaluation answers are 7 of
-the clicks) or counting the podcast app's and the mail app's taps outside the site.
+# Measured: 12 clicks, 4 loads, 142 words, about 102 s. The estimate's goal is not met yet: the
+# reading (142 words, 43 s) and the email (20 s) dominate; see READING_LEFT. Until it is, the
+# estimate is held to today's figure so it cannot grow unnoticed.
+TODAY_SECONDS = 104
+READING_LEFT = """
+- the agree/disagree scale shown once above the three statements (a grid): -14 words;
+- "What will you change?" shown only after Yes: -4 words;
+- shorter labels for the time field and the attestation's lead-in: about -8 words;
+that is about 94 s; under 90 s also needs the password typed at sign-up gone (sign-up by email
+link or code) or fewer evaluation questions.
 """
 
 
@@ -76,8 +74,9 @@ class Path:
         self.chars += len(text)
 
     def read(self, selector: str):
-        """Count the words of the labels and legends of the form the learner answers."""
-        texts = self.page.locator(selector).all_inner_texts()
+        """Count the words of the labels and legends of the form the learner answers (those shown:
+        a field the page hides until it applies is not read)."""
+        texts = self.page.locator(selector).locator("visible=true").all_inner_texts()
         self.words += sum(len(re.findall(r"\w+", t)) for t in texts)
 
     def shot(self, name: str):
@@ -155,59 +154,45 @@ def test_a_new_learner_reaches_the_verification_page_on_a_phone(
         path.clicks += 1  # the tap on the link in the podcast app
         path.shot("episode")
 
-        # 2. Sign up from the panel.
-        path.click(page.locator("#main .cme-panel").get_by_role("link", name="Sign up"))
-        page.get_by_label("Email").wait_for()
-        path.shot("sign-up")
-        path.type(page.get_by_label("Email"), EMAIL)
-        path.type(page.locator("#id_password1"), PASSWORD)
-        path.type(page.locator("#id_password2"), PASSWORD)
-        path.click(page.get_by_role("button", name="Sign Up"))
+        # 2. Sign up in the panel: an email and a password typed once.
+        panel = page.locator("#main .cme-panel")
+        path.type(panel.get_by_label("Email"), EMAIL)
+        path.type(panel.get_by_label("Password"), PASSWORD)
+        path.click(panel.get_by_role("button", name="Sign up"))
         page.get_by_role("heading", name="Verify Your Email Address").wait_for()
         path.shot("check-your-email")
 
-        # 3. The email (20 s in the estimate); its link confirms and logs in: the post-test.
+        # 3. The email (20 s in the estimate); its link confirms, logs in and opens the claim page,
+        # which asks for everything left: the post-test, the evaluation, the name and degree.
         message = next(m for m in mail.outbox if EMAIL in m.to)
         confirm = re.search(r"https?://\S+/accounts/confirm-email/\S+", message.body).group(0)
         page.goto(confirm.replace("http://testserver", live_server.url))
         path.clicks += 1  # the tap on the email's link
-        page.get_by_role("heading", name="Post-test").wait_for()
-        path.shot("post-test")
+        page.get_by_role("heading", name="Claim credit").wait_for()
+        path.shot("claim-page")
+        assert page.get_by_text("You will receive a certificate of participation").count() == 0
 
-        # 4. Post-test: read and answer each question.
-        path.read("form fieldset.question legend, form fieldset.question label")
+        # What the learner reads on it: every label and legend shown, and the attestation.
+        path.read("main form legend, main form label, main form p.attestation")
+        # 4. Post-test: answer each question.
         _correct(page, path, activity)
-        path.click(page.get_by_role("button", name="Submit answers"))
-        page.get_by_role("heading", name="You passed").wait_for()
-        path.shot("passed")
-
         # 5. Evaluation.
-        path.click(page.get_by_role("link", name="Evaluate the activity"))
-        page.get_by_role("button", name="Submit evaluation").wait_for()
-        path.read("main form legend")
         for group in ["The activity met its stated objectives", "The content is relevant to my practice",
                       "The content was free of commercial bias"]:  # fmt: skip
             path.check(page.get_by_role("group", name=group).get_by_label("Agree", exact=True))
         path.check(page.get_by_role("group", name=re.compile("intend to change")).get_by_label("No"))
-        path.shot("evaluation")
-        path.click(page.get_by_role("button", name="Submit evaluation"))
-
-        # 6. Claim: only what this claim needs (name and degree, asked on the claim page).
-        page.get_by_role("heading", name="Claim credit").wait_for()
-        path.shot("claim")
-        assert page.get_by_text("You will receive a certificate of participation").count() == 0
-        path.read("main form legend, main form label")
+        path.shot("claim-page-answered")
+        # 6. The certificate's name and degree, the attestation stated beside the button.
         path.type(page.get_by_label("Legal given name"), "Zoë")
         path.type(page.get_by_label("Legal family name"), "D'Arcy")
-        path.select(page.get_by_label("Degree or credential"), "MD")
-        path.check(page.get_by_label("I claim only the credit commensurate"))
+        path.check(page.get_by_label("MD", exact=True))
+        path.shot("claim-page-filled")
         path.click(page.get_by_role("button", name="Claim credit"))
-        page.get_by_role("heading", name="Credit claimed").wait_for()
-        path.shot("claimed")
 
-        # 7. The certificate's public verification page.
-        path.click(page.get_by_role("link", name="Its public verification page"))
+        # 7. Claimed: the certificate's public verification page, with the owner's download.
+        page.get_by_role("heading", name="Certificate verification").wait_for()
         page.get_by_text("Zoë D'Arcy").first.wait_for()
+        page.get_by_role("heading", name=re.compile("Credit claimed")).wait_for()
         path.shot("verification")
         certificate = Certificate.objects.get(claim__learner__email=EMAIL)
         assert certificate.code in page.url
@@ -224,10 +209,7 @@ def test_a_new_learner_reaches_the_verification_page_on_a_phone(
     }
     print("issue 15 goal met: " + ", ".join(f"{k} {'yes' if v else 'NO'}" for k, v in met.items()))
     assert errors == []
-    # The issue's goal (12 clicks, 8 loads, 90 s) is NOT met yet; see MISSING_FOR_THE_GOAL. Until it
-    # is, the path is held to what it measures today, so it cannot get longer unnoticed.
-    assert path.clicks <= TODAY["clicks"], path.report()
-    assert path.loads <= TODAY["loads"], path.report()
-    assert path.seconds < TODAY["seconds"], path.report()
+    assert met["clicks"] and met["loads"], path.report()
+    assert path.seconds < TODAY_SECONDS, path.report()  # the 90 s goal: not yet (READING_LEFT)
     # Besides sign-up, the claim asked only what it needs: the name and degree, nothing else typed.
-    assert path.field_taps == 5 and path.chars == len(EMAIL) + 2 * len(PASSWORD) + len("Zoë") + len("D'Arcy")
+    assert path.field_taps == 4 and path.chars == len(EMAIL) + len(PASSWORD) + len("Zoë") + len("D'Arcy")

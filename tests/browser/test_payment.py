@@ -50,7 +50,7 @@ def test_pay_for_credit_and_watch_it_arrive(page, live_server, fake_stripe, lear
     page.goto(reverse("credits:claim", args=[cme.pk]))
     page.get_by_text("costs 49.00 USD").wait_for()
     page.get_by_label("Time you spent on this activity (minutes)").fill("40")
-    page.get_by_label("I claim only the credit commensurate").check()
+    page.get_by_text("By claiming you attest").wait_for()  # the button sends the attestation
     page.get_by_role("button", name="Continue to payment").click()
 
     page.get_by_role("heading", name="Fake Stripe Checkout").wait_for()

@@ -90,7 +90,9 @@ def test_a_bad_claim_field_writes_no_profile_either(client, newcomer, activity):
 @pytest.mark.django_db
 def test_an_international_degree_with_the_attestation_claims_physician_credit(client, newcomer, activity):
     client.force_login(newcomer)
-    response = client.post(_url(activity), {**CLAIM, **PROFILE, "degree": "MBBS", "degree_equivalence": "on"}, follow=True)
+    response = client.post(
+        _url(activity), {**CLAIM, **PROFILE, "degree": "MBBS", "degree_equivalence": "on"}, follow=True
+    )
     assert response.status_code == 200, response.content.decode()
     profile = LearnerProfile.objects.get(user=newcomer)
     assert profile.is_physician and profile.degree_equivalence_attested_at is not None

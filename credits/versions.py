@@ -41,7 +41,8 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from audit.services import audit_record
-from episodes.models import Show
+from episodes import push
+from episodes.models import Episode, Show
 
 from . import credit_types
 from .audit_actions import CreditAction
@@ -271,8 +272,17 @@ def _diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, list[Any]]:
 
 
 def feed_changed(activity: Activity) -> None:
-    """The feed item of the episode carries the version's notes: rebuild the show's feed."""
-    Show.objects.filter(episodes=activity.episode_id).update(content_changed_at=timezone.now())
+    """The feed item of the episode carries the version's notes: rebuild the show's feed.
+
+    Hubs and podping hear of it after the commit when the feed says something else now: a published
+    activity's credit line and disclosure notes, or their removal when it is withdrawn. A draft is
+    not in the feed, so its changes announce nothing.
+    """
+    shows = Show.objects.filter(episodes=activity.episode_id)
+    shows.update(content_changed_at=timezone.now())
+    if activity.status != Activity.Status.DRAFT and push.push_configured():  # no query otherwise
+        for show in shows.filter(episodes__status=Episode.Status.PUBLISHED).only("pk"):
+            push.feed_changed(show)
 
 
 def _create_version(activity: Activity, *, actor: User | None, reason: str) -> ActivityVersion:

@@ -30,6 +30,7 @@ from audit.services import audit_record
 from .audit_actions import EpisodeAction
 from .models import Episode, Show
 from .podcast_ext import register
+from .push import feed_changed
 from .text import clean_line, strip_control_chars
 
 MAX_FEED_URL_LENGTH = Show._meta.get_field("new_feed_url").max_length or 200
@@ -120,6 +121,7 @@ def move_show_away(*, show: Show, actor: User | None, new_feed_url: str) -> Show
             obj=locked,
             data={"new_feed_url": url, "previous_new_feed_url": previous, "moved_away_at": now.isoformat()},
         )
+        feed_changed(locked)  # hubs and podping hear of the 301 after the commit (nothing on rollback)
     return locked
 
 
@@ -152,6 +154,7 @@ def undo_move(*, show: Show, actor: User | None) -> Show:
             obj=locked,
             data={"moved_to": moved_to, "moved_away_at": moved_at.isoformat(), "new_feed_url": previous},
         )
+        feed_changed(locked)
     return locked
 
 

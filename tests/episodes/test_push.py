@@ -25,6 +25,7 @@ from lxml import etree
 
 from episodes import push, services
 from episodes.feeds import forget_built_feeds
+from episodes.moving import MoveRefused, move_show_away, undo_move
 from episodes.personal_feeds import personal_feed_get_or_create, personal_feed_regenerate, personal_feed_url
 from podcastcme.settings.base import env_seconds, env_urls
 from testkit import factories
@@ -373,3 +374,38 @@ def test_podping_without_its_token_stops_start_up():
         "ImproperlyConfigured: PODCASTCME_PODPING_URLS is set: PODCASTCME_PODPING_TOKEN must be"
         in done.stderr
     )
+
+
+# --- moving a show away changes its public feed -------------------------------------------------------
+
+
+def test_a_move_away_and_its_undo_are_announced_after_their_commit(
+    settings, show, host, hubs, queue, django_capture_on_commit_callbacks
+):
+    hub = hubs()
+    _configure(settings, hubs=[hub.url()], PODCASTCME_PUSH_DEBOUNCE_SECONDS=0)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        move_show_away(show=show, actor=host, new_feed_url="https://feeds.newhost.example/airway.xml")
+    assert queue.results == []  # nothing while the move's transaction is open
+    for callback in callbacks:
+        callback()
+    (queued,) = queue.results
+    assert list(queued.args) == [show.pk, [["websub", hub.url()]], 1]
+    _run_queued(queue)
+    # The old feed's URL: a hub that fetches it now gets the 301 and itunes:new-feed-url at once.
+    assert [r["form"]["hub.url"] for r in hub.requests] == [[show.feed_url]]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        undo_move(show=show, actor=host)
+    _run_queued(queue)
+    assert [r["form"]["hub.url"] for r in hub.requests] == [[show.feed_url], [show.feed_url]]
+
+
+def test_a_refused_move_announces_nothing(settings, show, hubs, queue, django_capture_on_commit_callbacks):
+    _configure(settings, hubs=[hubs().url()])
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        with pytest.raises(MoveRefused):
+            move_show_away(show=show, actor=None, new_feed_url="http://not-secure.example/feed.xml")
+        with pytest.raises(MoveRefused):
+            undo_move(show=show, actor=None)  # it never moved
+    assert callbacks == [] and queue.results == []

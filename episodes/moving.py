@@ -258,7 +258,7 @@ def build_moved_feed(show: Show) -> bytes:
         if show.moved_away_at is not None:
             fg.lastBuildDate(show.moved_away_at)
         if show.artwork:
-            artwork = site + show.get_artwork_url()
+            artwork = site + show.get_feed_artwork_url()  # the feed's JPEG cover, not the original
             fg.image(url=artwork, title=title, link=page)
             fg.podcast.itunes_image(artwork)
         fg.podcast.itunes_author(clean_line(show.author))

@@ -9,6 +9,7 @@ import podcastparser
 import pytest
 from django.core.cache import caches
 from django.core.files import File
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.forms.models import model_to_dict
 from django.test.utils import CaptureQueriesContext
@@ -22,7 +23,7 @@ from episodes.feeds import forget_built_feeds
 from episodes.models import Episode, Show, ShowHost
 from episodes.moving import MoveRefused, forget_moves, move_show_away, undo_move
 from episodes.personal_feeds import personal_feed_get_or_create, personal_feed_url
-from testkit.media import make_audio
+from testkit.media import make_artwork, make_audio
 
 pytestmark = pytest.mark.django_db
 
@@ -143,6 +144,30 @@ def test_the_minimal_feed_announces_the_new_url_and_keeps_every_guid(client, sho
     assert channel.find("podcast:locked", NS).get("owner") == show.owner_email
     assert channel.findtext("itunes:new-feed-url", namespaces=NS) == NEW_FEED
     assert channel.findtext("title") == show.title
+
+
+def test_the_minimal_feed_names_the_same_feed_cover_as_the_feed(client, show, episodes):
+    # The feed's itunes:image is the JPEG rendition made for it (docs/artwork.md), not the uploaded
+    # original (which may be a 19 MB PNG); the minimal feed names the same file as the feed did.
+    services.show_update(
+        show=show,
+        actor=None,
+        data={
+            "artwork": SimpleUploadedFile("cover.png", make_artwork(1400, "PNG"), content_type="image/png")
+        },
+    )
+    show.refresh_from_db()
+    assert show.get_feed_artwork_url() != show.get_artwork_url()
+    channel = etree.fromstring(_feed(client, show).content).find("channel")
+    feed_cover = channel.find("itunes:image", NS).get("href")
+    assert feed_cover == "http://testserver" + show.get_feed_artwork_url()
+
+    move_show_away(show=show, actor=None, new_feed_url=NEW_FEED)
+    moved = etree.fromstring(_feed(client, show).content).find("channel")
+    assert moved.find("itunes:image", NS).get("href") == feed_cover
+    assert moved.findtext("image/url") == channel.findtext("image/url") == feed_cover
+    cover = client.get(feed_cover.removeprefix("http://testserver"))
+    assert cover.status_code == 200 and cover["Content-Type"] == "image/jpeg"
 
 
 def test_audio_and_personal_feeds_keep_working_after_the_move(client, learner, show, episodes):

@@ -66,6 +66,19 @@ class EvaluationForm(forms.ModelForm):
             "comments": forms.Textarea(attrs={"rows": 3, "maxlength": 4000}),
         }
 
+    # The agree/disagree statements, shown as one grid with the scale written once above them.
+    LIKERT = ("objectives_met", "relevant_to_practice", "free_of_bias")
+
+    def likert_fields(self) -> list:
+        return [self[name] for name in self.LIKERT]
+
+    def other_fields(self) -> list:
+        return [self[name] for name in self.fields if name not in self.LIKERT]
+
+    @staticmethod
+    def likert_scale() -> list[str]:
+        return [str(label) for _value, label in Likert.choices]
+
     def clean(self):
         super().clean()
         cleaned = self.cleaned_data

@@ -31,16 +31,17 @@ PASSWORD = "propofol-drip-2026"
 
 CLICK_S, CHAR_S, LOAD_S, EMAIL_S, WORDS_PER_MIN = 1.3, 0.28, 1.35, 20.0, 200
 GOAL = {"clicks": 12, "loads": 8, "seconds": 90}
-# Measured: 12 clicks, 4 loads, 142 words, about 102 s. The estimate's goal is not met yet: the
-# reading (142 words, 43 s) and the email (20 s) dominate; see READING_LEFT. Until it is, the
-# estimate is held to today's figure so it cannot grow unnoticed.
-TODAY_SECONDS = 104
-READING_LEFT = """
-- the agree/disagree scale shown once above the three statements (a grid): -14 words;
-- "What will you change?" shown only after Yes: -4 words;
-- shorter labels for the time field and the attestation's lead-in: about -8 words;
-that is about 94 s; under 90 s also needs the password typed at sign-up gone (sign-up by email
-link or code) or fewer evaluation questions.
+# Measured: 12 clicks, 4 loads, 124 words, about 97 s. The estimate's goal is not met yet: the
+# email (20 s), reading (124 words, 37 s: the post-test, the evaluation, the attestation) and typing
+# the email and password at sign-up (40 characters, 11 s) are most of it; see SECONDS_LEFT. Until it
+# is, the estimate is held to today's figure so it cannot grow unnoticed.
+TODAY_SECONDS = 99
+SECONDS_LEFT = """
+- sign-up without a password (the confirmation link signs the learner in; later logins by an
+  emailed code, allauth's login by code): -18 characters and a field tap, about -6.3 s;
+- shorter labels (the time field, the degree's legend): about -2 s;
+that is about 88.7 s; the first is a decision about accounts (hosts keep passwords and two-factor),
+not taken here.
 """
 
 
@@ -173,7 +174,7 @@ def test_a_new_learner_reaches_the_verification_page_on_a_phone(
         assert page.get_by_text("You will receive a certificate of participation").count() == 0
 
         # What the learner reads on it: every label and legend shown, and the attestation.
-        path.read("main form legend, main form label, main form p.attestation")
+        path.read("main form legend, main form label, main form p.attestation, main form .likert-head")
         # 4. Post-test: answer each question.
         _correct(page, path, activity)
         # 5. Evaluation.
@@ -210,6 +211,6 @@ def test_a_new_learner_reaches_the_verification_page_on_a_phone(
     print("issue 15 goal met: " + ", ".join(f"{k} {'yes' if v else 'NO'}" for k, v in met.items()))
     assert errors == []
     assert met["clicks"] and met["loads"], path.report()
-    assert path.seconds < TODAY_SECONDS, path.report()  # the 90 s goal: not yet (READING_LEFT)
+    assert path.seconds < TODAY_SECONDS, path.report()  # the 90 s goal: not yet (SECONDS_LEFT)
     # Besides sign-up, the claim asked only what it needs: the name and degree, nothing else typed.
     assert path.field_taps == 4 and path.chars == len(EMAIL) + len(PASSWORD) + len("Zoë") + len("D'Arcy")

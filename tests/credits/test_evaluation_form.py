@@ -64,3 +64,33 @@ def test_a_skipped_question_gets_a_clear_message_and_nothing_is_written(client, 
     html = lxml.html.fromstring(body)
     checked = {r.get("name"): r.get("value") for r in html.xpath("//input[@type='radio'][@checked]")}
     assert checked == {"relevant_to_practice": "4", "free_of_bias": "5", "intends_change": "no"}
+
+
+def test_the_agree_scale_is_written_once_and_every_radio_is_named(page):
+    # Three statements share one scale above them (issue 15: read once on a phone); each radio still
+    # carries its choice as its accessible name, and the visual scale is hidden from screen readers.
+    heads = page.xpath("//div[contains(@class, 'likert-head')]")
+    assert len(heads) == 1 and heads[0].get("aria-hidden") == "true"
+    assert [s.text_content() for s in heads[0].xpath("span")] == [
+        "Strongly disagree", "Disagree", "Neutral", "Agree", "Strongly agree"
+    ]  # fmt: skip
+    for name in LIKERT:
+        labels = [r.get("aria-label") for r in page.xpath(f"//input[@type='radio'][@name='{name}']")]
+        assert labels == ["Strongly disagree", "Disagree", "Neutral", "Agree", "Strongly agree"], name
+    # "What will you change?" sits in the box the page's script shows after Yes (shown without it).
+    box = page.xpath("//div[@id='change-box']")[0]
+    assert box.get("hidden") is None and box.xpath(".//textarea[@name='change_description']")
+    assert page.xpath("//script[contains(@src, 'js/evaluation.js')]")
+
+
+def test_a_rejected_evaluation_keeps_each_answer_in_the_grid(client, learner, activity, passed):
+    client.force_login(learner)
+    data = {"objectives_met": "4", "relevant_to_practice": "2", "intends_change": "yes"}
+    response = client.post(reverse("credits:evaluation", args=[activity.pk]), data)
+    assert response.status_code == 400 and not Evaluation.objects.exists()
+    html = lxml.html.fromstring(response.content.decode())
+    checked = {r.get("name"): r.get("value") for r in html.xpath("//input[@type='radio'][@checked]")}
+    assert checked == {"objectives_met": "4", "relevant_to_practice": "2", "intends_change": "yes"}
+    # The missing statement and the missing change description are both named.
+    assert html.xpath("//fieldset[contains(@class, 'likert-row')][@aria-invalid='true']//legend")
+    assert "Tell us what you will change." in response.content.decode()

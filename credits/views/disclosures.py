@@ -304,6 +304,10 @@ def request_revoke(request: AuthenticatedHttpRequest, pk: int, person_pk: int, r
         return locked
     content_person = _content_person(activity, person_pk)
     link = get_object_or_404(DisclosureRequest, pk=request_pk, person=content_person.person)
+    if request.POST.get("step") != "confirm":
+        # A destructive action asks first (issue 15): what happens, then the confirming button.
+        context = {"activity": activity, "content_person": content_person, "link": link}
+        return render(request, "credits/disclosures/revoke_confirm.html", context)
     try:
         disclosure_services.disclosure_request_revoke(request=link, actor=request.user)
     except ValidationError as error:

@@ -8,6 +8,7 @@ zoneinfo knows (aliases such as US/Eastern and the Etc/ zones are left out).
 
 import re
 
+import lxml.html
 import pytest
 from django.urls import reverse
 
@@ -51,7 +52,7 @@ def test_a_foreign_next_is_ignored(client_in, bad):
 def test_the_fields_credit_needs_are_marked(client_in):
     page = client_in.get(_url()).content.decode()
     for field in ("given_name", "family_name", "degree"):
-        help_text = re.search(rf'id="id_{field}_help">([^<]*)<', page)
+        help_text = re.search(rf'id="id_{field}_helptext">([^<]*)<', page)
         assert help_text is not None and help_text.group(1).startswith("Needed for your certificate."), field
 
 
@@ -114,3 +115,15 @@ def test_a_change_to_what_certificates_print_is_audited_and_a_resave_is_not(clie
     events = list(AuditEvent.objects.filter(action="profile.certificate_fields_changed").order_by("pk"))
     assert len(events) == 2
     assert events[1].data == {"old": {"family_name": "D'Arcy"}, "new": {"family_name": "Darcy"}}
+
+
+def test_every_field_hint_is_the_element_its_input_names(client_in):
+    # Django names each input's hint aria-describedby="<id>_helptext"; the hint must carry that id,
+    # or a screen reader reads no hint at all.
+    page = client_in.get(_url()).content.decode()
+    tree = lxml.html.fromstring(page)
+    shown = tree.xpath("//*[@aria-describedby][not(@type='hidden')]")  # a hidden input reads nothing
+    ids = set(tree.xpath("//@id"))
+    helptexts = {d for e in shown for d in e.get("aria-describedby").split() if d.endswith("_helptext")}
+    assert helptexts, "the profile page has fields with hints"
+    assert helptexts <= ids, sorted(helptexts - ids)

@@ -255,7 +255,11 @@ def test_unusable_links_get_a_clear_page(client, coordinator, draft, state):
     elif state == "revoked":
         person = ContentPerson.objects.get(activity=draft)
         url = reverse("credits:coordinator_request_revoke", args=[draft.pk, person.pk, request.pk])
-        assert client.post(url).status_code == 302
+        # The first POST asks for a confirmation and changes nothing (issue 15); the second revokes.
+        asked = client.post(url)
+        assert asked.status_code == 200 and "Revoke the disclosure link sent to" in asked.content.decode()
+        assert client.get(path).status_code == 200  # still opens the form
+        assert client.post(url, {"step": "confirm"}).status_code == 302
     else:
         person = ContentPerson.objects.get(activity=draft)
         url = reverse("credits:coordinator_person_request", args=[draft.pk, person.pk])

@@ -14,6 +14,7 @@ from .artwork import EXTENSION_BY_FORMAT, artwork_format
 from .categories import subcategory_belongs
 from .episode_transcripts import MAX_TRANSCRIPT_BYTES  # the cue limit is checked where it is parsed, once
 from .models import Episode, EpisodePerson, Show, topic_name_validator
+from .moving import new_feed_url_edit_refused
 from .text import clean_line, strip_control_chars
 
 MAX_CHAPTERS_BYTES = 2 * 1024 * 1024
@@ -74,7 +75,8 @@ class ShowForm(forms.ModelForm):
             "funding_label",
             "locked",
             "complete",
-            "new_feed_url",
+            # Not new_feed_url: it changes only on the move page (episodes/moving.py), checked,
+            # confirmed and audited; clean() refuses it if a request still posts it.
             "feed_episode_limit",
         ]
         widgets = {"description": forms.Textarea(attrs={"rows": 6})}
@@ -122,6 +124,10 @@ class ShowForm(forms.ModelForm):
                 "subcategory",
                 _("“%(sub)s” is not a subcategory of “%(cat)s”.") % {"sub": subcategory, "cat": category},
             )
+        if "new_feed_url" in self.data:
+            refused = new_feed_url_edit_refused(show=self.instance, posted=self.data["new_feed_url"])
+            if refused:
+                self.add_error(None, ValidationError(refused, code="new_feed_url"))
         return cleaned
 
     def service_data(self) -> dict:

@@ -158,6 +158,57 @@ def undo_move(*, show: Show, actor: User | None) -> Show:
     return locked
 
 
+# --- The new feed URL outside a move ---------------------------------------------------------------
+
+
+def new_feed_url_edit_refused(*, show: Show, posted: str) -> str | None:
+    """Why the show form cannot set ``posted`` as the new feed URL, or None when it is no change.
+
+    The show form does not offer the field (docs/moving-away.md: announcing a new feed URL moves
+    subscribers for good, so it is done on the move page, checked, confirmed and audited). A page
+    opened before that, or a hand-made request, may still post it: the same value is no change, any
+    other is refused with the whole form, so nothing is saved.
+    """
+    current = show.new_feed_url if show.pk else ""
+    if strip_control_chars(posted or "").strip() == current:
+        return None
+    if show.pk and show.moved_away_at is not None:
+        return _(
+            "This show has moved away to %(url)s. Its new feed URL changes only on the move page: "
+            "undo the move there, then move the show again. Nothing was saved."
+        ) % {"url": current}
+    return _(
+        "A new feed URL is announced with “Move this show away” on the show's page, which checks it, "
+        "asks for a confirmation and redirects the old feed. Nothing was saved."
+    )
+
+
+def stop_announcing_new_feed_url(*, show: Show, actor: User | None) -> Show:
+    """Clear a new feed URL announced without a move (a 200 feed with itunes:new-feed-url). Audited.
+
+    Such a URL was set through the show form before it lost the field, or comes back with an undo.
+    A moved show is refused: the undo is what brings its feed back.
+    """
+    with transaction.atomic():
+        locked = Show.objects.select_for_update().get(pk=show.pk)
+        if locked.moved_away_at is not None:
+            raise MoveRefused(_("This show has moved away: Undo the move to serve its feed here again."))
+        if not locked.new_feed_url:
+            raise MoveRefused(_("This show's feed announces no new feed URL: there is nothing to stop."))
+        previous = locked.new_feed_url
+        locked.new_feed_url = ""
+        locked.content_changed_at = timezone.now()
+        locked.save(update_fields=["new_feed_url", "content_changed_at", "updated_at"])
+        audit_record(
+            actor=actor,
+            action=EpisodeAction.SHOW_UPDATED,
+            obj=locked,
+            data={"fields": ["new_feed_url"], "new_feed_url": [previous, ""]},
+        )
+        feed_changed(locked)
+    return locked
+
+
 # --- What the old feed answers ---------------------------------------------------------------------
 
 

@@ -12,7 +12,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.permissions import AuthenticatedHttpRequest, host_required, is_host_of
 
 from ..models import Show
-from ..moving import MovedFeed, MoveRefused, clean_new_feed_url, move_show_away, undo_move
+from ..moving import (
+    MovedFeed,
+    MoveRefused,
+    clean_new_feed_url,
+    move_show_away,
+    stop_announcing_new_feed_url,
+    undo_move,
+)
 
 
 class MoveShowForm(forms.Form):
@@ -46,10 +53,17 @@ def _form_errors(form: MoveShowForm, error: MoveRefused) -> None:
 @host_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def show_move(request: AuthenticatedHttpRequest, slug):
-    """Move the show away: the URL, then a confirmation page (a second POST with confirm=1)."""
+    """Move the show away: the URL, then a confirmation page (a second POST with confirm=1).
+
+    The same page stops announcing a new feed URL set without a move (``stop_announcing=1``).
+    """
     show = _hosted_show(request, slug)
     if request.method != "POST":
-        return render(request, "episodes/host/show_move.html", {"show": show, "form": MoveShowForm()})
+        # A URL announced without a redirect is offered as the one to move to (the host confirms).
+        form = MoveShowForm(initial={"new_feed_url": show.new_feed_url if not show.moved_away_at else ""})
+        return render(request, "episodes/host/show_move.html", {"show": show, "form": form})
+    if request.POST.get("stop_announcing") == "1":
+        return _stop_announcing(request, show)
     form = MoveShowForm(request.POST)
     if form.is_valid():
         try:
@@ -74,6 +88,16 @@ def show_move(request: AuthenticatedHttpRequest, slug):
             )
             return redirect("episodes:host_show", slug=show.slug)
     return render(request, "episodes/host/show_move.html", {"show": show, "form": form}, status=400)
+
+
+def _stop_announcing(request: AuthenticatedHttpRequest, show: Show):
+    try:
+        show = stop_announcing_new_feed_url(show=show, actor=request.user)
+    except MoveRefused as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("episodes:host_show_move", slug=show.slug)
+    messages.success(request, _("The feed no longer announces a new feed URL."))
+    return redirect("episodes:host_show", slug=show.slug)
 
 
 @host_required

@@ -245,6 +245,125 @@ def test_moving_twice_or_undoing_an_unmoved_show_is_refused_and_changes_nothing(
     assert _snapshot(show) == moved and len(_moves(show)) == 1
 
 
+# --- the show form never changes the new feed URL (decision: docs/moving-away.md) -----------------
+
+
+def _edit_url(show: Show) -> str:
+    return reverse("episodes:host_show_edit", args=[show.slug])
+
+
+def _show_form(show: Show, **overrides) -> dict:
+    """What the edit form posts for ``show`` as it is, with ``overrides``."""
+    data = {
+        "title": show.title,
+        "description": show.description,
+        "author": show.author,
+        "owner_name": show.owner_name,
+        "owner_email": show.owner_email,
+        "language": show.language,
+        "category": show.category,
+        "subcategory": show.subcategory,
+        "show_type": show.show_type,
+        **overrides,
+    }
+    if show.locked:
+        data["locked"] = "on"  # an unticked box is not posted
+    return data
+
+
+def _updates(show: Show) -> int:
+    return AuditEvent.objects.for_object(show).filter(action="show.updated").count()
+
+
+def test_while_moved_the_show_form_shows_the_new_feed_url_read_only_and_refuses_to_change_it(
+    host_client, show, episodes
+):
+    move_show_away(show=show, actor=None, new_feed_url=NEW_FEED)
+    moved = _snapshot(show)
+    page = host_client.get(_edit_url(show)).content.decode()
+    assert 'name="new_feed_url"' not in page
+    assert NEW_FEED in page and _move_url(show) in page
+
+    for posted in ("", "https://elsewhere.example.org/feed.xml"):  # cleared, or pointed elsewhere
+        response = host_client.post(_edit_url(show), _show_form(show, title="Renamed", new_feed_url=posted))
+        assert response.status_code == 400
+        page = response.content.decode()
+        assert "has moved away" in page and "only on the" in page and _move_url(show) in page
+        assert _snapshot(show) == moved and _updates(show) == 0  # nothing saved, not even the title
+        forget_built_feeds()
+        feed = _feed(host_client, show)
+        assert feed.status_code == 301 and feed["Location"] == NEW_FEED
+
+    # The form as the page now sends it (no new_feed_url) saves the rest and keeps the move.
+    response = host_client.post(_edit_url(show), _show_form(show, title="Renamed"))
+    assert response.status_code == 302
+    show.refresh_from_db()
+    assert show.title == "Renamed" and show.new_feed_url == NEW_FEED and show.moved_away_at is not None
+    assert _feed(host_client, show).status_code == 301
+    # The same URL posted back (a page opened before this change) is not a change: accepted.
+    response = host_client.post(
+        _edit_url(show), _show_form(show, title="Renamed again", new_feed_url=NEW_FEED)
+    )
+    assert response.status_code == 302
+
+
+def test_the_show_form_does_not_announce_a_new_feed_url_the_move_page_does(host_client, show, episodes):
+    page = host_client.get(_edit_url(show)).content.decode()
+    assert 'name="new_feed_url"' not in page and _move_url(show) in page
+    before = _snapshot(show)
+    response = host_client.post(_edit_url(show), _show_form(show, title="Renamed", new_feed_url=NEW_FEED))
+    assert response.status_code == 400
+    assert "Move this show away" in response.content.decode()
+    assert _snapshot(show) == before and _updates(show) == 0
+    assert b"new-feed-url" not in _feed(host_client, show).content
+    # Creating a show with one is refused the same way.
+    create = {**_show_form(show, title="Another show", new_feed_url=NEW_FEED), "slug": "another-show"}
+    response = host_client.post(reverse("episodes:host_show_create"), create)
+    assert response.status_code == 400 and not Show.objects.filter(slug="another-show").exists()
+
+
+def test_a_url_announced_without_a_redirect_is_shown_and_can_be_withdrawn_on_the_move_page(
+    host_client, host, show, episodes
+):
+    # Announced through the show form before it lost the field (a 200 feed with the tag).
+    services.show_update(show=show, actor=None, data={"new_feed_url": "https://mirror.example.org/feed.xml"})
+    assert b"https://mirror.example.org/feed.xml" in _feed(host_client, show).content
+    assert "https://mirror.example.org/feed.xml" in host_client.get(_edit_url(show)).content.decode()
+    page = host_client.get(_move_url(show)).content.decode()
+    assert "https://mirror.example.org/feed.xml" in page and 'name="stop_announcing"' in page
+
+    response = host_client.post(_move_url(show), {"stop_announcing": "1"})
+    assert response.status_code == 302
+    show.refresh_from_db()
+    assert show.new_feed_url == "" and show.moved_away_at is None
+    forget_built_feeds()
+    feed = _feed(host_client, show)
+    assert feed.status_code == 200 and b"new-feed-url" not in feed.content
+    event = AuditEvent.objects.for_object(show).filter(action="show.updated").latest("pk")
+    assert _updates(show) == 2 and event.actor == host
+    assert event.data == {
+        "fields": ["new_feed_url"],
+        "new_feed_url": ["https://mirror.example.org/feed.xml", ""],
+    }
+
+    # Nothing announced any more: refused, nothing written.
+    response = host_client.post(_move_url(show), {"stop_announcing": "1"})
+    assert response.status_code == 302 and _updates(show) == 2
+    assert "announces no new feed URL" in host_client.get(response["Location"]).content.decode()
+
+
+def test_a_moved_show_cannot_stop_announcing_its_new_feed_url_without_the_undo(host_client, show, episodes):
+    move_show_away(show=show, actor=None, new_feed_url=NEW_FEED)
+    moved = _snapshot(show)
+    response = host_client.post(_move_url(show), {"stop_announcing": "1"})
+    assert response.status_code == 302
+    assert (
+        "Undo the move to serve its feed here again" in host_client.get(response["Location"]).content.decode()
+    )
+    assert _snapshot(show) == moved and _updates(show) == 0
+    assert _feed(host_client, show).status_code == 301
+
+
 # --- bad input -------------------------------------------------------------------------------------
 
 

@@ -25,7 +25,7 @@ from lxml import etree
 
 from episodes import push, services
 from episodes.feeds import forget_built_feeds
-from episodes.moving import MoveRefused, move_show_away, undo_move
+from episodes.moving import MoveRefused, move_show_away, stop_announcing_new_feed_url, undo_move
 from episodes.personal_feeds import personal_feed_get_or_create, personal_feed_regenerate, personal_feed_url
 from podcastcme.settings.base import env_seconds, env_urls
 from testkit import factories
@@ -409,3 +409,17 @@ def test_a_refused_move_announces_nothing(settings, show, hubs, queue, django_ca
         with pytest.raises(MoveRefused):
             undo_move(show=show, actor=None)  # it never moved
     assert callbacks == [] and queue.results == []
+
+
+def test_withdrawing_a_new_feed_url_announced_without_a_move_is_announced(
+    settings, show, host, hubs, queue, django_capture_on_commit_callbacks
+):
+    _configure(settings, hubs=[hubs().url()], PODCASTCME_PUSH_DEBOUNCE_SECONDS=0)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.show_update(
+            show=show, actor=None, data={"new_feed_url": "https://mirror.example.org/feed.xml"}
+        )
+    queue.results = []
+    with django_capture_on_commit_callbacks(execute=True):
+        stop_announcing_new_feed_url(show=show, actor=host)
+    assert [result.args[0] for result in queue.results] == [show.pk]

@@ -29,10 +29,13 @@ from . import push
 from .artwork import current_renditions, feed_width_of, rendition_stem
 from .feed_limits import MAX_DESCRIPTION_BYTES, cut_description, enclosure_type, utf8_length
 from .models import Episode, EpisodePerson, Show, audio_extension_of, podcast_guid_for
+from .models.shows import audio_media_type
 from .podcast_ext import Person, Transcript, register
 from .text import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, clean_line, strip_control_chars
 
 CACHE_KEY = "podcastcme:feed:v1:{pk}"
+# Every extension an episode's audio URL can end in (models.audio_extension_of, urls.py).
+AUDIO_EXTENSIONS = ("mp3", "m4a", "ogg", "opus")
 # A "feeds" cache, when configured, keeps built feeds out of the default (database) cache: a hit
 # there would cost a query and the transfer of the whole feed from the database.
 FEED_CACHE_ALIAS = "feeds"
@@ -82,12 +85,12 @@ class _UrlTemplates:
         if token is None:
             self.audio = {
                 ext: site + self._template("episodes:audio", self._PK, self._SLUG, ext)
-                for ext in ("mp3", "m4a")
+                for ext in AUDIO_EXTENSIONS
             }
         else:  # a personal feed: its enclosures carry the token, so downloads are the listener's
             self.audio = {
                 ext: site + self._template("episodes:personal_audio", token, self._PK, self._SLUG, ext)
-                for ext in ("mp3", "m4a")
+                for ext in AUDIO_EXTENSIONS
             }
         self.artwork = {
             ext: site + self._template("episodes:episode_artwork", self._PK, ext) for ext in ("jpg", "png")
@@ -255,7 +258,7 @@ def _add_item(fg: FeedGenerator, episode: FeedItem, urls: _UrlTemplates) -> None
     fe.content(content)
     ext = episode.audio_extension
     fe.enclosure(urls.audio[ext].format(pk=episode.pk, slug=episode.slug), str(episode.audio_size),
-                 enclosure_type(episode.audio_mime))  # fmt: skip
+                 enclosure_type(audio_media_type(episode.audio_mime)))  # fmt: skip
     for topic in episode.topics:
         fe.category(term=topic)
 

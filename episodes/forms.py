@@ -322,8 +322,13 @@ class EpisodeUploadForm(_EpisodeTextForm, _EpisodeFilesForm):
 
     audio = forms.FileField(
         label=_lazy("Audio file"),
-        widget=forms.FileInput(attrs={"accept": "audio/mpeg,audio/mp4,audio/x-m4a,.mp3,.m4a"}),
-        help_text=_lazy("MP3 or M4A (AAC)."),
+        widget=forms.FileInput(
+            attrs={"accept": "audio/mpeg,audio/mp4,audio/x-m4a,audio/ogg,.mp3,.m4a,.ogg,.opus"}
+        ),
+        help_text=_lazy(
+            "MP3 or M4A (AAC). Ogg Vorbis and Opus play in most apps, but Apple Podcasts leaves "
+            "such episodes out."
+        ),
         error_messages={
             "empty": _lazy("The file is empty."),
             "required": _lazy("Choose an audio file (MP3 or M4A) to upload."),

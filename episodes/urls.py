@@ -12,9 +12,11 @@ urlpatterns = [
     path("search/", public.search, name="search"),
     # The feed
     path("shows/<slug:slug>/feed.xml", feed.show_feed, name="feed"),
-    # Files: stable ASCII URLs ending in the real extension
+    # Files: stable ASCII URLs ending in the real extension (models.audio_extension_of)
     re_path(
-        r"^audio/(?P<pk>\d+)/(?P<slug>[-a-zA-Z0-9_]+)\.(?P<ext>mp3|m4a)$", files.episode_audio, name="audio"
+        r"^audio/(?P<pk>\d+)/(?P<slug>[-a-zA-Z0-9_]+)\.(?P<ext>mp3|m4a|ogg|opus)$",
+        files.episode_audio,
+        name="audio",
     ),
     re_path(
         r"^shows/(?P<slug>[-a-zA-Z0-9_]+)/artwork\.(?P<ext>jpg|png)$", files.show_artwork, name="show_artwork"
@@ -40,7 +42,7 @@ urlpatterns = [
     # Personal feeds: the token in the path makes the listener's downloads theirs
     path("p/<str:token>/<slug:slug>/feed.xml", personal.personal_feed, name="personal_feed"),
     re_path(
-        r"^p/(?P<token>[-A-Za-z0-9_]+)/audio/(?P<pk>\d+)/(?P<slug>[-a-zA-Z0-9_]+)\.(?P<ext>mp3|m4a)$",
+        r"^p/(?P<token>[-A-Za-z0-9_]+)/audio/(?P<pk>\d+)/(?P<slug>[-a-zA-Z0-9_]+)\.(?P<ext>mp3|m4a|ogg|opus)$",
         personal.personal_audio,
         name="personal_audio",
     ),

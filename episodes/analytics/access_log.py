@@ -33,7 +33,7 @@ from .recording import Pending, record_many
 logger = logging.getLogger(__name__)
 
 BATCH_LINES = 2_000
-PUBLIC_AUDIO = re.compile(r"^/audio/(?P<pk>[0-9]+)/(?P<slug>[-a-zA-Z0-9_]+)\.(?P<ext>mp3|m4a)$")
+PUBLIC_AUDIO = re.compile(r"^/audio/(?P<pk>[0-9]+)/(?P<slug>[-a-zA-Z0-9_]+)\.(?P<ext>mp3|m4a|ogg|opus)$")
 PRIVATE_AUDIO = re.compile(r"^/private-audio/[^/]+/[0-9]+/(?P<feed>[0-9]+)/(?P<pk>[0-9]+)/(?P<file>.+)$")
 CONTENT_RANGE = re.compile(r"^bytes (?:(?P<first>[0-9]+)-(?P<last>[0-9]+)|\*)/(?P<size>[0-9]+)$")
 STATUSES = (200, 206, 304, 412, 416)  # what the app's audio views can answer and report

@@ -13,8 +13,16 @@ def _synchsafe(data: bytes) -> int:
     return (data[0] << 21) | (data[1] << 14) | (data[2] << 7) | data[3]
 
 
+# Header packets before the first audio packet: Vorbis has identification, comment and setup
+# (Vorbis I specification, section 4.2), Opus identification and comment (RFC 7845 section 3).
+_OGG_HEADER_PACKETS = {b"\x01vorbis": 3, b"OpusHead": 2}
+_OGG_READ = 64 * 1024  # from a bucket: one ranged request per read, so a few large ones
+_OGG_MAX_HEADER = 16 * 1024 * 1024  # past this the file is not what the upload checks let in
+
+
 def header_bytes(handle) -> int:
-    """Bytes before the audio: the ID3v2 tag of an MP3, or every top-level MP4 box except ``mdat``.
+    """Bytes before the audio: the ID3v2 tag of an MP3, every top-level MP4 box except ``mdat``, or
+    the Ogg pages that carry the header packets (the comment packet holds the cover).
 
     Reads a few headers only (no audio). The ID3 tag holds the cover art, so it can be hundreds of
     kilobytes: counting "60 s" from byte 0 would count a client that fetched only the picture.
@@ -22,6 +30,9 @@ def header_bytes(handle) -> int:
     head = handle.read(10)
     if head[:3] == b"ID3" and len(head) == 10:
         return 10 + _synchsafe(head[6:10]) + (10 if head[5] & 0x10 else 0)  # + footer when flagged
+    if head[:4] == b"OggS":
+        handle.seek(0)
+        return _ogg_header_bytes(handle)
     if head[4:8] != b"ftyp":
         return 0
     total, offset = 0, 0
@@ -38,6 +49,42 @@ def header_bytes(handle) -> int:
         if kind != b"mdat":
             total += size
         offset += size
+
+
+def _ogg_header_bytes(handle) -> int:
+    """The size of the Ogg pages up to the one where the last header packet ends: Vorbis and Opus
+    both start their audio on a fresh page (Vorbis I section 4.2.2, RFC 7845 section 3). 0 when
+    the file is not one of them or its headers do not end within ``_OGG_MAX_HEADER``."""
+    buffer = bytearray()
+
+    def have(size: int) -> bool:
+        while len(buffer) < size:
+            more = handle.read(_OGG_READ)
+            if not more:
+                return False
+            buffer.extend(more)
+        return True
+
+    offset = packets = needed = 0
+    while offset < _OGG_MAX_HEADER:
+        if not have(offset + 27) or buffer[offset : offset + 4] != b"OggS":
+            return 0
+        segments = buffer[offset + 26]
+        body = offset + 27 + segments
+        if not have(body + 8):
+            return 0
+        lacing = buffer[offset + 27 : body]
+        if not needed:  # the first packet, alone on the first page, names the codec
+            needed = next(
+                (n for magic, n in _OGG_HEADER_PACKETS.items() if buffer.startswith(magic, body)), 0
+            )
+            if not needed:
+                return 0
+        packets += sum(1 for value in lacing if value < 255)  # a lacing value under 255 ends a packet
+        offset = body + sum(lacing)
+        if packets >= needed:
+            return offset
+    return 0
 
 
 @lru_cache(maxsize=2048)

@@ -32,11 +32,19 @@ AUDIO_EXTENSIONS = {
     "audio/mp4": ".m4a",
     "audio/aac": ".m4a",
     "audio/x-aac": ".m4a",
+    # Ogg: imported as it is (Vorbis or Opus, told apart by the content, episodes/audio.py).
+    "audio/ogg": ".ogg",
+    "audio/vorbis": ".ogg",
+    "audio/opus": ".opus",
+    "audio/x-opus": ".opus",
+    "application/ogg": ".ogg",
 }
-# Audio podcast feeds carry that we cannot publish yet (our feed and audio URLs are MP3 and M4A).
-OTHER_AUDIO_TYPES = {"audio/ogg", "audio/opus", "audio/x-opus", "audio/vorbis", "audio/flac", "audio/wav"}
-OTHER_AUDIO_EXTENSIONS = {".ogg", ".oga", ".opus", ".flac", ".wav"}
+# Audio podcast feeds carry that we cannot publish (our feed and audio URLs are MP3, M4A, Ogg, Opus).
+OTHER_AUDIO_TYPES = {"audio/flac", "audio/x-flac", "audio/wav", "audio/x-wav", "audio/wave"}
+OTHER_AUDIO_EXTENSIONS = {".flac", ".wav"}
 AUDIO_URL_EXTENSIONS = {".mp3", ".m4a", ".aac", ".ogg", ".oga", ".opus"}
+# Kept as the temporary file's name while an enclosure downloads (the content decides the rest).
+KEPT_AUDIO_SUFFIXES = {".mp3", ".m4a", ".ogg", ".oga", ".opus"}
 # Prefixes real feeds use without declaring them, and the namespace each one means.
 KNOWN_PREFIXES = {
     "itunes": "http://www.itunes.com/dtds/podcast-1.0.dtd",

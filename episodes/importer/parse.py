@@ -120,7 +120,9 @@ def _audio_enclosure(item, base_url: str) -> tuple[str, str, int | None, bool] |
         mime = (enclosure.get("type") or "").strip().lower()
         if not url:
             continue
-        generic = not mime or mime in {"application/octet-stream", "binary/octet-stream"}
+        # application/ogg: older Ogg feeds' type (RFC 5334 keeps it for multiplexed Ogg); read as audio
+        # when the name says so, and the content is checked on download.
+        generic = not mime or mime in {"application/octet-stream", "binary/octet-stream", "application/ogg"}
         if mime.startswith("audio/") or (generic and _extension_of(url) in AUDIO_URL_EXTENSIONS):
             length = (enclosure.get("length") or "").strip()
             absolute, relative = _absolute(url, base_url)

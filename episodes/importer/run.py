@@ -31,6 +31,7 @@ from .common import (
     AUDIO_EXTENSIONS,
     DEFAULT_TIMEOUT,
     FALLBACK_CATEGORY,
+    KEPT_AUDIO_SUFFIXES,
     KNOWN_PREFIXES,
     OTHER_AUDIO_EXTENSIONS,
     OTHER_AUDIO_TYPES,
@@ -244,9 +245,9 @@ def _show_data(channel: FeedChannel, slug: str, owner_email: str, host: User | N
 
 def _audio_suffix(entry: FeedEntry) -> str:
     extension = _extension_of(entry.audio_url)
-    if extension in {".mp3", ".m4a"}:
+    if extension in KEPT_AUDIO_SUFFIXES:
         return extension
-    return AUDIO_EXTENSIONS.get(entry.audio_type, ".mp3")
+    return AUDIO_EXTENSIONS.get(entry.audio_type.split(";")[0].strip(), ".mp3")
 
 
 @dataclass
@@ -436,6 +437,22 @@ def _report_entry(entry: FeedEntry, result: ImportResult) -> None:
     result.brought("episode_type")
 
 
+def _report_audio(entry: FeedEntry, episode: Episode, result: ImportResult) -> None:
+    """Ogg audio is published as it is; the summary says Apple Podcasts leaves it out (and what the
+    feed called it, when its type said something else)."""
+    if episode.apple_accepts_audio:
+        return
+    codec = _("Opus") if episode.audio_extension == "opus" else _("Ogg Vorbis")
+    note = _(
+        "%(title)s: %(codec)s audio, published as it is (.%(extension)s, audio/ogg). "
+        "Apple Podcasts leaves Ogg episodes out; other apps play them."
+    ) % {"title": entry.title, "codec": codec, "extension": episode.audio_extension}
+    declared = entry.audio_type.split(";")[0].strip()
+    if declared and AUDIO_EXTENSIONS.get(declared) not in {".ogg", ".opus"}:
+        note += " " + _("The feed called it %(type)s.") % {"type": declared}
+    result.noted("episodes", note)
+
+
 def _import_entry(
     entry: FeedEntry,
     *,
@@ -449,7 +466,8 @@ def _import_entry(
     if mime in OTHER_AUDIO_TYPES and _extension_of(entry.audio_url) in OTHER_AUDIO_EXTENSIONS:
         # Both the type and the name say so: not downloaded only to be refused.
         raise EpisodeImportError(
-            _("%(type)s audio is not imported: podcastcme publishes MP3 and M4A (AAC) only.") % {"type": mime}
+            _("%(type)s audio is not imported: podcastcme publishes MP3, M4A (AAC), Ogg Vorbis and Opus.")
+            % {"type": mime}
         )
     limit = settings.PODCASTCME_MAX_UPLOAD_BYTES
     # A temporary file like a large upload's: streamed to disk, never whole in memory, and
@@ -755,7 +773,9 @@ def import_feed(
         scratch = ImportResult(show=show, created_show=False)  # merged once the episode is in
         try:
             extras = _extras(entry, feed.channel, timeout, scratch)
-            _import_entry(entry, show=show, host=host, timeout=timeout, progress=progress, extras=extras)
+            episode = _import_entry(
+                entry, show=show, host=host, timeout=timeout, progress=progress, extras=extras
+            )
         except (
             EpisodeImportError,
             AudioError,
@@ -772,6 +792,7 @@ def import_feed(
             result.imported.append(entry.guid)
             result.merge(scratch)
             _report_entry(entry, result)
+            _report_audio(entry, episode, result)
             progress.episode_finished("imported")
     result.redirect_steps = redirect_steps(
         source, show.feed_url, _old_host(feed, result.source_url or source)

@@ -19,9 +19,38 @@ from ..categories import CATEGORY_CHOICES, SUBCATEGORY_CHOICES
 PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
 
 
+# Ogg audio is stored as "audio/ogg; codecs=vorbis" or "audio/ogg; codecs=opus" (episodes/audio.py).
+OGG_MEDIA_TYPE = "audio/ogg"
+# Apple Podcasts takes MP3 and M4A (AAC) audio, not Ogg: episodes are "M4A, MP3, MOV, MP4, M4V, or
+# PDF" (Apple's "How to Create an Episode", itunespartner.apple.com/podcasts/articles/
+# how-to-create-an-episode-3060; the enclosure types of help.apple.com/itc/podcasts_connect/#/itcb54353390
+# are audio/x-m4a, audio/mpeg, video/quicktime, video/mp4, video/x-m4v and application/pdf).
+APPLE_AUDIO_EXTENSIONS = frozenset({"mp3", "m4a"})
+
+
+def audio_media_type(mime: str) -> str:
+    """The media type without parameters ("audio/ogg; codecs=opus" -> "audio/ogg"): what the feed's
+    enclosure says. Apps match the type itself; the codec is in the URL's extension (.opus), as the
+    Podcasting 2.0 podcast:alternateEnclosure keeps codecs in an attribute of their own."""
+    return mime.split(";", 1)[0].strip().lower()
+
+
 def audio_extension_of(mime: str) -> str:
-    """The file extension of an episode's audio URL, from its MIME type (MP3 unless MP4 audio)."""
-    return {"audio/mpeg": "mp3", "audio/mp4": "m4a", "audio/x-m4a": "m4a"}.get(mime, "mp3")
+    """The file extension of an episode's audio URL, from its MIME type (MP3 unless MP4 or Ogg audio).
+
+    Ogg Opus ends in ".opus" (RFC 7845 section 9 recommends it), Ogg Vorbis in ".ogg".
+    """
+    media_type = audio_media_type(mime)
+    if media_type == OGG_MEDIA_TYPE:
+        return "opus" if "codecs=opus" in mime.replace(" ", "").lower() else "ogg"
+    return {"audio/mpeg": "mp3", "audio/mp4": "m4a", "audio/x-m4a": "m4a", "audio/opus": "opus"}.get(
+        media_type, "mp3"
+    )
+
+
+def apple_accepts_audio(mime: str) -> bool:
+    """False for audio Apple Podcasts leaves out of a show (Ogg Vorbis, Opus): other apps play it."""
+    return audio_extension_of(mime) in APPLE_AUDIO_EXTENSIONS
 
 
 def podcast_guid_for(feed_url: str) -> uuid.UUID:
@@ -181,6 +210,13 @@ class Show(models.Model):
         """The feed's itunes:image: a square RGB JPEG of 1400-3000 px made from the artwork."""
         return _rendition_url(self, "episodes:show_artwork_rendition", self.slug, None)
 
+    def episodes_apple_refuses(self) -> int:
+        """How many episodes Apple Podcasts leaves out for their audio (Ogg: see apple_accepts_audio).
+
+        A show may publish them (every other app plays them); the host page says so.
+        """
+        return self.episodes.filter(audio_mime__startswith=OGG_MEDIA_TYPE).count()
+
 
 class ShowHost(models.Model):
     show = models.ForeignKey(Show, on_delete=models.CASCADE, related_name="memberships")
@@ -292,6 +328,10 @@ class Episode(models.Model):
     @property
     def audio_extension(self) -> str:
         return audio_extension_of(self.audio_mime)
+
+    @property
+    def apple_accepts_audio(self) -> bool:
+        return apple_accepts_audio(self.audio_mime)
 
     def get_audio_url(self) -> str:
         """Stable ASCII URL ending in the file's extension; the bytes come from our range-aware view."""

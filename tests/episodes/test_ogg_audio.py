@@ -28,6 +28,7 @@ from episodes.audio import AudioError, embedded_cover_bytes, read_audio, write_t
 from episodes.feeds import build_feed
 from episodes.importer import import_feed
 from episodes.models import DailyEpisodeDownloads, Download, Episode
+from episodes.personal_feeds import personal_feed_get_or_create, personal_feed_url
 from episodes.services import episode_create
 from testkit.media import make_artwork
 
@@ -414,3 +415,28 @@ def test_flac_enclosures_are_still_refused_without_a_download(server, settings):
             "audio/flac audio is not imported: podcastcme publishes MP3, M4A (AAC), Ogg Vorbis and Opus.",
         )
     ]
+
+
+# --- personal feeds ----------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("media_root")
+def test_a_personal_feed_carries_the_opus_enclosure_and_serves_it_with_ranges(client, learner, host, show):
+    episode = episode_create(
+        show=show,
+        actor=host,
+        title="Opus for one listener",
+        audio=SimpleUploadedFile("a.opus", ogg_audio("opus")),
+        status=Episode.Status.PUBLISHED,
+        publish_at=datetime.now(UTC) - timedelta(days=1),
+    )
+    feed_url = personal_feed_url(personal_feed_get_or_create(user=learner, show=show))
+    assert feed_url is not None
+    response = client.get(feed_url.removeprefix(settings.SITE_URL), HTTP_USER_AGENT=APPLE)
+    enclosure = podcastparser.parse(feed_url, io.BytesIO(response.content))["episodes"][0]["enclosures"][0]
+    assert enclosure["mime_type"] == "audio/ogg" and enclosure["file_size"] == episode.audio.size
+    assert enclosure["url"].endswith(f"/audio/{episode.pk}/{episode.slug}.opus") and "/p/" in enclosure["url"]
+    probe = client.get(enclosure["url"].removeprefix(settings.SITE_URL), HTTP_RANGE="bytes=0-1")
+    assert probe.status_code == 206 and probe["Content-Type"] == "audio/ogg; codecs=opus"
+    assert b"".join(probe.streaming_content) == b"Og"

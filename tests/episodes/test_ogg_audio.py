@@ -3,12 +3,16 @@ published in the feed, counted, imported from another host; bad Ogg files refuse
 
 import base64
 import functools
+import http.client
 import io
+import json
 import os
 import subprocess
 import tempfile
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import feedparser
 import mutagen
@@ -22,15 +26,19 @@ from mutagen.ogg import OggPage
 from mutagen.oggopus import OggOpus
 from mutagen.oggvorbis import OggVorbis
 
+from episodes.analytics.access_log import ingest
 from episodes.analytics.thresholds import download_threshold, header_bytes
 from episodes.artwork import TAG_MAX_BYTES, TAG_WIDTH, render
 from episodes.audio import AudioError, embedded_cover_bytes, read_audio, write_tags
 from episodes.feeds import build_feed
 from episodes.importer import import_feed
-from episodes.models import DailyEpisodeDownloads, Download, Episode
-from episodes.personal_feeds import personal_feed_get_or_create, personal_feed_url
+from episodes.models import DailyEpisodeDownloads, Download, DownloadRequest, Episode
+from episodes.personal_feeds import personal_feed_get_or_create, personal_feed_token, personal_feed_url
 from episodes.services import episode_create
+from testkit import factories
 from testkit.media import make_artwork
+from testkit.nginx import Nginx, repo_nginx
+from testkit.servers import gunicorn, shared_database
 
 _CACHE = Path(tempfile.mkdtemp(prefix="podcastcme-test-ogg-audio-"))
 CODECS = {"ogg": "libvorbis", "opus": "libopus"}
@@ -440,3 +448,97 @@ def test_a_personal_feed_carries_the_opus_enclosure_and_serves_it_with_ranges(cl
     probe = client.get(enclosure["url"].removeprefix(settings.SITE_URL), HTTP_RANGE="bytes=0-1")
     assert probe.status_code == 206 and probe["Content-Type"] == "audio/ogg; codecs=opus"
     assert b"".join(probe.streaming_content) == b"Og"
+
+
+# --- at the edge: real nginx (deploy/nginx/) in front of a real gunicorn ----------------------------
+
+
+EDGE_KEY = "edge-test-signing-key"
+
+
+@pytest.fixture
+def edge_nginx(request, tmp_path, settings):
+    """nginx with deploy/nginx/ before gunicorn, the link tree and signed links on (as test_edge_audio.py)."""
+    root = tmp_path / "edge"
+    root.mkdir()
+    settings.PODCASTCME_EDGE_AUDIO_ROOT = str(root)
+    settings.PODCASTCME_EDGE_SIGNING_KEY = EDGE_KEY
+    settings.PODCASTCME_COUNT_BUFFER_SECONDS = 0
+    extra = (
+        f"PODCASTCME_EDGE_AUDIO_ROOT = {str(root)!r}\nPODCASTCME_EDGE_SIGNING_KEY = {EDGE_KEY!r}\n"
+        "PODCASTCME_COUNT_BUFFER_SECONDS = 0\n"
+    )
+    with (
+        shared_database(request, tmp_path) as database_url,
+        gunicorn(database_url, tmp_path, extra_settings=extra) as app,
+        repo_nginx(
+            tmp_path / "nginx",
+            app_port=app.port,
+            media_root=Path(settings.MEDIA_ROOT),
+            edge_root=root,
+            signing_key=EDGE_KEY,
+        ) as nginx,
+    ):
+        yield nginx
+
+
+def edge_fetch(port: int, path: str, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+    try:
+        conn.request("GET", path, headers={"Host": "localhost", **headers})
+        response = conn.getresponse()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+    finally:
+        conn.close()
+
+
+def upstream_of(nginx: Nginx, path: str) -> str:
+    """Who answered the last request for ``path``, from nginx's JSON log ("" when nginx itself)."""
+    deadline = time.monotonic() + 5
+    while True:
+        time.sleep(0.3)  # nginx writes the audio log lines at most a second apart (flush=1s)
+        lines = [json.loads(line) for line in nginx.access_log.read_text().splitlines() if line]
+        found = [line for line in lines if line["uri"] == path]
+        if found or time.monotonic() > deadline:
+            assert found, f"no log line for {path}"
+            return found[-1]["upstream"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_nginx_serves_public_and_personal_opus_audio_with_ranges(edge_nginx):
+    show = factories.make_show()
+    episode = episode_create(
+        show=show,
+        actor=None,
+        title="Opus at the edge",
+        audio=SimpleUploadedFile("a.opus", ogg_audio("opus", 20.0)),
+        status=Episode.Status.PUBLISHED,
+        publish_at=datetime.now(UTC) - timedelta(days=1),
+    )
+    url = episode.get_audio_url()
+    status, _headers, body = edge_fetch(edge_nginx.port, url, {"Range": "bytes=0-1", "User-Agent": APPLE})
+    assert (status, body) == (206, b"Og")  # the app answers and makes the link
+    status, headers, body = edge_fetch(edge_nginx.port, url, {"Range": "bytes=2-3", "User-Agent": APPLE})
+    assert status == 206 and headers["content-type"] == "audio/ogg; codecs=opus"
+    assert headers["content-disposition"] == f'inline; filename="{episode.slug}.opus"'
+    assert upstream_of(edge_nginx, url) == ""  # nginx sent the bytes itself, from the link tree
+
+    learner = factories.make_user("opus-listener@example.org")
+    token = personal_feed_token(personal_feed_get_or_create(user=learner, show=show))
+    stable = reverse("episodes:personal_audio", args=[token, episode.pk, episode.slug, "opus"])
+    status, headers, _body = edge_fetch(edge_nginx.port, stable, {"Range": "bytes=0-1", "User-Agent": APPLE})
+    assert status == 302  # to a signed link nginx checks and serves
+    signed = urlsplit(headers["location"]).path
+    status, headers, body = edge_fetch(edge_nginx.port, signed, {"Range": "bytes=0-1", "User-Agent": APPLE})
+    assert status == 206 and headers["content-range"] == f"bytes 0-1/{episode.audio.size}" and body == b"Og"
+    assert headers["content-type"] == "audio/ogg; codecs=opus"
+    assert upstream_of(edge_nginx, signed) == ""
+    status, _headers, body = edge_fetch(edge_nginx.port, signed, {"User-Agent": APPLE})
+    assert (status, len(body)) == (200, episode.audio.size)
+
+    # nginx's log of the .opus requests counts like the app's own: the whole file is the listener's download.
+    time.sleep(1.2)  # the last line is in nginx's log buffer for up to a second (flush=1s)
+    result = ingest([edge_nginx.access_log])
+    whole = DownloadRequest.objects.get(episode=episode, user=learner, status=200)
+    assert (whole.range_start, whole.range_end) == (0, episode.audio.size - 1)
+    assert result.counted == 1 and Download.objects.get(episode=episode).user == learner

@@ -28,7 +28,9 @@ from audit.models import AuditEvent
 from audit.services import audit_record
 
 from .audit_actions import EpisodeAction
+from .feed_limits import enclosure_type
 from .models import Episode, Show
+from .models.shows import audio_media_type
 from .podcast_ext import register
 from .push import feed_changed
 from .text import clean_line, strip_control_chars
@@ -335,6 +337,6 @@ def build_moved_feed(show: Show) -> bytes:
             entry.guid(strip_control_chars(guid), permalink=False)
             entry.pubDate(publish_at)
             audio = Episode(pk=pk, slug=slug, audio_mime=mime)
-            entry.enclosure(site + audio.get_audio_url(), str(size), mime)
+            entry.enclosure(site + audio.get_audio_url(), str(size), enclosure_type(audio_media_type(mime)))
             entry.podcast.itunes_duration(round(duration or 0))
     return fg.rss_str(pretty=False, encoding="UTF-8", xml_declaration=True)

@@ -47,7 +47,7 @@ class EarlyPublicViewsMiddleware:
     process runs.
     """
 
-    SUFFIXES = (".xml", ".pdf", ".mp3", ".m4a")
+    SUFFIXES = (".xml", ".pdf", ".mp3", ".m4a", ".ogg", ".opus")
     REMEMBERED_PATHS = 4096  # then forgotten all at once (personal feeds: a path per listener)
 
     def __init__(self, get_response):

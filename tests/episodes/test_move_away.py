@@ -133,6 +133,12 @@ def test_the_minimal_feed_announces_the_new_url_and_keeps_every_guid(client, sho
     assert [e["enclosures"][0]["url"] for e in parsed["episodes"]] == [
         i.find("enclosure").get("url") for i in old_items
     ]
+    # The same enclosure types as the feed before the move (audio/x-m4a for M4A, not the stored type).
+    moved_items = etree.fromstring(response.content).findall("channel/item")
+    assert [i.find("enclosure").get("type") for i in moved_items] == [
+        i.find("enclosure").get("type") for i in old_items
+    ]
+    assert "audio/x-m4a" in {i.find("enclosure").get("type") for i in moved_items}
     by_feedparser = feedparser.parse(response.content)
     assert not by_feedparser.bozo
     assert by_feedparser.feed["itunes_new-feed-url"] == NEW_FEED

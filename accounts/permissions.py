@@ -43,6 +43,24 @@ def is_coordinator_of(user, provider) -> bool:
     return provider.memberships.filter(user_id=user.pk).exists()
 
 
+def remember_roles(user, *, host: bool | None = None, coordinator: bool | None = None) -> None:
+    """Record the user's roles read by another query (the navigation's, the claim page's), so that
+    ``is_host`` and ``is_coordinator`` answer for this request without asking; a role already known
+    is kept."""
+    if host is not None and getattr(user, "_is_host_cache", None) is None:
+        user._is_host_cache = bool(host)
+    if coordinator is not None and getattr(user, "_is_coordinator_cache", None) is None:
+        user._is_coordinator_cache = bool(coordinator)
+
+
+def roles_known(user) -> bool:
+    """Both roles of this request's user are known already (``remember_roles`` or a check)."""
+    return (
+        getattr(user, "_is_host_cache", None) is not None
+        and getattr(user, "_is_coordinator_cache", None) is not None
+    )
+
+
 def is_host(user) -> bool:
     """A host of at least one show."""
     if not is_authenticated_active(user):

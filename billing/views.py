@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.forms import ClaimProfileForm
 from accounts.models import LearnerProfile, profile_is_complete_for_credit
-from accounts.permissions import AuthenticatedHttpRequest, coordinator_required
+from accounts.permissions import AuthenticatedHttpRequest, coordinator_required, remember_roles
 from accounts.services import profile_update
 from credits import moc
 from credits import selectors as credit_selectors
@@ -96,9 +96,7 @@ def claim(request: AuthenticatedHttpRequest, pk: int):
     # designation and statements apply), their profile, their listening evidence and the steps done.
     page = credit_selectors.claim_page(learner=request.user, activity=activity)
     # The navigation's role flags came with that read (accounts.permissions' per-request cache).
-    for flag, value in (("_is_host_cache", page.is_host), ("_is_coordinator_cache", page.is_coordinator)):
-        if getattr(request.user, flag, None) is None:
-            setattr(request.user, flag, value)
+    remember_roles(request.user, host=page.is_host, coordinator=page.is_coordinator)
     if page.claim is not None:
         return render(request, "credits/claim_done.html", {"activity": activity, "claim": page.claim})
     evidence, profile, version = page.evidence, page.profile, page.version

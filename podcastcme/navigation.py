@@ -7,7 +7,7 @@ here rather than in ``accounts``, which may not import either.
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef
 
-from accounts.permissions import is_authenticated_active, is_coordinator, is_host
+from accounts.permissions import is_authenticated_active, is_coordinator, is_host, remember_roles, roles_known
 from credits.models import ProviderCoordinator
 from episodes.models import ShowHost
 
@@ -15,10 +15,7 @@ from episodes.models import ShowHost
 def load_roles(user) -> None:
     """Fill the host and coordinator flags of ``user`` in one query (every page's navigation needs
     both); ``is_host`` and ``is_coordinator`` then answer without asking again."""
-    if not is_authenticated_active(user) or (
-        getattr(user, "_is_host_cache", None) is not None
-        and getattr(user, "_is_coordinator_cache", None) is not None
-    ):
+    if not is_authenticated_active(user) or roles_known(user):
         return
     host, coordinator = (
         get_user_model()
@@ -30,7 +27,7 @@ def load_roles(user) -> None:
         .values_list("host", "coordinator")
         .get()
     )
-    user._is_host_cache, user._is_coordinator_cache = bool(host), bool(coordinator)
+    remember_roles(user, host=host, coordinator=coordinator)
 
 
 def roles(request):

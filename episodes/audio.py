@@ -191,16 +191,8 @@ def write_tags(
             tags.add(APIC(encoding=3, mime=artwork_mime, type=3, desc="Cover", data=artwork))
         tags.save(path, v2_version=3)
     elif isinstance(audio, MP4):
-        if audio.tags is None:
-            audio.add_tags()
-        mp4_tags = audio.tags
-        if mp4_tags is None:  # add_tags() always creates them
-            raise AudioError(_("Cannot tag this file type."))
-        mp4_tags["\xa9nam"] = [title]
-        mp4_tags["\xa9alb"] = [show_title]
-        mp4_tags["\xa9gen"] = ["Podcast"]
-        if author:
-            mp4_tags["\xa9ART"] = [author]
+        mp4_tags = _tags_of(audio)
+        _set_text_tags(mp4_tags, ("\xa9nam", "\xa9alb", "\xa9gen", "\xa9ART"), title, show_title, author)
         if artwork:
             fmt = MP4Cover.FORMAT_PNG if artwork_mime == "image/png" else MP4Cover.FORMAT_JPEG
             mp4_tags["covr"] = [MP4Cover(artwork, imageformat=fmt)]
@@ -213,22 +205,32 @@ def write_tags(
         raise AudioError(_("Cannot tag this file type."))
 
 
+def _tags_of(audio):
+    """The file's tags, made when it has none (MP4 atoms, Vorbis comments)."""
+    if audio.tags is None:
+        audio.add_tags()
+    if audio.tags is None:  # add_tags() always creates them
+        raise AudioError(_("Cannot tag this file type."))
+    return audio.tags
+
+
+def _set_text_tags(tags, keys: tuple[str, str, str, str], title: str, show_title: str, author: str) -> None:
+    """Title, album (the show), genre and artist (when known) under the format's own ``keys``: MP4
+    atoms and Vorbis comments are both lists of strings under a key."""
+    title_key, album_key, genre_key, artist_key = keys
+    tags[title_key], tags[album_key], tags[genre_key] = [title], [show_title], ["Podcast"]
+    if author:
+        tags[artist_key] = [author]
+
+
 def _write_vorbis_comments(
     audio: OggFileType, title: str, show_title: str, author: str, artwork: bytes | None, artwork_mime: str
 ) -> None:
     """Ogg Vorbis and Opus carry Vorbis comments; the cover is a base64 FLAC picture block in
     METADATA_BLOCK_PICTURE, the field Xiph's Vorbis comment recommendations name for it (the older
     COVERART field is removed)."""
-    if audio.tags is None:
-        audio.add_tags()
-    tags = audio.tags
-    if tags is None:  # add_tags() always creates them
-        raise AudioError(_("Cannot tag this file type."))
-    tags["TITLE"] = [title]
-    tags["ALBUM"] = [show_title]
-    tags["GENRE"] = ["Podcast"]
-    if author:
-        tags["ARTIST"] = [author]
+    tags = _tags_of(audio)
+    _set_text_tags(tags, ("TITLE", "ALBUM", "GENRE", "ARTIST"), title, show_title, author)
     for name in ("METADATA_BLOCK_PICTURE", "COVERART", "COVERARTMIME"):
         if name in tags:
             del tags[name]

@@ -41,7 +41,8 @@ def test_twenty_concurrent_claims_make_exactly_one(learner, activity, evaluated)
     for thread in threads:
         thread.join(timeout=60)
     assert errors == []
-    assert len(statuses) == 20 and all(status == 200 for status in statuses)
+    # The one claim made goes on to its certificate (302); the other 19 are shown that claim (200).
+    assert sorted(statuses) == [200] * 19 + [302]
     assert CreditClaim.objects.filter(learner=learner, activity=activity).count() == 1
     assert CompletionRecord.objects.filter(learner=learner, activity=activity).count() == 1
     assert AuditEvent.objects.filter(action="claim.created").count() == 1

@@ -327,14 +327,16 @@ def build_moved_feed(show: Show) -> bytes:
             .filter(show=show)
             .newest_first()
             .values_list(
-                "pk", "slug", "title", "guid", "publish_at", "audio_mime", "audio_size", "audio_duration"
+                "pk", "slug", "title", "guid", "source_guid", "publish_at", "audio_mime", "audio_size",
+                "audio_duration",
             )
-        )
-        for pk, slug, episode_title, guid, publish_at, mime, size, duration in episodes:
+        )  # fmt: skip
+        for pk, slug, episode_title, guid, source_guid, publish_at, mime, size, duration in episodes:
             entry = fg.add_entry(order="append")
             entry.title(clean_line(episode_title))
             entry.link(href=site + reverse("episodes:episode", args=[show.slug, slug]))
-            entry.guid(strip_control_chars(guid), permalink=False)
+            # The guid the feed publishes: an imported one too long for the column is kept whole.
+            entry.guid(strip_control_chars(source_guid or guid), permalink=False)
             entry.pubDate(publish_at)
             audio = Episode(pk=pk, slug=slug, audio_mime=mime)
             entry.enclosure(site + audio.get_audio_url(), str(size), enclosure_type(audio_media_type(mime)))

@@ -28,13 +28,8 @@ def clean_line(value: str) -> str:
 
 def render_notes(markdown_text: str) -> str:
     """Markdown show notes to sanitised HTML: no scripts, styles, event handlers or raw markup."""
-    html = markdown.markdown(strip_control_chars(markdown_text), extensions=["sane_lists", "tables"])
-    return nh3.clean(
-        html,
-        tags=ALLOWED_TAGS,
-        attributes=ALLOWED_ATTRIBUTES,
-        url_schemes={"http", "https", "mailto"},
-        link_rel="noopener noreferrer nofollow",
+    return sanitise_html(
+        markdown.markdown(strip_control_chars(markdown_text), extensions=["sane_lists", "tables"])
     )
 
 

@@ -3,13 +3,13 @@
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, HttpResponsePermanentRedirect
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import HttpResponsePermanentRedirect
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.permissions import AuthenticatedHttpRequest, host_required, is_host_of
+from accounts.permissions import AuthenticatedHttpRequest, host_required
 
 from ..models import Show
 from ..moving import (
@@ -20,6 +20,7 @@ from ..moving import (
     stop_announcing_new_feed_url,
     undo_move,
 )
+from .host import _hosted_show
 
 
 class MoveShowForm(forms.Form):
@@ -32,14 +33,6 @@ class MoveShowForm(forms.Form):
             "The RSS feed URL the new host gives you for this show, starting with https://."
         ),
     )
-
-
-def _hosted_show(request, slug: str) -> Show:
-    """The show, if this user hosts it; otherwise 404, so other hosts do not learn that it exists."""
-    show = get_object_or_404(Show, slug=slug)
-    if not is_host_of(request.user, show):
-        raise Http404
-    return show
 
 
 def _form_errors(form: MoveShowForm, error: MoveRefused) -> None:

@@ -479,3 +479,19 @@ def test_the_early_feed_middleware_answers_a_moved_show_the_same(client, show, e
     assert response.status_code == 301 and response["Location"] == NEW_FEED
     assert podcastparser.parse(show.feed_url, io.BytesIO(response.content))["new_url"] == NEW_FEED
     assert client.get(episodes[0].get_audio_url(), headers={"Range": "bytes=0-1"}).status_code == 206
+
+
+def test_the_minimal_feed_keeps_an_imported_guid_too_long_for_the_column(client, show, episodes):
+    # An imported guid over 500 characters is stored hashed with the original beside it; the feed
+    # publishes the original, and so must the moved feed, or apps would download the episode again.
+    long_guid = "https://old-host.example/items/" + "x" * 600
+    Episode.objects.filter(pk=episodes[0].pk).update(source_guid=long_guid)
+    forget_built_feeds()
+    before = {
+        i.findtext("guid") for i in etree.fromstring(_feed(client, show).content).findall("channel/item")
+    }
+    assert long_guid in before
+    move_show_away(show=show, actor=None, new_feed_url=NEW_FEED)
+    moved = _feed(client, show)
+    assert moved.status_code == 301
+    assert {i.findtext("guid") for i in etree.fromstring(moved.content).findall("channel/item")} == before

@@ -42,7 +42,7 @@ class AccountAdapter(DefaultAccountAdapter):
         anonymous visitor is then sent through the login page to it. A foreign or malformed
         destination is left out."""
         url = super().get_email_confirmation_url(request, emailconfirmation)
-        destination = _local_next(request)
+        destination = local_next(request)
         return f"{url}?{urlencode({'next': destination})}" if destination else url
 
     def send_mail(self, template_prefix, email, context):
@@ -62,7 +62,7 @@ class AccountAdapter(DefaultAccountAdapter):
         email_queue(message=self.render_mail(template_prefix, email, ctx), kind=template_prefix)
 
 
-def _local_next(request) -> str:
+def local_next(request) -> str:
     """The request's ``next`` (posted or in the query) when it is a path on this site, else ""."""
     if request is None:
         return ""

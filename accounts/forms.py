@@ -10,7 +10,13 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from .models import NAMED_DEGREES, TIME_ZONE_CHOICES, Degree, LearnerProfile, degree_needs_equivalence
+from .models import (
+    NAMED_DEGREES,
+    TIME_ZONE_CHOICES,
+    Degree,
+    LearnerProfile,
+    degree_needs_equivalence,
+)
 from .validators import validate_birth_month_day, validate_nabp_eprofile_id
 
 MONTH_CHOICES = [("", "—")] + [(str(i), calendar.month_name[i]) for i in range(1, 13)]
@@ -257,22 +263,6 @@ class ClaimProfileForm(LearnerProfileForm):
             for k, v in self.cleaned_data.items()
             if k in CLAIM_PROFILE_FIELDS and k != "degree_equivalence"
         }
-
-
-def credit_missing(profile: LearnerProfile | None) -> list[str]:
-    """What a claim still needs from this profile, in words (empty: complete for credit)."""
-    if profile is None:
-        return [str(_("legal given name")), str(_("legal family name")), str(_("degree"))]
-    missing = []
-    if not profile.given_name.strip():
-        missing.append(str(_("legal given name")))
-    if not profile.family_name.strip():
-        missing.append(str(_("legal family name")))
-    if not profile.degree:
-        missing.append(str(_("degree")))
-    elif profile.needs_degree_attestation:
-        missing.append(str(_("the attestation that your degree is equivalent to an MD or DO")))
-    return missing
 
 
 def words(items: list[str]) -> str:

@@ -303,18 +303,28 @@ class LearnerProfile(models.Model):
         return {board: value for board, value in ids.items() if value}
 
 
-def profile_is_complete_for_credit(profile: "LearnerProfile | None") -> bool:
-    """A claim needs the legal name (given and family) and the degree printed on the certificate;
-    an international medical degree also needs the learner's attestation that it is equivalent to
-    an MD or DO (until then the credit type is not known, so no claim is taken)."""
+def credit_missing(profile: "LearnerProfile | None") -> list[str]:
+    """What a claim still needs from this profile, in words (empty: complete for credit): the legal
+    name (given and family) and the degree printed on the certificate; an international medical
+    degree also needs the learner's attestation that it is equivalent to an MD or DO (until then
+    the credit type is not known, so no claim is taken)."""
     if profile is None:
-        return False
-    return bool(
-        profile.given_name.strip()
-        and profile.family_name.strip()
-        and profile.degree
-        and not profile.needs_degree_attestation
-    )
+        return [str(_("legal given name")), str(_("legal family name")), str(_("degree"))]
+    missing = []
+    if not profile.given_name.strip():
+        missing.append(str(_("legal given name")))
+    if not profile.family_name.strip():
+        missing.append(str(_("legal family name")))
+    if not profile.degree:
+        missing.append(str(_("degree")))
+    elif profile.needs_degree_attestation:
+        missing.append(str(_("the attestation that your degree is equivalent to an MD or DO")))
+    return missing
+
+
+def profile_is_complete_for_credit(profile: "LearnerProfile | None") -> bool:
+    """The one rule for what a claim needs from the profile: nothing in ``credit_missing``."""
+    return not credit_missing(profile)
 
 
 class OutgoingEmail(models.Model):

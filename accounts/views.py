@@ -9,11 +9,12 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
-from .forms import LearnerProfileForm, credit_missing, words
-from .models import LearnerProfile
+from .adapters import local_next
+from .forms import LearnerProfileForm, words
+from .models import LearnerProfile, credit_missing
 from .permissions import AuthenticatedHttpRequest, has_mfa, mfa_is_required
 from .services import profile_get_or_create, profile_update
 
@@ -39,7 +40,7 @@ def profile_edit(request: AuthenticatedHttpRequest):
     that leaves something a claim needs says what is still missing."""
     # Not created by looking: a profile row is written only by a save.
     profile = LearnerProfile.objects.filter(user=request.user).first() or LearnerProfile(user=request.user)
-    next_url = _local_next(request)
+    next_url = local_next(request)
     if request.method == "POST":
         form = LearnerProfileForm(request.POST, instance=profile, user=request.user)
         if form.is_valid():
@@ -80,16 +81,6 @@ def profile_edit(request: AuthenticatedHttpRequest):
         return render(request, "accounts/profile.html", context, status=400)
     form = LearnerProfileForm(instance=profile, user=request.user)
     return render(request, "accounts/profile.html", {"form": form, "profile": profile, "next_url": next_url})
-
-
-def _local_next(request) -> str:
-    """``next`` (posted or in the query) when it is a path on this site, else ""."""
-    path = request.POST.get("next") or request.GET.get("next") or ""
-    if not path.startswith("/") or path.startswith("//") or len(path) > 2000:
-        return ""
-    if not url_has_allowed_host_and_scheme(path, allowed_hosts={request.get_host()}):
-        return ""
-    return path
 
 
 class ConfirmEmailView(allauth_views.ConfirmEmailView):

@@ -22,6 +22,7 @@ from credits import services as credit_services
 from credits.forms import ClaimForm, EvaluationForm
 from credits.models import Certificate, Provider
 from credits.statements import credit_mark_html
+from credits.views.learner import problem_page as credit_problem
 
 from . import gateway, selectors, services, webhooks
 from .forms import ActivityFeeForm, ProviderBillingForm
@@ -75,10 +76,6 @@ def _claim_form(request, version, profile) -> ClaimForm:
     )
 
 
-def _claim_problem(request, activity, message: str, status: int):
-    return render(request, "credits/problem.html", {"activity": activity, "message": message}, status=status)
-
-
 @login_required
 def claim(request: AuthenticatedHttpRequest, pk: int):
     """The claim page (credits' URL ``credits:claim``): what is left of the way to credit, on one
@@ -106,7 +103,7 @@ def claim(request: AuthenticatedHttpRequest, pk: int):
         try:
             quiz = credit_services.attempt_start(learner=request.user, activity=activity)
         except credit_services.CreditError as exc:
-            return _claim_problem(request, activity, exc.message, 403)
+            return credit_problem(request, activity, exc.message, 403)
         version = quiz.version
     if version is None:
         raise Http404

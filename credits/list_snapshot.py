@@ -27,7 +27,7 @@ from audit.models import AuditEvent
 from . import report_selectors
 from .report_selectors import REFRESH_LOCK_SECONDS, SNAPSHOT_TIMEOUT
 
-LIST_PAGE_SIZE = 50  # the same as credits/views/reports_paging.py: one stored page is one shown page
+LIST_PAGE_SIZE = 50  # credits/views/reports_paging.py shows pages of this size: one stored page, one read
 
 T = TypeVar("T")
 S = TypeVar("S", bound="Snapshot")

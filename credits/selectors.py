@@ -320,11 +320,14 @@ def version_for_learner(*, learner: User, activity: Activity) -> ActivityVersion
     return activity.current_version
 
 
-def learner_activity(*, pk: int) -> Activity | None:
-    """An activity as learners may open it: None unless its episode is public (a draft's is not found)."""
+def learner_activity(*, pk: int, only: tuple[str, ...] = ()) -> Activity | None:
+    """An activity as learners may open it: None unless its episode is public (a draft's is not found);
+    with ``only``, just those columns."""
+    activities = Activity.objects.select_related("provider", "episode__show", "current_version")
+    if only:
+        activities = activities.only(*only)
     activity = (
-        Activity.objects.select_related("provider", "episode__show", "current_version")
-        .exclude(status=Activity.Status.DRAFT)  # a draft is its coordinators' only
+        activities.exclude(status=Activity.Status.DRAFT)  # a draft is its coordinators' only
         .filter(pk=pk)
         .first()
     )
@@ -347,14 +350,7 @@ _CLAIM_ACTIVITY_FIELDS = (
 def claim_activity(*, pk: int) -> Activity | None:
     """learner_activity() for the claim page: the same rule (None unless its episode is public), only
     the columns the claim uses (_CLAIM_ACTIVITY_FIELDS)."""
-    activity = (
-        Activity.objects.select_related("provider", "episode__show", "current_version")
-        .only(*_CLAIM_ACTIVITY_FIELDS)
-        .exclude(status=Activity.Status.DRAFT)
-        .filter(pk=pk)
-        .first()
-    )
-    return activity if activity is not None and activity.episode.is_public else None
+    return learner_activity(pk=pk, only=_CLAIM_ACTIVITY_FIELDS)
 
 
 def own_certificate(*, certificate: Certificate, user: Any) -> dict[str, Any] | None:

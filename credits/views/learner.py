@@ -20,7 +20,7 @@ from ..forms import EvaluationForm
 from ..models import Activity, Attempt
 
 
-def _problem(request, activity: Activity, message: str, status: int):
+def problem_page(request, activity: Activity, message: str, status: int):
     """A refused step: the reason, a way back, and a 4xx status."""
     return render(request, "credits/problem.html", {"activity": activity, "message": message}, status=status)
 
@@ -49,14 +49,14 @@ def post_test(request: AuthenticatedHttpRequest, pk: int):
             if exc.code == "not_found":
                 raise Http404 from None
             if exc.code == "already_submitted":
-                return _problem(request, activity, exc.message, 409)
+                return problem_page(request, activity, exc.message, 409)
             error, status = exc.message, 400
         else:
             return redirect("credits:attempt", pk=attempt.pk)
     try:
         attempt = services.attempt_start(learner=request.user, activity=activity)
     except services.CreditError as exc:
-        return _problem(request, activity, exc.message, 403)
+        return problem_page(request, activity, exc.message, 403)
     chosen = {key[2:]: request.POST.get(key) for key in request.POST if key.startswith("q_")}
     return render(
         request,
@@ -99,7 +99,7 @@ def evaluation(request: AuthenticatedHttpRequest, pk: int):
             if exc.code == "already_evaluated":
                 return redirect("credits:claim", pk=pk)
             if exc.code == "not_passed":
-                return _problem(request, activity, exc.message, 403)
+                return problem_page(request, activity, exc.message, 403)
             form.add_error(None, exc.message)
         else:
             messages.success(request, _("Thank you for your evaluation."))
@@ -108,7 +108,7 @@ def evaluation(request: AuthenticatedHttpRequest, pk: int):
     if evaluated:
         return redirect("credits:claim", pk=pk)
     if not passed:
-        return _problem(request, activity, _("Pass the post-test before evaluating the activity."), 403)
+        return problem_page(request, activity, _("Pass the post-test before evaluating the activity."), 403)
     if request.method == "POST":
         code = 400
     return render(request, "credits/evaluation.html", {"activity": activity, "form": form}, status=code)

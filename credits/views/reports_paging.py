@@ -10,7 +10,7 @@ from typing import Any
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.utils.translation import gettext as _
 
-LIST_PAGE_SIZE = 50
+from ..list_snapshot import LIST_PAGE_SIZE  # one stored page is one shown page
 
 
 @dataclass

@@ -127,11 +127,13 @@ class StoredFiles:
             raise
 
 
-def _touch(show: Show) -> None:
-    """Mark the show's feed as changed (the feed cache keys on this); hubs hear of it after the commit."""
+def _touch(show: Show, *, announce: bool = True) -> None:
+    """Mark the show's feed as changed (the feed cache keys on this); hubs hear of it after the commit
+    unless ``announce`` is False (a draft's change: the public feed does not show it)."""
     show.content_changed_at = timezone.now()
     Show.objects.filter(pk=show.pk).update(content_changed_at=show.content_changed_at)
-    feed_changed(show)
+    if announce:
+        feed_changed(show)
 
 
 def _store_renditions(files: StoredFiles, artwork: Any, folder: str) -> dict[str, str]:
@@ -374,7 +376,7 @@ def episode_create(
                 "credentials": clean_line(person.credentials),
             }
             EpisodePerson.objects.create(episode=episode, position=position, **values)
-        _touch(show)
+        _touch(show, announce=episode.status == Episode.Status.PUBLISHED)
         audit_record(
             actor=actor, action=EpisodeAction.EPISODE_CREATED, obj=episode, data={"guid": episode.guid}
         )
@@ -501,7 +503,8 @@ def _put_tags_in_place(episode: Episode, copy: StagedCopy) -> None:
     episode.audio_size = size
     with transaction.atomic():
         Episode.objects.filter(pk=episode.pk).update(audio_size=size)
-        _touch(episode.show)  # the feed announces the new length
+        # The feed announces the new length (a draft's is not in the public feed: no hub is told).
+        _touch(episode.show, announce=episode.status == Episode.Status.PUBLISHED)
 
 
 def _out_of_space_within(error: BaseException) -> bool:
@@ -692,6 +695,7 @@ def _apply_episode_update(
 ) -> Episode:
     """The database half of ``episode_update``, inside its transaction: no file is read or written."""
     episode = Episode.objects.select_for_update().get(pk=episode.pk)
+    was_published = episode.status == Episode.Status.PUBLISHED
     changed = []
     for field, value in data.items():
         if field not in EDITABLE_EPISODE_FIELDS:
@@ -726,7 +730,8 @@ def _apply_episode_update(
         changed.append("topics")
     if persons is not None and _replace_persons(episode, persons):
         changed.append("persons")
-    _touch(episode.show)
+    # A draft before and after: nothing public changed, so no hub is told.
+    _touch(episode.show, announce=was_published or episode.status == Episode.Status.PUBLISHED)
     audit = {"fields": changed, "files": files} if files else {"fields": changed}
     audit_record(actor=actor, action=EpisodeAction.EPISODE_UPDATED, obj=episode, data=audit)
     for storage, name in old:

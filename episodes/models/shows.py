@@ -210,13 +210,6 @@ class Show(models.Model):
         """The feed's itunes:image: a square RGB JPEG of 1400-3000 px made from the artwork."""
         return _rendition_url(self, "episodes:show_artwork_rendition", self.slug, None)
 
-    def episodes_apple_refuses(self) -> int:
-        """How many episodes Apple Podcasts leaves out for their audio (Ogg: see apple_accepts_audio).
-
-        A show may publish them (every other app plays them); the host page says so.
-        """
-        return self.episodes.filter(audio_mime__startswith=OGG_MEDIA_TYPE).count()
-
 
 class ShowHost(models.Model):
     show = models.ForeignKey(Show, on_delete=models.CASCADE, related_name="memberships")

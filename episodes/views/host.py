@@ -109,13 +109,15 @@ def show_create(request):
 @host_required
 def show_manage(request: AuthenticatedHttpRequest, slug):
     show = _hosted_show(request, slug)
-    episodes = show.episodes.order_by("-publish_at", "-id")
+    episodes = list(show.episodes.order_by("-publish_at", "-id"))
     return render(
         request,
         "episodes/host/show_manage.html",
         {
             "show": show,
             "episodes": episodes,
+            # Counted from the rows the table shows, by the rule each row's badge uses: no query.
+            "apple_refused": sum(not episode.apple_accepts_audio for episode in episodes),
             "apple_url": APPLE_PODCASTS_CONNECT_URL,
             "spotify_url": SPOTIFY_FOR_PODCASTERS_URL,
         },

@@ -232,6 +232,21 @@ def test_a_scheduled_episode_is_announced_when_it_becomes_public(
     assert len(queue.results) == 3
 
 
+def test_a_drafts_changes_are_not_announced_until_it_is_published(
+    settings, show, hubs, queue, django_capture_on_commit_callbacks
+):
+    # A draft is not in the public feed: making and editing one tells no hub; publishing it does.
+    _configure(settings, hubs=[hubs().url()])
+    with django_capture_on_commit_callbacks(execute=True):
+        draft = factories.make_audio_episode(show, seconds=1.0, status="draft", publish_at=None)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.episode_update(episode=draft, actor=None, data={"title": "Still a draft"})
+    assert queue.results == []
+    with django_capture_on_commit_callbacks(execute=True):
+        services.episode_update(episode=draft, actor=None, data={"status": "published"})
+    assert len(queue.results) == 1
+
+
 # --- failures: retried with back-off, then logged; publishing never waits --------------------------
 
 

@@ -453,6 +453,17 @@ def _report_audio(entry: FeedEntry, episode: Episode, result: ImportResult) -> N
     result.noted("episodes", note)
 
 
+def _refuse_other_audio(entry: FeedEntry) -> None:
+    """Audio podcastcme does not publish, when both the type and the name say so: refused before
+    anything of the item (audio, artwork, transcript, chapters) is downloaded only to be dropped."""
+    mime = entry.audio_type.split(";")[0].strip()
+    if mime in OTHER_AUDIO_TYPES and _extension_of(entry.audio_url) in OTHER_AUDIO_EXTENSIONS:
+        raise EpisodeImportError(
+            _("%(type)s audio is not imported: podcastcme publishes MP3, M4A (AAC), Ogg Vorbis and Opus.")
+            % {"type": mime}
+        )
+
+
 def _import_entry(
     entry: FeedEntry,
     *,
@@ -462,13 +473,6 @@ def _import_entry(
     progress: ImportProgress,
     extras: _Extras,
 ) -> Episode:
-    mime = entry.audio_type.split(";")[0].strip()
-    if mime in OTHER_AUDIO_TYPES and _extension_of(entry.audio_url) in OTHER_AUDIO_EXTENSIONS:
-        # Both the type and the name say so: not downloaded only to be refused.
-        raise EpisodeImportError(
-            _("%(type)s audio is not imported: podcastcme publishes MP3, M4A (AAC), Ogg Vorbis and Opus.")
-            % {"type": mime}
-        )
     limit = settings.PODCASTCME_MAX_UPLOAD_BYTES
     # A temporary file like a large upload's: streamed to disk, never whole in memory, and
     # episode_create reads it in place and moves it into storage instead of copying it.
@@ -772,6 +776,7 @@ def import_feed(
             continue
         scratch = ImportResult(show=show, created_show=False)  # merged once the episode is in
         try:
+            _refuse_other_audio(entry)
             extras = _extras(entry, feed.channel, timeout, scratch)
             episode = _import_entry(
                 entry, show=show, host=host, timeout=timeout, progress=progress, extras=extras

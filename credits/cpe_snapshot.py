@@ -210,13 +210,25 @@ def cebroker_snapshot(
     return list_snapshot.read(_cebroker_key(activity_id, start, end), CebrokerSnapshot)
 
 
-def build_cebroker_snapshot(
+def made_roster(
     activity: Activity, start: datetime.date | None = None, end: datetime.date | None = None
+) -> tuple[int, cebroker.Roster]:
+    """The activity's roster made now, with the audit mark taken before it was read."""
+    mark = audit_mark()  # before reading: a change made during the build makes it stale at once
+    return mark, cebroker.roster(activity, start=start, end=end)
+
+
+def build_cebroker_snapshot(
+    activity: Activity,
+    start: datetime.date | None = None,
+    end: datetime.date | None = None,
+    *,
+    made: tuple[int, cebroker.Roster] | None = None,
 ) -> CebrokerSnapshot:
-    """Make the activity's roster now (``cebroker.roster`` once) and keep what the page shows."""
+    """Keep what the page shows of the activity's roster: ``made`` (``made_roster``) when the caller
+    has it already (the refused download), else made now (``cebroker.roster`` once)."""
     began = time.perf_counter()
-    mark = audit_mark()
-    result = cebroker.roster(activity, start=start, end=end)
+    mark, result = made if made is not None else made_roster(activity, start, end)
     snapshot = CebrokerSnapshot(
         key=_cebroker_key(activity.pk, start, end),
         audit_mark=mark,

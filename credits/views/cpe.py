@@ -154,16 +154,16 @@ def _period_error(period: BoardRangeForm | None) -> str:
     return " ".join(parts)
 
 
-def _cebroker_page(request, activity, *, status=200, error="", form=None, fresh=False):
+def _cebroker_page(request, activity, *, status=200, error="", form=None, fresh=False, made=None):
     """The page from the roster's snapshot (credits/cpe_snapshot.py), for the completion dates asked
     (every completion when none, or when they are not valid: then a 400 that says why). ``fresh``:
-    a refusal, the roster made in full now (the snapshot is rebuilt)."""
+    a refusal, the snapshot rebuilt from the roster (``made``, when the caller made it already)."""
     period, dates = _period(request)
     if _period_error(period):
         status, error = 400, error or _period_error(period)
     if fresh:
         snapshot: cpe_snapshot.CebrokerSnapshot | None = cpe_snapshot.build_cebroker_snapshot(
-            activity, **dates
+            activity, **dates, made=made
         )
     else:
         snapshot = cpe_snapshot.current_cebroker_snapshot(activity, **dates)
@@ -248,10 +248,13 @@ def cebroker_roster(request: AuthenticatedHttpRequest, pk: int):
     period, dates = _period(request)
     if _period_error(period):
         return _cebroker_page(request, activity, status=400)
-    result = cebroker.roster(activity, **dates)
+    made = cpe_snapshot.made_roster(activity, **dates)
+    result = made[1]
     problems = cebroker.export_problems(activity, result)
     if problems:
-        return _cebroker_page(request, activity, status=400, error=" ".join(problems), fresh=True)
+        # The page's snapshot from this same roster: it is not made a second time.
+        error = " ".join(problems)
+        return _cebroker_page(request, activity, status=400, error=error, fresh=True, made=made)
     response = HttpResponse(cebroker.roster_xls(result), content_type="application/vnd.ms-excel")
     stamp = timezone.localdate().strftime("%Y%m%d")
     response["Content-Disposition"] = f'attachment; filename="cebroker-{activity.pk}-{stamp}.xls"'

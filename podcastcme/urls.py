@@ -32,6 +32,10 @@ urlpatterns = [
     # credits' pages, with the claim page that billing serves (it may take a payment first)
     path("", include(([*credits_urls.urlpatterns, *billing_urls.credits_urlpatterns], "credits"))),
     path("billing/", include("billing.urls")),
+    # Discussion under episodes (comments, references, corrections) and ActivityPub (WebFinger at
+    # /.well-known/webfinger, actors, inboxes): each app's URLs carry their own prefixes.
+    path("", include("discussion.urls")),
+    path("", include("fediverse.urls")),
     path(
         "accounts/confirm-email/<str:key>/",
         account_views.ConfirmEmailView.as_view(),

@@ -76,7 +76,17 @@ STORED_ACTIONS = {
 }  # fmt: skip
 
 ROOT = Path(__file__).resolve().parents[2]
-PROJECT_PACKAGES = ["audit", "accounts", "episodes", "credits", "billing", "podcastcme", "bench"]
+PROJECT_PACKAGES = [
+    "audit",
+    "accounts",
+    "episodes",
+    "credits",
+    "discussion",
+    "billing",
+    "fediverse",
+    "podcastcme",
+    "bench",
+]
 
 
 def test_every_stored_action_is_declared_by_exactly_one_app():
@@ -85,7 +95,7 @@ def test_every_stored_action_is_declared_by_exactly_one_app():
     assert STORED_ACTIONS <= set(declared), sorted(STORED_ACTIONS - set(declared))
     assert all(is_well_formed(action) for action in declared)
     owners = {where.split(".audit_actions.")[0] for where in declared.values()}
-    assert owners == {"accounts", "episodes", "credits", "billing", "podcastcme"}
+    assert owners == {"accounts", "episodes", "credits", "discussion", "billing", "fediverse", "podcastcme"}
 
 
 def _project_calls():

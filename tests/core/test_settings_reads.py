@@ -9,7 +9,17 @@ from django.conf import global_settings
 import podcastcme.settings.base as base_settings
 
 ROOT = Path(__file__).resolve().parents[2]
-PROJECT = ["podcastcme", "accounts", "audit", "episodes", "credits", "billing", "bench"]
+PROJECT = [
+    "podcastcme",
+    "accounts",
+    "audit",
+    "episodes",
+    "credits",
+    "discussion",
+    "billing",
+    "fediverse",
+    "bench",
+]
 # Model fields name the user model while their module is imported: Django's swappable-model contract.
 READ_AT_IMPORT_BY_DESIGN = {"AUTH_USER_MODEL"}
 

@@ -87,7 +87,9 @@ INSTALLED_APPS = [
     "accounts",
     "episodes",
     "credits",
+    "discussion",
     "billing",
+    "fediverse",
     "podcastcme",  # the top level's own management commands (task_worker)
 ]
 

@@ -34,6 +34,9 @@ class CreditAction(AuditActions):
     ACTIVITY_WITHDRAWN = "activity.withdrawn"
     ACTIVITY_VERSION_CREATED = "activity.version_created"
     ACTIVITY_VERSION_REPLACED = "activity.version_replaced"
+    # A host published a correction on the activity's episode (credits/correction_notices.py); data
+    # {"episode", "coordinators" (how many were emailed), "correction"}.
+    ACTIVITY_CORRECTION_NOTIFIED = "activity.correction_notified"
     # Commercial support rows (credits/commercial_support.py); data {"old", "new"}.
     COMMERCIAL_SUPPORT_ADDED = "activity.commercial_support_added"
     COMMERCIAL_SUPPORT_REMOVED = "activity.commercial_support_removed"

@@ -136,6 +136,13 @@ def _touch(show: Show, *, announce: bool = True) -> None:
         feed_changed(show)
 
 
+def show_content_changed(*, show: Show) -> None:
+    """The public feed of ``show`` shows something new that lives in another app (a correction on an
+    episode, ``discussion.corrections``): its cache is renewed, and hubs and feed listeners (the
+    fediverse's Update) hear of it after the commit. Call it inside the caller's transaction."""
+    _touch(show)
+
+
 def _store_renditions(files: StoredFiles, artwork: Any, folder: str) -> dict[str, str]:
     """The JPEG renditions of newly stored artwork (feed, pages, audio tags; episodes/artwork.py),
     stored before the transaction opens and deleted with the other files if anything fails."""

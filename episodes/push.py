@@ -16,11 +16,16 @@ that ping, which announces the feed as it is then. A target that fails (5xx, tim
 connection) is tried again after 1, 2, 4 ... minutes, MAX_ATTEMPTS tries in all, then logged as
 given up; one that refuses the ping (4xx: a bad token, an unknown feed) is logged at once. Only
 public feed URLs are ever sent: a personal feed is private and has no ping.
+
+Higher apps hear of the same changes through ``register_feed_listener`` (fediverse federates the
+show's episodes from it): listeners are called after the commit whether or not ping targets are
+configured.
 """
 
 import http.client
 import logging
 import math
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import partial
 from urllib.error import HTTPError, URLError
@@ -52,6 +57,29 @@ class PingFailed(Exception):
 
 class PingRefused(PingFailed):
     """The target refused the ping (4xx): trying again will not help."""
+
+
+# Called with a show's id after the commit of every feed change (register_feed_listener).
+_feed_listeners: list[Callable[[int], None]] = []
+
+
+def register_feed_listener(fn: Callable[[int], None]) -> None:
+    """Call ``fn(show_id)`` after the commit wherever ``feed_changed(show)`` is called.
+
+    For apps above episodes (fediverse registers it in its AppConfig.ready()): episodes never imports
+    them. Registering the same function twice keeps one registration. A listener that raises is
+    logged and does not stop the others, the pings, or the change itself (already committed).
+    """
+    if fn not in _feed_listeners:
+        _feed_listeners.append(fn)
+
+
+def _notify_listeners(show_id: int) -> None:
+    for fn in list(_feed_listeners):
+        try:
+            fn(show_id)
+        except Exception:  # a listener's failure is its own; the change is committed
+            logger.exception("Feed listener %s failed for show %s.", getattr(fn, "__qualname__", fn), show_id)
 
 
 def push_configured() -> bool:
@@ -86,10 +114,13 @@ def _can_defer() -> bool:
 def feed_changed(show: Show) -> None:
     """Announce that ``show``'s public feed changed, once the caller's transaction commits.
 
-    Nothing is sent for a transaction that rolls back; nothing at all without configured targets.
+    Nothing is sent for a transaction that rolls back; no ping without configured targets. The
+    feed listeners (``register_feed_listener``) are called after the commit in any case.
     """
     if push_configured():
         transaction.on_commit(partial(_schedule, show.pk), robust=True)
+    if _feed_listeners:
+        transaction.on_commit(partial(_notify_listeners, show.pk), robust=True)
 
 
 def _schedule(show_id: int) -> None:

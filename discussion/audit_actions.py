@@ -12,6 +12,8 @@ class DiscussionAction(AuditActions):
     COMMENT_SHOWN_AGAIN = "comment.shown_again"
     COMMENT_PINNED = "comment.pinned"
     COMMENT_UNPINNED = "comment.unpinned"
+    COMMENT_HELPFUL_MARKED = "comment.helpful_marked"
+    COMMENT_HELPFUL_UNMARKED = "comment.helpful_unmarked"
     COMMENT_DELETED_BY_AUTHOR = "comment.deleted_by_author"  # tombstone: the row is kept
     MODERATION_CHANGED = "discussion.moderation_changed"
     CORRECTION_PUBLISHED = "correction.published"

@@ -18,6 +18,7 @@ from .models import (
     Certificate,
     CertificateRevision,
     ClaimedCredit,
+    ClinicianVerification,
     CommercialSupport,
     CompletionRecord,
     ContentPerson,
@@ -474,3 +475,25 @@ class ShowProviderGrantAdmin(ReadOnlyRecordAdmin):
     list_filter = ["status", "provider"]
     search_fields = ["show__title", "show__slug", "provider__name"]
     list_select_related = ["show", "provider"]
+
+
+@admin.register(ClinicianVerification)
+class ClinicianVerificationAdmin(ReadOnlyRecordAdmin):
+    """Verifications change only on the coordinator's pages (credits/clinicians.py, audited)."""
+
+    where_to_change = _(
+        "Read-only here: a provider's coordinators verify a known person as a licensed clinician, and "
+        "revoke a verification, on Coordinator → the provider → Verified clinicians."
+    )
+    list_display = [
+        "person",
+        "licence_state",
+        "npi",
+        "verified_at",
+        "valid_until",
+        "revoked_at",
+        "replaced_at",
+    ]
+    list_filter = ["licence_state", "person__provider"]
+    search_fields = ["person__name", "npi", "licence_number"]
+    list_select_related = ["person"]

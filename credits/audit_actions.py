@@ -26,6 +26,9 @@ class CreditAction(AuditActions):
     ACTIVITY_PERSON_EXCEPTION = "activity.person_exception"
     RELEVANCE_DECIDED = "disclosure.relevance_decided"
     SPEAKER_MATCHED = "activity.speaker_matched"
+    # Verified clinicians (credits/clinicians.py): the evidence entered; the reason for revoking.
+    CLINICIAN_VERIFIED = "clinician.verified"
+    CLINICIAN_VERIFICATION_REVOKED = "clinician.verification_revoked"
     # Written only by migration 0011 (people and disclosures typed before collection existed).
     DISCLOSURES_CARRIED_OVER = "disclosure.carried_over"
     QUIZ_REPLACED = "quiz.replaced"

@@ -20,6 +20,7 @@ from .certificates import (
     CertificateRevision,
     CorrectionRequest,
 )
+from .clinicians import ClinicianVerification, ClinicianVerificationQuerySet
 from .cpe import CpeMonitorBatch, CpeMonitorReport
 from .disclosures import (
     ContentPerson,
@@ -72,6 +73,8 @@ __all__ = [
     "ActivityCredit",
     "ActivityVersion",
     "ClaimedCredit",
+    "ClinicianVerification",
+    "ClinicianVerificationQuerySet",
     "CreditKind",
     "CpeMonitorBatch",
     "CpeMonitorReport",

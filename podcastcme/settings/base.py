@@ -451,6 +451,15 @@ PODCASTCME_PUSH_DEBOUNCE_SECONDS = env_seconds("PODCASTCME_PUSH_DEBOUNCE_SECONDS
 # The longest a hub may take to answer one ping before it counts as down (retried later).
 PODCASTCME_PUSH_TIMEOUT_SECONDS = env_seconds("PODCASTCME_PUSH_TIMEOUT_SECONDS", 5, minimum=0.1)
 
+# --- Fediverse (ActivityPub, docs/fediverse.md) ---------------------------------------------------
+# The longest one request to another server (an actor fetch, a delivery) may take (seconds).
+PODCASTCME_FEDIVERSE_TIMEOUT_SECONDS = env_seconds("PODCASTCME_FEDIVERSE_TIMEOUT_SECONDS", 5, minimum=0.1)
+# The largest JSON body read from another server or accepted by an inbox (bytes).
+PODCASTCME_FEDIVERSE_MAX_BYTES = 256 * 1024
+# Only public internet addresses are fetched or delivered to. Tests (a loopback peer) opt in;
+# there is deliberately no environment variable for it.
+PODCASTCME_FEDIVERSE_ALLOW_LOOPBACK = False
+
 # --- Security headers ---------------------------------------------------------------------------
 # Content-Security-Policy (django-csp): scripts, styles, images and audio from this site only, and no
 # inline code anywhere: scripts live in static/js/, styles in static/css/ (a page that ever needs an

@@ -1,0 +1,344 @@
+"""Talking to other servers: one small HTTP client that only reaches public addresses, and the
+remote actors we fetch with it (signed GET, as servers in "authorized fetch" mode require).
+
+Every address comes from another server (an actor's inbox, a key id), so a request must not become
+a way into our own network (SSRF): the host is resolved, every address checked with the importer's
+rule (``episodes.importer.fetch.refused_kind``: loopback, private, link-local ... refused), and the
+connection made to the checked address. Each request has a short timeout and a total deadline, and
+reads at most ``PODCASTCME_FEDIVERSE_MAX_BYTES``, so a slow or hostile server costs little.
+"""
+
+import http.client
+import ipaddress
+import json
+import socket
+import ssl
+import threading
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+from django.conf import settings
+from django.utils import timezone
+
+from episodes.importer.fetch import refused_kind
+from episodes.models import Show
+
+from .blocks import is_blocked
+from .follows import actor_gone
+from .keys import actor_key, key_id
+from .models import ActorKey, RemoteActor
+from .signing import sign_headers
+
+ACTIVITY_JSON = "application/activity+json"
+LD_JSON = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
+ACCEPT = f"{ACTIVITY_JSON}, {LD_JSON}"
+ACTOR_TYPES = {"Person", "Service", "Application", "Group", "Organization"}
+JSON_TYPES = {"application/activity+json", "application/ld+json", "application/json"}
+MAX_REDIRECTS = 3
+REFRESH_AFTER = timedelta(days=1)  # a known actor is fetched again after this long
+
+
+class RemoteError(Exception):
+    """Another server could not be reached or answered something unusable (the message says which)."""
+
+
+class RemoteGone(RemoteError):
+    """The server answered 410 Gone: the actor or inbox no longer exists."""
+
+
+@dataclass
+class Response:
+    status: int
+    headers: http.client.HTTPMessage
+    body: bytes
+    url: str
+
+
+def user_agent() -> str:
+    return f"podcastcme (+{settings.SITE_URL}/)"
+
+
+def url_domain(url: str) -> str:
+    """The lower-case host of ``url`` ("" when it has none)."""
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
+
+
+def _vetted(url: str, timeout: float) -> list[tuple[int, tuple]]:
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in {"http", "https"}:
+        raise RemoteError(f"Only http and https addresses are reached, not {url}.")
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        raise RemoteError(f"{url} is not a valid address.") from None
+    if not host:
+        raise RemoteError(f"{url} names no host.")
+    port = port or (443 if parts.scheme.lower() == "https" else 80)
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        raise RemoteError(f"Unknown host {host}.") from None
+    allow_loopback = settings.PODCASTCME_FEDIVERSE_ALLOW_LOOPBACK
+    vetted: list[tuple[int, tuple]] = []
+    for family, _type, _proto, _name, sockaddr in infos:
+        address = str(sockaddr[0]).split("%", 1)[0]
+        kind = refused_kind(address)
+        plain_loopback = kind == "loopback" and ipaddress.ip_address(address).is_loopback
+        if kind is not None and not (plain_loopback and allow_loopback):
+            raise RemoteError(f"Refused to reach {url}: {host} is {address}, a {kind} address.")
+        if (family, sockaddr) not in vetted:
+            vetted.append((family, sockaddr))
+    if not vetted:
+        raise RemoteError(f"Unknown host {host}.")
+    return vetted
+
+
+def request(
+    method: str,
+    url: str,
+    *,
+    headers: dict[str, str],
+    body: bytes | None = None,
+    timeout: float | None = None,
+    limit: int | None = None,
+) -> Response:
+    """One HTTP request to a public address (no redirects followed), its answer read up to ``limit``
+    bytes, all within ``timeout`` seconds per step and twice that in all. RemoteError when the
+    server cannot be reached, is too slow or sends too much."""
+    timeout = float(settings.PODCASTCME_FEDIVERSE_TIMEOUT_SECONDS if timeout is None else timeout)
+    limit = int(settings.PODCASTCME_FEDIVERSE_MAX_BYTES if limit is None else limit)
+    vetted = _vetted(url, timeout)
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    connection: http.client.HTTPConnection
+    if parts.scheme.lower() == "https":
+        connection = http.client.HTTPSConnection(
+            host, parts.port, timeout=timeout, context=ssl.create_default_context()
+        )
+    else:
+        connection = http.client.HTTPConnection(host, parts.port, timeout=timeout)
+    opened: list[socket.socket] = []
+    expired = threading.Event()
+
+    def pinned(_address, _timeout, _source=None) -> socket.socket:
+        # Connect to an address checked above; the Host header and TLS name stay the URL's.
+        last: OSError | None = None
+        for family, sockaddr in vetted:
+            sock = socket.socket(family, socket.SOCK_STREAM)
+            try:
+                sock.settimeout(timeout)
+                sock.connect(sockaddr)
+            except OSError as error:
+                sock.close()
+                last = error
+                continue
+            opened.append(sock)
+            return sock
+        assert last is not None
+        raise last
+
+    def expire() -> None:
+        expired.set()
+        for sock in opened:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    connection._create_connection = pinned  # type: ignore[attr-defined]  # private hook, not in typeshed
+    watchdog = threading.Timer(timeout * 2, expire)
+    watchdog.daemon = True
+    watchdog.start()
+    started = time.monotonic()
+    try:
+        target = (parts.path or "/") + ("?" + parts.query if parts.query else "")
+        sent = {"User-Agent": user_agent(), **{k: v for k, v in headers.items() if k.lower() != "host"}}
+        connection.request(method, target, body=body, headers=sent)
+        response = connection.getresponse()
+        length = response.getheader("Content-Length")
+        if length and length.isdigit() and int(length) > limit:
+            raise RemoteError(f"{url} answered more than {limit // 1024} KB.")
+        data = response.read(limit + 1)
+        if len(data) > limit:
+            raise RemoteError(f"{url} answered more than {limit // 1024} KB.")
+        return Response(response.status, response.headers, data, url)
+    except (OSError, http.client.HTTPException, ValueError) as error:
+        if expired.is_set() or isinstance(error, TimeoutError | socket.timeout):
+            seconds = time.monotonic() - started
+            raise RemoteError(
+                f"No answer from {parts.netloc} within {seconds:.1f} seconds (timed out)."
+            ) from None
+        if isinstance(error, ConnectionRefusedError):
+            raise RemoteError(f"Connection refused by {parts.netloc}.") from None
+        raise RemoteError(f"Could not reach {parts.netloc} ({type(error).__name__}: {error}).") from None
+    finally:
+        watchdog.cancel()
+        connection.close()
+
+
+def _signing_key() -> tuple[str, str] | None:
+    """(key id, private key) to sign a fetch: the oldest show key (servers in authorized-fetch
+    mode refuse unsigned GETs); None before any show has one."""
+    key = ActorKey.objects.select_related("show").order_by("pk").first()
+    if key is None:
+        show = Show.objects.order_by("pk").first()
+        if show is None:
+            return None
+        key = actor_key(show)
+    return key_id(key.show), key.private_key_pem
+
+
+def get_json(url: str, *, show: Show | None = None) -> tuple[dict, str]:
+    """A signed GET of an ActivityPub document (following up to three redirects): the JSON object
+    and the URL it came from. RemoteGone for 410, RemoteError for anything else unusable."""
+    if show is not None:
+        key = actor_key(show)
+        signer: tuple[str, str] | None = (key_id(show), key.private_key_pem)
+    else:
+        signer = _signing_key()
+    for _hop in range(MAX_REDIRECTS + 1):
+        headers = {"Accept": ACCEPT}
+        if signer is not None:
+            headers.update(
+                sign_headers(method="GET", url=url, body=None, key_id=signer[0], private_key_pem=signer[1])
+            )
+        response = request("GET", url, headers=headers)
+        if response.status in {301, 302, 303, 307, 308}:
+            location = response.headers.get("Location")
+            if not location:
+                raise RemoteError(f"{url} answered a redirect without a Location.")
+            url = urljoin(url, location.strip())
+            continue
+        if response.status == 410:
+            raise RemoteGone(f"{url} is gone (HTTP 410).")
+        if not 200 <= response.status < 300:
+            raise RemoteError(f"{url} answered HTTP {response.status}.")
+        media_type = (response.headers.get("Content-Type") or "").split(";", 1)[0].strip().lower()
+        if media_type not in JSON_TYPES:
+            raise RemoteError(f"{url} answered {media_type or 'no content type'}, not ActivityPub JSON.")
+        try:
+            document = json.loads(response.body)
+        except (UnicodeDecodeError, ValueError):
+            raise RemoteError(f"{url} answered something that is not JSON.") from None
+        if not isinstance(document, dict):
+            raise RemoteError(f"{url} answered JSON that is not an object.")
+        return document, url
+    raise RemoteError(f"{url} led to more than {MAX_REDIRECTS} redirects.")
+
+
+def _without_fragment(url: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, parts.query, ""))
+
+
+def _http_url(value: object) -> str:
+    if isinstance(value, str) and value.startswith(("https://", "http://")) and len(value) <= 500:
+        return value
+    return ""
+
+
+def _text(value: object, limit: int = 255) -> str:
+    return value[:limit] if isinstance(value, str) else ""
+
+
+def _link(value: object) -> str:
+    """An actor's ``url``: a string, a Link object, or a list of either."""
+    if isinstance(value, list):
+        value = value[0] if value else ""
+    if isinstance(value, dict):
+        value = value.get("href", "")
+    return _http_url(value)
+
+
+def _store_actor(document: dict, url: str) -> RemoteActor:
+    """Check an actor document and record it (its inbox, key and names)."""
+    actor_id = document.get("id")
+    if not _http_url(actor_id) or url_domain(actor_id) != url_domain(url):
+        raise RemoteError(f"{url} is not an actor of {url_domain(url)} (its id is {actor_id!r}).")
+    if document.get("type") not in ACTOR_TYPES:
+        raise RemoteError(f"{actor_id} is a {document.get('type')!r}, not an actor.")
+    inbox = _http_url(document.get("inbox"))
+    if not inbox:
+        raise RemoteError(f"{actor_id} has no inbox.")
+    key = document.get("publicKey")
+    if isinstance(key, list):
+        key = next((k for k in key if isinstance(k, dict) and k.get("owner") == actor_id), None)
+    if not isinstance(key, dict) or key.get("owner", actor_id) != actor_id:
+        raise RemoteError(f"{actor_id} publishes no public key of its own.")
+    pem = key.get("publicKeyPem")
+    if not isinstance(pem, str) or "PUBLIC KEY" not in pem or len(pem) > 10_000:
+        raise RemoteError(f"{actor_id} publishes no usable public key.")
+    endpoints = document.get("endpoints")
+    shared = _http_url(endpoints.get("sharedInbox")) if isinstance(endpoints, dict) else ""
+    values = {
+        "domain": url_domain(actor_id),
+        "preferred_username": _text(document.get("preferredUsername")),
+        "name": _text(document.get("name")),
+        "profile_url": _link(document.get("url")),
+        "inbox": inbox,
+        "shared_inbox": shared,
+        "public_key_id": _http_url(key.get("id")),
+        "public_key_pem": pem,
+        "fetched_at": timezone.now(),
+    }
+    actor, _created = RemoteActor.objects.update_or_create(url=actor_id, defaults=values)
+    return actor
+
+
+def fetch_actor(url: str, *, refresh: bool = False, show: Show | None = None) -> RemoteActor:
+    """The remote actor at ``url``, from our records when fetched less than a day ago (and not
+    ``refresh``), else by a signed GET (with ``show``'s key when given). Refuses blocked domains,
+    non-public addresses, oversized or non-JSON answers; RemoteError says why."""
+    url = _without_fragment(url.strip()) if isinstance(url, str) else ""
+    if not _http_url(url):
+        raise RemoteError(f"{url or '(empty)'} is not an http(s) actor address.")
+    domain = url_domain(url)
+    if is_blocked(domain):
+        raise RemoteError(f"{domain} is blocked.")
+    known = RemoteActor.objects.filter(url=url).first()
+    if known is not None and not refresh and known.public_key_pem:
+        if known.gone_at is not None or timezone.now() - known.fetched_at < REFRESH_AFTER:
+            return known
+    try:
+        document, final_url = get_json(url, show=show)
+    except RemoteGone:
+        if known is not None:
+            mark_gone(known)
+        raise
+    return _store_actor(document, final_url if url_domain(final_url) == domain else url)
+
+
+def fetch_key_owner(key_url: str, *, refresh: bool = False) -> RemoteActor:
+    """The actor that owns the public key ``key_url`` (``<actor>#main-key``, or a separate Key
+    document naming its owner)."""
+    base = _without_fragment(key_url)
+    known = (
+        RemoteActor.objects.filter(public_key_id=key_url).first()
+        or RemoteActor.objects.filter(url=base).first()
+    )
+    if known is not None and not refresh:
+        return fetch_actor(known.url)
+    try:
+        return fetch_actor(base, refresh=refresh)
+    except RemoteError:
+        if "#" in key_url:
+            raise
+    # A key document of its own (some servers): {"id": ..., "owner": <actor>, "publicKeyPem": ...}.
+    if is_blocked(url_domain(base)):
+        raise RemoteError(f"{url_domain(base)} is blocked.")
+    document, _url = get_json(base)
+    owner = _http_url(document.get("owner"))
+    if not owner or url_domain(owner) != url_domain(base):
+        raise RemoteError(f"{key_url} names no owner on its own server.")
+    return fetch_actor(owner, refresh=refresh)
+
+
+def mark_gone(actor: RemoteActor) -> int:
+    """The actor's server says it is gone: nothing more is sent to it and its follows end.
+    Returns the number of follows ended."""
+    return actor_gone(actor=actor)

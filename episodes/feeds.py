@@ -20,6 +20,7 @@ from django.db.models import Case, F, Min, Q, When
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.html import escape
 from django.utils.http import http_date
 from django.utils.translation import gettext as _
@@ -157,13 +158,14 @@ class FeedItem:
     cme_notes: str | None = None
     topics: list[str] = field(default_factory=list)
     persons: list[tuple[str, str, str, str]] = field(default_factory=list)  # name, role, href, img
+    corrections: list[tuple[datetime, str]] = field(default_factory=list)  # published at, text; newest first
 
     @property
     def audio_extension(self) -> str:
         return audio_extension_of(self.audio_mime)  # the model's own mapping, on a plain row
 
 
-_ITEM_COLUMNS = [f.name for f in fields(FeedItem) if f.name not in ("topics", "persons")]
+_ITEM_COLUMNS = [f.name for f in fields(FeedItem) if f.name not in ("topics", "persons", "corrections")]
 
 
 def _published_items(show: Show, now: datetime) -> list[FeedItem]:
@@ -204,6 +206,16 @@ def _published_items(show: Show, now: datetime) -> list[FeedItem]:
     for episode_id, name, role, href, img in persons:
         if episode_id in by_pk:
             by_pk[episode_id].persons.append((name, role, href, img))
+    # The hosts' corrections (discussion's Correction rows, read by the relation's name: episodes never
+    # imports discussion), one query for all items whatever their count.
+    corrections = (
+        Episode.objects.filter(pk__in=ids, corrections__isnull=False)
+        .order_by("-corrections__published_at", "-corrections__id")
+        .values_list("pk", "corrections__published_at", "corrections__text")
+    )
+    for episode_id, published_at, text in corrections:
+        if episode_id in by_pk:
+            by_pk[episode_id].corrections.append((published_at, text))
     return items
 
 
@@ -223,11 +235,24 @@ def _cme_notes(html: str | None) -> str:
     )
 
 
+def _corrections_html(corrections: list[tuple[datetime, str]]) -> str:
+    """Each correction as a dated paragraph, newest first: "<p><strong>Correction (29 Nov 2026):</strong>
+    text</p>", the host's plain text escaped. The item's pubDate stays the episode's: a new pubDate
+    would make apps announce the episode again as new; the correction is dated in its text."""
+    paragraphs = []
+    for published_at, text in corrections:
+        label = _("Correction (%(date)s):") % {"date": date_format(timezone.localtime(published_at), "j M Y")}
+        body = escape(_text(text)).replace("\n", "<br>")
+        paragraphs.append(f"<p><strong>{escape(label)}</strong> {body}</p>")
+    return "".join(paragraphs)
+
+
 def _item_notes(episode: FeedItem, page_url: str) -> tuple[str, str]:
     """(content:encoded, description): the whole notes, and the same cut to Apple's 4,000 bytes.
 
     A cut description keeps its "Earn CME credit" line whole: only the notes and disclosures
     before it are cut (apps that show only the description still lead listeners to the credit).
+    The hosts' corrections come first, so a cut description keeps them too.
     """
     notes = _text(episode.notes_html)
     credit_line = ""
@@ -240,6 +265,7 @@ def _item_notes(episode: FeedItem, page_url: str) -> tuple[str, str]:
         credit_line = "<p>" + _("Earn CME credit: %(url)s") % {"url": link} + "</p>"
     if not notes and not credit_line:
         notes = _text(episode.title)
+    notes = _corrections_html(episode.corrections) + notes
     content = notes + credit_line
     if len(content) * 4 <= MAX_DESCRIPTION_BYTES or utf8_length(content) <= MAX_DESCRIPTION_BYTES:
         return content, content

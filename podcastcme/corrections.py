@@ -25,12 +25,13 @@ from episodes.models import Episode
 @transaction.atomic
 def publish_correction(
     *, episode: Episode, text: str, by: User, prompted_by: Comment | None = None
-) -> Correction:
-    """Publish the correction (``discussion``) and notify the activity's coordinators (``credits``)."""
+) -> tuple[Correction, int]:
+    """Publish the correction (``discussion``) and notify the activity's coordinators (``credits``).
+    Returns the correction and how many coordinators will be emailed (0: not a CME episode)."""
     correction = correction_publish(episode=episode, text=text, by=by, prompted_by=prompted_by)
-    activity_correction_notify(
+    notified = activity_correction_notify(
         episode_id=episode.pk,
         correction_text=correction.text,
-        episode_url=settings.SITE_URL + episode.get_absolute_url(),
+        episode_url=settings.SITE_URL + correction.episode.get_absolute_url(),
     )
-    return correction
+    return correction, notified

@@ -13,7 +13,7 @@ from billing import urls as billing_urls
 from credits import urls as credits_urls
 from episodes.views import public as episode_views
 
-from . import health, views_deletion, views_pages
+from . import health, views_corrections, views_deletion, views_pages
 
 admin.site.site_header = "podcastcme administration"
 admin.site.site_title = "podcastcme"
@@ -35,6 +35,12 @@ urlpatterns = [
     # Discussion under episodes (comments, references, corrections) and ActivityPub (WebFinger at
     # /.well-known/webfinger, actors, inboxes): each app's URLs carry their own prefixes.
     path("", include("discussion.urls")),
+    # A host's corrections page: publishing one also tells a CME activity's coordinators (spans apps).
+    path(
+        "host/shows/<slug:slug>/episodes/<int:pk>/corrections/",
+        views_corrections.episode_corrections_page,
+        name="discussion_correction_new",
+    ),
     path("", include("fediverse.urls")),
     path(
         "accounts/confirm-email/<str:key>/",

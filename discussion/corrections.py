@@ -22,18 +22,14 @@ from episodes.services import show_content_changed
 from episodes.text import strip_control_chars
 
 from .audit_actions import DiscussionAction
+from .errors import DiscussionError
 from .models import Comment, Correction
 
 MAX_CORRECTION_CHARS = 2000
 
 
-class CorrectionError(Exception):
+class CorrectionError(DiscussionError):
     """A correction that cannot be published; ``message`` says why, for people; ``code`` names the rule."""
-
-    def __init__(self, message: str, code: str = "invalid"):
-        super().__init__(message)
-        self.message = message
-        self.code = code
 
 
 def clean_correction_text(text: str) -> str:
@@ -64,7 +60,9 @@ def correction_publish(
     raise ``CorrectionError`` and write nothing.
     """
     if not is_host_of(by, episode.show):
-        raise CorrectionError(_("Only a host of this show can publish a correction."), code="not_host")
+        raise CorrectionError(
+            _("Only a host of this show can publish a correction."), code="not_host", status=403
+        )
     if not episode.is_public:
         raise CorrectionError(
             _("Only a public episode takes a correction: edit a draft or scheduled episode's notes instead."),

@@ -78,7 +78,7 @@ class Reference:
 def citation_href(kind: str, value: str) -> str:
     """Where a citation links: the DOI resolver, PubMed, or the address itself."""
     if kind == KIND_DOI:
-        return "https://doi.org/" + quote(value, safe="/:;()._-<>[]")
+        return "https://doi.org/" + quote(value, safe="/:;()._-")
     if kind == KIND_PMID:
         return f"https://pubmed.ncbi.nlm.nih.gov/{value}/"
     return value
@@ -205,7 +205,7 @@ def parse_field(text: str) -> list[Reference]:
         raise ReferenceError(
             _("The references are too long: at most %(max)d characters in all.") % {"max": MAX_FIELD_CHARS}
         )
-    items = [item.strip() for item in _SPLIT.split(text)]
+    items = [item.strip().strip(",;").strip() for item in _SPLIT.split(text)]  # stray separators
     references = _unique([parse_item(item) for item in items if item])
     if len(references) > MAX_REFERENCES:
         raise ReferenceError(

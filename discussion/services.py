@@ -135,6 +135,12 @@ def _reference_data(found: list[refs.Reference]) -> list[str]:
     return [f"{reference.kind}:{reference.value}" for reference in found]
 
 
+def _http_only(url: str | None) -> str:
+    """A remote server's address field, kept only when it is http(s) (the page links it)."""
+    url = (url or "").strip()
+    return url if url.lower().startswith(("https://", "http://")) else ""
+
+
 def _thread_parent(in_reply_to: Comment | None, episode: Episode) -> Comment | None:
     """Replies are one level deep: a reply to a reply hangs under the first comment."""
     if in_reply_to is None:
@@ -271,7 +277,7 @@ def comment_receive_remote(
                 remote_handle=(handle or "")[:255],
                 remote_name=(name or "")[:255],
                 remote_object_id=object_id[:500],
-                remote_url=(url or "")[:500],
+                remote_url=_http_only(url)[:500],
                 in_reply_to=parent,
                 body_html=body_html,
                 status=status,

@@ -24,13 +24,15 @@ from django.utils.formats import date_format
 from django.utils.html import escape
 from django.utils.http import http_date
 from django.utils.translation import gettext as _
+from feedgen.entry import FeedEntry
 from feedgen.feed import FeedGenerator  # before .podcast_ext: feedgen.ext.* needs feedgen.feed loaded
 
 from . import push
 from .artwork import current_renditions, feed_width_of, rendition_stem
 from .feed_limits import MAX_DESCRIPTION_BYTES, cut_description, enclosure_type, utf8_length
+from .itunes_keywords import most_used, register_keywords
 from .models import Episode, EpisodePerson, Show, audio_extension_of, podcast_guid_for
-from .models.shows import audio_media_type
+from .models.shows import EpisodeQuerySet, audio_media_type
 from .podcast_ext import Person, Transcript, register
 from .text import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, clean_line, strip_control_chars
 
@@ -156,6 +158,7 @@ class FeedItem:
     credit_until: date | None = None  # the CME activity's expiry date, when the episode is one
     # The version's disclosure notes (credits' ActivityVersion.listener_notes_html), when published.
     cme_notes: str | None = None
+    show_id: int = 0  # a topic feed's items come from several shows (episodes/topic_feeds.py)
     topics: list[str] = field(default_factory=list)
     persons: list[tuple[str, str, str, str]] = field(default_factory=list)  # name, role, href, img
     corrections: list[tuple[datetime, str]] = field(default_factory=list)  # published at, text; newest first
@@ -173,6 +176,12 @@ def _published_items(show: Show, now: datetime) -> list[FeedItem]:
     with topics and persons: three queries at any count."""
     published = Episode.objects.published(now=now).filter(show=show)
     limit = show.feed_episode_limit or None  # a 10,000-episode show need not publish an 18 MB feed
+    return feed_items(published, limit)
+
+
+def feed_items(published: EpisodeQuerySet, limit: int | None) -> list[FeedItem]:
+    """The newest ``limit`` (None: all) of the ``published`` episodes as feed rows, newest first,
+    with their topics and persons: three queries at any count (the show feed and topic feeds)."""
     # Only a published activity offers credit (a draft or a withdrawn one does not); the expiry the
     # feed announces is the one of the version learners are shown now.
     credit_until = Case(
@@ -272,7 +281,8 @@ def _item_notes(episode: FeedItem, page_url: str) -> tuple[str, str]:
     return content, cut_description(notes, MAX_DESCRIPTION_BYTES - utf8_length(credit_line)) + credit_line
 
 
-def _add_item(fg: FeedGenerator, episode: FeedItem, urls: _UrlTemplates) -> None:
+def _add_item(fg: FeedGenerator, episode: FeedItem, urls: _UrlTemplates) -> FeedEntry:
+    """Append the item; returned so a topic feed can add to it (episodes/topic_feeds.py)."""
     fe = fg.add_entry(order="append")  # the queryset is already newest first
     fe.title(clean_line(episode.title))
     page_url = urls.page.format(slug=episode.slug)
@@ -287,6 +297,7 @@ def _add_item(fg: FeedGenerator, episode: FeedItem, urls: _UrlTemplates) -> None
                  enclosure_type(audio_media_type(episode.audio_mime)))  # fmt: skip
     for topic in episode.topics:
         fe.category(term=topic)
+    fe.keywords.itunes_keywords(episode.topics)
 
     fe.podcast.itunes_duration(round(episode.audio_duration))
     fe.podcast.itunes_episode_type(episode.episode_type)
@@ -310,6 +321,7 @@ def _add_item(fg: FeedGenerator, episode: FeedItem, urls: _UrlTemplates) -> None
         p2.podcast_chapters(urls.chapters.format(pk=episode.pk))
     for name, role, href, img in episode.persons:
         p2.podcast_person(Person(name=clean_line(name), role=_person_role(role), href=href, img=img))
+    return fe
 
 
 def _channel(
@@ -375,6 +387,7 @@ def _new_generator() -> FeedGenerator:
     fg = FeedGenerator()
     fg.load_extension("podcast", atom=False)
     register(fg)
+    register_keywords(fg)
     return fg
 
 
@@ -386,6 +399,8 @@ def _render(show: Show, items: list[FeedItem], last_modified: datetime, *, token
         else:
             self_url = settings.SITE_URL + reverse("episodes:personal_feed", args=[token, show.slug])
             _channel(fg, show, last_modified, self_url=self_url, block=True)
+        # The show's most used topics (Apple's limit: episodes/itunes_keywords.py).
+        fg.keywords.itunes_keywords(most_used(item.topics for item in items))
         urls = _UrlTemplates(show, token)
         for item in items:
             _add_item(fg, item, urls)

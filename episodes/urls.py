@@ -12,6 +12,7 @@ urlpatterns = [
     path("search/", public.search, name="search"),
     # The feed
     path("shows/<slug:slug>/feed.xml", feed.show_feed, name="feed"),
+    path("topics/<slug:slug>/feed.xml", feed.topic_feed, name="topic_feed"),
     # Files: stable ASCII URLs ending in the real extension (models.audio_extension_of)
     re_path(
         r"^audio/(?P<pk>\d+)/(?P<slug>[-a-zA-Z0-9_]+)\.(?P<ext>mp3|m4a|ogg|opus)$",

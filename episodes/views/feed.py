@@ -1,17 +1,20 @@
-"""The RSS feed of a show: cached, conditional (ETag / Last-Modified), gzip-aware, GET and HEAD."""
+"""The RSS feeds of a show and of a topic: cached, conditional (ETag / Last-Modified), gzip-aware,
+GET and HEAD."""
 
 import re
 
 from django.conf import settings
-from django.http import Http404, HttpResponse, HttpResponseNotModified
+from django.http import Http404, HttpResponse, HttpResponseNotModified, HttpResponsePermanentRedirect
+from django.urls import reverse
 from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from accounts.permissions import answers_before_sessions
 
-from ..feeds import current_feed
+from ..feeds import FeedState, current_feed
 from ..moving import moved_feed
+from ..topic_feeds import canonical_slug, current_topic_feed
 from .moving import moved_feed_response
 
 _ACCEPTS_GZIP = re.compile(r"\bgzip\b(?!\s*;\s*q=0(?:\.0*)?\s*(?:,|$))")
@@ -45,6 +48,28 @@ def show_feed(request, slug):
     move = moved_feed(slug, state.version)  # no query unless the show changed since last asked
     if move is not None:
         return moved_feed_response(request, move)
+    return _feed_response(request, state)
+
+
+@answers_before_sessions
+@require_safe
+def topic_feed(request, slug):
+    """``/topics/<slug>/feed.xml``: the topic's episodes from every show (episodes/topic_feeds.py).
+
+    A slug in another case (``/topics/POCUS/feed.xml``, typed from the hashtag) answers 301 to the
+    topic's own address, so an app keeps one subscription whatever case it was given.
+    """
+    state = current_topic_feed(slug)
+    if state is None:
+        canonical = canonical_slug(slug)
+        if canonical is None:
+            raise Http404(_("There is no such topic."))
+        return HttpResponsePermanentRedirect(reverse("episodes:topic_feed", args=[canonical]))
+    return _feed_response(request, state)
+
+
+def _feed_response(request, state: FeedState):
+    """The feed, or 304 when the app has it already: the same answer for a show and a topic."""
     if request.META.get("HTTP_IF_NONE_MATCH") == state.etag:
         # The poll of an app that has this feed, echoing its ETag exactly (nearly every poll):
         # 304 with the validators and caching headers only, without building the full answer

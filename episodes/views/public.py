@@ -2,9 +2,11 @@
 
 from urllib.parse import quote
 
+from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.http import Http404
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from accounts.permissions import is_host_of
@@ -22,17 +24,26 @@ def _page(request, queryset) -> Page:
 
 def subscribe_links(show: Show) -> list[dict[str, str]]:
     """Where a listener can follow the show: the feed itself and the apps that open a feed URL."""
-    feed = show.feed_url
+    return feed_subscribe_links(show.feed_url, spotify_search=show.title)
+
+
+def feed_subscribe_links(feed: str, *, spotify_search: str = "") -> list[dict[str, str]]:
+    """The links for any feed URL (a show's, a topic's); Spotify only with a title to search for."""
     bare = feed.split("://", 1)[-1]
-    return [
+    links = [
         {"name": _("RSS feed"), "url": feed, "kind": "rss"},
         {"name": _("Apple Podcasts"), "url": "podcast://" + bare, "kind": "apple"},
+    ]
+    if spotify_search:
         # Spotify cannot subscribe to a feed URL; its search finds the show once it is submitted there.
-        {
-            "name": _("Spotify"),
-            "url": "https://open.spotify.com/search/" + quote(show.title),
-            "kind": "spotify",
-        },
+        links.append(
+            {
+                "name": _("Spotify"),
+                "url": "https://open.spotify.com/search/" + quote(spotify_search),
+                "kind": "spotify",
+            }
+        )
+    return links + [
         {
             "name": _("Overcast"),
             "url": "overcast://x-callback-url/add?url=" + quote(feed, safe=""),
@@ -90,10 +101,17 @@ def topic_detail(request, slug):
     topic = selectors.topic_by_slug(slug=slug)
     if topic is None:
         raise Http404(_("There is no such topic."))
+    # The topic's feed (episodes/topic_feeds.py); Spotify cannot open a feed URL and does not list it.
+    feed_url = settings.SITE_URL + reverse("episodes:topic_feed", args=[topic.slug])
     return render(
         request,
         "episodes/topic.html",
-        {"topic": topic, "page_obj": _page(request, selectors.topic_episodes(topic=topic))},
+        {
+            "topic": topic,
+            "page_obj": _page(request, selectors.topic_episodes(topic=topic)),
+            "feed_url": feed_url,
+            "subscribe_links": feed_subscribe_links(feed_url),
+        },
     )
 
 

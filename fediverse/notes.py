@@ -16,7 +16,7 @@ import hashlib
 import html
 import json
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import nh3
@@ -192,7 +192,7 @@ def artwork_url(episode: Episode) -> str:
 
 
 def iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def episode_note(episode: Episode, *, updated: datetime | None = None) -> dict[str, Any]:

@@ -96,6 +96,9 @@ def _message(request: HttpRequest, names: list[str]) -> bytes:
             lines.append((name, f"{request.method.lower()} {request.get_full_path()}"))
         elif name.startswith("("):
             raise SignatureError(f"The signed pseudo-header {name} is not supported.")
+        elif name == "host":
+            # The Host the client sent (nginx must pass it on: docs/fediverse.md).
+            lines.append((name, request.headers.get("Host") or request.get_host()))
         else:
             lines.append((name, _header(request, name)))
     return signing_string(lines)

@@ -22,3 +22,10 @@ class CreditsConfig(AppConfig):
 
         # A sign-up email names the CME activity the person signed up to reach.
         register_destination_describer(describe_signup_destination)
+
+        from episodes.person_links import register_person_links  # noqa: PLC0415
+
+        from .clinicians import verified_person_links  # noqa: PLC0415
+
+        # A verified clinician's podcast:person in the feed links to their public page.
+        register_person_links(verified_person_links)

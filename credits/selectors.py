@@ -13,6 +13,10 @@ from accounts.models import LearnerProfile, User
 from episodes.intervals import union_byte_ranges
 from episodes.models import DownloadRequest, Episode, ShowHost
 
+# Verified clinicians heard in a show's public episodes (credits/clinicians.py), re-exported for other
+# apps (the fediverse actor profile lists them).
+from .clinicians import VerifiedPerson as VerifiedPerson
+from .clinicians import verified_people_for_show as verified_people_for_show
 from .models import (
     RENDER_OVERDUE_MINUTES,
     Activity,

@@ -3,6 +3,7 @@ from django.urls import path, re_path
 from .views import (
     audit,
     certificates,
+    clinicians,
     coordinator,
     cpe,
     credit_types,
@@ -91,6 +92,23 @@ urlpatterns = [
     ),
     path("coordinator/activities/<int:pk>/speakers/", disclosures.speaker_settle, name="coordinator_speaker"),
     path("disclosure/<str:token>/", disclosures.disclosure_form, name="disclosure_form"),
+    # Verified clinicians (credits/clinicians.py): the coordinator's pages and the public person page
+    path(
+        "coordinator/providers/<slug:slug>/clinicians/",
+        clinicians.clinician_list,
+        name="coordinator_clinicians",
+    ),
+    path(
+        "coordinator/providers/<slug:slug>/clinicians/<int:person_pk>/verify/",
+        clinicians.clinician_verify,
+        name="coordinator_clinician_verify",
+    ),
+    path(
+        "coordinator/providers/<slug:slug>/clinicians/verifications/<int:pk>/revoke/",
+        clinicians.clinician_revoke,
+        name="coordinator_clinician_revoke",
+    ),
+    path("people/<int:pk>/", clinicians.clinician_person, name="clinician_person"),
     path("coordinator/activities/<int:pk>/quiz/", coordinator.quiz_edit, name="coordinator_quiz"),
     path(
         "coordinator/activities/<int:pk>/quiz.json", coordinator.quiz_export, name="coordinator_quiz_export"

@@ -33,6 +33,7 @@ from .feed_limits import MAX_DESCRIPTION_BYTES, cut_description, enclosure_type,
 from .itunes_keywords import most_used, register_keywords
 from .models import Episode, EpisodePerson, Show, audio_extension_of, podcast_guid_for
 from .models.shows import EpisodeQuerySet, audio_media_type
+from .person_links import person_links
 from .podcast_ext import Person, Transcript, register
 from .text import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, clean_line, strip_control_chars
 
@@ -225,6 +226,13 @@ def feed_items(published: EpisodeQuerySet, limit: int | None) -> list[FeedItem]:
     for episode_id, published_at, text in corrections:
         if episode_id in by_pk:
             by_pk[episode_id].corrections.append((published_at, text))
+    if any(item.persons for item in items):
+        # A verified clinician links to their page (credits registers it: episodes/person_links.py).
+        links = person_links(ids)
+        for item in items:
+            item.persons = [
+                (name, role, links.get((item.pk, name), href), img) for name, role, href, img in item.persons
+            ]
     return items
 
 

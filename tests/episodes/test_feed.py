@@ -542,7 +542,9 @@ def test_queries_per_feed_request_do_not_grow_with_episodes(client, feed_show):
 
     assert small[2] == 10 and large[2] == 250
     assert small[:2] == large[:2]
-    assert large[0] <= 6 and large[1] <= 6
+    # A rebuild: 6, and one query each for what higher apps add to every build with people or items
+    # (discussion's corrections; credits' verified clinicians' links, episodes/person_links.py).
+    assert large[0] <= 8 and large[1] <= 6
     assert large[1] < large[0]  # a cache hit does not rebuild
 
 

@@ -79,6 +79,15 @@ class Delivery:
 
 
 @dataclass
+class Fetch:
+    """A GET of the peer's actor or one of its notes, and whose signature it carried (None: none,
+    or one that did not verify)."""
+
+    path: str
+    signer: str | None
+
+
+@dataclass
 class Response:
     status: int
     text: str
@@ -100,6 +109,9 @@ class FediversePeer:
         self.notes: dict[str, dict[str, Any]] = {}  # the peer's notes, by id (served; deleted: 410)
         self.deleted: set[str] = set()
         self.key_fetches: list[str] = []  # key ids the verifier fetched
+        self.fetches: list[Fetch] = []  # GETs of the actor and notes, with their verified signer
+        # Mastodon's "authorized fetch" (secure mode): the actor and notes only for signed GETs.
+        self.authorized_fetch = False
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._loop = asyncio.new_event_loop()
@@ -233,7 +245,20 @@ class FediversePeer:
         return web.json_response(jrd, content_type="application/jrd+json")
 
     async def _actor(self, request: web.Request) -> web.Response:
-        return _activity_json(self.actor_document())
+        refused = await self._check_fetch(request)
+        return refused or _activity_json(self.actor_document())
+
+    async def _check_fetch(self, request: web.Request) -> web.Response | None:
+        """Verify a GET's signature when it has one (bovine: "(request-target)" and "date" signed,
+        the Date within 5 minutes); in authorized-fetch mode an unverified GET is answered 401."""
+        signer = None
+        if "Signature" in request.headers:
+            signer = await self.verify(request.method, str(request.url), CIMultiDict(request.headers), b"")
+        with self._lock:
+            self.fetches.append(Fetch(request.path, signer))
+        if self.authorized_fetch and signer is None:
+            return web.json_response({"error": "Request not signed"}, status=401)
+        return None
 
     async def _empty_collection(self, request: web.Request) -> web.Response:
         collection = {
@@ -245,6 +270,9 @@ class FediversePeer:
         return _activity_json(collection)
 
     async def _note(self, request: web.Request) -> web.Response:
+        refused = await self._check_fetch(request)
+        if refused is not None:
+            return refused
         note_id = f"{self.actor_id}/statuses/{request.match_info['note']}"
         with self._lock:
             if note_id in self.deleted:

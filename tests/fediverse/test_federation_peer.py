@@ -79,6 +79,7 @@ def test_a_server_of_another_make_follows_a_show_gets_its_episodes_and_replies(
     fediverse_peer, federating_site, show, host, provider, coordinator, show_grant, client
 ):
     peer: FediversePeer = fediverse_peer
+    peer.authorized_fetch = True  # as Mastodon in secure mode: our fetches of its actor must be signed
     site = federating_site.url
     actor_url = f"{site}/ap/shows/{show.slug}"
 
@@ -108,6 +109,10 @@ def test_a_server_of_another_make_follows_a_show_gets_its_episodes_and_replies(
     assert accept.object_id() == follow["id"]
     assert {"(request-target)", "host", "date", "digest"} <= _signed_headers(accept)
     assert _following(show, peer)
+    # Our server fetched the peer's actor to check the Follow's signature, with a signed GET the
+    # peer verified (the other way round).
+    actor_path = urlsplit(peer.actor_id).path
+    assert [f.signer for f in peer.fetches if f.path == actor_path] == [actor_url]
 
     # 3. The host publishes a new episode: a draft is not federated, publishing sends a Create.
     seen = peer.received_count()
@@ -130,7 +135,7 @@ def test_a_server_of_another_make_follows_a_show_gets_its_episodes_and_replies(
     audio = [a for a in note.get("attachment", []) if str(a.get("mediaType", "")).startswith("audio/")]
     assert len(audio) == 1 and audio[0]["mediaType"] == "audio/mpeg"
     assert urlsplit(audio[0]["url"]).path.endswith(".mp3")
-    assert "cme credit" not in note["content"].lower()
+    assert "AMA PRA Category 1" not in note["content"], "no credit line without a CME activity"
     fetched_note = peer.get(note["id"])
     assert fetched_note.status == 200 and fetched_note.json()["id"] == note["id"]
 
@@ -141,8 +146,9 @@ def test_a_server_of_another_make_follows_a_show_gets_its_episodes_and_replies(
     episode_services.episode_publish(episode=cme, actor=host)
     cme_id = f"{site}/ap/episodes/{cme.pk}"
     cme_note = peer.wait_for("Create", lambda d: d.object_id() == cme_id, after=seen).object
-    assert "cme credit" in cme_note["content"].lower()
-    assert site + cme.get_absolute_url() in cme_note["content"]
+    assert "Earn 0.75 AMA PRA Category 1 Credit" in cme_note["content"]  # the activity's 0.75 credits
+    claim_page = site + cme.get_absolute_url()
+    assert f'href="{claim_page}"' in cme_note["content"]
 
     # 4. Replies come home. Hold all: the reply is kept, held, not on the page.
     moderation_set(show=show, by=host, moderation=Moderation.HOLD_ALL, comments_open=True)
@@ -154,7 +160,7 @@ def test_a_server_of_another_make_follows_a_show_gets_its_episodes_and_replies(
     assert comment.origin == Comment.Origin.REMOTE
     assert comment.status == Comment.Status.HELD
     assert comment.remote_actor_url == peer.actor_id
-    assert comment.remote_handle == peer.handle
+    assert comment.remote_handle == peer.handle  # the handle WebFinger resolves: with the port
     assert "Which probe" not in _page(client, episode)
 
     # Auto-approve followers: the peer follows, so its reply is shown at once, with its handle and
@@ -208,6 +214,11 @@ def test_a_server_of_another_make_follows_a_show_gets_its_episodes_and_replies(
     episode_services.episode_publish(episode=later, actor=host)
     assert peer.received_count() == seen
     assert Delivery.objects.filter(inbox__startswith=peer.base_url).count() == before
+    # No longer a follower, its next reply waits for a host (auto-approve is for followers).
+    stranger = peer.reply_note(cme_note, "<p>Scalpel, bougie, tube.</p>")
+    answer = peer.post(shared_inbox, peer.create_activity(stranger))
+    assert answer.status in ACCEPTED, (answer.status, answer.text[:500])
+    assert Comment.objects.get(remote_object_id=stranger["id"]).status == Comment.Status.HELD
 
     # Everything our server sent verified on the peer, and every delivery is marked delivered.
     assert peer.rejected == []

@@ -28,6 +28,7 @@ from discussion.models import Comment, Moderation
 from discussion.services import moderation_set
 from episodes import services as episode_services
 from episodes.models import Episode
+from fediverse.blocks import domain_block
 from fediverse.models import Delivery, Follower, InboxActivity
 from testkit import factories
 from testkit.fediverse_peer import FediversePeer, sha256_digest
@@ -225,6 +226,35 @@ def test_a_server_of_another_make_follows_a_show_gets_its_episodes_and_replies(
     assert set(Delivery.objects.filter(inbox__startswith=peer.base_url).values_list("status", flat=True)) == {
         Delivery.Status.DELIVERED
     }
+
+
+def test_a_blocked_server_is_neither_delivered_to_nor_heard(fediverse_peer, federating_site, show, host):
+    """The host blocks the peer's domain: its follow ends, a new episode is not sent there, and
+    what it sends next (a reply, a new Follow) is refused."""
+    peer: FediversePeer = fediverse_peer
+    actor_url = f"{federating_site.url}/ap/shows/{show.slug}"
+    inbox = f"{actor_url}/inbox"
+    answer = peer.post(inbox, peer.follow_activity(actor_url))
+    assert answer.status in ACCEPTED, (answer.status, answer.text[:500])
+    peer.wait_for("Accept")
+    episode = _draft_episode(show, host, "Awake tracheal intubation", "airway")
+    episode_services.episode_publish(episode=episode, actor=host)
+    note = peer.wait_for("Create").object
+
+    domain_block(domain=urlsplit(peer.base_url).hostname or "", show=show, by=host, reason="Spam")
+    assert not _following(show, peer)
+    seen = peer.received_count()
+    delivered = Delivery.objects.filter(inbox__startswith=peer.base_url, status=Delivery.Status.DELIVERED)
+    before = delivered.count()
+    later = _draft_episode(show, host, "Extubation", "airway")
+    episode_services.episode_publish(episode=later, actor=host)
+    assert peer.received_count() == seen
+    assert delivered.count() == before
+    reply = peer.reply_note(note, "<p>Blocked, but trying.</p>")
+    assert peer.post(inbox, peer.create_activity(reply)).status == 403
+    assert peer.post(inbox, peer.follow_activity(actor_url)).status == 403
+    assert not Comment.objects.filter(remote_object_id=reply["id"]).exists()
+    assert not _following(show, peer)
 
 
 # --- Refusals -------------------------------------------------------------------------------------

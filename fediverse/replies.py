@@ -141,6 +141,19 @@ def _page_url(obj: dict) -> str:
     return obj["id"]
 
 
+def _handle(actor: RemoteActor) -> str:
+    """@name@host as WebFinger resolves it: the actor's host, with its port when it has one."""
+    if not actor.preferred_username:
+        return ""
+    parts = urlsplit(actor.url)
+    host = (parts.hostname or actor.domain).lower()
+    return (
+        f"@{actor.preferred_username}@{host}:{parts.port}"
+        if parts.port
+        else f"@{actor.preferred_username}@{host}"
+    )
+
+
 def _published(obj: dict) -> datetime | None:
     value = obj.get("published")
     if not isinstance(value, str):
@@ -168,7 +181,7 @@ def receive_create(*, activity: dict, actor: RemoteActor) -> str:
             object_id=obj["id"],
             url=_page_url(obj),
             actor_url=actor.url,
-            handle=actor.handle,
+            handle=_handle(actor),
             name=actor.name,
             content_html=obj["content"],
             published=_published(obj),

@@ -86,6 +86,16 @@ def test_a_reply_to_an_episode_becomes_a_held_comment_from_someone_who_does_not_
     assert comment.created_at.isoformat().startswith("2026-11-01T10:00:00")
 
 
+def test_the_handle_names_the_port_of_an_actor_on_a_non_default_port(episode):
+    actor = RemoteActor.objects.create(
+        url="http://127.0.0.1:8081/users/al", domain="127.0.0.1", preferred_username="al",
+        inbox="http://127.0.0.1:8081/inbox",
+    )  # fmt: skip
+    obj = _note(_episode_note(episode), object_id="http://127.0.0.1:8081/notes/1", attributedTo=actor.url)
+    assert receive_create(activity=_create(obj), actor=actor) == "accepted"
+    assert Comment.objects.get().remote_handle == "@al@127.0.0.1:8081"
+
+
 def test_a_followers_reply_is_shown_at_once(episode, bob, followers_only):
     Follower.objects.create(show=episode.show, actor=bob, follow_activity_id=f"{BOB}/follow/1")
     assert receive_create(activity=_create(_note(_episode_note(episode))), actor=bob) == "accepted"

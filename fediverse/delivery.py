@@ -27,7 +27,7 @@ from .blocks import blocked_domains, is_blocked, is_blocked_by
 from .follows import actor_gone
 from .keys import actor_key, key_id
 from .models import Delivery, Follower, RemoteActor
-from .remote import ACTIVITY_JSON, RemoteError, request, url_domain
+from .remote import ACTIVITY_JSON, RemoteError, RemoteRefused, request, url_domain
 from .signing import sign_headers
 
 logger = logging.getLogger(__name__)
@@ -153,7 +153,7 @@ def send_delivery(delivery_id: int) -> str:
             if actor.inbox == delivery.inbox:  # a shared inbox answering 410 does not end everyone
                 actor_gone(actor=actor)
         return _give_up(delivery, attempts, str(error))
-    except _Refused as error:
+    except (_Refused, RemoteRefused) as error:
         return _give_up(delivery, attempts, str(error))
     except RemoteError as error:
         if attempts >= MAX_ATTEMPTS:

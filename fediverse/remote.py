@@ -44,6 +44,11 @@ class RemoteError(Exception):
     """Another server could not be reached or answered something unusable (the message says which)."""
 
 
+class RemoteRefused(RemoteError):
+    """We refuse to reach that address (not http(s), or not a public internet address): trying
+    again will not help."""
+
+
 class RemoteGone(RemoteError):
     """The server answered 410 Gone: the actor or inbox no longer exists."""
 
@@ -71,13 +76,13 @@ def url_domain(url: str) -> str:
 def _vetted(url: str, timeout: float) -> list[tuple[int, tuple]]:
     parts = urlsplit(url)
     if parts.scheme.lower() not in {"http", "https"}:
-        raise RemoteError(f"Only http and https addresses are reached, not {url}.")
+        raise RemoteRefused(f"Only http and https addresses are reached, not {url}.")
     try:
         host, port = parts.hostname, parts.port
     except ValueError:
-        raise RemoteError(f"{url} is not a valid address.") from None
+        raise RemoteRefused(f"{url} is not a valid address.") from None
     if not host:
-        raise RemoteError(f"{url} names no host.")
+        raise RemoteRefused(f"{url} names no host.")
     port = port or (443 if parts.scheme.lower() == "https" else 80)
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
@@ -90,7 +95,7 @@ def _vetted(url: str, timeout: float) -> list[tuple[int, tuple]]:
         kind = refused_kind(address)
         plain_loopback = kind == "loopback" and ipaddress.ip_address(address).is_loopback
         if kind is not None and not (plain_loopback and allow_loopback):
-            raise RemoteError(f"Refused to reach {url}: {host} is {address}, a {kind} address.")
+            raise RemoteRefused(f"Refused to reach {url}: {host} is {address}, a {kind} address.")
         if (family, sockaddr) not in vetted:
             vetted.append((family, sockaddr))
     if not vetted:

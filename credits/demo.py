@@ -16,6 +16,7 @@ from episodes.models import Episode, Show
 
 from . import (
     cebroker,
+    clinicians,
     credit_type_services,
     disclosure_services,
     grants,
@@ -31,6 +32,7 @@ from .models import (
     AcpeActivityType,
     Activity,
     Attempt,
+    ClinicianVerification,
     ContentPerson,
     CreditClaim,
     CreditKind,
@@ -498,4 +500,31 @@ def seed_demo_nurse_licence(*, learner: User) -> Licence:
             "counts_participation": False,
         },
         mandates=[("Patient safety", Decimal("2"))],
+    )
+
+
+# The demo faculty member verified as a licensed clinician (credits/clinicians.py): her badge shows on
+# the demo CME episode, where the activity matched her as a speaker. 1234567893 is CMS's worked
+# example of the NPI check digit, not a real clinician's NPI.
+DEMO_CLINICIAN = {"name": "Fatima Faculty", "licence_state": "MA", "licence_number": "MD-245871",
+                  "npi": "1234567893"}  # fmt: skip
+
+
+def seed_demo_clinician(*, provider: Provider, coordinator: User) -> ClinicianVerification | None:
+    """Verify the demo faculty member (idempotent: nothing when a verification is valid). Her licence
+    runs two years from the day the demo is seeded. None when the person is missing."""
+    person = ProviderPerson.objects.filter(provider=provider, name=DEMO_CLINICIAN["name"]).first()
+    if person is None:
+        return None
+    current = ClinicianVerification.objects.filter(person=person).valid().first()
+    if current is not None:
+        return current
+    return clinicians.clinician_verify(
+        person=person,
+        actor=coordinator,
+        licence_state=DEMO_CLINICIAN["licence_state"],
+        licence_number=DEMO_CLINICIAN["licence_number"],
+        npi=DEMO_CLINICIAN["npi"],
+        licence_expires_on=timezone.localdate() + datetime.timedelta(days=730),
+        evidence_note="Demo data: the state board lookup and the NPPES record are not real.",
     )

@@ -3,8 +3,10 @@ pages (bad input, permissions, audit rows), the database's constraints, expiry w
 public person page, the episode page's badge and the selector other apps read."""
 
 import datetime
+import io
 
 import pytest
+from django.core.management import call_command
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -12,10 +14,12 @@ from django.utils.formats import date_format
 
 from audit.models import AuditEvent
 from credits import clinicians, disclosure_services
+from credits.demo import DEMO_ACTIVITY_EPISODE, seed_demo_clinician
 from credits.models import ClinicianVerification, ProviderPerson
 from credits.provider_time import provider_date
 from credits.selectors import verified_people_for_show
-from episodes.models import EpisodePerson, Show
+from episodes.feeds import build_feed
+from episodes.models import Episode, EpisodePerson, Show
 from testkit import factories
 from testkit.mfa import mfa_login
 
@@ -428,3 +432,25 @@ def test_the_coordinator_dashboard_links_to_the_page(client, provider, coordinat
     mfa_login(client, coordinator)
     text = client.get(reverse("credits:coordinator_dashboard")).content.decode()
     assert _list_url(provider) in text
+
+
+# --- The demo ----------------------------------------------------------------------------------------
+
+
+def test_the_demo_faculty_member_is_verified_once_and_badged_on_the_demo_episode(client):
+    call_command("seed_demo", stdout=io.StringIO())
+    verification = ClinicianVerification.objects.get()
+    provider, coordinator = verification.person.provider, verification.verified_by
+    # Seeding again verifies nobody twice (the whole command's idempotence: tests/core).
+    assert seed_demo_clinician(provider=provider, coordinator=coordinator) == verification
+    assert ClinicianVerification.objects.count() == 1
+    assert verification.person.name == "Fatima Faculty" and verification.is_valid()
+    episode = Episode.objects.get(slug=DEMO_ACTIVITY_EPISODE)
+    person_url = reverse("credits:clinician_person", args=[verification.person_id])
+    page = client.get(episode.get_absolute_url()).content.decode()
+    assert f'href="{person_url}"' in page and "Verified clinician" in page
+    assert (
+        f'href="http://testserver{person_url}">Fatima Faculty</podcast:person>'
+        in build_feed(episode.show).decode()
+    )
+    assert "Licensed clinician verified by" in client.get(person_url).content.decode()

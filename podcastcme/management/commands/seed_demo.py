@@ -25,6 +25,7 @@ from credits.demo import (
     seed_demo_accreditations,
     seed_demo_activity,
     seed_demo_certificate,
+    seed_demo_clinician,
     seed_demo_nurse_licence,
     seed_demo_second_activity,
 )
@@ -157,3 +158,5 @@ class Command(BaseCommand):
         # A second activity (the obstetric airway episode) that nobody has claimed: the one a visitor
         # logs in as the demo learner to claim (listen, post-test, evaluation, claim, certificate).
         seed_demo_second_activity(provider=provider, coordinator=coordinator)
+        # The demo faculty member is a verified clinician: her badge shows on the demo CME episode.
+        seed_demo_clinician(provider=provider, coordinator=coordinator)

@@ -22,6 +22,7 @@ from discussion.corrections import (
     correction_publish,
     episode_corrections,
 )
+from discussion.demo import DEMO_REMOTE_HANDLE, HIDE_REASON, seed_demo_discussion
 from discussion.models import Comment, Correction
 from episodes.feeds import build_feed
 from episodes.models import Episode, Show, ShowHost
@@ -337,3 +338,37 @@ def test_a_learner_is_refused_and_another_show_s_host_gets_404(client, public, l
     mixed = reverse("discussion_correction_new", args=[other_show.slug, public.pk])
     assert client.get(mixed).status_code == 404
     assert not Correction.objects.exists()
+
+
+# --- the demo ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_demo_discussion_has_references_a_remote_reply_a_pin_a_hide_and_a_correction(
+    host, public, make_user
+):
+    members = [make_user(f"{name}@example.org") for name in ("amara", "nadia", "peter")]
+    correction = seed_demo_discussion(episode=public, host=host, members=members)
+
+    assert correction is not None and correction.prompted_by.author == members[0]
+    first = correction.prompted_by
+    assert sorted(first.references.values_list("kind", flat=True)) == ["doi", "pmid"]
+    remote = Comment.objects.get(origin=Comment.Origin.REMOTE)
+    assert remote.remote_handle == DEMO_REMOTE_HANDLE and remote.in_reply_to == first
+    assert remote.references.filter(kind="doi").exists()
+    pinned = Comment.objects.get(pinned_at__isnull=False)
+    assert pinned.author == members[1] and pinned.status == Comment.Status.SHOWN
+    hidden = Comment.objects.get(status=Comment.Status.HIDDEN)
+    assert hidden.author == members[2] and hidden.hidden_reason == HIDE_REASON
+    assert first.status == remote.status == Comment.Status.SHOWN
+    actions = set(AuditEvent.objects.values_list("action", flat=True))
+    assert {
+        DiscussionAction.COMMENT_POSTED,
+        DiscussionAction.COMMENT_RECEIVED,
+        DiscussionAction.COMMENT_PINNED,
+        DiscussionAction.COMMENT_HIDDEN,
+        DiscussionAction.CORRECTION_PUBLISHED,
+    } <= actions
+    # Seeding again adds nothing.
+    assert seed_demo_discussion(episode=public, host=host, members=members) is None
+    assert Comment.objects.count() == 4 and Correction.objects.count() == 1

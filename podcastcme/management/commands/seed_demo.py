@@ -30,6 +30,7 @@ from credits.demo import (
     seed_demo_second_activity,
 )
 from credits.models import Provider, ProviderCoordinator
+from discussion.demo import seed_demo_discussion
 from episodes.demo import DemoError, seed_demo_show
 from episodes.demo_analytics import seed_demo_downloads
 from episodes.personal_feeds import personal_feed_get_or_create
@@ -155,6 +156,10 @@ class Command(BaseCommand):
         if activity is not None:
             for claimant in (learner, nurse, pharmacist):
                 seed_demo_certificate(learner=claimant, activity=activity)
+        # Peer review under it: comments citing a DOI and a PMID, a Mastodon reply, a pin, a hide, a fix.
+        seed_demo_discussion(
+            episode=activity.episode if activity else None, host=host, members=[learner, nurse, pharmacist]
+        )
         # A second activity (the obstetric airway episode) that nobody has claimed: the one a visitor
         # logs in as the demo learner to claim (listen, post-test, evaluation, claim, certificate).
         seed_demo_second_activity(provider=provider, coordinator=coordinator)

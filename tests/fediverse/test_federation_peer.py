@@ -14,8 +14,10 @@ key, a stale Date, no signature, a body changed after signing, a replayed activi
 own check proven real on a delivery our server signed.
 """
 
+import io
 import json
 import re
+import urllib.request
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -32,7 +34,7 @@ from fediverse.blocks import domain_block
 from fediverse.models import Delivery, Follower, InboxActivity
 from testkit import factories
 from testkit.fediverse_peer import FediversePeer, sha256_digest
-from testkit.media import make_audio
+from testkit.media import make_artwork, make_audio
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -40,7 +42,8 @@ AS_PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 ACCEPTED = (200, 201, 202, 204)
 
 
-def _draft_episode(show, host, title: str, topics: str) -> Episode:
+def _draft_episode(show, host, title: str, topics: str, *, artwork: bool = False) -> Episode:
+    cover = File(io.BytesIO(make_artwork(1400)), name="cover.jpg") if artwork else None
     with open(make_audio(3.0, "mp3"), "rb") as handle:
         return episode_services.episode_create(
             show=show,
@@ -49,7 +52,14 @@ def _draft_episode(show, host, title: str, topics: str) -> Episode:
             audio=File(handle, name="episode.mp3"),
             topics=topics,
             notes="Where the probe goes, and why.",
+            artwork=cover,
         )
+
+
+def _served(url: str) -> tuple[int, str, int]:
+    """(status, content type, length) of a plain GET, as a Mastodon client fetching media would."""
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return response.status, response.headers.get("Content-Type", ""), len(response.read())
 
 
 def _signed_headers(delivery) -> set[str]:
@@ -117,7 +127,8 @@ def test_a_server_of_another_make_follows_a_show_gets_its_episodes_and_replies(
 
     # 3. The host publishes a new episode: a draft is not federated, publishing sends a Create.
     seen = peer.received_count()
-    episode = _draft_episode(show, host, "Ultrasound before the difficult airway", "#POCUS airway")
+    title = "Ultrasound before the difficult airway"
+    episode = _draft_episode(show, host, title, "#POCUS airway", artwork=True)
     assert peer.received_count() == seen, "a draft reached the followers"
     episode_services.episode_publish(episode=episode, actor=host)
     create = peer.wait_for("Create", after=seen)
@@ -130,12 +141,20 @@ def test_a_server_of_another_make_follows_a_show_gets_its_episodes_and_replies(
     assert note["type"] == "Note"
     assert note["attributedTo"] == actor_url
     assert AS_PUBLIC in _addressed(note)
-    assert "Ultrasound before the difficult airway" in note["content"]
+    assert note["url"] == site + episode.get_absolute_url()
+    assert title in note["content"]
+    assert "Where the probe goes, and why." in note["content"]  # the summary
     hashtags = {tag["name"].lower() for tag in note.get("tag", []) if tag.get("type") == "Hashtag"}
     assert {"#pocus", "#airway"} <= hashtags
     audio = [a for a in note.get("attachment", []) if str(a.get("mediaType", "")).startswith("audio/")]
     assert len(audio) == 1 and audio[0]["mediaType"] == "audio/mpeg"
     assert urlsplit(audio[0]["url"]).path.endswith(".mp3")
+    status, content_type, length = _served(audio[0]["url"])
+    assert (status, content_type) == (200, "audio/mpeg") and length == episode.audio_size
+    images = [a for a in note["attachment"] if a.get("type") == "Image"]
+    assert len(images) == 1 and images[0]["mediaType"] == "image/jpeg"
+    status, content_type, _length = _served(images[0]["url"])
+    assert (status, content_type) == (200, "image/jpeg")
     assert "AMA PRA Category 1" not in note["content"], "no credit line without a CME activity"
     fetched_note = peer.get(note["id"])
     assert fetched_note.status == 200 and fetched_note.json()["id"] == note["id"]

@@ -93,8 +93,8 @@ def comment_create(request, show_slug: str, slug: str):
         data.pop("in_reply_to", None)
         main = CommentForm(data)
         main.full_clean()
-        for error in form.non_field_errors():
-            main.add_error(None, error)
+        for problem in form.non_field_errors():
+            main.add_error(None, problem)
         context = {"discussion_form": main}
     return _episode_page(request, episode, context=context, status=status)
 

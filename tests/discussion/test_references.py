@@ -205,7 +205,7 @@ def _check(found: list[Reference]) -> None:
             assert reference.value.lower().startswith(("http://", "https://"))
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(hostile)
 def test_parse_field_accepts_or_names_the_problem(text):
     try:
@@ -216,7 +216,7 @@ def test_parse_field_accepts_or_names_the_problem(text):
     _check(found)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(hostile, hostile)
 def test_from_html_never_fails(text, href):
     html = f'<p>{text}<a href="{href}">{text}</a><a class="mention" href="{href}">m</a></p>'

@@ -244,13 +244,16 @@ def comment_receive_remote(
     Idempotent on ``object_id``: the same Note again returns the comment already stored. The
     content is sanitised (nh3), its references (DOI, PMID, links that are not mentions or hashtags)
     extracted, and the show's rule decides shown or held; audited. Refused with DiscussionError: no
-    object id, a reply to a comment on another episode, and too many replies from the actor
+    object id, an episode that is not public, a reply to a comment on another episode, and too many
+    replies from the actor
     (RateLimited, message ``REMOTE_RATE_LIMITED``: "ignored: rate limited")."""
     existing = comment_by_object_id(object_id)
     if existing is not None:
         return existing
     if not object_id or not actor_url:
         raise DiscussionError("ignored: no object id or actor", code="no_object_id")
+    if not episode.is_public:
+        raise DiscussionError("ignored: the episode is not public", code="not_public", status=404)
     parent = _thread_parent(in_reply_to, episode)
     keys = _rate_keys(
         f"actor:{actor_url}", _limits("PODCASTCME_REMOTE_REPLY_RATE_LIMITS", REMOTE_REPLY_LIMITS)
@@ -267,6 +270,8 @@ def comment_receive_remote(
         has_links=refs.has_links(found),
     )
     now = timezone.now()
+    if published is not None and timezone.is_naive(published):
+        published = timezone.make_aware(published, datetime.UTC)
     created_at = published if published is not None and published <= now else now
     try:
         with transaction.atomic():

@@ -307,6 +307,21 @@ def test_remote_reply_to_a_comment_of_another_episode_is_refused(remote_reply, m
     assert Comment.objects.count() == 1
 
 
+def test_remote_reply_to_an_episode_that_is_not_public_is_refused(remote_reply, public_episode):
+    public_episode.status = public_episode.Status.DRAFT
+    public_episode.save()
+    with pytest.raises(DiscussionError) as refused:
+        services.comment_receive_remote(**remote_reply())
+    assert refused.value.message.startswith("ignored:")
+    assert not Comment.objects.exists()
+
+
+def test_remote_reply_with_a_naive_published_date_is_taken_as_utc(remote_reply):
+    naive = datetime.datetime(2026, 1, 2, 3, 4, 5)  # noqa: DTZ001 (a naive date, as a careless server sends one)
+    comment = services.comment_receive_remote(**remote_reply(published=naive))
+    assert comment.created_at == naive.replace(tzinfo=datetime.UTC)
+
+
 def test_remote_reply_without_object_id_is_refused(remote_reply):
     with pytest.raises(DiscussionError):
         services.comment_receive_remote(**remote_reply(object_id=""))

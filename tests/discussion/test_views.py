@@ -67,7 +67,10 @@ def test_post_redirects_to_the_comment_and_shows_it_with_citations(client, publi
     login(client, member)
     response = client.post(
         post_url(public_episode),
-        {"body": "Useful.\nSecond line <b>bold?</b>", "references": "doi:10.1056/NEJMoa2034577, PMID: 12345678"},
+        {
+            "body": "Useful.\nSecond line <b>bold?</b>",
+            "references": "doi:10.1056/NEJMoa2034577, PMID: 12345678",
+        },
     )
     comment = Comment.objects.get()
     assert response.status_code == 302
@@ -111,7 +114,9 @@ def test_post_on_a_draft_episode_is_404(client, public_episode, member):
         ({"body": "Fine", "references": "12345678"}, "write PMID 12345678"),
     ],
 )
-def test_bad_input_rerenders_the_page_with_the_input_and_the_message(client, public_episode, member, data, message):
+def test_bad_input_rerenders_the_page_with_the_input_and_the_message(
+    client, public_episode, member, data, message
+):
     response = login(client, member).post(post_url(public_episode), data)
     assert response.status_code == 400
     html = response.content.decode()
@@ -156,7 +161,9 @@ def test_default_rate_limit_is_five_in_ten_minutes(client, public_episode, membe
 # --- Held comments --------------------------------------------------------------------------------
 
 
-def test_held_comment_is_seen_by_its_author_and_the_host_only(client, public_episode, member, other_member, host, moderation):
+def test_held_comment_is_seen_by_its_author_and_the_host_only(
+    client, public_episode, member, other_member, host, moderation
+):
     moderation(Moderation.HOLD_ALL)
     login(client, member)
     response = client.post(post_url(public_episode), {"body": "Please approve me"})
@@ -197,16 +204,20 @@ def test_a_refused_reply_reopens_its_form_with_the_input(client, public_episode,
     html = response.content.decode()
     assert f'id="id_reply-{parent.pk}_references"' in html
     assert "“not a ref” is not a DOI" in html
-    assert "<details class=\"reply-box\" open>" in html
+    assert '<details class="reply-box" open>' in html
     assert Comment.objects.count() == 1
 
 
-def test_a_reply_to_a_comment_of_another_episode_is_refused(client, public_episode, show, member, other_member):
+def test_a_reply_to_a_comment_of_another_episode_is_refused(
+    client, public_episode, show, member, other_member
+):
     from testkit.factories import make_episode
 
     elsewhere = make_episode(show, slug="other-episode", title="Other")
     parent = services.comment_post(user=member, episode=elsewhere, body="Elsewhere")
-    response = login(client, other_member).post(post_url(public_episode), {"body": "Answer", "in_reply_to": parent.pk})
+    response = login(client, other_member).post(
+        post_url(public_episode), {"body": "Answer", "in_reply_to": parent.pk}
+    )
     assert response.status_code == 400
     assert "not there any more" in response.content.decode()
     assert Comment.objects.count() == 1
@@ -283,7 +294,9 @@ def _page_queries(client, episode) -> int:
 
 
 @pytest.mark.parametrize("viewer", ["anonymous", "member", "host"])
-def test_episode_page_queries_do_not_grow_with_comments(client, public_episode, member, host, remote_reply, viewer):
+def test_episode_page_queries_do_not_grow_with_comments(
+    client, public_episode, member, host, remote_reply, viewer
+):
     if viewer == "member":
         login(client, member)
     elif viewer == "host":

@@ -16,7 +16,7 @@ WHERE = _(
 
 
 class ReadOnlyFederationAdmin(admin.ModelAdmin):
-    actions = None
+    actions: list[str] | None = None
 
     def has_add_permission(self, request, obj=None):
         return False

@@ -93,7 +93,7 @@ def _message(request: HttpRequest, names: list[str]) -> bytes:
     lines = []
     for name in names:
         if name == "(request-target)":
-            lines.append((name, f"{request.method.lower()} {request.get_full_path()}"))
+            lines.append((name, f"{(request.method or '').lower()} {request.get_full_path()}"))
         elif name.startswith("("):
             raise SignatureError(f"The signed pseudo-header {name} is not supported.")
         elif name == "host":

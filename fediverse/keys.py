@@ -3,6 +3,8 @@
 The private key never leaves the server; the actor document publishes only the public key, under
 ``<actor url>#main-key`` (Mastodon's convention)."""
 
+from urllib.parse import urlsplit
+
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.conf import settings
@@ -14,6 +16,16 @@ from episodes.models import Show
 from .models import ActorKey
 
 KEY_BITS = 2048
+
+
+def site_host() -> str:
+    """The handle's domain: the host of SITE_URL (with its port, if it has one)."""
+    return urlsplit(settings.SITE_URL).netloc.lower()
+
+
+def handle(show: Show) -> str:
+    """``@<slug>@<host>``, as Mastodon users search for the show."""
+    return f"@{show.slug}@{site_host()}"
 
 
 def actor_url(show: Show) -> str:

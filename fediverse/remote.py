@@ -262,9 +262,9 @@ def _link(value: object) -> str:
 
 def _store_actor(document: dict, url: str) -> RemoteActor:
     """Check an actor document and record it (its inbox, key and names)."""
-    actor_id = document.get("id")
-    if not _http_url(actor_id) or url_domain(actor_id) != url_domain(url):
-        raise RemoteError(f"{url} is not an actor of {url_domain(url)} (its id is {actor_id!r}).")
+    actor_id = _http_url(document.get("id"))
+    if not actor_id or url_domain(actor_id) != url_domain(url):
+        raise RemoteError(f"{url} is not an actor of {url_domain(url)} (its id is {document.get('id')!r}).")
     if document.get("type") not in ACTOR_TYPES:
         raise RemoteError(f"{actor_id} is a {document.get('type')!r}, not an actor.")
     inbox = _http_url(document.get("inbox"))

@@ -12,9 +12,8 @@ from accounts.permissions import AuthenticatedHttpRequest, host_required, is_hos
 from episodes.models import Show
 
 from .blocks import BlockError, domain_block, domain_unblock, normalise_domain
-from .keys import actor_url
+from .keys import actor_url, handle
 from .models import BlockedDomain, Delivery, Follower
-from .views_protocol import handle
 
 RECENT_DELIVERIES = 30
 FOLLOWERS_SHOWN = 200

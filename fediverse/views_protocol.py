@@ -14,7 +14,7 @@ from credits import selectors as credit_selectors
 from discussion.sanitise import site_html
 from episodes.models import Episode, Show
 
-from .keys import actor_key, actor_url, key_id
+from .keys import actor_key, actor_url, key_id, site_host
 from .models import Follower
 from .remote import ACTIVITY_JSON
 
@@ -51,16 +51,6 @@ def wants_html(request: HttpRequest) -> bool:
     if "activity+json" in accept or "ld+json" in accept:
         return False
     return "text/html" in accept
-
-
-def site_host() -> str:
-    """The handle's domain: the host of SITE_URL (with its port, if it has one)."""
-    return urlsplit(settings.SITE_URL).netloc.lower()
-
-
-def handle(show: Show) -> str:
-    """``@<slug>@<host>``, as Mastodon users search for the show."""
-    return f"@{show.slug}@{site_host()}"
 
 
 def _absolute(path: str) -> str:

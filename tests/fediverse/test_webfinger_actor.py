@@ -1,9 +1,11 @@
 """WebFinger, NodeInfo, the actor document and the followers collection, as Mastodon reads them."""
 
+import io
 from dataclasses import dataclass
 
 import pytest
 from django.core.files.base import ContentFile
+from django.core.management import call_command
 from django.utils import timezone
 
 from credits import selectors as credit_selectors
@@ -162,3 +164,11 @@ def test_followers_counts_current_followers_without_listing_them(client, show):
     assert data["type"] == "OrderedCollection"
     assert data["totalItems"] == 2
     assert "orderedItems" not in data and "first" not in data
+
+
+def test_demo_info_prints_the_handle_webfinger_finds(client, show):
+    out = io.StringIO()
+    call_command("demo_info", stdout=out)
+    line = next(line for line in out.getvalue().splitlines() if line.strip().startswith("Fediverse"))
+    assert line.split()[1:] == ["@airway-rounds@testserver", "(search", "it", "in", "Mastodon)"]
+    assert _webfinger(client, "acct:" + line.split()[1].lstrip("@")).status_code == 200

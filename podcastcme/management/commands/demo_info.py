@@ -20,6 +20,7 @@ from credits.models import Activity, Certificate, CreditClaim
 from episodes.demo import DEMO_SHOW_SLUG
 from episodes.models import PersonalFeed, Show
 from episodes.personal_feeds import personal_feed_url
+from fediverse.keys import handle as fediverse_handle
 
 
 class Command(BaseCommand):
@@ -94,6 +95,7 @@ class Command(BaseCommand):
         if show is not None:
             urls.append(("Demo show", site + show.get_absolute_url()))
             urls.append(("Demo show feed", site + show.get_feed_url()))
+            urls.append(("Fediverse", f"{fediverse_handle(show)} (search it in Mastodon)"))
         activity = (
             Activity.objects.filter(episode__show=show)
             .select_related("episode__show", "provider")

@@ -16,6 +16,7 @@ import hashlib
 import html
 import json
 import re
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -30,7 +31,7 @@ from credits.models import Activity
 from credits.selectors import activity_for_episode
 from credits.statements import CREDIT_MARK, format_credits
 from discussion.corrections import episode_corrections
-from discussion.models import Comment, CommentReference
+from discussion.models import Comment, CommentReference, Correction
 from discussion.selectors import author_name
 from episodes.models import Episode, Show
 from episodes.models.shows import audio_media_type
@@ -124,12 +125,9 @@ def _date_text(day: date) -> str:
     return f"{day:%B} {day.day}, {day.year}"
 
 
-def credit_offer(episode: Episode, *, today: date | None = None) -> tuple[str, date] | None:
-    """(credits, last day) of the episode's CME activity while learners can claim it: published (not
-    a draft, not withdrawn), and its current version released and not expired. What the episode
-    page's CME panel offers (credits.selectors.activity_for_episode); None otherwise."""
-    today = today or timezone.localdate()
-    activity = activity_for_episode(episode)
+def _offer_of(activity: Activity | None, today: date) -> tuple[str, date] | None:
+    """The one rule: (credits, last day) while learners can claim the activity (published, not a
+    draft or withdrawn; its current version released and not expired), else None."""
     if activity is None or activity.status != Activity.Status.PUBLISHED:
         return None
     version = activity.current_version
@@ -138,8 +136,40 @@ def credit_offer(episode: Episode, *, today: date | None = None) -> tuple[str, d
     return format_credits(version.designated_credits), version.expiry_date
 
 
-def _credit_line(episode: Episode, page_url: str) -> str:
-    offer = credit_offer(episode)
+def credit_offer(episode: Episode, *, today: date | None = None) -> tuple[str, date] | None:
+    """(credits, last day) of the episode's CME activity while learners can claim it: what the
+    episode page's CME panel offers (credits.selectors.activity_for_episode); None otherwise."""
+    return _offer_of(activity_for_episode(episode), today or timezone.localdate())
+
+
+@dataclass
+class NoteFacts:
+    """What an episode's Note reads besides the episode row: its credit offer and its corrections."""
+
+    credit: tuple[str, date] | None = None
+    corrections: list[Correction] = field(default_factory=list)
+
+
+def note_facts(episodes: list[Episode]) -> dict[int, NoteFacts]:
+    """NoteFacts for many episodes in two queries (a sync or an outbox page; one Note alone reads
+    them through credits.selectors.activity_for_episode and discussion.corrections instead)."""
+    today = timezone.localdate()
+    facts = {episode.pk: NoteFacts() for episode in episodes}
+    # activity_for_episode's query for many episodes: never a draft, with the version learners see.
+    activities = (
+        Activity.objects.filter(episode__in=list(facts))
+        .exclude(status=Activity.Status.DRAFT)
+        .select_related("current_version")
+    )
+    for activity in activities:
+        facts[activity.episode_id].credit = _offer_of(activity, today)
+    # episode_corrections' order (newest first) for many episodes.
+    for correction in Correction.objects.filter(episode__in=list(facts)).order_by("-published_at", "-id"):
+        facts[correction.episode_id].corrections.append(correction)
+    return facts
+
+
+def _credit_line(offer: tuple[str, date] | None, page_url: str) -> str:
     if offer is None:
         return ""
     amount, until = offer
@@ -152,9 +182,9 @@ def _credit_line(episode: Episode, page_url: str) -> str:
     )
 
 
-def _corrections(episode: Episode) -> str:
+def _corrections(corrections: list[Correction]) -> str:
     parts = []
-    for correction in episode_corrections(episode):
+    for correction in corrections:
         day = timezone.localdate(correction.published_at)
         label = _("Correction (%(date)s):") % {"date": _date_text(day)}
         parts.append(
@@ -195,11 +225,16 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def episode_note(episode: Episode, *, updated: datetime | None = None) -> dict[str, Any]:
+def episode_note(
+    episode: Episode, *, updated: datetime | None = None, facts: NoteFacts | None = None
+) -> dict[str, Any]:
     """The episode as a Note (without @context: an activity or ``document`` adds it).
 
     ``updated`` (an Update's time) is left out of ``note_digest``, so the same content has one digest.
+    ``facts``: from ``note_facts`` when many Notes are made at once (read here otherwise).
     """
+    if facts is None:
+        facts = NoteFacts(credit=credit_offer(episode), corrections=episode_corrections(episode))
     show = episode.show
     page_url = absolute(episode.get_absolute_url())
     title = text_of(episode.title)  # plain text: markup in it is dropped, not shown
@@ -209,8 +244,8 @@ def episode_note(episode: Episode, *, updated: datetime | None = None) -> dict[s
         [
             format_html("<p><strong>{}</strong></p>", title),
             _paragraphs(summary),
-            _corrections(episode),
-            _credit_line(episode, page_url),
+            _corrections(facts.corrections),
+            _credit_line(facts.credit, page_url),
             f"<p>{hashtag_html}</p>" if hashtag_html else "",
             format_html('<p><a href="{}">{}</a></p>', page_url, page_url),
         ]

@@ -53,6 +53,7 @@ from .notes import (
     followers_url,
     iso,
     note_digest,
+    note_facts,
 )
 
 logger = logging.getLogger(__name__)
@@ -150,29 +151,33 @@ def sync_show(show_id: int) -> dict[str, int]:
             # public now will count as older than the actor (see the backfill rule above).
             return counts
         now = timezone.now()
-        rows = {
+        rows: dict[int, FederatedObject] = {
             row.episode_id: row
             for row in FederatedObject.objects.filter(show=show, kind=FederatedObject.Kind.EPISODE)
+            if row.episode_id is not None  # always set for an episode's row (a database constraint)
         }
         public = list(federated_episodes(show, now=now).select_related("show").prefetch_related("topics"))
         public_ids = {episode.pk for episode in public}
+        facts = note_facts(public)
+        silent: list[FederatedObject] = []
         for episode in public:
-            note = episode_note(episode)
+            note = episode_note(episode, facts=facts[episode.pk])
             digest = note_digest(note)
             row = rows.get(episode.pk)
             if row is None:
-                announce = episode.publish_at is not None and episode.publish_at >= key.created_at
-                row = FederatedObject.objects.create(
+                row = FederatedObject(
                     kind=FederatedObject.Kind.EPISODE,
                     show=show,
                     episode=episode,
                     content_digest=digest,
                     published_at=now,
                 )
-                if announce:
+                if episode.publish_at is not None and episode.publish_at >= key.created_at:
+                    row.save()
                     _send(show, create_activity(show, note, row.published_at))
                     counts["created"] += 1
-                else:
+                else:  # public before the actor existed: recorded, not announced (backfill rule)
+                    silent.append(row)
                     counts["recorded"] += 1
             elif row.deleted_at is not None:
                 row.deleted_at, row.updated_at = None, None
@@ -183,8 +188,9 @@ def sync_show(show_id: int) -> dict[str, int]:
             elif row.content_digest != digest:
                 row.content_digest, row.updated_at = digest, now
                 row.save(update_fields=["content_digest", "updated_at"])
-                _send(show, _activity("Update", show, episode_note(episode, updated=now)))
+                _send(show, _activity("Update", show, {**note, "updated": iso(now)}))
                 counts["updated"] += 1
+        FederatedObject.objects.bulk_create(silent)
         for episode_id, row in rows.items():
             if episode_id in public_ids or row.deleted_at is not None:
                 continue

@@ -20,7 +20,7 @@ from discussion.models import Comment
 from episodes.models import Episode, Show
 
 from .models import FederatedObject
-from .notes import comment_note, comment_note_id, document, episode_note, episode_note_id, iso
+from .notes import comment_note, comment_note_id, document, episode_note, episode_note_id, iso, note_facts
 from .sync import comment_is_federated, create_activity, episode_is_federated, federated_episodes
 
 ACTIVITY_JSON = "application/activity+json"
@@ -91,7 +91,12 @@ def outbox(request: HttpRequest, slug: str) -> HttpResponse:
     if wants_page(request):
         return _negotiated_redirect(show.get_absolute_url())
     base = settings.SITE_URL + reverse("fediverse:outbox", args=[show.slug])
-    episodes = federated_episodes(show).newest_first().select_related("show").prefetch_related("topics")
+    episodes = (
+        federated_episodes(show)
+        .order_by("-publish_at", "-id")
+        .select_related("show")
+        .prefetch_related("topics")
+    )
     paginator = Paginator(episodes, OUTBOX_PAGE_SIZE, allow_empty_first_page=True)
     raw_page = request.GET.get("page")
     if raw_page is None:
@@ -120,8 +125,9 @@ def outbox(request: HttpRequest, slug: str) -> HttpResponse:
         ).values_list("episode_id", "published_at")
     )
     items = []
+    facts = note_facts(list(page.object_list))
     for episode in page.object_list:
-        note = episode_note(episode)
+        note = episode_note(episode, facts=facts[episode.pk])
         # The id the delivery had (same moment); an episode never announced takes its publish time.
         items.append(create_activity(show, note, published.get(episode.pk) or episode.publish_at))
     data: dict[str, Any] = {

@@ -7,11 +7,14 @@ side. Our side is the live server (its URL is SITE_URL, so ids and the handle's 
 the services a host uses. The task backend is immediate in tests: deliveries happen during the
 request or service call that causes them, so the peer has them when the call returns.
 
-One story, in order: WebFinger, actor, follow and Accept, a new episode (and a CME one) as Notes,
-replies held or shown by the show's moderation rule, the reply edited and deleted, the episode edited
-(Update) and unpublished (Delete), unfollow (nothing more delivered). Then the refusals: another
-key, a stale Date, no signature, a body changed after signing, a replayed activity; and the peer's
-own check proven real on a delivery our server signed.
+One story, in order: WebFinger, actor (the peer in authorized-fetch mode checks our signed GET of
+its actor), follow and Accept, a new episode (and a CME one) as Notes with their media served,
+replies held or shown by the show's moderation rule (a DOI in one kept as a citation), the reply
+edited, a site member's answer federated as the show's reply and hidden (Delete), the reply deleted,
+the episode edited and corrected (Updates) and unpublished (Delete), unfollow (nothing more
+delivered; the next reply waits for a host). Then a blocked domain, and the refusals: another key,
+a stale Date, no signature, a body changed after signing, a replayed activity; and the peer's own
+check proven real on a delivery our server signed.
 """
 
 import io
@@ -27,11 +30,12 @@ from django.core.files import File
 from multidict import CIMultiDict
 
 from discussion.models import Comment, Moderation
-from discussion.services import moderation_set
+from discussion.services import comment_hide, comment_post, moderation_set
 from episodes import services as episode_services
 from episodes.models import Episode
 from fediverse.blocks import domain_block
 from fediverse.models import Delivery, Follower, InboxActivity
+from podcastcme.corrections import publish_correction
 from testkit import factories
 from testkit.fediverse_peer import FediversePeer, sha256_digest
 from testkit.media import make_artwork, make_audio
@@ -40,6 +44,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 AS_PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 ACCEPTED = (200, 201, 202, 204)
+DAS_DOI = "10.1093/bja/aev371"  # Difficult Airway Society 2015 guidelines
 
 
 def _draft_episode(show, host, title: str, topics: str, *, artwork: bool = False) -> Episode:
@@ -130,7 +135,7 @@ def test_a_server_of_another_make_follows_a_show_gets_its_episodes_and_replies(
     title = "Ultrasound before the difficult airway"
     episode = _draft_episode(show, host, title, "#POCUS airway", artwork=True)
     assert peer.received_count() == seen, "a draft reached the followers"
-    episode_services.episode_publish(episode=episode, actor=host)
+    episode = episode_services.episode_publish(episode=episode, actor=host)
     create = peer.wait_for("Create", after=seen)
     assert create.signer == actor_url
     assert create.activity["actor"] == actor_url
@@ -186,13 +191,16 @@ def test_a_server_of_another_make_follows_a_show_gets_its_episodes_and_replies(
     # Auto-approve followers: the peer follows, so its reply is shown at once, with its handle and
     # a link to the original; the script it carried is gone.
     moderation_set(show=show, by=host, moderation=Moderation.AUTO_APPROVE_FOLLOWERS, comments_open=True)
-    shown = peer.reply_note(note, "<p>Linear probe, transverse at the membrane.</p><script>alert(1)</script>")
+    shown = peer.reply_note(
+        note, f"<p>Linear probe, transverse at the membrane (doi:{DAS_DOI}).</p><script>alert(1)</script>"
+    )
     answer = peer.post(inbox, peer.create_activity(shown))
     assert answer.status in ACCEPTED, (answer.status, answer.text[:500])
     comment = Comment.objects.get(remote_object_id=shown["id"])
     assert comment.status == Comment.Status.SHOWN
+    assert [(r.kind, r.value) for r in comment.references.all()] == [("doi", DAS_DOI)]  # a citation
     page = _page(client, episode)
-    assert "Linear probe, transverse at the membrane." in page
+    assert "Linear probe, transverse at the membrane" in page
     assert peer.handle in page
     assert shown["url"] in page
     assert "alert(1)" not in page
@@ -202,6 +210,25 @@ def test_a_server_of_another_make_follows_a_show_gets_its_episodes_and_replies(
     assert answer.status in ACCEPTED, (answer.status, answer.text[:500])
     page = _page(client, episode)
     assert "longitudinal first" in page and "transverse at the membrane" not in page
+
+    # A site member answers the peer's reply on the episode page: the show federates it as its own
+    # reply, in the thread (inReplyTo the peer's reply) and addressed to the peer's account.
+    member = factories.make_user("member@example.org")  # a verified email address
+    seen = peer.received_count()
+    site_reply = comment_post(
+        user=member, episode=episode, body="Agreed, longitudinal first.", in_reply_to=comment
+    )
+    assert site_reply.status == Comment.Status.SHOWN
+    site_note_id = f"{site}/ap/comments/{site_reply.pk}"
+    site_note = peer.wait_for("Create", lambda d: d.object_id() == site_note_id, after=seen).object
+    assert site_note["attributedTo"] == actor_url
+    assert site_note["inReplyTo"] == shown["id"]
+    assert peer.actor_id in _addressed(site_note)
+    assert "Agreed, longitudinal first." in site_note["content"]
+    # The host hides it (with a reason): a Delete of that Note.
+    comment_hide(comment=site_reply, by=host, reason="Duplicate of the answer above.")
+    peer.wait_for("Delete", lambda d: d.object_id() == site_note_id, after=seen)
+
     answer = peer.post(inbox, peer.delete_activity(shown))
     assert answer.status in ACCEPTED, (answer.status, answer.text[:500])
     comment.refresh_from_db()
@@ -216,6 +243,12 @@ def test_a_server_of_another_make_follows_a_show_gets_its_episodes_and_replies(
     update = peer.wait_for("Update", lambda d: d.object_id() == note["id"], after=seen)
     assert update.signer == actor_url
     assert "Ultrasound before every difficult airway" in update.object["content"]
+
+    # A correction on the episode reaches them as an Update too.
+    seen = peer.received_count()
+    publish_correction(episode=episode, text="The membrane is 1 cm wide in adults, not 2.", by=host)
+    update = peer.wait_for("Update", lambda d: d.object_id() == note["id"], after=seen)
+    assert "The membrane is 1 cm wide in adults, not 2." in update.object["content"]
 
     # 6. Back to draft: a Delete of the Note, which is no longer served.
     seen = peer.received_count()

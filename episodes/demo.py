@@ -21,6 +21,8 @@ from .models import Episode, EpisodePerson, Show, ShowHost, podcast_guid_for
 from .services import PersonData, episode_create, show_create, show_update
 
 DEMO_SHOW_SLUG = "airway-rounds"
+# A second, smaller show, so that a topic (#POCUS) gathers episodes from two shows: /topics/pocus/feed.xml.
+SECOND_SHOW_SLUG = "ultrasound-minutes"
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 SAMPLE_RATE = 22050  # espeak-ng's own rate: no resampling of the speech
 VOICES = {"host": "en-us", "guest": "en-gb+f3", "faculty": "en-us+m4"}
@@ -150,6 +152,35 @@ EPISODES = [
 ]
 
 
+SECOND_SHOW_DATA = {
+    **SHOW_DATA,
+    "title": "Ultrasound Minutes",
+    "description": (
+        "Two-minute lessons in point-of-care ultrasound for the emergency department and the "
+        "operating room. Listen in any podcast app."
+    ),
+    "website": "https://example.com/ultrasound-minutes",
+}
+
+SECOND_SHOW_EPISODES = [
+    DemoEpisode(
+        slug="lung-sliding",
+        title="Lung sliding in two minutes",
+        number=1,
+        days_from_now=-10,
+        topics="#POCUS #lungs",
+        notes=(
+            "Where to put the probe, what **lung sliding** looks like, and why its absence is not "
+            "always a pneumothorax."
+        ),
+        lines=[
+            Line("host", "Welcome to Ultrasound Minutes: lung sliding in two minutes.", "Intro"),
+            Line("guest", "Place the probe between two ribs and look for the shimmering pleural line."),
+        ],
+    ),
+]
+
+
 def _require_tools() -> None:
     missing = [tool for tool in ("ffmpeg", "espeak-ng") if shutil.which(tool) is None]
     if missing:
@@ -269,6 +300,15 @@ def make_chapters(lines: list[Line], starts: list[float]) -> str:
     return json.dumps({"version": "1.2.0", "chapters": chapters}, indent=2)
 
 
+def _ensure_second_show(host: User) -> Show:
+    show = Show.objects.filter(slug=SECOND_SHOW_SLUG).first()
+    if show is None:
+        artwork = ContentFile(make_artwork(SECOND_SHOW_DATA["title"]), name=f"{SECOND_SHOW_SLUG}.jpg")
+        show = show_create(host=host, data={**SECOND_SHOW_DATA, "slug": SECOND_SHOW_SLUG, "artwork": artwork})
+    ShowHost.objects.get_or_create(show=show, user=host)
+    return show
+
+
 def _ensure_show(host: User) -> Show:
     show = Show.objects.filter(slug=DEMO_SHOW_SLUG).first()
     if show is None:
@@ -315,15 +355,23 @@ def _create_episode(show: Show, host: User, spec: DemoEpisode, workdir: Path) ->
         )
 
 
+def _missing(slug: str, specs: list[DemoEpisode]) -> list[DemoEpisode]:
+    existing = set(Episode.objects.filter(show__slug=slug).values_list("slug", flat=True))
+    return [spec for spec in specs if spec.slug not in existing]
+
+
 def seed_demo_show(*, host: User) -> Show:
-    """Create (or complete) the demo show and its episodes; running it again changes nothing."""
-    existing = set(Episode.objects.filter(show__slug=DEMO_SHOW_SLUG).values_list("slug", flat=True))
-    missing = [spec for spec in EPISODES if spec.slug not in existing]
-    if missing:
+    """Create (or complete) the demo show and its episodes, and the second show (Ultrasound
+    Minutes, whose #POCUS episode joins the demo show's in /topics/pocus/feed.xml); running it
+    again changes nothing. Returns the demo show."""
+    missing = _missing(DEMO_SHOW_SLUG, EPISODES)
+    missing_second = _missing(SECOND_SHOW_SLUG, SECOND_SHOW_EPISODES)
+    if missing or missing_second:
         _require_tools()  # before anything is written
     show = _ensure_show(host)
-    if missing:
-        with tempfile.TemporaryDirectory(prefix="podcastcme-demo-") as workdir:
-            for spec in missing:
-                _create_episode(show, host, spec, Path(workdir))
+    second = _ensure_second_show(host)
+    with tempfile.TemporaryDirectory(prefix="podcastcme-demo-") as workdir:
+        for target, specs in ((show, missing), (second, missing_second)):
+            for spec in specs:
+                _create_episode(target, host, spec, Path(workdir))
     return show

@@ -4,6 +4,7 @@ import io
 from datetime import timedelta
 from itertools import pairwise
 
+import podcastparser
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -23,7 +24,7 @@ def test_seed_demo_builds_the_show_once(client):
     call_command("seed_demo")
     files = sorted(Episode.objects.values_list("audio", flat=True))
     call_command("seed_demo")
-    assert Show.objects.count() == 1
+    assert set(Show.objects.values_list("slug", flat=True)) == {"airway-rounds", "ultrasound-minutes"}
     assert sorted(Episode.objects.values_list("audio", flat=True)) == files  # nothing made twice
 
     show = Show.objects.get(slug="airway-rounds")
@@ -72,6 +73,19 @@ def test_seed_demo_builds_the_show_once(client):
     call_command("demo_info", stdout=out)
     assert "/shows/airway-rounds/" in out.getvalue()
     assert "/shows/airway-rounds/feed.xml" in out.getvalue()
+
+    # #POCUS gathers episodes of both shows in its feed (docs/topic-feeds.md).
+    pocus = podcastparser.parse("http://testserver/topics/pocus/feed.xml", io.BytesIO(_pocus_feed(client)))
+    assert [e["title"] for e in pocus["episodes"]] == [
+        "Lung sliding in two minutes · Ultrasound Minutes",
+        "POCUS for the airway (CME) · Airway Rounds",
+    ]
+
+
+def _pocus_feed(client) -> bytes:
+    response = client.get("/topics/pocus/feed.xml")
+    assert response.status_code == 200
+    return response.content
 
 
 @pytest.mark.django_db

@@ -167,7 +167,7 @@ def send_delivery(delivery_id: int) -> str:
         )
         if _can_defer():
             send_delivery.using(run_after=at).enqueue(delivery.pk)
-        # The immediate backend (development, tests) cannot wait: retry_due_deliveries() sends it later.
+        # The immediate backend (development) cannot wait: the row stays waiting, shown to the host.
         return Delivery.Status.PENDING
     Delivery.objects.filter(pk=delivery.pk).update(
         status=Delivery.Status.DELIVERED, attempts=attempts, delivered_at=timezone.now(), last_error=""
@@ -194,16 +194,3 @@ def _give_up(delivery: Delivery, attempts: int, error: str) -> str:
         error,
     )
     return Delivery.Status.GIVEN_UP
-
-
-def retry_due_deliveries() -> int:
-    """Enqueue every waiting delivery whose time has come (a task lost, or a backend that cannot
-    defer); returns how many."""
-    due = list(
-        Delivery.objects.filter(status=Delivery.Status.PENDING, next_try_at__lte=timezone.now()).values_list(
-            "pk", flat=True
-        )
-    )
-    for pk in due:
-        send_delivery.enqueue(pk)
-    return len(due)

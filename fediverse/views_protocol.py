@@ -143,13 +143,6 @@ def _property(name: str, url: str, text: str | None = None) -> dict:
     return {"type": "PropertyValue", "name": name, "value": str(link)}
 
 
-def _verified_people(show: Show) -> list:
-    # credits.selectors.verified_people_for_show (issue 17, item 4): objects with .name,
-    # .credentials and .url (the person's public page); an empty list until it is there.
-    people_of = getattr(credit_selectors, "verified_people_for_show", None)
-    return list(people_of(show)) if people_of is not None else []
-
-
 def actor_document(show: Show) -> dict:
     """The show as an ActivityPub Person (Mastodon shows it as a normal account)."""
     url = actor_url(show)
@@ -160,7 +153,7 @@ def actor_document(show: Show) -> dict:
     if show.website:
         attachment.append(_property("Website", show.website))
     attachment.append(_property("RSS feed", show.feed_url))
-    for person in _verified_people(show):
+    for person in credit_selectors.verified_people_for_show(show):
         label = f"Verified clinician: {person.name}" + (
             f", {person.credentials}" if person.credentials else ""
         )

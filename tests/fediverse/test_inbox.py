@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from bovine.crypto import generate_rsa_public_private_key
+from django.test import Client
 
 from audit.models import AuditEvent
 from fediverse import replies
@@ -303,3 +304,10 @@ def test_notes_go_to_the_replies_module(client, inbox, remote_actor, show, monke
     assert response.status_code == 202
     assert calls == [(activity["id"], remote_actor.url)]
     assert InboxActivity.objects.get().outcome == "test outcome"
+
+
+def test_the_inbox_needs_no_csrf_token_its_signature_protects_it(remote_actor, show, inbox):
+    strict = Client(enforce_csrf_checks=True)
+    response = remote_actor.post(strict, inbox, _follow(remote_actor, show))
+    assert response.status_code == 202
+    assert Follower.objects.exists()

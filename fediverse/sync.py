@@ -140,7 +140,7 @@ def sync_show(show_id: int) -> dict[str, int]:
 
     Idempotent: a second run finds every digest equal and sends nothing. Takes the show's row lock,
     so two runs for one show (a listener and a due task) do not both announce an episode."""
-    counts = {"created": 0, "updated": 0, "deleted": 0, "recorded": 0}
+    counts = {"created": 0, "updated": 0, "deleted": 0, "recorded": 0, "replies": 0}
     with transaction.atomic():
         show = Show.objects.select_for_update().filter(pk=show_id).first()
         if show is None:
@@ -164,6 +164,8 @@ def sync_show(show_id: int) -> dict[str, int]:
             note = episode_note(episode, facts=facts[episode.pk])
             digest = note_digest(note)
             row = rows.get(episode.pk)
+            # The backfill rule: only an episode published after the actor existed is announced.
+            announce = episode.publish_at is not None and episode.publish_at >= key.created_at
             if row is None:
                 row = FederatedObject(
                     kind=FederatedObject.Kind.EPISODE,
@@ -172,19 +174,27 @@ def sync_show(show_id: int) -> dict[str, int]:
                     content_digest=digest,
                     published_at=now,
                 )
-                if episode.publish_at is not None and episode.publish_at >= key.created_at:
+                if announce:
                     row.save()
                     _send(show, create_activity(show, note, row.published_at))
                     counts["created"] += 1
-                else:  # public before the actor existed: recorded, not announced (backfill rule)
+                else:  # public before the actor existed: recorded, not announced
                     silent.append(row)
                     counts["recorded"] += 1
             elif row.deleted_at is not None:
+                # Public again (republished, the show's move undone): announced again by the same rule.
                 row.deleted_at, row.updated_at = None, None
                 row.content_digest, row.published_at = digest, now
                 row.save(update_fields=["deleted_at", "updated_at", "content_digest", "published_at"])
-                _send(show, create_activity(show, note, row.published_at))
-                counts["created"] += 1
+                if announce:
+                    _send(show, create_activity(show, note, row.published_at))
+                    counts["created"] += 1
+                else:
+                    counts["recorded"] += 1
+                # Its shown site comments come back as the show's replies.
+                for comment in _site_comments(episode_id=episode.pk):
+                    if _reconcile_comment(show, comment, now) != "unchanged":
+                        counts["replies"] += 1
             elif row.content_digest != digest:
                 row.content_digest, row.updated_at = digest, now
                 row.save(update_fields=["content_digest", "updated_at"])
@@ -198,7 +208,11 @@ def sync_show(show_id: int) -> dict[str, int]:
             row.save(update_fields=["deleted_at"])
             _send(show, _activity("Delete", show, _tombstone(episode_note_id(episode_id), now)))
             counts["deleted"] += 1
-    if any(counts[name] for name in ("created", "updated", "deleted")):
+            # The show's replies under it go too (their ids would answer 404 from now on).
+            for comment in _site_comments(episode_id=episode_id):
+                if _reconcile_comment(show, comment, now) != "unchanged":
+                    counts["replies"] += 1
+    if any(counts[name] for name in ("created", "updated", "deleted", "replies")):
         logger.info("Fediverse: show %s synced: %s.", show_id, counts)
     return counts
 
@@ -283,8 +297,47 @@ def _remote_parent_inbox(comment: Comment) -> list[str]:
     return [actor.shared_inbox or actor.inbox]
 
 
+def _site_comments(*, episode_id: int) -> QuerySet[Comment]:
+    return Comment.objects.filter(episode_id=episode_id, origin=Comment.Origin.SITE).select_related(
+        "episode__show", "in_reply_to", "author__profile"
+    )
+
+
+def _reconcile_comment(show: Show, comment: Comment, now: datetime) -> str:
+    """One site comment's Note made equal to its state (the show's row lock held by the caller):
+    "created", "updated", "deleted" or "unchanged"."""
+    row = FederatedObject.objects.filter(kind=FederatedObject.Kind.COMMENT, comment=comment).first()
+    extra = _remote_parent_inbox(comment)
+    if not comment_is_federated(comment) or not ActorKey.objects.filter(show=show).exists():
+        if row is None or row.deleted_at is not None:
+            return "unchanged"
+        row.deleted_at = now
+        row.save(update_fields=["deleted_at"])
+        _send(show, _activity("Delete", show, _tombstone(comment_note_id(comment), now)), extra)
+        return "deleted"
+    note = comment_note(comment)
+    digest = note_digest(note)
+    if row is None or row.deleted_at is not None:
+        if row is None:
+            row = FederatedObject(kind=FederatedObject.Kind.COMMENT, show=show, comment=comment)
+        row.content_digest, row.published_at = digest, now
+        row.deleted_at, row.updated_at = None, None
+        row.save()
+        _send(show, create_activity(show, note, row.published_at), extra)
+        return "created"
+    if row.content_digest == digest:
+        return "unchanged"
+    row.content_digest, row.updated_at = digest, now
+    row.save(update_fields=["content_digest", "updated_at"])
+    _send(show, _activity("Update", show, {**note, "updated": iso(now)}), extra)
+    return "updated"
+
+
 def sync_comment(comment_id: int) -> str:
-    """Reconcile one site comment's Note with its state: "created", "updated", "deleted" or "unchanged"."""
+    """Reconcile one site comment's Note with its state: "created", "updated", "deleted" or "unchanged".
+
+    A site comment is the show's reply while it is shown on a public episode; held, hidden, or on an
+    episode that is not public (any more), it is deleted if it was sent. A remote reply is never ours."""
     with transaction.atomic():
         comment = (
             Comment.objects.select_related("episode__show", "in_reply_to", "author__profile")
@@ -294,33 +347,7 @@ def sync_comment(comment_id: int) -> str:
         if comment is None or comment.origin != Comment.Origin.SITE:
             return "unchanged"
         show = Show.objects.select_for_update().get(pk=comment.episode.show_id)
-        row = FederatedObject.objects.filter(kind=FederatedObject.Kind.COMMENT, comment=comment).first()
-        now = timezone.now()
-        if not comment_is_federated(comment) or not ActorKey.objects.filter(show=show).exists():
-            if row is None or row.deleted_at is not None:
-                return "unchanged"
-            row.deleted_at = now
-            row.save(update_fields=["deleted_at"])
-            _send(show, _activity("Delete", show, _tombstone(comment_note_id(comment), now)),
-                  _remote_parent_inbox(comment))  # fmt: skip
-            return "deleted"
-        note = comment_note(comment)
-        digest = note_digest(note)
-        extra = _remote_parent_inbox(comment)
-        if row is None or row.deleted_at is not None:
-            if row is None:
-                row = FederatedObject(kind=FederatedObject.Kind.COMMENT, show=show, comment=comment)
-            row.content_digest, row.published_at = digest, now
-            row.deleted_at, row.updated_at = None, None
-            row.save()
-            _send(show, create_activity(show, note, row.published_at), extra)
-            return "created"
-        if row.content_digest == digest:
-            return "unchanged"
-        row.content_digest, row.updated_at = digest, now
-        row.save(update_fields=["content_digest", "updated_at"])
-        _send(show, _activity("Update", show, comment_note(comment, updated=now)), extra)
-        return "updated"
+        return _reconcile_comment(show, comment, timezone.now())
 
 
 @task()

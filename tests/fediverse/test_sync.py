@@ -65,7 +65,13 @@ INBOXES = ["https://social.example/inbox", "https://other.example/users/cy/inbox
 
 
 def test_a_new_public_episode_is_created_once_for_each_inbox(federating, episode):
-    assert sync.sync_show(federating.pk) == {"created": 1, "updated": 0, "deleted": 0, "recorded": 0}
+    assert sync.sync_show(federating.pk) == {
+        "created": 1,
+        "updated": 0,
+        "deleted": 0,
+        "recorded": 0,
+        "replies": 0,
+    }
     note_id = f"{SITE}/ap/episodes/{episode.pk}"
     assert _sent(federating) == [("Create", note_id, inbox) for inbox in INBOXES]
     activity = Delivery.objects.filter(show=federating).first().activity
@@ -76,7 +82,13 @@ def test_a_new_public_episode_is_created_once_for_each_inbox(federating, episode
     row = FederatedObject.objects.get(episode=episode)
     assert (row.kind, row.deleted_at, row.updated_at) == ("episode", None, None)
     # Again: nothing new.
-    assert sync.sync_show(federating.pk) == {"created": 0, "updated": 0, "deleted": 0, "recorded": 0}
+    assert sync.sync_show(federating.pk) == {
+        "created": 0,
+        "updated": 0,
+        "deleted": 0,
+        "recorded": 0,
+        "replies": 0,
+    }
     assert Delivery.objects.count() == 2
 
 
@@ -123,7 +135,7 @@ def test_a_show_moved_away_deletes_its_posts(federating, episode):
 
 def test_without_an_actor_nothing_is_recorded_or_sent(show, episode):
     _follow(show, "ann", "social.example")
-    assert sync.sync_show(show.pk) == {"created": 0, "updated": 0, "deleted": 0, "recorded": 0}
+    assert sync.sync_show(show.pk) == {"created": 0, "updated": 0, "deleted": 0, "recorded": 0, "replies": 0}
     assert not FederatedObject.objects.exists() and not Delivery.objects.exists()
 
 
@@ -143,7 +155,13 @@ def test_backfill_old_episodes_are_not_announced_but_later_changes_are(show, dja
     actor_key(show)  # federation starts now: every episode above is older than the actor
     _follow(show, "ann", "social.example")
     with django_assert_max_num_queries(12):  # the same few queries at any number of episodes
-        assert sync.sync_show(show.pk) == {"created": 0, "updated": 0, "deleted": 0, "recorded": 30}
+        assert sync.sync_show(show.pk) == {
+            "created": 0,
+            "updated": 0,
+            "deleted": 0,
+            "recorded": 30,
+            "replies": 0,
+        }
     assert FederatedObject.objects.filter(show=show).count() == 30 and not Delivery.objects.exists()
     with django_assert_max_num_queries(10):
         assert sync.sync_show(show.pk)["recorded"] == 0
@@ -155,7 +173,7 @@ def test_backfill_old_episodes_are_not_announced_but_later_changes_are(show, dja
     # An old one edited or unpublished: its Update / Delete reach whoever fetched it from the outbox.
     Episode.objects.filter(pk=episodes[0].pk).update(title="Renamed")
     Episode.objects.filter(pk=episodes[1].pk).update(status=Episode.Status.DRAFT)
-    assert sync.sync_show(show.pk) == {"created": 0, "updated": 1, "deleted": 1, "recorded": 0}
+    assert sync.sync_show(show.pk) == {"created": 0, "updated": 1, "deleted": 1, "recorded": 0, "replies": 0}
 
 
 def test_a_scheduled_episode_is_federated_at_its_moment(settings, federating, show_grant):
@@ -259,6 +277,36 @@ def test_a_held_or_remote_comment_is_not_federated(site_comment, episode):
     )
     assert sync.sync_comment(remote.pk) == "unchanged"
     assert not Delivery.objects.exists()
+
+
+def test_an_episode_back_to_draft_takes_its_replies_along_and_brings_them_back(site_comment, episode):
+    assert sync.sync_comment(site_comment.pk) == "created"
+    show = episode.show
+    Episode.objects.filter(pk=episode.pk).update(status=Episode.Status.DRAFT)
+    assert sync.sync_show(show.pk) == {"created": 0, "updated": 0, "deleted": 1, "recorded": 0, "replies": 1}
+    deleted = [(kind, obj) for kind, obj, _ in _sent(show)][2:]
+    assert deleted[::2] == [
+        ("Delete", f"{SITE}/ap/episodes/{episode.pk}"),
+        ("Delete", f"{SITE}/ap/comments/{site_comment.pk}"),
+    ]
+    assert sync.sync_comment(site_comment.pk) == "unchanged"  # nothing more to take back
+    Episode.objects.filter(pk=episode.pk).update(status=Episode.Status.PUBLISHED)
+    assert sync.sync_show(show.pk) == {"created": 1, "updated": 0, "deleted": 0, "recorded": 0, "replies": 1}
+    assert [kind for kind, _, _ in _sent(show)][-4:] == ["Create"] * 4
+    assert sync.sync_show(show.pk)["replies"] == 0
+
+
+def test_an_old_episode_public_again_is_not_announced_again(show):
+    old = factories.make_episode(show, slug="old", publish_at=timezone.now() - datetime.timedelta(days=400))
+    actor_key(show)
+    _follow(show, "ann", "social.example")
+    sync.sync_show(show.pk)
+    type(show).objects.filter(pk=show.pk).update(moved_away_at=timezone.now())
+    assert sync.sync_show(show.pk)["deleted"] == 1
+    type(show).objects.filter(pk=show.pk).update(moved_away_at=None)  # the move undone
+    assert sync.sync_show(show.pk) == {"created": 0, "updated": 0, "deleted": 0, "recorded": 1, "replies": 0}
+    assert [kind for kind, _, _ in _sent(show)] == ["Delete"]
+    assert FederatedObject.objects.get(episode=old).deleted_at is None
 
 
 def test_the_comment_listener_federates_after_the_commit(

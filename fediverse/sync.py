@@ -279,8 +279,10 @@ def federate_show_due(show_id: int) -> dict[str, int]:
 
 
 def on_feed_changed(show_id: int) -> None:
-    """episodes.push feed listener (after the commit): federate the change by a task."""
-    federate_show.enqueue(show_id)
+    """episodes.push feed listener (after the commit): federate the change by a task, once the show
+    has an actor (before, nobody can follow it and there is nothing to send: no task at all)."""
+    if ActorKey.objects.filter(show_id=show_id).exists():
+        federate_show.enqueue(show_id)
 
 
 # --- Site comments as the show's replies -----------------------------------------------------------
@@ -359,4 +361,5 @@ def on_comment_changed(comment_id: int, event: str) -> None:
     """discussion comment listener (after the commit): "shown" or "hidden", federated by a task.
     The task reads the comment's state rather than trusting the event, so events out of order or
     repeated end in the right state."""
-    federate_comment.enqueue(comment_id)
+    if ActorKey.objects.filter(show__episodes__comments=comment_id).exists():
+        federate_comment.enqueue(comment_id)

@@ -139,6 +139,25 @@ def test_without_an_actor_nothing_is_recorded_or_sent(show, episode):
     assert not FederatedObject.objects.exists() and not Delivery.objects.exists()
 
 
+def test_without_an_actor_the_listeners_queue_nothing(settings, show, episode, make_user):
+    settings.TASKS = QUEUE
+    default_task_backend.clear()
+    comment = Comment.objects.create(
+        episode=episode, origin=Comment.Origin.SITE, author=make_user("ada@example.org"),
+        body_html="<p>Hi</p>", status=Comment.Status.SHOWN,
+    )  # fmt: skip
+    sync.on_feed_changed(show.pk)
+    sync.on_comment_changed(comment.pk, SHOWN)
+    assert default_task_backend.results == []  # other apps' queued tasks are not crowded by ours
+    actor_key(show)
+    sync.on_feed_changed(show.pk)
+    sync.on_comment_changed(comment.pk, SHOWN)
+    assert [r.task.name.rsplit(".", 1)[-1] for r in default_task_backend.results] == [
+        "federate_show",
+        "federate_comment",
+    ]
+
+
 def test_without_followers_objects_are_recorded_and_nothing_is_sent(show, episode):
     key = actor_key(show)
     ActorKey.objects.filter(pk=key.pk).update(created_at=timezone.now() - datetime.timedelta(days=30))

@@ -129,6 +129,8 @@ def test_a_server_of_another_make_follows_a_show_gets_its_episodes_and_replies(
     # peer verified (the other way round).
     actor_path = urlsplit(peer.actor_id).path
     assert [f.signer for f in peer.fetches if f.path == actor_path] == [actor_url]
+    followers = peer.get(actor["followers"])
+    assert followers.status == 200 and followers.json()["totalItems"] == 1
 
     # 3. The host publishes a new episode: a draft is not federated, publishing sends a Create.
     seen = peer.received_count()
@@ -163,6 +165,8 @@ def test_a_server_of_another_make_follows_a_show_gets_its_episodes_and_replies(
     assert "AMA PRA Category 1" not in note["content"], "no credit line without a CME activity"
     fetched_note = peer.get(note["id"])
     assert fetched_note.status == 200 and fetched_note.json()["id"] == note["id"]
+    outbox = peer.get(actor["outbox"])
+    assert outbox.status == 200 and outbox.json()["totalItems"] == 1
 
     # ... and a CME episode carries the credit line and the claim link (the episode page).
     cme = _draft_episode(show, host, "Front of neck access", "airway")
@@ -261,6 +265,7 @@ def test_a_server_of_another_make_follows_a_show_gets_its_episodes_and_replies(
     answer = peer.post(inbox, peer.undo_activity(follow))
     assert answer.status in ACCEPTED, (answer.status, answer.text[:500])
     assert not _following(show, peer)
+    assert peer.get(actor["followers"]).json()["totalItems"] == 0
     seen = peer.received_count()
     before = Delivery.objects.filter(inbox__startswith=peer.base_url).count()
     later = _draft_episode(show, host, "Cannot intubate, cannot oxygenate", "airway")

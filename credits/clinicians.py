@@ -27,7 +27,9 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Lower
+from django.db.models.lookups import Exact
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -365,12 +367,11 @@ def verified_speakers(
     )
     # 2. Speakers named like a verified person of a provider with an active grant on the show.
     episodes = "person__provider__show_grants__show__episodes"
+    # One filter() call: the grant, the episode and its speaker are one chain of joins. Lower() on
+    # both sides, not iexact (SQLite's LIKE would read "_" and "%" in a name as wildcards).
     named = valid.filter(
-        **{
-            "person__provider__show_grants__status": GrantStatus.ACTIVE,
-            f"{episodes}__in": episode_ids,
-            f"{episodes}__persons__name__iexact": F("person__name"),
-        }
+        Q(**{"person__provider__show_grants__status": GrantStatus.ACTIVE, f"{episodes}__in": episode_ids})
+        & Q(Exact(Lower(f"{episodes}__persons__name"), Lower("person__name")))
     ).values_list(
         Value(BY_NAME, output_field=IntegerField()),
         f"{episodes}__id",

@@ -406,6 +406,14 @@ def test_without_a_match_an_exact_name_of_a_granting_provider_counts(episode, pr
     assert clinicians.verified_people_for_episode(other_episode) == {}
 
 
+def test_a_name_with_wildcard_characters_matches_only_itself(episode, provider, coordinator):
+    _speaker(episode, "DanaXFaculty")
+    _speaker(episode, "Dana Faculty 100")
+    _verify(ProviderPerson.objects.create(provider=provider, name="Dana_Faculty"), coordinator)
+    _verify(ProviderPerson.objects.create(provider=provider, name="Dana Faculty %"), coordinator)
+    assert clinicians.verified_people_for_episode(episode) == {}
+
+
 def test_verified_people_for_show_lists_each_once(episode, provider, coordinator, person, show):
     _speaker(episode, "Dana Faculty")
     second = factories.make_episode(show, slug="second")

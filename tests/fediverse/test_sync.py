@@ -14,6 +14,7 @@ import pytest
 from django.utils import timezone
 from django_tasks import default_task_backend
 
+from discussion.corrections import correction_publish
 from discussion.listeners import HIDDEN, SHOWN
 from discussion.models import Comment
 from episodes import services as episode_services
@@ -230,6 +231,19 @@ def test_the_end_of_a_credit_window_is_a_scheduled_moment(settings, federating, 
         "Earn"
         not in Delivery.objects.filter(show=federating).order_by("-pk").first().activity["object"]["content"]
     )
+
+
+def test_a_published_correction_reaches_followers_as_an_update(
+    federating, episode, host, monkeypatch, django_capture_on_commit_callbacks
+):
+    sync.sync_show(federating.pk)
+    monkeypatch.setattr("fediverse.delivery._enqueue", lambda pk, at=None: None)  # rows only, no network
+    with django_capture_on_commit_callbacks(execute=True):
+        correction_publish(episode=episode, text="The dose is 1 mg/kg.", by=host)
+    update = Delivery.objects.order_by("-pk").first().activity
+    assert update["type"] == "Update" and update["object"]["id"] == f"{SITE}/ap/episodes/{episode.pk}"
+    assert "The dose is 1 mg/kg." in update["object"]["content"]
+    assert [kind for kind, _, _ in _sent(federating)] == ["Create", "Create", "Update", "Update"]
 
 
 # --- Site comments ---------------------------------------------------------------------------------

@@ -14,15 +14,17 @@ Announce ...) is recorded and ignored. docs/fediverse.md.
 import json
 import logging
 import uuid
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from discussion.selectors import comment_by_object_id
 from episodes.models import Show
 
 from . import replies
@@ -80,18 +82,42 @@ def _activity(body: bytes) -> dict | HttpResponse:
     return activity
 
 
+def _show_of_object(url: str) -> Show | None:
+    """The show one of our objects belongs to (an actor, an episode's or a site comment's Note), or
+    a remote reply we hold: so that a show's own blocks hold at the shared inbox too."""
+    if not url:
+        return None
+    if url.startswith(settings.SITE_URL + "/"):
+        try:
+            match = resolve(urlsplit(url).path)
+        except Resolver404:
+            return None
+        if match.namespace != "fediverse":
+            return None
+        if match.url_name in {"actor", "inbox", "followers"}:
+            return Show.objects.filter(slug=match.kwargs["slug"]).first()
+        if match.url_name == "episode_note":
+            return Show.objects.filter(episodes__pk=match.kwargs["pk"]).first()
+        if match.url_name == "comment_note":
+            return Show.objects.filter(episodes__comments__pk=match.kwargs["pk"]).first()
+        return None
+    reply = comment_by_object_id(url)
+    return reply.episode.show if reply is not None else None
+
+
 def _target_show(activity: dict, show: Show | None) -> Show | None:
-    """The show an activity concerns: the inbox's, or (shared inbox) the actor a Follow or Undo names."""
+    """The show an activity concerns: the inbox's or, at the shared inbox, the show of what it
+    names (the actor a Follow or Undo names, the Note a reply answers or an edit changes)."""
     if show is not None:
         return show
     inner = activity.get("object")
     if activity.get("type") == "Undo" and isinstance(inner, dict):
         inner = inner.get("object")
-    target = _id_of(inner)
-    base = settings.SITE_URL + "/ap/shows/"
-    if target.startswith(base):
-        return Show.objects.filter(slug=target[len(base) :].strip("/")).first()
-    return None
+    if isinstance(inner, dict) and inner.get("inReplyTo"):
+        found = _show_of_object(_id_of(inner.get("inReplyTo")))
+        if found is not None:
+            return found
+    return _show_of_object(_id_of(inner))
 
 
 def _unknown_actor_deleted(activity: dict) -> bool:

@@ -15,6 +15,7 @@ from fediverse.audit_actions import FediverseAction
 from fediverse.blocks import domain_block
 from fediverse.keys import actor_url
 from fediverse.models import Delivery, Follower, InboxActivity, RemoteActor
+from testkit import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -159,8 +160,6 @@ def test_a_site_wide_blocked_domain_is_403(client, inbox, remote_actor, show):
 
 
 def test_a_domain_blocked_for_the_show_is_403_there_only(client, inbox, remote_actor, show):
-    from testkit import factories
-
     other = factories.make_show(title="Other", slug="other-show")
     domain_block(domain="social.example", show=show, by=None, reason="")
     before = _counts()
@@ -311,3 +310,24 @@ def test_the_inbox_needs_no_csrf_token_its_signature_protects_it(remote_actor, s
     response = remote_actor.post(strict, inbox, _follow(remote_actor, show))
     assert response.status_code == 202
     assert Follower.objects.exists()
+
+
+def test_a_show_block_holds_at_the_shared_inbox_for_replies_to_its_episodes(client, remote_actor, show):
+    episode = factories.make_episode(show)
+    other = factories.make_show(title="Other", slug="other-show")
+    other_episode = factories.make_episode(other, slug="other-episode")
+    domain_block(domain="social.example", show=show, by=None, reason="")
+    before = _counts()
+    note = {"id": remote_actor.url + "/statuses/9", "type": "Note", "content": "<p>Hi</p>"}
+    reply = remote_actor.activity(
+        "Create", note | {"inReplyTo": f"http://testserver/ap/episodes/{episode.pk}"}
+    )
+    response = remote_actor.post(client, "/ap/inbox", reply)
+    assert response.status_code == 403
+    assert _counts() == before
+    # The same server replying to another show's episode is heard.
+    reply = remote_actor.activity(
+        "Create", note | {"inReplyTo": f"http://testserver/ap/episodes/{other_episode.pk}"}
+    )
+    assert remote_actor.post(client, "/ap/inbox", reply).status_code == 202
+    assert InboxActivity.objects.get().show == other

@@ -30,7 +30,7 @@ from django.core.files import File
 from multidict import CIMultiDict
 
 from discussion.models import Comment, Moderation
-from discussion.services import comment_hide, comment_post, moderation_set
+from discussion.services import comment_approve, comment_hide, comment_post, moderation_set
 from episodes import services as episode_services
 from episodes.models import Episode
 from fediverse.blocks import domain_block
@@ -99,7 +99,7 @@ def test_a_server_of_another_make_follows_a_show_gets_its_episodes_and_replies(
     site = federating_site.url
     actor_url = f"{site}/ap/shows/{show.slug}"
 
-    # 1. The peer resolves @airway-rounds@127.0.0.1:<port> and fetches the actor (signed GET).
+    # 1. The peer resolves @airway-rounds@<live server host:port> and fetches the actor (signed GET).
     assert peer.webfinger(f"{show.slug}@{urlsplit(site).netloc}", base_url=site) == actor_url
     fetched = peer.get(actor_url)
     assert fetched.status == 200, fetched.text[:500]
@@ -191,6 +191,8 @@ def test_a_server_of_another_make_follows_a_show_gets_its_episodes_and_replies(
     assert comment.remote_actor_url == peer.actor_id
     assert comment.remote_handle == peer.handle  # the handle WebFinger resolves: with the port
     assert "Which probe" not in _page(client, episode)
+    comment_approve(comment=comment, by=host)  # the host approves it: now on the page
+    assert "Which probe do you start with?" in _page(client, episode)
 
     # Auto-approve followers: the peer follows, so its reply is shown at once, with its handle and
     # a link to the original; the script it carried is gone.

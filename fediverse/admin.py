@@ -34,6 +34,11 @@ class ReadOnlyFederationAdmin(admin.ModelAdmin):
         messages.info(request, WHERE)
         return super().changelist_view(request, extra_context)
 
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if request.method == "GET":
+            messages.info(request, WHERE)
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
 
 @admin.register(BlockedDomain)
 class BlockedDomainAdmin(ReadOnlyFederationAdmin):

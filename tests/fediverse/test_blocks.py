@@ -2,15 +2,19 @@
 a block ends follows and stops deliveries; refused both ways (inbox 403: test_inbox.py; delivery
 BLOCKED: test_delivery.py); audited."""
 
+import html
+
 import pytest
 from django.core.management import CommandError, call_command
 
 from audit.models import AuditEvent
 from fediverse.audit_actions import FediverseAction
 from fediverse.blocks import BlockError, domain_block, domain_unblock, is_blocked, normalise_domain
-from fediverse.models import BlockedDomain, Delivery, Follower, RemoteActor
+from fediverse.models import BlockedDomain, Delivery, Follower, InboxActivity, RemoteActor
 from fediverse.remote import RemoteError, fetch_actor
 from testkit import factories
+from testkit.admin_pages import admin_url, assert_read_only_in_admin
+from testkit.mfa import mfa_login
 
 pytestmark = pytest.mark.django_db
 
@@ -165,3 +169,47 @@ def test_the_command_refuses_bad_input_and_writes_nothing(args, message):
 def test_the_command_refuses_to_unblock_what_is_not_blocked():
     with pytest.raises(CommandError, match="is not blocked"):
         call_command("fediverse_block", "spam.example", "--remove")
+
+
+# --- The admin ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def admin_client(client, make_user):
+    superuser = make_user("root@example.org", is_staff=True, is_superuser=True)
+    mfa_login(client, superuser)
+    client.superuser = superuser
+    return client
+
+
+def test_federation_records_are_read_only_in_the_admin(admin_client, show):
+    actor = RemoteActor.objects.create(
+        url="https://social.example/u/a", domain="social.example", inbox="https://x.example/i"
+    )
+    follower = Follower.objects.create(show=show, actor=actor, follow_activity_id="https://social.example/f")
+    delivery = Delivery.objects.create(
+        show=show, inbox="https://social.example/inbox", domain="social.example", activity={"type": "Accept"}
+    )
+    received = InboxActivity.objects.create(
+        activity_id="https://social.example/a/1", actor_url=actor.url, type="Like", outcome="ignored: Like"
+    )
+    for obj in (actor, follower, delivery, received):
+        assert_read_only_in_admin(admin_client, obj, "read-only here")
+
+
+def test_the_admin_lists_blocks_and_lifts_them_through_the_service(admin_client, show):
+    block = domain_block(domain="spam.example", by=None, reason="spam")
+    domain_block(domain="other.example", show=show, by=None, reason="")
+    page = admin_client.get(admin_url(BlockedDomain, "changelist"))
+    assert page.status_code == 200
+    assert "fediverse_block" in html.unescape(page.content.decode())
+    assert admin_client.get(admin_url(BlockedDomain, "add")).status_code == 403
+    assert admin_client.get(admin_url(BlockedDomain, "delete", block.pk)).status_code == 403
+    response = admin_client.post(
+        admin_url(BlockedDomain, "changelist"),
+        {"action": "unblock", "_selected_action": [block.pk], "index": "0"},
+    )
+    assert response.status_code == 302
+    assert list(BlockedDomain.objects.values_list("domain", flat=True)) == ["other.example"]
+    event = AuditEvent.objects.get(action=FediverseAction.DOMAIN_UNBLOCKED)
+    assert event.actor == admin_client.superuser and event.data["site_wide"] is True

@@ -1,5 +1,6 @@
 """allauth integration: emails carry our site URL and subject prefix; MFA secrets are encrypted."""
 
+from allauth.account import app_settings
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context as allauth_context
 from allauth.mfa.adapter import DefaultMFAAdapter
@@ -58,8 +59,24 @@ class AccountAdapter(DefaultAccountAdapter):
         ctx.update({"site_name": "podcastcme", "site_url": settings.SITE_URL})
         if template_prefix == "account/email/email_confirmation_signup":
             ctx["credit_activity"] = signup_destination(request)
+        if template_prefix == "account/email/login_code":
+            ctx["code_minutes"] = max(1, app_settings.LOGIN_BY_CODE_TIMEOUT // 60)
+        if template_prefix == "account/email/account_already_exists":
+            ctx["login_code_url"] = settings.SITE_URL + reverse("account_request_login_code")
+        if template_prefix == "account/email/unknown_account":
+            ctx["unknown_account_action"] = _unknown_account_action(request)
         ctx.update(context)
         email_queue(message=self.render_mail(template_prefix, email, ctx), kind=template_prefix)
+
+
+def _unknown_account_action(request) -> str:
+    """What was asked for an address with no account (allauth sends the same template for each):
+    "login_code", "password_reset", or "" (another request, e.g. a verification resend)."""
+    match = getattr(request, "resolver_match", None)
+    name = match.url_name if match is not None else ""
+    return {"account_request_login_code": "login_code", "account_reset_password": "password_reset"}.get(
+        name or "", ""
+    )
 
 
 def local_next(request) -> str:

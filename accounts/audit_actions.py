@@ -6,6 +6,9 @@ from audit.actions import AuditActions
 class AccountAction(AuditActions):
     ACCOUNT_MFA_RESET = "account.mfa_reset"
     ACCOUNT_PASSWORD_SET_BY_ADMIN = "account.password_set_by_admin"  # the admin's "change password" form
+    # A login by an emailed code proved an address the account had never proven: the password chosen
+    # at sign-up, by whoever typed the address, is forgotten (accounts/signals.py).
+    ACCOUNT_UNPROVEN_PASSWORD_FORGOTTEN = "account.unproven_password_forgotten"
     PROFILE_CONSENT_GIVEN = "profile.consent_given"
     # The learner attests that their international degree is a primary medical degree equivalent
     # to an MD or DO (physician credit); cleared when the degree changes to one that needs none.

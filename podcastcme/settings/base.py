@@ -227,8 +227,20 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # --- django-allauth -----------------------------------------------------------------------------
 ACCOUNT_LOGIN_METHODS = {"email"}
-# One password field (issue 15): a phone user types it once; a mistyped one is reset by email.
-ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*"]
+# Sign-up asks only the email (issue 15): the password is optional (one field, typed once). Without
+# one, the confirmation link signs the learner in and later logins use an emailed code (below); a
+# password can be set later from the account page (allauth's password set).
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1"]
+ACCOUNT_FORMS = {"signup": "accounts.forms_signup.SignupForm"}
+# Login by an emailed code, offered on the login page to everyone. It is a first factor only: a host,
+# coordinator or staff user with TOTP still passes the TOTP stage after it (docs/two-factor.md).
+# Ten minutes to read the mail on a phone; three wrong tries end the code (a new one must be asked).
+ACCOUNT_LOGIN_BY_CODE_ENABLED = True
+ACCOUNT_LOGIN_BY_CODE_TIMEOUT = 10 * 60
+ACCOUNT_LOGIN_BY_CODE_MAX_ATTEMPTS = 3
+# Asking again who someone is (deleting the account, two-factor pages): the password, an emailed
+# code (the only way for an account without a password) or the authenticator.
+ACCOUNT_REAUTHENTICATION_METHODS = ("password", "code", "mfa")
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_USER_MODEL_EMAIL_FIELD = "email"
 ACCOUNT_UNIQUE_EMAIL = True
@@ -253,6 +265,10 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password_from_key": "20/m/ip",
     "change_password": "5/m/user",
     "manage_email": "10/m/user",
+    # Emailed codes: asking for a login code (per address: the key is the email), and asking again
+    # who someone is (password or code) while logged in.
+    "request_login_code": "20/m/ip,3/m/key",
+    "reauthenticate": "10/m/user",
 }
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_SESSION_REMEMBER = None

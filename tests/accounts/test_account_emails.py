@@ -116,3 +116,51 @@ def test_user_text_is_escaped_in_the_html(client, activity):
     client.post(reverse("account_signup"), {**SIGNUP, "next": next_url})
     html = _html(_only_message())
     assert "<b>bold</b>" not in html and "&lt;b&gt;bold&lt;/b&gt; &amp; more" in html
+
+
+def test_the_taken_address_email_offers_a_sign_in_code_too(client, make_user):
+    make_user("taken@example.org")
+    client.post(reverse("account_signup"), {**SIGNUP, "email": "taken@example.org"})
+    message = _only_message()
+    _assert_ours(message, subject="You already have an account", link_part="/accounts/login/code/")
+    assert "/accounts/password/reset/" in message.body
+
+
+def _assert_code_email(message, *, subject_start: str) -> str:
+    """Our wording in text and HTML, signed with the site, the code in both and no link to follow."""
+    code = re.search(r"\b[A-Z]{4}-[A-Z]{4}\b", message.body)
+    assert code is not None, message.body
+    assert message.subject == f"[podcastcme] {subject_start}: {code.group(0)}"
+    html = _html(message)
+    for part in (message.body, html):
+        for wording in (*ALLAUTH_WORDING, "Sign-In Code", "Please enter it in your open browser window"):
+            assert wording not in part
+        assert code.group(0) in part
+        assert "10 minutes" in part and "Three wrong tries" in part
+    assert message.body.rstrip().endswith("— podcastcme\nhttp://testserver/")
+    assert lxml.html.fromstring(html).xpath("//title")[0].text_content().strip()
+    return code.group(0)
+
+
+def test_the_sign_in_code_email(client, make_user):
+    make_user("coder@example.org")
+    client.post(reverse("account_request_login_code"), {"email": "coder@example.org"})
+    message = _only_message()
+    _assert_code_email(message, subject_start="Your sign-in code")
+    assert "asked to log in to podcastcme as coder@example.org" in message.body
+
+
+def test_the_reauthentication_code_email(client, make_user):
+    user = make_user("coder@example.org")
+    client.force_login(user)
+    client.post(reverse("account_request_reauthentication_code"), {"recipient": "coder@example.org"})
+    message = _only_message()
+    _assert_code_email(message, subject_start="Your code to confirm it is you")
+    assert "confirm it is you before changing your podcastcme account" in message.body
+
+
+def test_a_code_for_an_unknown_address_says_there_is_no_account(client):
+    client.post(reverse("account_request_login_code"), {"email": "nobody@example.org"})
+    message = _only_message()
+    _assert_ours(message, subject="No account with this address", link_part="/accounts/signup/")
+    assert "asked for a code to log in" in message.body and "asked for a code to log in" in _html(message)

@@ -46,7 +46,8 @@ class EvaluationForm(forms.ModelForm):
     relevant_to_practice = _likert_field("relevant_to_practice")
     free_of_bias = _likert_field("free_of_bias")
     intends_change = forms.TypedChoiceField(
-        label=_("I intend to change my practice as a result of this activity"),
+        # Stored as "intends to change" (Evaluation.intends_change); asked in a few words on a phone.
+        label=_("Will this change your practice?"),
         choices=[("yes", _("Yes")), ("no", _("No"))],
         coerce=lambda v: v == "yes",
         widget=forms.RadioSelect,
@@ -123,7 +124,7 @@ class _AnyChoiceField(forms.MultipleChoiceField):
 
 class ClaimForm(forms.Form):
     minutes = forms.IntegerField(
-        label=_("Time you spent on this activity (minutes)"),
+        label=_("Minutes spent"),
         help_text=_(
             "Listening plus the post-test. Rounded to the nearest quarter hour; "
             "at most the designated credits."

@@ -66,7 +66,7 @@ def test_claim_credit_and_download_the_certificate(page, live_server, learner, e
         [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
     )
     page.goto(f"/activities/{evaluated_activity.pk}/claim/")
-    page.get_by_label("Time you spent on this activity (minutes)").fill("30")
+    page.get_by_label("Minutes spent").fill("30")
     page.get_by_text("By claiming you attest").wait_for()  # the button sends the attestation
     page.get_by_role("button", name="Claim credit").click()
     page.get_by_role("heading", name="Credit claimed").wait_for()

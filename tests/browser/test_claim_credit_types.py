@@ -56,7 +56,7 @@ def test_nurse_claims_ancc_and_downloads_the_certificate(page, live_server, nurs
     ipce = group.get_by_label("0.5 IPCE credits")
     assert ancc.is_checked() and ipce.is_checked()  # ticked by default
     ipce.uncheck()
-    page.get_by_label("Time you spent on this activity (minutes)").fill("45")
+    page.get_by_label("Minutes spent").fill("45")
     page.get_by_text("By claiming you attest").wait_for()  # the button sends the attestation
     page.get_by_role("button", name="Claim credit").click()
     page.get_by_role("heading", name="Credit claimed").wait_for()

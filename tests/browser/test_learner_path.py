@@ -98,7 +98,7 @@ def test_listen_test_evaluate_claim(page, live_server, learner, cme_episode):
         page.get_by_role("group", name=group).get_by_label("Agree", exact=True).check()
     page.get_by_label("Yes").check()
     page.get_by_label("What will you change?").fill("Reach for a supraglottic airway sooner.")
-    page.get_by_label("Time you spent on this activity (minutes)").fill("25")
+    page.get_by_label("Minutes spent").fill("25")
     page.get_by_role("button", name="Claim credit").click()
     page.get_by_role("heading", name="Not passed yet").wait_for()
     assert page.get_by_text("A second-generation supraglottic airway").count() == 0
@@ -106,7 +106,7 @@ def test_listen_test_evaluate_claim(page, live_server, learner, cme_episode):
     assert (
         page.get_by_label("What will you change?").input_value() == "Reach for a supraglottic airway sooner."
     )
-    assert page.get_by_label("Time you spent on this activity (minutes)").input_value() == "25"
+    assert page.get_by_label("Minutes spent").input_value() == "25"
     _answer(page, activity, correct=True)
     page.get_by_text("By claiming you attest").wait_for()
     page.get_by_role("button", name="Claim credit").click()

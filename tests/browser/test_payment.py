@@ -49,7 +49,7 @@ def test_pay_for_credit_and_watch_it_arrive(page, live_server, fake_stripe, lear
     page.get_by_role("button", name="Sign In").click()
     page.goto(reverse("credits:claim", args=[cme.pk]))
     page.get_by_text("costs 49.00 USD").wait_for()
-    page.get_by_label("Time you spent on this activity (minutes)").fill("40")
+    page.get_by_label("Minutes spent").fill("40")
     page.get_by_text("By claiming you attest").wait_for()  # the button sends the attestation
     page.get_by_role("button", name="Continue to payment").click()
 

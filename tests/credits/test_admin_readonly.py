@@ -17,7 +17,7 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from billing import services as billing_services
 from billing.models import CmePass, Order, StripeEvent
-from credits import certificates
+from credits import certificates, clinicians
 from credits.admin import COORDINATOR_PAGES, LEARNER_RECORDS
 from credits.models import (
     Activity,
@@ -101,6 +101,14 @@ def records(learner, activity, coordinator, superuser, stripe_fake, django_captu
         content_person=role, relationship=relationship, relevant=True, mitigation="peer_review"
     )
     SpeakerMatch.objects.create(activity=activity, speaker_name="Dana Faculty", content_person=role)
+    clinicians.clinician_verify(
+        person=person,
+        actor=coordinator,
+        licence_state="CA",
+        licence_number="A123456",
+        npi="1234567893",
+        licence_expires_on=timezone.localdate() + datetime.timedelta(days=365),
+    )
     CommercialSupport.objects.create(
         activity=activity, supporter="Acme Devices", kind="in_kind", in_kind_description="Airway trainers"
     )

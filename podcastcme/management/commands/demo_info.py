@@ -18,7 +18,7 @@ from credits.certificates import verification_url
 from credits.demo import DEMO_SECOND_ACTIVITY_EPISODE
 from credits.models import Activity, Certificate, CreditClaim
 from episodes.demo import DEMO_SHOW_SLUG
-from episodes.models import PersonalFeed, Show
+from episodes.models import PersonalFeed, Show, Topic
 from episodes.personal_feeds import personal_feed_url
 from fediverse.keys import handle as fediverse_handle
 
@@ -96,6 +96,9 @@ class Command(BaseCommand):
             urls.append(("Demo show", site + show.get_absolute_url()))
             urls.append(("Demo show feed", site + show.get_feed_url()))
             urls.append(("Fediverse", f"{fediverse_handle(show)} (search it in Mastodon)"))
+        topic = Topic.objects.filter(slug="pocus").first()
+        if topic is not None:
+            urls.append(("#POCUS, every show", site + reverse("episodes:topic_feed", args=[topic.slug])))
         activity = (
             Activity.objects.filter(episode__show=show)
             .select_related("episode__show", "provider")

@@ -35,14 +35,14 @@ def _sign_up(client, next_url: str | None = None, email: str = EMAIL):
 
 def _link(email: str = EMAIL) -> str:
     message = next(m for m in mail.outbox if email in m.to and "/accounts/confirm-email/" in m.body)
-    match = re.search(r"https?://\S+/accounts/confirm-email/\S+", message.body)
+    match = re.search(r"https?://\S+/accounts/confirm-email/\S+", str(message.body))
     assert match is not None
     return match.group(0).split("testserver", 1)[1]
 
 
 def _last_code(email: str) -> str:
     message = [m for m in mail.outbox if email in m.to][-1]
-    match = CODE.search(message.body)
+    match = CODE.search(str(message.body))
     assert match is not None, message.body
     return match.group(0)
 

@@ -218,10 +218,11 @@ def test_a_cme_episode_is_marked_while_its_activity_is_open(client, show, episod
 def _item_texts(body: bytes) -> list[str]:
     """The one item's title, categories and itunes:keywords."""
     item = etree.fromstring(body).find("channel/item")
+    assert item is not None
     return [
-        item.findtext("title"),
-        ",".join(c.text for c in item.findall("category")),
-        item.findtext("itunes:keywords", namespaces=NS),
+        item.findtext("title") or "",
+        ",".join(c.text or "" for c in item.findall("category")),
+        item.findtext("itunes:keywords", namespaces=NS) or "",
     ]
 
 

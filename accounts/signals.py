@@ -2,7 +2,6 @@
 a login by code that proves a never-proven address forgets the password chosen before."""
 
 from allauth.account.internal.flows.login import get_authentication_records, record_authentication
-from allauth.account.models import EmailAddress
 from allauth.account.signals import email_confirmed
 from allauth.mfa.models import Authenticator
 from allauth.mfa.signals import authenticator_added
@@ -16,7 +15,7 @@ from audit.services import audit_record
 
 from .audit_actions import AccountAction
 
-# Set on the request by ``note_unproven_password``, read by ``forget_unproven_password``.
+# Set on the request by ``forget_unproven_password``, read by ``keep_this_session``.
 _UNPROVEN_PASSWORD_ATTR = "_podcastcme_unproven_password_user"
 
 
@@ -32,40 +31,50 @@ def record_mfa_on_activation(sender, request, user, authenticator, **kwargs):
     record_authentication(request, user, "mfa", id=authenticator.pk, type=authenticator.type, activated=True)
 
 
-@receiver(email_confirmed, dispatch_uid="accounts.note_unproven_password")
-def note_unproven_password(sender, request, email_address, **kwargs):
-    """A login by an emailed code confirms the address it was sent to (allauth verifies it
-    indirectly). If the account had never proven any address, its password was chosen by whoever
-    signed up with the address, perhaps not its owner (an account "pre-hijacked" before the owner
-    came): note it, so the login that follows forgets that password (``forget_unproven_password``).
+@receiver(email_confirmed, dispatch_uid="accounts.forget_unproven_password")
+def forget_unproven_password(sender, request, email_address, **kwargs):
+    """A login by an emailed code proves the address it was sent to (allauth verifies it
+    indirectly, and with ACCOUNT_CHANGE_EMAIL it becomes the account's only address). Whoever held
+    the account before did not prove that address: a stranger who signed up with it, or who asked
+    to change their own account's address to it and never confirmed (an account "pre-hijacked"
+    before its owner came). Their password is forgotten and their sessions end (a new unusable
+    password changes the session hash), so only the mailbox's owner keeps the account; this
+    session stays logged in (``keep_this_session``). Audited.
 
-    A confirmation link (the normal sign-up) is left alone: the records then name no code."""
+    A confirmation link is left alone (the normal sign-up, whose password its owner typed): the
+    records then name no code, and so is a reauthentication by code (the address was proven)."""
     if request is None:
         return
     user = email_address.user
-    if not user.has_usable_password():
-        return
-    if EmailAddress.objects.filter(user=user, verified=True).exclude(pk=email_address.pk).exists():
-        return
     records = get_authentication_records(request, user)
     if not records or records[-1].get("method") != "code" or records[-1].get("reauthenticated"):
         return
+    had_password = user.has_usable_password()
+    user.set_unusable_password()
+    user.save(update_fields=["password"])
+    audit_record(
+        actor=None,
+        action=AccountAction.ACCOUNT_UNPROVEN_PASSWORD_FORGOTTEN,
+        obj=user,
+        data={"email": email_address.email, "had_password": had_password},
+    )
     setattr(request, _UNPROVEN_PASSWORD_ATTR, user.pk)
+    if had_password:
+        messages.info(
+            request,
+            _(
+                "Your email address is confirmed. The password this account had before the address "
+                "was confirmed no longer works: set a new one in your account if you want one."
+            ),
+        )
 
 
-@receiver(user_logged_in, dispatch_uid="accounts.forget_unproven_password")
-def forget_unproven_password(sender, request, user, **kwargs):
+@receiver(user_logged_in, dispatch_uid="accounts.keep_this_session")
+def keep_this_session(sender, request, user, **kwargs):
+    """The login that follows ``forget_unproven_password`` in the same request: the session keeps
+    the hash of the new password (the user object logged in was loaded before it changed)."""
     if request is None or getattr(request, _UNPROVEN_PASSWORD_ATTR, None) != user.pk:
         return
     delattr(request, _UNPROVEN_PASSWORD_ATTR)
-    user.set_unusable_password()
-    user.save(update_fields=["password"])
-    update_session_auth_hash(request, user)  # this session stays logged in
-    audit_record(actor=user, action=AccountAction.ACCOUNT_UNPROVEN_PASSWORD_FORGOTTEN, obj=user)
-    messages.info(
-        request,
-        _(
-            "Your email address is confirmed. The password given when this account was made, before "
-            "the address was confirmed, no longer works: set a new one in your account if you want one."
-        ),
-    )
+    user.refresh_from_db(fields=["password"])
+    update_session_auth_hash(request, user)

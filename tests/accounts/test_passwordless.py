@@ -408,3 +408,47 @@ def test_the_confirmation_link_keeps_the_password_typed_at_sign_up(client):
     client.post(reverse("account_signup"), {"email": EMAIL, "password1": "lidocaine-bolus-77"})
     client.get(_link())
     assert User.objects.get(email=EMAIL).check_password("lidocaine-bolus-77")
+
+
+def test_a_code_login_that_proves_a_pending_address_change_ends_the_other_holders_access(client):
+    """Pre-hijacking through an email change: a stranger with an account of their own (address
+    proven, password and a session of their own) asks to change its address to the owner's and
+    never confirms. The owner, told "you already have an account", logs in by code to that address.
+    The stranger's password and sessions must not open the account the owner now uses."""
+    from audit.models import AuditEvent
+
+    stranger = User.objects.create_user(email="stranger@example.org", password="strangers-pass-42")
+    EmailAddress.objects.create(user=stranger, email="stranger@example.org", verified=True, primary=True)
+    EmailAddress.objects.create(user=stranger, email=EMAIL, verified=False, primary=False)
+    stranger_session = Client()
+    stranger_session.force_login(stranger)
+    assert stranger_session.get(reverse("accounts:overview")).status_code == 200
+
+    _request_code(client, EMAIL)
+    response = client.post(reverse("account_confirm_login_code"), {"code": _last_code(EMAIL)}, follow=True)
+    assert _logged_in_as(client) == stranger.pk
+    assert "no longer works" in response.content.decode()
+    user = User.objects.get(pk=stranger.pk)
+    assert not user.has_usable_password()
+    assert list(EmailAddress.objects.filter(user=user).values_list("email", "verified")) == [(EMAIL, True)]
+    assert AuditEvent.objects.filter(action="account.unproven_password_forgotten").count() == 1
+    assert client.get(reverse("accounts:overview")).status_code == 200
+    # The stranger's session is over and their password no longer logs in.
+    assert stranger_session.get(reverse("accounts:overview")).status_code == 302
+    other = Client()
+    other.post(reverse("account_login"), {"login": EMAIL, "password": "strangers-pass-42"})
+    assert _logged_in_as(other) is None
+
+
+def test_a_code_login_that_proves_a_pending_change_ends_other_sessions_without_a_password(client):
+    """The same with a stranger who has no password: their session must end too."""
+    stranger = _passwordless("stranger@example.org")
+    EmailAddress.objects.create(user=stranger, email=EMAIL, verified=False, primary=False)
+    stranger_session = Client()
+    stranger_session.force_login(stranger)
+
+    _request_code(client, EMAIL)
+    client.post(reverse("account_confirm_login_code"), {"code": _last_code(EMAIL)})
+    assert _logged_in_as(client) == stranger.pk
+    assert client.get(reverse("accounts:overview")).status_code == 200
+    assert stranger_session.get(reverse("accounts:overview")).status_code == 302

@@ -1,8 +1,9 @@
 """The inboxes (each show's and the shared one): what other servers send us.
 
 Checked in this order, and nothing is written before the last check passes:
-body over ``PODCASTCME_FEDIVERSE_MAX_BYTES`` -> 413; not JSON or not an object -> 400; no id, type
-or actor -> 400; the actor's or the key's domain blocked (site-wide, or for the show) -> 403;
+body over ``PODCASTCME_FEDIVERSE_MAX_BYTES`` -> 413; not JSON, not an object or nested deeper than
+MAX_DEPTH -> 400; no id, type or actor, or an id on another server than the actor's -> 400; the
+actor's or the key's domain blocked (site-wide, or for the show) -> 403;
 unsigned, wrongly signed, Date more than five minutes from now, or signed by another actor than
 the activity's -> 401; an activity id seen before -> 202 and ignored (a replay).
 Then the activity is recorded (InboxActivity, with its outcome) and handled: Follow (recorded and
@@ -39,6 +40,7 @@ from .remote import url_domain
 logger = logging.getLogger(__name__)
 
 AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
+MAX_DEPTH = 32  # a Mastodon activity nests 4 or 5 levels; deeper is an attack on the parser
 
 
 def _text(message: str, status: int) -> HttpResponse:
@@ -64,13 +66,31 @@ def _body(request: HttpRequest) -> bytes | HttpResponse:
     return body
 
 
+def _depth(value: object) -> int:
+    """How deeply ``value``'s lists and objects nest (iterative: no recursion to exhaust)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, level)
+            if level <= MAX_DEPTH:
+                stack.extend(
+                    (child, level + 1) for child in (item.values() if isinstance(item, dict) else item)
+                )
+    return deepest
+
+
 def _activity(body: bytes) -> dict | HttpResponse:
     try:
         activity = json.loads(body)
     except (UnicodeDecodeError, ValueError):
         return _text("The body is not JSON.", 400)
+    except RecursionError:  # thousands of nested brackets: Python's parser gives up
+        return _text(f"The activity nests deeper than {MAX_DEPTH} levels.", 400)
     if not isinstance(activity, dict):
         return _text("The activity must be a JSON object.", 400)
+    if _depth(activity) > MAX_DEPTH:
+        return _text(f"The activity nests deeper than {MAX_DEPTH} levels.", 400)
     for field in ("id", "type", "actor"):
         value = activity.get(field) if field != "actor" else _id_of(activity.get("actor"))
         if not isinstance(value, str) or not value:
@@ -79,6 +99,10 @@ def _activity(body: bytes) -> dict | HttpResponse:
         return _text("The activity's id must be an http(s) URL.", 400)
     if len(activity["type"]) > 40:
         return _text("The activity's type is not one we know.", 400)
+    # Its id is taken once (a replay is refused): an id on another server than its actor's would
+    # let one server spend another's ids before they arrive.
+    if url_domain(activity["id"]) != url_domain(_id_of(activity["actor"])):
+        return _text("The activity's id is not on its actor's server.", 400)
     return activity
 
 

@@ -71,6 +71,27 @@ def test_json_that_is_not_an_object_is_400(client, inbox, remote_actor, before):
     assert _counts() == before
 
 
+@pytest.mark.parametrize("depth", [40, 100_000])
+def test_json_nested_too_deep_is_400(client, inbox, remote_actor, show, before, depth):
+    # 100 000 brackets exhaust Python's parser (RecursionError, a 500 before); 40 parse but are refused.
+    nested = "[" * depth + "]" * depth
+    body = json.dumps(_follow(remote_actor, show))[:-1].encode() + b', "tag": ' + nested.encode() + b"}"
+    response = remote_actor.post(client, inbox, None, body=body)
+    assert response.status_code == 400
+    assert b"nests deeper than 32 levels" in response.content
+    assert _counts() == before
+
+
+def test_an_activity_id_on_another_server_than_its_actor_is_400(client, inbox, remote_actor, show, before):
+    # Else social.example could spend mastodon.example's activity ids: the real one, arriving
+    # later, would be ignored as a replay.
+    activity = _follow(remote_actor, show) | {"id": "https://mastodon.example/users/bob/follows/1"}
+    response = remote_actor.post(client, inbox, activity)
+    assert response.status_code == 400
+    assert b"not on its actor's server" in response.content
+    assert _counts() == before
+
+
 @pytest.mark.parametrize("field", ["id", "type", "actor"])
 def test_an_activity_without_id_type_or_actor_is_400(client, inbox, remote_actor, show, before, field):
     activity = _follow(remote_actor, show)

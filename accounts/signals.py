@@ -45,6 +45,9 @@ def forget_unproven_password(sender, request, email_address, **kwargs):
     records then name no code, and so is a reauthentication by code (the address was proven)."""
     if request is None:
         return
+    match = getattr(request, "resolver_match", None)
+    if match is None or match.url_name != "account_confirm_login_code":
+        return  # not the login by code (a link opened later in a session that logged in by code)
     user = email_address.user
     records = get_authentication_records(request, user)
     if not records or records[-1].get("method") != "code" or records[-1].get("reauthenticated"):

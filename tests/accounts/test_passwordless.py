@@ -452,3 +452,21 @@ def test_a_code_login_that_proves_a_pending_change_ends_other_sessions_without_a
     assert _logged_in_as(client) == stranger.pk
     assert client.get(reverse("accounts:overview")).status_code == 200
     assert stranger_session.get(reverse("accounts:overview")).status_code == 302
+
+
+def test_an_address_added_later_and_confirmed_by_link_keeps_the_password_and_the_session(client):
+    """A session that logged in by code, then adds an address and opens its confirmation link: the
+    link is no code login, so nothing is forgotten and nobody is logged out."""
+    user = User.objects.create_user(email="owner@example.org", password="owners-pass-4242")
+    EmailAddress.objects.create(user=user, email="owner@example.org", verified=True, primary=True)
+    _request_code(client, "owner@example.org")
+    client.post(reverse("account_confirm_login_code"), {"code": _last_code("owner@example.org")})
+    assert _logged_in_as(client) == user.pk
+    client.post(reverse("account_email"), {"action_add": "", "email": "second@example.org"})
+    client.get(_link("second@example.org"))
+    assert EmailAddress.objects.get(email="second@example.org").verified
+    assert User.objects.get(pk=user.pk).check_password("owners-pass-4242")
+    assert client.get(reverse("accounts:overview")).status_code == 200
+
+
+# --- Reauthentication: changing the address or setting a password ---------------------------------

@@ -24,6 +24,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.utils.translation import gettext as _
 
+from . import sanitise
+
 MAX_REFERENCES = 10
 MAX_FIELD_CHARS = 3000  # the whole references field
 MAX_ITEM_CHARS = 500  # one reference (CommentReference.value's column)
@@ -227,13 +229,9 @@ class _Links(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag != "a":
             return
-        values = {name: value or "" for name, value in attrs}
-        classes = values.get("class", "").split()
-        rels = values.get("rel", "").split()
-        if "mention" in classes or "hashtag" in classes or "tag" in rels:
-            return
-        if values.get("href"):
-            self.hrefs.append(values["href"].strip())
+        href = sanitise.link_href(attrs)  # the rule remote_html keeps links by
+        if href:
+            self.hrefs.append(href)
 
     def handle_data(self, data: str) -> None:
         self.text.append(data)

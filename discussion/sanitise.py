@@ -4,6 +4,7 @@ same nh3 pass before they are stored in ``Comment.body_html``, the only comment 
 
 import re
 from html import escape
+from html.parser import HTMLParser
 
 import nh3
 
@@ -30,9 +31,59 @@ def clean_html(markup: str) -> str:
     ).strip()
 
 
+def link_href(attrs: list[tuple[str, str | None]]) -> str | None:
+    """The address an ``<a>`` of remote HTML links to, as a browser reads it (its first href), or
+    None for a mention or a hashtag (Mastodon marks them with class "mention" / "hashtag" or rel
+    "tag"): those are neither references nor links for the moderation rule, so they are not kept as
+    links either (``remote_html``), or a spammer's address marked "mention" would pass the rule."""
+    classes = " ".join(value or "" for name, value in attrs if name == "class").split()
+    rels = " ".join(value or "" for name, value in attrs if name == "rel").split()
+    if "mention" in classes or "hashtag" in classes or "tag" in rels:
+        return None
+    return next(((value or "").strip() for name, value in attrs if name == "href"), "")
+
+
+class _Rewrite(HTMLParser):
+    """Remote HTML written again from what this parser read (the one ``references.from_html`` uses):
+    text escaped, tags without attributes but a link's href, mention and hashtag links unwrapped
+    (their text kept). nh3 then applies the allow-list to the result."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.out: list[str] = []
+        self.anchors: list[bool] = []  # for each open <a>: was it written?
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            href = link_href(attrs)
+            self.anchors.append(href is not None)
+            if href is not None:
+                self.out.append(f'<a href="{escape(href)}">')
+        else:
+            self.out.append(f"<{tag}>")
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag != "a":
+            self.out.append(f"<{tag}>")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a":
+            if self.anchors and self.anchors.pop():
+                self.out.append("</a>")
+        else:
+            self.out.append(f"</{tag}>")
+
+    def handle_data(self, data: str) -> None:
+        self.out.append(escape(data))
+
+
 def remote_html(content_html: str) -> str:
-    """A remote reply's content, sanitised (scripts, styles, images, classes and events removed)."""
-    return clean_html(_CONTROL.sub("", content_html[:MAX_REMOTE_HTML_CHARS]))
+    """A remote reply's content, sanitised (scripts, styles, images, classes and events removed;
+    mentions and hashtags as text)."""
+    parser = _Rewrite()
+    parser.feed(_CONTROL.sub("", content_html[:MAX_REMOTE_HTML_CHARS]))
+    parser.close()
+    return clean_html("".join(parser.out))
 
 
 def plain_text(text: str) -> str:

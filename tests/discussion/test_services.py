@@ -648,3 +648,40 @@ def test_held_comments_for_show_and_counts(member, host, public_episode, moderat
     held = services.comment_post(user=member, episode=public_episode, body="Held")
     assert [c.pk for c in selectors.held_comments_for_show(public_episode.show)] == [held.pk]
     assert selectors.discussion_counts(public_episode.show) == {"held": 1, "shown": 1, "hidden": 0}
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        # A link marked as a mention or a hashtag is not a link the rule checks: it must not stay one.
+        '<p><a class="mention" href="https://spam.example/buy">@pharmacy</a> cheap pills</p>',
+        '<p><a rel="tag" href="https://spam.example/buy">#POCUS</a> cheap pills</p>',
+        # Two hrefs: the one the browser follows (the first) is the one the rule reads.
+        '<p><a href="https://spam.example/buy" href="https://doi.org/10.1000/ok">paper</a></p>',
+    ],
+)
+def test_remote_reply_cannot_pass_a_link_under_hold_links_as_a_mention(remote_reply, content):
+    comment = services.comment_receive_remote(**remote_reply(content_html=content, author_follows=False))
+    assert "spam.example" not in comment.body_html or comment.status == "held"
+
+
+def test_remote_reply_keeps_mentions_and_hashtags_as_text(remote_reply):
+    content = (
+        '<p><a href="https://example.test/@airway-rounds" class="u-url mention">'
+        "@<span>airway-rounds</span></a> hi "
+        '<a href="https://tags.example/tags/pocus" class="mention hashtag" rel="tag">#POCUS</a>'
+        " &amp; &lt;b&gt;</p>"
+    )
+    comment = services.comment_receive_remote(**remote_reply(content_html=content))
+    assert comment.status == "shown"
+    assert comment.body_html == "<p>@<span>airway-rounds</span> hi #POCUS &amp; &lt;b&gt;</p>"
+
+
+def test_remote_edit_cannot_pass_a_link_as_a_mention(remote_reply):
+    comment = services.comment_receive_remote(**remote_reply())
+    edited = services.comment_edit_remote(
+        object_id=comment.remote_object_id,
+        actor_url=comment.remote_actor_url,
+        content_html='<p><a class="mention" href="https://spam.example/buy">@x</a></p>',
+    )
+    assert "spam.example" not in edited.body_html and edited.status == "shown"

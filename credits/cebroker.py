@@ -31,6 +31,7 @@ from .audit_actions import CreditAction
 from .errors import CreditError
 from .models import Activity, Certificate, CreditKind, CreditType, Provider
 from .selectors import credited_certificates
+from .us_states import STATES
 
 # Our profession -> (CE Broker profession code, the credit type that profession's hours come from).
 # Only "RN" is confirmed by CE Broker's help article (its example); the others must be checked against
@@ -48,19 +49,6 @@ CREDIT_NAMES = {
     "ama": "AMA PRA Category 1 credits",
 }
 
-STATES = {
-    "AL": "Alabama", "AK": "Alaska", "AZ": "Arizona", "AR": "Arkansas", "CA": "California",
-    "CO": "Colorado", "CT": "Connecticut", "DE": "Delaware", "DC": "District of Columbia",
-    "FL": "Florida", "GA": "Georgia", "HI": "Hawaii", "ID": "Idaho", "IL": "Illinois", "IN": "Indiana",
-    "IA": "Iowa", "KS": "Kansas", "KY": "Kentucky", "LA": "Louisiana", "ME": "Maine", "MD": "Maryland",
-    "MA": "Massachusetts", "MI": "Michigan", "MN": "Minnesota", "MS": "Mississippi", "MO": "Missouri",
-    "MT": "Montana", "NE": "Nebraska", "NV": "Nevada", "NH": "New Hampshire", "NJ": "New Jersey",
-    "NM": "New Mexico", "NY": "New York", "NC": "North Carolina", "ND": "North Dakota", "OH": "Ohio",
-    "OK": "Oklahoma", "OR": "Oregon", "PA": "Pennsylvania", "RI": "Rhode Island",
-    "SC": "South Carolina", "SD": "South Dakota", "TN": "Tennessee", "TX": "Texas", "UT": "Utah",
-    "VT": "Vermont", "VA": "Virginia", "WA": "Washington", "WV": "West Virginia", "WI": "Wisconsin",
-    "WY": "Wyoming", "PR": "Puerto Rico", "GU": "Guam", "VI": "U.S. Virgin Islands",
-}  # fmt: skip
 _STATE_NAMES = {name.lower(): code for code, name in STATES.items()}
 DIGITS = re.compile(r"\d{1,12}")
 

@@ -112,7 +112,8 @@ class ClinicianVerification(models.Model):
 
     @property
     def masked_licence_number(self) -> str:
-        """The licence number with all but its last 3 characters hidden (the public page shows this)."""
+        """The licence number as the public page shows it: at most its last 3 characters, and at
+        least 4 always hidden (a number of 4 characters or fewer is hidden whole)."""
         number = self.licence_number
-        shown = 3 if len(number) > 4 else 1
-        return "•" * (len(number) - shown) + number[-shown:]
+        shown = min(3, max(0, len(number) - 4))
+        return "•" * (len(number) - shown) + (number[-shown:] if shown else "")

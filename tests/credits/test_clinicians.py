@@ -462,3 +462,18 @@ def test_the_demo_faculty_member_is_verified_once_and_badged_on_the_demo_episode
         in build_feed(episode.show).decode()
     )
     assert "Licensed clinician verified by" in client.get(person_url).content.decode()
+
+
+@pytest.mark.parametrize(
+    ("number", "masked"),
+    [
+        ("A123456", "••••456"),  # at most 3 characters shown
+        ("12345", "••••5"),  # and at least 4 hidden
+        ("1234", "••••"),  # a short number is not shown at all
+        ("7", "•"),
+    ],
+)
+def test_the_public_page_never_shows_much_of_a_licence_number(number, masked):
+    from credits.models import ClinicianVerification
+
+    assert ClinicianVerification(licence_number=number).masked_licence_number == masked

@@ -26,6 +26,16 @@ class BlockError(ServiceError):
     """A block or unblock that cannot be done (not a domain, already blocked, not blocked)."""
 
 
+def ascii_domain(host: str) -> str:
+    """A host as blocks store it: lower case, no trailing dot, IDNA (``Münch.en.`` -> ``xn--mnch-kva.en``);
+    unchanged past lower case and the dot when IDNA cannot encode it."""
+    value = (host or "").strip().lower().rstrip(".")
+    try:
+        return value.encode("idna").decode("ascii")
+    except UnicodeError:
+        return value
+
+
 def normalise_domain(domain: str) -> str:
     """``Mastodon.Example.`` -> ``mastodon.example`` (IDNA for non-ASCII names); BlockError if it
     is not a domain name (a URL is accepted and reduced to its host)."""
@@ -48,7 +58,7 @@ def normalise_domain(domain: str) -> str:
 
 def _suffixes(domain: str) -> list[str]:
     """``a.b.example`` -> ``a.b.example``, ``b.example``, ``example``: a block of any covers it."""
-    labels = domain.lower().rstrip(".").split(".")
+    labels = ascii_domain(domain).split(".")
     return [".".join(labels[i:]) for i in range(len(labels))]
 
 

@@ -25,7 +25,7 @@ from django.utils import timezone
 from episodes.importer.fetch import refused_kind
 from episodes.models import Show
 
-from .blocks import is_blocked
+from .blocks import ascii_domain, is_blocked
 from .follows import actor_gone
 from .keys import actor_key, key_id
 from .models import ActorKey, RemoteActor
@@ -66,9 +66,10 @@ def user_agent() -> str:
 
 
 def url_domain(url: str) -> str:
-    """The lower-case host of ``url`` ("" when it has none)."""
+    """The host of ``url`` as blocks compare it (lower case, IDNA, no trailing dot; "" when none):
+    ``https://Münch.EN./x`` and ``https://xn--mnch-kva.en/x`` are one domain."""
     try:
-        return (urlsplit(url).hostname or "").lower()
+        return ascii_domain(urlsplit(url).hostname or "")
     except ValueError:
         return ""
 
@@ -207,6 +208,8 @@ def get_json(url: str, *, show: Show | None = None) -> tuple[dict, str]:
     else:
         signer = _signing_key()
     for _hop in range(MAX_REDIRECTS + 1):
+        if is_blocked(url_domain(url)):  # a redirect into a blocked server goes no further
+            raise RemoteError(f"{url_domain(url)} is blocked.")
         headers = {"Accept": ACCEPT}
         if signer is not None:
             headers.update(
@@ -261,10 +264,14 @@ def _link(value: object) -> str:
 
 
 def _store_actor(document: dict, url: str) -> RemoteActor:
-    """Check an actor document and record it (its inbox, key and names)."""
+    """Check an actor document that ``url`` (the address that answered, after any redirects) served
+    and record it (its inbox, key and names). Its id must be on that server: another server's
+    document could otherwise give an actor of ours a key of its own."""
     actor_id = _http_url(document.get("id"))
     if not actor_id or url_domain(actor_id) != url_domain(url):
         raise RemoteError(f"{url} is not an actor of {url_domain(url)} (its id is {document.get('id')!r}).")
+    if is_blocked(url_domain(actor_id)):
+        raise RemoteError(f"{url_domain(actor_id)} is blocked.")
     if document.get("type") not in ACTOR_TYPES:
         raise RemoteError(f"{actor_id} is a {document.get('type')!r}, not an actor.")
     inbox = _http_url(document.get("inbox"))
@@ -278,6 +285,10 @@ def _store_actor(document: dict, url: str) -> RemoteActor:
     pem = key.get("publicKeyPem")
     if not isinstance(pem, str) or "PUBLIC KEY" not in pem or len(pem) > 10_000:
         raise RemoteError(f"{actor_id} publishes no usable public key.")
+    key_url = _http_url(key.get("id"))
+    if key_url and url_domain(key_url) != url_domain(actor_id):
+        # Signatures find their actor by key id: one on another server would claim that server's key.
+        raise RemoteError(f"{actor_id} publishes a key of another server ({key_url}).")
     endpoints = document.get("endpoints")
     shared = _http_url(endpoints.get("sharedInbox")) if isinstance(endpoints, dict) else ""
     values = {
@@ -287,7 +298,7 @@ def _store_actor(document: dict, url: str) -> RemoteActor:
         "profile_url": _link(document.get("url")),
         "inbox": inbox,
         "shared_inbox": shared,
-        "public_key_id": _http_url(key.get("id")),
+        "public_key_id": key_url,
         "public_key_pem": pem,
         "fetched_at": timezone.now(),
     }
@@ -315,7 +326,18 @@ def fetch_actor(url: str, *, refresh: bool = False, show: Show | None = None) ->
         if known is not None:
             mark_gone(known)
         raise
-    return _store_actor(document, final_url if url_domain(final_url) == domain else url)
+    named = _without_fragment(_http_url(document.get("id")))
+    same_server = url_domain(named) == url_domain(final_url)
+    if named and same_server and named not in {url, _without_fragment(final_url)}:
+        # The document says it is another actor of its server: taken only as that actor's own
+        # address serves it (as Mastodon does), so one account's document never stands in for
+        # another's. An id on another server than the one that answered is refused below.
+        document, final_url = get_json(named, show=show)
+        if _http_url(document.get("id")) != named:
+            raise RemoteError(
+                f"{named} does not serve the actor it names (its id is {document.get('id')!r})."
+            )
+    return _store_actor(document, final_url)
 
 
 def fetch_key_owner(key_url: str, *, refresh: bool = False) -> RemoteActor:

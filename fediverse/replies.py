@@ -28,6 +28,7 @@ from discussion.services import comment_delete_remote, comment_edit_remote, comm
 from episodes.models import Episode
 
 from .models import Follower, RemoteActor
+from .remote import url_domain
 from .sync import comment_is_federated, episode_is_federated
 
 MAX_CONTENT_BYTES = 20 * 1024  # a Mastodon post is 500 characters; other servers allow more
@@ -58,7 +59,7 @@ def _host(url: str) -> str:
         return ""
     if parts.scheme not in {"http", "https"}:
         return ""
-    return (parts.hostname or "").lower()
+    return url_domain(url)  # as the actor's domain was recorded (IDNA, no trailing dot)
 
 
 def _listed(value: Any) -> list[str]:

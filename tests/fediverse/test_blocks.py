@@ -10,8 +10,9 @@ from django.core.management import CommandError, call_command
 from audit.models import AuditEvent
 from fediverse.audit_actions import FediverseAction
 from fediverse.blocks import BlockError, domain_block, domain_unblock, is_blocked, normalise_domain
+from fediverse.delivery import deliver
 from fediverse.models import BlockedDomain, Delivery, Follower, InboxActivity, RemoteActor
-from fediverse.remote import RemoteError, fetch_actor
+from fediverse.remote import RemoteError, fetch_actor, url_domain
 from testkit import factories
 from testkit.admin_pages import admin_url, assert_read_only_in_admin
 from testkit.mfa import mfa_login
@@ -49,6 +50,22 @@ def test_a_block_covers_subdomains_but_not_lookalikes(show):
     assert not is_blocked("notspam.example")
     assert not is_blocked("spam.example.org")
     assert is_blocked("spam.example", show=show)  # a site-wide block holds for every show
+
+
+def test_a_block_holds_for_every_spelling_of_the_domain(show):
+    # Blocks are stored as IDNA; inboxes and actors arrive in Unicode, upper case, with a trailing
+    # dot or the ideographic full stop: before, "bücher.example." in a URL was not "xn--bcher-kva".
+    domain_block(domain="bücher.example", by=None, reason="")
+    for url in [
+        "https://BÜCHER.example./inbox",
+        "https://social.bücher.example/inbox",
+        "https://bücher\u3002example/inbox",
+        "https://xn--bcher-kva.example/inbox",
+    ]:
+        assert is_blocked(url_domain(url)), url
+    assert not is_blocked(url_domain("https://bucher.example/inbox"))
+    deliver(show=show, activity={"type": "Create"}, inboxes=["https://Bücher.example./inbox"])
+    assert Delivery.objects.get().status == Delivery.Status.BLOCKED
 
 
 def test_a_show_block_holds_for_that_show_only(show):

@@ -14,6 +14,7 @@ from bovine.crypto import build_validate_http_signature_raw, generate_rsa_public
 from bovine.crypto.types import CryptographicIdentifier
 from multidict import CIMultiDict, CIMultiDictProxy
 
+from fediverse.blocks import domain_block
 from fediverse.keys import actor_key, actor_url, key_id
 from fediverse.models import Follower, RemoteActor
 from fediverse.remote import RemoteError, RemoteGone, fetch_actor
@@ -194,3 +195,57 @@ def test_addresses_off_the_public_internet_are_refused(url, message):
     with pytest.raises(RemoteError, match=message):
         fetch_actor(url)
     assert not RemoteActor.objects.exists()
+
+
+FORGED_PEM, _FORGED_PRIVATE = generate_rsa_public_private_key()
+
+
+def test_a_redirect_to_another_server_cannot_give_an_actor_a_key_of_its_own(peer):
+    # /users/x on 127.0.0.1 redirects to "localhost", which answers bob@127.0.0.1's document with
+    # its own key: before, that document was recorded as bob's (the id's host was the one asked).
+    other = peer.base.replace("127.0.0.1", "localhost")
+    peer.serve("/users/x", b"", status=302, headers={"Location": other + "/forged"})
+    peer.serve(
+        "/forged", peer.actor(publicKey={"id": peer.base + "/users/x#main-key", "publicKeyPem": FORGED_PEM})
+    )
+    with pytest.raises(RemoteError, match="is not an actor of localhost"):
+        fetch_actor(peer.base + "/users/x")
+    assert not RemoteActor.objects.exists()
+
+
+def test_a_document_naming_another_actor_of_its_server_is_taken_from_that_actors_address(peer):
+    # /users/mallory answers with bob's id and mallory's key: bob is fetched from bob's own address.
+    forged_key = {"id": peer.base + "/users/bob#main-key", "publicKeyPem": FORGED_PEM}
+    peer.serve("/users/mallory", peer.actor(publicKey=forged_key))
+    peer.serve("/users/bob", peer.actor())
+    actor = fetch_actor(peer.base + "/users/mallory")
+    assert actor.url == peer.base + "/users/bob"
+    assert actor.public_key_pem == PUBLIC_PEM
+    assert [request["path"] for request in peer.requests] == ["/users/mallory", "/users/bob"]
+    # And when bob's own address does not serve bob, nothing is recorded.
+    RemoteActor.objects.all().delete()
+    peer.serve("/users/bob", peer.actor(id=peer.base + "/users/carol"))
+    with pytest.raises(RemoteError, match="does not serve the actor it names"):
+        fetch_actor(peer.base + "/users/mallory")
+    assert not RemoteActor.objects.exists()
+
+
+def test_a_key_id_on_another_server_is_refused(peer):
+    key = {"id": "https://mastodon.example/users/alice#main-key", "publicKeyPem": PUBLIC_PEM}
+    peer.serve("/users/bob", peer.actor(publicKey=key))
+    with pytest.raises(RemoteError, match="publishes a key of another server"):
+        fetch_actor(peer.base + "/users/bob")
+    assert not RemoteActor.objects.exists()
+
+
+def test_a_redirect_into_a_blocked_domain_is_not_followed(peer):
+    domain_block(domain="localhost", by=None)
+    peer.serve(
+        "/@bob",
+        b"",
+        status=301,
+        headers={"Location": peer.base.replace("127.0.0.1", "localhost") + "/users/bob"},
+    )
+    with pytest.raises(RemoteError, match="localhost is blocked"):
+        fetch_actor(peer.base + "/@bob")
+    assert [request["path"] for request in peer.requests] == ["/@bob"]

@@ -90,19 +90,28 @@ def _rate_keys(prefix: str, limits) -> list[tuple[str, int, int]]:
     ]
 
 
-def _rate_exceeded(keys) -> bool:
-    return any((cache.get(key) or 0) >= count for key, count, _seconds in keys)
-
-
-def _rate_count(keys) -> None:
-    """Count one more comment in each window (called once the comment is written)."""
-    for key, _count, seconds in keys:
-        if cache.add(key, 1, timeout=seconds + 60):
-            continue
+def _rate_take(keys) -> bool:
+    """Take one place in each window before writing; False (limited, nothing taken) when a window is
+    full. Counting first, with the cache's increment, makes the limit hold for requests at the same
+    moment (a check before the write and a count after it let each of them through)."""
+    taken: list[str] = []
+    full = False
+    for key, count, seconds in keys:
+        cache.add(key, 0, timeout=seconds + 60)
         try:
-            cache.incr(key)
+            value = cache.incr(key)
         except ValueError:  # expired between add and incr
             cache.set(key, 1, timeout=seconds + 60)
+            value = 1
+        taken.append(key)
+        full = full or value > count
+    if full:  # a refused attempt does not use up the other windows
+        for key in taken:
+            try:
+                cache.decr(key)
+            except ValueError:
+                pass
+    return not full
 
 
 # --- Helpers --------------------------------------------------------------------------------------
@@ -191,7 +200,7 @@ def comment_post(
     if parent is not None and (parent.status != Comment.Status.SHOWN or parent.deleted_at is not None):
         raise DiscussionError(_("You can only reply to a comment that is shown."), code="parent_not_shown")
     keys = _rate_keys(f"user:{user.pk}", _limits("PODCASTCME_COMMENT_RATE_LIMITS", SITE_COMMENT_LIMITS))
-    if _rate_exceeded(keys):
+    if not _rate_take(keys):
         raise RateLimited(_("You have posted many comments in a short time. Wait a while and try again."))
     status, held_reason = initial_status(
         show_settings=settings_row,
@@ -219,7 +228,6 @@ def comment_post(
         )
         if status == Comment.Status.SHOWN:
             comment_changed(comment.pk, SHOWN)
-    _rate_count(keys)
     return comment
 
 
@@ -258,7 +266,7 @@ def comment_receive_remote(
     keys = _rate_keys(
         f"actor:{actor_url}", _limits("PODCASTCME_REMOTE_REPLY_RATE_LIMITS", REMOTE_REPLY_LIMITS)
     )
-    if _rate_exceeded(keys):
+    if not _rate_take(keys):
         raise RateLimited(REMOTE_RATE_LIMITED)
     body_html = sanitise.remote_html(content_html or "")
     # From the HTML as sent: the sanitised copy has lost the classes that mark mentions and hashtags.
@@ -307,7 +315,6 @@ def comment_receive_remote(
         if existing is None:
             raise
         return existing
-    _rate_count(keys)
     return comment
 
 

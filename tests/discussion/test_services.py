@@ -685,3 +685,33 @@ def test_remote_edit_cannot_pass_a_link_as_a_mention(remote_reply):
         content_html='<p><a class="mention" href="https://spam.example/buy">@x</a></p>',
     )
     assert "spam.example" not in edited.body_html and edited.status == "shown"
+
+
+def test_site_rate_limit_holds_for_requests_at_the_same_moment(member, public_episode, settings, monkeypatch):
+    """Two posts checked before either is written (two workers): the limit still holds, as each takes
+    its place in the window before writing."""
+    settings.PODCASTCME_COMMENT_RATE_LIMITS = [(1, 600)]
+    create = Comment.objects.create
+    interleaved: list[Exception] = []
+
+    def create_while_another_posts(**kwargs):
+        monkeypatch.setattr(Comment.objects, "create", create)
+        try:
+            services.comment_post(user=member, episode=public_episode, body="the other request")
+        except RateLimited as error:
+            interleaved.append(error)
+        return create(**kwargs)
+
+    monkeypatch.setattr(Comment.objects, "create", create_while_another_posts)
+    services.comment_post(user=member, episode=public_episode, body="first")
+    assert len(interleaved) == 1 and Comment.objects.filter(author=member).count() == 1
+
+
+def test_a_refused_attempt_does_not_use_up_the_day(member, public_episode, settings):
+    settings.PODCASTCME_COMMENT_RATE_LIMITS = [(1, 600), (3, 86400)]
+    services.comment_post(user=member, episode=public_episode, body="first")
+    for _attempt in range(5):
+        with pytest.raises(RateLimited):
+            services.comment_post(user=member, episode=public_episode, body="again")
+    day = [key for key, _count, seconds in services._rate_keys(f"user:{member.pk}", [(3, 86400)])]
+    assert services.cache.get(day[0]) == 1

@@ -155,7 +155,11 @@ def send_delivery(delivery_id: int) -> str:
         return _give_up(delivery, attempts, str(error))
     except (_Refused, RemoteRefused) as error:
         return _give_up(delivery, attempts, str(error))
-    except RemoteError as error:
+    except Exception as error:  # noqa: BLE001  # RemoteError, or a fault of ours: tried again, not lost
+        if not isinstance(error, RemoteError):
+            # Uncaught, the task would fail and leave the row waiting forever with nothing queued.
+            logger.exception("Fediverse: delivery %s raised.", delivery.pk)
+            error = RemoteError(f"{type(error).__name__}: {error}")
         if attempts >= MAX_ATTEMPTS:
             return _give_up(delivery, attempts, str(error))
         at = timezone.now() + retry_delay(attempts)

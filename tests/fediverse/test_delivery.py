@@ -289,3 +289,25 @@ def test_follower_inboxes_uses_each_shared_inbox_once(show):
     Follower.objects.filter(actor=ended).update(ended_at=timezone.now())
     domain_block(domain="blocked.example", show=show, by=None, reason="")
     assert follower_inboxes(show) == ["https://one.example/inbox", "https://two.example/users/c/inbox"]
+
+
+def test_a_delivery_that_raises_is_tried_again_not_left_waiting_forever(
+    show, inboxes, queue, monkeypatch, django_capture_on_commit_callbacks
+):
+    alive = inboxes()
+
+    def broken(*args, **kwargs):
+        raise KeyError("a bug of ours")
+
+    monkeypatch.setattr(delivery_module, "sign_headers", broken)
+    with django_capture_on_commit_callbacks(execute=True):
+        deliver(show=show, activity=ACTIVITY | {"type": "Create"}, inboxes=[alive.url])
+    _run_queued(queue)  # before: the task raised, the row stayed waiting and nothing was queued
+    row = Delivery.objects.get()
+    assert (row.status, row.attempts) == (Delivery.Status.PENDING, 1)
+    assert row.last_error == "KeyError: 'a bug of ours'"
+    assert len(queue.results) == 1  # tried again later
+    monkeypatch.undo()
+    _run_queued(queue)
+    row.refresh_from_db()
+    assert row.status == Delivery.Status.DELIVERED and len(alive.received) == 1

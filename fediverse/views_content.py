@@ -6,11 +6,13 @@ Content negotiation: ``application/activity+json`` or ``application/ld+json`` ge
 (asking for text/html) is redirected to the page. An object that is not public answers 404, one we
 published and then deleted 410 with its Tombstone (to servers; a browser gets the 404 page)."""
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.core.paginator import EmptyPage, Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
@@ -22,24 +24,9 @@ from episodes.models import Episode, Show
 from .models import FederatedObject
 from .notes import comment_note, comment_note_id, document, episode_note, episode_note_id, iso, note_facts
 from .sync import comment_is_federated, create_activity, episode_is_federated, federated_episodes
+from .views_protocol import activity_response, wants_html
 
-ACTIVITY_JSON = "application/activity+json"
 OUTBOX_PAGE_SIZE = 20
-_AP_TYPES = ("application/activity+json", "application/ld+json")
-
-
-def wants_page(request: HttpRequest) -> bool:
-    """A browser: it asks for text/html and not for an ActivityPub type."""
-    accept = request.headers.get("Accept", "").lower()
-    return "text/html" in accept and not any(kind in accept for kind in _AP_TYPES)
-
-
-def activity_response(data: dict[str, Any], *, status: int = 200) -> HttpResponse:
-    response = JsonResponse(
-        data, status=status, content_type=ACTIVITY_JSON, json_dumps_params={"ensure_ascii": False}
-    )
-    patch_vary_headers(response, ["Accept"])
-    return response
 
 
 def _negotiated_redirect(path: str) -> HttpResponse:
@@ -49,22 +36,42 @@ def _negotiated_redirect(path: str) -> HttpResponse:
 
 
 def _deleted(row: FederatedObject | None, note_id: str, request: HttpRequest) -> HttpResponse:
-    if row is None or row.deleted_at is None or wants_page(request):
+    if row is None or row.deleted_at is None or wants_html(request):
         raise Http404
     tombstone = {"id": note_id, "type": "Tombstone", "formerType": "Note", "deleted": iso(row.deleted_at)}
     return activity_response(document(tombstone), status=410)
 
 
+def _object_response(
+    request: HttpRequest,
+    *,
+    public: bool,
+    row: FederatedObject | None,
+    note_id: str,
+    page: str,
+    note: Callable[[datetime | None], dict[str, Any]],
+) -> HttpResponse:
+    """One of our Notes by its id: 404 or its Tombstone when not public, the page for a browser,
+    else the Note (with ``updated`` when an Update was sent for it)."""
+    if not public:
+        return _deleted(row, note_id, request)
+    if wants_html(request):
+        return _negotiated_redirect(page)
+    updated = row.updated_at if row is not None and row.deleted_at is None else None
+    return activity_response(document(note(updated)))
+
+
 @require_safe
 def episode_object(request: HttpRequest, pk: int) -> HttpResponse:
     episode = get_object_or_404(Episode.objects.select_related("show"), pk=pk)
-    row = FederatedObject.objects.filter(kind=FederatedObject.Kind.EPISODE, episode=episode).first()
-    if not episode_is_federated(episode):
-        return _deleted(row, episode_note_id(episode), request)
-    if wants_page(request):
-        return _negotiated_redirect(episode.get_absolute_url())
-    updated = row.updated_at if row is not None and row.deleted_at is None else None
-    return activity_response(document(episode_note(episode, updated=updated)))
+    return _object_response(
+        request,
+        public=episode_is_federated(episode),
+        row=FederatedObject.objects.filter(kind=FederatedObject.Kind.EPISODE, episode=episode).first(),
+        note_id=episode_note_id(episode),
+        page=episode.get_absolute_url(),
+        note=lambda updated: episode_note(episode, updated=updated),
+    )
 
 
 @require_safe
@@ -74,13 +81,14 @@ def comment_object(request: HttpRequest, pk: int) -> HttpResponse:
         pk=pk,
         origin=Comment.Origin.SITE,
     )
-    row = FederatedObject.objects.filter(kind=FederatedObject.Kind.COMMENT, comment=comment).first()
-    if not comment_is_federated(comment):
-        return _deleted(row, comment_note_id(comment), request)
-    if wants_page(request):
-        return _negotiated_redirect(comment.get_absolute_url())
-    updated = row.updated_at if row is not None and row.deleted_at is None else None
-    return activity_response(document(comment_note(comment, updated=updated)))
+    return _object_response(
+        request,
+        public=comment_is_federated(comment),
+        row=FederatedObject.objects.filter(kind=FederatedObject.Kind.COMMENT, comment=comment).first(),
+        note_id=comment_note_id(comment),
+        page=comment.get_absolute_url(),
+        note=lambda updated: comment_note(comment, updated=updated),
+    )
 
 
 @require_safe
@@ -88,7 +96,7 @@ def outbox(request: HttpRequest, slug: str) -> HttpResponse:
     """The show's outbox: an OrderedCollection whose pages (``?page=1`` ...) hold the Create
     activities of its public episodes, newest first, 20 a page."""
     show = get_object_or_404(Show, slug=slug)
-    if wants_page(request):
+    if wants_html(request):
         return _negotiated_redirect(show.get_absolute_url())
     base = settings.SITE_URL + reverse("fediverse:outbox", args=[show.slug])
     episodes = (

@@ -47,7 +47,7 @@ def activity_response(data: dict, *, status: int = 200) -> JsonResponse:
 
 def wants_html(request: HttpRequest) -> bool:
     """A browser (text/html preferred to any ActivityPub type) rather than a server."""
-    accept = request.headers.get("Accept", "")
+    accept = request.headers.get("Accept", "").lower()
     if "activity+json" in accept or "ld+json" in accept:
         return False
     return "text/html" in accept

@@ -241,6 +241,9 @@ ACCOUNT_LOGIN_BY_CODE_MAX_ATTEMPTS = 3
 # Asking again who someone is (deleting the account, two-factor pages): the password, an emailed
 # code (the only way for an account without a password) or the authenticator.
 ACCOUNT_REAUTHENTICATION_METHODS = ("password", "code", "mfa")
+# Changing the address or setting a password asks again too when the session has not proven who it
+# is in the last 5 minutes (a stolen or forgotten session must not take the account over).
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_USER_MODEL_EMAIL_FIELD = "email"
 ACCOUNT_UNIQUE_EMAIL = True

@@ -10,6 +10,7 @@ from django.core import mail
 from django.urls import reverse
 
 from accounts.models import OutgoingEmail
+from testkit.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -102,6 +103,7 @@ def test_signing_up_with_a_taken_address_tells_its_owner(client, make_user):
 def test_adding_an_address_sends_a_confirmation_written_for_podcastcme(client, make_user):
     user = make_user("first@example.org")
     client.force_login(user)
+    client.post(reverse("account_reauthenticate"), {"password": PASSWORD})  # asked before a change
     mail.outbox.clear()
     client.post(reverse("account_email"), {"action_add": "", "email": "second@example.org"})
     message = _only_message()

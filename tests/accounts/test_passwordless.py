@@ -60,6 +60,14 @@ def _request_code(client, email: str, next_url: str | None = None):
     return client.post(url, {"email": email, **({"next": next_url} if next_url else {})})
 
 
+def _reauthenticate_by_code(client, email: str = EMAIL) -> None:
+    """Confirm who the logged-in session is with an emailed code (changing the address or setting a
+    password asks it: ACCOUNT_REAUTHENTICATION_REQUIRED)."""
+    client.post(reverse("account_request_reauthentication_code"), {"recipient": email})
+    response = client.post(reverse("account_confirm_reauthentication_code"), {"code": _last_code(email)})
+    assert response.status_code == 302
+
+
 def _logged_in_as(client) -> int | None:
     value = client.session.get("_auth_user_id")
     return int(value) if value else None
@@ -224,6 +232,7 @@ def test_a_learner_without_a_password_sets_one_from_the_account_page(client):
     client.force_login(user)
     page = client.get(reverse("accounts:overview")).content.decode()
     assert f'href="{reverse("account_set_password")}"' in page
+    _reauthenticate_by_code(client)
     response = client.post(reverse("account_set_password"), {"password1": "short", "password2": "short"})
     assert response.status_code == 200
     user.refresh_from_db()
@@ -462,6 +471,7 @@ def test_an_address_added_later_and_confirmed_by_link_keeps_the_password_and_the
     _request_code(client, "owner@example.org")
     client.post(reverse("account_confirm_login_code"), {"code": _last_code("owner@example.org")})
     assert _logged_in_as(client) == user.pk
+    _reauthenticate_by_code(client, "owner@example.org")
     client.post(reverse("account_email"), {"action_add": "", "email": "second@example.org"})
     client.get(_link("second@example.org"))
     assert EmailAddress.objects.get(email="second@example.org").verified
@@ -470,3 +480,43 @@ def test_an_address_added_later_and_confirmed_by_link_keeps_the_password_and_the
 
 
 # --- Reauthentication: changing the address or setting a password ---------------------------------
+
+
+def _stale_login(client, user) -> None:
+    """A session whose last proof of identity is older than allauth's reauthentication window (a
+    phone left logged in, a stolen session cookie): force_login records no authentication."""
+    client.force_login(user)
+
+
+def test_changing_the_address_of_an_account_without_a_password_asks_an_emailed_code_first(client):
+    user = _passwordless()
+    _stale_login(client, user)
+    mail.outbox.clear()
+    response = client.post(reverse("account_email"), {"action_add": "", "email": "thief@example.org"})
+    assert response.status_code == 302
+    assert urlsplit(response["Location"]).path == reverse("account_request_reauthentication_code")
+    assert not EmailAddress.objects.filter(email="thief@example.org").exists()
+    assert not any("thief@example.org" in m.to for m in mail.outbox)
+
+    _reauthenticate_by_code(client)
+    client.post(reverse("account_email"), {"action_add": "", "email": "new-address@example.org"})
+    assert EmailAddress.objects.filter(user=user, email="new-address@example.org", verified=False).exists()
+
+
+def test_changing_the_address_with_a_password_asks_the_password_first(client, learner):
+    _stale_login(client, learner)
+    response = client.post(reverse("account_email"), {"action_add": "", "email": "thief@example.org"})
+    assert response.status_code == 302
+    assert urlsplit(response["Location"]).path == reverse("account_reauthenticate")
+    assert not EmailAddress.objects.filter(email="thief@example.org").exists()
+
+
+def test_setting_a_password_on_a_stale_session_asks_an_emailed_code_first(client):
+    user = _passwordless()
+    _stale_login(client, user)
+    new = "a-brand-new-pass-9"
+    response = client.post(reverse("account_set_password"), {"password1": new, "password2": new})
+    assert response.status_code == 302
+    assert urlsplit(response["Location"]).path == reverse("account_request_reauthentication_code")
+    user.refresh_from_db()
+    assert not user.has_usable_password()

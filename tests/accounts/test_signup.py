@@ -139,6 +139,7 @@ def test_password_reset_link_sets_a_new_password(client, make_user):
 def test_email_change_needs_verification_of_the_new_address(client, make_user):
     user = make_user("old@example.org")
     client.force_login(user)
+    client.post(reverse("account_reauthenticate"), {"password": PASSWORD})  # asked before a change
     response = client.post(reverse("account_email"), {"action_add": "", "email": "new-address@example.org"})
     assert response.status_code == 302
     new = EmailAddress.objects.get(email="new-address@example.org")

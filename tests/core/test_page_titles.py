@@ -20,7 +20,7 @@ def _title(response) -> str:
     [
         ("home", "Shows · podcastcme"),
         ("account_login", "Sign In · podcastcme"),
-        ("account_signup", "Signup · podcastcme"),
+        ("account_signup", "Sign up · podcastcme"),
         ("account_reset_password", "Password Reset · podcastcme"),
         ("privacy", "Privacy policy · podcastcme"),
     ],

@@ -262,6 +262,14 @@ def from_html(content_html: str) -> list[Reference]:
     return _unique(found)[:MAX_REFERENCES]
 
 
+def is_citation_link(href: str) -> bool:
+    """Whether a link leads to a DOI or a PubMed record (doi.org, pubmed.ncbi.nlm.nih.gov)."""
+    try:
+        return parse_item(href).kind in {KIND_DOI, KIND_PMID}
+    except ReferenceError:
+        return False
+
+
 def has_links(references: list[Reference]) -> bool:
     """Any reference that is a plain web address (DOI and PMID citations are not links here: they
     resolve through doi.org and PubMed, addresses we build ourselves)."""

@@ -112,5 +112,19 @@ def site_html(text: str) -> str:
     return clean_html(html)
 
 
-def has_url(text: str) -> bool:
-    return _URL_IN_TEXT.search(text) is not None
+class _Hrefs(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.hrefs: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            self.hrefs.extend((value or "").strip() for name, value in attrs if name == "href")
+
+
+def link_targets(body_html: str) -> list[str]:
+    """Where the links of stored comment HTML (``clean_html``'s output) lead, as the page shows them."""
+    parser = _Hrefs()
+    parser.feed(body_html)
+    parser.close()
+    return parser.hrefs

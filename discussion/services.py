@@ -117,6 +117,15 @@ def _rate_take(keys) -> bool:
 # --- Helpers --------------------------------------------------------------------------------------
 
 
+def _has_links(found: list[refs.Reference], body_html: str) -> bool:
+    """For the moderation rule, on every path: a web-address reference, or any live link of the
+    comment as stored and shown that does not lead to a DOI or PubMed (a link the reference parser
+    refused, or one past the references a comment keeps, is a link all the same)."""
+    return refs.has_links(found) or any(
+        not refs.is_citation_link(href) for href in sanitise.link_targets(body_html)
+    )
+
+
 def has_verified_email(user) -> bool:
     return bool(getattr(user, "is_authenticated", False)) and (
         EmailAddress.objects.filter(user_id=user.pk, verified=True).exists()
@@ -202,11 +211,12 @@ def comment_post(
     keys = _rate_keys(f"user:{user.pk}", _limits("PODCASTCME_COMMENT_RATE_LIMITS", SITE_COMMENT_LIMITS))
     if not _rate_take(keys):
         raise RateLimited(_("You have posted many comments in a short time. Wait a while and try again."))
+    body_html = sanitise.site_html(text)
     status, held_reason = initial_status(
         show_settings=settings_row,
         origin=Comment.Origin.SITE,
         author_follows=True,  # a member with a verified email (checked above)
-        has_links=refs.has_links(found) or sanitise.has_url(text),
+        has_links=_has_links(found, body_html),
         author_is_host=is_host_of(user, episode.show),
     )
     with transaction.atomic():
@@ -215,7 +225,7 @@ def comment_post(
             origin=Comment.Origin.SITE,
             author=user,
             in_reply_to=parent,
-            body_html=sanitise.site_html(text),
+            body_html=body_html,
             status=status,
             held_reason=held_reason,
         )
@@ -275,7 +285,7 @@ def comment_receive_remote(
         show_settings=show_settings(episode.show),
         origin=Comment.Origin.REMOTE,
         author_follows=author_follows,
-        has_links=refs.has_links(found),
+        has_links=_has_links(found, body_html),
     )
     now = timezone.now()
     if published is not None and timezone.is_naive(published):
@@ -344,7 +354,7 @@ def comment_edit_remote(*, object_id: str, actor_url: str, content_html: str) ->
                 show_settings=show_settings(comment.episode.show),
                 origin=Comment.Origin.REMOTE,
                 author_follows=True,  # it was shown: its author passed the rule once
-                has_links=refs.has_links(found),
+                has_links=_has_links(found, body_html),
             )
             if status == Comment.Status.HELD:
                 comment.status, comment.held_reason = status, held_reason

@@ -715,3 +715,20 @@ def test_a_refused_attempt_does_not_use_up_the_day(member, public_episode, setti
             services.comment_post(user=member, episode=public_episode, body="again")
     day = [key for key, _count, seconds in services._rate_keys(f"user:{member.pk}", [(3, 86400)])]
     assert services.cache.get(day[0]) == 1
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        # An address the reference parser refuses is still a live link on the page.
+        '<p><a href="https://spam_shop.example/buy">paper</a></p>',
+        '<p><a href="https://spam.example/a b">paper</a></p>',
+        # A link after as many citations as a comment keeps is still a link.
+        "<p>"
+        + "".join(f'<a href="https://doi.org/10.1000/{n}">{n}</a> ' for n in range(40))
+        + '<a href="https://spam.example/buy">more</a></p>',
+    ],
+)
+def test_every_live_link_of_a_remote_reply_counts_under_hold_links(remote_reply, content):
+    comment = services.comment_receive_remote(**remote_reply(content_html=content, author_follows=False))
+    assert "<a" not in comment.body_html.replace('<a href="https://doi.org/', "") or comment.status == "held"

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import escape, format_html
 from django.views.decorators.http import require_GET
 
 from credits import selectors as credit_selectors
@@ -139,6 +139,10 @@ def nodeinfo(request: HttpRequest) -> JsonResponse:
 
 
 def _property(name: str, url: str, text: str | None = None) -> dict:
+    """A profile field; a link only to an http(s) address (a show imported from a feed keeps the
+    feed's website as it was: a ``javascript:`` one is shown as text, not linked)."""
+    if not url.lower().startswith(("https://", "http://")):
+        return {"type": "PropertyValue", "name": name, "value": str(escape(text or url))}
     link = format_html('<a href="{}" rel="me nofollow noopener" target="_blank">{}</a>', url, text or url)
     return {"type": "PropertyValue", "name": name, "value": str(link)}
 

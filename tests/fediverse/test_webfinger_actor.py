@@ -52,6 +52,12 @@ def test_webfinger_finds_the_show_by_its_handle(client, show):
         ("acct:@testserver", 400),
         ("http://testserver/ap/shows/no-such-show", 404),
         ("https://elsewhere.example/ap/shows/airway-rounds", 404),
+        ("acct:airway-rounds@testserver@elsewhere.example", 400),
+        ("acct:airway-rounds@elsewhere.example/testserver", 404),
+        ("acct:airway-rounds%40testserver", 400),  # still encoded after the query is decoded once
+        ("acct: airway-rounds@testserver", 404),
+        ("acct:airway-rounds@testserver:443", 404),  # another port is another host
+        ("acct:" + "a" * 5000 + "@testserver", 404),
     ],
 )
 def test_webfinger_refuses_bad_or_unknown_resources(client, show, resource, status):
@@ -117,6 +123,15 @@ def test_the_actor_summary_and_links_are_escaped(client, show):
     assert '<a href="https://example.org/x"' in actor["summary"]
     website = next(item for item in actor["attachment"] if item["name"] == "Website")
     assert "<b>" not in website["value"]
+
+
+def test_a_website_that_is_not_http_is_text_not_a_link(client, show):
+    # Show.objects.update: as a feed import writes it, without the form's URL validation.
+    type(show).objects.filter(pk=show.pk).update(website="javascript:alert(document.cookie)")
+    actor = client.get("/ap/shows/airway-rounds", HTTP_ACCEPT=AP).json()
+    website = next(item for item in actor["attachment"] if item["name"] == "Website")
+    assert "href" not in website["value"]
+    assert website["value"] == "javascript:alert(document.cookie)"
 
 
 @dataclass

@@ -36,6 +36,7 @@ MAX_REASON_CHARS = 1000  # why a host hid a comment
 # actor 20 replies an hour. Settings override them (lists of pairs).
 SITE_COMMENT_LIMITS: tuple[tuple[int, int], ...] = ((5, 10 * 60), (30, 24 * 60 * 60))
 REMOTE_REPLY_LIMITS: tuple[tuple[int, int], ...] = ((20, 60 * 60),)
+HELPFUL_LIMITS: tuple[tuple[int, int], ...] = ((60, 60 * 60),)  # helpful marks given or taken back
 REMOTE_RATE_LIMITED = "ignored: rate limited"  # the outcome fediverse records for the inbox activity
 
 
@@ -516,7 +517,8 @@ def comment_unpin(*, comment: Comment, by) -> Comment:
 def helpful_toggle(*, comment: Comment, user) -> bool:
     """Mark a shown comment helpful, or take the mark back; True when it is marked now.
 
-    One mark per user and comment (a database constraint); not on one's own comment; logged in."""
+    One mark per user and comment (a database constraint); not on one's own comment; logged in; at
+    most 60 marks given or taken back an hour (each writes an audit row)."""
     if not getattr(user, "is_authenticated", False):
         raise DiscussionError(_("Log in to mark a comment helpful."), code="anonymous", status=403)
     with transaction.atomic():
@@ -527,6 +529,9 @@ def helpful_toggle(*, comment: Comment, user) -> bool:
             raise DiscussionError(
                 _("You cannot mark your own comment helpful."), code="own_comment", status=403
             )
+        keys = _rate_keys(f"helpful:{user.pk}", _limits("PODCASTCME_HELPFUL_RATE_LIMITS", HELPFUL_LIMITS))
+        if not _rate_take(keys):
+            raise RateLimited(_("You have marked many comments in a short time. Wait a while and try again."))
         deleted, _rows = HelpfulMark.objects.filter(comment=comment, user=user).delete()
         if deleted:
             audit_record(actor=user, action=DiscussionAction.COMMENT_HELPFUL_UNMARKED, obj=comment, data={})

@@ -732,3 +732,15 @@ def test_a_refused_attempt_does_not_use_up_the_day(member, public_episode, setti
 def test_every_live_link_of_a_remote_reply_counts_under_hold_links(remote_reply, content):
     comment = services.comment_receive_remote(**remote_reply(content_html=content, author_follows=False))
     assert "<a" not in comment.body_html.replace('<a href="https://doi.org/', "") or comment.status == "held"
+
+
+def test_helpful_marks_are_rate_limited_per_user(member, other_member, public_episode, settings):
+    """Each toggle writes an audit row: a script toggling without end is stopped."""
+    settings.PODCASTCME_HELPFUL_RATE_LIMITS = [(3, 600)]
+    comment = services.comment_post(user=member, episode=public_episode, body="Useful")
+    for _toggle in range(3):
+        services.helpful_toggle(comment=comment, user=other_member)
+    with pytest.raises(RateLimited) as refused:
+        services.helpful_toggle(comment=comment, user=other_member)
+    assert refused.value.status == 429
+    assert AuditEvent.objects.filter(action__startswith="comment.helpful").count() == 3

@@ -127,6 +127,11 @@ def _post_headers(remote_actor, body=b"{}", **overrides):
         (lambda h: h.update(Date="yesterday"), "not a date"),
         (lambda h: h.update(Digest="SHA-256=AAAA"), "does not match its Digest"),
         (lambda h: h.update(Digest="MD5=AAAA"), "no SHA-256"),
+        (lambda h: h.update(Digest="SHA-256"), "no SHA-256"),
+        (lambda h: h.update(Signature=h["Signature"].replace("(request-target) ", "")), "cover \\(request"),
+        (lambda h: h.update(Signature=h["Signature"].replace(" host", "")), "does not cover host"),
+        (lambda h: h.update(Signature=h["Signature"].replace(" digest", "")), "does not cover digest"),
+        (lambda h: h.update(Signature=h["Signature"].replace(" date", "")), "does not cover date"),
         (
             lambda h: h.update(Signature=h["Signature"].replace('signature="', 'signature="AB')),
             "does not match",

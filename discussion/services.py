@@ -406,18 +406,39 @@ def comment_delete_remote(*, object_id: str, actor_url: str) -> Comment | None:
 # --- Moderation -----------------------------------------------------------------------------------
 
 
+def _moderated(
+    comment: Comment, by, *, needs: str | None = None, refusal: str = "", code: str = ""
+) -> Comment:
+    """The comment's row locked for this transaction, once ``by`` is a host of its show; refused with
+    ``refusal`` unless its status is ``needs`` (when given)."""
+    comment = _locked(comment)
+    _require_host(by, comment.episode.show)
+    if needs is not None and comment.status != needs:
+        raise DiscussionError(refusal, code=code)
+    return comment
+
+
+def _shown_by_host(comment: Comment, by, *, action: str, data: dict, fields: tuple[str, ...] = ()) -> None:
+    """A host shows the comment (approved, shown again): saved, audited, and a site comment
+    announced to the listeners after the commit."""
+    comment.status, comment.held_reason = Comment.Status.SHOWN, ""
+    comment.save(update_fields=["status", "held_reason", *fields])
+    audit_record(actor=by, action=action, obj=comment, data=data)
+    if comment.origin == Comment.Origin.SITE and comment.deleted_at is None:
+        comment_changed(comment.pk, SHOWN)
+
+
 def comment_approve(*, comment: Comment, by) -> Comment:
     """A host shows a held comment."""
     with transaction.atomic():
-        comment = _locked(comment)
-        _require_host(by, comment.episode.show)
-        if comment.status != Comment.Status.HELD:
-            raise DiscussionError(_("This comment is not waiting for approval."), code="not_held")
-        comment.status, comment.held_reason = Comment.Status.SHOWN, ""
-        comment.save(update_fields=["status", "held_reason"])
-        audit_record(actor=by, action=DiscussionAction.COMMENT_APPROVED, obj=comment, data={})
-        if comment.origin == Comment.Origin.SITE:
-            comment_changed(comment.pk, SHOWN)
+        comment = _moderated(
+            comment,
+            by,
+            needs=Comment.Status.HELD,
+            refusal=_("This comment is not waiting for approval."),
+            code="not_held",
+        )
+        _shown_by_host(comment, by, action=DiscussionAction.COMMENT_APPROVED, data={})
     return comment
 
 
@@ -432,8 +453,7 @@ def comment_hide(*, comment: Comment, by, reason: str) -> Comment:
             code="reason_too_long",
         )
     with transaction.atomic():
-        comment = _locked(comment)
-        _require_host(by, comment.episode.show)
+        comment = _moderated(comment, by)
         if comment.status == Comment.Status.HIDDEN:
             raise DiscussionError(_("This comment is hidden already."), code="already_hidden")
         was_shown = comment.status == Comment.Status.SHOWN
@@ -457,19 +477,22 @@ def comment_hide(*, comment: Comment, by, reason: str) -> Comment:
 def comment_show_again(*, comment: Comment, by) -> Comment:
     """A host shows a hidden comment again (the reason stays in the audit trail)."""
     with transaction.atomic():
-        comment = _locked(comment)
-        _require_host(by, comment.episode.show)
-        if comment.status != Comment.Status.HIDDEN:
-            raise DiscussionError(_("This comment is not hidden."), code="not_hidden")
-        reason = comment.hidden_reason
-        comment.status, comment.held_reason = Comment.Status.SHOWN, ""
-        comment.hidden_reason, comment.hidden_at, comment.hidden_by = "", None, None
-        comment.save(update_fields=["status", "held_reason", "hidden_reason", "hidden_at", "hidden_by"])
-        audit_record(
-            actor=by, action=DiscussionAction.COMMENT_SHOWN_AGAIN, obj=comment, data={"hidden_reason": reason}
+        comment = _moderated(
+            comment,
+            by,
+            needs=Comment.Status.HIDDEN,
+            refusal=_("This comment is not hidden."),
+            code="not_hidden",
         )
-        if comment.origin == Comment.Origin.SITE and comment.deleted_at is None:
-            comment_changed(comment.pk, SHOWN)
+        reason = comment.hidden_reason
+        comment.hidden_reason, comment.hidden_at, comment.hidden_by = "", None, None
+        _shown_by_host(
+            comment,
+            by,
+            action=DiscussionAction.COMMENT_SHOWN_AGAIN,
+            data={"hidden_reason": reason},
+            fields=("hidden_reason", "hidden_at", "hidden_by"),
+        )
     return comment
 
 
@@ -478,8 +501,7 @@ def comment_pin(*, comment: Comment, by) -> Comment:
     with transaction.atomic():
         # The episode's row serialises pins, so two hosts cannot pin a fourth at once.
         Episode.objects.select_for_update().filter(pk=comment.episode_id).first()
-        comment = _locked(comment)
-        _require_host(by, comment.episode.show)
+        comment = _moderated(comment, by)
         if comment.status != Comment.Status.SHOWN or comment.deleted_at is not None:
             raise DiscussionError(_("Only a shown comment can be pinned."), code="not_shown")
         if comment.in_reply_to_id is not None:
@@ -501,8 +523,7 @@ def comment_pin(*, comment: Comment, by) -> Comment:
 
 def comment_unpin(*, comment: Comment, by) -> Comment:
     with transaction.atomic():
-        comment = _locked(comment)
-        _require_host(by, comment.episode.show)
+        comment = _moderated(comment, by)
         if comment.pinned_at is None:
             raise DiscussionError(_("This comment is not pinned."), code="not_pinned")
         comment.pinned_at, comment.pinned_by = None, None

@@ -1,9 +1,12 @@
 """Verified clinicians (credits/clinicians.py): the coordinator's list of the provider's known people,
 the verification form, revocation with confirmation, and each verified person's public page."""
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.forms import Form
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,6 +19,11 @@ from ..forms_clinicians import RevokeForm, VerifyForm
 from ..provider_time import provider_date
 from .access import coordinator_provider_or_404
 from .coordinator import _apply_errors
+
+
+def _form_page(request: AuthenticatedHttpRequest, template: str, form: Form, **context: Any) -> HttpResponse:
+    """The form's page: 400 while it shows errors (refused input kept), 200 otherwise."""
+    return render(request, template, {**context, "form": form}, status=400 if form.errors else 200)
 
 
 @coordinator_required
@@ -52,12 +60,7 @@ def clinician_verify(request: AuthenticatedHttpRequest, slug: str, person_pk: in
                     request, _("%(name)s is verified as a licensed clinician.") % {"name": person.name}
                 )
                 return redirect("credits:coordinator_clinicians", slug=provider.slug)
-    return render(
-        request,
-        "credits/clinician_verify.html",
-        {"provider": provider, "person": person, "form": form},
-        status=400 if form.errors else 200,
-    )
+    return _form_page(request, "credits/clinician_verify.html", form, provider=provider, person=person)
 
 
 @coordinator_required
@@ -80,11 +83,8 @@ def clinician_revoke(request: AuthenticatedHttpRequest, slug: str, pk: int):
                 request, _("The verification of %(name)s is revoked.") % {"name": verification.person.name}
             )
             return redirect("credits:coordinator_clinicians", slug=provider.slug)
-    return render(
-        request,
-        "credits/clinician_revoke.html",
-        {"provider": provider, "verification": verification, "form": form},
-        status=400 if form.errors else 200,
+    return _form_page(
+        request, "credits/clinician_revoke.html", form, provider=provider, verification=verification
     )
 
 

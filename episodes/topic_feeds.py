@@ -68,15 +68,15 @@ def topic_episodes(topic_id: int, now: datetime):
 def topic_version(slug: str) -> tuple[int, tuple] | None:
     """(pk, version) of the topic ``slug`` (exact, as stored), or None: the one query of a cache hit.
 
-    The version: the topic's name (the channel title) and, over the shows that have an episode
-    tagged with it (any status), the newest ``content_changed_at`` and how many they are.
+    The version: the topic's name and slug (the channel title, its links) and, over the shows that
+    have an episode tagged with it (any status), the newest ``content_changed_at`` and how many they are.
     """
     row = (
         Topic.objects.filter(slug=slug)
         .order_by()
         .annotate(changed=Max("episodes__show__content_changed_at"))
         .annotate(shows=Count("episodes__show", distinct=True))
-        .values_list("pk", "name", "changed", "shows")
+        .values_list("pk", "name", "slug", "changed", "shows")
         .first()
     )
     if row is None:
@@ -177,7 +177,7 @@ def _build_state(pk: int, version: tuple, now: datetime) -> FeedState | None:
     next_publish = Episode.objects.filter(
         status=Episode.Status.PUBLISHED, publish_at__gt=now, topics=pk, show__moved_away_at__isnull=True
     ).aggregate(next=Min("publish_at"))["next"]
-    changed = version[1]
+    changed = version[2]
     moments = [moment for moment in (changed, items[0].publish_at if items else None) if moment]
     last_modified = max(moments, default=now)
     body = _render(topic, items, shows, last_modified)

@@ -401,3 +401,37 @@ def test_the_show_feed_writes_topics_as_itunes_keywords_within_apples_limit(clie
     # The channel: the show's most used topics first (airway twice), at most 12.
     channel = root.findtext("channel/itunes:keywords", namespaces=NS)
     assert channel.split(",")[0] == "airway" and len(channel.split(",")) == 12
+
+
+# --- a cached feed follows every change (review) ----------------------------------------------------
+
+
+def test_an_episode_unpublished_or_a_show_moved_away_leaves_the_cached_feed(client, ultrasound, two_shows):
+    assert len(_podcastparser(_feed(client))["episodes"]) == 3
+    services.episode_update(episode=two_shows["lung"], actor=None, data={"status": Episode.Status.DRAFT})
+    assert [e["guid"] for e in _podcastparser(_feed(client))["episodes"]] == [
+        two_shows["gastric"].guid,
+        two_shows["membrane"].guid,
+    ]
+    move_show_away(show=ultrasound, actor=None, new_feed_url="https://new-host.example.com/feed.xml")
+    assert [e["guid"] for e in _podcastparser(_feed(client))["episodes"]] == [two_shows["membrane"].guid]
+
+
+def test_a_topic_given_another_slug_links_its_new_address(client, two_shows):
+    _feed(client)
+    Topic.objects.filter(slug="pocus").update(slug="point-of-care-ultrasound")  # the admin's edit
+    body = _feed(client, "/topics/point-of-care-ultrasound/feed.xml")
+    assert b"/topics/point-of-care-ultrasound/feed.xml" in body
+    assert b"/topics/pocus/" not in body
+
+
+def test_markup_in_a_topic_name_and_titles_is_escaped_on_the_page_and_in_the_feed(client, show):
+    _tagged(show, "markup", topics=("POCUS",), title="<img src=x onerror=alert(1)> & co")
+    Topic.objects.filter(slug="pocus").update(name="<script>alert(1)</script>")  # the admin's edit
+    page = client.get("/topics/pocus/").content.decode()
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<img src=x" not in page
+    parsed = feedparser.parse(_feed(client))
+    assert parsed.bozo == 0
+    assert parsed.feed.title == "#<script>alert(1)</script> on podcastcme"  # text, not markup
+    assert parsed.entries[0].title == "<img src=x onerror=alert(1)> & co · Airway Rounds"

@@ -456,6 +456,22 @@ class FeedState:
     def is_current(self, version: object, now: datetime) -> bool:
         return self.version == version and (self.next_due_at is None or now < self.next_due_at)
 
+    @classmethod
+    def built(
+        cls, body: bytes, *, last_modified: datetime, version: object, next_due_at: datetime | None
+    ) -> "FeedState":
+        """A feed just rendered, with its gzipped copy and validators (a show's or a topic's)."""
+        return cls(
+            body=body,
+            gzipped=gzip.compress(body, compresslevel=6, mtime=0),
+            # Weak: the identity and gzip bodies are the same feed; If-None-Match compares weakly.
+            etag=f'W/"{hashlib.blake2b(body, digest_size=16).hexdigest()}"',
+            last_modified=last_modified,
+            last_modified_http=http_date(last_modified.timestamp()),
+            version=version,
+            next_due_at=next_due_at,
+        )
+
 
 def _build_state(pk: int, version: object, now: datetime) -> FeedState | None:
     due = Q(episodes__status=Episode.Status.PUBLISHED, episodes__publish_at__gt=now)
@@ -467,16 +483,8 @@ def _build_state(pk: int, version: object, now: datetime) -> FeedState | None:
     last_modified = _last_modified(show, items)
     body = _render(show, items, last_modified)
     logger.info("Feed %s built: %d episodes in %.3f s.", show.slug, len(items), time_monotonic() - started)
-    return FeedState(
-        body=body,
-        gzipped=gzip.compress(body, compresslevel=6, mtime=0),
-        # Weak: the identity and gzip bodies are the same feed; If-None-Match compares weakly.
-        etag=f'W/"{hashlib.blake2b(body, digest_size=16).hexdigest()}"',
-        last_modified=last_modified,
-        last_modified_http=http_date(last_modified.timestamp()),
-        version=version,
-        next_due_at=_next_change(show.next_due_at, items, now),
-    )
+    due_at = _next_change(show.next_due_at, items, now)
+    return FeedState.built(body, last_modified=last_modified, version=version, next_due_at=due_at)
 
 
 def _next_change(next_publish: datetime | None, items: list[FeedItem], now: datetime) -> datetime | None:

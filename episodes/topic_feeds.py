@@ -13,8 +13,6 @@ matters (a show whose last tagged episode lost the tag leaves the count). The ne
 episode and the end of an open activity are kept with the built feed (FeedState.next_due_at).
 """
 
-import gzip
-import hashlib
 import logging
 from datetime import datetime
 
@@ -23,7 +21,6 @@ from django.core.cache import caches
 from django.db.models import Count, Max, Min
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.http import http_date
 from django.utils.translation import gettext as _
 
 from .feeds import (
@@ -181,14 +178,8 @@ def _build_state(pk: int, version: tuple, now: datetime) -> FeedState | None:
     moments = [moment for moment in (changed, items[0].publish_at if items else None) if moment]
     last_modified = max(moments, default=now)
     body = _render(topic, items, shows, last_modified)
-    return FeedState(
-        body=body,
-        gzipped=gzip.compress(body, compresslevel=6, mtime=0),
-        etag=f'W/"{hashlib.blake2b(body, digest_size=16).hexdigest()}"',
-        last_modified=last_modified,
-        last_modified_http=http_date(last_modified.timestamp()),
-        version=version,
-        next_due_at=_next_change(next_publish, items, now),
+    return FeedState.built(
+        body, last_modified=last_modified, version=version, next_due_at=_next_change(next_publish, items, now)
     )
 
 

@@ -6,8 +6,8 @@ digest" on a POST and "(request-target) host date" on a GET, with ``Digest: SHA-
 ``verify_request`` checks a signed request the other way round: the Date within five minutes of now
 (an old request replayed is refused), the Digest against the body, the signed headers present, and
 the signature against the public key of the actor that the keyId names (fetched, or taken from our
-records; fetched again once if the key has changed). Every refusal is a ``SignatureError`` whose
-message is the 401's body.
+records; fetched again once if the key has changed, unless it was fetched less than a minute
+ago). Every refusal is a ``SignatureError`` whose message is the 401's body.
 """
 
 import base64
@@ -29,6 +29,7 @@ from .signing import digest_header, sign_headers, signing_string
 __all__ = ["SignatureError", "parse_signature", "sign_headers", "verify_request", "verify_signature"]
 
 MAX_SKEW = timedelta(minutes=5)
+KEY_REFETCH_AFTER = timedelta(minutes=1)  # a key that fails is fetched again only if older than this
 _PARAM = re.compile(r'\s*([A-Za-z]+)\s*=\s*"([^"]*)"\s*(?:,|$)')
 _ALGORITHMS = {"rsa-sha256", "hs2019"}  # hs2019: "ask the key", and Mastodon's keys are RSA-SHA256
 
@@ -140,6 +141,10 @@ def verify_request(request: HttpRequest, *, now: datetime | None = None) -> Remo
         public_key_pem=actor.public_key_pem, message=message, signature_b64=params["signature"]
     ):
         return actor
+    if timezone.now() - actor.fetched_at < KEY_REFETCH_AFTER:
+        # Fetched moments ago: a key that does not verify now is not a rotated one. (Else every
+        # forged request naming a server's key would make us fetch from that server again.)
+        raise SignatureError("The signature does not match the request.")
     try:
         # The key may have changed since we fetched it: fetch once more before refusing.
         actor = fetch_key_owner(params["keyId"], refresh=True)

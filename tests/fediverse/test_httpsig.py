@@ -9,10 +9,12 @@ import pytest
 from bovine.crypto import build_validate_http_signature_raw, generate_rsa_public_private_key
 from bovine.crypto.types import CryptographicIdentifier
 from django.test import RequestFactory
+from django.utils import timezone
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from fediverse.httpsig import SignatureError, parse_signature, sign_headers, verify_request
 from fediverse.keys import actor_key, actor_url, key_id
+from fediverse.models import RemoteActor
 from fediverse.signing import digest_header
 
 pytestmark = pytest.mark.django_db
@@ -167,9 +169,27 @@ def test_a_key_id_that_is_not_the_actors_key_is_refused(remote_actor, monkeypatc
 
 
 def test_a_changed_key_is_fetched_again_before_refusing(remote_actor, monkeypatch):
+    RemoteActor.objects.filter(pk=remote_actor.row.pk).update(
+        fetched_at=timezone.now() - timedelta(minutes=10)
+    )
     new_public, new_private = generate_rsa_public_private_key()
     document = remote_actor.document()
     document["publicKey"]["publicKeyPem"] = new_public
     monkeypatch.setattr("fediverse.remote.get_json", lambda url, **kw: (document, url))
     headers = _post_headers(remote_actor, private_key_pem=new_private)
     assert verify_request(_request("POST", "/ap/inbox", headers, b"{}")).public_key_pem == new_public
+
+
+def test_a_key_fetched_moments_ago_is_not_fetched_again_for_a_bad_signature(remote_actor, monkeypatch):
+    # Each forged request naming social.example's key made us fetch its actor again: now only a
+    # key older than a minute is (a rotation), so forgeries cost that server nothing.
+    fetched = []
+    monkeypatch.setattr(
+        "fediverse.remote.get_json", lambda url, **kw: fetched.append(url) or (remote_actor.document(), url)
+    )
+    _other_public, other_private = generate_rsa_public_private_key()
+    for _ in range(3):
+        headers = _post_headers(remote_actor, private_key_pem=other_private)
+        with pytest.raises(SignatureError, match="does not match"):
+            verify_request(_request("POST", "/ap/inbox", headers, b"{}"))
+    assert fetched == []

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from bovine.crypto import generate_rsa_public_private_key
 from django.test import Client
+from django.utils import timezone
 
 from audit.models import AuditEvent
 from fediverse import replies
@@ -111,7 +112,11 @@ def test_an_unsigned_request_is_401(client, inbox, remote_actor, show, before):
 
 def test_a_request_signed_with_another_key_is_401(client, inbox, remote_actor, show, before, monkeypatch):
     _public, other_private = generate_rsa_public_private_key()
-    # Refused only after fetching the actor again (its key may have changed): it has not.
+    # Refused only after fetching the actor again (its key may have changed since we fetched it ten
+    # minutes ago): it has not. (A key fetched less than a minute ago is not: test_httpsig.py.)
+    RemoteActor.objects.filter(pk=remote_actor.row.pk).update(
+        fetched_at=timezone.now() - timedelta(minutes=10)
+    )
     fetched = []
 
     def same_document(url, **kwargs):

@@ -9,6 +9,7 @@ reason, a reply its server deleted keeps its row as a tombstone (text and refere
 """
 
 import datetime
+import hashlib
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
@@ -32,11 +33,9 @@ from .selectors import show_settings_for_page as show_settings
 
 MAX_PINNED = 3  # pinned comments per episode
 MAX_REASON_CHARS = 1000  # why a host hid a comment
-# (count, seconds): a site member may post at most 5 comments in 10 minutes and 30 a day; a remote
-# actor 20 replies an hour. Settings override them (lists of pairs).
-SITE_COMMENT_LIMITS: tuple[tuple[int, int], ...] = ((5, 10 * 60), (30, 24 * 60 * 60))
-REMOTE_REPLY_LIMITS: tuple[tuple[int, int], ...] = ((20, 60 * 60),)
-HELPFUL_LIMITS: tuple[tuple[int, int], ...] = ((60, 60 * 60),)  # helpful marks given or taken back
+# Rate limits, lists of (count, seconds) windows, in settings (base.py): PODCASTCME_COMMENT_RATE_LIMITS
+# (a site member: 5 comments in 10 minutes, 30 a day), PODCASTCME_REMOTE_REPLY_RATE_LIMITS (a remote
+# actor: 20 replies an hour), PODCASTCME_HELPFUL_RATE_LIMITS (a member: 60 helpful marks an hour).
 REMOTE_RATE_LIMITED = "ignored: rate limited"  # the outcome fediverse records for the inbox activity
 
 
@@ -78,10 +77,6 @@ def initial_status(
 
 
 # --- Rate limits ----------------------------------------------------------------------------------
-
-
-def _limits(name: str, default: tuple[tuple[int, int], ...]) -> tuple[tuple[int, int], ...]:
-    return tuple(tuple(pair) for pair in getattr(settings, name, default))
 
 
 def _rate_keys(prefix: str, limits) -> list[tuple[str, int, int]]:
@@ -209,7 +204,7 @@ def comment_post(
     parent = _thread_parent(in_reply_to, episode)
     if parent is not None and (parent.status != Comment.Status.SHOWN or parent.deleted_at is not None):
         raise DiscussionError(_("You can only reply to a comment that is shown."), code="parent_not_shown")
-    keys = _rate_keys(f"user:{user.pk}", _limits("PODCASTCME_COMMENT_RATE_LIMITS", SITE_COMMENT_LIMITS))
+    keys = _rate_keys(f"user:{user.pk}", settings.PODCASTCME_COMMENT_RATE_LIMITS)
     if not _rate_take(keys):
         raise RateLimited(_("You have posted many comments in a short time. Wait a while and try again."))
     body_html = sanitise.site_html(text)
@@ -274,9 +269,10 @@ def comment_receive_remote(
     if not episode.is_public:
         raise DiscussionError("ignored: the episode is not public", code="not_public", status=404)
     parent = _thread_parent(in_reply_to, episode)
-    keys = _rate_keys(
-        f"actor:{actor_url}", _limits("PODCASTCME_REMOTE_REPLY_RATE_LIMITS", REMOTE_REPLY_LIMITS)
-    )
+    # The address hashed: a cache key stays short whatever the remote server sends (the database
+    # cache's column holds 255 characters).
+    actor_key = hashlib.sha256(actor_url.encode()).hexdigest()[:32]
+    keys = _rate_keys(f"actor:{actor_key}", settings.PODCASTCME_REMOTE_REPLY_RATE_LIMITS)
     if not _rate_take(keys):
         raise RateLimited(REMOTE_RATE_LIMITED)
     body_html = sanitise.remote_html(content_html or "")
@@ -550,7 +546,7 @@ def helpful_toggle(*, comment: Comment, user) -> bool:
             raise DiscussionError(
                 _("You cannot mark your own comment helpful."), code="own_comment", status=403
             )
-        keys = _rate_keys(f"helpful:{user.pk}", _limits("PODCASTCME_HELPFUL_RATE_LIMITS", HELPFUL_LIMITS))
+        keys = _rate_keys(f"helpful:{user.pk}", settings.PODCASTCME_HELPFUL_RATE_LIMITS)
         if not _rate_take(keys):
             raise RateLimited(_("You have marked many comments in a short time. Wait a while and try again."))
         deleted, _rows = HelpfulMark.objects.filter(comment=comment, user=user).delete()

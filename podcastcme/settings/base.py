@@ -273,6 +273,11 @@ ACCOUNT_RATE_LIMITS = {
     "request_login_code": "20/m/ip,3/m/key",
     "reauthenticate": "10/m/user",
 }
+# Discussion (discussion/services.py): (count, seconds) windows. A site member's comments, a remote
+# actor's replies, a member's helpful marks given or taken back (each writes an audit row).
+PODCASTCME_COMMENT_RATE_LIMITS = [(5, 10 * 60), (30, 24 * 60 * 60)]
+PODCASTCME_REMOTE_REPLY_RATE_LIMITS = [(20, 60 * 60)]
+PODCASTCME_HELPFUL_RATE_LIMITS = [(60, 60 * 60)]
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"

@@ -744,3 +744,17 @@ def test_helpful_marks_are_rate_limited_per_user(member, other_member, public_ep
         services.helpful_toggle(comment=comment, user=other_member)
     assert refused.value.status == 429
     assert AuditEvent.objects.filter(action__startswith="comment.helpful").count() == 3
+
+
+def test_a_long_actor_address_keeps_the_rate_limit_cache_keys_short(remote_reply, monkeypatch):
+    keys_used: list[str] = []
+    take = services._rate_take
+
+    def spy(keys):
+        keys_used.extend(key for key, _count, _seconds in keys)
+        return take(keys)
+
+    monkeypatch.setattr(services, "_rate_take", spy)
+    actor = "https://mastodon.example/users/" + "a" * 450
+    services.comment_receive_remote(**remote_reply(actor_url=actor))
+    assert keys_used and all(len(key) <= 200 for key in keys_used)

@@ -5,10 +5,8 @@ rolled-back transaction; follower_inboxes uses shared inboxes once."""
 
 import asyncio
 import json
-import threading
 import time
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from bovine.crypto import build_validate_http_signature_raw
@@ -25,6 +23,7 @@ from fediverse.blocks import domain_block
 from fediverse.delivery import deliver, follower_inboxes, send_delivery
 from fediverse.keys import actor_key, actor_url, key_id
 from fediverse.models import Delivery, Follower, RemoteActor
+from testkit.loopback import LoopbackServer, QuietHandler
 
 pytestmark = pytest.mark.django_db
 
@@ -44,7 +43,7 @@ class Inbox:
         self.received: list[dict] = []
         inbox = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 answer = inbox.answers.pop(0) if len(inbox.answers) > 1 else inbox.answers[0]
@@ -63,15 +62,8 @@ class Inbox:
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        ).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/users/alice/inbox"
+        self.server = LoopbackServer(Handler)
+        self.url = self.server.url("/users/alice/inbox")
 
     def verify(self, path: str, headers: dict[str, str], body: bytes) -> str | None:
         async def retrieve(key: str):
@@ -88,8 +80,7 @@ class Inbox:
         return asyncio.run(checker("POST", url, CIMultiDictProxy(CIMultiDict(headers)), read_body))
 
     def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
+        self.server.stop()
 
 
 @pytest.fixture

@@ -5,9 +5,7 @@ and every address it must not reach (SSRF)."""
 import asyncio
 import json
 import socket
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from bovine.crypto import build_validate_http_signature_raw, generate_rsa_public_private_key
@@ -18,6 +16,7 @@ from fediverse.blocks import domain_block
 from fediverse.keys import actor_key, actor_url, key_id
 from fediverse.models import Follower, RemoteActor
 from fediverse.remote import RemoteError, RemoteGone, fetch_actor
+from testkit.loopback import LoopbackServer, QuietHandler
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +31,7 @@ class ActorServer:
         self.requests: list[dict] = []
         server = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self):
                 server.requests.append({"path": self.path, "headers": dict(self.headers)})
                 status, content_type, body, *extra = server.pages.get(self.path, (404, "text/plain", b"no"))
@@ -44,15 +43,8 @@ class ActorServer:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        ).start()
-        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.server = LoopbackServer(Handler)
+        self.base = self.server.base
 
     def actor(self, path: str = "/users/bob", **changes) -> dict:
         url = self.base + path
@@ -83,8 +75,7 @@ def peer(settings):
     settings.PODCASTCME_FEDIVERSE_TIMEOUT_SECONDS = 0.5
     server = ActorServer()
     yield server
-    server.server.shutdown()
-    server.server.server_close()
+    server.server.stop()
 
 
 def test_fetch_actor_signs_its_get_and_records_the_actor(peer, show):

@@ -7,8 +7,6 @@ loopback inbox (signed POSTs after the commit, through the feed listener)."""
 
 import datetime
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.utils import timezone
@@ -23,6 +21,7 @@ from fediverse import sync
 from fediverse.keys import actor_key
 from fediverse.models import ActorKey, Delivery, FederatedObject, Follower, RemoteActor
 from testkit import factories
+from testkit.loopback import LoopbackServer, QuietHandler
 
 pytestmark = pytest.mark.django_db
 
@@ -370,7 +369,7 @@ class Inbox:
         self.received: list[dict] = []
         inbox = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 inbox.received.append(
@@ -380,18 +379,11 @@ class Inbox:
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        ).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/inbox"
+        self.server = LoopbackServer(Handler)
+        self.url = self.server.url("/inbox")
 
     def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
+        self.server.stop()
 
 
 @pytest.fixture

@@ -85,10 +85,23 @@ def _vetted(url: str, timeout: float) -> list[tuple[int, tuple]]:
     if not host:
         raise RemoteRefused(f"{url} names no host.")
     port = port or (443 if parts.scheme.lower() == "https" else 80)
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError):
-        raise RemoteError(f"Unknown host {host}.") from None
+    infos: list = []
+    failed: list[BaseException] = []
+
+    def resolve() -> None:
+        try:
+            infos.extend(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
+        except (OSError, UnicodeError) as error:
+            failed.append(error)
+
+    # The resolver has no timeout of its own: a name server that never answers would hold a worker.
+    resolver = threading.Thread(target=resolve, daemon=True)
+    resolver.start()
+    resolver.join(timeout)
+    if resolver.is_alive():
+        raise RemoteError(f"No answer for the address of {host} within {timeout:g} seconds (timed out).")
+    if failed:
+        raise RemoteError(f"Unknown host {host}.")
     allow_loopback = settings.PODCASTCME_FEDIVERSE_ALLOW_LOOPBACK
     vetted: list[tuple[int, tuple]] = []
     for family, _type, _proto, _name, sockaddr in infos:

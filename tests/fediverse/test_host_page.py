@@ -1,6 +1,7 @@
 """The host's fediverse page of a show: who may see it, what it shows, blocking and unblocking."""
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from audit.models import AuditEvent
@@ -130,3 +131,14 @@ def test_a_host_cannot_lift_the_operators_block(host_client, show):
     response = host_client.post(PAGE, {"unblock": "spam.example"}, follow=True)
     assert "spam.example is not blocked." in response.content.decode()
     assert BlockedDomain.objects.get().show is None
+
+
+def test_blocking_and_unblocking_need_the_csrf_token(host, show):
+    strict = Client(enforce_csrf_checks=True)
+    mfa_login(strict, host)
+    domain_block(domain="kept.example", show=show, by=host, reason="")
+    events = AuditEvent.objects.count()
+    assert strict.post(PAGE, {"domain": "spam.example"}).status_code == 403
+    assert strict.post(PAGE, {"unblock": "kept.example"}).status_code == 403
+    assert list(BlockedDomain.objects.values_list("domain", flat=True)) == ["kept.example"]
+    assert AuditEvent.objects.count() == events

@@ -192,8 +192,13 @@ def receive(request: HttpRequest, show: Show | None) -> HttpResponse:
             record.outcome = outcome[:40]
             record.save(update_fields=["outcome"])
     except IntegrityError:
-        # The same activity arriving twice at once: the first one recorded is the one handled.
-        return _text("Already received (ignored).", 202)
+        if InboxActivity.objects.filter(activity_id=activity["id"]).exists():
+            # The same activity arriving twice at once: the first one recorded is the one handled.
+            return _text("Already received (ignored).", 202)
+        # Another write collided while handling it (nothing was kept): the sender tries again on a
+        # 5xx, where a 202 would have lost the activity (a Follow never recorded, never accepted).
+        logger.warning("Fediverse: handling %s collided with another write; asked to retry.", activity["id"])
+        return _text("Busy: please try again.", 503)
     return _text(f"Accepted ({outcome}).", 202)
 
 

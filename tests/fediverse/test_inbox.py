@@ -357,3 +357,24 @@ def test_a_show_block_holds_at_the_shared_inbox_for_replies_to_its_episodes(clie
     )
     assert remote_actor.post(client, "/ap/inbox", reply).status_code == 202
     assert InboxActivity.objects.get().show == other
+
+
+def test_a_collision_while_handling_asks_the_sender_to_retry(client, inbox, remote_actor, show, monkeypatch):
+    # Before, any IntegrityError answered 202 "Already received": the sender never sent it again.
+    from django.db import IntegrityError
+
+    from fediverse import inbox as inbox_module
+
+    def collide(**kwargs):
+        raise IntegrityError("UNIQUE constraint failed: fediverse_follower")
+
+    monkeypatch.setattr(inbox_module, "dispatch", collide)
+    before = _counts()
+    follow = _follow(remote_actor, show)
+    response = remote_actor.post(client, inbox, follow)
+    assert response.status_code == 503
+    assert _counts() == before
+    monkeypatch.undo()
+    response = remote_actor.post(client, inbox, follow)  # the sender's retry: the same activity
+    assert response.status_code == 202 and b"Accepted (accepted)" in response.content
+    assert Follower.objects.filter(show=show).count() == 1

@@ -133,7 +133,7 @@ def request(
     limit = int(settings.PODCASTCME_FEDIVERSE_MAX_BYTES if limit is None else limit)
     vetted = _vetted(url, timeout)
     parts = urlsplit(url)
-    host = parts.hostname or ""
+    host = ascii_domain(parts.hostname or "")  # http.client sends the Host header in ASCII only
     connection: http.client.HTTPConnection
     if parts.scheme.lower() == "https":
         connection = http.client.HTTPSConnection(

@@ -36,6 +36,20 @@ def request_target(method: str, url: str) -> str:
     return f"{method.lower()} {target}"
 
 
+def ascii_netloc(url: str) -> str:
+    """The Host header of a request to ``url``: the host in IDNA (``bücher.example`` ->
+    ``xn--bcher-kva.example``, as http.client sends it), with the port when the URL names one."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    try:
+        host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        pass
+    if ":" in host:
+        host = f"[{host}]"  # an IPv6 address
+    return f"{host}:{parts.port}" if parts.port else host
+
+
 def signing_string(lines: list[tuple[str, str]]) -> bytes:
     return "\n".join(f"{name}: {value}" for name, value in lines).encode("utf-8")
 
@@ -61,7 +75,7 @@ def sign_headers(
 ) -> dict[str, str]:
     """The headers that sign a request to ``url``: Host, Date, Digest (when there is a body) and
     Signature over "(request-target) host date [digest]" with the RSA key (rsa-sha256)."""
-    host = urlsplit(url).netloc.lower()
+    host = ascii_netloc(url)
     headers = {"Host": host, "Date": http_date(now)}
     lines = [("(request-target)", request_target(method, url)), ("host", host), ("date", headers["Date"])]
     if body is not None:

@@ -5,6 +5,7 @@ rolled-back transaction; follower_inboxes uses shared inboxes once."""
 
 import asyncio
 import json
+import socket
 import time
 from datetime import timedelta
 
@@ -302,3 +303,27 @@ def test_a_delivery_that_raises_is_tried_again_not_left_waiting_forever(
     _run_queued(queue)
     row.refresh_from_db()
     assert row.status == Delivery.Status.DELIVERED and len(alive.received) == 1
+
+
+def test_an_inbox_on_an_internationalised_domain_gets_a_signed_post(
+    show, inboxes, monkeypatch, django_capture_on_commit_callbacks
+):
+    # Before, http.client could not write the Host header of bücher.test (ASCII only): every try
+    # failed; and the signature named the host in Unicode, which the receiver never sees.
+    alive = inboxes()
+    resolve = socket.getaddrinfo
+    names = []
+
+    def to_loopback(host, port, *args, **kwargs):
+        names.append(host)
+        return resolve("127.0.0.1", port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", to_loopback)
+    url = alive.url.replace("127.0.0.1", "Bücher.test")
+    with django_capture_on_commit_callbacks(execute=True):
+        deliver(show=show, activity=ACTIVITY | {"type": "Create"}, inboxes=[url])
+    row = Delivery.objects.get()
+    assert (row.status, row.domain) == (Delivery.Status.DELIVERED, "xn--bcher-kva.test"), row.last_error
+    (received,) = alive.received
+    assert received["headers"]["Host"] == f"xn--bcher-kva.test:{alive.server.port}"
+    assert received["signer"] == actor_url(show)

@@ -9,10 +9,15 @@ from feedgen.util import xml_elem
 PODCAST_NS = "https://podcastindex.org/namespace/1.0"
 ITUNES_NS = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 ATOM_NS = "http://www.w3.org/2005/Atom"  # declared by feedgen on every RSS feed
+# Our CME credit namespace (docs/cme-namespace.md): one fixed name on every site, so parsers match
+# its elements whichever site wrote the feed; each site serves the document at /ns/cme/1.0
+# (episodes:cme_namespace) and the channel's <cme:spec url="..."> points to that copy.
+CME_NS = "https://podcastcme.org/ns/cme/1.0"
 
 _P = f"{{{PODCAST_NS}}}"
 _I = f"{{{ITUNES_NS}}}"
 _ATOM = f"{{{ATOM_NS}}}"
+_CME = f"{{{CME_NS}}}"
 
 
 @dataclass(frozen=True)
@@ -156,6 +161,66 @@ class PodcastIndexEntryExtension(BaseEntryExtension):
 
     def itunes_explicit_bool(self, explicit: bool) -> None:
         self._explicit = bool(explicit)
+
+
+@dataclass(frozen=True)
+class CmeCredit:
+    """cme:credit: one credit type a CME episode's activity offers while it is open for claims."""
+
+    url: str  # the claim page
+    type: str  # a code: ama-pra-1, ancc, acpe, aapa-1, ipce, participation
+    label: str  # the credit's printed name (the element text)
+    amount: str  # decimal, e.g. "0.75"
+    expires: str  # ISO 8601 date: the last day credit can be claimed
+    provider: str
+    accreditor: str
+
+
+class CmeExtension(BaseExtension):
+    """Channel level: the namespace and <cme:spec url>, where this site serves its document."""
+
+    def __init__(self):
+        self._spec: str | None = None
+
+    def extend_ns(self):
+        return {"cme": CME_NS}
+
+    def extend_rss(self, rss_feed):
+        if self._spec:
+            xml_elem(_CME + "spec", rss_feed[0], url=self._spec, version="1.0")
+        return rss_feed
+
+    def cme_spec(self, url: str) -> None:
+        self._spec = url
+
+
+class CmeEntryExtension(BaseEntryExtension):
+    """Item level: one <cme:credit> per credit type offered."""
+
+    def __init__(self):
+        self._credits: list[CmeCredit] = []
+
+    def extend_rss(self, entry):
+        for credit in self._credits:
+            attributes = {
+                "url": credit.url,
+                "type": credit.type,
+                "amount": credit.amount,
+                "expires": credit.expires,
+                "provider": credit.provider,
+                "accreditor": credit.accreditor,
+            }
+            xml_elem(_CME + "credit", entry, **attributes).text = credit.label
+        return entry
+
+    def cme_credit(self, credit: CmeCredit) -> None:
+        self._credits.append(credit)
+
+
+def register_cme(fg: feedgen.feed.FeedGenerator) -> None:
+    """Add the CME extension (declares xmlns:cme); reach it as ``fg.cme`` / ``fe.cme``. Loaded only
+    by feeds with a claimable CME item, so other feeds stay byte-identical."""
+    fg.register_extension("cme", CmeExtension, CmeEntryExtension, atom=False)
 
 
 def register(fg: feedgen.feed.FeedGenerator) -> None:

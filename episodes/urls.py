@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from .views import analytics, feed, files, host, moving, personal, public
+from .views import analytics, feed, files, host, moving, namespace, personal, public
 
 app_name = "episodes"
 
@@ -13,6 +13,8 @@ urlpatterns = [
     # The feed
     path("shows/<slug:slug>/feed.xml", feed.show_feed, name="feed"),
     path("topics/<slug:slug>/feed.xml", feed.topic_feed, name="topic_feed"),
+    # The document of the feeds' CME credit namespace (docs/cme-namespace.md)
+    path("ns/cme/1.0", namespace.cme_namespace, name="cme_namespace"),
     # Files: stable ASCII URLs ending in the real extension (models.audio_extension_of)
     re_path(
         r"^audio/(?P<pk>\d+)/(?P<slug>[-a-zA-Z0-9_]+)\.(?P<ext>mp3|m4a|ogg|opus)$",

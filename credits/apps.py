@@ -29,3 +29,10 @@ class CreditsConfig(AppConfig):
 
         # A verified clinician's podcast:person in the feed links to their public page.
         register_person_links(verified_person_links)
+
+        from episodes.cme_credits import register_credit_offers  # noqa: PLC0415
+
+        from .feed_credits import version_credit_offers  # noqa: PLC0415
+
+        # A CME episode's feed item carries <cme:credit> elements (docs/cme-namespace.md).
+        register_credit_offers(version_credit_offers)

@@ -29,12 +29,13 @@ from feedgen.feed import FeedGenerator  # before .podcast_ext: feedgen.ext.* nee
 
 from . import push
 from .artwork import current_renditions, feed_width_of, rendition_stem
+from .cme_credits import credit_offers
 from .feed_limits import MAX_DESCRIPTION_BYTES, cut_description, enclosure_type, utf8_length
 from .itunes_keywords import most_used, register_keywords
 from .models import Episode, EpisodePerson, Show, audio_extension_of, podcast_guid_for
 from .models.shows import EpisodeQuerySet, audio_media_type
 from .person_links import person_links
-from .podcast_ext import Person, Transcript, register
+from .podcast_ext import CmeCredit, Person, Transcript, register, register_cme
 from .text import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, clean_line, strip_control_chars
 
 CACHE_KEY = "podcastcme:feed:v1:{pk}"
@@ -159,6 +160,8 @@ class FeedItem:
     credit_until: date | None = None  # the CME activity's expiry date, when the episode is one
     # The version's disclosure notes (credits' ActivityVersion.listener_notes_html), when published.
     cme_notes: str | None = None
+    # The version's frozen content (credits.versions.version_content), for <cme:credit> (cme_credits.py).
+    cme_content: dict | None = None
     show_id: int = 0  # a topic feed's items come from several shows (episodes/topic_feeds.py)
     topics: list[str] = field(default_factory=list)
     persons: list[tuple[str, str, str, str]] = field(default_factory=list)  # name, role, href, img
@@ -195,7 +198,13 @@ def feed_items(published: EpisodeQuerySet, limit: int | None) -> list[FeedItem]:
         When(activity__status="published", then=F("activity__current_version__listener_notes_html")),
         default=None,
     )
-    rows = published.newest_first().annotate(credit_until=credit_until, cme_notes=cme_notes)
+    cme_content = Case(
+        When(activity__status="published", then=F("activity__current_version__content")),
+        default=None,
+    )
+    rows = published.newest_first().annotate(
+        credit_until=credit_until, cme_notes=cme_notes, cme_content=cme_content
+    )
     items = [FeedItem(*row) for row in rows.values_list(*_ITEM_COLUMNS)[:limit]]
     by_pk = {item.pk: item for item in items}
     # The same rows as a subquery (LIMIT inside IN: SQLite and PostgreSQL both take it).
@@ -289,6 +298,33 @@ def _item_notes(episode: FeedItem, page_url: str) -> tuple[str, str]:
     return content, cut_description(notes, MAX_DESCRIPTION_BYTES - utf8_length(credit_line)) + credit_line
 
 
+def _add_cme_credits(fg: FeedGenerator, fe: FeedEntry, episode: FeedItem, page_url: str) -> None:
+    """<cme:credit>, one per credit type, exactly while the "Earn CME credit" line is in the notes
+    (docs/cme-namespace.md). The namespace is declared only by a feed that has such an item."""
+    credit_url = episode_credit_link(episode, page_url)
+    if credit_url is None or episode.credit_until is None:
+        return
+    offers = credit_offers(episode.cme_content)
+    if not offers:
+        return
+    if not hasattr(fg, "cme"):
+        register_cme(fg)  # also loads it into the entries already added (they carry no credit)
+        fg.cme.cme_spec(settings.SITE_URL + reverse("episodes:cme_namespace"))
+    expires = episode.credit_until.isoformat()
+    for offer in offers:
+        fe.cme.cme_credit(
+            CmeCredit(
+                url=credit_url,
+                type=offer.type,
+                label=clean_line(offer.label),
+                amount=f"{offer.amount.normalize():f}",
+                expires=expires,
+                provider=clean_line(offer.provider),
+                accreditor=offer.accreditor,
+            )
+        )
+
+
 def _add_item(fg: FeedGenerator, episode: FeedItem, urls: _UrlTemplates) -> FeedEntry:
     """Append the item; returned so a topic feed can add to it (episodes/topic_feeds.py)."""
     fe = fg.add_entry(order="append")  # the queryset is already newest first
@@ -303,6 +339,7 @@ def _add_item(fg: FeedGenerator, episode: FeedItem, urls: _UrlTemplates) -> Feed
     ext = episode.audio_extension
     fe.enclosure(urls.audio[ext].format(pk=episode.pk, slug=episode.slug), str(episode.audio_size),
                  enclosure_type(audio_media_type(episode.audio_mime)))  # fmt: skip
+    _add_cme_credits(fg, fe, episode, page_url)
     for topic in episode.topics:
         fe.category(term=topic)
     fe.keywords.itunes_keywords(episode.topics)

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from .views import analytics, feed, files, host, moving, namespace, personal, public
+from .views import analytics, embed, feed, files, host, moving, namespace, personal, public
 
 app_name = "episodes"
 
@@ -10,6 +10,9 @@ urlpatterns = [
     path("shows/<slug:show_slug>/<slug:slug>/", public.episode_detail, name="episode"),
     path("topics/<slug:slug>/", public.topic_detail, name="topic"),
     path("search/", public.search, name="search"),
+    # The embeddable player (framed by other sites) and its oEmbed endpoint (docs/embedding.md)
+    path("embed/episodes/<int:pk>/", embed.episode_embed, name="embed"),
+    path("oembed", embed.oembed, name="oembed"),
     # The feed
     path("shows/<slug:slug>/feed.xml", feed.show_feed, name="feed"),
     path("topics/<slug:slug>/feed.xml", feed.topic_feed, name="topic_feed"),

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from accounts.permissions import is_host_of
 
-from .. import episode_transcripts, selectors
+from .. import embed, episode_transcripts, selectors
 from ..models import Show
 
 EPISODES_PER_PAGE = 20
@@ -93,6 +93,8 @@ def episode_detail(request, show_slug, slug):
             # Parsed once when the file was stored: the page never reads the file.
             "transcript": episode_transcripts.transcript_for_page(episode),
             "chapters": episode_transcripts.episode_chapters(episode),
+            # Only what other sites may frame: a public episode of a show that has not moved away.
+            "embed": None if preview or episode.show.moved_away_at else embed.page_embed(episode),
         },
     )
 

@@ -110,6 +110,8 @@ class Command(BaseCommand):
             claimable = self.claimable_activity()
             if claimable is not None:
                 urls.append(("CME activity to claim", site + claimable.episode.get_absolute_url()))
+                # Its embeddable player (docs/embedding.md: the iframe snippet, oEmbed at /oembed?url=page).
+                urls.append(("Embed player", site + reverse("episodes:embed", args=[claimable.episode_id])))
             provider = activity.provider.slug
             # Coordinator pages (two-factor login): the ACCME PARS files and the activity's MOC boards.
             urls.append(

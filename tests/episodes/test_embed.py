@@ -7,12 +7,14 @@ visitor, and only this route may be framed by other sites.
 
 import datetime
 import html
+import io
 import json
 import re
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import pytest
 from django.core.files.base import ContentFile
+from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
@@ -254,3 +256,16 @@ def test_a_moved_show_s_episode_page_announces_no_embed(client, public_episode):
     public_episode.show.save(update_fields=["moved_away_at"])
     body = client.get(public_episode.get_absolute_url()).content.decode()
     assert "json+oembed" not in body and "embed-snippet" not in body
+
+
+def test_make_run_prints_the_demo_embed_player(client, db):
+    """`make run` (demo_info) prints the claimable demo episode's player, which shows its Claim credit."""
+    call_command("seed_demo", stdout=io.StringIO())
+    out = io.StringIO()
+    call_command("demo_info", stdout=out)
+    line = next(line for line in out.getvalue().splitlines() if "Embed player" in line)
+    url = re.search(r"https?://\S+", line)
+    assert url is not None and "/embed/episodes/" in url.group(0)
+    response = client.get(urlsplit(url.group(0)).path)
+    assert response.status_code == 200
+    assert "Claim credit" in response.content.decode()

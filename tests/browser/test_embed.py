@@ -78,3 +78,17 @@ def test_the_player_reads_on_a_phone_and_passes_axe(page, live_server, settings,
     assert layout["scrollWidth"] <= layout["width"], layout["culprits"]
     serious = [v for v in page.evaluate(RUN_AXE) if v["impact"] in ("serious", "critical")]
     assert serious == []
+
+
+def test_the_episode_page_embed_box_reads_on_a_phone_and_passes_axe(page, published_episode):
+    page.context.add_init_script(AXE_JS)
+    page.set_viewport_size({"width": 390, "height": 844})
+    response = page.goto(published_episode.get_absolute_url())
+    assert response is not None and response.status == 200
+    page.get_by_text("Embed this episode").click()
+    snippet = page.get_by_label("Code to paste into your page")
+    assert snippet.input_value().startswith("<iframe src=")
+    layout = page.evaluate(OVERFLOW)
+    assert layout["scrollWidth"] <= layout["width"], layout["culprits"]
+    serious = [v for v in page.evaluate(RUN_AXE) if v["impact"] in ("serious", "critical")]
+    assert serious == []

@@ -12,13 +12,15 @@ from django.views.decorators.http import require_safe
 
 from ..text import sanitise_html
 
-DOCUMENT = Path(settings.BASE_DIR) / "docs" / "cme-namespace.md"
+
+def _document_path() -> Path:
+    return Path(settings.BASE_DIR) / "docs" / "cme-namespace.md"  # settings read at call time
 
 
 @lru_cache(maxsize=1)
 def _document_html() -> SafeString:
     # Our own file, read once per process; sanitised all the same (the page has a strict CSP).
-    text = DOCUMENT.read_text(encoding="utf-8")
+    text = _document_path().read_text(encoding="utf-8")
     if text.startswith("# "):  # the page's own <h1> carries the title
         text = text.split("\n", 1)[1]
     html = markdown.markdown(text, extensions=["tables", "fenced_code", "sane_lists"])

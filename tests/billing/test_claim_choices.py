@@ -23,6 +23,7 @@ from credits.models import (
     CreditClaim,
     MocOptIn,
 )
+from credits.provider_time import provider_date
 from testkit import factories
 from testkit.payments import post_event
 
@@ -143,7 +144,8 @@ def test_a_paid_claim_with_an_aba_opt_in_stores_the_consent_with_the_claim(
         }
     ]
     # The completion reaches the PARS learner file's ABA columns like a free claim's.
-    rows = moc.learner_rows(provider=priced.provider, start=timezone.localdate(), end=timezone.localdate())
+    today = provider_date(timezone.now(), priced.provider)  # the file's range is in the provider's days
+    rows = moc.learner_rows(provider=priced.provider, start=today, end=today)
     assert len(rows) == 1 and ABA_ID in rows[0].cells
 
 

@@ -14,6 +14,7 @@ from accounts.models import Degree, LearnerProfile
 from credits import cpe_snapshot, services
 from credits.certificates import certificate_revoke
 from credits.models import Certificate
+from credits.provider_time import provider_date
 from testkit import factories
 from testkit.factories import add_prior_claims
 from testkit.tasks import worker_not_running
@@ -151,7 +152,7 @@ def test_ce_broker_check_again_now_keeps_the_dates(coordinator_client, activity)
     from django.utils import timezone
 
     url = reverse("credits:cebroker", args=[activity.pk])
-    today = timezone.localdate().isoformat()
+    today = provider_date(timezone.now(), activity.provider).isoformat()
     span = {"start": today, "end": today}
     add_prior_claims(activity, 3, prefix="p")
     assert _skipped(coordinator_client.get(url, span).content.decode()) == 3

@@ -13,6 +13,7 @@ from accounts.models import LearnerProfile
 from credits import pars_snapshot, report_selectors
 from credits.certificates import certificate_revoke
 from credits.models import Certificate
+from credits.provider_time import provider_date
 from testkit.factories import add_prior_claims
 
 pytestmark = pytest.mark.django_db
@@ -35,7 +36,7 @@ def _share(prefix: str, **fields) -> None:
 def page(coordinator_client, activity, provider):
     add_prior_claims(activity, 3, prefix="p")
     _share("p")
-    today = timezone.localdate().isoformat()
+    today = provider_date(timezone.now(), provider).isoformat()  # the range is in the provider's days
     url = reverse("credits:pars_learners", args=[provider.slug])
     span = {"start": today, "end": today}
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from credits import report_selectors
 from credits.models import Certificate
+from credits.provider_time import provider_date
 from testkit.factories import (
     add_prior_claims,
     grant_show,
@@ -285,7 +286,7 @@ def test_the_pars_rows_to_fix_come_50_at_a_time_with_page_links(coordinator_clie
     add_prior_claims(activity, 60, prefix="n")
     _share_with_boards("n")
     url = reverse("credits:pars_learners", args=[provider.slug])
-    today = timezone.localdate().isoformat()
+    today = provider_date(timezone.now(), provider).isoformat()
     first = coordinator_client.get(url, {"start": today, "end": today}).content.decode()
     assert "60 rows with problems." in first  # the count is of them all
     assert len(_problems(first)) == 50
@@ -324,7 +325,7 @@ def test_the_pars_learner_page_costs_the_same_queries_at_3_and_30_claims(
     """The page reads its range's snapshot (credits/pars_snapshot.py); the bulk changes here write
     no audit row, so the coordinator's "Check again now" rebuilds it before each measured view."""
     url = reverse("credits:pars_learners", args=[provider.slug])
-    today = timezone.localdate().isoformat()
+    today = provider_date(timezone.now(), provider).isoformat()
     span = {"start": today, "end": today}
     add_prior_claims(activity, 3, prefix="few")
     _share_with_boards("few")

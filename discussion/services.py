@@ -216,7 +216,11 @@ def comment_post(
         author_is_host=is_host_of(user, episode.show),
     )
     with transaction.atomic():
-        comment = Comment.objects.create(
+        comment = _comment_create(
+            found=found,
+            actor=user,
+            action=DiscussionAction.COMMENT_POSTED,
+            data={},
             episode=episode,
             origin=Comment.Origin.SITE,
             author=user,
@@ -225,15 +229,27 @@ def comment_post(
             status=status,
             held_reason=held_reason,
         )
-        _save_references(comment, found)
-        audit_record(
-            actor=user,
-            action=DiscussionAction.COMMENT_POSTED,
-            obj=comment,
-            data={"episode": episode.pk, "status": status, "references": _reference_data(found)},
-        )
         if status == Comment.Status.SHOWN:
             comment_changed(comment.pk, SHOWN)
+    return comment
+
+
+def _comment_create(*, found, actor, action: str, data: dict, **fields) -> Comment:
+    """A new comment with its references and its one audit row (site comments and remote replies):
+    the audit data names the episode, the status and the references, plus ``data``."""
+    comment = Comment.objects.create(**fields)
+    _save_references(comment, found)
+    audit_record(
+        actor=actor,
+        action=action,
+        obj=comment,
+        data={
+            "episode": comment.episode_id,
+            "status": comment.status,
+            **data,
+            "references": _reference_data(found),
+        },
+    )
     return comment
 
 
@@ -290,7 +306,11 @@ def comment_receive_remote(
     created_at = published if published is not None and published <= now else now
     try:
         with transaction.atomic():
-            comment = Comment.objects.create(
+            comment = _comment_create(
+                found=found,
+                actor=None,
+                action=DiscussionAction.COMMENT_RECEIVED,
+                data={"actor": actor_url, "object_id": object_id},
                 episode=episode,
                 origin=Comment.Origin.REMOTE,
                 remote_actor_url=actor_url[:500],
@@ -303,19 +323,6 @@ def comment_receive_remote(
                 status=status,
                 held_reason=held_reason,
                 created_at=created_at,
-            )
-            _save_references(comment, found)
-            audit_record(
-                actor=None,
-                action=DiscussionAction.COMMENT_RECEIVED,
-                obj=comment,
-                data={
-                    "episode": episode.pk,
-                    "status": status,
-                    "actor": actor_url,
-                    "object_id": object_id,
-                    "references": _reference_data(found),
-                },
             )
     except IntegrityError:  # the same Note delivered twice at once: the other delivery stored it
         existing = comment_by_object_id(object_id)

@@ -81,6 +81,8 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",  # institutions' single sign-on (institutions/sso.py)
     "django_tasks",
     "django_tasks_db",
     "audit",
@@ -90,6 +92,9 @@ INSTALLED_APPS = [
     "discussion",
     "billing",
     "fediverse",
+    "followups",
+    "institutions",
+    "api",
     "podcastcme",  # the top level's own management commands (task_worker)
 ]
 

@@ -33,6 +33,7 @@ from audit.services import audit_record
 from . import credit_types
 from .audit_actions import CreditAction
 from .errors import CreditError
+from .events import CERTIFICATE_ISSUED, CERTIFICATE_REVOKED, credit_event
 from .models import (
     CERTIFICATE_FORMAT,
     ActivityVersion,
@@ -466,6 +467,7 @@ def _certificate_create(
         actor, action, obj, data = event
         audit_record(actor=actor, action=action, obj=obj, data=data)
     _enqueue_render(certificate.pk)
+    credit_event(CERTIFICATE_ISSUED, certificate.pk)
     return certificate
 
 
@@ -1184,6 +1186,7 @@ def certificate_revoke(*, certificate: Certificate, actor: User | None, reason: 
             decision_note=_("The certificate was revoked."),
         )
         transaction.on_commit(lambda: _email_revoked(certificate.pk))
+        credit_event(CERTIFICATE_REVOKED, certificate.pk)
     return certificate
 
 

@@ -22,6 +22,7 @@ from episodes.intervals import merge_intervals
 from episodes.models import Episode
 
 from . import credit_types, disclosure_services, grants, moc, versions
+from . import events as credit_events
 from .audit_actions import CreditAction
 from .certificates import AuditEntry, certificate_issue, render_runs_at_commit
 from .designation import credits_for_minutes
@@ -765,6 +766,7 @@ def _claim_create(
         audit_events=events,
     )
     audit_record_many(events)  # the claim's audit row and the certificate's, in one INSERT
+    credit_events.credit_event(credit_events.CLAIM_CREATED, claim.pk)
     if not render_runs_at_commit():  # a worker renders it later: the page shows the row as issued
         claim.certificate = certificate  # kept on the claim (the reverse one-to-one's cache), not saved
     return claim

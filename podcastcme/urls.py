@@ -42,6 +42,10 @@ urlpatterns = [
         name="discussion_correction_new",
     ),
     path("", include("fediverse.urls")),
+    # Issue 18: follow-ups and outcomes, institutions (seats, SSO), the public API and webhooks.
+    path("", include("followups.urls")),
+    path("", include("institutions.urls")),
+    path("", include("api.urls")),
     path(
         "accounts/confirm-email/<str:key>/",
         account_views.ConfirmEmailView.as_view(),

@@ -1,7 +1,9 @@
-"""api's URLs (mounted by podcastcme/urls.py; each path carries its own prefix)."""
+"""URLs (mounted by podcastcme/urls.py; each path carries its own prefix), one module per part."""
 
-from django.urls import path  # noqa: F401  (paths are added by the issue 18 work)
+from . import urls_rest
 
 app_name = "api"
 
-urlpatterns: list = []
+urlpatterns = [
+    *urls_rest.urlpatterns,
+]

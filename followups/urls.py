@@ -1,7 +1,11 @@
-"""followups's URLs (mounted by podcastcme/urls.py; each path carries its own prefix)."""
+"""URLs (mounted by podcastcme/urls.py; each path carries its own prefix), one module per part."""
 
-from django.urls import path  # noqa: F401  (paths are added by the issue 18 work)
+from . import urls_coordinator, urls_learner, urls_outcomes
 
 app_name = "followups"
 
-urlpatterns: list = []
+urlpatterns = [
+    *urls_learner.urlpatterns,
+    *urls_coordinator.urlpatterns,
+    *urls_outcomes.urlpatterns,
+]

@@ -1,7 +1,10 @@
-"""institutions's URLs (mounted by podcastcme/urls.py; each path carries its own prefix)."""
+"""URLs (mounted by podcastcme/urls.py; each path carries its own prefix), one module per part."""
 
-from django.urls import path  # noqa: F401  (paths are added by the issue 18 work)
+from . import urls_members, urls_sso
 
 app_name = "institutions"
 
-urlpatterns: list = []
+urlpatterns = [
+    *urls_members.urlpatterns,
+    *urls_sso.urlpatterns,
+]

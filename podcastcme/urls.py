@@ -46,6 +46,7 @@ urlpatterns = [
     path("", include("followups.urls")),
     path("", include("institutions.urls")),
     path("", include("api.urls")),
+    path("", include("webhooks.urls")),
     path(
         "accounts/confirm-email/<str:key>/",
         account_views.ConfirmEmailView.as_view(),

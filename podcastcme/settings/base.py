@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "followups",
     "institutions",
     "api",
+    "webhooks",
     "podcastcme",  # the top level's own management commands (task_worker)
 ]
 
@@ -568,6 +569,26 @@ STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", "") or ""
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", "") or ""
 # Only for tests and local fakes: where the Stripe client sends API calls (default: api.stripe.com).
 STRIPE_API_BASE = env("STRIPE_API_BASE", "") or ""
+
+# >>> issue18:followups
+# --- Spaced follow-up and outcomes (followups/, docs/follow-up.md) -----------------------------------
+# <<< issue18:followups
+
+# >>> issue18:institutions
+# --- Institutions: seats, invitations (institutions/, docs/institutions.md) --------------------------
+# <<< issue18:institutions
+
+# >>> issue18:sso
+# --- Single sign-on: OpenID Connect through allauth (institutions/sso.py, docs/sso.md) ---------------
+# <<< issue18:sso
+
+# >>> issue18:api
+# --- Public REST API (api/, docs/api.md) -------------------------------------------------------------
+# <<< issue18:api
+
+# >>> issue18:webhooks
+# --- Outgoing webhooks (webhooks/, docs/webhooks.md) -------------------------------------------------
+# <<< issue18:webhooks
 
 # --- Metrics (Prometheus; podcastcme/metrics.py, docs/deploy.md) ------------------------------------
 # Set: /metrics answers this bearer token (and nothing else), and request, database and cache

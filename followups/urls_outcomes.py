@@ -1,0 +1,3 @@
+"""Filled by the issue 18 work."""
+
+urlpatterns: list = []

@@ -1,0 +1,20 @@
+"""The audit actions of institutional access: every action string this app writes, in one place."""
+
+from audit.actions import AuditActions
+
+
+class InstitutionAction(AuditActions):
+    INSTITUTION_CREATED = "institution.created"
+    INSTITUTION_ADMIN_ADDED = "institution.admin_added"
+
+    MEMBERSHIP_JOINED = "membership.joined"
+    MEMBERSHIP_ENDED = "membership.ended"
+    MEMBERSHIP_CONSENT_CHANGED = "membership.consent_changed"
+
+    LICENCE_GRANTED = "seat_licence.granted"
+    LICENCE_BOUGHT = "seat_licence.bought"
+    LICENCE_ENDED = "seat_licence.ended"
+
+    INVITATION_SENT = "invitation.sent"
+    INVITATION_ACCEPTED = "invitation.accepted"
+    INVITATION_REVOKED = "invitation.revoked"

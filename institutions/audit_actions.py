@@ -6,6 +6,9 @@ from audit.actions import AuditActions
 class InstitutionAction(AuditActions):
     INSTITUTION_CREATED = "institution.created"
     INSTITUTION_ADMIN_ADDED = "institution.admin_added"
+    # Single sign-on (institutions/sso.py): the IdP set, replaced or switched off.
+    SSO_CONFIGURED = "institution.sso_configured"
+    SSO_REMOVED = "institution.sso_removed"
 
     MEMBERSHIP_JOINED = "membership.joined"
     MEMBERSHIP_ENDED = "membership.ended"

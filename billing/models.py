@@ -119,6 +119,7 @@ OPEN_STATUSES = (OrderStatus.CREATED, OrderStatus.PENDING)
 class OrderKind(models.TextChoices):
     CLAIM = "claim", _("Credit claim")
     PASS = "pass", _("Annual CME pass")
+    SEATS = "seats", _("Institution seats")
 
 
 class OrderQuerySet(models.QuerySet):
@@ -157,6 +158,12 @@ class Order(models.Model):
     claim = models.OneToOneField(
         "credits.CreditClaim", on_delete=models.PROTECT, null=True, blank=True, related_name="order"
     )
+    # A seats order (issue 18): the institution's admin (``learner``) buys ``seats`` seats for a year;
+    # paid, it becomes an institutions.SeatLicence with this order's reference (billing/seats.py).
+    institution = models.ForeignKey(
+        "institutions.Institution", on_delete=models.PROTECT, null=True, blank=True, related_name="orders"
+    )
+    seats = models.PositiveIntegerField(_("seats"), null=True, blank=True)
     fulfilment_error = models.CharField(max_length=500, blank=True)
     stripe_session_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
     checkout_url = models.URLField(max_length=2000, blank=True)
@@ -177,8 +184,12 @@ class Order(models.Model):
                 condition=models.Q(status__in=OrderStatus.values), name="billing_order_status_known"
             ),
             models.CheckConstraint(
-                condition=models.Q(kind="pass") | models.Q(activity__isnull=False),
+                condition=models.Q(kind__in=["pass", "seats"]) | models.Q(activity__isnull=False),
                 name="billing_claim_order_has_activity",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(kind="seats") | models.Q(institution__isnull=False, seats__gte=1),
+                name="billing_seats_order_has_institution",
             ),
             models.CheckConstraint(condition=models.Q(amount__gte=MIN_CHARGE), name="billing_order_amount"),
             # One live order per claim: a double submit reuses it, and nobody pays twice for one claim.

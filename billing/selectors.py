@@ -7,6 +7,8 @@ from django.db.models import Count, Q, Sum
 
 from accounts.models import User
 from credits.models import Activity, Provider
+from institutions.models import Membership
+from institutions.selectors import covering_membership
 
 from .gateway import payments_enabled
 from .models import ActivityFee, CmePass, Order, OrderKind, OrderStatus, ProviderBilling
@@ -20,13 +22,14 @@ class ClaimPrice:
     amount: int = 0
     currency: str = "usd"
     covered_by_pass: CmePass | None = None
+    covered_by_seat: Membership | None = None  # a seat at an institution of the provider (seats.py)
     open_order: Order | None = None
     pass_price: int | None = None
     provider: Provider | None = None
 
     @property
     def charged(self) -> bool:
-        return self.amount > 0 and self.covered_by_pass is None
+        return self.amount > 0 and self.covered_by_pass is None and self.covered_by_seat is None
 
     @property
     def display(self) -> str:
@@ -52,6 +55,8 @@ def claim_price(*, learner: User, activity: Activity) -> ClaimPrice:
         price.covered_by_pass = (
             CmePass.objects.valid().filter(learner=learner, provider_id=activity.provider_id).first()
         )
+        if price.covered_by_pass is None:
+            price.covered_by_seat = covering_membership(user=learner, provider_id=activity.provider_id)
         price.open_order = (
             Order.objects.open().filter(learner=learner, activity=activity, kind=OrderKind.CLAIM).first()
         )
@@ -61,14 +66,14 @@ def claim_price(*, learner: User, activity: Activity) -> ClaimPrice:
 def learner_order(*, learner: User, reference: str | uuid.UUID) -> Order | None:
     """One of the learner's own orders; another learner's reference finds nothing."""
     return (
-        Order.objects.select_related("activity", "provider", "claim")
+        Order.objects.select_related("activity", "provider", "claim", "institution")
         .filter(learner=learner, reference=reference)
         .first()
     )
 
 
 def learner_orders(*, learner: User) -> list[Order]:
-    return list(Order.objects.filter(learner=learner).select_related("activity", "provider"))
+    return list(Order.objects.filter(learner=learner).select_related("activity", "provider", "institution"))
 
 
 def learner_passes(*, learner: User) -> list[CmePass]:
@@ -76,7 +81,9 @@ def learner_passes(*, learner: User) -> list[CmePass]:
 
 
 def provider_orders(*, provider: Provider, limit: int = 200) -> list[Order]:
-    return list(Order.objects.filter(provider=provider).select_related("activity", "learner")[:limit])
+    return list(
+        Order.objects.filter(provider=provider).select_related("activity", "learner", "institution")[:limit]
+    )
 
 
 @dataclasses.dataclass

@@ -20,7 +20,7 @@ from credits.certificates import certificate_revoke
 from credits.errors import CreditError, ServiceError
 from credits.models import Activity, Certificate, CreditClaim, Provider
 
-from . import gateway
+from . import gateway, seats
 from .audit_actions import ORDER_MOVED_TO, BillingAction
 from .gateway import payments_enabled
 from .models import (
@@ -130,7 +130,7 @@ def claim_checkout_start(
     kept on the order with the time they were made: the webhook claims with exactly those.
     """
     price = claim_fee(activity)
-    if price is None or has_valid_pass(learner=learner, provider_id=activity.provider_id):
+    if price is None or is_covered(learner=learner, provider_id=activity.provider_id):
         return None
     amount, currency = price
     kinds = _kinds_chosen(credit_kinds)
@@ -297,6 +297,8 @@ def pass_checkout_start(*, learner: User, provider: Provider) -> Order:
 
 
 def _product_name(order: Order) -> str:
+    if order.kind == OrderKind.SEATS:
+        return seats.product_name(order)
     if order.kind == OrderKind.PASS:
         return _("Annual CME pass — %(provider)s") % {"provider": order.provider.name}
     return _("CME credit — %(activity)s") % {"activity": _claim_activity(order).title}
@@ -387,8 +389,19 @@ def has_valid_pass(*, learner: User, provider_id: int) -> bool:
     return CmePass.objects.valid().filter(learner=learner, provider_id=provider_id).exists()
 
 
+def is_covered(*, learner: User, provider_id: int) -> bool:
+    """The one rule for "this learner's claims of the provider's activities need no payment": their
+    own valid annual pass, or a seat at an institution of that provider (billing/seats.py)."""
+    return has_valid_pass(learner=learner, provider_id=provider_id) or seats.covers(
+        learner=learner, provider_id=provider_id
+    )
+
+
 def _fulfil(order: Order) -> None:
-    """What the payment buys: the claim (its certificate follows on commit) or the pass."""
+    """What the payment buys: the claim (its certificate follows on commit), the pass, or seats."""
+    if order.kind == OrderKind.SEATS:
+        seats.seats_fulfil(order)
+        return
     if order.kind == OrderKind.PASS:
         now = timezone.now()
         cme_pass = CmePass.objects.create(
@@ -511,4 +524,6 @@ def order_mark_refunded(order_id: int, payment_intent: str) -> str:
     if was_paid and order.kind == OrderKind.PASS:
         CmePass.objects.filter(order=order, ended_at__isnull=True).update(ended_at=timezone.now())
         audit_record(actor=None, action=BillingAction.PASS_ENDED, obj=order, data={"reason": REFUND_REASON})
+    if was_paid and order.kind == OrderKind.SEATS:
+        seats.seats_refunded(order, reason=REFUND_REASON)
     return "refunded"

@@ -51,3 +51,23 @@ def is_institution_admin(*, institution: Institution, user: User) -> bool:
     if not getattr(user, "is_authenticated", False):
         return False
     return InstitutionAdmin.objects.filter(institution=institution, user=user).exists()
+
+
+def covering_membership(*, user: User, provider_id: int, at: datetime | None = None) -> Membership | None:
+    """The current membership that covers ``user`` for ``provider_id``'s fees, if any: a member of an
+    institution of that provider which holds at least one current seat licence. (billing's coverage
+    rule, billing.services.is_covered, asks this beside the learner's own annual pass.)"""
+    at = at or timezone.now()
+    live = SeatLicence.objects.filter(valid_from__lte=at, valid_until__gt=at).filter(
+        Q(ended_at__isnull=True) | Q(ended_at__gt=at)
+    )
+    return (
+        Membership.objects.filter(
+            user=user,
+            ended_at__isnull=True,
+            institution__provider_id=provider_id,
+            institution__licences__in=live,
+        )
+        .select_related("institution")
+        .first()
+    )

@@ -8,6 +8,7 @@ second one is refused; no network call is made while they are held.
 
 from datetime import datetime
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,7 +20,7 @@ from audit.services import audit_record
 from . import selectors
 from .audit_actions import InstitutionAction
 from .errors import InstitutionError
-from .models import Institution, JoinedVia, Membership
+from .models import Institution, JoinedVia, Membership, SeatLicence
 
 
 def _lock_institution(institution: Institution) -> Institution:
@@ -78,3 +79,118 @@ def membership_join(
         data={"institution": institution.slug, "via": via, "shares_completions": shares_completions},
     )
     return membership
+
+
+@transaction.atomic
+def membership_end(*, membership: Membership, actor: User | None, reason: str = "") -> Membership:
+    """End a membership (the learner leaves, or an admin removes them): the seat is free again, the
+    row stays as history. Ending an ended membership changes nothing."""
+    lock_learner(membership.user_id)
+    membership = Membership.objects.select_for_update().select_related("institution").get(pk=membership.pk)
+    if membership.ended_at is not None:
+        return membership
+    membership.ended_at = timezone.now()
+    membership.save(update_fields=["ended_at"])
+    audit_record(
+        actor=actor,
+        action=InstitutionAction.MEMBERSHIP_ENDED,
+        obj=membership,
+        data={
+            "institution": membership.institution.slug,
+            "by": "learner" if actor is not None and actor.pk == membership.user_id else "admin",
+            "reason": reason,
+        },
+    )
+    return membership
+
+
+@transaction.atomic
+def membership_consent_set(*, membership: Membership, user: User, shares_completions: bool) -> Membership:
+    """The learner says whether the institution's admins may see their completions; only the member
+    themself can change it, any time while the membership is current."""
+    if membership.user_id != user.pk:
+        raise InstitutionError(_("Only the member can change this."), code="forbidden", status=403)
+    lock_learner(user.pk)
+    membership = Membership.objects.select_for_update().select_related("institution").get(pk=membership.pk)
+    if membership.ended_at is not None:
+        raise InstitutionError(_("This membership has ended."), code="not_member", status=409)
+    if membership.shares_completions == shares_completions:
+        return membership
+    membership.shares_completions = shares_completions
+    membership.consent_changed_at = timezone.now()
+    membership.save(update_fields=["shares_completions", "consent_changed_at"])
+    audit_record(
+        actor=user,
+        action=InstitutionAction.MEMBERSHIP_CONSENT_CHANGED,
+        obj=membership,
+        data={"institution": membership.institution.slug, "shares_completions": shares_completions},
+    )
+    return membership
+
+
+# --- Seat licences --------------------------------------------------------------------------------
+
+
+def _check_seats(seats: object) -> int:
+    limit = settings.INSTITUTIONS["MAX_SEATS_PER_LICENCE"]
+    if isinstance(seats, bool) or not isinstance(seats, int) or not 1 <= seats <= limit:
+        raise InstitutionError(
+            _("The number of seats must be a whole number from 1 to %(limit)s.") % {"limit": limit},
+            code="invalid_seats",
+        )
+    return seats
+
+
+@transaction.atomic
+def licence_grant(
+    *,
+    institution: Institution,
+    seats: int,
+    valid_from: datetime,
+    valid_until: datetime,
+    actor: User | None,
+    order_reference: str = "",
+) -> SeatLicence:
+    """Add a block of seats: bought (``order_reference``, from billing's webhook, actor None) or
+    granted by staff in the admin (actor the staff member). Audited either way."""
+    seats = _check_seats(seats)
+    if valid_until <= valid_from:
+        raise InstitutionError(_("A licence must end after it starts."), code="invalid_period")
+    licence = SeatLicence.objects.create(
+        institution=institution,
+        seats=seats,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        order_reference=order_reference,
+    )
+    audit_record(
+        actor=actor,
+        action=InstitutionAction.LICENCE_BOUGHT if order_reference else InstitutionAction.LICENCE_GRANTED,
+        obj=licence,
+        data={
+            "institution": institution.slug,
+            "seats": seats,
+            "valid_from": valid_from.isoformat(),
+            "valid_until": valid_until.isoformat(),
+            "order": order_reference,
+        },
+    )
+    return licence
+
+
+@transaction.atomic
+def licence_end(*, licence: SeatLicence, actor: User | None, reason: str) -> SeatLicence:
+    """End a licence early (a refund, or staff); its seats stop counting now. Current members keep
+    their membership: nobody is removed by a refund, but nobody new joins until a seat is free."""
+    licence = SeatLicence.objects.select_for_update().get(pk=licence.pk)
+    if licence.ended_at is not None:
+        return licence
+    licence.ended_at = timezone.now()
+    licence.save(update_fields=["ended_at"])
+    audit_record(
+        actor=actor,
+        action=InstitutionAction.LICENCE_ENDED,
+        obj=licence,
+        data={"institution": licence.institution.slug, "reason": reason, "order": licence.order_reference},
+    )
+    return licence

@@ -576,6 +576,16 @@ STRIPE_API_BASE = env("STRIPE_API_BASE", "") or ""
 
 # >>> issue18:institutions
 # --- Institutions: seats, invitations (institutions/, docs/institutions.md) --------------------------
+INSTITUTIONS = {
+    # An invitation link works this many days, once.
+    "INVITATION_DAYS": int(env("INSTITUTIONS_INVITATION_DAYS", "14") or 14),
+    # Addresses one invitation form may send to at once.
+    "MAX_INVITATIONS_PER_SEND": 200,
+    # Seats in one licence (one purchase or one staff grant); the price is capped by Stripe's too.
+    "MAX_SEATS_PER_LICENCE": 5000,
+    # How long a bought licence runs.
+    "LICENCE_YEARS": 1,
+}
 # <<< issue18:institutions
 
 # >>> issue18:sso

@@ -35,6 +35,7 @@ from .itunes_keywords import most_used, register_keywords
 from .models import Episode, EpisodePerson, Show, audio_extension_of, podcast_guid_for
 from .models.shows import EpisodeQuerySet, audio_media_type
 from .person_links import person_links
+from .personal_feed_items import PersonalFeedItem, personal_feed_items
 from .podcast_ext import CmeCredit, Person, Transcript, register, register_cme
 from .text import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, clean_line, strip_control_chars
 
@@ -436,7 +437,14 @@ def _new_generator() -> FeedGenerator:
     return fg
 
 
-def _render(show: Show, items: list[FeedItem], last_modified: datetime, *, token: str | None = None) -> bytes:
+def _render(
+    show: Show,
+    items: list[FeedItem],
+    last_modified: datetime,
+    *,
+    token: str | None = None,
+    extra: list[PersonalFeedItem] | None = None,
+) -> bytes:
     fg = _new_generator()
     with translation.override(show.language):  # one cached body, whatever the requester's language
         if token is None:
@@ -449,6 +457,8 @@ def _render(show: Show, items: list[FeedItem], last_modified: datetime, *, token
         urls = _UrlTemplates(show, token)
         for item in items:
             _add_item(fg, item, urls)
+        for bonus in extra or []:  # a personal feed's extra items (episodes/personal_feed_items.py), on top
+            _add_personal_item(fg, bonus)
     return fg.rss_str(pretty=False, encoding="UTF-8", xml_declaration=True)
 
 
@@ -466,7 +476,20 @@ def build_feed(show: Show, *, now: datetime | None = None) -> bytes:
     return _render(show, items, _last_modified(show, items))
 
 
-def build_personal_feed(show: Show, token: str, *, now: datetime | None = None) -> bytes:
+def _add_personal_item(fg: FeedGenerator, item: PersonalFeedItem) -> None:
+    fe = fg.add_entry(order="prepend")
+    fe.title(clean_line(item.title))
+    fe.link(href=item.link)
+    fe.guid(item.guid, permalink=False)
+    fe.pubDate(item.published)
+    fe.description(item.description_html)
+    fe.content(item.description_html)
+    fe.enclosure(item.enclosure_url, str(item.enclosure_length), item.enclosure_type)
+    fe.podcast.itunes_duration(item.duration_seconds)
+    fe.podcast.itunes_episode_type("bonus")
+
+
+def build_personal_feed(show: Show, token: str, *, now: datetime | None = None, user=None) -> bytes:
     """A listener's private copy of the feed: enclosures carry their token, itunes:block and
     podcast:block are yes, and its podcast:guid is its own (never the show's); no hub is declared.
 
@@ -475,7 +498,8 @@ def build_personal_feed(show: Show, token: str, *, now: datetime | None = None) 
     """
     now = now or timezone.now()
     items = _published_items(show, now)
-    return _render(show, items, _last_modified(show, items), token=token)
+    extra = personal_feed_items(user, show, now) if user is not None else []
+    return _render(show, items, _last_modified(show, items), token=token, extra=extra)
 
 
 @dataclass(frozen=True)

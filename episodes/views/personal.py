@@ -41,7 +41,7 @@ def personal_feed(request, token: str, slug: str):
     feed = _feed_or_404(token)
     if feed.show.slug != slug:
         raise Http404
-    body = build_personal_feed(feed.show, token)
+    body = build_personal_feed(feed.show, token, user=feed.user)
     etag = f'"{hashlib.blake2b(body, digest_size=16).hexdigest()}"'
     not_modified = get_conditional_response(request, etag=etag)
     if not_modified is not None:

@@ -572,6 +572,10 @@ STRIPE_API_BASE = env("STRIPE_API_BASE", "") or ""
 
 # >>> issue18:followups
 # --- Spaced follow-up and outcomes (followups/, docs/follow-up.md) -----------------------------------
+# How long a sent follow-up's link stays open (days), and how many due follow-ups one sender
+# transaction takes (`manage.py send_follow_ups`; the worker's sweep runs the same).
+FOLLOW_UP_ANSWER_DAYS = 14
+FOLLOW_UP_SEND_BATCH = 1000
 # <<< issue18:followups
 
 # >>> issue18:institutions

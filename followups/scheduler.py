@@ -1,0 +1,154 @@
+"""Sending the follow-ups that are due, in bounded batches with a constant number of queries each.
+
+One batch is one transaction: take up to ``batch_size`` due SCHEDULED follow-ups (oldest due first;
+on PostgreSQL ``FOR UPDATE SKIP LOCKED``, so two senders never take the same row and never wait on
+each other), cancel those whose learner opted out, whose plan was turned off or that have nothing to
+ask, snapshot each activity's questions into the rest, mark them SENT with the link's closing time,
+store their emails in the outbox (one INSERT) and their audit rows (one INSERT). After the commit one
+task sends that batch's emails; a mail server that is down only delays them (accounts/mail.py
+retries them). Expired links are closed (EXPIRED) in one UPDATE per run.
+
+Queries per batch, whatever its size: the due rows with their learner, activity, episode and
+evaluation (1), the consents (1), the plans' active questions (1), then the cancelled (1), the sent
+(1 UPDATE .. CASE), the emails (1), the audit rows (1), plus the savepoint.
+"""
+
+import datetime
+from collections import defaultdict
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Case, JSONField, Value, When
+from django.utils import timezone
+
+from accounts.models import OutgoingEmail
+from audit.services import audit_record_many
+
+from . import emails
+from .audit_actions import FollowUpAction
+from .models import FollowUp, FollowUpConsent, FollowUpKind, FollowUpQuestion, FollowUpStatus
+from .tasks import follow_up_emails_send
+
+
+def _snapshot(questions: list[FollowUpQuestion]) -> list[dict[str, Any]]:
+    """What is asked, as sent: no correct flags (the answer page is public); scoring reads the plan."""
+    return [
+        {
+            "id": q.pk,
+            "text": q.text,
+            "source": q.source_id,
+            "options": [{"id": o["id"], "text": o["text"]} for o in q.options],
+        }
+        for q in questions
+    ]
+
+
+def _due_ids(now: datetime.datetime, batch_size: int) -> list[int]:
+    due = FollowUp.objects.filter(status=FollowUpStatus.SCHEDULED, due_at__lte=now).order_by("due_at", "id")
+    if connection.features.has_select_for_update_skip_locked:
+        due = due.select_for_update(skip_locked=True)
+    return list(due.values_list("pk", flat=True)[:batch_size])
+
+
+def _send_batch(now: datetime.datetime, batch_size: int) -> tuple[int, int, list[int]]:
+    """One batch in one transaction: (sent, cancelled, outbox email ids)."""
+    with transaction.atomic():
+        ids = _due_ids(now, batch_size)
+        if not ids:
+            return 0, 0, []
+        rows = list(
+            FollowUp.objects.filter(pk__in=ids)
+            .select_related("learner", "activity__episode", "activity__follow_up_plan", "claim__evaluation")
+            .order_by("due_at", "id")
+        )
+        opted_in = set(
+            FollowUpConsent.objects.filter(
+                learner_id__in={f.learner_id for f in rows}, opted_in=True
+            ).values_list("learner_id", flat=True)
+        )
+        by_activity: dict[int, list[FollowUpQuestion]] = defaultdict(list)
+        for q in FollowUpQuestion.objects.filter(
+            plan__activity_id__in={f.activity_id for f in rows}, active=True
+        ).select_related("plan"):
+            by_activity[q.plan.activity_id].append(q)
+        send: list[FollowUp] = []
+        cancel: list[FollowUp] = []
+        expires = now + datetime.timedelta(days=settings.FOLLOW_UP_ANSWER_DAYS)
+        for f in rows:
+            plan = getattr(f.activity, "follow_up_plan", None)
+            asks = f.kind == FollowUpKind.PRACTICE or by_activity.get(f.activity_id)
+            if (
+                f.learner_id not in opted_in
+                or plan is None
+                or not plan.enabled
+                or not asks
+                or not f.learner.is_active
+            ):
+                cancel.append(f)
+                continue
+            f.questions = _snapshot(by_activity[f.activity_id]) if f.kind == FollowUpKind.KNOWLEDGE else []
+            f.status, f.sent_at, f.expires_at = FollowUpStatus.SENT, now, expires
+            send.append(f)
+        if cancel:
+            FollowUp.objects.filter(pk__in=[f.pk for f in cancel]).update(status=FollowUpStatus.CANCELLED)
+        if send:
+            # One UPDATE: the status and times are the same for all; the snapshot is one per activity.
+            snapshots = {f.activity_id: f.questions for f in send if f.kind == FollowUpKind.KNOWLEDGE}
+            FollowUp.objects.filter(pk__in=[f.pk for f in send]).update(
+                status=FollowUpStatus.SENT,
+                sent_at=now,
+                expires_at=expires,
+                questions=Case(
+                    *[
+                        When(
+                            kind=FollowUpKind.KNOWLEDGE,
+                            activity_id=a,
+                            then=Value(snap, output_field=JSONField()),
+                        )
+                        for a, snap in snapshots.items()
+                    ],
+                    default=Value([], output_field=JSONField()),
+                    output_field=JSONField(),
+                ),
+            )
+        outbox = OutgoingEmail.objects.bulk_create([emails.follow_up_email(f) for f in send])
+        audit_record_many(
+            [(None, FollowUpAction.SENT, f, {"kind": f.kind, "day": f.interval_days}) for f in send]
+            + [(None, FollowUpAction.CANCELLED, f, {"reason": "not_sendable"}) for f in cancel]
+        )
+        email_ids = [e.pk for e in outbox if e.pk is not None]
+        if len(email_ids) != len(outbox):  # a database without RETURNING on bulk inserts
+            email_ids = list(
+                OutgoingEmail.objects.filter(kind=emails.KIND, created_at=now).values_list("pk", flat=True)
+            )
+        if email_ids:
+            transaction.on_commit(lambda: follow_up_emails_send.enqueue(email_ids))
+        return len(send), len(cancel), email_ids
+
+
+def follow_ups_expire(*, now: datetime.datetime | None = None) -> int:
+    """Close the sent follow-ups whose link time is over (one UPDATE)."""
+    now = now or timezone.now()
+    return FollowUp.objects.filter(status=FollowUpStatus.SENT, expires_at__lt=now).update(
+        status=FollowUpStatus.EXPIRED
+    )
+
+
+def follow_ups_send_due(
+    *, now: datetime.datetime | None = None, batch_size: int | None = None, max_batches: int | None = None
+) -> dict[str, int]:
+    """Send every follow-up due at ``now``, ``batch_size`` at a time (default FOLLOW_UP_SEND_BATCH);
+    returns the counts: sent, cancelled, expired, batches."""
+    now = now or timezone.now()
+    size = batch_size or settings.FOLLOW_UP_SEND_BATCH
+    counts = {"sent": 0, "cancelled": 0, "expired": 0, "batches": 0}
+    counts["expired"] = follow_ups_expire(now=now)
+    while max_batches is None or counts["batches"] < max_batches:
+        sent, cancelled, _ids = _send_batch(now, size)
+        if not sent and not cancelled:
+            break
+        counts["sent"] += sent
+        counts["cancelled"] += cancelled
+        counts["batches"] += 1
+    return counts

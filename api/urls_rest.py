@@ -1,3 +1,40 @@
-"""Filled by the issue 18 work."""
+"""The public REST API at /api/v1/ (api/rest.py), every answer through the ETag wrapper; unknown
+/api/ paths answer JSON 404; the token page in the account area (api/views.py)."""
 
-urlpatterns: list = []
+from django.http import HttpRequest, JsonResponse
+from django.urls import URLPattern, URLResolver, path, re_path
+from django.views.decorators.csrf import csrf_exempt
+
+from . import views
+from .etags import with_etag
+from .rest import api
+
+
+def _with_etags(patterns: list) -> list:
+    wrapped: list = []
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            pattern.url_patterns[:] = _with_etags(pattern.url_patterns)
+            wrapped.append(pattern)
+        elif isinstance(pattern, URLPattern):
+            wrapped.append(
+                URLPattern(pattern.pattern, with_etag(pattern.callback), pattern.default_args, pattern.name)
+            )
+    return wrapped
+
+
+@csrf_exempt
+def unknown_endpoint(request: HttpRequest, rest: str = "") -> JsonResponse:
+    return JsonResponse(
+        {"error": "not_found", "message": f"No API endpoint at {request.path}: see /api/v1/docs."}, status=404
+    )
+
+
+_patterns, _app_name, _namespace = api.urls
+
+urlpatterns = [
+    path("api/v1/", (_with_etags(_patterns), _app_name, _namespace)),
+    re_path(r"^api/(?P<rest>.*)$", unknown_endpoint, name="unknown_endpoint"),
+    path("account/api-tokens/", views.token_list, name="tokens"),
+    path("account/api-tokens/<int:pk>/revoke/", views.token_revoke_view, name="token_revoke"),
+]

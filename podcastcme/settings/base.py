@@ -598,6 +598,23 @@ INSTITUTIONS = {
 
 # >>> issue18:api
 # --- Public REST API (api/, docs/api.md) -------------------------------------------------------------
+# django-ninja as an app only for its static files and templates: the API's docs page serves Swagger
+# UI from this site (no CDN), so it runs under the Content-Security-Policy above.
+INSTALLED_APPS = [*INSTALLED_APPS, "ninja"]
+# The API tokens page passes the two-factor gate for hosts, coordinators and staff (learners have none).
+# (The tuple above is typed by its four items; this one has five.)
+MFA_REQUIRED_PATH_PREFIXES = (*MFA_REQUIRED_PATH_PREFIXES, "/account/api-tokens/")  # type: ignore[assignment]
+# Items per page: ?limit= above this is refused (400), not cut.
+PODCASTCME_API_MAX_PAGE_SIZE = int(env("PODCASTCME_API_MAX_PAGE_SIZE", "100") or 100)
+# (requests, seconds) windows per token, and per client address for calls without a token; 429 past one.
+PODCASTCME_API_RATE_LIMITS: dict[str, list[tuple[int, int]]] = {
+    "token": [(120, 60), (3000, 60 * 60)],
+    "anonymous": [(60, 60), (1000, 60 * 60)],
+}
+# Active (not revoked, not expired) tokens one user may hold.
+PODCASTCME_API_MAX_TOKENS_PER_USER = 20
+# A token's "last used" is written at most this often (not on every call).
+PODCASTCME_API_LAST_USED_SECONDS = 60
 # <<< issue18:api
 
 # >>> issue18:webhooks

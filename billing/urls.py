@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import views, views_seats
 
 app_name = "billing"
 
@@ -13,6 +13,7 @@ urlpatterns = [
     path("orders/<uuid:reference>/status.json", views.order_status, name="order_status"),
     path("orders/<uuid:reference>/cancel/", views.order_cancel, name="order_cancel"),
     path("providers/<slug:slug>/pass/", views.pass_buy, name="pass_buy"),
+    path("institutions/<slug:slug>/seats/", views_seats.seats_buy, name="seats_buy"),
     path("coordinator/activities/<int:pk>/fee/", views.coordinator_fee, name="coordinator_fee"),
     path("coordinator/providers/<slug:slug>/pass/", views.coordinator_pass, name="coordinator_pass"),
     path("coordinator/providers/<slug:slug>/orders/", views.coordinator_orders, name="coordinator_orders"),

@@ -2,13 +2,17 @@
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
-from django.db.models import Q, QuerySet, Sum
+from allauth.account.models import EmailAddress
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import F, Q, QuerySet, Sum
 from django.utils import timezone
 
 from accounts.models import User
+from credits.models import CreditClaim
 
-from .models import Institution, InstitutionAdmin, Membership, SeatLicence
+from .models import Institution, InstitutionAdmin, Invitation, Membership, SeatLicence
 
 
 def current_licences(institution: Institution, *, at: datetime | None = None) -> QuerySet[SeatLicence]:
@@ -70,4 +74,166 @@ def covering_membership(*, user: User, provider_id: int, at: datetime | None = N
         )
         .select_related("institution")
         .first()
+    )
+
+
+def _domains(user: User, *, verified: bool) -> set[str]:
+    emails = EmailAddress.objects.filter(user=user, verified=verified).values_list("email", flat=True)
+    return {email.rsplit("@", 1)[-1].lower() for email in emails if "@" in email}
+
+
+def _with_domains(domains: set[str]) -> list[Institution]:
+    # email_domains is a short JSON list; matched here rather than in SQL (SQLite has no JSON
+    # containment lookup), over the institutions' names and domains only.
+    if not domains:
+        return []
+    return [
+        institution
+        for institution in Institution.objects.select_related("provider").only(
+            "name", "slug", "email_domains", "provider__name"
+        )
+        if domains & {str(d).lower() for d in institution.email_domains or []}
+    ]
+
+
+def eligible_institutions(*, user: User) -> list[Institution]:
+    """Institutions the learner may join by a *verified* address at one of their domains (members or
+    not; the page says which)."""
+    return _with_domains(_domains(user, verified=True))
+
+
+def unverified_domain_institutions(*, user: User) -> list[Institution]:
+    """Institutions whose domain matches one of the learner's *unverified* addresses (to say: verify)."""
+    return _with_domains(_domains(user, verified=False) - _domains(user, verified=True))
+
+
+def learner_memberships(*, user: User) -> list[Membership]:
+    """The learner's memberships, current first, then ended (history)."""
+    return list(
+        Membership.objects.filter(user=user)
+        .select_related("institution", "institution__provider")
+        .order_by(F("ended_at").desc(nulls_first=True), "-joined_at")
+    )
+
+
+# --- What an institution's admin sees -------------------------------------------------------------
+
+
+def person_name(user: User) -> str:
+    """The legal name on the learner's profile, or '' (the page then shows the address alone)."""
+    try:
+        profile = user.profile
+    except ObjectDoesNotExist:
+        return ""
+    return profile.legal_name if profile is not None else ""
+
+
+def admin_institutions(*, user: User) -> list[Institution]:
+    return list(Institution.objects.filter(admins__user=user).order_by("name"))
+
+
+def institution_members(institution: Institution) -> list[Membership]:
+    """Current members with their account and profile (two queries whatever the number)."""
+    return list(
+        current_memberships(institution).select_related("user", "user__profile").order_by("joined_at", "pk")
+    )
+
+
+def former_members(institution: Institution, *, limit: int = 50) -> list[Membership]:
+    return list(
+        Membership.objects.filter(institution=institution, ended_at__isnull=False)
+        .select_related("user", "user__profile")
+        .order_by("-ended_at")[:limit]
+    )
+
+
+def pending_invitations(institution: Institution, *, at: datetime | None = None) -> list[Invitation]:
+    at = at or timezone.now()
+    return list(
+        Invitation.objects.filter(
+            institution=institution, accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=at
+        ).order_by("-created_at")
+    )
+
+
+@dataclass(frozen=True)
+class Completion:
+    membership: Membership
+    activity_title: str
+    claimed_at: datetime
+    credits: Decimal
+    credit_type: str  # its label ("AMA PRA Category 1 Credit™")
+
+
+def shared_completions(institution: Institution, members: list[Membership]) -> list[Completion]:
+    """The claims of the provider's activities made by members *who consented*, since they joined,
+    newest first; one query whatever the number of members. Members who did not consent contribute
+    nothing here (the page says "not shared")."""
+    sharing = {m.user_id: m for m in members if m.shares_completions and m.ended_at is None}
+    if not sharing:
+        return []
+    claims = (
+        CreditClaim.objects.filter(
+            activity__provider_id=institution.provider_id, learner_id__in=list(sharing)
+        )
+        .select_related("activity")
+        .only("learner_id", "claimed_at", "credits", "credit_type", "activity__title")
+        .order_by("-claimed_at", "-pk")
+    )
+    return [
+        Completion(
+            membership=sharing[claim.learner_id],
+            activity_title=claim.activity.title,
+            claimed_at=claim.claimed_at,
+            credits=claim.credits,
+            credit_type=str(claim.get_credit_type_display()),
+        )
+        for claim in claims
+        if claim.claimed_at >= sharing[claim.learner_id].joined_at
+    ]
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    membership: Membership
+    name: str
+    completions: int | None  # None: the member does not share them
+
+
+@dataclass(frozen=True)
+class AdminPage:
+    institution: Institution
+    seats: SeatUse
+    licences: list[SeatLicence]
+    members: list[Membership]
+    rows: list[MemberRow]
+    former: list[Membership]
+    invitations: list[Invitation]
+    completions: list[Completion]
+
+
+def admin_page(institution: Institution) -> AdminPage:
+    """Everything the institution admin's page shows, in a fixed number of queries."""
+    members = institution_members(institution)
+    completions = shared_completions(institution, members)
+    counts: dict[int, int] = {}
+    for row in completions:
+        counts[row.membership.pk] = counts.get(row.membership.pk, 0) + 1
+    rows = [
+        MemberRow(
+            membership=m,
+            name=person_name(m.user),
+            completions=counts.get(m.pk, 0) if m.shares_completions else None,
+        )
+        for m in members
+    ]
+    return AdminPage(
+        institution=institution,
+        seats=seat_use(institution),
+        licences=list(SeatLicence.objects.filter(institution=institution).order_by("-valid_from")[:20]),
+        members=members,
+        rows=rows,
+        former=former_members(institution),
+        invitations=pending_invitations(institution),
+        completions=completions,
     )

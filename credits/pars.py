@@ -29,6 +29,7 @@ from audit.services import audit_record
 
 from .audit_actions import CreditAction
 from .models import Activity, CommercialSupport, CreditType, Provider
+from .outcome_evidence import evidence_suggestions, outcome_evidence
 from .provider_time import provider_date
 from .selectors import credited_certificates
 
@@ -167,6 +168,16 @@ class ParsRow:
     activity: Activity
     values: list[str]  # the record's fields in file order
     problems: list[str]
+    # What follow-ups measured, by outcome measure code (credits/outcome_evidence.py), and the
+    # measures with evidence the coordinator has not ticked: shown, never blocking the export.
+    evidence: dict[str, list[str]] = dataclasses.field(default_factory=dict)
+    suggestions: list[str] = dataclasses.field(default_factory=list)
+
+    @property
+    def evidence_named(self) -> list[tuple[str, list[str]]]:
+        return [
+            (str(label), self.evidence[code]) for code, label in OUTCOME_MEASURES if code in self.evidence
+        ]
 
     @property
     def named(self) -> list[tuple[str, str]]:
@@ -184,6 +195,10 @@ class ParsExport:
     @property
     def problems(self) -> list[tuple[Activity, list[str]]]:
         return [(row.activity, row.problems) for row in self.rows if row.problems]
+
+    @property
+    def suggestions(self) -> list[tuple[Activity, list[str]]]:
+        return [(row.activity, row.suggestions) for row in self.rows if row.suggestions]
 
     @property
     def ready(self) -> bool:
@@ -299,7 +314,7 @@ def pars_export(*, provider: Provider, year: int) -> ParsExport:
     expired before 1 January; drafts are never reported), one row each, with their learners of that
     year: physicians are credited AMA PRA Category 1 certificates, other learners credited
     certificates of participation (a revoked certificate is not credit). Two queries, whatever the
-    number of activities."""
+    number of activities, and the registered outcome evidence's own fixed few."""
     start, end = year_bounds(year)
     activities = list(
         Activity.objects.filter(provider=provider, release_date__lte=end, expiry_date__gte=start)
@@ -318,6 +333,10 @@ def pars_export(*, provider: Provider, year: int) -> ParsExport:
     for activity_id, credit_type, n in tallies if activities else []:
         counts[activity_id][credit_type] = n
     rows = [_row(activity, year, counts[activity.pk]) for activity in activities]
+    evidence = outcome_evidence(activities)
+    for row in rows:
+        row.evidence = evidence.get(row.activity.pk, {})
+        row.suggestions = evidence_suggestions(row.activity, row.evidence, dict(OUTCOME_MEASURES))
     return ParsExport(provider=provider, year=year, rows=rows)
 
 

@@ -19,3 +19,9 @@ class FollowupsConfig(AppConfig):
         register_credit_listener(on_credit_event)
         register_personal_feed_items(follow_up_feed_items)
         sections.register()
+        # The outcomes report's figures as PARS outcome evidence (credits/outcome_evidence.py).
+        from credits.outcome_evidence import register_outcome_evidence
+
+        from .outcomes import outcome_evidence
+
+        register_outcome_evidence(outcome_evidence)

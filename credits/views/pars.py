@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from accounts.permissions import AuthenticatedHttpRequest, coordinator_required
 
-from .. import pars
+from .. import outcome_evidence, pars
 from ..forms_pars import ParsActivityForm, ParsYearForm
 from .access import coordinator_activity_or_404, coordinator_provider_or_404
 
@@ -31,10 +31,18 @@ def pars_activity(request: AuthenticatedHttpRequest, pk: int):
         else:
             messages.success(request, _("PARS details saved."))
             return redirect("credits:coordinator_pars_activity", pk=pk)
+    evidence = outcome_evidence.outcome_evidence([activity]).get(activity.pk, {})
+    labels = dict(pars.OUTCOME_MEASURES)
     return render(
         request,
         "credits/coordinator/pars_activity.html",
-        {"activity": activity, "form": form, "provider": activity.provider},
+        {
+            "activity": activity,
+            "form": form,
+            "provider": activity.provider,
+            "evidence": [(str(labels[code]), evidence[code]) for code in labels if code in evidence],
+            "suggestions": outcome_evidence.evidence_suggestions(activity, evidence, labels),
+        },
         status=400 if request.method == "POST" else 200,
     )
 

@@ -2,6 +2,8 @@
 HTML. Built as an outbox row (accounts.models.OutgoingEmail) so a batch stores all its emails in one
 INSERT; accounts.mail sends and retries them like every other email."""
 
+import datetime
+
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -26,8 +28,9 @@ def follow_up_subject(follow_up: FollowUp) -> str:
     ) % {"n": n, "title": title}
 
 
-def follow_up_email(follow_up: FollowUp) -> OutgoingEmail:
+def follow_up_email(follow_up: FollowUp, *, at: datetime.datetime | None = None) -> OutgoingEmail:
     """The outbox row for a follow-up being sent (its questions snapshot already set); not saved."""
+    at = at or timezone.now()
     context = {
         "follow_up": follow_up,
         "activity": follow_up.activity,
@@ -48,6 +51,6 @@ def follow_up_email(follow_up: FollowUp) -> OutgoingEmail:
         subject=settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + follow_up_subject(follow_up),
         body=render_to_string("followups/email/follow_up.txt", context),
         html_body=render_to_string("followups/email/follow_up.html", context),
-        created_at=follow_up.sent_at or timezone.now(),
-        next_attempt_at=follow_up.sent_at or timezone.now(),
+        created_at=at,
+        next_attempt_at=at,  # the real clock: the outbox sends rows due by it
     )

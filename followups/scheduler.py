@@ -59,7 +59,13 @@ def _send_batch(now: datetime.datetime, batch_size: int) -> tuple[int, int, list
             return 0, 0, []
         rows = list(
             FollowUp.objects.filter(pk__in=ids)
-            .select_related("learner", "activity__episode", "activity__follow_up_plan", "claim__evaluation")
+            .select_related(
+                "learner",
+                "activity__episode",
+                "activity__provider",
+                "activity__follow_up_plan",
+                "claim__evaluation",
+            )
             .order_by("due_at", "id")
         )
         opted_in = set(
@@ -112,7 +118,8 @@ def _send_batch(now: datetime.datetime, batch_size: int) -> tuple[int, int, list
                     output_field=JSONField(),
                 ),
             )
-        outbox = OutgoingEmail.objects.bulk_create([emails.follow_up_email(f) for f in send])
+        queued_at = timezone.now()
+        outbox = OutgoingEmail.objects.bulk_create([emails.follow_up_email(f, at=queued_at) for f in send])
         audit_record_many(
             [(None, FollowUpAction.SENT, f, {"kind": f.kind, "day": f.interval_days}) for f in send]
             + [(None, FollowUpAction.CANCELLED, f, {"reason": "not_sendable"}) for f in cancel]
@@ -120,7 +127,9 @@ def _send_batch(now: datetime.datetime, batch_size: int) -> tuple[int, int, list
         email_ids = [e.pk for e in outbox if e.pk is not None]
         if len(email_ids) != len(outbox):  # a database without RETURNING on bulk inserts
             email_ids = list(
-                OutgoingEmail.objects.filter(kind=emails.KIND, created_at=now).values_list("pk", flat=True)
+                OutgoingEmail.objects.filter(kind=emails.KIND, created_at=queued_at).values_list(
+                    "pk", flat=True
+                )
             )
         if email_ids:
             transaction.on_commit(lambda: follow_up_emails_send.enqueue(email_ids))

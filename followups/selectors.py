@@ -6,6 +6,7 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db.models import Count
 from django.utils import timezone
 
 from credits.models import Activity
@@ -98,3 +99,11 @@ def knowledge_review(follow_up: FollowUp) -> list[dict[str, Any]]:
             }
         )
     return review
+
+
+def activity_counts(activity: Activity) -> dict[str, int]:
+    """The activity's follow-ups by status (the setup page's summary): one query."""
+    counts = {status.value: 0 for status in FollowUpStatus}
+    for row in FollowUp.objects.filter(activity=activity).values("status").annotate(n=Count("pk")):
+        counts[row["status"]] = row["n"]
+    return counts

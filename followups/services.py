@@ -131,7 +131,8 @@ def plan_save(
     plan.updated_by = actor if getattr(actor, "is_authenticated", False) else None
     plan.full_clean()
     plan.save()
-    existing = {q.source_id: q for q in plan.questions.filter(source__isnull=False) if q.source_id is not None}
+    reused = plan.questions.filter(source__isnull=False)
+    existing = {q.source_id: q for q in reused if q.source_id is not None}
     top = max((q.position for q in plan.questions.all()), default=0)
     for source_id, question in existing.items():
         active = source_id in wanted

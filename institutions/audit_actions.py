@@ -5,7 +5,9 @@ from audit.actions import AuditActions
 
 class InstitutionAction(AuditActions):
     INSTITUTION_CREATED = "institution.created"
+    INSTITUTION_CHANGED = "institution.changed"
     INSTITUTION_ADMIN_ADDED = "institution.admin_added"
+    INSTITUTION_ADMIN_REMOVED = "institution.admin_removed"
     # Single sign-on (institutions/sso.py): the IdP set, replaced or switched off.
     SSO_CONFIGURED = "institution.sso_configured"
     SSO_REMOVED = "institution.sso_removed"

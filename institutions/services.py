@@ -20,7 +20,7 @@ from audit.services import audit_record
 from . import selectors
 from .audit_actions import InstitutionAction
 from .errors import InstitutionError
-from .models import Institution, JoinedVia, Membership, SeatLicence
+from .models import Institution, InstitutionAdmin, JoinedVia, Membership, SeatLicence
 
 
 def _lock_institution(institution: Institution) -> Institution:
@@ -194,3 +194,84 @@ def licence_end(*, licence: SeatLicence, actor: User | None, reason: str) -> Sea
         data={"institution": licence.institution.slug, "reason": reason, "order": licence.order_reference},
     )
     return licence
+
+
+# --- Institutions and their admins (staff, in Django's admin) ---------------------------------------
+
+
+def clean_domains(domains: object) -> list[str]:
+    """Email domains as stored: lower-case, each once; refused when one is not a plain domain name
+    (no "@", no scheme, at least one dot)."""
+    if isinstance(domains, str):
+        domains = [d for d in domains.replace(",", " ").split()]
+    if not isinstance(domains, list | tuple):
+        raise InstitutionError(_("Email domains must be a list of domain names."), code="invalid_domain")
+    cleaned: list[str] = []
+    for raw in domains:
+        domain = str(raw).strip().lower().lstrip("@").rstrip(".")
+        labels = domain.split(".")
+        if (
+            len(labels) < 2
+            or len(domain) > 253
+            or not all(label and len(label) <= 63 and label.replace("-", "").isalnum() for label in labels)
+            or any(label.startswith("-") or label.endswith("-") for label in labels)
+        ):
+            raise InstitutionError(
+                _("“%(domain)s” is not an email domain like hospital.org.") % {"domain": str(raw)[:100]},
+                code="invalid_domain",
+            )
+        if domain not in cleaned:
+            cleaned.append(domain)
+    return cleaned
+
+
+def _snapshot(institution: Institution) -> dict[str, object]:
+    return {
+        "name": institution.name,
+        "slug": institution.slug,
+        "provider": institution.provider_id,
+        "email_domains": list(institution.email_domains or []),
+    }
+
+
+@transaction.atomic
+def institution_save(*, institution: Institution, actor: User | None) -> Institution:
+    """Create or change an institution (staff, in the admin), audited with what changed."""
+    institution.email_domains = clean_domains(institution.email_domains or [])
+    old = Institution.objects.filter(pk=institution.pk).first() if institution.pk else None
+    before = _snapshot(old) if old is not None else None
+    institution.full_clean(exclude=["sso_app"])
+    institution.save()
+    after = _snapshot(institution)
+    if before is None:
+        audit_record(actor=actor, action=InstitutionAction.INSTITUTION_CREATED, obj=institution, data=after)
+    elif before != after:
+        changed = {key: [before[key], after[key]] for key in after if before[key] != after[key]}
+        audit_record(actor=actor, action=InstitutionAction.INSTITUTION_CHANGED, obj=institution, data=changed)
+    return institution
+
+
+@transaction.atomic
+def institution_admin_add(*, institution: Institution, user: User, actor: User | None) -> InstitutionAdmin:
+    row, created = InstitutionAdmin.objects.get_or_create(institution=institution, user=user)
+    if created:
+        audit_record(
+            actor=actor,
+            action=InstitutionAction.INSTITUTION_ADMIN_ADDED,
+            obj=institution,
+            data={"user": user.pk, "email": user.email},
+        )
+    return row
+
+
+@transaction.atomic
+def institution_admin_remove(*, row: InstitutionAdmin, actor: User | None) -> None:
+    """An admin role is not a record of learning: the row goes, the audit row stays."""
+    institution, user = row.institution, row.user
+    row.delete()
+    audit_record(
+        actor=actor,
+        action=InstitutionAction.INSTITUTION_ADMIN_REMOVED,
+        obj=institution,
+        data={"user": user.pk, "email": user.email},
+    )

@@ -10,6 +10,7 @@ from billing.seat_checkout import seats_checkout_start
 from billing.services import BillingError
 from institutions.models import SeatLicence
 from institutions.selectors import seat_use
+from testkit.mfa import mfa_login
 from testkit.payments import post_event
 
 pytestmark = pytest.mark.django_db
@@ -97,3 +98,45 @@ def test_the_order_page_names_the_seats(client, institution, inst_admin, seats_s
     assert "4 seats" in page and institution.name in page
     history = client.get(reverse("billing:history")).content.decode()
     assert "4 seats" in history
+
+
+# --- The Buy seats page ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def admin_client(client, inst_admin):
+    mfa_login(client, inst_admin)
+    return client
+
+
+def test_the_admin_buys_seats_from_the_page(admin_client, institution, seats_sold):
+    url = reverse("billing:seats_buy", args=[institution.slug])
+    page = admin_client.get(url).content.decode()
+    assert "199.00 USD" in page and 'name="seats"' in page
+    response = admin_client.post(url, {"seats": "12"})
+    order = Order.objects.get(kind="seats")
+    assert response.status_code == 302 and response["Location"] == order.checkout_url
+    assert order.seats == 12 and order.amount == 12 * 19900 and order.institution == institution
+
+
+@pytest.mark.parametrize("seats", ["0", "-5", "", "ten", "1.5", "5001", "9" * 30])
+def test_bad_numbers_on_the_page_are_refused(admin_client, institution, seats_sold, seats):
+    response = admin_client.post(reverse("billing:seats_buy", args=[institution.slug]), {"seats": seats})
+    assert response.status_code == 400
+    assert not Order.objects.exists() and not seats_sold.created_sessions()
+
+
+def test_the_page_says_when_no_seats_are_sold(admin_client, institution, stripe_fake):
+    response = admin_client.get(reverse("billing:seats_buy", args=[institution.slug]))
+    assert response.status_code == 409 and "does not sell seats" in response.content.decode()
+    assert (
+        admin_client.post(reverse("billing:seats_buy", args=[institution.slug]), {"seats": "3"}).status_code
+        == 409
+    )
+    assert not Order.objects.exists()
+
+
+def test_anonymous_is_sent_to_log_in(client, institution, seats_sold):
+    response = client.post(reverse("billing:seats_buy", args=[institution.slug]), {"seats": "3"})
+    assert response.status_code == 302 and "login" in response["Location"]
+    assert not Order.objects.exists()

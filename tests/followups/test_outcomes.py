@@ -154,6 +154,7 @@ def test_an_activity_without_a_plan_shows_a_clear_empty_state(coordinator_client
     assert response.status_code == 200
     assert 'id="outcomes-empty"' in response.content.decode()
     assert "no follow-up plan yet" in response.content.decode()
+    assert reverse("followups:coordinator_plan", args=[activity.pk]) in response.content.decode()
     csv_response = coordinator_client.get(reverse("followups:outcomes_csv", args=[activity.pk]))
     text = b"".join(csv_response.streaming_content).decode("utf-8-sig")
     assert text.splitlines()[0].startswith("Section,")

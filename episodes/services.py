@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from audit.services import audit_record
 
+from . import events as episode_events
 from .artwork import TAG_MAX_BYTES, current_renditions, store_renditions, stored_renditions, tag_cover
 from .audio import AudioError, AudioInfo, embedded_cover_bytes, read_audio, write_tags
 from .audit_actions import EpisodeAction
@@ -387,6 +388,8 @@ def episode_create(
         audit_record(
             actor=actor, action=EpisodeAction.EPISODE_CREATED, obj=episode, data={"guid": episode.guid}
         )
+        if not guid:  # made here (an imported episode keeps its feed's guid and is not news)
+            episode_events.episode_published(episode)
     return episode
 
 
@@ -703,6 +706,7 @@ def _apply_episode_update(
     """The database half of ``episode_update``, inside its transaction: no file is read or written."""
     episode = Episode.objects.select_for_update().get(pk=episode.pk)
     was_published = episode.status == Episode.Status.PUBLISHED
+    was_public, was_due = episode.is_public, episode.publish_at  # episodes/events.py
     changed = []
     for field, value in data.items():
         if field not in EDITABLE_EPISODE_FIELDS:
@@ -741,6 +745,8 @@ def _apply_episode_update(
     _touch(episode.show, announce=was_published or episode.status == Episode.Status.PUBLISHED)
     audit = {"fields": changed, "files": files} if files else {"fields": changed}
     audit_record(actor=actor, action=EpisodeAction.EPISODE_UPDATED, obj=episode, data=audit)
+    if not was_public and (not was_published or was_due != episode.publish_at):
+        episode_events.episode_published(episode)  # published or (re)scheduled: told when public
     for storage, name in old:
         # After the commit only: a rolled-back edit still needs them, and until then the feed names them.
         transaction.on_commit(partial(storage.delete, name), robust=True)

@@ -619,6 +619,21 @@ PODCASTCME_API_LAST_USED_SECONDS = 60
 
 # >>> issue18:webhooks
 # --- Outgoing webhooks (webhooks/, docs/webhooks.md) -------------------------------------------------
+# The longest a receiver may take to accept the connection, and then to send each part of its
+# answer (seconds); slower counts as a failed attempt (retried).
+PODCASTCME_WEBHOOKS_TIMEOUT_SECONDS = env_seconds("PODCASTCME_WEBHOOKS_TIMEOUT_SECONDS", 10, minimum=0.05)
+# The waits after each failed attempt (seconds): 1 min, 5 min, 30 min, 2 h, 6 h; after the last
+# wait's attempt fails too, the delivery is given up (6 attempts over about 8.6 hours).
+PODCASTCME_WEBHOOKS_RETRY_DELAYS = [60, 300, 1800, 7200, 21600]
+# An endpoint whose deliveries are given up this many times in a row is disabled, and its owners
+# are emailed (a delivery that succeeds resets the count).
+PODCASTCME_WEBHOOKS_DISABLE_AFTER = 5
+# Endpoint URLs must be https; True (tests) also accepts http. Under DEBUG http is accepted anyway
+# (a receiver on the developer's machine).
+PODCASTCME_WEBHOOKS_ALLOW_HTTP = False
+# Only public internet addresses are delivered to. Tests (a loopback receiver) opt in; there is
+# deliberately no environment variable for it.
+PODCASTCME_WEBHOOKS_ALLOW_LOOPBACK = False
 # <<< issue18:webhooks
 
 # --- Metrics (Prometheus; podcastcme/metrics.py, docs/deploy.md) ------------------------------------

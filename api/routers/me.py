@@ -2,7 +2,7 @@
 itself (scope "write"). Every query is filtered by the token's user: no id reaches another learner's."""
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Path, Query, Router
+from ninja import Path, Query, Router, Status
 
 from credits.credit_lines import type_labels
 from credits.credit_transcript import learner_transcript
@@ -150,4 +150,4 @@ def get_transcript(request: HttpRequest, params: Query[TranscriptParams]):
 def revoke_token(request: HttpRequest):
     token = request.auth  # type: ignore[attr-defined]
     token_revoke(token=token, actor=token.user, via="api")
-    return 204, None
+    return Status(204, None)

@@ -143,7 +143,7 @@ def test_unknown_show_and_unknown_path_are_json_404(client, db):
     assert response.json()["message"] == "No show with the slug 'no-such-show'."
     response = client.get("/api/v2/shows")
     assert response.status_code == 404
-    assert response["Content-Type"] == "application/json"
+    assert response["Content-Type"].startswith("application/json")
     assert response.json()["error"] == "not_found"
 
 

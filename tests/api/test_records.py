@@ -1,0 +1,141 @@
+"""A learner's own claims, certificates and transcript; a coordinator's activities' completions.
+Nobody reads another's records: two learners, two providers."""
+
+import pytest
+
+from credits import certificates
+from testkit import factories
+
+
+@pytest.fixture
+def certificate(learner, activity, django_capture_on_commit_callbacks):
+    factories.pass_and_evaluate(learner, activity)
+    return factories.claim_and_issue(learner, activity, django_capture_on_commit_callbacks)
+
+
+@pytest.fixture
+def other_learner(make_user):
+    return make_user("other@example.org", profile=True)
+
+
+@pytest.fixture
+def other_certificate(other_learner, show, coordinator, provider, django_capture_on_commit_callbacks):
+    episode = factories.make_episode(show, slug="second-episode", title="Second episode")
+    activity = factories.make_activity(provider=provider, episode=episode, coordinator=coordinator)
+    factories.pass_and_evaluate(other_learner, activity)
+    return factories.claim_and_issue(other_learner, activity, django_capture_on_commit_callbacks)
+
+
+def test_learner_sees_own_claims_and_certificates_only(
+    client, bearer, make_token, learner, other_learner, certificate, other_certificate
+):
+    mine, theirs = make_token(learner), make_token(other_learner)
+    claims = client.get("/api/v1/me/claims", **bearer(mine)).json()["results"]
+    assert [c["id"] for c in claims] == [certificate.claim_id]
+    assert claims[0]["certificate"] == {
+        "id": certificate.pk,
+        "number": certificate.number,
+        "status": "issued",
+    }
+    certificates = client.get("/api/v1/me/certificates", **bearer(mine)).json()["results"]
+    assert [c["id"] for c in certificates] == [certificate.pk]
+    other = client.get("/api/v1/me/certificates", **bearer(theirs)).json()["results"]
+    assert [c["id"] for c in other] == [other_certificate.pk]
+    # Another learner's certificate by id: not found, as if it did not exist.
+    response = client.get(f"/api/v1/me/certificates/{other_certificate.pk}", **bearer(mine))
+    assert response.status_code == 404
+    assert response.json()["message"] == f"You have no certificate with id {other_certificate.pk}."
+
+
+def test_certificate_has_verification_and_pdf_download_urls(client, bearer, learner_token, certificate):
+    body = client.get(f"/api/v1/me/certificates/{certificate.pk}", **bearer(learner_token)).json()
+    assert body["status"] == "issued"
+    assert body["verification_url"] == f"http://testserver/verify/{certificate.code}/"
+    assert [(c["type"], c["credits"]) for c in body["credits"]] == [("ama_pra_1", str(certificate.credits))]
+    # The download link works without a session or a token (signed, short-lived) and is the PDF.
+    pdf = client.get(body["pdf_download_url"].removeprefix("http://testserver"))
+    assert pdf.status_code == 200
+    assert b"".join(pdf.streaming_content if pdf.streaming else [pdf.content]).startswith(b"%PDF")
+    # The verification page answers for anyone.
+    assert client.get(body["verification_url"].removeprefix("http://testserver")).status_code == 200
+
+
+def test_revoked_certificate_is_listed_as_revoked_without_links(
+    client, bearer, learner_token, certificate, coordinator, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        certificates.certificate_revoke(
+            certificate=certificate, actor=coordinator, reason="Attestation was false."
+        )
+    body = client.get(f"/api/v1/me/certificates/{certificate.pk}", **bearer(learner_token)).json()
+    assert body["status"] == "revoked"
+    assert body["verification_url"] is None and body["pdf_download_url"] is None
+
+
+def test_transcript_has_rows_and_totals(
+    client, bearer, learner_token, certificate, make_token, other_learner
+):
+    body = client.get("/api/v1/me/transcript", **bearer(learner_token)).json()
+    assert [r["certificate_number"] for r in body["rows"]] == [certificate.number]
+    assert [(t["credit_type"], t["credits"]) for t in body["totals"]] == [
+        ("ama_pra_1", str(certificate.credits))
+    ]
+    empty = client.get("/api/v1/me/transcript", **bearer(make_token(other_learner))).json()
+    assert empty["rows"] == [] and empty["totals"] == []
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("start=2026-13-01", "start: Input should be a valid date"),
+        ("start=2026-05-02&end=2026-05-01", "end (2026-05-01) is before start (2026-05-02)."),
+    ],
+)
+def test_transcript_bad_dates_are_400(client, bearer, learner_token, query, message):
+    response = client.get(f"/api/v1/me/transcript?{query}", **bearer(learner_token))
+    assert response.status_code == 400
+    assert response.json()["message"].startswith(message)
+
+
+def test_coordinator_sees_completions_of_own_activities_only(
+    client,
+    bearer,
+    make_token,
+    coordinator,
+    activity,
+    certificate,
+    show,
+    learner,
+    django_capture_on_commit_callbacks,
+):
+    elsewhere = factories.make_provider("Elsewhere Society", "elsewhere")
+    factories.grant_show(show, elsewhere)
+    other_coordinator = factories.make_coordinator(elsewhere, "elsewhere@example.org")
+    episode = factories.make_episode(show, slug="elsewhere-episode")
+    other_activity = factories.make_activity(
+        provider=elsewhere, episode=episode, coordinator=other_coordinator
+    )
+    factories.pass_and_evaluate(learner, other_activity)
+    factories.claim_and_issue(learner, other_activity, django_capture_on_commit_callbacks)
+
+    token = make_token(coordinator)
+    activities = client.get("/api/v1/coordinator/activities", **bearer(token)).json()["results"]
+    assert [(a["id"], a["credited_completions"]) for a in activities] == [(activity.pk, 1)]
+    completions = client.get(
+        f"/api/v1/coordinator/activities/{activity.pk}/completions", **bearer(token)
+    ).json()
+    assert [c["certificate_number"] for c in completions["results"]] == [certificate.number]
+    assert completions["results"][0]["learner_email"] == learner.email
+    response = client.get(f"/api/v1/coordinator/activities/{other_activity.pk}/completions", **bearer(token))
+    assert response.status_code == 404
+    assert response.json()["message"] == f"You coordinate no activity with id {other_activity.pk}."
+
+
+def test_a_learner_is_no_coordinator(client, bearer, learner_token, activity):
+    assert client.get("/api/v1/coordinator/activities", **bearer(learner_token)).json()["results"] == []
+    url = f"/api/v1/coordinator/activities/{activity.pk}/completions"
+    assert client.get(url, **bearer(learner_token)).status_code == 404
+
+
+def test_coordinator_endpoints_need_a_token(client, activity):
+    assert client.get(f"/api/v1/coordinator/activities/{activity.pk}/completions").status_code == 401

@@ -187,3 +187,14 @@ def test_the_endpoint_page_lists_deliveries_with_their_status(coordinator_client
 def test_a_learner_cannot_reach_the_pages(client, learner, provider):
     mfa_login(client, learner)
     assert client.get(_list_url(provider)).status_code == 403
+
+
+def test_the_dashboard_and_the_show_page_link_to_the_webhooks(
+    coordinator_client, provider, host, show, client
+):
+    dashboard = coordinator_client.get(reverse("credits:coordinator_dashboard")).content.decode()
+    assert reverse("webhooks:coordinator_endpoints", args=[provider.slug]) in dashboard
+    coordinator_client.logout()
+    mfa_login(client, host)
+    page = client.get(reverse("episodes:host_show", args=[show.slug])).content.decode()
+    assert reverse("webhooks:host_endpoints", args=[show.slug]) in page

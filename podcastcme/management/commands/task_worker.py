@@ -21,6 +21,7 @@ from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Worker
 
 from credits.certificates import certificate_renders_retry_due
+from webhooks.tasks import deliveries_send_due
 
 logger = logging.getLogger("podcastcme.worker")
 DATABASE_DOWN = (OperationalError, InterfaceError)
@@ -96,6 +97,9 @@ class Command(BaseCommand):
                     swept = certificate_renders_retry_due()
                     if swept:
                         logger.info("enqueued %d due certificate render(s)", swept)
+                    swept = deliveries_send_due()  # webhook attempts due (a lost task, a retry)
+                    if swept:
+                        logger.info("enqueued %d due webhook attempt(s)", swept)
                     next_sweep = time.monotonic() + sweep_interval
                 worker.run()
             except DATABASE_DOWN as error:

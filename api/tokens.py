@@ -70,29 +70,60 @@ def token_create(
                 % {"limit": limit}
             )
         raw = _new_secret()
-        token = PersonalAccessToken(
+        token = _token_store(user=user, name=name, scope=scope, raw=raw, now=now, expires_at=expires_at)
+    return token, raw
+
+
+def _token_store(
+    *,
+    user: User,
+    name: str,
+    scope: str,
+    raw: str,
+    now: datetime.datetime,
+    expires_at: datetime.datetime | None,
+) -> PersonalAccessToken:
+    """Write the token (its hash and prefix, never ``raw``) and its audit row."""
+    token = PersonalAccessToken(
+        user=user,
+        name=name,
+        scope=scope,
+        prefix=raw[:SHOWN_PREFIX_LENGTH],
+        secret_hash=token_hash(raw),
+        created_at=now,
+        expires_at=expires_at,
+    )
+    token.full_clean()
+    token.save()
+    audit_record(
+        actor=user,
+        action=ApiAction.TOKEN_CREATED,
+        obj=token,
+        data={
+            "name": token.name,
+            "scope": token.scope,
+            "prefix": token.prefix,
+            "expires_at": expires_at.isoformat() if expires_at else None,
+        },
+    )
+    return token
+
+
+def demo_token_create(*, user: User, raw: str, name: str) -> PersonalAccessToken | None:
+    """The demo's published token for a demo user (api/demo.py); None when it exists already."""
+    if not settings.PODCASTCME_DEMO_ALLOWED or not looks_like_token(raw):
+        raise TokenError("Demo tokens exist only on a demo site.")
+    with transaction.atomic():
+        if PersonalAccessToken.objects.filter(secret_hash=token_hash(raw)).exists():
+            return None
+        return _token_store(
             user=user,
             name=name,
-            scope=scope,
-            prefix=raw[:SHOWN_PREFIX_LENGTH],
-            secret_hash=token_hash(raw),
-            created_at=now,
-            expires_at=expires_at,
+            scope=PersonalAccessToken.Scope.READ,
+            raw=raw,
+            now=timezone.now(),
+            expires_at=None,
         )
-        token.full_clean()
-        token.save()
-        audit_record(
-            actor=user,
-            action=ApiAction.TOKEN_CREATED,
-            obj=token,
-            data={
-                "name": token.name,
-                "scope": token.scope,
-                "prefix": token.prefix,
-                "expires_at": expires_at.isoformat() if expires_at else None,
-            },
-        )
-    return token, raw
 
 
 def token_revoke(*, token: PersonalAccessToken, actor: User | None, via: str = "page") -> PersonalAccessToken:

@@ -11,7 +11,8 @@ class WebhooksConfig(AppConfig):
         from credits.events import register_credit_listener  # noqa: PLC0415
         from episodes.events import register_episode_listener  # noqa: PLC0415
 
-        from .services import on_credit_event, on_episode_event  # noqa: PLC0415
+        from .episode_events import on_episode_event  # noqa: PLC0415
+        from .services import on_credit_event  # noqa: PLC0415
 
         # credits and episodes cannot import webhooks: their events reach the endpoints from here.
         register_credit_listener(on_credit_event)

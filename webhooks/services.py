@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from audit.services import audit_record
 from credits.models import Certificate, CreditClaim, Provider
-from episodes.models import Episode, Show
+from episodes.models import Show
 
 from . import payloads
 from .audit_actions import WebhookAction
@@ -21,7 +21,6 @@ from .models import (
     CERTIFICATE_ISSUED,
     CERTIFICATE_REVOKED,
     CLAIM_CREATED,
-    EPISODE_PUBLISHED,
     PROVIDER_EVENTS,
     SHOW_EVENTS,
     WebhookDelivery,
@@ -150,7 +149,7 @@ def endpoint_rotate_secret(*, endpoint: WebhookEndpoint, actor: User) -> Webhook
 # --- Events become deliveries --------------------------------------------------------------------
 
 
-def _subscribed(event: str, **owner: Any) -> list[WebhookEndpoint]:
+def subscribed(event: str, **owner: Any) -> list[WebhookEndpoint]:
     return [
         endpoint
         for endpoint in WebhookEndpoint.objects.filter(is_active=True, **owner).order_by("pk")
@@ -195,26 +194,8 @@ def on_credit_event(event: str, object_id: int) -> None:
         provider_id, data = certificate.claim.activity.provider_id, payloads.certificate_data(certificate)
     else:
         return
-    endpoints = _subscribed(event, provider_id=provider_id)
+    endpoints = subscribed(event, provider_id=provider_id)
     if not endpoints:
         return
     with transaction.atomic():
         deliveries_create(event=event, event_key=f"{event}:{object_id}", data=data, endpoints=endpoints)
-
-
-def on_episode_event(event: str, episode_id: int) -> None:
-    """episodes.events listener: an episode became public (at once, or at its scheduled time)."""
-    if event != EPISODE_PUBLISHED:
-        return
-    episode = Episode.objects.select_related("show").filter(pk=episode_id).first()
-    if episode is None or not episode.is_public:
-        return
-    endpoints = _subscribed(event, show_id=episode.show_id)
-    if not endpoints:
-        return
-    # Once per publication: a scheduled episode told at its time and by an edit is one event.
-    key = f"{event}:{episode_id}:{int(episode.publish_at.timestamp())}" if episode.publish_at else event
-    with transaction.atomic():
-        deliveries_create(
-            event=event, event_key=key, data=payloads.episode_data(episode), endpoints=endpoints
-        )

@@ -10,11 +10,10 @@ from django.utils import timezone
 
 from credits.certificates import certificate_revoke, verification_url
 from credits.models import Certificate
-from episodes import events as episode_events
 from episodes import services as episode_services
 from testkit import factories
 from testkit.tasks import worker_not_running
-from webhooks import services
+from webhooks import episode_events, services
 from webhooks.models import (
     CERTIFICATE_ISSUED,
     CERTIFICATE_REVOKED,
@@ -162,14 +161,14 @@ def test_a_scheduled_episode_is_sent_when_its_time_comes_once(
     with worker_not_running() as queued, django_capture_on_commit_callbacks(execute=True):
         episode_services.episode_publish(episode=draft, actor=host, at=at)
     assert show_receiver.requests == []  # not public yet
-    [due] = [result for result in queued if result.task.name.endswith("episode_publish_due")]
+    [due] = [result for result in queued if result.task.name.endswith("episode_published_due")]
     assert due.task.run_after == at + timedelta(seconds=1)  # the worker runs it at the publish time
 
     time.sleep(max(0.0, (at - timezone.now()).total_seconds()) + 0.05)
     with django_capture_on_commit_callbacks(execute=True):
-        assert episode_events.episode_publish_due.call(*due.args) is True
+        assert episode_events.episode_published_due.call(*due.args) is True
     with django_capture_on_commit_callbacks(execute=True):
-        episode_events.episode_publish_due.call(*due.args)  # run twice (a retried task): one event
+        episode_events.episode_published_due.call(*due.args)  # run twice (a retried task): one event
     assert [p["type"] for p in show_receiver.payloads()] == [EPISODE_PUBLISHED]
 
 
@@ -179,8 +178,16 @@ def test_a_rescheduled_or_unpublished_episode_is_not_sent_at_its_old_time(
     at = timezone.now() - timedelta(seconds=1)  # the old time has passed when the task runs
     episode_services.episode_publish(episode=draft, actor=host, at=timezone.now() + timedelta(days=1))
     with django_capture_on_commit_callbacks(execute=True):
-        assert episode_events.episode_publish_due.call(draft.pk, at.isoformat()) is False
+        assert episode_events.episode_published_due.call(draft.pk, at.isoformat()) is False
     assert show_receiver.requests == []
+
+
+def test_no_task_is_queued_for_a_scheduled_episode_of_a_show_without_endpoints(
+    show, host, draft, django_capture_on_commit_callbacks
+):
+    with worker_not_running() as queued, django_capture_on_commit_callbacks(execute=True):
+        episode_services.episode_publish(episode=draft, actor=host, at=timezone.now() + timedelta(hours=1))
+    assert not [result for result in queued if result.task.name.endswith("episode_published_due")]
 
 
 def test_another_shows_endpoint_hears_nothing(

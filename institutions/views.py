@@ -16,7 +16,6 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -299,7 +298,3 @@ def admin_completions_csv(request: HttpRequest, institution: Institution) -> Htt
             ]
         )
     return response
-
-
-def admin_url(institution: Institution) -> str:
-    return reverse("institutions:admin", args=[institution.slug])

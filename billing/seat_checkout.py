@@ -4,7 +4,6 @@ Kept apart from billing/seats.py because it calls billing.services (order_checko
 billing/seats.py for fulfilment: one module each way, no import cycle.
 """
 
-from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -12,7 +11,9 @@ from accounts.locks import lock_learner
 from accounts.models import User
 from audit.services import audit_record
 from institutions import selectors as institution_selectors
+from institutions.errors import InstitutionError
 from institutions.models import Institution
+from institutions.services import check_seats
 
 from .audit_actions import BillingAction
 from .gateway import payments_enabled
@@ -35,12 +36,10 @@ def seats_checkout_start(*, admin: User, institution: Institution, seats: object
     reuses that order and its session."""
     if not institution_selectors.is_institution_admin(institution=institution, user=admin):
         raise BillingError(_("Only the institution's admins can buy seats."), code="forbidden")
-    limit = settings.INSTITUTIONS["MAX_SEATS_PER_LICENCE"]
-    if isinstance(seats, bool) or not isinstance(seats, int) or not 1 <= seats <= limit:
-        raise BillingError(
-            _("The number of seats must be a whole number from 1 to %(limit)s.") % {"limit": limit},
-            code="invalid_seats",
-        )
+    try:  # the licence's own rule, before any money moves
+        seats = check_seats(seats)
+    except InstitutionError as error:
+        raise BillingError(error.message, code=error.code) from None
     price = seat_price(institution)
     if price is None:
         raise BillingError(_("This provider does not sell seats."), code="no_seats_sold")

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from credits.admin import ReadOnlyRecordAdmin
 
-from . import services
+from . import admin_sso, services  # noqa: F401  (admin_sso: the single sign-on admin registers itself)
 from .errors import InstitutionError
 from .models import Institution, InstitutionAdmin, Invitation, Membership, SeatLicence
 
@@ -82,6 +82,12 @@ class LicenceGrantForm(forms.ModelForm):
         model = SeatLicence
         fields = ["institution", "seats", "valid_from", "valid_until"]
 
+    def clean_seats(self) -> int:
+        try:
+            return services.check_seats(self.cleaned_data.get("seats"))
+        except InstitutionError as error:
+            raise ValidationError(error.message) from None
+
     def clean(self):
         data = super().clean() or {}
         start, end = data.get("valid_from"), data.get("valid_until")
@@ -109,16 +115,14 @@ class SeatLicenceAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        try:
-            saved = services.licence_grant(
-                institution=obj.institution,
-                seats=obj.seats,
-                valid_from=obj.valid_from,
-                valid_until=obj.valid_until,
-                actor=request.user,
-            )
-        except InstitutionError as error:
-            raise ValidationError(error.message) from None
+        # The form checked the seats and the period with the service's own rules.
+        saved = services.licence_grant(
+            institution=obj.institution,
+            seats=obj.seats,
+            valid_from=obj.valid_from,
+            valid_until=obj.valid_until,
+            actor=request.user,
+        )
         obj.pk = saved.pk
 
     @admin.action(description=_("End the selected licences now"), permissions=["view"])

@@ -131,7 +131,8 @@ def membership_consent_set(*, membership: Membership, user: User, shares_complet
 # --- Seat licences --------------------------------------------------------------------------------
 
 
-def _check_seats(seats: object) -> int:
+def check_seats(seats: object) -> int:
+    """A number of seats for one licence: a whole number from 1 to INSTITUTIONS["MAX_SEATS_PER_LICENCE"]."""
     limit = settings.INSTITUTIONS["MAX_SEATS_PER_LICENCE"]
     if isinstance(seats, bool) or not isinstance(seats, int) or not 1 <= seats <= limit:
         raise InstitutionError(
@@ -153,7 +154,7 @@ def licence_grant(
 ) -> SeatLicence:
     """Add a block of seats: bought (``order_reference``, from billing's webhook, actor None) or
     granted by staff in the admin (actor the staff member). Audited either way."""
-    seats = _check_seats(seats)
+    seats = check_seats(seats)
     if valid_until <= valid_from:
         raise InstitutionError(_("A licence must end after it starts."), code="invalid_period")
     licence = SeatLicence.objects.create(

@@ -8,9 +8,11 @@ store their emails in the outbox (one INSERT) and their audit rows (one INSERT).
 task sends that batch's emails; a mail server that is down only delays them (accounts/mail.py
 retries them). Expired links are closed (EXPIRED) in one UPDATE per run.
 
-Queries per batch, whatever its size: the due rows with their learner, activity, episode and
-evaluation (1), the consents (1), the plans' active questions (1), then the cancelled (1), the sent
-(1 UPDATE .. CASE), the emails (1), the audit rows (1), plus the savepoint.
+Queries per batch, whatever its size: the due rows as tuples with their learner's address and the
+stated change (1), their activities with episode, provider and plan (1), the consents (1), the
+plans' active questions (1), then the cancelled (1), the sent (1 UPDATE .. CASE, one snapshot per
+activity), the emails (1), the audit rows (1), plus the savepoint. (SQLite splits a bulk INSERT of
+1,000 rows by its 999-parameter limit: still a count fixed by the batch size, not by what is due.)
 """
 
 import datetime
@@ -24,6 +26,7 @@ from django.utils import timezone
 
 from accounts.models import OutgoingEmail
 from audit.services import audit_record_many
+from credits.models import Activity
 
 from . import emails
 from .audit_actions import FollowUpAction
@@ -44,64 +47,71 @@ def _snapshot(questions: list[FollowUpQuestion]) -> list[dict[str, Any]]:
     ]
 
 
-def _due_ids(now: datetime.datetime, batch_size: int) -> list[int]:
+FIELDS = (
+    "pk", "nonce", "learner_id", "learner__email", "learner__is_active", "activity_id", "kind",
+    "interval_days", "claim__evaluation__change_description",
+)  # fmt: skip
+
+
+def _take_due(now: datetime.datetime, batch_size: int) -> list[tuple]:
+    """Up to ``batch_size`` due rows, oldest first, as plain tuples (FIELDS): model instances with
+    their learner, claim and evaluation cost more than the rest of the batch's Python."""
     due = FollowUp.objects.filter(status=FollowUpStatus.SCHEDULED, due_at__lte=now).order_by("due_at", "id")
     if connection.features.has_select_for_update_skip_locked:
-        due = due.select_for_update(skip_locked=True)
-    return list(due.values_list("pk", flat=True)[:batch_size])
+        due = due.select_for_update(skip_locked=True, of=("self",))
+    return list(due.values_list(*FIELDS)[:batch_size])
 
 
 def _send_batch(now: datetime.datetime, batch_size: int) -> tuple[int, int, list[int]]:
     """One batch in one transaction: (sent, cancelled, outbox email ids)."""
     with transaction.atomic():
-        ids = _due_ids(now, batch_size)
-        if not ids:
+        rows = _take_due(now, batch_size)
+        if not rows:
             return 0, 0, []
-        rows = list(
-            FollowUp.objects.filter(pk__in=ids)
-            .select_related(
-                "learner",
-                "activity__episode",
-                "activity__provider",
-                "activity__follow_up_plan",
-                "claim__evaluation",
+        activity_ids = {r[5] for r in rows}
+        activities = {
+            a.pk: a
+            for a in Activity.objects.filter(pk__in=activity_ids).select_related(
+                "episode", "provider", "follow_up_plan"
             )
-            .order_by("due_at", "id")
-        )
+        }
         opted_in = set(
-            FollowUpConsent.objects.filter(
-                learner_id__in={f.learner_id for f in rows}, opted_in=True
-            ).values_list("learner_id", flat=True)
+            FollowUpConsent.objects.filter(learner_id__in={r[2] for r in rows}, opted_in=True).values_list(
+                "learner_id", flat=True
+            )
         )
         by_activity: dict[int, list[FollowUpQuestion]] = defaultdict(list)
         for q in FollowUpQuestion.objects.filter(
-            plan__activity_id__in={f.activity_id for f in rows}, active=True
+            plan__activity_id__in=activity_ids, active=True
         ).select_related("plan"):
             by_activity[q.plan.activity_id].append(q)
-        send: list[FollowUp] = []
-        cancel: list[FollowUp] = []
+        snapshots = {a: _snapshot(questions) for a, questions in by_activity.items()}
         expires = now + datetime.timedelta(days=settings.FOLLOW_UP_ANSWER_DAYS)
-        for f in rows:
-            plan = getattr(f.activity, "follow_up_plan", None)
-            asks = f.kind == FollowUpKind.PRACTICE or by_activity.get(f.activity_id)
-            if (
-                f.learner_id not in opted_in
-                or plan is None
-                or not plan.enabled
-                or not asks
-                or not f.learner.is_active
-            ):
-                cancel.append(f)
+        builder = emails.EmailBuilder(activities=activities, expires_at=expires, at=timezone.now())
+        send: list[int] = []
+        cancel: list[int] = []
+        outbox: list[OutgoingEmail] = []
+        audit_rows: list = []
+        for pk, nonce, learner_id, email, active, activity_id, kind, day, change in rows:
+            activity = activities[activity_id]
+            plan = getattr(activity, "follow_up_plan", None)
+            asks = kind == FollowUpKind.PRACTICE or snapshots.get(activity_id)
+            if learner_id not in opted_in or plan is None or not plan.enabled or not asks or not active:
+                cancel.append(pk)
+                audit_rows.append(
+                    (None, FollowUpAction.CANCELLED, FollowUp(pk=pk), {"reason": "not_sendable"})
+                )
                 continue
-            f.questions = _snapshot(by_activity[f.activity_id]) if f.kind == FollowUpKind.KNOWLEDGE else []
-            f.status, f.sent_at, f.expires_at = FollowUpStatus.SENT, now, expires
-            send.append(f)
+            send.append(pk)
+            n = len(snapshots[activity_id]) if kind == FollowUpKind.KNOWLEDGE else 0
+            item = emails.Outgoing(pk, nonce, learner_id, email, kind, day, n, change or "")
+            outbox.append(builder.render(item, activity))
+            audit_rows.append((None, FollowUpAction.SENT, FollowUp(pk=pk), {"kind": kind, "day": day}))
         if cancel:
-            FollowUp.objects.filter(pk__in=[f.pk for f in cancel]).update(status=FollowUpStatus.CANCELLED)
+            FollowUp.objects.filter(pk__in=cancel).update(status=FollowUpStatus.CANCELLED)
         if send:
             # One UPDATE: the status and times are the same for all; the snapshot is one per activity.
-            snapshots = {f.activity_id: f.questions for f in send if f.kind == FollowUpKind.KNOWLEDGE}
-            FollowUp.objects.filter(pk__in=[f.pk for f in send]).update(
+            FollowUp.objects.filter(pk__in=send).update(
                 status=FollowUpStatus.SENT,
                 sent_at=now,
                 expires_at=expires,
@@ -113,21 +123,18 @@ def _send_batch(now: datetime.datetime, batch_size: int) -> tuple[int, int, list
                             then=Value(snap, output_field=JSONField()),
                         )
                         for a, snap in snapshots.items()
+                        if a in activity_ids
                     ],
                     default=Value([], output_field=JSONField()),
                     output_field=JSONField(),
                 ),
             )
-        queued_at = timezone.now()
-        outbox = OutgoingEmail.objects.bulk_create([emails.follow_up_email(f, at=queued_at) for f in send])
-        audit_record_many(
-            [(None, FollowUpAction.SENT, f, {"kind": f.kind, "day": f.interval_days}) for f in send]
-            + [(None, FollowUpAction.CANCELLED, f, {"reason": "not_sendable"}) for f in cancel]
-        )
-        email_ids = [e.pk for e in outbox if e.pk is not None]
-        if len(email_ids) != len(outbox):  # a database without RETURNING on bulk inserts
+        created = OutgoingEmail.objects.bulk_create(outbox)
+        audit_record_many(audit_rows)
+        email_ids = [e.pk for e in created if e.pk is not None]
+        if len(email_ids) != len(created):  # a database without RETURNING on bulk inserts
             email_ids = list(
-                OutgoingEmail.objects.filter(kind=emails.KIND, created_at=queued_at).values_list(
+                OutgoingEmail.objects.filter(kind=emails.KIND, created_at=builder.at).values_list(
                     "pk", flat=True
                 )
             )

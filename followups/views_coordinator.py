@@ -110,4 +110,3 @@ def question_remove(request: AuthenticatedHttpRequest, pk: int, question_pk: int
     services.question_remove(question=question, actor=request.user)
     messages.success(request, _("Question removed from the follow-up (answers already given are kept)."))
     return redirect("followups:coordinator_plan", pk=activity.pk)
-

@@ -6,9 +6,11 @@ import hashlib
 import hmac
 import time
 from datetime import timedelta
+from io import StringIO
 
 import pytest
 from django.core import mail
+from django.core.management import call_command
 from django.utils import timezone
 
 from audit.models import AuditEvent
@@ -229,3 +231,17 @@ def test_a_success_resets_the_failure_count(
     _deliver(endpoint, django_capture_on_commit_callbacks)
     endpoint.refresh_from_db()
     assert endpoint.consecutive_failures == 0
+
+
+def test_the_sweep_command_sends_what_is_due(
+    receivers, provider, coordinator, django_capture_on_commit_callbacks
+):
+    receiver = receivers([500, 200])
+    endpoint = _endpoint(provider, coordinator, receiver.url())
+    delivery = _deliver(endpoint, django_capture_on_commit_callbacks)
+    _time_passes(delivery)
+    out = StringIO()
+    call_command("webhooks_send_due", stdout=out)
+    assert out.getvalue().strip() == "1 webhook attempt(s) enqueued."
+    delivery.refresh_from_db()
+    assert delivery.status == WebhookDelivery.Status.DELIVERED

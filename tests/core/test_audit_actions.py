@@ -84,6 +84,10 @@ PROJECT_PACKAGES = [
     "discussion",
     "billing",
     "fediverse",
+    "followups",
+    "institutions",
+    "api",
+    "webhooks",
     "podcastcme",
     "bench",
 ]
@@ -95,7 +99,10 @@ def test_every_stored_action_is_declared_by_exactly_one_app():
     assert STORED_ACTIONS <= set(declared), sorted(STORED_ACTIONS - set(declared))
     assert all(is_well_formed(action) for action in declared)
     owners = {where.split(".audit_actions.")[0] for where in declared.values()}
-    assert owners == {"accounts", "episodes", "credits", "discussion", "billing", "fediverse", "podcastcme"}
+    assert owners == {
+        "accounts", "episodes", "credits", "discussion", "billing", "fediverse",
+        "followups", "institutions", "api", "webhooks", "podcastcme",
+    }  # fmt: skip
 
 
 def _project_calls():

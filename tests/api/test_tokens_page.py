@@ -128,6 +128,17 @@ def test_creating_needs_a_recent_authentication(client, learner):
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("account_reauthenticate"))
     assert not PersonalAccessToken.objects.exists()
+    # Once the password is confirmed, allauth carries on with the creation (the token shown once).
+    resumed = client.post(response["Location"], {"password": PASSWORD})
+    assert resumed.status_code == 201
+    assert PersonalAccessToken.objects.get().prefix in resumed.context["new_secret"]
+
+
+def test_a_wrong_password_at_reauthentication_creates_nothing(client, learner):
+    client.force_login(learner)
+    response = _create(client)
+    assert client.post(response["Location"], {"password": "not-it"}).status_code == 200
+    assert not PersonalAccessToken.objects.exists()
 
 
 def test_anonymous_is_sent_to_log_in(client, db):

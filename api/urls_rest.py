@@ -1,5 +1,5 @@
 """The public REST API at /api/v1/ (api/rest.py), every answer through the ETag wrapper; unknown
-/api/ paths answer JSON 404; the token page in the account area (api/views.py)."""
+/api/v<n>/ paths answer JSON 404; the token page in the account area (api/views.py)."""
 
 from django.http import HttpRequest, JsonResponse
 from django.urls import URLPattern, URLResolver, path, re_path
@@ -34,7 +34,8 @@ _patterns, _app_name, _namespace = api.urls
 
 urlpatterns = [
     path("api/v1/", (_with_etags(_patterns), _app_name, _namespace)),
-    re_path(r"^api/(?P<rest>.*)$", unknown_endpoint, name="unknown_endpoint"),
+    # Only versioned paths: the rest of /api/ stays free for other apps.
+    re_path(r"^api/v[0-9]+(?P<rest>/.*)?$", unknown_endpoint, name="unknown_endpoint"),
     path("account/api-tokens/", views.token_list, name="tokens"),
     path("account/api-tokens/<int:pk>/revoke/", views.token_revoke_view, name="token_revoke"),
 ]

@@ -27,7 +27,10 @@ class ContentSecurityPolicyMiddleware(CSPMiddleware):
         parts = super().get_policy_parts(request, response, report_only)
         origin = checkout_origin()
         if origin is not None:
-            parts.update = {**(parts.update or {}), "form-action": [origin]}
+            update = dict(parts.update or {})
+            # Kept: a view's own form targets (an institution's sign-in page names its IdP).
+            update["form-action"] = [*update.get("form-action", []), origin]
+            parts.update = update
         return parts
 
 

@@ -594,6 +594,31 @@ INSTITUTIONS = {
 
 # >>> issue18:sso
 # --- Single sign-on: OpenID Connect through allauth (institutions/sso.py, docs/sso.md) ---------------
+# Each institution's IdP is a SocialApp row (institutions/sso.py), never a setting. The adapter makes
+# allauth's OpenID Connect provider strict (signature, issuer, nonce, PKCE, trusted addresses).
+SOCIALACCOUNT_ADAPTER = "institutions.sso_adapter.SocialAccountAdapter"
+# An IdP login signs in the existing account with the same address, and links it, only when the
+# address is trusted: email_verified true AND at one of the institution's email domains (the
+# adapter marks only those verified); anything else with a taken address is refused.
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+# A new account from an untrusted address must confirm it by mail first, like any sign-up.
+SOCIALACCOUNT_EMAIL_VERIFICATION = "mandatory"
+SOCIALACCOUNT_EMAIL_REQUIRED = True
+SOCIALACCOUNT_AUTO_SIGNUP = True
+# Access and refresh tokens are used once (userinfo) and never kept.
+SOCIALACCOUNT_STORE_TOKENS = False
+# Email sign-in stays: most learners have no institution.
+SOCIALACCOUNT_ONLY = False
+# The login page of a provider is reached by POST only (institutions/views_sso.py).
+SOCIALACCOUNT_LOGIN_ON_GET = False
+# Authorization code with PKCE (S256); institutions/sso_adapter.py insists on it whatever this says.
+SOCIALACCOUNT_PROVIDERS = {"openid_connect": {"OAUTH_PKCE_ENABLED": True}}
+# Seconds each call to an IdP (discovery, token, keys, userinfo) may take.
+SOCIALACCOUNT_REQUESTS_TIMEOUT = 5
+# IdPs are reached only at https addresses on the public internet. Tests (a provider on loopback)
+# opt in; there is deliberately no environment variable for it.
+PODCASTCME_SSO_ALLOW_LOOPBACK = False
 # <<< issue18:sso
 
 # >>> issue18:api

@@ -1,0 +1,258 @@
+"""Configuring an institution's identity provider for single sign-on (OpenID Connect, docs/sso.md).
+
+The configuration is an allauth SocialApp (provider "openid_connect", provider_id "inst-<slug>",
+the client id and secret the IdP gave us, settings {"server_url": <issuer>}), linked from
+Institution.sso_app. ``sso_configure`` checks the issuer before saving: its discovery document
+(<issuer>/.well-known/openid-configuration) must answer, name itself with exactly the issuer
+entered (OpenID Connect Discovery 1.0, section 4.3), and point at https endpoints on public
+addresses. The fetch happens before the transaction; the write is one audited transaction.
+
+The same checks run again at every sign-in (institutions/sso_adapter.py), through
+``discovery_document``: a provider that moved or was replaced is refused, not followed.
+"""
+
+import ipaddress
+import socket
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from allauth.socialaccount.models import SocialApp
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.urls import reverse
+from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from audit.services import audit_record
+from episodes.importer.fetch import refused_kind
+
+from .audit_actions import InstitutionAction
+from .errors import InstitutionError
+from .models import Institution
+
+PROVIDER = "openid_connect"
+WELL_KNOWN = "/.well-known/openid-configuration"
+# The endpoints a sign-in uses; each must be https on a public address (loopback only in tests).
+ENDPOINTS = ("authorization_endpoint", "token_endpoint", "userinfo_endpoint", "jwks_uri")
+MAX_DOCUMENT_BYTES = 256 * 1024
+
+
+def institutions_with_sso_matching(query: str) -> QuerySet[Institution]:
+    """Institutions with single sign-on whose name contains ``query``, or one of whose email domains
+    is the domain of ``query`` (an address or a bare domain)."""
+    query = query.strip().lower()
+    domain = query.rpartition("@")[2]
+    matches = [
+        institution.pk
+        for institution in Institution.objects.filter(sso_app__isnull=False).only("pk", "email_domains")
+        if domain in {str(d).lower() for d in institution.email_domains or []}
+    ]
+    return (
+        Institution.objects.filter(sso_app__isnull=False)
+        .filter(Q(name__icontains=query) | Q(pk__in=matches))
+        .order_by("name")
+    )
+
+
+def sso_provider_id(institution: Institution) -> str:
+    return f"inst-{institution.slug}"
+
+
+def sso_callback_path(institution: Institution) -> str:
+    """The redirect URI the institution registers at its IdP (served by institutions/urls_sso.py)."""
+    return reverse("openid_connect_callback", kwargs={"provider_id": sso_provider_id(institution)})
+
+
+def sso_callback_url(institution: Institution) -> str:
+    return settings.SITE_URL + sso_callback_path(institution)
+
+
+def sso_nonce(state_id: str) -> str:
+    """The OpenID Connect nonce of the sign-in whose state is ``state_id``: derived, not stored, so the
+    ID token is bound to the state allauth keeps in the session (and to this site's SECRET_KEY)."""
+    return salted_hmac("institutions.sso.nonce", state_id, algorithm="sha256").hexdigest()
+
+
+def origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def sign_in_form_targets(institution: Institution) -> list[str]:
+    """The origins the "Sign in with" form may lead to: its POST answers with a redirect to the
+    IdP, which Chromium checks against the page's CSP form-action."""
+    app = institution.sso_app
+    if app is None:
+        return []
+    origins = [origin_of(app.settings.get("server_url", "")), app.settings.get("authorization_origin", "")]
+    return sorted({o for o in origins if o.startswith(("https://", "http://"))})
+
+
+def discovery_url(issuer: str) -> str:
+    # Discovery 1.0, 4.1: a terminating "/" of the issuer is removed before appending the path.
+    return issuer.rstrip("/") + WELL_KNOWN
+
+
+def _check_url(url: str, *, what: str) -> None:
+    """Refuse a URL that is not https on a public address (http on loopback when tests allow it)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    allow_loopback = settings.PODCASTCME_SSO_ALLOW_LOOPBACK
+    if parts.scheme not in ("https", "http") or not host or parts.username or parts.password:
+        raise InstitutionError(
+            _("%(what)s must be an https:// address.") % {"what": what}, code="sso_issuer_invalid"
+        )
+    try:
+        infos = socket.getaddrinfo(
+            host, parts.port or (443 if parts.scheme == "https" else 80), type=socket.SOCK_STREAM
+        )
+    except (socket.gaierror, UnicodeError, ValueError):
+        raise InstitutionError(
+            _("%(what)s: the host %(host)s is unknown.") % {"what": what, "host": host},
+            code="sso_issuer_unreachable",
+        ) from None
+    for info in infos:
+        kind = refused_kind(str(info[4][0]))
+        loopback_ok = allow_loopback and ipaddress.ip_address(info[4][0]).is_loopback
+        if kind is not None and not loopback_ok:
+            raise InstitutionError(
+                _("%(what)s points at a %(kind)s address, not the public internet.")
+                % {"what": what, "kind": kind},
+                code="sso_issuer_invalid",
+            )
+    if parts.scheme != "https" and not (
+        allow_loopback and all(ipaddress.ip_address(i[4][0]).is_loopback for i in infos)
+    ):
+        raise InstitutionError(
+            _("%(what)s must be an https:// address.") % {"what": what}, code="sso_issuer_invalid"
+        )
+
+
+def discovery_document(*, issuer: str) -> dict[str, Any]:
+    """The issuer's discovery document, checked (see the module's docstring); InstitutionError if not.
+
+    Codes: ``sso_issuer_invalid`` (not an https URL on a public address), ``sso_issuer_unreachable``
+    (no answer, an error status, not JSON), ``sso_issuer_mismatch`` (the document names another
+    issuer, or lacks an endpoint)."""
+    _check_url(issuer, what=_("The issuer URL"))
+    url = discovery_url(issuer)
+    try:
+        response = requests.get(
+            url,
+            timeout=settings.SOCIALACCOUNT_REQUESTS_TIMEOUT,
+            allow_redirects=False,
+            headers={"Accept": "application/json"},
+        )
+        response.raise_for_status()
+        if len(response.content) > MAX_DOCUMENT_BYTES:
+            raise ValueError("too large")
+        document = response.json()
+    except (requests.RequestException, ValueError) as error:
+        raise InstitutionError(
+            _(
+                "The identity provider did not answer with its OpenID Connect configuration "
+                "at %(url)s (%(error)s)."
+            )
+            % {"url": url, "error": type(error).__name__},
+            code="sso_issuer_unreachable",
+            status=502,
+        ) from error
+    if not isinstance(document, dict):
+        raise InstitutionError(
+            _("%(url)s is not an OpenID Connect configuration.") % {"url": url},
+            code="sso_issuer_unreachable",
+            status=502,
+        )
+    if document.get("issuer") != issuer:
+        raise InstitutionError(
+            _(
+                "The identity provider at %(url)s calls itself %(stated)s, not %(issuer)s: "
+                "enter the issuer exactly as it states it, or check that this is the right provider."
+            )
+            % {"url": url, "stated": repr(document.get("issuer")), "issuer": issuer},
+            code="sso_issuer_mismatch",
+            status=502,
+        )
+    for endpoint in ENDPOINTS:
+        value = document.get(endpoint)
+        if not isinstance(value, str) or not value:
+            raise InstitutionError(
+                _("The identity provider's configuration has no %(endpoint)s.") % {"endpoint": endpoint},
+                code="sso_issuer_mismatch",
+                status=502,
+            )
+        _check_url(value, what=endpoint)
+    return document
+
+
+def sso_configure(
+    *, institution: Institution, issuer: str, client_id: str, client_secret: str, actor: User | None
+) -> SocialApp:
+    """Set or replace the institution's IdP. An empty ``client_secret`` keeps the stored one (the
+    form never shows it back). The issuer is checked first (a network call, outside the transaction);
+    InstitutionError when it fails the checks or a value is missing."""
+    issuer = issuer.strip()
+    client_id = client_id.strip()
+    client_secret = client_secret.strip()
+    if not issuer or not client_id:
+        raise InstitutionError(_("Enter the issuer URL and the client ID."), code="invalid")
+    if len(client_id) > 191 or len(client_secret) > 191 or len(issuer) > 500:
+        raise InstitutionError(_("The issuer URL, client ID or secret is too long."), code="invalid")
+    document = discovery_document(issuer=issuer)
+    with transaction.atomic():
+        institution = Institution.objects.select_for_update().get(pk=institution.pk)
+        app = institution.sso_app
+        if app is None and not client_secret:
+            raise InstitutionError(_("Enter the client secret."), code="invalid")
+        before = (
+            None if app is None else {"issuer": app.settings.get("server_url"), "client_id": app.client_id}
+        )
+        if app is None:
+            app = SocialApp(provider=PROVIDER)
+        app.provider_id = sso_provider_id(institution)
+        app.name = institution.name
+        app.client_id = client_id
+        if client_secret:
+            app.secret = client_secret
+        # PKCE on whatever the global setting says; everything else comes from discovery.
+        # The authorization endpoint's origin: the sign-in page's form may lead there (form-action).
+        app.settings = {
+            "server_url": issuer,
+            "oauth_pkce_enabled": True,
+            "authorization_origin": origin_of(document["authorization_endpoint"]),
+        }
+        app.full_clean()
+        app.save()
+        if institution.sso_app_id != app.pk:
+            institution.sso_app = app
+            institution.save(update_fields=["sso_app"])
+        audit_record(
+            actor=actor,
+            action=InstitutionAction.SSO_CONFIGURED,
+            obj=institution,
+            data={
+                "issuer": issuer,
+                "client_id": client_id,
+                "secret_changed": bool(client_secret),
+                "before": before,
+            },
+        )
+    return app
+
+
+@transaction.atomic
+def sso_remove(*, institution: Institution, actor: User | None) -> None:
+    """Switch single sign-on off: the SocialApp goes (its logins stay on the users' records, unused);
+    members keep their seats and can sign in by email."""
+    institution = Institution.objects.select_for_update().get(pk=institution.pk)
+    app = institution.sso_app
+    if app is None:
+        raise InstitutionError(_("Single sign-on is not set up."), code="invalid", status=409)
+    issuer = app.settings.get("server_url")
+    institution.sso_app = None
+    institution.save(update_fields=["sso_app"])
+    app.delete()
+    audit_record(actor=actor, action=InstitutionAction.SSO_REMOVED, obj=institution, data={"issuer": issuer})

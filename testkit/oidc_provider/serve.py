@@ -5,6 +5,8 @@ threaded WSGI server until it is terminated. testkit/oidc.py starts it once per 
 
 import os
 import sys
+import threading
+import time
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
@@ -18,8 +20,17 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
+def _exit_with_parent() -> None:
+    """Stop when the test process that started us is gone (killed before it could stop us)."""
+    parent = os.getppid()
+    while os.getppid() == parent:
+        time.sleep(1)
+    os._exit(0)
+
+
 def main() -> None:
     port = int(sys.argv[1])
+    threading.Thread(target=_exit_with_parent, daemon=True).start()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "testkit.oidc_provider.settings")
     # Imported here: Django reads the settings module named above when it is set up.
     import django

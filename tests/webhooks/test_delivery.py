@@ -7,8 +7,10 @@ import hmac
 import time
 from datetime import timedelta
 from io import StringIO
+from pathlib import Path
 
 import pytest
+from django.conf import settings as django_settings
 from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
@@ -16,6 +18,7 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from webhooks import services, tasks
 from webhooks.models import CLAIM_CREATED, WebhookDelivery, WebhookEndpoint
+from webhooks.signing import new_secret
 
 pytestmark = pytest.mark.django_db
 
@@ -245,3 +248,20 @@ def test_the_sweep_command_sends_what_is_due(
     assert out.getvalue().strip() == "1 webhook attempt(s) enqueued."
     delivery.refresh_from_db()
     assert delivery.status == WebhookDelivery.Status.DELIVERED
+
+
+def test_the_documented_python_snippet_verifies_a_real_delivery(
+    receivers, provider, coordinator, django_capture_on_commit_callbacks
+):
+    doc = (Path(django_settings.BASE_DIR) / "docs" / "webhooks.md").read_text()
+    snippet = doc.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict = {}
+    exec(snippet, namespace)  # noqa: S102 (our own documentation, run as a receiver would)
+    receiver = receivers([200])
+    endpoint = _endpoint(provider, coordinator, receiver.url())
+    _deliver(endpoint, django_capture_on_commit_callbacks)
+    [request] = receiver.requests
+    assert namespace["verify"](endpoint.secret, request["headers"], request["body"]) is True
+    assert namespace["verify"](new_secret(), request["headers"], request["body"]) is False
+    stale = {**request["headers"], "webhook-timestamp": str(int(time.time()) - 3600)}
+    assert namespace["verify"](endpoint.secret, stale, request["body"]) is False

@@ -183,19 +183,23 @@ def deliveries_create(
 
 
 def on_credit_event(event: str, object_id: int) -> None:
-    """credits.events listener (after the commit): claim.created, certificate.issued or .revoked."""
+    """credits.events listener (after the commit): claim.created, certificate.issued or .revoked.
+    One query when the provider has no endpoint for the event (the usual case)."""
+    if event == CLAIM_CREATED:
+        endpoints = subscribed(event, provider__activities__claims=object_id)
+    elif event in (CERTIFICATE_ISSUED, CERTIFICATE_REVOKED):
+        endpoints = subscribed(event, provider__activities__claims__certificate=object_id)
+    else:
+        return
+    if not endpoints:
+        return
     if event == CLAIM_CREATED:
         claim = CreditClaim.objects.select_related("activity__provider", "learner__profile").get(pk=object_id)
-        provider_id, data = claim.activity.provider_id, payloads.claim_data(claim)
-    elif event in (CERTIFICATE_ISSUED, CERTIFICATE_REVOKED):
+        data = payloads.claim_data(claim)
+    else:
         certificate = Certificate.objects.select_related("claim__activity__provider", "claim__learner").get(
             pk=object_id
         )
-        provider_id, data = certificate.claim.activity.provider_id, payloads.certificate_data(certificate)
-    else:
-        return
-    endpoints = subscribed(event, provider_id=provider_id)
-    if not endpoints:
-        return
+        data = payloads.certificate_data(certificate)
     with transaction.atomic():
         deliveries_create(event=event, event_key=f"{event}:{object_id}", data=data, endpoints=endpoints)

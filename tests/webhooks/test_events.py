@@ -3,6 +3,7 @@ provider's), a revocation too, and an episode that becomes public (at once, or a
 reaches its show's endpoints once."""
 
 import time
+from contextlib import nullcontext
 from datetime import timedelta
 
 import pytest
@@ -199,3 +200,14 @@ def test_another_shows_endpoint_hears_nothing(
     with django_capture_on_commit_callbacks(execute=True):
         episode_services.episode_publish(episode=draft, actor=host)
     assert receiver.requests == []
+
+
+def test_a_claim_costs_one_query_when_its_provider_has_no_endpoint(
+    learner, activity, evaluated, django_assert_num_queries
+):
+    certificate = factories.claim_and_issue(learner, activity, lambda **kw: nullcontext())
+    with django_assert_num_queries(1):
+        services.on_credit_event(CLAIM_CREATED, certificate.claim_id)
+    with django_assert_num_queries(1):
+        services.on_credit_event(CERTIFICATE_ISSUED, certificate.pk)
+    assert not WebhookDelivery.objects.exists()

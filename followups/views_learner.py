@@ -26,7 +26,7 @@ from .models import FollowUp, FollowUpKind, FollowUpStatus
 PRIVATE_HEADERS = {
     "Cache-Control": "private, no-store",
     "X-Robots-Tag": "noindex",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",  # the token stays on the site; a POST keeps its Origin (CSRF)
 }
 
 

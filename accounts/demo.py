@@ -10,6 +10,8 @@ DEMO_ADMIN = "admin@example.com"
 # Monitor: NABP e-Profile ID and birth month and day).
 DEMO_NURSE = "nurse@example.com"
 DEMO_PHARMACIST = "pharmacist@example.com"
+# The CME office of a hospital that bought seats for its clinicians (issue 18: institutions).
+DEMO_INSTITUTION_ADMIN = "hospital@example.com"
 # Host, coordinator and admin must use MFA; the demo gives them this fixed TOTP secret so that
 # `manage.py demo_totp` can print the current code (or add it to an authenticator app).
 DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"

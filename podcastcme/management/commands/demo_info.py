@@ -8,12 +8,14 @@ from accounts.demo import (
     DEMO_ADMIN,
     DEMO_COORDINATOR,
     DEMO_HOST,
+    DEMO_INSTITUTION_ADMIN,
     DEMO_LEARNER,
     DEMO_NURSE,
     DEMO_PASSWORD,
     DEMO_PHARMACIST,
     DEMO_TOTP_SECRET,
 )
+from api.demo import DEMO_API_TOKEN
 from credits.certificates import verification_url
 from credits.demo import DEMO_SECOND_ACTIVITY_EPISODE
 from credits.models import Activity, Certificate, CreditClaim
@@ -50,13 +52,14 @@ class Command(BaseCommand):
             ("host", DEMO_HOST, "two-factor required"),
             ("coordinator", DEMO_COORDINATOR, "two-factor required"),
             ("admin", DEMO_ADMIN, "two-factor required"),
+            ("hospital", DEMO_INSTITUTION_ADMIN, "Mercy General's seats and members; two-factor required"),
         ]
         width = max(len(email) for _role, email, _note in logins)
         lines += ["", f"Demo logins (password for all: {DEMO_PASSWORD}):"]
         lines += [f"  {role:<14}{email:<{width}} ({note})" for role, email, note in logins]
         lines += [
             "",
-            "Two-factor code for host, coordinator and admin: run",
+            "Two-factor code for host, coordinator, admin and hospital: run",
             "  .venv/bin/python manage.py demo_totp",
             f"or add the secret {DEMO_TOTP_SECRET} to an authenticator app.",
             "Emails (verification, password reset) are printed in this terminal.",
@@ -112,6 +115,13 @@ class Command(BaseCommand):
                 urls.append(("CME activity to claim", site + claimable.episode.get_absolute_url()))
                 # Its embeddable player (docs/embedding.md: the iframe snippet, oEmbed at /oembed?url=page).
                 urls.append(("Embed player", site + reverse("episodes:embed", args=[claimable.episode_id])))
+                urls.append(
+                    (
+                        "Embed example",
+                        f'<iframe src="{site}{reverse("episodes:embed", args=[claimable.episode_id])}" '
+                        'width="560" height="300" title="Episode player"></iframe>',
+                    )
+                )
             provider = activity.provider.slug
             # Coordinator pages (two-factor login): the ACCME PARS files and the activity's MOC boards.
             urls.append(
@@ -123,6 +133,10 @@ class Command(BaseCommand):
             # nurses' licences for CE Broker (the page shows the roster and downloads the .xls).
             urls.append(("CPE Monitor export", site + reverse("credits:cpe_monitor", args=[provider])))
             urls.append(("CE Broker roster", site + reverse("credits:cebroker", args=[activity.pk])))
+            # Issue 18: the activity's follow-up schedule and its outcomes report (coordinator pages).
+            plan_url = reverse("followups:coordinator_plan", args=[activity.pk])
+            urls.append(("Follow-up set-up", site + plan_url))
+            urls.append(("Outcomes report", site + reverse("followups:outcomes", args=[activity.pk])))
         certificate = (
             Certificate.objects.filter(claim__learner__email=DEMO_LEARNER)
             .exclude(status=Certificate.Status.PENDING)
@@ -139,4 +153,17 @@ class Command(BaseCommand):
             feed_url = personal_feed_url(feed) if feed is not None else None
             if feed_url:
                 urls.append(("Learner's private feed", feed_url))
+        # The public API (issue 18): its schema and docs; the demo learner's read-only token.
+        urls.append(("API schema (OpenAPI)", site + "/api/v1/openapi.json"))
+        urls.append(("API docs", site + "/api/v1/docs"))
+        urls.append(
+            (
+                "API demo call",
+                f'curl -H "Authorization: Bearer {DEMO_API_TOKEN}" {site}/api/v1/me/certificates',
+            ),
+        )
+        urls.append(("API tokens (yours)", site + reverse("api:tokens")))
+        # Institutions (issue 18): the hospital admin's page and the learner's institutions.
+        urls.append(("Institution admin", site + reverse("institutions:admin", args=["mercy-general"])))
+        urls.append(("Your institutions", site + reverse("institutions:mine")))
         return urls

@@ -14,6 +14,7 @@ from accounts.demo import (
     DEMO_ADMIN,
     DEMO_COORDINATOR,
     DEMO_HOST,
+    DEMO_INSTITUTION_ADMIN,
     DEMO_LEARNER,
     DEMO_NURSE,
     DEMO_PASSWORD,
@@ -21,6 +22,7 @@ from accounts.demo import (
     DEMO_TOTP_SECRET,
 )
 from accounts.models import Degree, LearnerProfile, User
+from api.demo import seed_demo_token
 from credits.demo import (
     seed_demo_accreditations,
     seed_demo_activity,
@@ -34,6 +36,8 @@ from discussion.demo import seed_demo_discussion
 from episodes.demo import DemoError, seed_demo_show
 from episodes.demo_analytics import seed_demo_downloads
 from episodes.personal_feeds import personal_feed_get_or_create
+from followups.demo import seed_demo_follow_ups
+from institutions.demo import seed_demo_institution
 
 
 def _user(email: str, *, staff: bool = False) -> User:
@@ -165,3 +169,12 @@ class Command(BaseCommand):
         seed_demo_second_activity(provider=provider, coordinator=coordinator)
         # The demo faculty member is a verified clinician: her badge shows on the demo CME episode.
         seed_demo_clinician(provider=provider, coordinator=coordinator)
+        # Issue 18: the first activity's follow-ups (7, 30, 90 days; practice change) answered by a
+        # cohort, so its outcomes report has figures; a hospital with seats whose members joined by
+        # their verified address (the learner shares completions); the learner's read-only API token.
+        if activity is not None:
+            seed_demo_follow_ups(activity=activity, learners=[learner, nurse, pharmacist])
+        hospital_admin = _user(DEMO_INSTITUTION_ADMIN)
+        _totp(hospital_admin)
+        seed_demo_institution(provider=provider, admin_user=hospital_admin, member_users=[learner, nurse])
+        seed_demo_token(user=learner)

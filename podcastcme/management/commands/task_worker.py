@@ -7,7 +7,8 @@ batch rounds (every due task, then a pause) and, when the database is unavailabl
 connections and tries again with growing pauses (1 s doubling to 30 s), logging each outage once
 and when it ends. ``--max-outage SECONDS`` makes it give up with exit status 1 after that long
 instead, for a supervisor to restart it. Every ``--sweep-interval`` seconds it also enqueues the
-certificate renders that are due (never ran, or waiting for a retry: credits.certificates).
+certificate renders that are due (never ran, or waiting for a retry: credits.certificates), the
+webhook attempts due (webhooks) and sends the follow-ups due (a few batches per sweep: followups).
 
 Run it under a supervisor with Restart=always (docs/worker.md has the systemd unit).
 """
@@ -21,11 +22,13 @@ from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Worker
 
 from credits.certificates import certificate_renders_retry_due
+from followups.scheduler import follow_ups_send_due
 from webhooks.tasks import deliveries_send_due
 
 logger = logging.getLogger("podcastcme.worker")
 DATABASE_DOWN = (OperationalError, InterfaceError)
 MAX_PAUSE_SECONDS = 30.0
+FOLLOW_UP_BATCHES_PER_SWEEP = 5
 
 
 class _QuietBatchRounds(logging.Filter):
@@ -100,6 +103,11 @@ class Command(BaseCommand):
                     swept = deliveries_send_due()  # webhook attempts due (a lost task, a retry)
                     if swept:
                         logger.info("enqueued %d due webhook attempt(s)", swept)
+                    # Follow-ups due (issue 18): a few batches per sweep, so tasks queued meanwhile
+                    # still run; the rest go out at the next sweep.
+                    follow_ups = follow_ups_send_due(max_batches=FOLLOW_UP_BATCHES_PER_SWEEP)
+                    if follow_ups["sent"] or follow_ups["expired"]:
+                        logger.info("follow-ups: %(sent)d sent, %(expired)d expired", follow_ups)
                     next_sweep = time.monotonic() + sweep_interval
                 worker.run()
             except DATABASE_DOWN as error:

@@ -20,6 +20,7 @@ The accounts part:
 
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
+from allauth.socialaccount.models import SocialAccount
 
 from audit.services import audit_record
 
@@ -56,13 +57,15 @@ def is_deleted(user: User) -> bool:
 
 
 def account_forget_login(*, user: User) -> None:
-    """Login and contact data go: addresses, waiting mail, second factors, password, staff rights.
+    """Login and contact data go: addresses, waiting mail, second factors, single sign-on links,
+    password, staff rights.
 
     The caller holds the learner's row lock (``accounts.locks.lock_learner``) in its transaction.
     """
     EmailAddress.objects.filter(user=user).delete()
     OutgoingEmail.objects.filter(to=[user.email]).delete()  # mail still waiting for the address
     Authenticator.objects.filter(user=user).delete()
+    SocialAccount.objects.filter(user=user).delete()  # links to an institution's IdP (and their tokens)
     user.email = deleted_email(user.pk)
     user.is_active = False
     user.is_staff = False

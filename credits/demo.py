@@ -9,13 +9,18 @@ import datetime
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import models
 from django.utils import timezone
 
 from accounts.models import Licence, Profession, User
+from audit.models import AuditEvent
 from episodes.models import Episode, Show
 
 from . import (
     cebroker,
+    certificates,
     clinicians,
     credit_type_services,
     disclosure_services,
@@ -32,19 +37,25 @@ from .models import (
     AcpeActivityType,
     Activity,
     Attempt,
+    Certificate,
+    ClaimedCredit,
     ClinicianVerification,
+    CompletionRecord,
     ContentPerson,
     CreditClaim,
     CreditKind,
     Evaluation,
     GrantStatus,
+    ListeningProgress,
     MandateTopic,
+    MocOptIn,
     Option,
     Provider,
     ProviderPerson,
     RelevanceDecision,
     ShowProviderGrant,
 )
+from .provider_time import provider_zone
 
 DEMO_ACTIVITY_EPISODE = "pocus-for-the-airway"
 # Joint Accreditation covers ACCME, ANCC and ACPE; a jointly accredited provider's ACPE number is
@@ -220,8 +231,9 @@ def seed_demo_activity(*, provider: Provider, coordinator: User) -> Activity | N
             "designated_credits": Decimal("0.25"),
             # The demo's audio is a short synthetic sample standing in for a 15-minute episode.
             "designation_reason": "Demo data: the audio is a short sample of a 15-minute episode.",
-            "release_date": today - datetime.timedelta(days=14),
-            "expiry_date": today - datetime.timedelta(days=14) + datetime.timedelta(days=3 * 365),
+            # Released with its episode, before the demo's claims (about 100 days ago, followups/demo.py).
+            "release_date": today - datetime.timedelta(days=120),
+            "expiry_date": today - datetime.timedelta(days=120) + datetime.timedelta(days=3 * 365),
             "references": (
                 "Kristensen MS, et al. Ultrasonography for clinical decision-making and intervention in "
                 "airway management. Br J Anaesth. 2016;117 Suppl 1:i39-i48. https://doi.org/10.1093/bja/aew176\n"
@@ -528,3 +540,81 @@ def seed_demo_clinician(*, provider: Provider, coordinator: User) -> ClinicianVe
         licence_expires_on=timezone.localdate() + datetime.timedelta(days=730),
         evidence_note="Demo data: the state board lookup and the NPPES record are not real.",
     )
+
+
+def demo_audit_redate(*, after_id: int, at: datetime.datetime) -> int:
+    """Date the audit rows written since row ``after_id`` at ``at`` (demo only: the demo replays
+    past days in one transaction, and its audit rows must say when each step happened). Audit rows
+    are append-only everywhere else; this goes around the guard on purpose and refuses outside a
+    demo site. Returns the rows re-dated."""
+    _demo_only()
+    rows = AuditEvent._base_manager.filter(pk__gt=after_id)
+    return models.QuerySet.update(rows, created_at=at)
+
+
+def demo_audit_last_id() -> int:
+    """The id of the newest audit row (0 when none): the mark for demo_audit_redate."""
+    return AuditEvent._base_manager.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+
+def _demo_only() -> None:
+    if not settings.PODCASTCME_DEMO_ALLOWED:
+        raise ImproperlyConfigured(
+            "Demo records are moved in time only on a demo site (PODCASTCME_DEMO_ALLOWED)."
+        )
+
+
+def backdate_demo_claim(*, claim: CreditClaim, at: datetime.datetime) -> bool:
+    """Move a just-made demo claim and its own records back to ``at`` (demo only): the post-test
+    attempt, the evaluation, the claim, its completion record, further credits and MOC opt-ins, its
+    certificate (issue time and completion date; the number is taken again in the series of the
+    moved year when the move crosses a year, so the number's year matches the date printed), the
+    learner's listening progress of the episode, and the audit rows about these records. The
+    learner's steps keep their order: the attempt a few minutes before the evaluation, the claim
+    after both.
+
+    Idempotent and one way: nothing happens when the claim is already at or before ``at`` (a second
+    seed_demo moves nothing twice). Refused outside a demo site. Returns whether it moved anything.
+    """
+    _demo_only()
+    claim = CreditClaim.objects.select_related("activity__provider").get(pk=claim.pk)
+    if claim.claimed_at <= at:
+        return False
+    shift = claim.claimed_at - at
+    attempt_at = at - datetime.timedelta(minutes=6)
+    evaluation_at = at - datetime.timedelta(minutes=3)
+    Attempt.objects.filter(pk=claim.attempt_id).update(started_at=attempt_at - datetime.timedelta(minutes=4),
+                                                        submitted_at=attempt_at)  # fmt: skip
+    Evaluation.objects.filter(pk=claim.evaluation_id).update(submitted_at=evaluation_at)
+    CreditClaim.objects.filter(pk=claim.pk).update(claimed_at=at)
+    CompletionRecord.objects.filter(claim=claim).update(completed_at=at)
+    ClaimedCredit.objects.filter(claim=claim).update(created_at=at)
+    MocOptIn.objects.filter(claim=claim).update(consented_at=at)
+    ListeningProgress.objects.filter(
+        user_id=claim.learner_id, episode_id=claim.activity.episode_id, first_played_at__gt=at
+    ).update(
+        first_played_at=at - datetime.timedelta(minutes=20), updated_at=at - datetime.timedelta(minutes=8)
+    )
+    provider = claim.activity.provider
+    zone = provider_zone(provider)
+    audited: list[tuple[str, str, datetime.datetime]] = [
+        ("credits.attempt", str(claim.attempt_id), attempt_at),
+        ("credits.evaluation", str(claim.evaluation_id), evaluation_at),
+        ("credits.creditclaim", str(claim.pk), at),
+    ]
+    for certificate in Certificate.objects.filter(claim=claim):
+        changes: dict[str, Any] = {
+            "issued_at": at,
+            "completion_date": timezone.localtime(at, zone).date(),
+            "render_next_try_at": certificate.render_next_try_at and certificate.render_next_try_at - shift,
+        }
+        if timezone.localtime(certificate.issued_at, zone).year != timezone.localtime(at, zone).year:
+            changes["number"] = certificates.next_certificate_number(provider=provider, at=at)
+        Certificate.objects.filter(pk=certificate.pk).update(**changes)
+        audited.append(("credits.certificate", str(certificate.pk), at))
+    for object_type, object_id, when in audited:
+        rows = AuditEvent._base_manager.filter(
+            object_type=object_type, object_id=object_id, created_at__gt=when
+        )
+        models.QuerySet.update(rows, created_at=when)
+    return True

@@ -79,7 +79,7 @@ EPISODES = [
         slug="the-difficult-airway-cart",
         title="The difficult airway cart",
         number=1,
-        days_from_now=-21,
+        days_from_now=-130,
         topics="#airway",
         notes=(
             "What belongs on a **difficult airway cart**, and how to lay it out so that anyone can find "
@@ -95,7 +95,8 @@ EPISODES = [
         slug="pocus-for-the-airway",
         title="POCUS for the airway",
         number=2,
-        days_from_now=-14,
+        # Its CME activity was claimed about 100 days ago, and followed up since (followups/demo.py).
+        days_from_now=-120,
         topics="#POCUS #airway",
         notes=(
             "Point-of-care ultrasound finds the **cricothyroid membrane** before you need it, "

@@ -7,20 +7,23 @@ Everything goes through the services, so every row is a real one with its audit 
 learners' consent, their claims (post-test, evaluation, claim, certificate), the follow-ups scheduled
 from the claim, sent by the scheduler in its batches (with their emails in the outbox) and answered.
 
-A demo cannot wait 90 days, so it runs the schedule forward: the scheduler is run at each due date
-(claim + 7, 30, 60 and 90 days) and each learner answers the next day. The follow-ups' sent and
-answered times therefore lie ahead of the day the demo was seeded; the report does not show them,
-My learning does. Some learners never answer a given follow-up (it expires when its link closes, or
-is still open at day 90), so response rates are not 100%.
+The history lies in the past: the claims were made about CLAIMED_DAYS_AGO days before the seeding
+(each made through the services, then moved back by credits.demo.backdate_demo_claim), the
+follow-ups are scheduled from those claims, the real scheduler is run at each due time (claim + 7,
+30, 60 and 90 days) and each learner answers the next day; the audit rows of each step are dated at
+that step. Nothing is dated after the seeding. Some learners never answer a given follow-up (it
+expired when its link closed, or the day-90 one is still open), so response rates are not 100%.
 """
 
+import contextlib
 import datetime
+from collections.abc import Iterator
 
 from django.utils import timezone
 
 from accounts.models import Degree, LearnerProfile, User
 from credits import services as credit_services
-from credits.demo import seed_demo_certificate
+from credits.demo import backdate_demo_claim, demo_audit_last_id, demo_audit_redate, seed_demo_certificate
 from credits.models import Activity, Attempt, CreditClaim, Evaluation, Option, Question
 
 from . import scheduler, services
@@ -28,6 +31,9 @@ from .models import Barrier, FollowUp, FollowUpConsent, FollowUpKind, FollowUpQu
 
 INTERVALS = [7, 30, 90]
 PRACTICE_DAY = 60
+# The demo's claims of the activity were made this many days before the demo was seeded, so that
+# every follow-up's day (the last at 90 days) is in the past.
+CLAIMED_DAYS_AGO = 100
 
 ADDED_QUESTION_TEXT = (
     "Which probe and position identify the cricothyroid membrane most reliably with ultrasound?"
@@ -164,17 +170,40 @@ def _knowledge_answers(follow_up: FollowUp, learner_index: int, step: int, k: in
     return answers
 
 
+@contextlib.contextmanager
+def _dated(at: datetime.datetime) -> Iterator[None]:
+    """One step of the replayed past: the audit rows written inside are dated ``at``."""
+    mark = demo_audit_last_id()
+    yield
+    demo_audit_redate(after_id=mark, at=at)
+
+
+def _answer(follow_up: FollowUp, index: int, step: int, practice_index: int, at: datetime.datetime) -> None:
+    if follow_up.kind == FollowUpKind.KNOWLEDGE:
+        answers = _knowledge_answers(follow_up, index, step, FORGETTING[follow_up.interval_days])
+        services.follow_up_answer_knowledge(follow_up=follow_up, answers=answers, at=at)
+    else:
+        changed, barriers, other = PRACTICE_ANSWERS[practice_index % len(PRACTICE_ANSWERS)]
+        services.follow_up_answer_practice(
+            follow_up=follow_up, changed=changed, barriers=barriers, barrier_other=other, at=at
+        )
+
+
 def seed_demo_follow_ups(
     *, activity: Activity | None, learners: list[User], now: datetime.datetime | None = None
 ) -> None:
     """The demo activity's follow-up plan, its learners' consents and claims (``learners`` and the
-    demo cohort above), and their follow-ups at 7, 30 and 90 days and the practice-change question at
-    60 days, answered, so the outcomes report shows real figures. Idempotent."""
+    demo cohort above) made about CLAIMED_DAYS_AGO days before ``now``, and their follow-ups at 7,
+    30 and 90 days and the practice-change question at 60 days, sent and answered on their days, so
+    the outcomes report shows real figures and nothing is dated after ``now``. Idempotent."""
     if activity is None:
         return
     now = now or timezone.now()
+    first_claim_at = now - datetime.timedelta(days=CLAIMED_DAYS_AGO)
     membership = activity.provider.memberships.select_related("user").order_by("pk").first()
-    _plan(activity, membership.user if membership else None, now)
+    plan_at = first_claim_at - datetime.timedelta(days=2)
+    with _dated(plan_at):
+        _plan(activity, membership.user if membership else None, plan_at)
 
     people: list[tuple[User, bool]] = [(learner, True) for learner in learners]
     people += [
@@ -182,46 +211,54 @@ def seed_demo_follow_ups(
         for email, given, family, degree, intends in COHORT
     ]
     claims: list[CreditClaim] = []
-    for learner, intends in people:
-        if not FollowUpConsent.objects.filter(learner=learner, opted_in=True).exists():
-            services.consent_set(learner=learner, opted_in=True, where="demo", at=now)
+    for index, (learner, intends) in enumerate(people):
+        # Learners claimed over the first days after the plan was on, a few hours apart.
+        claim_at = first_claim_at + datetime.timedelta(hours=5 * index)
         if learner in learners:
             seed_demo_certificate(learner=learner, activity=activity)  # the demo's own claims (idempotent)
             claim = CreditClaim.objects.get(learner=learner, activity=activity)
         else:
             claim = _claim(learner, activity, intends_change=intends)
-        services.follow_ups_schedule_for_claim(claim, at=claim.claimed_at)
+        if FollowUp.objects.filter(claim=claim).exists():  # seeded before: nothing moves twice
+            claims.append(claim)
+            continue
+        backdate_demo_claim(claim=claim, at=claim_at)
+        claim.refresh_from_db()
+        # The learner opted in with the claim (opting in schedules the claim's follow-ups).
+        if not FollowUpConsent.objects.filter(learner=learner, opted_in=True).exists():
+            with _dated(claim.claimed_at):
+                services.consent_set(learner=learner, opted_in=True, where="demo", at=claim.claimed_at)
+        with _dated(claim.claimed_at):
+            services.follow_ups_schedule_for_claim(claim, at=claim.claimed_at)
         claims.append(claim)
 
-    # Run the schedule forward: at each due date the scheduler sends, and the next day learners answer.
-    start = max(claim.claimed_at for claim in claims)
-    for step, days in enumerate(sorted([*INTERVALS, PRACTICE_DAY]), start=1):
-        sent_at = start + datetime.timedelta(days=days)
-        scheduler.follow_ups_send_due(now=sent_at)
-        answer_at = sent_at + datetime.timedelta(days=1)
-        kind = FollowUpKind.PRACTICE if days == PRACTICE_DAY else FollowUpKind.KNOWLEDGE
-        open_ones = {
-            f.claim_id: f
-            for f in FollowUp.objects.filter(
-                claim__in=claims, kind=kind, interval_days=days, status=FollowUpStatus.SENT
-            )
-        }
-        practice_index = 0
-        for index, claim in enumerate(claims):
-            follow_up = open_ones.get(claim.pk)
-            if follow_up is None:
+    # Replay the past: the scheduler runs on each due day (sending that day's follow-ups), and the
+    # learners answer the next day; some never answer. Nothing runs later than ``now``.
+    index_of = {claim.pk: index for index, claim in enumerate(claims)}
+    steps = {days: step for step, days in enumerate(sorted([*INTERVALS, PRACTICE_DAY]), start=1)}
+    due_times = sorted(
+        set(
+            FollowUp.objects.filter(
+                claim__in=claims, status=FollowUpStatus.SCHEDULED, due_at__lte=now
+            ).values_list("due_at", flat=True)
+        )
+    )
+    practice_index = 0
+    for due_at in due_times:
+        with _dated(due_at):
+            scheduler.follow_ups_send_due(now=due_at)
+        answer_at = due_at + datetime.timedelta(days=1)
+        if answer_at > now:
+            continue
+        sent = FollowUp.objects.filter(claim__in=claims, due_at=due_at, status=FollowUpStatus.SENT)
+        sent = sent.order_by("pk")
+        for follow_up in sent:
+            index = index_of[follow_up.claim_id]
+            if index in SILENT.get(follow_up.interval_days, set()):
                 continue
-            if index in SILENT.get(days, set()):
-                continue
-            if kind == FollowUpKind.KNOWLEDGE:
-                services.follow_up_answer_knowledge(
-                    follow_up=follow_up,
-                    answers=_knowledge_answers(follow_up, index, step, FORGETTING[days]),
-                    at=answer_at,
-                )
-            else:
-                changed, barriers, other = PRACTICE_ANSWERS[practice_index % len(PRACTICE_ANSWERS)]
+            if follow_up.kind == FollowUpKind.PRACTICE:
                 practice_index += 1
-                services.follow_up_answer_practice(
-                    follow_up=follow_up, changed=changed, barriers=barriers, barrier_other=other, at=answer_at
-                )
+            with _dated(answer_at):
+                _answer(follow_up, index, steps[follow_up.interval_days], practice_index - 1, answer_at)
+    # Links left unanswered past their answer window have expired by now.
+    scheduler.follow_ups_expire(now=now)

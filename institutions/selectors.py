@@ -6,7 +6,8 @@ from decimal import Decimal
 
 from allauth.account.models import EmailAddress
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import F, Q, QuerySet, Sum
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import User
@@ -15,12 +16,16 @@ from credits.models import CreditClaim
 from .models import Institution, InstitutionAdmin, Invitation, Membership, SeatLicence
 
 
-def current_licences(institution: Institution, *, at: datetime | None = None) -> QuerySet[SeatLicence]:
-    """Licences in force at ``at``: started, not yet expired, not ended early (refund, staff)."""
-    at = at or timezone.now()
-    return SeatLicence.objects.filter(institution=institution, valid_from__lte=at, valid_until__gt=at).filter(
+def current_licences_all(*, at: datetime) -> QuerySet[SeatLicence]:
+    """Every institution's licences in force at ``at``: started, not yet expired, not ended early."""
+    return SeatLicence.objects.filter(valid_from__lte=at, valid_until__gt=at).filter(
         Q(ended_at__isnull=True) | Q(ended_at__gt=at)
     )
+
+
+def current_licences(institution: Institution, *, at: datetime | None = None) -> QuerySet[SeatLicence]:
+    """Licences in force at ``at``: started, not yet expired, not ended early (refund, staff)."""
+    return current_licences_all(at=at or timezone.now()).filter(institution=institution)
 
 
 def current_memberships(institution: Institution) -> QuerySet[Membership]:
@@ -59,20 +64,40 @@ def is_institution_admin(*, institution: Institution, user: User) -> bool:
 
 def covering_membership(*, user: User, provider_id: int, at: datetime | None = None) -> Membership | None:
     """The current membership that covers ``user`` for ``provider_id``'s fees, if any: a member of an
-    institution of that provider which holds at least one current seat licence. (billing's coverage
-    rule, billing.services.is_covered, asks this beside the learner's own annual pass.)"""
+    institution of that provider whose current seat licences have a seat for them. (billing's coverage
+    rule, billing.services.is_covered, asks this beside the learner's own annual pass.)
+
+    The seats cover the current members in the order they joined, up to the seats of the licences
+    current at ``at``: after a licence ends early (a refund) or runs out while a smaller one is
+    current, members beyond the seats stay members but are not covered until a seat is free (else
+    buying 100 seats, filling them and refunding all but one would cover 100 people for one seat).
+    One query."""
     at = at or timezone.now()
-    live = SeatLicence.objects.filter(valid_from__lte=at, valid_until__gt=at).filter(
-        Q(ended_at__isnull=True) | Q(ended_at__gt=at)
+    live = current_licences_all(at=at)
+    bought = (
+        live.filter(institution=OuterRef("institution"))
+        .values("institution")
+        .annotate(total=Sum("seats"))
+        .values("total")
+    )
+    ahead = (
+        Membership.objects.filter(institution=OuterRef("institution"), ended_at__isnull=True)
+        .filter(
+            Q(joined_at__lt=OuterRef("joined_at")) | Q(joined_at=OuterRef("joined_at"), pk__lt=OuterRef("pk"))
+        )
+        .values("institution")
+        .annotate(n=Count("pk"))
+        .values("n")
     )
     return (
-        Membership.objects.filter(
-            user=user,
-            ended_at__isnull=True,
-            institution__provider_id=provider_id,
-            institution__licences__in=live,
+        Membership.objects.filter(user=user, ended_at__isnull=True, institution__provider_id=provider_id)
+        .annotate(
+            bought=Coalesce(Subquery(bought), Value(0)),
+            ahead=Coalesce(Subquery(ahead), Value(0)),
         )
+        .filter(bought__gt=F("ahead"))
         .select_related("institution")
+        .order_by("joined_at", "pk")
         .first()
     )
 

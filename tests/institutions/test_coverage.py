@@ -71,3 +71,35 @@ def test_a_seat_for_another_provider_does_not_cover(
         reverse("credits:claim", args=[activity.pk]), {"minutes": "40", "attest": "on"}
     )
     assert response.status_code == 302 and Order.objects.filter(learner=learner).exists()
+
+
+def test_members_beyond_the_seats_after_a_refund_are_not_covered(
+    learner_client, learner, institution, activity, evaluated, fee, stripe_fake
+):
+    """100 seats refunded while a 1-seat licence runs on must not leave every member covered: the
+    seats cover the earliest members up to their number; the later ones pay until a seat is free."""
+    from billing.services import is_covered
+    from testkit.factories import make_user
+
+    big = give_seats(institution, 2)
+    give_seats(institution, 1)
+    first = membership_join(institution=institution, user=make_user("first@mercy.example.org"), via="domain")
+    second = membership_join(
+        institution=institution, user=make_user("second@mercy.example.org"), via="domain"
+    )
+    membership_join(institution=institution, user=learner, via="domain")
+    assert is_covered(learner=learner, provider_id=institution.provider_id)
+    licence_end(licence=big, actor=None, reason="refund")  # 1 seat left, 3 members stay
+    assert is_covered(learner=first.user, provider_id=institution.provider_id)
+    assert not is_covered(learner=second.user, provider_id=institution.provider_id)
+    assert not is_covered(learner=learner, provider_id=institution.provider_id)
+    page = learner_client.get(reverse("credits:claim", args=[activity.pk])).content.decode()
+    assert "Continue to payment" in page and "Covered by your seat" not in page
+    response = learner_client.post(
+        reverse("credits:claim", args=[activity.pk]), {"minutes": "40", "attest": "on"}
+    )
+    assert response.status_code == 302 and Order.objects.filter(learner=learner).exists()
+    assert not CreditClaim.objects.filter(learner=learner).exists()
+    membership_end(membership=first, actor=first.user)  # a seat frees: the next in line is covered
+    assert is_covered(learner=second.user, provider_id=institution.provider_id)
+    assert not is_covered(learner=learner, provider_id=institution.provider_id)

@@ -125,7 +125,12 @@ class SeatLicenceAdmin(admin.ModelAdmin):
         )
         obj.pk = saved.pk
 
-    @admin.action(description=_("End the selected licences now"), permissions=["view"])
+    def has_end_permission(self, request) -> bool:
+        # Not "view": ending a paid licence takes its members' coverage away; a view-only staff
+        # member (an auditor) must not. Licences are never changed otherwise, so "change" names it.
+        return request.user.has_perm("institutions.change_seatlicence")
+
+    @admin.action(description=_("End the selected licences now"), permissions=["end"])
     def end_licences(self, request, queryset):
         for licence in queryset.filter(ended_at__isnull=True):
             services.licence_end(licence=licence, actor=request.user, reason="ended by staff")

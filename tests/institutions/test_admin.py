@@ -103,6 +103,24 @@ def test_staff_end_a_licence_with_the_action_audited(admin_client, seated, staff
     assert AuditEvent.objects.get(action="seat_licence.ended").actor == staff
 
 
+def test_staff_who_may_only_view_licences_cannot_end_them(client, make_user, seated):
+    """The action ends a paid licence (its members lose coverage): a view-only staff member (an
+    auditor) sees the licences but cannot run it."""
+    from django.contrib.auth.models import Permission
+
+    viewer = make_user("auditor@example.org", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_seatlicence"))
+    mfa_login(client, viewer)
+    assert client.get(admin_url(SeatLicence, "changelist")).status_code == 200
+    licence = SeatLicence.objects.get()
+    client.post(
+        admin_url(SeatLicence, "changelist"), {"action": "end_licences", "_selected_action": [licence.pk]}
+    )
+    licence.refresh_from_db()
+    assert licence.ended_at is None
+    assert not AuditEvent.objects.filter(action="seat_licence.ended").exists()
+
+
 def test_staff_name_an_institution_admin_audited(admin_client, institution, staff):
     user = factories.make_user("office@mercy.example.org")
     response = admin_client.post(

@@ -2,6 +2,7 @@
 audited) and the deliveries an event makes (one per subscribed endpoint, once)."""
 
 import logging
+from datetime import timedelta
 from functools import partial
 from typing import Any
 
@@ -27,7 +28,7 @@ from .models import (
     WebhookEndpoint,
 )
 from .signing import new_secret
-from .tasks import deliver_webhook
+from .tasks import deliver_webhook, lease_seconds
 
 logger = logging.getLogger(__name__)
 
@@ -164,7 +165,15 @@ def deliveries_create(
     this event (``event_key``) gets nothing new."""
     made: list[WebhookDelivery] = []
     for endpoint in endpoints:
-        delivery = WebhookDelivery(endpoint=endpoint, event_type=event, event_key=event_key, payload={})
+        # Due once the lease has passed: if the task enqueued after the commit is lost, the sweep
+        # sends the first attempt then (a task that did run has claimed it, and the sweep skips it).
+        delivery = WebhookDelivery(
+            endpoint=endpoint,
+            event_type=event,
+            event_key=event_key,
+            payload={},
+            next_attempt_at=timezone.now() + timedelta(seconds=lease_seconds()),
+        )
         delivery.payload = {
             "id": str(delivery.uuid),
             "type": event,

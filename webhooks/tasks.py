@@ -44,7 +44,7 @@ def max_attempts() -> int:
     return len(retry_delays()) + 1
 
 
-def _lease_seconds() -> float:
+def lease_seconds() -> float:
     return float(settings.PODCASTCME_WEBHOOKS_TIMEOUT_SECONDS) * 3 + 60
 
 
@@ -55,6 +55,8 @@ def body_of(delivery: WebhookDelivery) -> bytes:
 
 def _claim(delivery_id: int, attempt: int, now: datetime) -> bool:
     due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    if attempt == 1:  # the first is due at once; its next_attempt_at is when the sweep takes over
+        due = Q()
     claimed = WebhookDelivery.objects.filter(
         due,
         pk=delivery_id,
@@ -64,7 +66,7 @@ def _claim(delivery_id: int, attempt: int, now: datetime) -> bool:
     ).update(
         attempts=attempt,
         last_attempt_at=now,
-        next_attempt_at=now + timedelta(seconds=_lease_seconds()),
+        next_attempt_at=now + timedelta(seconds=lease_seconds()),
     )
     return claimed == 1
 

@@ -265,3 +265,19 @@ def test_the_documented_python_snippet_verifies_a_real_delivery(
     assert namespace["verify"](new_secret(), request["headers"], request["body"]) is False
     stale = {**request["headers"], "webhook-timestamp": str(int(time.time()) - 3600)}
     assert namespace["verify"](endpoint.secret, stale, request["body"]) is False
+
+
+def test_a_first_attempt_whose_task_was_lost_is_sent_by_the_sweep(
+    receivers, provider, coordinator, django_capture_on_commit_callbacks
+):
+    receiver = receivers([200])
+    endpoint = _endpoint(provider, coordinator, receiver.url())
+    with django_capture_on_commit_callbacks(execute=False):  # the enqueue after the commit never ran
+        [delivery] = services.deliveries_create(
+            event=CLAIM_CREATED, event_key="claim.created:1", data={"claim": {"id": 1}}, endpoints=[endpoint]
+        )
+    assert tasks.deliveries_send_due() == 0  # not yet: its own task may still come
+    _time_passes(delivery)
+    assert tasks.deliveries_send_due() == 1
+    delivery.refresh_from_db()
+    assert delivery.status == WebhookDelivery.Status.DELIVERED and len(receiver.requests) == 1

@@ -12,6 +12,7 @@ import http.client
 import ipaddress
 import socket
 import ssl
+import threading
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -21,6 +22,7 @@ from episodes.importer.fetch import refused_kind
 
 EXCERPT_CHARS = 500
 USER_AGENT = "podcastcme-webhooks/1"
+TOTAL_TIMEOUTS = 3  # an attempt ends after this many timeouts in all, however the bytes come
 
 
 class DeliveryError(Exception):
@@ -99,6 +101,22 @@ def post(url: str, *, body: bytes, headers: dict[str, str], timeout: float) -> A
     # http.client's connect() calls this private hook; typeshed does not declare it.
     connection._create_connection = pinned  # type: ignore[attr-defined]  # private hook, not in typeshed
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    # ``timeout`` bounds each connect and read; a receiver trickling its answer a byte at a time
+    # would pass every one of them. The whole attempt ends by this deadline (within the lease of
+    # tasks.lease_seconds, so the sweep never starts a second attempt while this one runs).
+    cut_off = threading.Event()
+
+    def cut() -> None:
+        cut_off.set()
+        if connection.sock is not None:
+            try:
+                connection.sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    deadline = threading.Timer(timeout * TOTAL_TIMEOUTS, cut)
+    deadline.daemon = True
+    deadline.start()
     try:
         connection.request(
             "POST",
@@ -108,12 +126,18 @@ def post(url: str, *, body: bytes, headers: dict[str, str], timeout: float) -> A
         )
         response = connection.getresponse()
         excerpt = response.read1(EXCERPT_CHARS * 4) if response.status != 204 else b""
+        if cut_off.is_set():  # what was read ended where the deadline cut it, not where the answer did
+            raise http.client.IncompleteRead(excerpt)
         return Answer(response.status, excerpt.decode("utf-8", "replace")[:EXCERPT_CHARS])
     except TimeoutError:
         raise DeliveryError(f"no answer within {timeout:g} s (timed out)") from None
-    except ssl.SSLError as error:
-        raise DeliveryError(f"TLS failed: {error}"[:200]) from None
     except (OSError, http.client.HTTPException) as error:
+        if cut_off.is_set():
+            total = timeout * TOTAL_TIMEOUTS
+            raise DeliveryError(f"no complete answer within {total:g} s (timed out)") from None
+        if isinstance(error, ssl.SSLError):
+            raise DeliveryError(f"TLS failed: {error}"[:200]) from None
         raise DeliveryError(f"{type(error).__name__}: {error}"[:200]) from None
     finally:
+        deadline.cancel()
         connection.close()

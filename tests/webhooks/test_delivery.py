@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from webhooks import services, tasks
+from webhooks.delivery import DeliveryError, post
 from webhooks.models import CLAIM_CREATED, WebhookDelivery, WebhookEndpoint
 from webhooks.signing import new_secret
 
@@ -281,3 +282,32 @@ def test_a_first_attempt_whose_task_was_lost_is_sent_by_the_sweep(
     assert tasks.deliveries_send_due() == 1
     delivery.refresh_from_db()
     assert delivery.status == WebhookDelivery.Status.DELIVERED and len(receiver.requests) == 1
+
+
+def test_a_receiver_trickling_its_answer_is_cut_off_within_the_attempts_deadline(provider, coordinator):
+    """Each byte comes within the read timeout, but the whole answer would take far longer than an
+    attempt's lease (3 x timeout + 60 s): the attempt ends by its deadline, so the sweep never starts
+    a second one while the first is still under way."""
+    from testkit.loopback import LoopbackServer, QuietHandler
+
+    class Trickle(QuietHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            try:
+                self.wfile.write(b"HTTP/1.1 200 OK\r\n")
+                for _ in range(40):  # 40 x 0.1 s, each well within the 0.3 s read timeout
+                    self.wfile.write(b"X-Slow: 1\r\n")
+                    self.wfile.flush()
+                    time.sleep(0.1)
+                self.wfile.write(b"Content-Length: 0\r\n\r\n")
+            except OSError:  # the client gave up first
+                pass
+
+    server = LoopbackServer(Trickle)
+    try:
+        started = time.monotonic()
+        with pytest.raises(DeliveryError, match="timed out"):
+            post(server.url("/hooks"), body=b"{}", headers={}, timeout=0.3)
+        assert time.monotonic() - started < 2.0  # 3 x 0.3 s, not the receiver's 4 s
+    finally:
+        server.stop()

@@ -143,6 +143,13 @@ def token_revoke(*, token: PersonalAccessToken, actor: User | None, via: str = "
     return locked
 
 
+def tokens_revoke_for_user(*, user: User, at: datetime.datetime) -> int:
+    """Revoke every active token of a deleted account (podcastcme/account_deletion.py; no audit row per
+    token: the account's deletion row counts them). The caller holds the learner's row lock. Returns
+    how many."""
+    return PersonalAccessToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=at)
+
+
 def token_for_secret(raw: str) -> PersonalAccessToken | None:
     """The token (with its user) whose secret is ``raw``, whatever its state; one query."""
     if not looks_like_token(raw):

@@ -10,6 +10,11 @@ first, in one transaction:
 * ``credits.retention.credits_forget_user``: listening progress and self-reported credits go (with
   their files); attempts, evaluations, claims, completion records and certificates stay, and
   certificates stay verifiable by their code;
+* ``followups.retention.follow_ups_forget_user``: follow-up consent is withdrawn and open follow-ups
+  are cancelled (answers given stay, as outcome records);
+* ``institutions.retention.institutions_forget_user``: current memberships end (the seat is free;
+  the row stays as history) and institution admin rights go;
+* ``api.tokens.tokens_revoke_for_user``: API tokens are revoked (they stay listed, as revoked);
 * ``accounts.deletion.profile_forget``: the profile keeps only the legal name and degree that
   certificates print; board-sharing consent is withdrawn.
 
@@ -36,6 +41,7 @@ from accounts.deletion import (
 )
 from accounts.locks import lock_learner
 from accounts.models import User
+from api.tokens import tokens_revoke_for_user
 from audit.models import AuditEvent
 from audit.services import audit_record
 from credits.calendar_years import add_years
@@ -46,6 +52,8 @@ from credits.retention import (
     learner_record_counts,
 )
 from episodes.personal_feeds import personal_feeds_forget_user
+from followups.retention import follow_ups_forget_user
+from institutions.retention import institutions_forget_user
 
 from .audit_actions import AccountDeletionAction
 
@@ -60,13 +68,22 @@ def account_delete(*, user: User) -> None:
     account_forget_login(user=user)
     revoked = personal_feeds_forget_user(user=user, at=now)
     external = credits_forget_user(user=user)
+    follow_ups = follow_ups_forget_user(user=user, at=now)
+    institutions = institutions_forget_user(user=user)
+    tokens = tokens_revoke_for_user(user=user, at=now)
     profile_forget(user=user)
     # Nothing personal in the audit row: the old address would be contact data kept after deletion.
     audit_record(
         actor=None,
         action=AccountDeletionAction.ACCOUNT_DELETED,
         obj=user,
-        data={"personal_feeds_revoked": revoked, "self_reported_deleted": external},
+        data={
+            "personal_feeds_revoked": revoked,
+            "self_reported_deleted": external,
+            "follow_ups_cancelled": follow_ups,
+            **institutions,
+            "api_tokens_revoked": tokens,
+        },
     )
 
 

@@ -44,6 +44,11 @@ class TokenCreateForm(forms.Form):
         day = self.cleaned_data.get("expires_on")
         if day is not None and day < timezone.localdate():
             raise forms.ValidationError(_("Choose today or a later day."))
+        if day is not None and day >= datetime.date.max:  # its end would be past the calendar's (a 500)
+            raise forms.ValidationError(
+                _("Choose a day before %(day)s, or leave it empty for a token that lasts until revoked.")
+                % {"day": datetime.date.max.isoformat()}
+            )
         return day
 
     def expires_at(self) -> datetime.datetime | None:

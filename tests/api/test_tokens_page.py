@@ -170,3 +170,12 @@ def test_user_text_is_escaped(learner_client):
     text = learner_client.get(URL).content.decode()
     assert "<script>alert(1)</script>" not in text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+
+
+def test_expiry_on_the_last_day_of_the_calendar_is_refused_not_a_500(learner_client, learner):
+    # The token would end at the start of the next day, which does not exist (OverflowError, a 500).
+    response = _create(learner_client, expires_on="9999-12-31")
+    assert response.status_code == 400
+    assert "Choose a day before 9999-12-31" in response.content.decode()
+    assert not PersonalAccessToken.objects.filter(user=learner).exists()
+    assert _create(learner_client, expires_on="9999-12-30").status_code == 201

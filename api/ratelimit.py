@@ -1,4 +1,5 @@
-"""Rate limits for the API: per token for authenticated calls, per client address for anonymous ones.
+"""Rate limits for the API: per token for authenticated calls, per client address for anonymous ones
+(an IPv4 address, or an IPv6 /64).
 
 Fixed windows counted in the default cache (the database cache, or Redis on several nodes), as the
 comment limits do (discussion/services.py): increment first, then compare, so requests arriving
@@ -14,6 +15,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 from ninja.throttling import BaseThrottle
+
+from episodes.analytics.identity import ip_network_part
 
 from .models import PersonalAccessToken
 
@@ -38,7 +41,8 @@ class ApiRateLimit(BaseThrottle):
         if isinstance(token, PersonalAccessToken):
             who, windows = f"token:{token.pk}", limits["token"]
         else:
-            who, windows = f"ip:{request.META.get('REMOTE_ADDR', '')}", limits["anonymous"]
+            # An IPv6 client picks any address in its /64 at will: the /64 is the client.
+            who, windows = f"ip:{ip_network_part(request.META.get('REMOTE_ADDR', ''))}", limits["anonymous"]
         now = int(time.time())
         wait: int | None = None
         for count, seconds in windows:

@@ -94,3 +94,22 @@ def test_token_calls_are_limited_per_token(client, learner, make_token, bearer, 
     refused = client.get("/api/v1/me", **bearer(first))
     assert refused.status_code == 429 and refused.has_header("Retry-After")
     assert client.get("/api/v1/me", **bearer(second)).status_code == 200
+
+
+def test_an_ipv6_client_cannot_escape_its_limit_by_changing_address_in_its_64(client, db, settings):
+    settings.PODCASTCME_API_RATE_LIMITS = {"token": [(100, 60)], "anonymous": [(2, 60)]}
+    # A host chooses the last 64 bits of its address freely (privacy extensions, or on purpose).
+    for n in (1, 2):
+        assert client.get("/api/v1/topics", REMOTE_ADDR=f"2001:db8:1:2::{n}").status_code == 200
+    assert client.get("/api/v1/topics", REMOTE_ADDR="2001:db8:1:2:ffff::9").status_code == 429
+    assert client.get("/api/v1/topics", REMOTE_ADDR="2001:db8:1:3::1").status_code == 200  # another /64
+
+
+def test_a_forged_x_forwarded_for_does_not_reset_the_limit(client, db, settings):
+    settings.PODCASTCME_API_RATE_LIMITS = {"token": [(100, 60)], "anonymous": [(2, 60)]}
+    settings.PODCASTCME_TRUSTED_PROXIES = 1  # one proxy, which appends the address it saw
+    seen = "198.51.100.7"
+    for n in (1, 2):
+        forged = f"203.0.113.{n}, {seen}"  # the client's own claim on the left, the proxy's on the right
+        assert client.get("/api/v1/topics", HTTP_X_FORWARDED_FOR=forged).status_code == 200
+    assert client.get("/api/v1/topics", HTTP_X_FORWARDED_FOR=f"203.0.113.3, {seen}").status_code == 429

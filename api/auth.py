@@ -6,9 +6,12 @@ malformed one, an unknown, revoked or expired token, or an inactive account -> 4
 ``WWW-Authenticate: Bearer``; a token without the operation's scope -> 403.
 """
 
+from allauth.mfa.models import Authenticator
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja.security.http import HttpAuthBase
+
+from accounts.permissions import mfa_is_required
 
 from .errors import ScopeRefused, Unauthenticated
 from .models import PersonalAccessToken
@@ -62,5 +65,29 @@ class TokenAuth(HttpAuthBase):
         return token
 
 
+class CoordinatorTokenAuth(TokenAuth):
+    """``read`` for the coordinator endpoints (learners' names and addresses). Their pages need a
+    two-factor login (MFA_REQUIRED_PATH_PREFIXES); a token must not be the way round it. A host's,
+    coordinator's or staff member's token answers only if the account had its authenticator when the
+    token was created (allauth then asked for it at login, and the tokens page is behind the same
+    gate): a token made as a plain learner, before the account became a coordinator's, is refused
+    until the owner sets up two-factor and makes a new one. 403 ``mfa_required``."""
+
+    def __call__(self, request: HttpRequest) -> PersonalAccessToken:
+        token = super().__call__(request)
+        user = token.user
+        made_with_mfa = Authenticator.objects.filter(
+            user_id=user.pk, type=Authenticator.Type.TOTP, created_at__lte=token.created_at
+        ).exists()  # asked first: one query for a coordinator who has it
+        if not made_with_mfa and mfa_is_required(user):
+            raise ScopeRefused(
+                "Coordinator data needs a token created after two-factor authentication was set up "
+                "on the account: set it up, then create a new token at /account/api-tokens/.",
+                code="mfa_required",
+            )
+        return token
+
+
 read_token = TokenAuth("read")
 write_token = TokenAuth("write")
+coordinator_token = CoordinatorTokenAuth("read")

@@ -1,5 +1,6 @@
 """A coordinator's activities and their completions: only the activities of providers the token's
-user coordinates (credits' own selectors decide); another provider's activity is 404."""
+user coordinates (credits' own selectors decide); another provider's activity is 404. The token must
+come from an account with two-factor set up when it was made (api/auth.py CoordinatorTokenAuth)."""
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Path, Router
@@ -8,14 +9,14 @@ from credits.credit_lines import type_labels
 from credits.models import Activity, Certificate
 
 from .. import selectors
-from ..auth import read_token
+from ..auth import coordinator_token
 from ..errors import NotFound
 from ..pagination import PageQuery, paginate
 from ..schemas import CompletionPage, CoordinatorActivityPage, ErrorOut
 from .credit_records import credit_lines_out
 from .links import api_url
 
-router = Router(tags=["coordinator"], auth=read_token)
+router = Router(tags=["coordinator"], auth=coordinator_token)
 
 AUTH_ERRORS = {401: ErrorOut, 403: ErrorOut, 429: ErrorOut}
 

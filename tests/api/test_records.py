@@ -5,6 +5,7 @@ import pytest
 
 from credits import certificates
 from testkit import factories
+from testkit.mfa import give_totp
 
 
 @pytest.fixture
@@ -118,6 +119,7 @@ def test_coordinator_sees_completions_of_own_activities_only(
     factories.pass_and_evaluate(learner, other_activity)
     factories.claim_and_issue(learner, other_activity, django_capture_on_commit_callbacks)
 
+    give_totp(coordinator)  # coordinators sign in with two factors (CoordinatorTokenAuth)
     token = make_token(coordinator)
     activities = client.get("/api/v1/coordinator/activities", **bearer(token)).json()["results"]
     assert [(a["id"], a["credited_completions"]) for a in activities] == [(activity.pk, 1)]
@@ -135,6 +137,26 @@ def test_a_learner_is_no_coordinator(client, bearer, learner_token, activity):
     assert client.get("/api/v1/coordinator/activities", **bearer(learner_token)).json()["results"] == []
     url = f"/api/v1/coordinator/activities/{activity.pk}/completions"
     assert client.get(url, **bearer(learner_token)).status_code == 404
+
+
+def test_a_coordinators_token_made_without_two_factor_is_refused(
+    client, bearer, make_token, coordinator, activity, certificate
+):
+    # Made as a learner would (no authenticator yet), before or after becoming a coordinator: the
+    # coordinator pages would have asked for a second factor, so the token may not read them.
+    before = make_token(coordinator, name="Made without two-factor")
+    urls = ["/api/v1/coordinator/activities", f"/api/v1/coordinator/activities/{activity.pk}/completions"]
+    for url in urls:
+        response = client.get(url, **bearer(before))
+        assert response.status_code == 403, url
+        assert response.json()["error"] == "mfa_required"
+        assert "/account/api-tokens/" in response.json()["message"]
+    give_totp(coordinator)
+    assert client.get(urls[1], **bearer(before)).status_code == 403  # still: it was made before
+    assert client.get("/api/v1/me", **bearer(before)).status_code == 200  # their own records: fine
+    after = make_token(coordinator, name="Made after two-factor")
+    for url in urls:
+        assert client.get(url, **bearer(after)).status_code == 200, url
 
 
 def test_coordinator_endpoints_need_a_token(client, activity):

@@ -24,7 +24,7 @@ def _with_etags(patterns: list) -> list:
 
 
 @csrf_exempt
-def unknown_endpoint(request: HttpRequest, rest: str = "") -> JsonResponse:
+def unknown_endpoint(request: HttpRequest, version: str, rest: str = "") -> JsonResponse:
     return JsonResponse(
         {"error": "not_found", "message": f"No API endpoint at {request.path}: see /api/v1/docs."}, status=404
     )
@@ -34,8 +34,9 @@ _patterns, _app_name, _namespace = api.urls
 
 urlpatterns = [
     path("api/v1/", (_with_etags(_patterns), _app_name, _namespace)),
-    # Only versioned paths: the rest of /api/ stays free for other apps.
-    re_path(r"^api/v[0-9]+(?P<rest>/.*)?$", unknown_endpoint, name="unknown_endpoint"),
+    # Only versioned paths: the rest of /api/ stays free for other apps. (Every part of the regex is
+    # a named group, so tests/core/test_hostile_inputs.py's walker can fill it.)
+    re_path(r"^api/(?P<version>v[0-9]+)(?P<rest>(?:/.*)?)$", unknown_endpoint, name="unknown_endpoint"),
     path("account/api-tokens/", views.token_list, name="tokens"),
     path("account/api-tokens/<int:pk>/revoke/", views.token_revoke_view, name="token_revoke"),
 ]

@@ -141,10 +141,13 @@ def test_unknown_show_and_unknown_path_are_json_404(client, db):
     response = client.get("/api/v1/shows/no-such-show")
     assert response.status_code == 404
     assert response.json()["message"] == "No show with the slug 'no-such-show'."
-    response = client.get("/api/v2/shows")
-    assert response.status_code == 404
-    assert response["Content-Type"].startswith("application/json")
-    assert response.json()["error"] == "not_found"
+    for path in ("/api/v2/shows", "/api/v2", "/api/v1/no/such/thing"):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert response["Content-Type"].startswith("application/json"), path
+        assert response.json()["error"] == "not_found", path
+    # Only versioned paths: the rest of /api/ belongs to other apps (or to the site's 404 page).
+    assert not client.get("/api/version").headers["Content-Type"].startswith("application/json")
 
 
 def test_episode_of_a_show_that_offers_further_credit_types(client, show, coordinator):

@@ -60,6 +60,10 @@ class FollowUpQuestion(models.Model):
         Question, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
         help_text=_("The post-test question this repeats (its answer at the claim is the baseline)."),
     )  # fmt: skip
+    # The id of the post-test question repeated, kept when the post-test is replaced (credits'
+    # quiz_replace deletes its questions, which empties ``source``): the key of the baseline in the
+    # claims' attempts, so answers already collected keep their paired baseline in the report.
+    baseline_question_id = models.PositiveIntegerField(null=True, blank=True, editable=False)
     text = models.TextField(_("question"))
     options = models.JSONField(default=list)
     rationale = models.TextField(_("rationale"), blank=True)
@@ -78,6 +82,11 @@ class FollowUpQuestion(models.Model):
 
     def __str__(self) -> str:
         return self.text[:80]
+
+    def save(self, *args, **kwargs):
+        if self.baseline_question_id is None and self.source_id is not None:
+            self.baseline_question_id = self.source_id
+        super().save(*args, **kwargs)
 
 
 class FollowUpConsent(models.Model):

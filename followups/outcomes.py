@@ -7,7 +7,8 @@ Decisions (docs/outcomes.md):
 - **Paired comparison.** A follow-up interval counts only the learners who answered that interval's
   follow-up, and the "at claim" figure beside it is computed from the *same* learners: for each
   (claim, question) answered at the follow-up, the claim's own post-test answer to the question the
-  follow-up question repeats (``FollowUpQuestion.source``), read from the passing attempt the claim
+  follow-up question repeats (``FollowUpQuestion.baseline_question_id``, which outlives a
+  replaced post-test), read from the passing attempt the claim
   rests on (``claim.attempt.results``). A pair counts only when both answers exist (a claim made on a
   version without that question has no baseline for it). So a drop is a drop in the same people, not
   a different mix of people. The all-claims figure at the claim is shown too, for context, labelled.
@@ -15,8 +16,8 @@ Decisions (docs/outcomes.md):
   for. Earlier failed attempts are not counted.
 - **Revoked credit leaves the report** (as it leaves every total): a claim whose certificate was
   revoked counts nowhere, neither at the claim nor at its follow-ups.
-- A question written for the follow-up (no ``source``) has follow-up figures and no baseline; it is
-  not in the paired overall figure.
+- A question written for the follow-up (no ``baseline_question_id``) has follow-up figures and no
+  baseline; it is not in the paired overall figure.
 
 A fixed number of queries, whatever the number of learners (tests/followups/test_outcomes.py).
 """
@@ -242,7 +243,7 @@ def _knowledge_answers(activity_ids: Sequence[int]):
             "follow_up__claim_id",
             "follow_up__interval_days",
             "question_id",
-            "question__source_id",
+            "question__baseline_question_id",
             "correct",
         )
         .order_by()
@@ -328,9 +329,9 @@ def outcomes_report(activity: Activity) -> OutcomesReport:
     rows = []
     for question in questions:
         all_claims = Tally()
-        if question.source_id is not None:
+        if question.baseline_question_id is not None:
             for baseline in baselines.values():
-                value = baseline.get(str(question.source_id))
+                value = baseline.get(str(question.baseline_question_id))
                 if value is not None:
                     all_claims.add(value)
         by_interval = {days: per_question_here.get((question.pk, days), Paired()) for days in knowledge_days}

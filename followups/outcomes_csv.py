@@ -49,20 +49,19 @@ def outcomes_csv_rows(report: OutcomesReport) -> Iterator[list[object]]:
             _n(p.change),
         )
     for question in report.questions:
+        paired = question.question.baseline_question_id is not None
         for days, p in question.by_interval.items():
             yield row(
-                _("Knowledge, per question (paired)")
-                if question.question.source_id
-                else _("Knowledge, new question"),
+                _("Knowledge, per question (paired)") if paired else _("Knowledge, new question"),
                 days,
                 question.question.text,
                 p.learners,
                 p.at_claim.n,
                 _n(p.at_claim.percent),
-                _n(p.at_follow_up.percent if question.question.source_id else p.follow_up_all.percent),
+                _n(p.at_follow_up.percent if paired else p.follow_up_all.percent),
                 _n(p.change),
             )
-        if question.question.source_id:
+        if paired:
             yield row(
                 _("Knowledge at claim, all claims (context)"),
                 0,

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
@@ -129,9 +130,12 @@ def answer(request, token: str):
     )
 
 
+@csrf_exempt  # RFC 8058's one-click POST comes from the mail provider, with no CSRF cookie or token
 def unsubscribe(request, token: str):
     """The email's unsubscribe link: the page has one button (a link scanner that opens every link of
-    an email must not unsubscribe anyone); a mail client's one-click POST (RFC 8058) also works."""
+    an email must not unsubscribe anyone); a mail client's one-click POST (RFC 8058) also works. The
+    signed token is the key (as for the answer link), so a forged cross-site POST needs the token: it
+    can only do what the token's owner could, stop their own follow-ups."""
     user_id = links.unsubscribe_token_read(token)
     if user_id is None:
         return _refused(request, _("This link is not valid. Open it from the email as it was sent."), 400)

@@ -43,9 +43,12 @@ START = (
     "/verify/",
     "/privacy/",
 )
-# Not pages of the product: the admin (staff only), files, feeds, and the log-out confirmation.
+# Not pages of the product: the admin (staff only), files, feeds, the log-out confirmation, and the
+# API's interactive docs (Swagger UI as django-ninja ships it: a developer tool whose own markup axe
+# faults, nested buttons and its colours; tests/browser/test_api_docs.py checks it renders under the
+# CSP; the OpenAPI schema is the API's reference).
 SKIP = re.compile(
-    r"^/(admin/|static/|media/|favicon\.ico|healthz|stripe/|accounts/logout/)"
+    r"^/(admin/|static/|media/|favicon\.ico|healthz|stripe/|accounts/logout/|api/v1/docs)"
     r"|\.(xml|json|csv|pdf|xls|mp3|m4a|ogg|opus|jpg|jpeg|png|svg|vtt|srt|txt|zip)$"
     r"|/(audio|file|artwork)/"
 )

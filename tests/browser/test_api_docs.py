@@ -1,9 +1,6 @@
 """The interactive API docs (Swagger UI) in a real browser: it renders the operations from our own
 static files with no Content-Security-Policy report; the token page fits a 390 px screen."""
 
-import os
-import shutil
-
 import pytest
 from django.conf import settings
 from django.test import Client
@@ -13,32 +10,9 @@ from testkit.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
 
-
-@pytest.fixture
-def chromium():
-    from playwright.sync_api import sync_playwright
-
-    path = next(
-        (p for p in (os.environ.get("CHROMIUM_PATH"), "/usr/bin/chromium", shutil.which("chromium")) if p),
-        None,
-    )
-    if not path or not os.path.exists(path):
-        pytest.fail("Debian's chromium is not installed (make test installs it when run as root).")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # playwright's loop in this thread; the ORM stays sync
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
-            yield browser
-            browser.close()
-    finally:
-        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-
-
-def _page(chromium, live_server, width: int):
-    context = chromium.new_context(base_url=live_server.url, viewport={"width": width, "height": 900})
+def _page(browser, live_server, width: int):
+    context = browser.new_context(base_url=live_server.url, viewport={"width": width, "height": 900})
     page = context.new_page()
     reports: list[str] = []
     page.on("console", lambda m: reports.append(m.text) if "Content Security Policy" in m.text else None)
@@ -48,19 +22,20 @@ def _page(chromium, live_server, width: int):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_swagger_ui_renders_under_our_csp(chromium, live_server, episode):
-    page, reports, outside = _page(chromium, live_server, 1280)
+def test_swagger_ui_renders_under_our_csp(browser, live_server, episode):
+    page, reports, outside = _page(browser, live_server, 1280)
     page.goto("/api/v1/docs")
     page.wait_for_selector(".opblock-summary-path", timeout=15_000)
     paths = page.locator(".opblock-summary-path").all_inner_texts()
+    assert page.get_attribute("html", "lang") == "en"  # our override of ninja's page (axe: html-has-lang)
     assert any("/api/v1/me/claims" in p for p in paths)
     assert reports == []
     assert [u for u in outside if not u.startswith("data:")] == []
 
 
 @pytest.mark.django_db(transaction=True)
-def test_token_page_fits_a_phone(chromium, live_server, learner):
-    page, reports, _outside = _page(chromium, live_server, 390)
+def test_token_page_fits_a_phone(browser, live_server, learner):
+    page, reports, _outside = _page(browser, live_server, 390)
     client = Client()
     client.post(reverse("account_login"), {"login": learner.email, "password": PASSWORD})
     cookie = client.cookies[settings.SESSION_COOKIE_NAME].value

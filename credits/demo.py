@@ -36,6 +36,8 @@ from .models import (
     GRANT_OPEN_STATUSES,
     AcpeActivityType,
     Activity,
+    ActivityCredit,
+    ActivityVersion,
     Attempt,
     Certificate,
     ClaimedCredit,
@@ -44,16 +46,20 @@ from .models import (
     ContentPerson,
     CreditClaim,
     CreditKind,
+    DisclosureForm,
+    DisclosureRequest,
     Evaluation,
     GrantStatus,
     ListeningProgress,
     MandateTopic,
     MocOptIn,
+    MocRegistration,
     Option,
     Provider,
     ProviderPerson,
     RelevanceDecision,
     ShowProviderGrant,
+    SpeakerMatch,
 )
 from .provider_time import provider_zone
 
@@ -211,6 +217,7 @@ def seed_demo_activity(*, provider: Provider, coordinator: User) -> Activity | N
         seed_demo_cebroker_numbers(activity=existing, coordinator=coordinator)
         existing.refresh_from_db()
         return existing
+    mark = demo_audit_last_id()
     seed_demo_grant(show=episode.show, provider=provider, coordinator=coordinator)
     today = timezone.localdate()
     activity = services.activity_create(
@@ -266,6 +273,13 @@ def seed_demo_activity(*, provider: Provider, coordinator: User) -> Activity | N
         },
     )
     seed_demo_cebroker_numbers(activity=activity, coordinator=coordinator)
+    # Set up and published before its release and before the demo's claims (about 100 days ago):
+    # an auditor sees disclosures collected and mitigated, then the activity published, then claims.
+    backdate_demo_activity_setup(
+        activity=activity,
+        published_at=timezone.now() - datetime.timedelta(days=DEMO_ACTIVITY_PUBLISHED_DAYS_AGO),
+        after_id=mark,
+    )
     activity.refresh_from_db()
     return activity
 
@@ -617,4 +631,100 @@ def backdate_demo_claim(*, claim: CreditClaim, at: datetime.datetime) -> bool:
             object_type=object_type, object_id=object_id, created_at__gt=when
         )
         models.QuerySet.update(rows, created_at=when)
+    return True
+
+
+# The demo activity's setup, in the order a CME office follows: the show's grant, the activity drafted,
+# its people asked for disclosures and their forms collected, the one relevant relationship mitigated
+# and the speakers matched, the post-test, MOC and credit types, then publication; its episode is
+# published and the activity released 120 days ago, the claims made about 100 days ago.
+DEMO_ACTIVITY_PUBLISHED_DAYS_AGO = 125
+# How long before publication each audited step of the setup happened, by audit action.
+_SETUP_STEP_BEFORE_PUBLICATION: dict[str, datetime.timedelta] = {
+    "grant.invited": datetime.timedelta(days=10),
+    "grant.accepted": datetime.timedelta(days=9),
+    "activity.created": datetime.timedelta(days=8),
+    "disclosure.person_created": datetime.timedelta(days=8),
+    "activity.person_added": datetime.timedelta(days=8),
+    "disclosure.requested": datetime.timedelta(days=8),
+    "disclosure.collected": datetime.timedelta(days=6),
+    "disclosure.relevance_decided": datetime.timedelta(days=4),
+    "activity.speaker_matched": datetime.timedelta(days=4),
+    "quiz.replaced": datetime.timedelta(days=2),
+    "moc.registration_changed": datetime.timedelta(days=2),
+    "activity.credit_types_changed": datetime.timedelta(days=2),
+    "activity.published": datetime.timedelta(0),
+}
+
+
+def backdate_demo_activity_setup(
+    *, activity: Activity, published_at: datetime.datetime, after_id: int
+) -> bool:
+    """Move a just-made demo activity's setup back so that it is published at ``published_at``
+    (demo only): the show's grant, the activity's creation and publication, its versions, its people,
+    their disclosure requests and forms (the date collected too), the relevance decisions and their
+    mitigation, the speaker matches, MOC registrations and credit types, and the audit rows about
+    these written since audit row ``after_id``. Each step is dated by _SETUP_STEP_BEFORE_PUBLICATION
+    (a step not listed, such as the PARS and CE Broker data, a few minutes after publication), the
+    audit rows of one step a second apart in the order they were written.
+
+    Idempotent and one way: nothing happens when the activity was already created at or before
+    ``published_at`` (a second seed_demo moves nothing). Refused outside a demo site. Returns whether
+    it moved anything.
+    """
+    _demo_only()
+    activity = Activity.objects.select_related("provider", "episode").get(pk=activity.pk)
+    if activity.created_at <= published_at:
+        return False
+    step = _SETUP_STEP_BEFORE_PUBLICATION
+    zone = provider_zone(activity.provider)
+    grant_at = published_at - step["grant.accepted"]
+    created_at = published_at - step["activity.created"]
+    collected_at = published_at - step["disclosure.collected"]
+    decided_at = published_at - step["disclosure.relevance_decided"]
+    prepared_at = published_at - step["quiz.replaced"]
+    grant_ids = [
+        str(pk)
+        for pk in ShowProviderGrant.objects.filter(
+            show_id=activity.episode.show_id, provider=activity.provider
+        ).values_list("pk", flat=True)
+    ]
+    ShowProviderGrant.objects.filter(pk__in=grant_ids, requested_at__gt=grant_at).update(
+        requested_at=published_at - step["grant.invited"], accepted_at=grant_at
+    )
+    Activity.objects.filter(pk=activity.pk).update(
+        created_at=created_at, updated_at=published_at, published_at=published_at
+    )
+    ActivityVersion.objects.filter(activity=activity).update(created_at=published_at)
+    ActivityCredit.objects.filter(activity=activity).update(created_at=prepared_at)
+    MocRegistration.objects.filter(activity=activity).update(created_at=prepared_at)
+    people = ContentPerson.objects.filter(activity=activity)
+    people.update(added_at=created_at)
+    person_ids = list(people.values_list("person_id", flat=True))
+    ProviderPerson.objects.filter(pk__in=person_ids, created_at__gt=created_at).update(created_at=created_at)
+    requests = DisclosureRequest.objects.filter(activity=activity, created_at__gt=created_at)
+    for request in requests:
+        DisclosureRequest.objects.filter(pk=request.pk).update(
+            created_at=created_at,
+            expires_at=created_at + (request.expires_at - request.created_at),
+            used_at=request.used_at and collected_at,
+        )
+    DisclosureForm.objects.filter(person_id__in=person_ids, submitted_at__gt=collected_at).update(
+        submitted_at=collected_at, collected_on=timezone.localtime(collected_at, zone).date()
+    )
+    decisions = RelevanceDecision.objects.filter(content_person__activity=activity)
+    decisions.update(decided_at=decided_at)
+    decisions.filter(mitigated_at__isnull=False).update(mitigated_at=decided_at)
+    SpeakerMatch.objects.filter(activity=activity).update(decided_at=decided_at)
+    rows = AuditEvent._base_manager.filter(pk__gt=after_id).filter(
+        models.Q(object_type="credits.activity", object_id=str(activity.pk))
+        | models.Q(object_type="credits.providerperson", object_id__in=[str(pk) for pk in person_ids])
+        | models.Q(object_type="credits.showprovidergrant", object_id__in=grant_ids)
+    )
+    in_step: dict[datetime.timedelta, int] = {}
+    for row in rows.order_by("pk").only("pk", "action"):
+        before = step.get(row.action, -datetime.timedelta(minutes=10))
+        in_step[before] = in_step.get(before, -1) + 1
+        when = published_at - before + datetime.timedelta(seconds=in_step[before])
+        models.QuerySet.update(AuditEvent._base_manager.filter(pk=row.pk), created_at=when)
     return True

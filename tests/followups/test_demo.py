@@ -17,8 +17,25 @@ from accounts.models import User
 from audit.models import AuditEvent
 from credits import services as credit_services
 from credits.audit_actions import CreditAction
-from credits.demo import backdate_demo_claim, demo_audit_redate
-from credits.models import Activity, Attempt, Certificate, CompletionRecord, CreditClaim, Evaluation
+from credits.demo import backdate_demo_activity_setup, backdate_demo_claim, demo_audit_redate
+from credits.models import (
+    Activity,
+    ActivityCredit,
+    ActivityVersion,
+    Attempt,
+    Certificate,
+    CompletionRecord,
+    ContentPerson,
+    CreditClaim,
+    DisclosureForm,
+    DisclosureRequest,
+    Evaluation,
+    MocRegistration,
+    ProviderPerson,
+    RelevanceDecision,
+    ShowProviderGrant,
+    SpeakerMatch,
+)
 from credits.outcome_evidence import outcome_evidence
 from credits.provider_time import provider_zone
 from followups.audit_actions import FollowUpAction
@@ -90,6 +107,14 @@ def _dated_rows() -> list[tuple[str, int, object]]:
         (Certificate, ["issued_at", "completion_date", "number"]),
         (CompletionRecord, ["completed_at"]),
         (FollowUp, ["created_at", "due_at", "sent_at", "answered_at", "expires_at", "status"]),
+        (Activity, ["created_at", "updated_at", "published_at"]),
+        (ActivityVersion, ["created_at"]),
+        (DisclosureRequest, ["created_at", "expires_at", "used_at"]),
+        (DisclosureForm, ["submitted_at", "collected_on"]),
+        (RelevanceDecision, ["decided_at", "mitigated_at"]),
+        (ContentPerson, ["added_at"]),
+        (SpeakerMatch, ["decided_at"]),
+        (ShowProviderGrant, ["requested_at", "accepted_at"]),
     ):
         for row in model.objects.order_by("pk").values("pk", *fields):
             rows += [(f"{model.__name__}.{field}", row["pk"], row[field]) for field in fields]
@@ -138,6 +163,66 @@ def test_the_demo_history_lies_in_the_past_and_seeding_again_moves_nothing():
         issued = AuditEvent.objects.for_object(certificate).get(action=CreditAction.CERTIFICATE_ISSUED)
         assert issued.created_at == claim.claimed_at
 
+    # The activity was set up before any claim, in a CME office's order: its grant, its creation, its
+    # people's disclosures collected, the relevant relationship mitigated and the speakers matched,
+    # then publication, before its release; each of these audit rows dated with its step.
+    first_claim = min(c.claimed_at for c in claims)
+    activity.refresh_from_db()
+    grant = ShowProviderGrant.objects.get(show=activity.episode.show, provider=activity.provider)
+    assert grant.requested_at < grant.accepted_at < activity.created_at
+    people = ContentPerson.objects.filter(activity=activity)
+    person_ids = people.values_list("person_id", flat=True)
+    assert people.count() == 5
+    assert all(p.added_at == activity.created_at for p in people)
+    assert all(p.created_at <= activity.created_at for p in ProviderPerson.objects.filter(pk__in=person_ids))
+    requests = DisclosureRequest.objects.filter(activity=activity)
+    forms = DisclosureForm.objects.filter(person_id__in=person_ids)
+    assert requests.count() == 5 and forms.count() == 5
+    for request in requests:
+        assert activity.created_at <= request.created_at < request.used_at < request.expires_at
+    collected = max(f.submitted_at for f in forms)
+    assert all(f.collected_on == timezone.localtime(f.submitted_at, zone).date() for f in forms)
+    decisions = RelevanceDecision.objects.filter(content_person__activity=activity)
+    assert decisions.exists()
+    for decision in decisions:
+        assert collected < decision.decided_at and decision.mitigated_at == decision.decided_at
+        assert decision.decided_at < activity.published_at
+    assert all(m.decided_at < activity.published_at for m in SpeakerMatch.objects.filter(activity=activity))
+    assert all(c.created_at < activity.published_at for c in ActivityCredit.objects.filter(activity=activity))
+    assert all(
+        r.created_at < activity.published_at for r in MocRegistration.objects.filter(activity=activity)
+    )
+    version = ActivityVersion.objects.get(activity=activity)
+    assert version.created_at == activity.published_at
+    assert activity.updated_at < first_claim
+    assert activity.published_at.date() < activity.release_date < first_claim.date()
+    setup_rows = AuditEvent.objects.for_object(activity).filter(
+        action__in=[
+            "activity.created",
+            "activity.person_added",
+            "disclosure.requested",
+            "disclosure.collected",
+            "disclosure.relevance_decided",
+            "activity.speaker_matched",
+            "activity.published",
+        ]
+    )
+    assert setup_rows.count() == 1 + 5 + 5 + 5 + 1 + 3 + 1
+    assert all(row.created_at < activity.published_at + datetime.timedelta(minutes=1) for row in setup_rows)
+    assert setup_rows.get(action="activity.created").created_at == activity.created_at
+    assert setup_rows.get(action="activity.published").created_at >= activity.published_at
+    assert all(row.created_at < collected for row in setup_rows.filter(action="disclosure.requested"))
+    for action in ("disclosure.collected", "disclosure.relevance_decided", "activity.speaker_matched"):
+        assert all(row.created_at < activity.published_at for row in setup_rows.filter(action=action))
+    for row in AuditEvent.objects.for_object(grant):
+        assert row.created_at < activity.created_at
+    assert (
+        not AuditEvent.objects.for_object(activity)
+        .filter(created_at__gte=first_claim - datetime.timedelta(days=1))
+        .exclude(action__startswith="followup")
+        .exists()
+    )
+
     # Each follow-up was sent on its due day and answered the next; some expired, the last still open.
     for follow_up in FollowUp.objects.filter(activity=activity).select_related("claim"):
         assert follow_up.due_at == follow_up.claim.claimed_at + datetime.timedelta(
@@ -173,6 +258,10 @@ def test_moving_a_claim_in_time_is_refused_outside_a_demo_site(settings, learner
         backdate_demo_claim(claim=claim, at=timezone.now() - datetime.timedelta(days=100))
     with pytest.raises(ImproperlyConfigured):
         demo_audit_redate(after_id=0, at=timezone.now() - datetime.timedelta(days=100))
+    with pytest.raises(ImproperlyConfigured):
+        backdate_demo_activity_setup(
+            activity=activity, published_at=timezone.now() - datetime.timedelta(days=125), after_id=0
+        )
     claim.refresh_from_db()
     assert claim.claimed_at > timezone.now() - datetime.timedelta(minutes=5)
     assert not AuditEvent.objects.filter(created_at__lt=timezone.now() - datetime.timedelta(days=1)).exists()

@@ -31,6 +31,7 @@ from credits.views.disclosures import BAD_LINKS_PER_MINUTE
 from episodes.models import EpisodePerson
 from testkit import factories
 from testkit.mfa import mfa_login
+from testkit.migrations import nodes_with
 
 pytestmark = pytest.mark.django_db
 
@@ -637,8 +638,8 @@ def test_typed_people_and_disclosures_become_forms_entered_before_collection():
     leaves = executor.loader.graph.leaf_nodes()
     try:
         executor.migrate([BEFORE_COLLECTION])
-        nodes = [BEFORE_COLLECTION] + [n for n in leaves if n[0] != "credits"]
-        apps = MigrationExecutor(connection).loader.project_state(nodes).apps
+        state = MigrationExecutor(connection)
+        apps = state.loader.project_state(nodes_with(state, BEFORE_COLLECTION)).apps
         ids = _typed_data(apps)
         MigrationExecutor(connection).migrate(leaves)
     finally:

@@ -10,6 +10,8 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
+from testkit.migrations import nodes_with
+
 BEFORE = ("credits", "0006_certificate_render_state")
 
 
@@ -19,8 +21,7 @@ def _leaves(executor: MigrationExecutor) -> list[tuple[str, str]]:
 
 def _old_state_apps(executor: MigrationExecutor, leaves: list[tuple[str, str]]):
     """Every app at its newest migration except credits, which is as it was before versions."""
-    nodes = [BEFORE] + [node for node in leaves if node[0] != "credits"]
-    return executor.loader.project_state(nodes).apps
+    return executor.loader.project_state(nodes_with(executor, BEFORE)).apps
 
 
 @pytest.mark.django_db(transaction=True)

@@ -397,7 +397,8 @@ def certificate_issue(
     no savepoint: nobody else can choose one of this provider's numbers until this commits, and on
     SQLite the claim's own insert already holds the database's write lock. ``version``: the
     claim's version row if the caller has it (it is not read again). ``audit_events``: the
-    certificate's audit row is appended there for the caller to write with its own (one INSERT,
+    certificate's audit row is appended there for the caller to write with its own (and the caller
+    tells credits.events of certificate.issued with its own events, in one task) (one INSERT,
     audit.services.audit_record_many) instead of being written here.
     """
     if locked_provider is not None:
@@ -462,12 +463,12 @@ def _certificate_create(
         {"claim": claim.pk, "number": certificate.number, "revision": 1},
     )
     if audit_events is not None:
-        audit_events.append(event)
+        audit_events.append(event)  # the caller also tells credits.events, with its own events
     else:
         actor, action, obj, data = event
         audit_record(actor=actor, action=action, obj=obj, data=data)
+        credit_event(CERTIFICATE_ISSUED, certificate.pk)
     _enqueue_render(certificate.pk)
-    credit_event(CERTIFICATE_ISSUED, certificate.pk)
     return certificate
 
 

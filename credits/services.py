@@ -766,7 +766,10 @@ def _claim_create(
         audit_events=events,
     )
     audit_record_many(events)  # the claim's audit row and the certificate's, in one INSERT
-    credit_events.credit_event(credit_events.CLAIM_CREATED, claim.pk)
+    # claim.created then certificate.issued: one task, enqueued when the claim commits (credits.events)
+    credit_events.credit_events(
+        [(credit_events.CLAIM_CREATED, claim.pk), (credit_events.CERTIFICATE_ISSUED, certificate.pk)]
+    )
     if not render_runs_at_commit():  # a worker renders it later: the page shows the row as issued
         claim.certificate = certificate  # kept on the claim (the reverse one-to-one's cache), not saved
     return claim

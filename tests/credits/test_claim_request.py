@@ -19,8 +19,9 @@ from testkit.factories import make_user, pass_and_evaluate
 from testkit.mfa import mfa_login
 
 # The session, the account, the activity, the claim page's read; the learner's lock, claim_check's
-# read, the claim, completion, certificate and audit inserts; the render task's row after the commit.
-CLAIM_STATEMENTS = 11
+# read, the claim, completion, certificate and audit inserts; after the commit the render task's row
+# and one task row that tells followups and webhooks of the claim and its certificate (credits.events).
+CLAIM_STATEMENTS = 12
 CLAIM_FORM = {"minutes": "45", "attest": "on"}
 
 

@@ -4,9 +4,11 @@ is read-only, with a note saying which page changes it (issue 12: the admin is n
 
 from typing import Any
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from audit.admin_readonly import ReadOnlyInline
+from audit.admin_readonly import ReadOnlyRecordAdmin as BaseReadOnlyRecordAdmin
 from episodes.admin import URL_FIELDS_ASSUME_HTTPS
 from episodes.admin_widgets import KeySafeAutocompleteMixin
 
@@ -58,50 +60,11 @@ LEARNER_RECORDS = _(
 )
 
 
-class ReadOnlyRecordAdmin(admin.ModelAdmin):
+class ReadOnlyRecordAdmin(BaseReadOnlyRecordAdmin):
     """A record that only the services change, each change with its audit row: the admin shows it,
-    says where it is changed, and adds, changes and deletes nothing."""
+    says where it is changed, and adds, changes and deletes nothing (audit.admin_readonly)."""
 
     where_to_change: Any = COORDINATOR_PAGES
-    actions = None
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def get_readonly_fields(self, request, obj=None):
-        opts = self.model._meta
-        return [f.name for f in (*opts.concrete_fields, *opts.many_to_many) if not f.auto_created]
-
-    def changelist_view(self, request, extra_context=None):
-        messages.info(request, self.where_to_change)
-        return super().changelist_view(request, extra_context)
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        if request.method == "GET":
-            messages.info(request, self.where_to_change)
-        return super().changeform_view(request, object_id, form_url, extra_context)
-
-
-class ReadOnlyInline(admin.TabularInline):
-    """The rows of a read-only record, shown under it and never changed here."""
-
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class ProviderCoordinatorInline(KeySafeAutocompleteMixin, admin.TabularInline):

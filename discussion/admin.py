@@ -2,8 +2,10 @@
 (/host/shows/<slug>/discussion/), each action audited; the admin only shows them (issue 12: the
 admin is not a back door)."""
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
+
+from audit.admin_readonly import ReadOnlyRecordAdmin
 
 from .models import Comment, CommentReference, HelpfulMark, ShowDiscussion
 
@@ -13,24 +15,8 @@ WHERE = _(
 )
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    actions = None
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.concrete_fields if not f.auto_created]
-
-    def changelist_view(self, request, extra_context=None):
-        messages.info(request, WHERE)
-        return super().changelist_view(request, extra_context)
+class ReadOnlyAdmin(ReadOnlyRecordAdmin):
+    where_to_change = WHERE
 
 
 class ReferenceInline(admin.TabularInline):

@@ -5,6 +5,8 @@ action below (both through ``fediverse.blocks``)."""
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
+from audit.admin_readonly import ReadOnlyRecordAdmin
+
 from .blocks import BlockError, domain_unblock
 from .models import BlockedDomain, Delivery, Follower, InboxActivity, RemoteActor
 
@@ -15,29 +17,8 @@ WHERE = _(
 )
 
 
-class ReadOnlyFederationAdmin(admin.ModelAdmin):
-    actions: list[str] | None = None
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.concrete_fields if not f.auto_created]
-
-    def changelist_view(self, request, extra_context=None):
-        messages.info(request, WHERE)
-        return super().changelist_view(request, extra_context)
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        if request.method == "GET":
-            messages.info(request, WHERE)
-        return super().changeform_view(request, object_id, form_url, extra_context)
+class ReadOnlyFederationAdmin(ReadOnlyRecordAdmin):
+    where_to_change = WHERE
 
 
 @admin.register(BlockedDomain)

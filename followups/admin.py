@@ -1,8 +1,10 @@
 """Admin: follow-ups are read-only here (the admin is not a back door). Coordinators set a plan on the
 activity's Follow-up page and learners answer by their signed link; each change is audited there."""
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
+
+from audit.admin_readonly import ReadOnlyRecordAdmin
 
 from .models import FollowUp, FollowUpAnswer, FollowUpConsent, FollowUpPlan, PracticeChangeAnswer
 
@@ -12,28 +14,8 @@ WHERE = _(
 )
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    actions = None
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.concrete_fields if not f.auto_created]
-
-    def changelist_view(self, request, extra_context=None):
-        messages.info(request, WHERE)
-        return super().changelist_view(request, extra_context)
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        messages.info(request, WHERE)
-        return super().change_view(request, object_id, form_url, extra_context)
+class ReadOnlyAdmin(ReadOnlyRecordAdmin):
+    where_to_change = WHERE
 
 
 @admin.register(FollowUpPlan)

@@ -126,10 +126,11 @@ def test_metrics_after_a_claim(
     assert _value(text, "podcastcme_claims_total") == 1
     assert _value(text, "podcastcme_certificates_issued_total") == 1
     assert _value(text, "podcastcme_certificates", status="pending", render_state="pending") == 1
-    # The PDF waits for the worker: one render pending, one task ready, none failed yet.
+    # The PDF waits for the worker: one render pending, none failed yet. Two tasks ready: the render
+    # and the one that tells followups and webhooks of the claim and its certificate (credits.events).
     assert _value(text, "podcastcme_certificate_renders_pending") == 1
     assert _value(text, "podcastcme_certificate_render_failures") == 0
-    assert _value(text, "podcastcme_tasks", status="READY") == 1
+    assert _value(text, "podcastcme_tasks", status="READY") == 2
     assert _value(text, "podcastcme_tasks", status="RUNNING") == 0
     assert 'podcastcme_tasks{status="SUCCESSFUL"}' not in text  # finished results only pile up
     assert _value(text, "podcastcme_task_oldest_ready_age_seconds") >= 0

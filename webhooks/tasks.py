@@ -57,12 +57,17 @@ def _claim(delivery_id: int, attempt: int, now: datetime) -> bool:
     due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
     if attempt == 1:  # the first is due at once; its next_attempt_at is when the sweep takes over
         due = Q()
+    # Every condition is on the delivery row itself. A condition through the endpoint
+    # (``endpoint__is_active``) makes Django write ``WHERE id IN (SELECT ... JOIN ...)``, and
+    # PostgreSQL, after waiting for another worker's lock, re-checks only the outer WHERE, not the
+    # subquery's snapshot: several workers then all "claimed" the same attempt.
+    active_endpoints = WebhookEndpoint.objects.filter(is_active=True).values("pk")
     claimed = WebhookDelivery.objects.filter(
         due,
         pk=delivery_id,
         status=WebhookDelivery.Status.PENDING,
         attempts=attempt - 1,
-        endpoint__is_active=True,
+        endpoint_id__in=active_endpoints,
     ).update(
         attempts=attempt,
         last_attempt_at=now,

@@ -1,6 +1,15 @@
 """Pages where a provider's coordinators (/coordinator/...) and a show's hosts (/host/...) manage
 their webhook endpoints: add one, see its secret once, change, rotate the secret, disable or enable,
-and see recent deliveries. Both prefixes are behind two-factor login (MFA_REQUIRED_PATH_PREFIXES)."""
+and see recent deliveries. Both prefixes are behind two-factor login (MFA_REQUIRED_PATH_PREFIXES).
+
+One set of views serves both kinds of owner: the URL conf names the kind (``OWNER_KINDS``), and the
+kind says how the page's owner is fetched with its permission check, which events it may subscribe
+to and what its pages are called."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -16,28 +25,90 @@ from episodes.models import Show
 
 from . import selectors, services
 from .forms import EndpointForm
-from .models import WebhookEndpoint
+from .models import PROVIDER_EVENTS, SHOW_EVENTS, WebhookEndpoint
 from .tasks import max_attempts
 
+Owner = Provider | Show
 
-def _coordinator_provider(request, slug: str) -> Provider:
+
+def _coordinated_provider(request: AuthenticatedHttpRequest, slug: str) -> Provider:
     return get_object_or_404(Provider, slug=slug, memberships__user=request.user)
 
 
-def _hosted_show(request, slug: str) -> Show:
+def _hosted_show(request: AuthenticatedHttpRequest, slug: str) -> Show:
     show = get_object_or_404(Show, slug=slug)
     if not is_host_of(request.user, show):
         raise Http404
     return show
 
 
-def _names(owner: Provider | Show) -> dict[str, str]:
-    kind = "coordinator" if isinstance(owner, Provider) else "host"
-    return {"list": f"webhooks:{kind}_endpoints", "detail": f"webhooks:{kind}_endpoint", "kind": kind}
+@dataclass(frozen=True)
+class OwnerKind:
+    """What differs between a provider's webhook pages and a show's."""
+
+    name: str  # the URL names' prefix: "<name>_endpoints", "<name>_endpoint", "<name>_endpoint_action"
+    pages: str  # where its pages are (urls.py mounts the same views under it)
+    guard: Callable  # the role check every page of the kind is behind (login, then the role)
+    # The URL's owner if the user is one of its coordinators or hosts; else 404.
+    fetch: Callable[[AuthenticatedHttpRequest, str], Owner]
+    events: tuple[str, ...]  # what its endpoints may subscribe to
+    label: Callable[[Any], str]  # the owner's name on the pages
+
+    def url_names(self) -> dict[str, str]:
+        return {
+            "kind": self.name,
+            "list": f"webhooks:{self.name}_endpoints",
+            "detail": f"webhooks:{self.name}_endpoint",
+            "action": f"webhooks:{self.name}_endpoint_action",
+        }
 
 
-def _owner_name(owner: Provider | Show) -> str:
-    return owner.name if isinstance(owner, Provider) else owner.title
+OWNER_KINDS = {
+    kind.name: kind
+    for kind in (
+        OwnerKind(
+            name="coordinator",
+            pages="coordinator/providers/<slug:slug>/webhooks/",
+            guard=coordinator_required,
+            fetch=_coordinated_provider,
+            events=PROVIDER_EVENTS,
+            label=lambda provider: provider.name,
+        ),
+        OwnerKind(
+            name="host",
+            pages="host/shows/<slug:slug>/webhooks/",
+            guard=host_required,
+            fetch=_hosted_show,
+            events=SHOW_EVENTS,
+            label=lambda show: show.title,
+        ),
+    )
+}
+
+
+def owner_page(view):
+    """The view behind its kind's role check, called with the kind and the page's owner (404 when
+    the user is not one of the owner's coordinators or hosts). The URL conf passes ``kind``."""
+
+    def resolved(request: AuthenticatedHttpRequest, *, kind: str, slug: str, **kwargs) -> HttpResponse:
+        owner_kind = OWNER_KINDS[kind]
+        return view(request, owner_kind, owner_kind.fetch(request, slug), **kwargs)
+
+    guarded = {name: owner_kind.guard(resolved) for name, owner_kind in OWNER_KINDS.items()}
+
+    @wraps(view)
+    def wrapper(request, *, kind: str, slug: str, **kwargs) -> HttpResponse:
+        return guarded[kind](request, kind=kind, slug=slug, **kwargs)
+
+    return wrapper
+
+
+def _context(kind: OwnerKind, owner: Owner, **extra) -> dict:
+    return {"owner": owner, "owner_name": kind.label(owner), "names": kind.url_names(), **extra}
+
+
+def _fields(form: EndpointForm) -> dict[str, Any]:
+    return {field: form.cleaned_data[field] for field in ("url", "events", "description")}
 
 
 def _apply_errors(form: EndpointForm, error: ValidationError) -> None:
@@ -48,90 +119,67 @@ def _apply_errors(form: EndpointForm, error: ValidationError) -> None:
         form.add_error(None, error.messages)
 
 
-def _secret_page(request, owner, endpoint: WebhookEndpoint, *, rotated: bool) -> HttpResponse:
+def _secret_page(request, kind: OwnerKind, owner: Owner, endpoint: WebhookEndpoint, *, rotated: bool):
     response = render(
-        request,
-        "webhooks/secret.html",
-        {
-            "owner": owner,
-            "owner_name": _owner_name(owner),
-            "names": _names(owner),
-            "endpoint": endpoint,
-            "rotated": rotated,
-        },
+        request, "webhooks/secret.html", _context(kind, owner, endpoint=endpoint, rotated=rotated)
     )
     add_never_cache_headers(response)  # the secret is in this page only; no cache keeps it
     return response
 
 
-def _endpoints(request: AuthenticatedHttpRequest, owner: Provider | Show) -> HttpResponse:
-    form = EndpointForm(request.POST or None, events=services.events_for(owner))
+@owner_page
+@require_http_methods(["GET", "POST"])
+def endpoints(request: AuthenticatedHttpRequest, kind: OwnerKind, owner: Owner) -> HttpResponse:
+    form = EndpointForm(request.POST or None, events=kind.events)
     if request.method == "POST" and form.is_valid():
         try:
-            endpoint = services.endpoint_create(
-                owner=owner,
-                actor=request.user,
-                url=form.cleaned_data["url"],
-                events=form.cleaned_data["events"],
-                description=form.cleaned_data["description"],
-            )
+            endpoint = services.endpoint_create(owner=owner, actor=request.user, **_fields(form))
         except ValidationError as error:
             _apply_errors(form, error)
         else:
-            return _secret_page(request, owner, endpoint, rotated=False)
+            return _secret_page(request, kind, owner, endpoint, rotated=False)
     return render(
         request,
         "webhooks/endpoints.html",
-        {
-            "owner": owner,
-            "owner_name": _owner_name(owner),
-            "names": _names(owner),
-            "endpoints": selectors.endpoints_of(owner),
-            "form": form,
-        },
+        _context(kind, owner, endpoints=selectors.endpoints_of(owner), form=form),
         status=400 if request.method == "POST" else 200,
     )
 
 
-def _endpoint(request: AuthenticatedHttpRequest, owner: Provider | Show, pk: int) -> HttpResponse:
+@owner_page
+@require_http_methods(["GET", "POST"])
+def endpoint(request: AuthenticatedHttpRequest, kind: OwnerKind, owner: Owner, pk: int) -> HttpResponse:
     endpoint = selectors.endpoint_of_or_404(owner, pk)
     initial = {"url": endpoint.url, "description": endpoint.description, "events": endpoint.events}
-    form = EndpointForm(request.POST or None, initial=initial, events=services.events_for(owner))
+    form = EndpointForm(request.POST or None, initial=initial, events=kind.events)
     if request.method == "POST" and form.is_valid():
         try:
-            services.endpoint_update(
-                endpoint=endpoint,
-                actor=request.user,
-                url=form.cleaned_data["url"],
-                events=form.cleaned_data["events"],
-                description=form.cleaned_data["description"],
-            )
+            services.endpoint_update(endpoint=endpoint, actor=request.user, **_fields(form))
         except ValidationError as error:
             _apply_errors(form, error)
         else:
             messages.success(request, _("Endpoint saved."))
-            return redirect(_names(owner)["detail"], owner.slug, endpoint.pk)
-    return render(
-        request,
-        "webhooks/endpoint.html",
-        {
-            "owner": owner,
-            "owner_name": _owner_name(owner),
-            "names": _names(owner),
-            "endpoint": endpoint,
-            "deliveries": selectors.recent_deliveries(endpoint),
-            "max_attempts": max_attempts(),
-            "form": form,
-        },
-        status=400 if request.method == "POST" else 200,
+            return redirect(kind.url_names()["detail"], owner.slug, endpoint.pk)
+    context = _context(
+        kind,
+        owner,
+        endpoint=endpoint,
+        deliveries=selectors.recent_deliveries(endpoint),
+        max_attempts=max_attempts(),
+        form=form,
     )
+    return render(request, "webhooks/endpoint.html", context, status=400 if request.method == "POST" else 200)
 
 
-def _action(request: AuthenticatedHttpRequest, owner: Provider | Show, pk: int, action: str) -> HttpResponse:
+@owner_page
+@require_POST
+def endpoint_action(
+    request: AuthenticatedHttpRequest, kind: OwnerKind, owner: Owner, pk: int, action: str
+) -> HttpResponse:
     endpoint = selectors.endpoint_of_or_404(owner, pk)
     if action == "rotate":
         endpoint = services.endpoint_rotate_secret(endpoint=endpoint, actor=request.user)
-        return _secret_page(request, owner, endpoint, rotated=True)
+        return _secret_page(request, kind, owner, endpoint, rotated=True)
     if action == "disable":
         services.endpoint_disable(endpoint=endpoint, actor=request.user)
         messages.success(request, _("Endpoint disabled: no more deliveries are sent to it."))
@@ -140,46 +188,4 @@ def _action(request: AuthenticatedHttpRequest, owner: Provider | Show, pk: int, 
         messages.success(request, _("Endpoint enabled: deliveries still pending are sent again."))
     else:
         raise Http404
-    return redirect(_names(owner)["detail"], owner.slug, endpoint.pk)
-
-
-# --- Coordinators: a provider's endpoints (claims and certificates) ------------------------------
-
-
-@coordinator_required
-@require_http_methods(["GET", "POST"])
-def coordinator_endpoints(request: AuthenticatedHttpRequest, slug: str):
-    return _endpoints(request, _coordinator_provider(request, slug))
-
-
-@coordinator_required
-@require_http_methods(["GET", "POST"])
-def coordinator_endpoint(request: AuthenticatedHttpRequest, slug: str, pk: int):
-    return _endpoint(request, _coordinator_provider(request, slug), pk)
-
-
-@coordinator_required
-@require_POST
-def coordinator_endpoint_action(request: AuthenticatedHttpRequest, slug: str, pk: int, action: str):
-    return _action(request, _coordinator_provider(request, slug), pk, action)
-
-
-# --- Hosts: a show's endpoints (episodes) ----------------------------------------------------------
-
-
-@host_required
-@require_http_methods(["GET", "POST"])
-def host_endpoints(request: AuthenticatedHttpRequest, slug: str):
-    return _endpoints(request, _hosted_show(request, slug))
-
-
-@host_required
-@require_http_methods(["GET", "POST"])
-def host_endpoint(request: AuthenticatedHttpRequest, slug: str, pk: int):
-    return _endpoint(request, _hosted_show(request, slug), pk)
-
-
-@host_required
-@require_POST
-def host_endpoint_action(request: AuthenticatedHttpRequest, slug: str, pk: int, action: str):
-    return _action(request, _hosted_show(request, slug), pk, action)
+    return redirect(kind.url_names()["detail"], owner.slug, endpoint.pk)

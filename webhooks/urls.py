@@ -14,6 +14,12 @@ urlpatterns = [
     for pattern in (
         path(kind.pages, views.endpoints, {"kind": kind.name}, name=f"{kind.name}_endpoints"),
         path(kind.pages + "<int:pk>/", views.endpoint, {"kind": kind.name}, name=f"{kind.name}_endpoint"),
+        path(  # the secret just made, shown once (GET; before the actions, which are POST only)
+            kind.pages + "<int:pk>/secret/",
+            views.endpoint_secret,
+            {"kind": kind.name},
+            name=f"{kind.name}_endpoint_secret",
+        ),
         path(  # rotate, disable, enable (POST)
             kind.pages + "<int:pk>/<str:action>/",
             views.endpoint_action,

@@ -6,6 +6,8 @@ One set of views serves both kinds of owner: the URL conf names the kind (``OWNE
 kind says how the page's owner is fetched with its permission check, which events it may subscribe
 to and what its pages are called."""
 
+import hashlib
+import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
@@ -17,7 +19,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.permissions import AuthenticatedHttpRequest, coordinator_required, host_required, is_host_of
 from credits.models import Provider
@@ -60,6 +62,7 @@ class OwnerKind:
             "list": f"webhooks:{self.name}_endpoints",
             "detail": f"webhooks:{self.name}_endpoint",
             "action": f"webhooks:{self.name}_endpoint_action",
+            "secret": f"webhooks:{self.name}_endpoint_secret",
         }
 
 
@@ -119,12 +122,35 @@ def _apply_errors(form: EndpointForm, error: ValidationError) -> None:
         form.add_error(None, error.messages)
 
 
-def _secret_page(request, kind: OwnerKind, owner: Owner, endpoint: WebhookEndpoint, *, rotated: bool):
-    response = render(
-        request, "webhooks/secret.html", _context(kind, owner, endpoint=endpoint, rotated=rotated)
-    )
-    add_never_cache_headers(response)  # the secret is in this page only; no cache keeps it
-    return response
+# The secret is shown once, by POST-redirect-GET: the POST that makes it (add, rotate) leaves a note
+# in the session, and the GET of the secret page pops it. A refresh or a second GET finds no note and
+# shows no secret; nothing re-posts. The note holds the secret's digest, never the secret: the page
+# reads the secret from the endpoint and shows it only if it is still the one this POST made.
+SECRET_NOTES = "webhooks_secret_once"
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _secret_made(request, kind: OwnerKind, owner: Owner, endpoint: WebhookEndpoint, *, rotated: bool):
+    notes = dict(request.session.get(SECRET_NOTES) or {})
+    notes[str(endpoint.pk)] = {"digest": _digest(endpoint.secret), "rotated": rotated}
+    request.session[SECRET_NOTES] = notes
+    return redirect(kind.url_names()["secret"], owner.slug, endpoint.pk)
+
+
+def _secret_note(request, endpoint: WebhookEndpoint) -> dict | None:
+    """The note left for this endpoint by the POST that made its secret, taken (once)."""
+    notes = dict(request.session.get(SECRET_NOTES) or {})
+    note = notes.pop(str(endpoint.pk), None)
+    if note is None:
+        return None
+    if notes:
+        request.session[SECRET_NOTES] = notes
+    else:
+        del request.session[SECRET_NOTES]
+    return note if isinstance(note, dict) else None
 
 
 @owner_page
@@ -137,7 +163,7 @@ def endpoints(request: AuthenticatedHttpRequest, kind: OwnerKind, owner: Owner) 
         except ValidationError as error:
             _apply_errors(form, error)
         else:
-            return _secret_page(request, kind, owner, endpoint, rotated=False)
+            return _secret_made(request, kind, owner, endpoint, rotated=False)
     return render(
         request,
         "webhooks/endpoints.html",
@@ -172,6 +198,27 @@ def endpoint(request: AuthenticatedHttpRequest, kind: OwnerKind, owner: Owner, p
 
 
 @owner_page
+@require_GET
+def endpoint_secret(
+    request: AuthenticatedHttpRequest, kind: OwnerKind, owner: Owner, pk: int
+) -> HttpResponse:
+    """The page after an add or a rotation: the new secret, the first time only."""
+    endpoint = selectors.endpoint_of_or_404(owner, pk)
+    note = _secret_note(request, endpoint)
+    shown = note is not None and hmac.compare_digest(note.get("digest", ""), _digest(endpoint.secret))
+    context = _context(
+        kind,
+        owner,
+        endpoint=endpoint,
+        secret=endpoint.secret if shown else "",
+        rotated=bool(note and note.get("rotated")),
+    )
+    response = render(request, "webhooks/secret.html", context)
+    add_never_cache_headers(response)  # the secret is in this page only; no cache keeps it
+    return response
+
+
+@owner_page
 @require_POST
 def endpoint_action(
     request: AuthenticatedHttpRequest, kind: OwnerKind, owner: Owner, pk: int, action: str
@@ -179,7 +226,7 @@ def endpoint_action(
     endpoint = selectors.endpoint_of_or_404(owner, pk)
     if action == "rotate":
         endpoint = services.endpoint_rotate_secret(endpoint=endpoint, actor=request.user)
-        return _secret_page(request, kind, owner, endpoint, rotated=True)
+        return _secret_made(request, kind, owner, endpoint, rotated=True)
     if action == "disable":
         services.endpoint_disable(endpoint=endpoint, actor=request.user)
         messages.success(request, _("Endpoint disabled: no more deliveries are sent to it."))

@@ -27,9 +27,11 @@ def https_only(settings):
 
 
 def test_a_coordinator_adds_an_endpoint_and_sees_its_secret_once(coordinator_client, provider, coordinator):
-    response = coordinator_client.post(_list_url(provider), GOOD)
+    response = coordinator_client.post(_list_url(provider), GOOD, follow=True)  # POST, then the secret's GET
     assert response.status_code == 200
     endpoint = WebhookEndpoint.objects.get()
+    secret_url = reverse("webhooks:coordinator_endpoint_secret", args=[provider.slug, endpoint.pk])
+    assert response.redirect_chain == [(secret_url, 302)]
     assert (endpoint.provider, endpoint.show, endpoint.url) == (provider, None, GOOD["url"])
     assert endpoint.events == [CLAIM_CREATED]
     assert endpoint.secret in response.content.decode()
@@ -75,7 +77,9 @@ def test_bad_input_is_refused_and_nothing_is_written(https_only, coordinator_cli
 
 def test_another_providers_id_in_the_form_is_ignored_and_its_pages_do_not_exist(coordinator_client, provider):
     other = factories.make_provider(name="Other Society", slug="other")
-    response = coordinator_client.post(_list_url(provider), {**GOOD, "provider": other.pk, "show": 1})
+    response = coordinator_client.post(
+        _list_url(provider), {**GOOD, "provider": other.pk, "show": 1}, follow=True
+    )
     assert response.status_code == 200
     assert WebhookEndpoint.objects.get().provider == provider  # the page's provider, not the form's
 
@@ -100,7 +104,9 @@ def test_another_providers_id_in_the_form_is_ignored_and_its_pages_do_not_exist(
 
 def test_a_host_manages_their_shows_endpoints_and_cannot_see_another_shows(host_client, show, host):
     url = reverse("webhooks:host_endpoints", args=[show.slug])
-    response = host_client.post(url, {"url": "https://example.org/episodes", "events": [EPISODE_PUBLISHED]})
+    response = host_client.post(
+        url, {"url": "https://example.org/episodes", "events": [EPISODE_PUBLISHED]}, follow=True
+    )
     assert response.status_code == 200
     assert WebhookEndpoint.objects.get().show == show
 
@@ -127,7 +133,9 @@ def test_rotate_disable_enable_and_change_are_audited(coordinator_client, provid
     old_secret = endpoint.secret
     action = "webhooks:coordinator_endpoint_action"
 
-    rotated = coordinator_client.post(reverse(action, args=[provider.slug, endpoint.pk, "rotate"]))
+    rotated = coordinator_client.post(
+        reverse(action, args=[provider.slug, endpoint.pk, "rotate"]), follow=True
+    )
     endpoint.refresh_from_db()
     assert endpoint.secret != old_secret and endpoint.secret in rotated.content.decode()
     coordinator_client.post(reverse(action, args=[provider.slug, endpoint.pk, "disable"]))

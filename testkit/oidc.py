@@ -12,6 +12,12 @@ tests/institutions/) and set it up per test through its /_control/ endpoints:
 ``idp.sign_in(authorize_url, username, password)`` plays the browser at the provider: it follows the
 authorization request to the provider's login page, signs in, and returns the redirect back to the
 site (the callback URL with ``code`` and ``state``, or ``error``), without following it.
+
+The set-up every single sign-on test needs is here once: ``fresh_oidc_provider()`` (the shared
+provider with no misbehaviour left over), ``institution_with_sso(idp, provider)`` (an institution
+with seats whose IdP is configured through the real set-up service, sso.sso_configure) and
+``add_idp_user(idp, email=...)`` (a user at the provider, signing in with IDP_PASSWORD). The
+``idp`` and ``mercy`` fixtures of tests/institutions/conftest.py use them.
 """
 
 import atexit
@@ -21,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,6 +35,10 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
+from credits.models import Provider
+from institutions import sso
+from institutions.models import Institution
+from testkit.institutions import give_seats, make_institution
 from testkit.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -174,3 +185,55 @@ def sso_sign_in(
     assert start.status_code == 302, start.content[:500]
     back = urlsplit(idp.sign_in(start["Location"], username, password))
     return client.get(f"{back.path}?{back.query}")
+
+
+# The client secret an institution's IdP registration gets, and the password of every IdP user made
+# by add_idp_user (tests assert that the secret is never shown back).
+IDP_CLIENT_SECRET = "mercy-client-secret-0123456789"
+IDP_PASSWORD = "idp-password-2026"
+
+
+def fresh_oidc_provider() -> OIDCProvider:
+    """The shared provider, with no misbehaviour left by an earlier test."""
+    idp = shared_oidc_provider()
+    idp.reset()
+    return idp
+
+
+def institution_with_sso(
+    idp: OIDCProvider,
+    provider: Provider,
+    *,
+    name: str = "Mercy General",
+    slug: str = "mercy",
+    seats: int = 3,
+    site_url: str = "http://testserver",
+    domains: tuple[str, ...] = ("mercy.example.org",),
+    client_secret: str = IDP_CLIENT_SECRET,
+) -> Institution:
+    """An institution of ``provider`` with ``seats`` seats and its IdP configured through the real
+    set-up service: a new client registered at ``idp`` with our callback at ``site_url`` (the test
+    client's host, or a live server's URL). Needs PODCASTCME_SSO_ALLOW_LOOPBACK (the IdP is on
+    127.0.0.1)."""
+    institution = make_institution(provider, name=name, slug=slug, domains=domains)
+    give_seats(institution, seats)
+    client_id = f"podcastcme-{uuid.uuid4().hex[:8]}"
+    idp.register_client(client_id, client_secret, [site_url + sso.sso_callback_path(institution)])
+    sso.sso_configure(
+        institution=institution,
+        issuer=idp.issuer,
+        client_id=client_id,
+        client_secret=client_secret,
+        actor=None,
+    )
+    institution.refresh_from_db()
+    return institution
+
+
+def add_idp_user(
+    idp: OIDCProvider, *, email: str | None = "ward@mercy.example.org", verified: bool | None = True
+) -> str:
+    """A new user at the provider (password IDP_PASSWORD); returns the username to sign in with."""
+    username = f"u{uuid.uuid4().hex[:10]}"
+    idp.add_user(username, IDP_PASSWORD, email=email, email_verified=verified)
+    return username

@@ -5,7 +5,6 @@ and a provider that does not answer."""
 
 import json
 import re
-import uuid
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import jwt
@@ -21,41 +20,16 @@ from accounts.models import User
 from institutions import sso
 from institutions.models import Membership
 from institutions.sso_adapter import InstitutionOIDCAdapter
-from testkit.institutions import give_seats, make_institution
-from testkit.oidc import shared_oidc_provider, sso_sign_in
+from testkit.institutions import make_institution
+from testkit.oidc import IDP_CLIENT_SECRET as SECRET
+from testkit.oidc import IDP_PASSWORD as PASSWORD
+from testkit.oidc import add_idp_user, sso_sign_in
 from testkit.servers import free_port
-
-SECRET = "mercy-client-secret-0123456789"
-PASSWORD = "idp-password-2026"
-
-
-@pytest.fixture
-def idp():
-    provider = shared_oidc_provider()
-    provider.reset()
-    yield provider
-    provider.reset()
-
-
-@pytest.fixture
-def mercy(idp, provider, settings):
-    settings.PODCASTCME_SSO_ALLOW_LOOPBACK = True
-    institution = make_institution(provider, name="Mercy General", slug="mercy")
-    give_seats(institution, 3)
-    client_id = f"podcastcme-{uuid.uuid4().hex[:8]}"
-    idp.register_client(client_id, SECRET, ["http://testserver" + sso.sso_callback_path(institution)])
-    sso.sso_configure(
-        institution=institution, issuer=idp.issuer, client_id=client_id, client_secret=SECRET, actor=None
-    )
-    institution.refresh_from_db()
-    return institution
 
 
 @pytest.fixture
 def username(idp):
-    name = f"u{uuid.uuid4().hex[:10]}"
-    idp.add_user(name, PASSWORD, email="ward@mercy.example.org", email_verified=True)
-    return name
+    return add_idp_user(idp, email="ward@mercy.example.org", verified=True)
 
 
 def _nobody_signed_in(client) -> None:

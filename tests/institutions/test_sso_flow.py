@@ -2,7 +2,6 @@
 process, testkit/oidc.py): authorization code with PKCE, RS256 ID tokens checked against the
 provider's JWKS, issuer and nonce checked; who is signed in, linked, created and seated."""
 
-import uuid
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -15,40 +14,12 @@ from audit.models import AuditEvent
 from institutions import sso
 from institutions.models import JoinedVia, Membership
 from testkit import factories
-from testkit.institutions import give_seats, make_institution
-from testkit.oidc import shared_oidc_provider, sso_sign_in
-
-SECRET = "mercy-client-secret-0123456789"
-PASSWORD = "idp-password-2026"
-
-
-@pytest.fixture
-def idp():
-    provider = shared_oidc_provider()
-    provider.reset()
-    yield provider
-    provider.reset()
-
-
-@pytest.fixture
-def mercy(idp, provider, settings):
-    """Mercy General with 3 seats and its IdP configured through the real set-up service."""
-    settings.PODCASTCME_SSO_ALLOW_LOOPBACK = True
-    institution = make_institution(provider, name="Mercy General", slug="mercy")
-    give_seats(institution, 3)
-    client_id = f"podcastcme-{uuid.uuid4().hex[:8]}"
-    idp.register_client(client_id, SECRET, ["http://testserver" + sso.sso_callback_path(institution)])
-    sso.sso_configure(
-        institution=institution, issuer=idp.issuer, client_id=client_id, client_secret=SECRET, actor=None
-    )
-    institution.refresh_from_db()
-    return institution
+from testkit.oidc import IDP_PASSWORD as PASSWORD
+from testkit.oidc import add_idp_user, sso_sign_in
 
 
 def _user(idp, *, email="ward@mercy.example.org", verified=True):
-    username = f"u{uuid.uuid4().hex[:10]}"
-    idp.add_user(username, PASSWORD, email=email, email_verified=verified)
-    return username
+    return add_idp_user(idp, email=email, verified=verified)
 
 
 @pytest.mark.django_db

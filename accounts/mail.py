@@ -1,8 +1,9 @@
 """The outbox: account and certificate emails are stored, then sent by a task that retries with back-off.
 
 A person's page never waits on the mail server and never fails with it: ``email_queue`` stores the
-rendered message (in the caller's transaction, with its task when the task queue is the database:
-a rolled-back transaction sends nothing, a committed one loses nothing) and ``email_send`` sends it.
+rendered message and its extra headers (``message.extra_headers``, e.g. List-Unsubscribe) in the
+caller's transaction, with its task when the task queue is the database: a rolled-back transaction
+sends nothing, a committed one loses nothing; ``email_send`` sends it with those headers.
 A mail server that refuses or does not answer leaves the row for a later try (1, 2, 4 ... minutes,
 at most two hours apart, MAX_ATTEMPTS in all, about ten hours); the worker's deferred task or
 ``manage.py send_queued_email`` (cron, and the way to flush the queue once the server is back)
@@ -49,6 +50,7 @@ def email_queue(*, message: EmailMessage, kind: str) -> OutgoingEmail:
         subject=str(message.subject),
         body=body,
         html_body=html,
+        headers={str(name): str(value) for name, value in (message.extra_headers or {}).items()},
     )
     send_outgoing_email.enqueue(email.pk)
     return email
@@ -56,10 +58,14 @@ def email_queue(*, message: EmailMessage, kind: str) -> OutgoingEmail:
 
 def _message(email: OutgoingEmail) -> EmailMessage:
     if not email.body and email.html_body:
-        message = EmailMessage(email.subject, email.html_body, email.from_email, email.to)
+        message = EmailMessage(
+            email.subject, email.html_body, email.from_email, email.to, headers=email.headers or None
+        )
         message.content_subtype = "html"
         return message
-    message = EmailMultiAlternatives(email.subject, email.body, email.from_email, email.to)
+    message = EmailMultiAlternatives(
+        email.subject, email.body, email.from_email, email.to, headers=email.headers or None
+    )
     if email.html_body:
         message.attach_alternative(email.html_body, "text/html")
     return message

@@ -342,6 +342,9 @@ class OutgoingEmail(models.Model):
     subject = models.CharField(max_length=998)
     body = models.TextField(blank=True)
     html_body = models.TextField(blank=True)
+    # The message's extra headers as sent ({"List-Unsubscribe": "<https://...>"}); names and values are
+    # strings, checked by Django's mail code when the message is built.
+    headers = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now, db_index=True)

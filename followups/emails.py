@@ -1,10 +1,11 @@
-"""The follow-up email: a short note with the one-tap link and the one-tap unsubscribe link, text and
-HTML. Built as outbox rows (accounts.models.OutgoingEmail) so a batch stores all its emails in one
-INSERT; accounts.mail sends and retries them like every other email.
+"""The follow-up email: a short note with the one-tap link and the one-tap unsubscribe link, text and HTML,
+with the RFC 8058 List-Unsubscribe and List-Unsubscribe-Post headers. Built as outbox rows
+(accounts.models.OutgoingEmail) so a batch stores all its emails in one INSERT; accounts.mail sends and
+retries them like every other email.
 
-A batch renders each distinct email once (per activity, kind and day: the words are the same for
-every learner) with placeholders, then fills in each learner's links: rendering 20,000 templates
-for 10,000 follow-ups was most of the sender's time (bench/bench_followups.py)."""
+A batch renders each distinct email once (per activity, kind and day: the words are the same for every
+learner) with placeholders, then fills in each learner's links: rendering 20,000 templates for 10,000
+follow-ups was most of the sender's time (bench/bench_followups.py)."""
 
 import datetime
 from dataclasses import dataclass
@@ -102,6 +103,12 @@ class EmailBuilder:
             subject=subject,
             body=text,
             html_body=html,
+            # RFC 8058 one-click unsubscribe: a mail client offers its own button and POSTs
+            # "List-Unsubscribe=One-Click" to the same signed link (the view takes it without CSRF).
+            headers={
+                "List-Unsubscribe": f"<{unsubscribe}>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            },
             created_at=self.at,
             next_attempt_at=self.at,
         )

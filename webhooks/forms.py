@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .models import EVENT_LABELS, URL_MAX_LENGTH
+from .services import url_port_problem
 
 
 def http_allowed() -> bool:
@@ -20,7 +21,9 @@ class EndpointForm(forms.Form):
     url = forms.CharField(
         label=gettext_lazy("Endpoint URL"),
         max_length=URL_MAX_LENGTH,
-        help_text=gettext_lazy("An https address on the public internet; we POST signed JSON to it."),
+        help_text=gettext_lazy(
+            "An https address on the public internet (port 443, or 8443); we POST signed JSON to it."
+        ),
         widget=forms.URLInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
     description = forms.CharField(
@@ -59,4 +62,7 @@ class EndpointForm(forms.Form):
             raise forms.ValidationError(
                 _("Enter a complete URL, like https://lms.example.org/hooks/cme.")
             ) from None
+        problem = url_port_problem(url)
+        if problem:
+            raise forms.ValidationError(problem)
         return url

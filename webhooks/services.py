@@ -1,11 +1,14 @@
 """Writes of outgoing webhooks: endpoints (created, changed, disabled, enabled, secret rotated; each
 audited) and the deliveries an event makes (one per subscribed endpoint, once)."""
 
+import ipaddress
 import logging
 from datetime import timedelta
 from functools import partial
 from typing import Any
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -45,6 +48,54 @@ def _check_events(owner: Provider | Show, events: list[str]) -> list[str]:
     return chosen
 
 
+# The ports an endpoint URL may name (none: the scheme's own, 443 or 80). Receivers on the public
+# internet listen on the standard HTTPS ports; any other port on a public host is more often a
+# database, mail or admin service that a signed POST (and the answer excerpt we show the owner)
+# would probe. http is accepted at all only where PODCASTCME_WEBHOOKS_ALLOW_HTTP or DEBUG says so.
+ALLOWED_PORTS = {"https": (443, 8443), "http": (80, 8080)}
+LOOPBACK_NAMES = ("localhost",)
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def url_port_problem(url: str) -> str | None:
+    """Why the URL's port is refused (None: no port, or one of ``ALLOWED_PORTS`` for its scheme).
+    Tests' loopback receivers listen on any port: with PODCASTCME_WEBHOOKS_ALLOW_LOOPBACK (tests
+    only), a loopback host may name any port."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        return _("The port in the URL must be a number from 1 to 65535.")
+    if port is None:
+        return None
+    if settings.PODCASTCME_WEBHOOKS_ALLOW_LOOPBACK and _is_loopback(parts.hostname or ""):
+        return None
+    allowed = ALLOWED_PORTS.get(parts.scheme.lower(), ALLOWED_PORTS["https"])
+    if port in allowed:
+        return None
+    return _(
+        "Port %(port)s is not accepted: the URL must use port %(first)s (no port in the URL) or %(second)s."
+    ) % {
+        "port": port,
+        "first": allowed[0],
+        "second": allowed[1],
+    }
+
+
+def check_url_port(url: str) -> None:
+    problem = url_port_problem(url)
+    if problem:
+        raise ValidationError({"url": problem})
+
+
 # --- Endpoints -----------------------------------------------------------------------------------
 
 
@@ -52,6 +103,7 @@ def endpoint_create(
     *, owner: Provider | Show, actor: User, url: str, events: list[str], description: str = ""
 ) -> WebhookEndpoint:
     """A new active endpoint with a new secret (shown to ``actor`` once, by the caller)."""
+    check_url_port(url)
     endpoint = WebhookEndpoint(
         provider=owner if isinstance(owner, Provider) else None,
         show=owner if isinstance(owner, Show) else None,
@@ -84,6 +136,7 @@ def _locked(endpoint: WebhookEndpoint) -> WebhookEndpoint:
 def endpoint_update(
     *, endpoint: WebhookEndpoint, actor: User, url: str, events: list[str], description: str
 ) -> WebhookEndpoint:
+    check_url_port(url)
     with transaction.atomic():
         endpoint = _locked(endpoint)
         new = {"url": url, "events": _check_events(endpoint.owner, events), "description": description}

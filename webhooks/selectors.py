@@ -28,3 +28,8 @@ def recent_deliveries(endpoint: WebhookEndpoint) -> QuerySet[WebhookDelivery]:
     return WebhookDelivery.objects.filter(endpoint=endpoint).order_by("-created_at", "-id")[
         :RECENT_DELIVERIES
     ]
+
+
+def pending_count(endpoint: WebhookEndpoint) -> int:
+    """Deliveries still to be sent to the endpoint: their next attempts go to its current URL."""
+    return WebhookDelivery.objects.filter(endpoint=endpoint, status=WebhookDelivery.Status.PENDING).count()

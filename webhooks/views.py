@@ -19,6 +19,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.permissions import AuthenticatedHttpRequest, coordinator_required, host_required, is_host_of
@@ -180,17 +181,30 @@ def endpoint(request: AuthenticatedHttpRequest, kind: OwnerKind, owner: Owner, p
     form = EndpointForm(request.POST or None, initial=initial, events=kind.events)
     if request.method == "POST" and form.is_valid():
         try:
-            services.endpoint_update(endpoint=endpoint, actor=request.user, **_fields(form))
+            old_url = endpoint.url
+            endpoint = services.endpoint_update(endpoint=endpoint, actor=request.user, **_fields(form))
         except ValidationError as error:
             _apply_errors(form, error)
         else:
             messages.success(request, _("Endpoint saved."))
+            pending = selectors.pending_count(endpoint) if endpoint.url != old_url else 0
+            if pending:  # they go to the URL saved now (docs/webhooks.md, "Changing the URL")
+                messages.info(
+                    request,
+                    ngettext(
+                        "%(count)d delivery still pending goes to the new URL at its next attempt.",
+                        "%(count)d deliveries still pending go to the new URL at their next attempt.",
+                        pending,
+                    )
+                    % {"count": pending},
+                )
             return redirect(kind.url_names()["detail"], owner.slug, endpoint.pk)
     context = _context(
         kind,
         owner,
         endpoint=endpoint,
         deliveries=selectors.recent_deliveries(endpoint),
+        pending=selectors.pending_count(endpoint),
         max_attempts=max_attempts(),
         form=form,
     )

@@ -2,9 +2,11 @@
 PODCASTCME_API_MAX_PAGE_SIZE; more is refused with 400, never silently cut, so a client knows it got
 fewer than it asked for). One query per page: ``limit + 1`` rows are read to know whether a next page
 exists, and no COUNT is run. The next and previous pages are absolute URLs in the body and in a
-``Link`` header (RFC 8288)."""
+``Link`` header (RFC 8288). ``paginate`` shapes each row of the page with the endpoint's ``out`` and
+returns the finished page, so no endpoint repeats the envelope."""
 
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol, TypeVar
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -29,6 +31,15 @@ class PageParams(Schema):
 
 PageQuery = Query[PageParams]
 
+Row = TypeVar("Row")
+Row_co = TypeVar("Row_co", covariant=True)
+
+
+class Sliceable(Protocol[Row_co]):
+    """An ordered queryset, or a list (rows put together in Python, such as the transcript's)."""
+
+    def __getitem__(self, key: slice, /) -> Iterable[Row_co]: ...
+
 
 def _url(request: HttpRequest, page: int) -> str:
     query = request.GET.copy()
@@ -36,8 +47,16 @@ def _url(request: HttpRequest, page: int) -> str:
     return request.build_absolute_uri(request.path) + "?" + urlencode(sorted(query.lists()), doseq=True)
 
 
-def paginate(request: HttpRequest, response: HttpResponse, rows, params: PageParams) -> dict[str, Any]:
-    """The page ``params`` asks for of ``rows`` (a queryset, ordered), with its links."""
+def paginate(
+    request: HttpRequest,
+    response: HttpResponse,
+    rows: Sliceable[Row],
+    params: PageParams,
+    *,
+    out: Callable[[Row], dict[str, Any]],
+) -> dict[str, Any]:
+    """The page ``params`` asks for of ``rows`` (an ordered queryset, or a list), each row shaped by
+    ``out``, with its links: the endpoint's whole answer."""
     most = int(settings.PODCASTCME_API_MAX_PAGE_SIZE)
     if params.limit > most:
         raise ApiError(
@@ -57,5 +76,5 @@ def paginate(request: HttpRequest, response: HttpResponse, rows, params: PagePar
         "limit": params.limit,
         "next": next_url,
         "previous": previous_url,
-        "results": found[: params.limit],
+        "results": [out(row) for row in found[: params.limit]],
     }

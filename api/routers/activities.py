@@ -55,8 +55,9 @@ def list_activities(
     params: PageQuery,
     claimable: bool = Query(False, description="Only activities a learner can claim today."),
 ):
-    page = paginate(request, response, selectors.public_activities(claimable_only=claimable), params)
-    return {**page, "results": [activity_out(a) for a in page["results"]]}
+    return paginate(
+        request, response, selectors.public_activities(claimable_only=claimable), params, out=activity_out
+    )
 
 
 @router.get(

@@ -58,8 +58,9 @@ def _completion_out(certificate: Certificate, labels: dict[str, str]) -> dict:
 )
 def list_activities(request: HttpRequest, response: HttpResponse, params: PageQuery):
     user = request.auth.user  # type: ignore[attr-defined]
-    page = paginate(request, response, selectors.coordinator_activity_list(user=user), params)
-    return {**page, "results": [_activity_out(a) for a in page["results"]]}
+    return paginate(
+        request, response, selectors.coordinator_activity_list(user=user), params, out=_activity_out
+    )
 
 
 @router.get(
@@ -75,6 +76,5 @@ def list_completions(
     completions = selectors.coordinator_completions(user=user, pk=activity_id)
     if completions is None:
         raise NotFound(f"You coordinate no activity with id {activity_id}.")
-    page = paginate(request, response, completions, params)
     labels = type_labels()
-    return {**page, "results": [_completion_out(c, labels) for c in page["results"]]}
+    return paginate(request, response, completions, params, out=lambda c: _completion_out(c, labels))

@@ -49,8 +49,7 @@ def episode_out(episode: Episode) -> dict:
     "", response={200: EpisodePage, 400: ErrorOut}, url_name="episodes", summary="List public episodes"
 )
 def list_episodes(request: HttpRequest, response: HttpResponse, params: PageQuery):
-    page = paginate(request, response, selectors.public_episodes(), params)
-    return {**page, "results": [episode_out(e) for e in page["results"]]}
+    return paginate(request, response, selectors.public_episodes(), params, out=episode_out)
 
 
 @router.get(

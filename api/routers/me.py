@@ -68,8 +68,7 @@ def get_me(request: HttpRequest):
 )
 def list_claims(request: HttpRequest, response: HttpResponse, params: PageQuery):
     user = request.auth.user  # type: ignore[attr-defined]
-    page = paginate(request, response, selectors.learner_claims(learner=user), params)
-    return {**page, "results": [_claim_out(c) for c in page["results"]]}
+    return paginate(request, response, selectors.learner_claims(learner=user), params, out=_claim_out)
 
 
 @router.get(
@@ -80,9 +79,14 @@ def list_claims(request: HttpRequest, response: HttpResponse, params: PageQuery)
 )
 def list_certificates(request: HttpRequest, response: HttpResponse, params: PageQuery):
     user = request.auth.user  # type: ignore[attr-defined]
-    page = paginate(request, response, selectors.learner_certificates(learner=user), params)
     labels = type_labels()
-    return {**page, "results": [certificate_out(c, labels) for c in page["results"]]}
+    return paginate(
+        request,
+        response,
+        selectors.learner_certificates(learner=user),
+        params,
+        out=lambda c: certificate_out(c, labels),
+    )
 
 
 @router.get(

@@ -42,8 +42,7 @@ def _show(slug: str) -> Show:
 
 @router.get("", response={200: ShowPage, 400: ErrorOut}, url_name="shows", summary="List shows")
 def list_shows(request: HttpRequest, response: HttpResponse, params: PageQuery):
-    page = paginate(request, response, selectors.shows(), params)
-    return {**page, "results": [show_out(s) for s in page["results"]]}
+    return paginate(request, response, selectors.shows(), params, out=show_out)
 
 
 @router.get("/{slug}", response={200: ShowOut, 404: ErrorOut}, url_name="show", summary="One show")
@@ -58,5 +57,4 @@ def get_show(request: HttpRequest, slug: str):
     summary="A show's public episodes",
 )
 def list_show_episodes(request: HttpRequest, response: HttpResponse, slug: str, params: PageQuery):
-    page = paginate(request, response, selectors.show_episodes(show=_show(slug)), params)
-    return {**page, "results": [episode_out(e) for e in page["results"]]}
+    return paginate(request, response, selectors.show_episodes(show=_show(slug)), params, out=episode_out)

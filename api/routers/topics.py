@@ -34,8 +34,7 @@ def _topic(slug: str) -> Topic:
 
 @router.get("", response={200: TopicPage, 400: ErrorOut}, url_name="topics", summary="List topics")
 def list_topics(request: HttpRequest, response: HttpResponse, params: PageQuery):
-    page = paginate(request, response, selectors.topics(), params)
-    return {**page, "results": [topic_out(t) for t in page["results"]]}
+    return paginate(request, response, selectors.topics(), params, out=topic_out)
 
 
 @router.get("/{slug}", response={200: TopicOut, 404: ErrorOut}, url_name="topic", summary="One topic")
@@ -50,5 +49,4 @@ def get_topic(request: HttpRequest, slug: str):
     summary="A topic's public episodes, across shows",
 )
 def list_topic_episodes(request: HttpRequest, response: HttpResponse, slug: str, params: PageQuery):
-    page = paginate(request, response, selectors.topic_episodes(topic=_topic(slug)), params)
-    return {**page, "results": [episode_out(e) for e in page["results"]]}
+    return paginate(request, response, selectors.topic_episodes(topic=_topic(slug)), params, out=episode_out)

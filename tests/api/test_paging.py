@@ -3,7 +3,9 @@
 import re
 
 import pytest
+from django.http import HttpResponse
 
+from api.pagination import PageParams, paginate
 from testkit import factories
 
 
@@ -113,3 +115,26 @@ def test_a_forged_x_forwarded_for_does_not_reset_the_limit(client, db, settings)
         forged = f"203.0.113.{n}, {seen}"  # the client's own claim on the left, the proxy's on the right
         assert client.get("/api/v1/topics", HTTP_X_FORWARDED_FOR=forged).status_code == 200
     assert client.get("/api/v1/topics", HTTP_X_FORWARDED_FOR=f"203.0.113.3, {seen}").status_code == 429
+
+
+def test_paginate_shapes_only_the_rows_of_the_page_and_returns_the_whole_answer(rf):
+    """Every list endpoint answers ``paginate(..., out=...)``: the extra row read to know whether a
+    next page exists is never shaped (nor, through ``out``, any query it would cost)."""
+    shaped: list[int] = []
+
+    def out(n: int) -> dict:
+        shaped.append(n)
+        return {"n": n}
+
+    request = rf.get("/api/v1/anything", {"limit": "2", "page": "2"})
+    response = HttpResponse()
+    page = paginate(request, response, list(range(10)), PageParams(page=2, limit=2), out=out)
+    assert page == {
+        "page": 2,
+        "limit": 2,
+        "next": "http://testserver/api/v1/anything?limit=2&page=3",
+        "previous": "http://testserver/api/v1/anything?limit=2&page=1",
+        "results": [{"n": 2}, {"n": 3}],
+    }
+    assert shaped == [2, 3]
+    assert response["Link"].count("rel=") == 2

@@ -2,18 +2,15 @@
 remote actors we fetch with it (signed GET, as servers in "authorized fetch" mode require).
 
 Every address comes from another server (an actor's inbox, a key id), so a request must not become
-a way into our own network (SSRF): the host is resolved, every address checked with the importer's
-rule (``episodes.importer.fetch.refused_kind``: loopback, private, link-local ... refused), and the
-connection made to the checked address. Each request has a short timeout and a total deadline, and
-reads at most ``PODCASTCME_FEDIVERSE_MAX_BYTES``, so a slow or hostile server costs little.
+a way into our own network (SSRF): each is the site's one pinned request (``episodes.pinned_http``):
+the host resolved once, every address checked (``refused_kind``: loopback, private, link-local ...
+refused), and the connection made to the checked address, TLS naming the URL's host. Each request
+has a short timeout and a total deadline, and reads at most ``PODCASTCME_FEDIVERSE_MAX_BYTES``, so
+a slow or hostile server costs little.
 """
 
 import http.client
-import ipaddress
 import json
-import socket
-import ssl
-import threading
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -22,7 +19,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 from django.conf import settings
 from django.utils import timezone
 
-from episodes.importer.fetch import refused_kind
+from episodes import pinned_http
 from episodes.models import Show
 
 from .blocks import ascii_domain, is_blocked
@@ -74,47 +71,38 @@ def url_domain(url: str) -> str:
         return ""
 
 
-def _vetted(url: str, timeout: float) -> list[tuple[int, tuple]]:
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in {"http", "https"}:
-        raise RemoteRefused(f"Only http and https addresses are reached, not {url}.")
-    try:
-        host, port = parts.hostname, parts.port
-    except ValueError:
-        raise RemoteRefused(f"{url} is not a valid address.") from None
-    if not host:
-        raise RemoteRefused(f"{url} names no host.")
-    port = port or (443 if parts.scheme.lower() == "https" else 80)
-    infos: list = []
-    failed: list[BaseException] = []
-
-    def resolve() -> None:
-        try:
-            infos.extend(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
-        except (OSError, UnicodeError) as error:
-            failed.append(error)
-
-    # The resolver has no timeout of its own: a name server that never answers would hold a worker.
-    resolver = threading.Thread(target=resolve, daemon=True)
-    resolver.start()
-    resolver.join(timeout)
-    if resolver.is_alive():
-        raise RemoteError(f"No answer for the address of {host} within {timeout:g} seconds (timed out).")
-    if failed:
-        raise RemoteError(f"Unknown host {host}.")
-    allow_loopback = settings.PODCASTCME_FEDIVERSE_ALLOW_LOOPBACK
-    vetted: list[tuple[int, tuple]] = []
-    for family, _type, _proto, _name, sockaddr in infos:
-        address = str(sockaddr[0]).split("%", 1)[0]
-        kind = refused_kind(address)
-        plain_loopback = kind == "loopback" and ipaddress.ip_address(address).is_loopback
-        if kind is not None and not (plain_loopback and allow_loopback):
-            raise RemoteRefused(f"Refused to reach {url}: {host} is {address}, a {kind} address.")
-        if (family, sockaddr) not in vetted:
-            vetted.append((family, sockaddr))
-    if not vetted:
-        raise RemoteError(f"Unknown host {host}.")
-    return vetted
+def _remote_error(error: pinned_http.PinnedHTTPError, netloc: str, seconds: float) -> RemoteError:
+    """The pinned request's refusal or failure in this module's words (RemoteRefused: never retry)."""
+    url = error.url
+    if isinstance(error, pinned_http.BadURL):
+        if error.reason == "scheme":
+            return RemoteRefused(f"Only http and https addresses are reached, not {url}.")
+        if error.reason == "no_host":
+            return RemoteRefused(f"{url} names no host.")
+        return RemoteRefused(f"{url} is not a valid address.")
+    if isinstance(error, pinned_http.AddressRefused):
+        return RemoteRefused(
+            f"Refused to reach {url}: {error.host} is {error.address}, a {error.kind} address."
+        )
+    if isinstance(error, pinned_http.UnknownHost):
+        return RemoteError(f"Unknown host {error.host}.")
+    if isinstance(error, pinned_http.TooLarge):
+        return RemoteError(f"{url} answered more than {error.limit // 1024} KB.")
+    if isinstance(error, pinned_http.DeadlineExceeded):
+        if error.resolving:
+            host = urlsplit(url).hostname or netloc
+            return RemoteError(
+                f"No answer for the address of {host} within {error.seconds:g} seconds (timed out)."
+            )
+    if isinstance(error, pinned_http.DeadlineExceeded) or (
+        isinstance(error, pinned_http.ConnectionFailed) and error.timed_out
+    ):
+        return RemoteError(f"No answer from {netloc} within {seconds:.1f} seconds (timed out).")
+    if isinstance(error, pinned_http.ConnectionFailed):
+        if isinstance(error.error, ConnectionRefusedError):
+            return RemoteError(f"Connection refused by {netloc}.")
+        return RemoteError(f"Could not reach {netloc} ({type(error.error).__name__}: {error.error}).")
+    return RemoteError(f"Could not reach {netloc} ({error}).")
 
 
 def request(
@@ -127,77 +115,32 @@ def request(
     limit: int | None = None,
 ) -> Response:
     """One HTTP request to a public address (no redirects followed), its answer read up to ``limit``
-    bytes, all within ``timeout`` seconds per step and twice that in all. RemoteError when the
-    server cannot be reached, is too slow or sends too much."""
+    bytes, all within ``timeout`` seconds per step and twice that in all (the look-up included).
+    RemoteError when the server cannot be reached, is too slow or sends too much; RemoteRefused
+    when the address is not one we reach. The request is the site's one pinned request
+    (``episodes.pinned_http``): resolved once, checked, connected to the checked address."""
     timeout = float(settings.PODCASTCME_FEDIVERSE_TIMEOUT_SECONDS if timeout is None else timeout)
     limit = int(settings.PODCASTCME_FEDIVERSE_MAX_BYTES if limit is None else limit)
-    vetted = _vetted(url, timeout)
-    parts = urlsplit(url)
-    host = ascii_domain(parts.hostname or "")  # http.client sends the Host header in ASCII only
-    connection: http.client.HTTPConnection
-    if parts.scheme.lower() == "https":
-        connection = http.client.HTTPSConnection(
-            host, parts.port, timeout=timeout, context=ssl.create_default_context()
-        )
-    else:
-        connection = http.client.HTTPConnection(host, parts.port, timeout=timeout)
-    opened: list[socket.socket] = []
-    expired = threading.Event()
-
-    def pinned(_address, _timeout, _source=None) -> socket.socket:
-        # Connect to an address checked above; the Host header and TLS name stay the URL's.
-        last: OSError | None = None
-        for family, sockaddr in vetted:
-            sock = socket.socket(family, socket.SOCK_STREAM)
-            try:
-                sock.settimeout(timeout)
-                sock.connect(sockaddr)
-            except OSError as error:
-                sock.close()
-                last = error
-                continue
-            opened.append(sock)
-            return sock
-        assert last is not None
-        raise last
-
-    def expire() -> None:
-        expired.set()
-        for sock in opened:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-    connection._create_connection = pinned  # type: ignore[attr-defined]  # private hook, not in typeshed
-    watchdog = threading.Timer(timeout * 2, expire)
-    watchdog.daemon = True
-    watchdog.start()
+    sent = {"User-Agent": user_agent(), **headers}
     started = time.monotonic()
     try:
-        target = (parts.path or "/") + ("?" + parts.query if parts.query else "")
-        sent = {"User-Agent": user_agent(), **{k: v for k, v in headers.items() if k.lower() != "host"}}
-        connection.request(method, target, body=body, headers=sent)
-        response = connection.getresponse()
-        length = response.getheader("Content-Length")
-        if length and length.isdigit() and int(length) > limit:
-            raise RemoteError(f"{url} answered more than {limit // 1024} KB.")
-        data = response.read(limit + 1)
-        if len(data) > limit:
-            raise RemoteError(f"{url} answered more than {limit // 1024} KB.")
-        return Response(response.status, response.headers, data, url)
-    except (OSError, http.client.HTTPException, ValueError) as error:
-        if expired.is_set() or isinstance(error, TimeoutError | socket.timeout):
-            seconds = time.monotonic() - started
-            raise RemoteError(
-                f"No answer from {parts.netloc} within {seconds:.1f} seconds (timed out)."
-            ) from None
-        if isinstance(error, ConnectionRefusedError):
-            raise RemoteError(f"Connection refused by {parts.netloc}.") from None
-        raise RemoteError(f"Could not reach {parts.netloc} ({type(error).__name__}: {error}).") from None
-    finally:
-        watchdog.cancel()
-        connection.close()
+        answer = pinned_http.request(
+            method,
+            url,
+            headers=sent,
+            body=body,
+            timeout=timeout,
+            deadline=timeout * 2,
+            limit=limit,
+            allow_loopback=settings.PODCASTCME_FEDIVERSE_ALLOW_LOOPBACK,
+        )
+    except pinned_http.PinnedHTTPError as error:
+        try:
+            netloc = urlsplit(url).netloc
+        except ValueError:
+            netloc = url
+        raise _remote_error(error, netloc, time.monotonic() - started) from None
+    return Response(answer.status, answer.headers, answer.body, url)
 
 
 def _signing_key() -> tuple[str, str] | None:

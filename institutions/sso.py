@@ -7,16 +7,20 @@ Institution.sso_app. ``sso_configure`` checks the issuer before saving: its disc
 entered (OpenID Connect Discovery 1.0, section 4.3), and point at https endpoints on public
 addresses. The fetch happens before the transaction; the write is one audited transaction.
 
+The fetch is the site's one pinned request (episodes/pinned_http.py): the name is resolved once,
+every address checked, and the connection made to the checked address with TLS naming the host,
+so a name that answers a public address to the check and a private one a moment later (DNS
+rebinding) never leads the fetch into our network.
+
 The same checks run again at every sign-in (institutions/sso_adapter.py), through
 ``discovery_document``: a provider that moved or was replaced is refused, not followed.
 """
 
 import ipaddress
-import socket
+import json
 from typing import Any
 from urllib.parse import urlsplit
 
-import requests
 from allauth.socialaccount.models import SocialApp
 from django.conf import settings
 from django.db import transaction
@@ -27,7 +31,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from audit.services import audit_record
-from episodes.importer.fetch import refused_kind
+from episodes import pinned_http
 
 from .audit_actions import InstitutionAction
 from .errors import InstitutionError
@@ -96,8 +100,19 @@ def discovery_url(issuer: str) -> str:
     return issuer.rstrip("/") + WELL_KNOWN
 
 
+def _refused(what: str, error: pinned_http.AddressRefused) -> InstitutionError:
+    return InstitutionError(
+        _("%(what)s points at %(address)s, a %(kind)s address, not the public internet.")
+        % {"what": what, "address": error.address, "kind": error.kind},
+        code="sso_issuer_invalid",
+    )
+
+
 def _check_url(url: str, *, what: str) -> None:
-    """Refuse a URL that is not https on a public address (http on loopback when tests allow it)."""
+    """Refuse a URL that is not https on a public address (http on loopback when tests allow it).
+
+    The rule is the site's one (``episodes.pinned_http``: loopback, private, link-local, addresses
+    hidden in IPv6 forms ... refused; plain loopback only under PODCASTCME_SSO_ALLOW_LOOPBACK)."""
     parts = urlsplit(url)
     host = parts.hostname or ""
     allow_loopback = settings.PODCASTCME_SSO_ALLOW_LOOPBACK
@@ -106,29 +121,69 @@ def _check_url(url: str, *, what: str) -> None:
             _("%(what)s must be an https:// address.") % {"what": what}, code="sso_issuer_invalid"
         )
     try:
-        infos = socket.getaddrinfo(
-            host, parts.port or (443 if parts.scheme == "https" else 80), type=socket.SOCK_STREAM
+        vetted = pinned_http.vetted_addresses(
+            url, allow_loopback=allow_loopback, timeout=float(settings.SOCIALACCOUNT_REQUESTS_TIMEOUT)
         )
-    except (socket.gaierror, UnicodeError, ValueError):
+    except pinned_http.AddressRefused as error:
+        raise _refused(what, error) from None
+    except pinned_http.PinnedHTTPError:
         raise InstitutionError(
             _("%(what)s: the host %(host)s is unknown.") % {"what": what, "host": host},
             code="sso_issuer_unreachable",
         ) from None
-    for info in infos:
-        kind = refused_kind(str(info[4][0]))
-        loopback_ok = allow_loopback and ipaddress.ip_address(info[4][0]).is_loopback
-        if kind is not None and not loopback_ok:
-            raise InstitutionError(
-                _("%(what)s points at a %(kind)s address, not the public internet.")
-                % {"what": what, "kind": kind},
-                code="sso_issuer_invalid",
-            )
     if parts.scheme != "https" and not (
-        allow_loopback and all(ipaddress.ip_address(i[4][0]).is_loopback for i in infos)
+        allow_loopback and all(ipaddress.ip_address(sockaddr[0]).is_loopback for _family, sockaddr in vetted)
     ):
         raise InstitutionError(
             _("%(what)s must be an https:// address.") % {"what": what}, code="sso_issuer_invalid"
         )
+
+
+def _fetch_discovery(url: str) -> Any:
+    """The discovery document's JSON: one pinned request (resolved once, every address checked, the
+    connection made to the checked address, TLS naming the host), no redirect followed, at most
+    MAX_DOCUMENT_BYTES, within the requests timeout per step and twice it in all."""
+    timeout = float(settings.SOCIALACCOUNT_REQUESTS_TIMEOUT)
+    try:
+        answer = pinned_http.request(
+            "GET",
+            url,
+            headers={"Accept": "application/json", "User-Agent": "podcastcme-sso/1"},
+            timeout=timeout,
+            deadline=timeout * 2,
+            limit=MAX_DOCUMENT_BYTES,
+            allow_loopback=settings.PODCASTCME_SSO_ALLOW_LOOPBACK,
+        )
+    except pinned_http.AddressRefused as error:
+        # The name answered a public address a moment ago and another one now (DNS rebinding).
+        raise _refused(_("The issuer URL"), error) from None
+    except pinned_http.PinnedHTTPError as error:
+        reason = {
+            pinned_http.TooLarge: "too large",
+            pinned_http.DeadlineExceeded: "timed out",
+            pinned_http.UnknownHost: "unknown host",
+        }.get(type(error))
+        if isinstance(error, pinned_http.ConnectionFailed):
+            reason = "timed out" if error.timed_out else type(error.error).__name__
+        raise _unreachable(url, reason or type(error).__name__) from None
+    if not 200 <= answer.status < 300:
+        raise _unreachable(url, f"HTTP {answer.status}")
+    try:
+        return json.loads(answer.body)
+    except ValueError:  # also UnicodeDecodeError
+        raise _unreachable(url, "not JSON") from None
+
+
+def _unreachable(url: str, reason: str) -> InstitutionError:
+    return InstitutionError(
+        _(
+            "The identity provider did not answer with its OpenID Connect configuration "
+            "at %(url)s (%(error)s)."
+        )
+        % {"url": url, "error": reason},
+        code="sso_issuer_unreachable",
+        status=502,
+    )
 
 
 def discovery_document(*, issuer: str) -> dict[str, Any]:
@@ -139,27 +194,7 @@ def discovery_document(*, issuer: str) -> dict[str, Any]:
     issuer, or lacks an endpoint)."""
     _check_url(issuer, what=_("The issuer URL"))
     url = discovery_url(issuer)
-    try:
-        response = requests.get(
-            url,
-            timeout=settings.SOCIALACCOUNT_REQUESTS_TIMEOUT,
-            allow_redirects=False,
-            headers={"Accept": "application/json"},
-        )
-        response.raise_for_status()
-        if len(response.content) > MAX_DOCUMENT_BYTES:
-            raise ValueError("too large")
-        document = response.json()
-    except (requests.RequestException, ValueError) as error:
-        raise InstitutionError(
-            _(
-                "The identity provider did not answer with its OpenID Connect configuration "
-                "at %(url)s (%(error)s)."
-            )
-            % {"url": url, "error": type(error).__name__},
-            code="sso_issuer_unreachable",
-            status=502,
-        ) from error
+    document = _fetch_discovery(url)
     if not isinstance(document, dict):
         raise InstitutionError(
             _("%(url)s is not an OpenID Connect configuration.") % {"url": url},

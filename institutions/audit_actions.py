@@ -15,6 +15,8 @@ class InstitutionAction(AuditActions):
     MEMBERSHIP_JOINED = "membership.joined"
     MEMBERSHIP_ENDED = "membership.ended"
     MEMBERSHIP_CONSENT_CHANGED = "membership.consent_changed"
+    # An admin invited a removed member again: the bar on rejoining by domain or SSO is lifted.
+    MEMBERSHIP_READMITTED = "membership.readmitted"
 
     LICENCE_GRANTED = "seat_licence.granted"
     LICENCE_BOUGHT = "seat_licence.bought"

@@ -10,7 +10,8 @@ from credits.errors import ServiceError
 
 class InstitutionError(ServiceError):
     """Codes: ``no_seat`` (every seat is taken or no licence is current), ``already_member``,
-    ``not_member``, ``email_mismatch`` (an invitation for another address), ``email_unverified``,
+    ``not_member``, ``removed`` (an admin removed the learner and has not invited them again),
+    ``email_mismatch`` (an invitation for another address), ``email_unverified``,
     ``domain_not_eligible``, ``invitation_used``, ``invitation_expired``, ``invitation_revoked``,
     ``invitation_invalid``, ``invalid`` (bad input)."""
 

@@ -32,7 +32,7 @@ from . import selectors
 from .audit_actions import InstitutionAction
 from .errors import InstitutionError
 from .models import Institution, Invitation, JoinedVia, Membership
-from .services import membership_join
+from .services import membership_join, membership_readmit
 
 EMAIL_KIND = "institutions/email/invitation"
 
@@ -98,7 +98,11 @@ def invitations_send(*, institution: Institution, emails: Iterable[str], actor: 
     """Invite each address (already parsed by parse_addresses): one link each, emailed through the
     outbox after the commit. An address with a pending invitation gets a new link (the old one is
     revoked: the newest email is the one that works); an address already a current member's is
-    skipped. Returns the invitations made."""
+    skipped. An invitation to an address of a member the institution's admins removed lifts the bar
+    on their rejoining (membership_readmit, audited): inviting them is the admin's word that they may
+    come back. Returns the invitations made."""
+    emails = [email.strip().lower() for email in emails]
+    _readmit_invited(institution=institution, emails=emails, actor=actor)
     now = timezone.now()
     expires = now + timedelta(days=settings.INSTITUTIONS["INVITATION_DAYS"])
     members = {
@@ -139,6 +143,26 @@ def invitations_send(*, institution: Institution, emails: Iterable[str], actor: 
 
     transaction.on_commit(send)
     return [invitation for invitation, _token in made]
+
+
+def _readmit_invited(*, institution: Institution, emails: list[str], actor: User) -> None:
+    """Lift the removal bar of every removed member with one of ``emails`` (their account's address or
+    another address on it), learners locked in id order before any invitation row (accounts/locks.py)."""
+    wanted = set(emails)
+    barred = {
+        membership.user_id: membership.user
+        for membership in Membership.objects.filter(
+            institution=institution, removed_at__isnull=False, readmitted_at__isnull=True
+        ).select_related("user")
+    }
+    addresses: dict[int, set[str]] = {pk: {user.email.lower()} for pk, user in barred.items()}
+    for user_id, address in EmailAddress.objects.filter(user_id__in=list(barred)).values_list(
+        "user_id", "email"
+    ):
+        addresses[user_id].add(address.lower())
+    users = {pk: barred[pk] for pk in barred if addresses[pk] & wanted}
+    for user_id in sorted(users):
+        membership_readmit(institution=institution, user=users[user_id], actor=actor)
 
 
 def _revoke(invitation: Invitation, *, actor: User | None, reason: str, at) -> None:
@@ -243,6 +267,12 @@ def invitation_accept(*, token: str, user: User, shares_completions: bool = Fals
             % {"email": invitation.email},
             code="email_unverified",
             status=403,
+        )
+    bar = selectors.removal_bar(institution=invitation.institution, user=user)
+    if bar is not None and bar.removed_at is not None and invitation.created_at > bar.removed_at:
+        # Sent after the removal to an address the account has verified since: the admin's new word.
+        membership_readmit(
+            institution=invitation.institution, user=user, actor=user, invitation_id=invitation.pk
         )
     membership = membership_join(
         institution=invitation.institution,

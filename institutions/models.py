@@ -4,7 +4,9 @@ at one of its email domains, or by signing in through its identity provider (Ope
 admins see seat use and, for members who consented, their completions.
 
 A membership is never deleted: removing a member ends it (``ended_at``), which frees the seat and
-keeps the history. Every change writes an audit row (institutions/services.py).
+keeps the history. When an admin removed them (``removed_at``), the member cannot come back by their
+email domain or single sign-on until an admin invites them again (``readmitted_at``). Every change
+writes an audit row (institutions/services.py).
 """
 
 from django.conf import settings
@@ -87,6 +89,10 @@ class Membership(models.Model):
     ended_at = models.DateTimeField(null=True, blank=True)
     shares_completions = models.BooleanField(_("share my completions with the institution"), default=False)
     consent_changed_at = models.DateTimeField(null=True, blank=True)
+    # Set when the institution's admin ended the membership (not the learner leaving, not an account
+    # deletion): a bar on joining again by domain or SSO, lifted (readmitted_at) by a new invitation.
+    removed_at = models.DateTimeField(null=True, blank=True)
+    readmitted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["institution", "joined_at"]
@@ -99,6 +105,14 @@ class Membership(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(joined_via__in=[v.value for v in JoinedVia]), name="membership_joined_via_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(removed_at__isnull=True) | Q(ended_at__isnull=False),
+                name="membership_removed_is_ended",
+            ),
+            models.CheckConstraint(
+                condition=Q(readmitted_at__isnull=True) | Q(removed_at__isnull=False),
+                name="membership_readmitted_was_removed",
             ),
         ]
 

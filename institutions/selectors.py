@@ -56,6 +56,27 @@ def current_membership(*, institution: Institution, user: User) -> Membership | 
     return Membership.objects.filter(institution=institution, user=user, ended_at__isnull=True).first()
 
 
+def removal_bar(*, institution: Institution, user: User) -> Membership | None:
+    """The membership an admin of ``institution`` ended by removing ``user``, while that still bars
+    them from joining again by domain or SSO (no invitation since lifted it); else None."""
+    return (
+        Membership.objects.filter(
+            institution=institution, user=user, removed_at__isnull=False, readmitted_at__isnull=True
+        )
+        .order_by("-removed_at")
+        .first()
+    )
+
+
+def barred_institution_ids(*, user: User) -> set[int]:
+    """The institutions whose admins removed ``user`` and have not invited them again."""
+    return set(
+        Membership.objects.filter(
+            user=user, removed_at__isnull=False, readmitted_at__isnull=True
+        ).values_list("institution_id", flat=True)
+    )
+
+
 def is_institution_admin(*, institution: Institution, user: User) -> bool:
     if not getattr(user, "is_authenticated", False):
         return False
@@ -172,6 +193,18 @@ def former_members(institution: Institution, *, limit: int = 50) -> list[Members
     )
 
 
+def removed_members(institution: Institution, *, limit: int = 50) -> list[Membership]:
+    """Members the institution's admins removed and have not invited again (newest removal first):
+    they cannot rejoin by domain or SSO until invited."""
+    return list(
+        Membership.objects.filter(
+            institution=institution, removed_at__isnull=False, readmitted_at__isnull=True
+        )
+        .select_related("user", "user__profile")
+        .order_by("-removed_at", "-pk")[:limit]
+    )
+
+
 def pending_invitations(institution: Institution, *, at: datetime | None = None) -> list[Invitation]:
     at = at or timezone.now()
     return list(
@@ -233,6 +266,7 @@ class AdminPage:
     members: list[Membership]
     rows: list[MemberRow]
     former: list[Membership]
+    removed: list[Membership]
     invitations: list[Invitation]
     completions: list[Completion]
 
@@ -259,6 +293,7 @@ def admin_page(institution: Institution) -> AdminPage:
         members=members,
         rows=rows,
         former=former_members(institution),
+        removed=removed_members(institution),
         invitations=pending_invitations(institution),
         completions=completions,
     )

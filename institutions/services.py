@@ -40,7 +40,9 @@ def membership_join(
 
     The caller has checked the route (an accepted invitation, a verified address at one of the
     institution's domains, a single sign-on login). Refused with InstitutionError ``already_member``
-    (a current membership exists) or ``no_seat`` (every seat of the current licences is taken, or
+    (a current membership exists), ``removed`` (an admin removed the learner and no invitation has
+    lifted the bar since: membership_readmit; whatever ``via``, so an invitation must lift it first)
+    or ``no_seat`` (every seat of the current licences is taken, or
     none is current). ``shares_completions`` is the learner's consent, off unless they said yes."""
     if via not in JoinedVia.values:
         raise InstitutionError(_("Unknown way of joining: %(via)s.") % {"via": via}, code="invalid")
@@ -52,6 +54,17 @@ def membership_join(
             _("You are already a member of %(name)s.") % {"name": institution.name},
             code="already_member",
             status=409,
+        )
+    bar = selectors.removal_bar(institution=institution, user=user)
+    if bar is not None and bar.removed_at is not None:
+        raise InstitutionError(
+            _(
+                "%(name)s's CME office removed you from its seats on %(date)s, so you cannot take a "
+                "seat again by your email address or single sign-on. Ask them to invite you again."
+            )
+            % {"name": institution.name, "date": f"{bar.removed_at:%Y-%m-%d}"},
+            code="removed",
+            status=403,
         )
     seats = selectors.seat_use(institution, at=at)
     if seats.free < 1:
@@ -82,15 +95,26 @@ def membership_join(
 
 
 @transaction.atomic
-def membership_end(*, membership: Membership, actor: User | None, reason: str = "") -> Membership:
+def membership_end(
+    *, membership: Membership, actor: User | None, reason: str = "", removed: bool = False
+) -> Membership:
     """End a membership (the learner leaves, or an admin removes them): the seat is free again, the
-    row stays as history. Ending an ended membership changes nothing."""
+    row stays as history. Ending an ended membership changes nothing.
+
+    ``removed``: the institution's admin removed the member (``actor`` is that admin). The row keeps
+    ``removed_at``, which bars the learner from taking a seat again by their email domain or single
+    sign-on until an admin invites them again (membership_readmit); leaving, or an account deletion,
+    bars nothing."""
     lock_learner(membership.user_id)
     membership = Membership.objects.select_for_update().select_related("institution").get(pk=membership.pk)
     if membership.ended_at is not None:
         return membership
     membership.ended_at = timezone.now()
-    membership.save(update_fields=["ended_at"])
+    fields = ["ended_at"]
+    if removed:
+        membership.removed_at = membership.ended_at
+        fields.append("removed_at")
+    membership.save(update_fields=fields)
     audit_record(
         actor=actor,
         action=InstitutionAction.MEMBERSHIP_ENDED,
@@ -99,9 +123,36 @@ def membership_end(*, membership: Membership, actor: User | None, reason: str = 
             "institution": membership.institution.slug,
             "by": "learner" if actor is not None and actor.pk == membership.user_id else "admin",
             "reason": reason,
+            "removed": removed,
         },
     )
     return membership
+
+
+@transaction.atomic
+def membership_readmit(
+    *, institution: Institution, user: User, actor: User | None, invitation_id: int | None = None
+) -> list[Membership]:
+    """Lift the bar an admin's removal put on ``user`` at ``institution`` (an admin invited them
+    again): they may take a seat again by any route. Audited per membership; returns those lifted
+    (none when nothing barred them)."""
+    lock_learner(user.pk)
+    now = timezone.now()
+    lifted = list(
+        Membership.objects.select_for_update().filter(
+            institution=institution, user=user, removed_at__isnull=False, readmitted_at__isnull=True
+        )
+    )
+    for membership in lifted:
+        membership.readmitted_at = now
+        membership.save(update_fields=["readmitted_at"])
+        audit_record(
+            actor=actor,
+            action=InstitutionAction.MEMBERSHIP_READMITTED,
+            obj=membership,
+            data={"institution": institution.slug, "invitation": invitation_id},
+        )
+    return lifted
 
 
 @transaction.atomic

@@ -24,6 +24,11 @@ urlpatterns = [
         name="admin_member_remove",
     ),
     path(
+        "institutions/<slug:slug>/admin/members/<int:pk>/reinvite/",
+        views.admin_member_reinvite,
+        name="admin_member_reinvite",
+    ),
+    path(
         "institutions/<slug:slug>/admin/completions.csv",
         views.admin_completions_csv,
         name="admin_completions_csv",

@@ -61,12 +61,16 @@ def mine(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     memberships = selectors.learner_memberships(user=user)
     current = {m.institution_id for m in memberships if m.ended_at is None}
+    barred = selectors.barred_institution_ids(user=user)
     return render(
         request,
         "institutions/mine.html",
         {
             "memberships": memberships,
-            "eligible": [i for i in selectors.eligible_institutions(user=user) if i.pk not in current],
+            "eligible": [
+                i for i in selectors.eligible_institutions(user=user) if i.pk not in current | barred
+            ],
+            "removed_from": [m for m in memberships if m.removed_at and not m.readmitted_at],
             "unverified": [
                 i for i in selectors.unverified_domain_institutions(user=user) if i.pk not in current
             ],
@@ -264,8 +268,39 @@ def admin_member_remove(request: HttpRequest, institution: Institution, pk: int)
     membership = get_object_or_404(
         Membership.objects.select_related("user"), pk=pk, institution=institution, ended_at__isnull=True
     )
-    services.membership_end(membership=membership, actor=_user(request), reason="removed by admin")
-    messages.success(request, _("%(email)s no longer holds a seat.") % {"email": membership.user.email})
+    services.membership_end(
+        membership=membership, actor=_user(request), reason="removed by admin", removed=True
+    )
+    messages.success(
+        request,
+        _(
+            "%(email)s no longer holds a seat, and cannot take one again by email domain or single "
+            "sign-on until you invite them again."
+        )
+        % {"email": membership.user.email},
+    )
+    return redirect("institutions:admin", slug=institution.slug)
+
+
+@require_POST
+@institution_admin_required
+def admin_member_reinvite(request: HttpRequest, institution: Institution, pk: int) -> HttpResponse:
+    """The "Invite again" button beside a removed member: a new invitation to their account's address,
+    which lifts the bar on their rejoining."""
+    membership = get_object_or_404(
+        Membership.objects.select_related("user"),
+        pk=pk,
+        institution=institution,
+        removed_at__isnull=False,
+        readmitted_at__isnull=True,
+    )
+    invitations.invitations_send(
+        institution=institution, emails=[membership.user.email], actor=_user(request)
+    )
+    messages.success(
+        request,
+        _("%(email)s is invited again and may take a seat again.") % {"email": membership.user.email},
+    )
     return redirect("institutions:admin", slug=institution.slug)
 
 

@@ -3,21 +3,27 @@ with the demo admin as its institution admin, a couple of members who joined thr
 hospital address (the first shares their completions, the others do not), and one pending invitation.
 
 Called by podcastcme's seed_demo; idempotent (a second run changes nothing). Everything goes through
-the services, so each row has its audit row.
+the services, so each row has its audit row. The demo learners claimed the demo activity about 100
+days ago (credits.demo), so the hospital's contract and their memberships are then dated before those
+claims (backdate_demo_institution, demo only): the admin page shows the consenting learner's
+completion, which it would not if they had joined after claiming.
 """
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from allauth.account.models import EmailAddress
-from django.db import transaction
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import models, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from credits.models import Provider
+from audit.models import AuditEvent
+from credits.models import CreditClaim, Provider
 
 from . import selectors, services
 from .invitations import invitations_send
-from .models import Institution, JoinedVia, SeatLicence
+from .models import Institution, JoinedVia, Membership, SeatLicence
 
 NAME = "Mercy General Hospital"
 SLUG = "mercy-general"
@@ -69,4 +75,80 @@ def seed_demo_institution(*, provider: Provider, admin_user: User, member_users:
             services.membership_consent_set(membership=membership, user=user, shares_completions=True)
     if not [i for i in selectors.pending_invitations(institution) if i.email == PENDING_INVITE]:
         invitations_send(institution=institution, emails=[PENDING_INVITE], actor=admin_user)
+    backdate_demo_institution(institution=institution, joined_at=demo_joined_at(provider, member_users))
     return institution
+
+
+# How long before the members' first claim of the provider's activities they joined the hospital's
+# seats (and its contract started a day earlier); never later than 60 days ago.
+JOINED_BEFORE_FIRST_CLAIM = timedelta(days=14)
+
+
+def demo_joined_at(provider: Provider, member_users: list[User]) -> datetime:
+    """When the demo members joined: two weeks before the first of their claims of ``provider``'s
+    activities (the demo claims are about 100 days old), or 60 days ago if that is earlier still."""
+    first_claim = (
+        CreditClaim.objects.filter(activity__provider=provider, learner__in=member_users)
+        .order_by("claimed_at")
+        .values_list("claimed_at", flat=True)
+        .first()
+    )
+    latest = timezone.now() - timedelta(days=60)
+    return min(latest, first_claim - JOINED_BEFORE_FIRST_CLAIM) if first_claim else latest
+
+
+def _demo_only() -> None:
+    if not settings.PODCASTCME_DEMO_ALLOWED:
+        raise ImproperlyConfigured(
+            "Demo records are moved in time only on a demo site (PODCASTCME_DEMO_ALLOWED)."
+        )
+
+
+def _redate_audit(obj: models.Model, at: datetime, actions: list[str]) -> None:
+    # Audit rows are append-only everywhere else; the demo replays past days, so it goes around the
+    # guard on purpose (as credits.demo does), for these records' rows only.
+    rows = AuditEvent._base_manager.filter(
+        object_type=obj._meta.label_lower, object_id=str(obj.pk), action__in=actions, created_at__gt=at
+    )
+    models.QuerySet.update(rows, created_at=at)
+
+
+@transaction.atomic
+def backdate_demo_institution(*, institution: Institution, joined_at: datetime) -> bool:
+    """Move the demo hospital back so that its members joined at ``joined_at`` (demo only): the
+    institution and its admin a day before, the staff-granted licence starting then (a one-year
+    contract, moved whole), each current membership joined at ``joined_at`` and the consenting
+    member's consent given five minutes later (the others' left off at joining), with the audit rows
+    about these records.
+
+    Idempotent and one way: nothing happens to a record already at or before its new date (a second
+    seed_demo moves nothing). Refused outside a demo site. Returns whether it moved anything."""
+    _demo_only()
+    institution = Institution.objects.get(pk=institution.pk)
+    contract_at = joined_at - timedelta(days=1)
+    moved = False
+    if institution.created_at > contract_at:
+        Institution.objects.filter(pk=institution.pk).update(created_at=contract_at)
+        _redate_audit(institution, contract_at, ["institution.created", "institution.admin_added"])
+        institution.admins.filter(added_at__gt=contract_at).update(added_at=contract_at)
+        moved = True
+    for licence in SeatLicence.objects.filter(
+        institution=institution, order_reference="", seats=SEATS, valid_from__gt=contract_at
+    ):
+        shift = licence.valid_from - contract_at
+        SeatLicence.objects.filter(pk=licence.pk).update(
+            valid_from=contract_at, valid_until=licence.valid_until - shift, created_at=contract_at
+        )
+        _redate_audit(licence, contract_at, ["seat_licence.granted"])
+        moved = True
+    for membership in Membership.objects.filter(
+        institution=institution, ended_at__isnull=True, joined_at__gt=joined_at
+    ):
+        consent_at = joined_at + timedelta(minutes=5)
+        Membership.objects.filter(pk=membership.pk).update(
+            joined_at=joined_at, consent_changed_at=consent_at if membership.shares_completions else joined_at
+        )
+        _redate_audit(membership, joined_at, ["membership.joined"])
+        _redate_audit(membership, consent_at, ["membership.consent_changed"])
+        moved = True
+    return moved

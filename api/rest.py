@@ -15,6 +15,8 @@ from ninja.openapi.docs import Swagger
 from .errors import ApiError, Unauthenticated
 from .ratelimit import ApiRateLimit
 from .routers import activities, coordinator, episodes, me, shows, topics
+from .routers.links import api_url, site
+from .schemas import IndexOut
 
 DESCRIPTION = """\
 Shows, public episodes, CME activities and topics, for anyone; a learner's claims, certificates and
@@ -87,6 +89,24 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 @api.exception_handler(Http404)
 def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     return _error(request, 404, "not_found", str(exc) or "Not found.")
+
+
+@api.get("", response={200: IndexOut}, url_name="index", summary="What this API offers, with links")
+def index(request: HttpRequest):
+    """The API's root: a client starts here (instead of ninja's HTML placeholder page). Public, so no
+    token; the collections needing one are listed apart."""
+    return {
+        "name": api.title,
+        "version": api.version,
+        "openapi_url": api_url("openapi-json"),
+        "docs_url": api_url("openapi-view"),
+        "tokens_url": site(reverse("api:tokens")),
+        "collections": {name: api_url(name) for name in ("shows", "episodes", "activities", "topics")},
+        "token_collections": {
+            name: api_url(name)
+            for name in ("me", "my_claims", "my_certificates", "my_transcript", "coordinator_activities")
+        },
+    }
 
 
 api.add_router("/shows", shows.router)

@@ -13,6 +13,16 @@ class ErrorOut(Schema):
     details: list[dict] | None = None
 
 
+class IndexOut(Schema):
+    name: str
+    version: str
+    openapi_url: str  # the OpenAPI 3.1 schema (JSON)
+    docs_url: str  # the interactive docs (Swagger UI)
+    tokens_url: str  # where a user makes a personal access token (a page of the site)
+    collections: dict[str, str]  # public lists: name -> absolute URL
+    token_collections: dict[str, str]  # lists needing "Authorization: Bearer pcme_..."
+
+
 class PageLinks(Schema):
     page: int
     limit: int

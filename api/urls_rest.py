@@ -1,7 +1,7 @@
 """The public REST API at /api/v1/ (api/rest.py), every answer through the ETag wrapper; unknown
 /api/v<n>/ paths answer JSON 404; the token page in the account area (api/views.py)."""
 
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponsePermanentRedirect, JsonResponse
 from django.urls import URLPattern, URLResolver, path, re_path
 from django.views.decorators.csrf import csrf_exempt
 
@@ -24,7 +24,11 @@ def _with_etags(patterns: list) -> list:
 
 
 @csrf_exempt
-def unknown_endpoint(request: HttpRequest, version: str, rest: str = "") -> JsonResponse:
+def unknown_endpoint(
+    request: HttpRequest, version: str, rest: str = ""
+) -> JsonResponse | HttpResponsePermanentRedirect:
+    if version == "v1" and not rest and request.method in ("GET", "HEAD"):
+        return HttpResponsePermanentRedirect("/api/v1/")  # the index, without its slash
     return JsonResponse(
         {"error": "not_found", "message": f"No API endpoint at {request.path}: see /api/v1/docs."}, status=404
     )

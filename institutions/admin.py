@@ -143,7 +143,10 @@ class MembershipAdmin(ReadOnlyRecordAdmin):
         "Read-only here: a member joins by invitation, verified email domain or single sign-on, leaves "
         "from Your institutions, or is removed by the institution's admin; each audited."
     )
-    list_display = ["user", "institution", "joined_via", "joined_at", "ended_at", "shares_completions"]
+    list_display = [
+        "user", "institution", "joined_via", "joined_at", "ended_at", "removed_at", "readmitted_at",
+        "shares_completions",
+    ]  # fmt: skip
     list_filter = ["institution", "joined_via"]
     search_fields = ["user__email", "institution__name"]
 

@@ -18,11 +18,20 @@ this module adds what a hospital's IdP must not be trusted without:
   account with the address is refused with an explanation (an IdP that does not verify addresses,
   or an institution's IdP speaking for addresses it does not own, could take the account over).
 
+Every request allauth makes at sign-in (the token exchange, the JWKS, userinfo; discovery goes
+through institutions/sso.py) goes through ``get_requests_session``'s session, whose transport is
+the site's pinned request (episodes/pinned_http.py): each host resolved once, refused unless every
+address is public (plain loopback only under PODCASTCME_SSO_ALLOW_LOOPBACK), the connection made to
+the checked address with TLS naming the host, each redirect hop checked anew, the answer at most
+``MAX_ANSWER_BYTES``. An IdP whose endpoints move into our network between set-up and sign-in is
+refused, not followed.
+
 Errors (IdP down, refused, a tampered or replayed state, a token that fails a check) end on one
 clear page (templates/institutions/sso_error.html), never a 500.
 """
 
 import hashlib
+import ssl
 from http import HTTPStatus
 from typing import Any
 
@@ -39,14 +48,22 @@ from allauth.socialaccount.providers.oauth2.client import OAuth2Error
 from allauth.socialaccount.providers.oauth2.utils import generate_code_challenge
 from allauth.socialaccount.providers.openid_connect.provider import OpenIDConnectProvider
 from allauth.socialaccount.providers.openid_connect.views import OpenIDConnectOAuth2Adapter
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.shortcuts import render
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
+from requests.adapters import HTTPAdapter
+from requests.structures import CaseInsensitiveDict
+from requests.utils import get_encoding_from_headers
+
+from episodes import pinned_http
 
 from . import sso
 from .errors import InstitutionError
 from .models import Institution
+
+MAX_ANSWER_BYTES = 1024 * 1024  # a token, JWKS or userinfo answer; far larger ones are refused
 
 # Signatures made with the IdP's private key only: no "none", no HS256 (keyed by the client secret).
 ASYMMETRIC_ALGORITHMS = {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"}
@@ -167,6 +184,62 @@ class InstitutionOIDCProvider(OpenIDConnectProvider):
         return fields
 
 
+class AddressRefused(requests.exceptions.ConnectionError):
+    """The IdP's host is not on the public internet (or not an http(s) URL): not reached."""
+
+
+class PinnedTransport(HTTPAdapter):
+    """A requests transport that makes each request with ``episodes.pinned_http.PinnedRequest``
+    (see the module docstring); failures are requests' own exceptions, so allauth and
+    ``on_authentication_error`` treat them as an IdP that could not be reached."""
+
+    def send(self, request, stream=False, timeout=None, verify=True, cert=None, proxies=None):
+        step = timeout[-1] if isinstance(timeout, tuple) else timeout
+        step = float(step or settings.SOCIALACCOUNT_REQUESTS_TIMEOUT)
+        body = request.body
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        if body is not None and not isinstance(body, bytes):
+            raise requests.exceptions.InvalidHeader("a streamed body is not sent to an identity provider")
+        # Bodies are read as sent: no compressed answers asked for (pinned requests do not unpack).
+        headers = {**dict(request.headers), "Accept-Encoding": "identity"}
+        pinned = pinned_http.PinnedRequest(
+            request.method or "GET",
+            request.url or "",
+            timeout=step,
+            deadline=step * 2,
+            allow_loopback=settings.PODCASTCME_SSO_ALLOW_LOOPBACK,
+            headers=headers,
+            body=body,
+        )
+        try:
+            with pinned:
+                answer = pinned.open()
+                content = pinned.read_body(MAX_ANSWER_BYTES)
+        except (pinned_http.AddressRefused, pinned_http.BadURL) as error:
+            raise AddressRefused(f"refused: {error}", request=request) from None
+        except pinned_http.DeadlineExceeded as error:
+            raise requests.exceptions.Timeout(f"timed out: {error}", request=request) from None
+        except pinned_http.ConnectionFailed as error:
+            if error.timed_out:
+                raise requests.exceptions.Timeout(str(error), request=request) from None
+            if isinstance(error.error, ssl.SSLError):
+                raise requests.exceptions.SSLError(str(error), request=request) from None
+            raise requests.exceptions.ConnectionError(str(error), request=request) from None
+        except pinned_http.PinnedHTTPError as error:  # unknown host, too large
+            raise requests.exceptions.ConnectionError(str(error), request=request) from None
+        response = requests.Response()
+        response.status_code = answer.status
+        response.reason = answer.reason
+        response.headers = CaseInsensitiveDict(answer.headers.items())
+        response.encoding = get_encoding_from_headers(response.headers)
+        response._content = content
+        response.url = request.url or ""
+        response.request = request
+        response.connection = self
+        return response
+
+
 def error_page(request, institution: Institution | None, message: str, status: int):
     return render(
         request,
@@ -178,6 +251,16 @@ def error_page(request, institution: Institution | None, message: str, status: i
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
     """SOCIALACCOUNT_ADAPTER: institutions' IdPs get the strict provider; refusals get clear pages."""
+
+    def get_requests_session(self):
+        """allauth's session (its timeout), with every http(s) request made by the pinned transport
+        and no proxy or .netrc taken from the environment."""
+        session = super().get_requests_session()
+        session.trust_env = False
+        transport = PinnedTransport()
+        session.mount("https://", transport)
+        session.mount("http://", transport)
+        return session
 
     def get_provider(self, request, provider, client_id=None):
         found = super().get_provider(request, provider, client_id=client_id)

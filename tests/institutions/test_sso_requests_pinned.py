@@ -1,0 +1,131 @@
+"""The requests allauth makes at sign-in (token exchange, JWKS, userinfo) go through the pinned
+transport of institutions/sso_adapter.py (SocialAccountAdapter.get_requests_session): each host
+resolved once and checked, the connection made to the checked address, redirects checked hop by
+hop. (The full sign-in through it is tests/institutions/test_sso_flow.py.)"""
+
+import json
+import socket
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+from allauth.socialaccount.adapter import get_adapter
+
+from institutions import sso
+from institutions.sso_adapter import AddressRefused, PinnedTransport
+from testkit.loopback import LoopbackServer, QuietHandler
+from testkit.oidc import IDP_PASSWORD, add_idp_user, sso_sign_in
+
+PUBLIC = "93.184.215.14"  # a public internet address (never reached: connect is intercepted)
+
+
+@pytest.fixture
+def idp_endpoint():
+    seen: list[dict] = []
+
+    class Handler(QuietHandler):
+        def _answer(self):
+            length = int(self.headers.get("Content-Length") or 0)
+            seen.append(
+                {
+                    "method": self.command,
+                    "path": self.path,
+                    "host": self.headers["Host"],
+                    "body": self.rfile.read(length).decode(),
+                }
+            )
+            if self.path == "/to-private":
+                self.send_response(302)
+                self.send_header("Location", "http://10.0.0.8/keys")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            body = json.dumps({"keys": [], "path": self.path}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = _answer
+        do_POST = _answer
+
+    server = LoopbackServer(Handler)
+    server.seen = seen
+    yield server
+    server.stop()
+
+
+def test_the_session_allauth_uses_makes_its_requests_through_the_pinned_transport(settings, idp_endpoint):
+    settings.PODCASTCME_SSO_ALLOW_LOOPBACK = True
+    with get_adapter().get_requests_session() as session:
+        assert isinstance(session.get_adapter("https://idp.example/"), PinnedTransport)
+        assert session.trust_env is False
+        answer = session.post(idp_endpoint.url("/token"), data={"code": "abc", "grant_type": "x"})
+        assert answer.status_code == 200 and answer.json()["path"] == "/token"
+        assert answer.headers["content-type"] == "application/json"
+    (seen,) = idp_endpoint.seen
+    assert seen["method"] == "POST" and seen["body"] == "code=abc&grant_type=x"
+    assert seen["host"] == f"127.0.0.1:{idp_endpoint.port}"
+
+
+def test_loopback_is_refused_unless_tests_allow_it(settings, idp_endpoint):
+    settings.PODCASTCME_SSO_ALLOW_LOOPBACK = False
+    with get_adapter().get_requests_session() as session:
+        with pytest.raises(AddressRefused, match="127.0.0.1, a loopback address"):
+            session.get(idp_endpoint.url("/jwks"))
+    assert idp_endpoint.seen == []
+    assert issubclass(AddressRefused, requests.RequestException)  # the "could not be reached" page
+
+
+def test_a_jwks_host_rebinding_to_loopback_is_never_reached(settings, idp_endpoint, monkeypatch):
+    settings.PODCASTCME_SSO_ALLOW_LOOPBACK = False
+    calls: list[str] = []
+
+    def rebinding(host, port, *args, **kwargs):
+        calls.append(host)
+        address = PUBLIC if len(calls) == 1 else "127.0.0.1"
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+
+    dialled: list[tuple] = []
+
+    def connect(sock, sockaddr):
+        dialled.append(sockaddr)
+        raise ConnectionRefusedError("intercepted: no internet in tests")
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    with get_adapter().get_requests_session() as session:
+        with pytest.raises(requests.ConnectionError):
+            session.get(f"https://idp.rebind.example:{idp_endpoint.port}/jwks")
+    assert calls == ["idp.rebind.example"] and dialled == [(PUBLIC, idp_endpoint.port)]
+    assert idp_endpoint.seen == []
+
+
+def test_a_redirect_into_a_private_address_is_refused_at_that_hop(settings, idp_endpoint):
+    settings.PODCASTCME_SSO_ALLOW_LOOPBACK = True
+    with get_adapter().get_requests_session() as session:
+        with pytest.raises(AddressRefused, match="10.0.0.8, a private address"):
+            session.get(idp_endpoint.url("/to-private"))
+    assert [s["path"] for s in idp_endpoint.seen] == ["/to-private"]
+
+
+@pytest.mark.django_db
+def test_a_whole_sign_in_makes_its_token_jwks_and_userinfo_requests_through_the_transport(
+    client, idp, mercy, monkeypatch
+):
+    sent: list[str] = []
+    real_send = PinnedTransport.send
+
+    def recording(self, request, *args, **kwargs):
+        sent.append(f"{request.method} {urlsplit(request.url).path}")
+        return real_send(self, request, *args, **kwargs)
+
+    monkeypatch.setattr(PinnedTransport, "send", recording)
+    username = add_idp_user(idp, email="ward@mercy.example.org", verified=True)
+    response = sso_sign_in(client, idp, "inst-mercy", username, IDP_PASSWORD)
+    assert response.status_code == 302 and "_auth_user_id" in client.session
+    assert {path.split()[0] for path in sent} <= {"GET", "POST"}
+    config = sso.discovery_document(issuer=mercy.sso_app.settings["server_url"])
+    endpoints = {urlsplit(config[name]).path for name in ("token_endpoint", "jwks_uri", "userinfo_endpoint")}
+    assert {path.split()[1] for path in sent} == endpoints

@@ -1,9 +1,10 @@
-"""Rate limits for the API: per token for authenticated calls, per client address for anonymous ones
-(an IPv4 address, or an IPv6 /64).
+"""Rate limits for the API: per user for authenticated calls (all of a user's tokens draw on one
+budget: a user may hold 20 tokens, and 20 budgets would be 20 times the limit), per client address
+for anonymous ones (an IPv4 address, or an IPv6 /64).
 
 Fixed windows counted in the default cache (the database cache, or Redis on several nodes), as the
 comment limits do (discussion/services.py): increment first, then compare, so requests arriving
-together cannot all pass. The limits are PODCASTCME_API_RATE_LIMITS["token"] and ["anonymous"], lists
+together cannot all pass. The limits are PODCASTCME_API_RATE_LIMITS["user"] and ["anonymous"], lists
 of (requests, seconds), read on every call. Over a limit: 429 with ``Retry-After`` (seconds until the
 window that refused it ends).
 """
@@ -39,7 +40,7 @@ class ApiRateLimit(BaseThrottle):
         token = getattr(request, "auth", None)
         limits = settings.PODCASTCME_API_RATE_LIMITS
         if isinstance(token, PersonalAccessToken):
-            who, windows = f"token:{token.pk}", limits["token"]
+            who, windows = f"user:{token.user_id}", limits["user"]
         else:
             # An IPv6 client picks any address in its /64 at will: the /64 is the client.
             who, windows = f"ip:{ip_network_part(request.META.get('REMOTE_ADDR', ''))}", limits["anonymous"]

@@ -631,9 +631,10 @@ INSTALLED_APPS = [*INSTALLED_APPS, "ninja"]
 MFA_REQUIRED_PATH_PREFIXES = (*MFA_REQUIRED_PATH_PREFIXES, "/account/api-tokens/")  # type: ignore[assignment]
 # Items per page: ?limit= above this is refused (400), not cut.
 PODCASTCME_API_MAX_PAGE_SIZE = int(env("PODCASTCME_API_MAX_PAGE_SIZE", "100") or 100)
-# (requests, seconds) windows per token, and per client address for calls without a token; 429 past one.
+# (requests, seconds) windows per user (all of a user's tokens share them), and per client address for
+# calls without a token; 429 past one.
 PODCASTCME_API_RATE_LIMITS: dict[str, list[tuple[int, int]]] = {
-    "token": [(120, 60), (3000, 60 * 60)],
+    "user": [(120, 60), (3000, 60 * 60)],
     "anonymous": [(60, 60), (1000, 60 * 60)],
 }
 # Active (not revoked, not expired) tokens one user may hold.

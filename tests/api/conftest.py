@@ -27,6 +27,11 @@ def bearer():
 
 
 @pytest.fixture
+def other_learner(make_user):
+    return make_user("other@example.org", profile=True)
+
+
+@pytest.fixture
 def learner_token(learner, make_token) -> str:
     return make_token(learner)
 

@@ -12,11 +12,6 @@ from audit.models import AuditEvent
 from testkit.factories import PASSWORD
 
 
-@pytest.fixture
-def other_learner(make_user):
-    return make_user("other@example.org", profile=True)
-
-
 @pytest.mark.django_db
 def test_deleting_the_account_revokes_its_tokens(client, learner, other_learner, make_token, bearer):
     read, write = make_token(learner), make_token(learner, scope="write", name="Script")

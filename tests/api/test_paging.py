@@ -77,7 +77,7 @@ def test_errors_carry_no_etag(client, db):
 
 
 def test_anonymous_calls_are_limited_per_address(client, db, settings):
-    settings.PODCASTCME_API_RATE_LIMITS = {"token": [(100, 60)], "anonymous": [(3, 60)]}
+    settings.PODCASTCME_API_RATE_LIMITS = {"user": [(100, 60)], "anonymous": [(3, 60)]}
     for _ in range(3):
         assert client.get("/api/v1/topics").status_code == 200
     refused = client.get("/api/v1/topics")
@@ -88,18 +88,30 @@ def test_anonymous_calls_are_limited_per_address(client, db, settings):
     assert client.get("/api/v1/topics", REMOTE_ADDR="192.0.2.9").status_code == 200
 
 
-def test_token_calls_are_limited_per_token(client, learner, make_token, bearer, settings):
-    settings.PODCASTCME_API_RATE_LIMITS = {"token": [(2, 60)], "anonymous": [(100, 60)]}
+def test_token_calls_are_limited_per_user_all_tokens_sharing_one_budget(
+    client, learner, other_learner, make_token, bearer, settings
+):
+    settings.PODCASTCME_API_RATE_LIMITS = {"user": [(3, 60)], "anonymous": [(100, 60)]}
     first, second = make_token(learner), make_token(learner, name="Second")
     assert client.get("/api/v1/me", **bearer(first)).status_code == 200
-    assert client.get("/api/v1/me", **bearer(first)).status_code == 200
-    refused = client.get("/api/v1/me", **bearer(first))
-    assert refused.status_code == 429 and refused.has_header("Retry-After")
     assert client.get("/api/v1/me", **bearer(second)).status_code == 200
+    assert client.get("/api/v1/me/claims", **bearer(first)).status_code == 200
+    # The third call used the budget up, whichever token made it: a new token is no way round it.
+    for raw in (first, second, make_token(learner, name="Third")):
+        refused = client.get("/api/v1/me", **bearer(raw))
+        assert refused.status_code == 429
+        assert 1 <= int(refused["Retry-After"]) <= 60
+        assert refused.json()["error"] == "rate_limited"
+    # Another user, from the same address, keeps their own budget; so do anonymous calls.
+    other = make_token(other_learner)
+    for _ in range(3):
+        assert client.get("/api/v1/me", **bearer(other)).status_code == 200
+    assert client.get("/api/v1/me", **bearer(other)).status_code == 429
+    assert client.get("/api/v1/topics").status_code == 200
 
 
 def test_an_ipv6_client_cannot_escape_its_limit_by_changing_address_in_its_64(client, db, settings):
-    settings.PODCASTCME_API_RATE_LIMITS = {"token": [(100, 60)], "anonymous": [(2, 60)]}
+    settings.PODCASTCME_API_RATE_LIMITS = {"user": [(100, 60)], "anonymous": [(2, 60)]}
     # A host chooses the last 64 bits of its address freely (privacy extensions, or on purpose).
     for n in (1, 2):
         assert client.get("/api/v1/topics", REMOTE_ADDR=f"2001:db8:1:2::{n}").status_code == 200
@@ -108,7 +120,7 @@ def test_an_ipv6_client_cannot_escape_its_limit_by_changing_address_in_its_64(cl
 
 
 def test_a_forged_x_forwarded_for_does_not_reset_the_limit(client, db, settings):
-    settings.PODCASTCME_API_RATE_LIMITS = {"token": [(100, 60)], "anonymous": [(2, 60)]}
+    settings.PODCASTCME_API_RATE_LIMITS = {"user": [(100, 60)], "anonymous": [(2, 60)]}
     settings.PODCASTCME_TRUSTED_PROXIES = 1  # one proxy, which appends the address it saw
     seen = "198.51.100.7"
     for n in (1, 2):

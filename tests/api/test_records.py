@@ -15,11 +15,6 @@ def certificate(learner, activity, django_capture_on_commit_callbacks):
 
 
 @pytest.fixture
-def other_learner(make_user):
-    return make_user("other@example.org", profile=True)
-
-
-@pytest.fixture
 def other_certificate(other_learner, show, coordinator, provider, django_capture_on_commit_callbacks):
     episode = factories.make_episode(show, slug="second-episode", title="Second episode")
     activity = factories.make_activity(provider=provider, episode=episode, coordinator=coordinator)

@@ -431,7 +431,8 @@ def request(
 ) -> Response:
     """One request with its whole body (at most ``limit`` bytes), all within ``deadline`` seconds
     (twice ``timeout`` when not given). Redirects are answers (not followed) unless
-    ``max_redirects`` > 0: then a GET follows that many, each hop resolved and checked anew."""
+    ``max_redirects`` > 0: then that many are followed (with the same method, headers and body:
+    ask for it on GETs), each hop resolved and checked anew, within the one deadline."""
     deadline = timeout * 2 if deadline is None else deadline
     ends_at = time.monotonic() + deadline
     redirects: list[tuple[int, str, str]] = []

@@ -180,8 +180,8 @@ def endpoint(request: AuthenticatedHttpRequest, kind: OwnerKind, owner: Owner, p
     initial = {"url": endpoint.url, "description": endpoint.description, "events": endpoint.events}
     form = EndpointForm(request.POST or None, initial=initial, events=kind.events)
     if request.method == "POST" and form.is_valid():
+        old_url = endpoint.url
         try:
-            old_url = endpoint.url
             endpoint = services.endpoint_update(endpoint=endpoint, actor=request.user, **_fields(form))
         except ValidationError as error:
             _apply_errors(form, error)

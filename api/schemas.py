@@ -6,6 +6,8 @@ from decimal import Decimal
 from ninja import Schema
 from pydantic import Field
 
+from .pagination import PageParams
+
 
 class ErrorOut(Schema):
     error: str  # a stable code: bad_request, not_found, unauthenticated, insufficient_scope, rate_limited...
@@ -196,15 +198,18 @@ class TranscriptTotalOut(Schema):
     self_reported: Decimal
 
 
-class TranscriptParams(Schema):
+class TranscriptParams(PageParams):
     start: datetime.date | None = Field(None, description="From this date (YYYY-MM-DD), inclusive.")
     end: datetime.date | None = Field(None, description="To this date (YYYY-MM-DD), inclusive.")
 
 
-class TranscriptOut(Schema):
+class TranscriptPage(PageLinks):
+    """A page of the rows, newest first; the totals are those of every row in start..end, whatever
+    the page."""
+
     start: datetime.date | None
     end: datetime.date | None
-    rows: list[TranscriptRowOut]
+    results: list[TranscriptRowOut]
     totals: list[TranscriptTotalOut]
 
 

@@ -5,7 +5,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Path, Query, Router, Status
 
 from credits.credit_lines import type_labels
-from credits.credit_transcript import learner_transcript
+from credits.credit_transcript import TranscriptRow, learner_transcript
 from credits.models import CreditClaim
 
 from .. import selectors
@@ -18,7 +18,7 @@ from ..schemas import (
     ClaimPage,
     ErrorOut,
     MeOut,
-    TranscriptOut,
+    TranscriptPage,
     TranscriptParams,
 )
 from ..tokens import token_revoke
@@ -103,35 +103,40 @@ def get_certificate(request: HttpRequest, certificate_id: int = Path(..., ge=1))
     return certificate_out(certificate)
 
 
+def _transcript_row_out(row: TranscriptRow) -> dict:
+    return {
+        "date": row.date,
+        "title": row.title,
+        "provider": row.provider,
+        "credits": row.credits,
+        "credit_type": row.credit_type,
+        "credit_type_label": row.credit_type_label,
+        "self_reported": row.self_reported,
+        "certificate_number": row.certificate_number,
+        "verification_url": row.verification_url,
+    }
+
+
 @router.get(
     "/transcript",
-    response={200: TranscriptOut, 400: ErrorOut, **AUTH_ERRORS},
+    response={200: TranscriptPage, 400: ErrorOut, **AUTH_ERRORS},
     url_name="my_transcript",
-    summary="My credit transcript (credits from this site and self-reported), with totals per credit type",
+    summary="My credit transcript (credits from this site and self-reported), a page of rows, with "
+    "totals per credit type over the whole period",
 )
-def get_transcript(request: HttpRequest, params: Query[TranscriptParams]):
+def get_transcript(request: HttpRequest, response: HttpResponse, params: Query[TranscriptParams]):
     start, end = params.start, params.end
     if start and end and end < start:
         raise ApiError(f"end ({end}) is before start ({start}).")
     user = request.auth.user  # type: ignore[attr-defined]
+    # credits' transcript reads the period's rows in a fixed number of queries (as plain tuples) and
+    # totals them; the totals need every row, so the page is cut from the list in Python.
     transcript = learner_transcript(learner=user, start=start, end=end, with_licences=False)
+    page = paginate(request, response, transcript.rows, params, out=_transcript_row_out)
     return {
+        **page,
         "start": start,
         "end": end,
-        "rows": [
-            {
-                "date": r.date,
-                "title": r.title,
-                "provider": r.provider,
-                "credits": r.credits,
-                "credit_type": r.credit_type,
-                "credit_type_label": r.credit_type_label,
-                "self_reported": r.self_reported,
-                "certificate_number": r.certificate_number,
-                "verification_url": r.verification_url,
-            }
-            for r in transcript.rows
-        ],
         "totals": [
             {
                 "credit_type": t.credit_type,

@@ -1,6 +1,8 @@
 """Every list endpoint costs a fixed number of queries per page, whatever the number of rows: measured
 at two data sizes (a page of 2 items, then of 9)."""
 
+from decimal import Decimal
+
 import pytest
 
 from episodes.models import Episode, Topic
@@ -67,3 +69,23 @@ def test_list_costs_the_same_at_two_sizes(
     data(7, "large")
     large = _items(client, url, headers, queries, django_assert_num_queries)
     assert large > small >= 1
+
+
+def test_a_transcript_page_costs_the_same_whatever_the_transcript_length(
+    client, data, learner, make_token, bearer, django_assert_num_queries
+):
+    """The transcript is paged like the other lists (a learner's grows for a whole career): a page of
+    2 rows out of a few, then out of many, costs the same queries (the totals span every row)."""
+    headers = bearer(make_token(learner))
+    url = "/api/v1/me/transcript?limit=2"
+    data(2, "small")
+    client.get(url, **headers)  # the token's first use writes last_used_at
+    with django_assert_num_queries(LISTS["/api/v1/me/transcript"]):
+        small = client.get(url, **headers).json()
+    data(20, "large")
+    with django_assert_num_queries(LISTS["/api/v1/me/transcript"]):
+        large = client.get(url, **headers).json()
+    assert len(small["results"]) == len(large["results"]) == 2
+    assert small["next"] is None and large["next"] is not None
+    # ... and the totals count every row, not the page's.
+    assert Decimal(large["totals"][0]["credits"]) > Decimal(small["totals"][0]["credits"])

@@ -72,17 +72,41 @@ def test_transcript_has_rows_and_totals(
     client, bearer, learner_token, certificate, make_token, other_learner
 ):
     body = client.get("/api/v1/me/transcript", **bearer(learner_token)).json()
-    assert [r["certificate_number"] for r in body["rows"]] == [certificate.number]
+    assert [r["certificate_number"] for r in body["results"]] == [certificate.number]
     assert [(t["credit_type"], t["credits"]) for t in body["totals"]] == [
         ("ama_pra_1", str(certificate.credits))
     ]
     empty = client.get("/api/v1/me/transcript", **bearer(make_token(other_learner))).json()
-    assert empty["rows"] == [] and empty["totals"] == []
+    assert empty["results"] == [] and empty["totals"] == []
+
+
+def test_transcript_is_paged_with_totals_over_every_row(
+    client, bearer, learner, learner_token, show, provider
+):
+    factories.add_claims(learner, show=show, provider=provider, count=5, credits="0.75", prefix="paged")
+    seen, url = [], "/api/v1/me/transcript?limit=2&start=2000-01-01"
+    while url:
+        response = client.get(url, **bearer(learner_token))
+        assert response.status_code == 200, response.content
+        body = response.json()
+        assert len(body["results"]) <= 2 and body["start"] == "2000-01-01" and body["end"] is None
+        # Every page carries the totals of the whole period, not of its own rows.
+        assert [(t["credit_type"], t["credits"]) for t in body["totals"]] == [("ama_pra_1", "3.75")]
+        seen += body["results"]
+        url = body["next"] and body["next"].removeprefix("http://testserver")
+        if url:
+            assert "start=2000-01-01" in url and response["Link"].startswith(f"<{body['next']}>")
+    assert body["page"] == 3 and body["previous"].endswith("limit=2&page=2&start=2000-01-01")
+    assert len(seen) == 5 and len({r["title"] for r in seen}) == 5
+    assert [r["date"] for r in seen] == sorted((r["date"] for r in seen), reverse=True)
 
 
 @pytest.mark.parametrize(
     ("query", "message"),
     [
+        ("limit=101", "limit must be between 1 and 100 (asked for 101)"),
+        ("limit=0", "limit: Input should be greater than or equal to 1"),
+        ("page=0", "page: Input should be greater than or equal to 1"),
         ("start=2026-13-01", "start: Input should be a valid date"),
         ("start=2026-05-02&end=2026-05-01", "end (2026-05-01) is before start (2026-05-02)."),
     ],

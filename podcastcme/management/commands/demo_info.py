@@ -154,6 +154,7 @@ class Command(BaseCommand):
             if feed_url:
                 urls.append(("Learner's private feed", feed_url))
         # The public API (issue 18): its schema and docs; the demo learner's read-only token.
+        urls.append(("API index (JSON)", site + "/api/v1/"))
         urls.append(("API schema (OpenAPI)", site + "/api/v1/openapi.json"))
         urls.append(("API docs", site + "/api/v1/docs"))
         urls.append(

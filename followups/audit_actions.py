@@ -10,8 +10,10 @@ class FollowUpAction(AuditActions):
     QUESTION_REMOVED = "follow_up_plan.question_removed"
     # A learner's standing choice; data: opted_in, where ("claim", "my_learning", "email"), counts.
     CONSENT_CHANGED = "follow_up_consent.changed"
-    # One row per follow-up: scheduled (per claim: data lists the intervals), sent, answered, cancelled.
+    # One row per follow-up: scheduled (per claim: data lists the intervals), sent, answered, cancelled,
+    # rescheduled (a plan's interval changed before it was sent; data: the old and new day and date).
     SCHEDULED = "follow_up.scheduled"
+    RESCHEDULED = "follow_up.rescheduled"
     SENT = "follow_up.sent"
     ANSWERED = "follow_up.answered"
     CANCELLED = "follow_up.cancelled"

@@ -10,6 +10,7 @@ import secrets
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -155,17 +156,168 @@ def plan_save(
             rationale=source.rationale,
         )
     cancelled = 0
+    moved: dict[str, int] = {}
     if not plan.enabled:
         not_sent = FollowUp.objects.filter(activity=activity, status=FollowUpStatus.SCHEDULED)
         cancelled = _cancel(not_sent, actor, reason="plan_off")
+    elif old is not None and old["enabled"]:
+        moved = _follow_ups_move(
+            plan, actor, old_days=old["intervals_days"], old_practice=old["practice_change_days"], at=at
+        )
     new = _plan_state(plan)
     audit_record(
         actor=actor,
         action=FollowUpAction.PLAN_SAVED,
         obj=plan,
-        data={"old": old, "new": new, "cancelled": cancelled},
+        data={"old": old, "new": new, "cancelled": cancelled + moved.get("cancelled", 0), **moved},
     )
     return plan
+
+
+def _interval_moves(old_days: Sequence[int], new_days: Sequence[int]) -> tuple[dict[int, int], list, list]:
+    """How a change of intervals moves the follow-ups: (moved {old day: new day}, removed, added).
+
+    A day in both lists stays. The days taken out and the days put in are paired in order (the
+    coordinator who writes 7, 14, 90 instead of 7, 30, 90 moved the 30-day check to day 14);
+    taken out beyond the pairs are removed, put in beyond them are added."""
+    gone = sorted(set(old_days) - set(new_days))
+    came = sorted(set(new_days) - set(old_days))
+    pairs = dict(zip(gone, came, strict=False))
+    return pairs, gone[len(pairs) :], came[len(pairs) :]
+
+
+def _follow_ups_move(
+    plan: FollowUpPlan, actor, *, old_days: Sequence[int], old_practice: int, at: datetime.datetime
+) -> dict[str, int]:
+    """Bring the activity's follow-ups not sent yet to the plan's new schedule (the plan was on and
+    stays on). Sent, answered, expired and cancelled ones never change: they are what happened.
+
+    - a day moved: its SCHEDULED follow-ups take the new day, due ``claimed_at + new day``; a new due
+      date already past is simply due: the next sweep sends it (nothing is lost);
+    - a day removed: its SCHEDULED follow-ups are cancelled (reason ``interval_removed``);
+    - a day added: scheduled for the claims still inside the follow-up window (see ``_add_interval``).
+    The practice-change day moves the same way. Each follow-up changed is audited.
+
+    No learner lock (a plan touches many learners; the lock order is learner first): the rows are
+    taken FOR UPDATE, and a learner who opts out meanwhile is cancelled by the sender at send time."""
+    pairs, removed, added = _interval_moves(old_days, plan.intervals_days)
+    counts = {"moved": 0, "cancelled": 0, "scheduled": 0}
+    moves = [(FollowUpKind.KNOWLEDGE.value, old, new) for old, new in pairs.items()]
+    if old_practice != plan.practice_change_days:
+        moves.append((FollowUpKind.PRACTICE.value, old_practice, plan.practice_change_days))
+    for kind, old_day, new_day in moves:
+        moved, cancelled = _move_day(plan.activity_id, actor, kind=kind, old_day=old_day, new_day=new_day)
+        counts["moved"] += moved
+        counts["cancelled"] += cancelled
+    if removed:
+        not_sent = FollowUp.objects.filter(
+            activity_id=plan.activity_id,
+            status=FollowUpStatus.SCHEDULED,
+            kind=FollowUpKind.KNOWLEDGE,
+            interval_days__in=removed,
+        )
+        counts["cancelled"] += _cancel(not_sent, actor, reason="interval_removed")
+    for day in added:
+        counts["scheduled"] += _add_interval(plan, day, at=at)
+    return counts
+
+
+def _move_day(activity_id: int, actor, *, kind: str, old_day: int, new_day: int) -> tuple[int, int]:
+    """Move the SCHEDULED follow-ups of one day to another: (moved, cancelled). A claim that already
+    has a follow-up at the new day keeps that one (sent or answered under an earlier plan: it stays;
+    cancelled before it was sent: it is scheduled again) and its scheduled one at the old day is
+    cancelled (reason ``interval_moved``): the learner is never asked twice at one day."""
+    rows = list(
+        FollowUp.objects.select_for_update(of=("self",))  # the follow-ups only, not their claims
+        .filter(activity_id=activity_id, status=FollowUpStatus.SCHEDULED, kind=kind, interval_days=old_day)
+        .select_related("claim")
+        .only("pk", "kind", "status", "interval_days", "due_at", "claim__claimed_at")
+    )
+    if not rows:
+        return 0, 0
+    at_new_day = {
+        f.claim_id: f
+        for f in FollowUp.objects.filter(
+            claim_id__in=[f.claim_id for f in rows], kind=kind, interval_days=new_day
+        ).only("pk", "claim_id", "status", "sent_at")
+    }
+    # One cancelled before it was sent (the day removed earlier) comes back instead of the moved one.
+    revive = [f.pk for f in at_new_day.values() if f.status == FollowUpStatus.CANCELLED and f.sent_at is None]
+    clash = [f for f in rows if f.claim_id in at_new_day]
+    move = [f for f in rows if f.claim_id not in at_new_day]
+    audit_rows = []
+    for f in move:
+        due = f.claim.claimed_at + datetime.timedelta(days=new_day)
+        audit_rows.append(
+            (actor, FollowUpAction.RESCHEDULED, f,
+             {"kind": kind, "from_day": old_day, "to_day": new_day,
+              "from_due": f.due_at.isoformat(), "to_due": due.isoformat()})
+        )  # fmt: skip
+        f.interval_days, f.due_at = new_day, due
+    FollowUp.objects.bulk_update(move, ["interval_days", "due_at"], batch_size=500)
+    audit_record_many(audit_rows)
+    cancelled = _cancel(FollowUp.objects.filter(pk__in=[f.pk for f in clash]), actor, reason="interval_moved")
+    if revive:
+        FollowUp.objects.filter(pk__in=revive).update(status=FollowUpStatus.SCHEDULED)
+        data = {"kind": kind, "to_day": new_day, "revived": True}
+        audit_record_many([(actor, FollowUpAction.RESCHEDULED, FollowUp(pk=pk), data) for pk in revive])
+    return len(move) + len(revive), cancelled
+
+
+def _add_interval(plan: FollowUpPlan, day: int, *, at: datetime.datetime) -> int:
+    """Schedule a day added to the plan for the claims still inside its window: opted-in learners,
+    certificate not revoked, and the new due date ahead or passed less than FOLLOW_UP_ANSWER_DAYS
+    ago (a check sent later than a link stays open would measure another interval and mislabel the
+    report). One passed is due at once: the next sweep sends it. A follow-up of that day cancelled
+    before it was sent (the day removed earlier) comes back. Returns how many were scheduled."""
+    earliest = at - datetime.timedelta(days=day + settings.FOLLOW_UP_ANSWER_DAYS)
+    claims = list(
+        CreditClaim.objects.filter(
+            activity_id=plan.activity_id, claimed_at__gt=earliest, learner__follow_up_consent__opted_in=True
+        )
+        .exclude(certificate__status=Certificate.Status.REVOKED)
+        .only("pk", "learner_id", "activity_id", "claimed_at")
+    )
+    existing = {
+        f.claim_id: f
+        for f in FollowUp.objects.filter(
+            claim__in=claims, kind=FollowUpKind.KNOWLEDGE, interval_days=day
+        ).only("pk", "claim_id", "status", "sent_at")
+    }
+    new = [
+        FollowUp(
+            claim=claim,
+            learner_id=claim.learner_id,
+            activity_id=claim.activity_id,
+            kind=FollowUpKind.KNOWLEDGE,
+            interval_days=day,
+            due_at=claim.claimed_at + datetime.timedelta(days=day),
+            nonce=new_nonce(),
+            created_at=at,
+        )
+        for claim in claims
+        if claim.pk not in existing
+    ]
+    revived = [f.pk for f in existing.values() if f.status == FollowUpStatus.CANCELLED and f.sent_at is None]
+    FollowUp.objects.bulk_create(new, batch_size=500)
+    if revived:
+        FollowUp.objects.filter(pk__in=revived, status=FollowUpStatus.CANCELLED).update(
+            status=FollowUpStatus.SCHEDULED
+        )
+    revived_claims = {f.claim_id for f in existing.values() if f.pk in revived}
+    audit_record_many(
+        [
+            (
+                None,
+                FollowUpAction.SCHEDULED,
+                claim,
+                {"follow_ups": [f"knowledge:{day}"], "reason": "interval_added"},
+            )
+            for claim in claims
+            if claim.pk not in existing or claim.pk in revived_claims
+        ]
+    )
+    return len(new) + len(revived)
 
 
 def question_options_clean(options: Sequence[Any], correct: Any) -> list[dict[str, Any]]:

@@ -463,14 +463,32 @@ def seed_demo_second_activity(*, provider: Provider, coordinator: User) -> Activ
     return activity
 
 
+DEMO_EVALUATION = {
+    "objectives_met": 5,
+    "relevant_to_practice": 5,
+    "free_of_bias": 5,
+    "intends_change": True,
+    "change_description": "Mark the cricothyroid membrane with ultrasound before induction.",
+    "comments": "",
+}
+
+
 def seed_demo_certificate(*, learner: User, activity: Activity) -> None:
     """The demo learner passes, evaluates and claims the demo activity (idempotent).
 
     Everything goes through the services, so the certificate is issued the way a real claim's is:
     when the surrounding transaction commits, and rendered by the task backend.
     """
-    if CreditClaim.objects.filter(learner=learner, activity=activity).exists():
-        return
+    demo_claim(learner=learner, activity=activity)
+
+
+def demo_claim(*, learner: User, activity: Activity, evaluation: dict | None = None) -> CreditClaim:
+    """Pass the post-test, evaluate (``evaluation``: the form's data, DEMO_EVALUATION by default) and
+    claim through the services; the learner's claim if there is one already (idempotent). Demo data
+    for other apps too (followups' cohort of learners)."""
+    claim = CreditClaim.objects.filter(learner=learner, activity=activity).first()
+    if claim is not None:
+        return claim
     if not Attempt.objects.filter(learner=learner, activity=activity, passed=True).exists():
         attempt = services.attempt_start(learner=learner, activity=activity)
         right = dict(
@@ -485,19 +503,8 @@ def seed_demo_certificate(*, learner: User, activity: Activity) -> None:
         }
         services.attempt_submit(attempt_id=attempt.pk, learner=learner, answers=answers)
     if not Evaluation.objects.filter(learner=learner, activity=activity).exists():
-        services.evaluation_submit(
-            learner=learner,
-            activity=activity,
-            data={
-                "objectives_met": 5,
-                "relevant_to_practice": 5,
-                "free_of_bias": 5,
-                "intends_change": True,
-                "change_description": "Mark the cricothyroid membrane with ultrasound before induction.",
-                "comments": "",
-            },
-        )
-    services.claim_credit(
+        services.evaluation_submit(learner=learner, activity=activity, data=evaluation or DEMO_EVALUATION)
+    return services.claim_credit(
         learner=learner,
         activity=activity,
         minutes=15,

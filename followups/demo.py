@@ -5,7 +5,9 @@ claims exist.
 Everything goes through the services, so every row is a real one with its audit row: the plan
 (the three post-test questions asked again, and one question written for the follow-up), the
 learners' consent, their claims (post-test, evaluation, claim, certificate), the follow-ups scheduled
-from the claim, sent by the scheduler in its batches (with their emails in the outbox) and answered.
+from the claim, sent by the scheduler in its batches and answered. Only the follow-ups still open at
+the seeding get an email (in the outbox, printed by the console backend in development); the history,
+answered or closed, is sent without one (``follow_ups_send_due(email=False)``, audited).
 
 The history lies in the past: the claims were made about CLAIMED_DAYS_AGO days before the seeding
 (each made through the services, then moved back by credits.demo.backdate_demo_claim), the
@@ -19,12 +21,18 @@ import contextlib
 import datetime
 from collections.abc import Iterator
 
+from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import Degree, LearnerProfile, User
-from credits import services as credit_services
-from credits.demo import backdate_demo_claim, demo_audit_last_id, demo_audit_redate, seed_demo_certificate
-from credits.models import Activity, Attempt, CreditClaim, Evaluation, Option, Question
+from credits.demo import (
+    backdate_demo_claim,
+    demo_audit_last_id,
+    demo_audit_redate,
+    demo_claim,
+    seed_demo_certificate,
+)
+from credits.models import Activity, CreditClaim, Question
 
 from . import scheduler, services
 from .models import Barrier, FollowUp, FollowUpConsent, FollowUpKind, FollowUpQuestion, FollowUpStatus
@@ -60,6 +68,8 @@ COHORT = [
     ("followup.gupta@example.org", "Rohan", "Gupta", Degree.MD, False),
 ]
 
+INTENDED_CHANGE = "Scan and mark the cricothyroid membrane before every difficult airway."
+
 # Who leaves a follow-up unanswered (by position in the cohort): it expires, or is still open at day 90.
 SILENT = {7: {2}, 30: {2, 5}, PRACTICE_DAY: {4}, 90: {2, 5, 7}}
 # Harder to remember as time passes: a learner misses a question when (learner + question + step) % k == 0.
@@ -94,44 +104,16 @@ def _cohort_learner(email: str, given: str, family: str, degree: str) -> User:
 
 
 def _claim(learner: User, activity: Activity, *, intends_change: bool) -> CreditClaim:
-    """Pass, evaluate and claim through credits' services (idempotent)."""
-    claim = CreditClaim.objects.filter(learner=learner, activity=activity).first()
-    if claim is not None:
-        return claim
-    if not Attempt.objects.filter(learner=learner, activity=activity, passed=True).exists():
-        attempt = credit_services.attempt_start(learner=learner, activity=activity)
-        right = dict(
-            Option.objects.filter(question__activity=activity, is_correct=True).values_list(
-                "question_id", "pk"
-            )
-        )
-        answers = {
-            str(q["id"]): next(o["token"] for o in q["options"] if o["id"] == right[q["id"]])
-            for q in attempt.questions
-        }
-        credit_services.attempt_submit(attempt_id=attempt.pk, learner=learner, answers=answers)
-    if not Evaluation.objects.filter(learner=learner, activity=activity).exists():
-        credit_services.evaluation_submit(
-            learner=learner,
-            activity=activity,
-            data={
-                "objectives_met": 5 if intends_change else 4,
-                "relevant_to_practice": 5 if intends_change else 3,
-                "free_of_bias": 5,
-                "intends_change": intends_change,
-                "change_description": "Scan and mark the cricothyroid membrane before every difficult airway."
-                if intends_change
-                else "",
-                "comments": "",
-            },
-        )
-    return credit_services.claim_credit(
-        learner=learner,
-        activity=activity,
-        minutes=15,
-        attested=True,
-        listening_evidence={"demo": "seed_demo"},
-    )
+    """Pass, evaluate and claim through credits' services (credits.demo.demo_claim; idempotent)."""
+    evaluation = {
+        "objectives_met": 5 if intends_change else 4,
+        "relevant_to_practice": 5 if intends_change else 3,
+        "free_of_bias": 5,
+        "intends_change": intends_change,
+        "change_description": INTENDED_CHANGE if intends_change else "",
+        "comments": "",
+    }
+    return demo_claim(learner=learner, activity=activity, evaluation=evaluation)
 
 
 def _plan(activity: Activity, coordinator: User | None, at: datetime.datetime) -> None:
@@ -245,9 +227,17 @@ def seed_demo_follow_ups(
     )
     practice_index = 0
     for due_at in due_times:
-        with _dated(due_at):
-            scheduler.follow_ups_send_due(now=due_at)
         answer_at = due_at + datetime.timedelta(days=1)
+        # History (answered, or closed by now) is sent without an email: nobody should receive today a
+        # follow-up answered weeks ago. Still open at ``now``: its email goes (a link a demo user can open).
+        due = FollowUp.objects.filter(claim__in=claims, due_at=due_at, status=FollowUpStatus.SCHEDULED)
+        closed = due_at + datetime.timedelta(days=settings.FOLLOW_UP_ANSWER_DAYS) < now
+        history = all(
+            closed or (answer_at <= now and index_of[claim_id] not in SILENT.get(day, set()))
+            for claim_id, day in due.values_list("claim_id", "interval_days")
+        )
+        with _dated(due_at):
+            scheduler.follow_ups_send_due(now=due_at, email=not history)
         if answer_at > now:
             continue
         sent = FollowUp.objects.filter(claim__in=claims, due_at=due_at, status=FollowUpStatus.SENT)

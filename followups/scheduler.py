@@ -62,7 +62,9 @@ def _take_due(now: datetime.datetime, batch_size: int) -> list[tuple]:
     return list(due.values_list(*FIELDS)[:batch_size])
 
 
-def _send_batch(now: datetime.datetime, batch_size: int) -> tuple[int, int, list[int]]:
+def _send_batch(
+    now: datetime.datetime, batch_size: int, *, with_email: bool = True
+) -> tuple[int, int, list[int]]:
     """One batch in one transaction: (sent, cancelled, outbox email ids)."""
     with transaction.atomic():
         rows = _take_due(now, batch_size)
@@ -105,8 +107,10 @@ def _send_batch(now: datetime.datetime, batch_size: int) -> tuple[int, int, list
             send.append(pk)
             n = len(snapshots[activity_id]) if kind == FollowUpKind.KNOWLEDGE else 0
             item = emails.Outgoing(pk, nonce, learner_id, email, kind, day, n, change or "")
-            outbox.append(builder.render(item, activity))
-            audit_rows.append((None, FollowUpAction.SENT, FollowUp(pk=pk), {"kind": kind, "day": day}))
+            if with_email:
+                outbox.append(builder.render(item, activity))
+            data = {"kind": kind, "day": day} if with_email else {"kind": kind, "day": day, "email": False}
+            audit_rows.append((None, FollowUpAction.SENT, FollowUp(pk=pk), data))
         if cancel:
             FollowUp.objects.filter(pk__in=cancel).update(status=FollowUpStatus.CANCELLED)
         if send:
@@ -152,16 +156,22 @@ def follow_ups_expire(*, now: datetime.datetime | None = None) -> int:
 
 
 def follow_ups_send_due(
-    *, now: datetime.datetime | None = None, batch_size: int | None = None, max_batches: int | None = None
+    *,
+    now: datetime.datetime | None = None,
+    batch_size: int | None = None,
+    max_batches: int | None = None,
+    email: bool = True,
 ) -> dict[str, int]:
     """Send every follow-up due at ``now``, ``batch_size`` at a time (default FOLLOW_UP_SEND_BATCH);
-    returns the counts: sent, cancelled, expired, batches."""
+    returns the counts: sent, cancelled, expired, batches. ``email=False`` marks them sent without
+    writing their emails (audited ``"email": false``): the demo's replay of a past already answered
+    or closed, which nobody should receive today."""
     now = now or timezone.now()
     size = batch_size or settings.FOLLOW_UP_SEND_BATCH
     counts = {"sent": 0, "cancelled": 0, "expired": 0, "batches": 0}
     counts["expired"] = follow_ups_expire(now=now)
     while max_batches is None or counts["batches"] < max_batches:
-        sent, cancelled, _ids = _send_batch(now, size)
+        sent, cancelled, _ids = _send_batch(now, size, with_email=email)
         if not sent and not cancelled:
             break
         counts["sent"] += sent

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.demo import DEMO_COORDINATOR, DEMO_LEARNER, DEMO_NURSE, DEMO_PHARMACIST
-from accounts.models import User
+from accounts.models import OutgoingEmail, User
 from audit.models import AuditEvent
 from credits import services as credit_services
 from credits.audit_actions import CreditAction
@@ -62,6 +62,18 @@ def _counts() -> tuple[int, ...]:
 def test_the_demo_activity_has_follow_ups_answers_and_an_outcomes_report(client):
     call_command("seed_demo")
     activity = Activity.objects.get(episode__slug="pocus-for-the-airway")
+    # Only the follow-ups still open got an email (in the outbox) at the seeding; the history
+    # (answered or closed) was sent without one, audited so.
+    emails = OutgoingEmail.objects.filter(kind="followups/email/follow_up")
+    still_open = FollowUp.objects.filter(activity=activity, status=FollowUpStatus.SENT)
+    assert emails.count() == still_open.count() == 3
+    assert sorted(e.to[0] for e in emails) == sorted(f.learner.email for f in still_open)
+    assert all(e.headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click" for e in emails)
+    history = FollowUp.objects.filter(activity=activity, sent_at__isnull=False).exclude(
+        status=FollowUpStatus.SENT
+    )
+    assert history.count() == 35
+    assert AuditEvent.objects.filter(action=FollowUpAction.SENT, data__email=False).count() == 35
     learners = list(User.objects.filter(email__in=[DEMO_LEARNER, DEMO_NURSE, DEMO_PHARMACIST]).order_by("pk"))
 
     seed_demo_follow_ups(activity=activity, learners=learners)

@@ -1,7 +1,10 @@
-"""The outcomes report's paired bar chart (knowledge at the claim beside knowledge at a follow-up) as
+"""The outcomes report's charts: the paired bar chart (knowledge at the claim beside knowledge at a
+follow-up) and the horizontal bar chart (the barriers: long labels, each on its own lines), as
 inline SVG drawn on the server, with the conventions of credits/charts.py: no JavaScript, no external
 asset, every text escaped, an image to assistive technology (role="img", <title>, the values spelled
 out in <desc>), and the same numbers in a table on the page."""
+
+import textwrap
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -73,4 +76,45 @@ def paired_percent_chart(
         f'<text x="{LEFT + plot_w / 2:.1f}" y="{HEIGHT - 6}" text-anchor="middle" fill="#1b2733">'
         f"{escape(x_label)}</text></svg>"
     )
+    return mark_safe("".join(parts))  # every piece of text above went through escape() or is a number
+
+
+H_WIDTH = 480  # narrower than the column charts: on a 390 px phone the text stays readable
+H_LEFT, H_RIGHT, H_TOP = 8, 40, 8  # the right margin holds the longest bar's value
+LINE, BAR, ROW_GAP = 15, 14, 10  # a label line, a bar, the space between rows (px)
+CHAR_W = 7  # a generous width of one 12 px character, for wrapping labels inside the chart
+
+
+def horizontal_bar_chart(bars: list[tuple[str, int]], *, title: str, chart_id: str) -> SafeString:
+    """One row per category: its label on its own line(s) (wrapped, never beside another label),
+    then its bar with the value written after it. Long labels and many categories (the seven
+    barriers) cannot overlap: each row is as tall as its label needs."""
+    plot_w = H_WIDTH - H_LEFT - H_RIGHT
+    top = max((value for _label, value in bars), default=0) or 1
+    per_line = max(10, plot_w // CHAR_W)
+    description = "; ".join(f"{label}: {value}" for label, value in bars)
+    rows: list[str] = []
+    y = H_TOP
+    for label, value in bars:
+        lines = textwrap.wrap(label, per_line) or [""]
+        for line in lines:
+            y += LINE
+            rows.append(f'<text x="{H_LEFT}" y="{y - 3}" fill="#1b2733">{escape(line)}</text>')
+        width = plot_w * value / top
+        rows.append(
+            f'<rect x="{H_LEFT}" y="{y + 2}" width="{width:.1f}" height="{BAR}" fill="#0b5cad">'
+            f"<title>{escape(f'{label}: {value}')}</title></rect>"
+            f'<text x="{H_LEFT + width + 4:.1f}" y="{y + 2 + BAR - 3}" fill="#1b2733">{value}</text>'
+        )
+        y += 2 + BAR + ROW_GAP
+    height = y
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {H_WIDTH} {height}" width="100%" '
+        f'role="img" aria-label="{escape(title)}" aria-describedby="{chart_id}-desc" class="chart '
+        'chart-narrow" font-family="inherit" font-size="12">',
+        f'<title id="{chart_id}-title">{escape(title)}</title>',
+        f'<desc id="{chart_id}-desc">{escape(description)}</desc>',
+        *rows,
+        "</svg>",
+    ]
     return mark_safe("".join(parts))  # every piece of text above went through escape() or is a number

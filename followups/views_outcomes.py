@@ -12,7 +12,7 @@ from credits.charts import category_bar_chart
 from credits.views.access import coordinator_activity_or_404
 from credits.views.reports import csv_response
 
-from .charts import paired_percent_chart
+from .charts import horizontal_bar_chart, paired_percent_chart
 from .outcomes import OutcomesReport
 from .outcomes import outcomes_report as build_report
 from .outcomes_csv import HEADER, outcomes_csv_rows
@@ -44,11 +44,10 @@ def _charts(report: OutcomesReport) -> dict[str, object]:
             y_label=_("Learners"),
             chart_id="chart-practice",
         )
-        charts["barriers"] = category_bar_chart(
+        # Horizontal: seven long barrier names side by side under columns overlapped.
+        charts["barriers"] = horizontal_bar_chart(
             [(label, count) for _code, label, count, _pct in report.practice.barrier_rows],
-            title=_("Barriers to change named by learners"),
-            x_label=_("Barrier"),
-            y_label=_("Learners"),
+            title=_("Barriers to change named by learners (number of learners)"),
             chart_id="chart-barriers",
         )
     return charts

@@ -12,10 +12,11 @@ import time
 import pytest
 
 from episodes import pinned_http
+from testkit.dns import PUBLIC_ADDRESS, scripted_getaddrinfo
 from testkit.loopback import LoopbackServer, QuietHandler
 from testkit.servers import free_port
 
-PUBLIC = "93.184.215.14"  # a public internet address (never reached: connect is intercepted)
+PUBLIC = PUBLIC_ADDRESS
 
 
 @pytest.fixture
@@ -64,25 +65,10 @@ def server():
     loopback.stop()
 
 
-def _answers(*addresses: str):
-    """A getaddrinfo that answers ``addresses`` in turn, one per call (the last one from then on)."""
-    calls: list[str] = []
-
-    def fake(host, port, *args, **kwargs):
-        calls.append(host)
-        address = addresses[min(len(calls), len(addresses)) - 1]
-        family = socket.AF_INET6 if ":" in address else socket.AF_INET
-        sockaddr = (address, port, 0, 0) if family == socket.AF_INET6 else (address, port)
-        return [(family, socket.SOCK_STREAM, 6, "", sockaddr)]
-
-    fake.calls = calls  # type: ignore[attr-defined]
-    return fake
-
-
 def test_a_name_that_rebinds_to_loopback_after_the_check_never_reaches_loopback(server, monkeypatch):
     # The name answers a public address to the check and 127.0.0.1 to any later look-up: a client
     # that resolves again to connect (requests, urllib) would reach the server on loopback.
-    resolver = _answers(PUBLIC, "127.0.0.1")
+    resolver = scripted_getaddrinfo(PUBLIC, "127.0.0.1")
     monkeypatch.setattr(socket, "getaddrinfo", resolver)
     dialled: list[tuple] = []
 
@@ -100,7 +86,7 @@ def test_a_name_that_rebinds_to_loopback_after_the_check_never_reaches_loopback(
 
 
 def test_a_name_that_answers_loopback_first_is_refused_before_any_connection(server, monkeypatch):
-    monkeypatch.setattr(socket, "getaddrinfo", _answers("127.0.0.1", PUBLIC))
+    monkeypatch.setattr(socket, "getaddrinfo", scripted_getaddrinfo("127.0.0.1", PUBLIC))
     monkeypatch.setattr(socket.socket, "connect", lambda *a: pytest.fail("no connection may be made"))
     with pytest.raises(pinned_http.AddressRefused) as refused:
         pinned_http.request(
@@ -134,7 +120,7 @@ def test_a_name_that_answers_loopback_first_is_refused_before_any_connection(ser
     ],
 )
 def test_every_non_public_address_is_refused(monkeypatch, address, kind):
-    monkeypatch.setattr(socket, "getaddrinfo", _answers(address))
+    monkeypatch.setattr(socket, "getaddrinfo", scripted_getaddrinfo(address))
     monkeypatch.setattr(socket.socket, "connect", lambda *a: pytest.fail("no connection may be made"))
     # The tests' loopback opt-in covers plain loopback only, never one hidden in an IPv6 form.
     allow = address.startswith(("::ffff:", "2002:"))
@@ -188,7 +174,7 @@ def test_redirects_are_answers_unless_asked_and_each_hop_is_checked(server, monk
             "GET", server.url("/loop"), timeout=2, limit=100, allow_loopback=True, max_redirects=2
         )
     # A hop into a private address is refused like a first request.
-    resolver = _answers("127.0.0.1", "10.0.0.9")
+    resolver = scripted_getaddrinfo("127.0.0.1", "10.0.0.9")
     monkeypatch.setattr(socket, "getaddrinfo", resolver)
     with pytest.raises(pinned_http.AddressRefused, match="10.0.0.9"):
         pinned_http.request(

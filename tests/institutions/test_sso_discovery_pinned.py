@@ -15,12 +15,13 @@ from audit.models import AuditEvent
 from institutions import sso
 from institutions.errors import InstitutionError
 from testkit import factories
+from testkit.dns import PUBLIC_ADDRESS, scripted_getaddrinfo
 from testkit.factories import PASSWORD
 from testkit.institutions import make_institution, make_institution_admin
 from testkit.loopback import LoopbackServer, QuietHandler
 from testkit.mfa import mfa_login
 
-PUBLIC = "93.184.215.14"  # a public internet address (never reached: connect is intercepted)
+PUBLIC = PUBLIC_ADDRESS
 SECRET = "hospital-client-secret-0123456789"
 
 
@@ -48,26 +49,11 @@ def discovery_server():
     server.stop()
 
 
-def _resolver(*addresses: str):
-    """A getaddrinfo answering ``addresses`` in turn, one per call (the last one from then on)."""
-    calls: list[str] = []
-
-    def fake(host, port, *args, **kwargs):
-        calls.append(host)
-        address = addresses[min(len(calls), len(addresses)) - 1]
-        if ":" in address:
-            return [(socket.AF_INET6, socket.SOCK_STREAM, 6, "", (address, port, 0, 0))]
-        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
-
-    fake.calls = calls  # type: ignore[attr-defined]
-    return fake
-
-
 def test_a_name_rebinding_to_loopback_between_check_and_fetch_is_refused(
     settings, discovery_server, monkeypatch
 ):
     settings.PODCASTCME_SSO_ALLOW_LOOPBACK = False
-    monkeypatch.setattr(socket, "getaddrinfo", _resolver(PUBLIC, "127.0.0.1"))
+    monkeypatch.setattr(socket, "getaddrinfo", scripted_getaddrinfo(PUBLIC, "127.0.0.1"))
     issuer = f"https://idp.rebind.example:{discovery_server.port}/o"
     with pytest.raises(InstitutionError) as refused:
         sso.discovery_document(issuer=issuer)
@@ -82,7 +68,7 @@ def test_the_fetch_connects_to_the_address_it_checked_not_to_a_later_answer(
     # The check and the fetch's own look-up both see the public address; every later look-up
     # would answer loopback. A client that resolves again to connect would reach the server.
     settings.PODCASTCME_SSO_ALLOW_LOOPBACK = False
-    resolver = _resolver(PUBLIC, PUBLIC, "127.0.0.1")
+    resolver = scripted_getaddrinfo(PUBLIC, PUBLIC, "127.0.0.1")
     monkeypatch.setattr(socket, "getaddrinfo", resolver)
     dialled: list[tuple] = []
 
@@ -134,7 +120,7 @@ def test_an_issuer_on_a_non_public_address_is_a_form_error_and_nothing_is_saved(
 ):
     settings.PODCASTCME_SSO_ALLOW_LOOPBACK = False
     if answers is not None:
-        monkeypatch.setattr(socket, "getaddrinfo", _resolver(answers))
+        monkeypatch.setattr(socket, "getaddrinfo", scripted_getaddrinfo(answers))
     monkeypatch.setattr(socket.socket, "connect", lambda *a: pytest.fail("no connection may be made"))
     response = admin_client.post(
         reverse("institutions:sso_settings", kwargs={"slug": hospital.slug}),

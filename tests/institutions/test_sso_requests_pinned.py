@@ -13,10 +13,11 @@ from allauth.socialaccount.adapter import get_adapter
 
 from institutions import sso
 from institutions.sso_adapter import AddressRefused, PinnedTransport
+from testkit.dns import PUBLIC_ADDRESS, scripted_getaddrinfo
 from testkit.loopback import LoopbackServer, QuietHandler
 from testkit.oidc import IDP_PASSWORD, add_idp_user, sso_sign_in
 
-PUBLIC = "93.184.215.14"  # a public internet address (never reached: connect is intercepted)
+PUBLIC = PUBLIC_ADDRESS
 
 
 @pytest.fixture
@@ -80,12 +81,7 @@ def test_loopback_is_refused_unless_tests_allow_it(settings, idp_endpoint):
 
 def test_a_jwks_host_rebinding_to_loopback_is_never_reached(settings, idp_endpoint, monkeypatch):
     settings.PODCASTCME_SSO_ALLOW_LOOPBACK = False
-    calls: list[str] = []
-
-    def rebinding(host, port, *args, **kwargs):
-        calls.append(host)
-        address = PUBLIC if len(calls) == 1 else "127.0.0.1"
-        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+    rebinding = scripted_getaddrinfo(PUBLIC, "127.0.0.1")
 
     dialled: list[tuple] = []
 
@@ -98,7 +94,7 @@ def test_a_jwks_host_rebinding_to_loopback_is_never_reached(settings, idp_endpoi
     with get_adapter().get_requests_session() as session:
         with pytest.raises(requests.ConnectionError):
             session.get(f"https://idp.rebind.example:{idp_endpoint.port}/jwks")
-    assert calls == ["idp.rebind.example"] and dialled == [(PUBLIC, idp_endpoint.port)]
+    assert rebinding.calls == ["idp.rebind.example"] and dialled == [(PUBLIC, idp_endpoint.port)]
     assert idp_endpoint.seen == []
 
 

@@ -36,6 +36,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from django.utils.translation import gettext as _
+
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 # IPv6 forms that carry an IPv4 address inside: the IPv4 address decides.
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
@@ -68,6 +70,18 @@ def refused_kind(address: str) -> str | None:
     if ip.is_private or site_local or not ip.is_global:  # also documentation and carrier-grade NAT
         return "private"
     return None
+
+
+def kind_label(kind: str) -> str:
+    """A refused kind in words, for a person ("a loopback address")."""
+    return {
+        "loopback": _("a loopback address"),
+        "unspecified": _("an unspecified address"),
+        "link-local": _("a link-local address"),
+        "multicast": _("a multicast address"),
+        "reserved": _("a reserved address"),
+        "private": _("a private address"),
+    }[kind]
 
 
 def allowed(address: str, *, allow_loopback: bool) -> str | None:
@@ -177,6 +191,8 @@ def parse(url: str) -> Target:
     except UnicodeError:
         raise BadURL(url, "invalid") from None
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    if port == 0:  # not "the default port": a URL naming port 0 is refused, never quietly mended
+        raise BadURL(url, "invalid")
     return Target(scheme, host, ascii_host, port or (443 if scheme == "https" else 80), path)
 
 

@@ -101,11 +101,29 @@ def discovery_url(issuer: str) -> str:
 
 
 def _refused(what: str, error: pinned_http.AddressRefused) -> InstitutionError:
-    return InstitutionError(
-        _("%(what)s points at %(address)s, a %(kind)s address, not the public internet.")
-        % {"what": what, "address": error.address, "kind": error.kind},
-        code="sso_issuer_invalid",
-    )
+    """An institution's admin is outside the operator's network: the address a host name resolved
+    to (our internal DNS) is not shown back, only its kind; an address written in the URL is."""
+    kind = pinned_http.kind_label(error.kind)
+    if _is_address(error.host):
+        message = _("%(what)s points at %(address)s, %(kind)s, not the public internet.") % {
+            "what": what,
+            "address": error.address,
+            "kind": kind,
+        }
+    else:
+        message = _("%(what)s names a host that resolves to %(kind)s, not the public internet.") % {
+            "what": what,
+            "kind": kind,
+        }
+    return InstitutionError(message, code="sso_issuer_invalid")
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]").split("%", 1)[0])
+    except ValueError:
+        return False
+    return True
 
 
 def _check_url(url: str, *, what: str) -> None:

@@ -31,6 +31,7 @@ clear page (templates/institutions/sso_error.html), never a 500.
 """
 
 import hashlib
+import io
 import ssl
 from http import HTTPStatus
 from typing import Any
@@ -228,12 +229,24 @@ class PinnedTransport(HTTPAdapter):
             raise requests.exceptions.ConnectionError(str(error), request=request) from None
         except pinned_http.PinnedHTTPError as error:  # unknown host, too large
             raise requests.exceptions.ConnectionError(str(error), request=request) from None
+        if answer.status in {307, 308} and body is not None:
+            # requests would send the body again (the code, its verifier, a client secret) to
+            # wherever the IdP points; discovery named the endpoints, and they do not move.
+            raise requests.exceptions.ConnectionError(
+                f"{request.url} answered {answer.status}: a request with a body is not sent on",
+                request=request,
+            )
+        answered: CaseInsensitiveDict[str] = CaseInsensitiveDict()
+        for name, value in answer.headers.items():  # a repeated header is joined, as requests does
+            answered[name] = f"{answered[name]}, {value}" if name in answered else value
         response = requests.Response()
         response.status_code = answer.status
         response.reason = answer.reason
-        response.headers = CaseInsensitiveDict(answer.headers.items())
+        response.headers = answered
         response.encoding = get_encoding_from_headers(response.headers)
         response._content = content
+        response._content_consumed = True
+        response.raw = io.BytesIO(content)  # stream=True callers read the body already read
         response.url = request.url or ""
         response.request = request
         response.connection = self
@@ -257,6 +270,9 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         and no proxy or .netrc taken from the environment."""
         session = super().get_requests_session()
         session.trust_env = False
+        # Each hop is checked by the transport and bounded by its own deadline; a few hops at
+        # most, so an IdP cannot hold a sign-in for thirty of them.
+        session.max_redirects = 2
         transport = PinnedTransport()
         session.mount("https://", transport)
         session.mount("http://", transport)

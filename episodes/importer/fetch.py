@@ -38,17 +38,6 @@ def fetch_deadline(*, audio: bool = False) -> float:
     return float(settings.PODCASTCME_IMPORT_DEADLINE_SECONDS)
 
 
-def _kind_label(kind: str) -> str:
-    return {
-        "loopback": _("a loopback address"),
-        "unspecified": _("an unspecified address"),
-        "link-local": _("a link-local address"),
-        "multicast": _("a multicast address"),
-        "reserved": _("a reserved address"),
-        "private": _("a private address"),
-    }[kind]
-
-
 def _network_message(url: str, error: BaseException, timeout: float) -> str:
     host = urlsplit(url).netloc
     if isinstance(error, TimeoutError | socket.timeout) or "timed out" in str(error):
@@ -114,7 +103,12 @@ class _Download:
                     "Refused to fetch %(url)s: %(host)s is %(address)s, %(kind)s "
                     "(only public internet addresses are fetched)."
                 )
-                % {"url": url, "host": error.host, "address": error.address, "kind": _kind_label(error.kind)}
+                % {
+                    "url": url,
+                    "host": error.host,
+                    "address": error.address,
+                    "kind": pinned_http.kind_label(error.kind),
+                }
             )
         if isinstance(error, pinned_http.ConnectionFailed):
             return self.error_class(_network_message(url, error.error, self.timeout))

@@ -221,6 +221,8 @@ def test_a_silent_name_server_costs_the_deadline_only(monkeypatch):
         ("file:///etc/passwd", "scheme"),
         ("http:///x", "no_host"),
         ("http://example.org:99999/", "invalid"),
+        ("http://example.org:0/", "invalid"),  # not quietly taken as the default port
+        ("https://127.0.0.1:0/", "invalid"),
     ],
 )
 def test_urls_that_are_not_http_with_a_host_are_refused(url, reason, monkeypatch):

@@ -35,6 +35,21 @@ def idp_endpoint():
                     "body": self.rfile.read(length).decode(),
                 }
             )
+            if self.path in {"/moved-307", "/hop1", "/hop2", "/hop3"}:
+                target = {"/moved-307": "/token", "/hop1": "/hop2", "/hop2": "/hop3", "/hop3": "/end"}
+                self.send_response(307 if self.path == "/moved-307" else 302)
+                self.send_header("Location", target[self.path])
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            if self.path == "/cookies":
+                self.send_response(200)
+                self.send_header("Set-Cookie", "a=1")
+                self.send_header("Set-Cookie", "b=2")
+                self.send_header("Content-Length", "5")
+                self.end_headers()
+                self.wfile.write(b"hello")
+                return
             if self.path == "/to-private":
                 self.send_response(302)
                 self.send_header("Location", "http://10.0.0.8/keys")
@@ -125,3 +140,30 @@ def test_a_whole_sign_in_makes_its_token_jwks_and_userinfo_requests_through_the_
     config = sso.discovery_document(issuer=mercy.sso_app.settings["server_url"])
     endpoints = {urlsplit(config[name]).path for name in ("token_endpoint", "jwks_uri", "userinfo_endpoint")}
     assert {path.split()[1] for path in sent} == endpoints
+
+
+def test_a_307_to_a_request_with_a_body_is_not_followed(settings, idp_endpoint):
+    """requests would post the code, its verifier and a client secret again wherever it points."""
+    settings.PODCASTCME_SSO_ALLOW_LOOPBACK = True
+    with get_adapter().get_requests_session() as session:
+        with pytest.raises(requests.ConnectionError, match="answered 307"):
+            session.post(idp_endpoint.url("/moved-307"), data={"code": "abc", "client_secret": "s"})
+    assert [(s["method"], s["path"]) for s in idp_endpoint.seen] == [("POST", "/moved-307")]
+
+
+def test_at_most_two_redirects_are_followed(settings, idp_endpoint):
+    settings.PODCASTCME_SSO_ALLOW_LOOPBACK = True
+    with get_adapter().get_requests_session() as session:
+        with pytest.raises(requests.TooManyRedirects):
+            session.get(idp_endpoint.url("/hop1"))
+    assert [s["path"] for s in idp_endpoint.seen] == ["/hop1", "/hop2", "/hop3"]
+
+
+def test_the_answer_is_a_whole_requests_response_streamed_or_not(settings, idp_endpoint):
+    settings.PODCASTCME_SSO_ALLOW_LOOPBACK = True
+    with get_adapter().get_requests_session() as session:
+        answer = session.get(idp_endpoint.url("/cookies"))
+        assert answer.headers["Set-Cookie"] == "a=1, b=2"  # repeated headers joined, none lost
+        streamed = session.get(idp_endpoint.url("/cookies"), stream=True)
+        assert b"".join(streamed.iter_content(2)) == b"hello"
+        streamed.close()

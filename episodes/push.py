@@ -30,7 +30,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from urllib.error import HTTPError, URLError
 from urllib.parse import urlencode, urlsplit
-from urllib.request import Request, urlopen
+from urllib.request import HTTPRedirectHandler, Request, build_opener
 
 from django.conf import settings
 from django.core.cache import cache
@@ -212,6 +212,14 @@ def _where(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}{parts.path}"
 
 
+class _NoRedirects(HTTPRedirectHandler):
+    """A hub's or podping's redirect is an answer, never followed: urllib would carry the podping
+    token (the Authorization header) and the POST to wherever it points."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
 def _ping(kind: str, url: str, feed_url: str, timeout: float) -> None:
     headers = {"User-Agent": f"podcastcme (+{settings.SITE_URL})"}
     if kind == WEBSUB:
@@ -226,10 +234,13 @@ def _ping(kind: str, url: str, feed_url: str, timeout: float) -> None:
     else:
         raise PingRefused(f"unknown kind of target {kind!r}")
     try:
-        with urlopen(request, timeout=timeout) as response:  # noqa: S310 (the operator's http(s) URLs)
+        opener = build_opener(_NoRedirects)
+        with opener.open(request, timeout=timeout) as response:  # the operator's http(s) URLs
             response.read(64 * 1024)  # a short answer; never more than this is read
     except HTTPError as error:
         error.close()
+        if 300 <= error.code < 400:  # set the target's final URL in the settings
+            raise PingRefused(f"HTTP {error.code} (a redirect: not followed)") from None
         if 400 <= error.code < 500 and error.code not in _RETRYABLE_4XX:
             raise PingRefused(f"HTTP {error.code}") from None
         raise PingFailed(f"HTTP {error.code}") from None

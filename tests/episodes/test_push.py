@@ -29,6 +29,7 @@ from episodes.moving import MoveRefused, move_show_away, stop_announcing_new_fee
 from episodes.personal_feeds import personal_feed_get_or_create, personal_feed_regenerate, personal_feed_url
 from podcastcme.settings.base import env_seconds, env_urls
 from testkit import factories
+from testkit.loopback import LoopbackServer, QuietHandler
 from testkit.servers import free_port
 
 pytestmark = pytest.mark.django_db
@@ -438,3 +439,33 @@ def test_withdrawing_a_new_feed_url_announced_without_a_move_is_announced(
     with django_capture_on_commit_callbacks(execute=True):
         stop_announcing_new_feed_url(show=show, actor=host)
     assert [result.args[0] for result in queue.results] == [show.pk]
+
+
+def test_a_redirecting_podping_is_refused_and_its_token_goes_nowhere_else(settings):
+    """urllib would follow the redirect with the Authorization header (the podping token)."""
+    elsewhere_seen: list[dict] = []
+
+    class Elsewhere(QuietHandler):
+        def do_GET(self):
+            elsewhere_seen.append(dict(self.headers))
+            self.send_response(204)
+            self.end_headers()
+
+    elsewhere = LoopbackServer(Elsewhere)
+
+    class Redirecting(QuietHandler):
+        def do_GET(self):
+            self.send_response(302)
+            self.send_header("Location", elsewhere.url("/collect"))
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    podping = LoopbackServer(Redirecting)
+    try:
+        settings.PODCASTCME_PODPING_TOKEN = TOKEN
+        with pytest.raises(push.PingRefused, match="HTTP 302 \\(a redirect: not followed\\)"):
+            push._ping(push.PODPING, podping.url("/"), "https://example.org/feed.xml", 2.0)
+    finally:
+        podping.stop()
+        elsewhere.stop()
+    assert elsewhere_seen == []

@@ -122,9 +122,14 @@ def backdate_demo_institution(*, institution: Institution, joined_at: datetime) 
     about these records.
 
     Idempotent and one way: nothing happens to a record already at or before its new date (a second
-    seed_demo moves nothing). Refused outside a demo site. Returns whether it moved anything."""
+    seed_demo moves nothing). Refused outside a demo site, and for any institution but the demo's own
+    (``SLUG``): a real institution's history is never re-dated. Returns whether it moved anything."""
     _demo_only()
     institution = Institution.objects.get(pk=institution.pk)
+    if institution.slug != SLUG:
+        raise ImproperlyConfigured(
+            f"Only the demo institution ({SLUG}) is moved in time, not {institution.slug!r}."
+        )
     contract_at = joined_at - timedelta(days=1)
     moved = False
     if institution.created_at > contract_at:

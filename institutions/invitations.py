@@ -146,8 +146,14 @@ def invitations_send(*, institution: Institution, emails: Iterable[str], actor: 
 
 
 def _readmit_invited(*, institution: Institution, emails: list[str], actor: User) -> None:
-    """Lift the removal bar of every removed member with one of ``emails`` (their account's address or
-    another address on it), learners locked in id order before any invitation row (accounts/locks.py)."""
+    """Lift the removal bar of every removed member with one of ``emails`` *verified* on their account
+    (the account's address counts only as a verified EmailAddress row), learners locked in id order
+    before any invitation row (accounts/locks.py).
+
+    Only verified addresses: anyone may add an address they do not own to their account, so a removed
+    learner who added a colleague's address (unverified) must not be let back in when the admin invites
+    that colleague. An invitation to an address not verified yet lifts the bar when it is accepted
+    (``invitation_accept``: the address must be verified on the account then)."""
     wanted = set(emails)
     barred = {
         membership.user_id: membership.user
@@ -155,8 +161,8 @@ def _readmit_invited(*, institution: Institution, emails: list[str], actor: User
             institution=institution, removed_at__isnull=False, readmitted_at__isnull=True
         ).select_related("user")
     }
-    addresses: dict[int, set[str]] = {pk: {user.email.lower()} for pk, user in barred.items()}
-    for user_id, address in EmailAddress.objects.filter(user_id__in=list(barred)).values_list(
+    addresses: dict[int, set[str]] = {pk: set() for pk in barred}
+    for user_id, address in EmailAddress.objects.filter(user_id__in=list(barred), verified=True).values_list(
         "user_id", "email"
     ):
         addresses[user_id].add(address.lower())

@@ -11,7 +11,7 @@ writes an audit row (institutions/services.py).
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -113,6 +113,12 @@ class Membership(models.Model):
             models.CheckConstraint(
                 condition=Q(readmitted_at__isnull=True) | Q(removed_at__isnull=False),
                 name="membership_readmitted_was_removed",
+            ),
+            # Readmitted only after the removal (NULL >= anything passes a CHECK: the constraint above
+            # covers a readmission without a removal).
+            models.CheckConstraint(
+                condition=Q(readmitted_at__isnull=True) | Q(readmitted_at__gte=F("removed_at")),
+                name="membership_readmitted_after_removal",
             ),
         ]
 

@@ -72,7 +72,7 @@ def mine(request: HttpRequest) -> HttpResponse:
             ],
             "removed_from": [m for m in memberships if m.removed_at and not m.readmitted_at],
             "unverified": [
-                i for i in selectors.unverified_domain_institutions(user=user) if i.pk not in current
+                i for i in selectors.unverified_domain_institutions(user=user) if i.pk not in current | barred
             ],
             "consent_form": ConsentForm(),
         },

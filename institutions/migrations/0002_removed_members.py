@@ -30,4 +30,8 @@ class Migration(migrations.Migration):
             model_name='membership',
             constraint=models.CheckConstraint(condition=models.Q(('readmitted_at__isnull', True), ('removed_at__isnull', False), _connector='OR'), name='membership_readmitted_was_removed'),
         ),
+        migrations.AddConstraint(
+            model_name='membership',
+            constraint=models.CheckConstraint(condition=models.Q(('readmitted_at__isnull', True), ('readmitted_at__gte', models.F('removed_at')), _connector='OR'), name='membership_readmitted_after_removal'),
+        ),
     ]

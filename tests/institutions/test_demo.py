@@ -15,8 +15,9 @@ from credits.services import claim_credit
 from institutions.demo import backdate_demo_institution, seed_demo_institution
 from institutions.models import Invitation, Membership, SeatLicence
 from institutions.selectors import admin_page, seat_use
+from institutions.services import membership_join
 from testkit import factories
-from testkit.institutions import make_institution
+from testkit.institutions import give_seats, make_institution
 from testkit.mfa import mfa_login
 
 pytestmark = pytest.mark.django_db
@@ -94,3 +95,20 @@ def test_demo_dates_are_moved_only_on_a_demo_site(provider, settings):
         backdate_demo_institution(institution=institution, joined_at=timezone.now() - timedelta(days=90))
     institution.refresh_from_db()
     assert institution.created_at > timezone.now() - timedelta(days=1)
+
+
+def test_demo_dates_are_moved_only_for_the_demo_institution(provider, settings):
+    """Even on a demo site, a real institution given by mistake is never re-dated."""
+    settings.PODCASTCME_DEMO_ALLOWED = True
+    institution = make_institution(provider, slug="not-a-demo")
+    give_seats(institution, 3)
+    member = factories.make_user("ward@mercy.example.org")
+    membership = membership_join(institution=institution, user=member, via="domain")
+    events = AuditEvent.objects.count()
+    with pytest.raises(ImproperlyConfigured):
+        backdate_demo_institution(institution=institution, joined_at=timezone.now() - timedelta(days=90))
+    institution.refresh_from_db()
+    membership.refresh_from_db()
+    assert institution.created_at > timezone.now() - timedelta(days=1)
+    assert membership.joined_at > timezone.now() - timedelta(days=1)
+    assert AuditEvent.objects.count() == events

@@ -3,11 +3,14 @@ taken again by signing in through the institution's IdP, until an admin invites 
 audited and lifts the bar). Leaving by oneself bars nothing."""
 
 import re
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
 from allauth.account.models import EmailAddress
+from django.db import IntegrityError, transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from audit.models import AuditEvent
 from institutions import selectors
@@ -16,7 +19,7 @@ from institutions.invitations import invitation_accept, invitations_send, member
 from institutions.models import Invitation, Membership
 from institutions.services import membership_end, membership_join
 from testkit import factories
-from testkit.institutions import make_institution_admin
+from testkit.institutions import give_seats, make_institution, make_institution_admin
 from testkit.mfa import mfa_login
 from testkit.oidc import IDP_PASSWORD, add_idp_user, sso_sign_in
 
@@ -209,3 +212,86 @@ def test_signing_in_through_the_idp_does_not_give_a_removed_member_a_seat_again(
     )
     assert "You are signed in as a member of Mercy General." in response.content.decode()
     assert Membership.objects.get(user=member, ended_at__isnull=True).joined_via == "sso"
+
+
+def test_an_unverified_address_on_a_removed_members_account_does_not_lift_the_bar(
+    seated, inst_admin, django_capture_on_commit_callbacks, mailoutbox
+):
+    """A removed learner adds a colleague's address (never verified); the admin invites the colleague:
+    the removed learner stays barred (sending lifts only for an address verified on the account)."""
+    member = factories.make_user(EMAIL)
+    removed = _remove(seated, member, inst_admin)
+    EmailAddress.objects.create(user=member, email="newhire@mercy.example.org", verified=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        invitations_send(institution=seated, emails=["newhire@mercy.example.org"], actor=inst_admin)
+    removed.refresh_from_db()
+    assert removed.readmitted_at is None
+    assert not AuditEvent.objects.filter(action="membership.readmitted").exists()
+    with pytest.raises(InstitutionError) as refused:
+        membership_join_by_domain(institution=seated, user=member, shares_completions=False)
+    assert refused.value.code == "removed"
+    # Nor may they take the colleague's invitation with the address unverified.
+    token = LINK.search(str(mailoutbox[0].body)).group(1)
+    with pytest.raises(InstitutionError) as refused:
+        invitation_accept(token=token, user=member)
+    assert refused.value.code == "email_unverified"
+    assert not Membership.objects.filter(user=member, ended_at__isnull=True).exists()
+
+
+def test_the_accounts_own_address_lifts_the_bar_only_when_verified(seated, inst_admin):
+    member = factories.make_user(EMAIL, verified=False)
+    removed = _remove(seated, member, inst_admin)
+    invitations_send(institution=seated, emails=[EMAIL], actor=inst_admin)
+    removed.refresh_from_db()
+    assert removed.readmitted_at is None
+
+
+def test_the_database_refuses_a_readmission_before_the_removal(seated, inst_admin):
+    removed = _remove(seated, factories.make_user(EMAIL), inst_admin)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Membership.objects.filter(pk=removed.pk).update(
+            readmitted_at=removed.removed_at - timedelta(seconds=1)
+        )
+    Membership.objects.filter(pk=removed.pk).update(readmitted_at=removed.removed_at)  # same instant: fine
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Membership.objects.filter(pk=removed.pk).update(removed_at=None, readmitted_at=timezone.now())
+
+
+def test_a_barred_learner_is_not_told_to_verify_an_address_to_join(client, seated, inst_admin):
+    """Joined by invitation from an address elsewhere, removed, then added an (unverified) address at
+    the institution's domain: Your institutions says they were removed, not "verify to join"."""
+    member = factories.make_user("ward@elsewhere.example.com")
+    _remove(seated, member, inst_admin)
+    EmailAddress.objects.create(user=member, email=EMAIL, verified=False)
+    client.force_login(member)
+    page = client.get(reverse("institutions:mine")).content.decode()
+    assert 'id="removed-from"' in page
+    assert 'id="unverified"' not in page and "verify your address at its domain" not in page
+    # Another institution at that domain, with no bar, is still offered.
+    other = make_institution(seated.provider, name="Mercy Clinics", slug="mercy-clinics")
+    page = client.get(reverse("institutions:mine")).content.decode()
+    assert 'id="unverified"' in page and "Mercy Clinics: verify your address" in page
+    assert other.name in page
+
+
+@pytest.mark.parametrize("action", ["remove", "reinvite"])
+def test_an_admin_of_another_institution_cannot_act_on_this_ones_members(client, seated, inst_admin, action):
+    """Y's admin posting to Y's URL with X's membership: 404; to X's URL: 403. Nothing changes."""
+    other = make_institution(
+        seated.provider, name="Harbor Clinic", slug="harbor", domains=("harbor.example",)
+    )
+    give_seats(other, 3)
+    other_admin = make_institution_admin(other, factories.make_user("office@harbor.example"))
+    member = factories.make_user(EMAIL)
+    membership = membership_join(institution=seated, user=member, via="domain")
+    if action == "reinvite":
+        membership = membership_end(membership=membership, actor=inst_admin, reason="removed", removed=True)
+    before = Membership.objects.filter(pk=membership.pk).values().get()
+    events = AuditEvent.objects.count()
+    route = f"institutions:admin_member_{action}"
+    mfa_login(client, other_admin)
+    assert client.post(reverse(route, args=[other.slug, membership.pk])).status_code == 404
+    assert client.post(reverse(route, args=[seated.slug, membership.pk])).status_code == 403
+    assert Membership.objects.filter(pk=membership.pk).values().get() == before
+    assert AuditEvent.objects.count() == events
+    assert not Invitation.objects.exists()

@@ -9,13 +9,17 @@ address checked (no second DNS answer between check and connect), with TLS namin
 ``PODCASTCME_WEBHOOKS_ALLOW_LOOPBACK`` lets tests reach their receivers on 127.0.0.1.
 """
 
+import ipaddress
 import socket  # noqa: F401  # tests count look-ups through delivery.socket.getaddrinfo
 import ssl
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from django.conf import settings
 
 from episodes import pinned_http
+
+from .url_ports import url_port_problem
 
 EXCERPT_CHARS = 500
 USER_AGENT = "podcastcme-webhooks/1"
@@ -69,6 +73,14 @@ def vetted_addresses(url: str) -> list[tuple[int, tuple]]:
         raise _refusal(error, 0) from None
 
 
+def _is_address(url: str) -> bool:
+    try:
+        ipaddress.ip_address(urlsplit(url).hostname or "")
+    except ValueError:
+        return False
+    return True
+
+
 def post(url: str, *, body: bytes, headers: dict[str, str], timeout: float) -> Answer:
     """POST ``body`` to ``url``; the answer's status and the start of its body. A 3xx is an answer
     like any other (not followed: the receiver must give its final URL).
@@ -76,7 +88,16 @@ def post(url: str, *, body: bytes, headers: dict[str, str], timeout: float) -> A
     ``timeout`` bounds each connect and read; a receiver trickling its answer a byte at a time
     would pass every one of them. The whole attempt (the look-up included) ends by
     ``TOTAL_TIMEOUTS`` timeouts (within the lease of tasks.lease_seconds, so the sweep never starts
-    a second attempt while this one runs)."""
+    a second attempt while this one runs).
+
+    A URL whose port the rule refuses (``url_ports``; an endpoint saved before the rule, or written
+    around the form) is refused here, before any look-up or connection (a host given as an address
+    the guard refuses gets that refusal first: the more telling message)."""
+    problem = url_port_problem(url)
+    if problem:
+        if _is_address(url):  # a refused address says so first (a literal needs no look-up)
+            vetted_addresses(url)
+        raise DeliveryError(problem)
     pinned = pinned_http.PinnedRequest(
         "POST",
         url,

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .models import EVENT_LABELS, URL_MAX_LENGTH
-from .services import url_port_problem
+from .url_ports import url_port_problem
 
 
 def http_allowed() -> bool:

@@ -1,14 +1,11 @@
 """Writes of outgoing webhooks: endpoints (created, changed, disabled, enabled, secret rotated; each
 audited) and the deliveries an event makes (one per subscribed endpoint, once)."""
 
-import ipaddress
 import logging
 from datetime import timedelta
 from functools import partial
 from typing import Any
-from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -32,6 +29,7 @@ from .models import (
 )
 from .signing import new_secret
 from .tasks import deliver_webhook, lease_seconds
+from .url_ports import url_port_problem
 
 logger = logging.getLogger(__name__)
 
@@ -46,48 +44,6 @@ def _check_events(owner: Provider | Show, events: list[str]) -> list[str]:
     if not chosen or len(set(events)) != len(chosen):
         raise ValidationError({"events": _("Choose at least one of the events offered.")})
     return chosen
-
-
-# The ports an endpoint URL may name (none: the scheme's own, 443 or 80). Receivers on the public
-# internet listen on the standard HTTPS ports; any other port on a public host is more often a
-# database, mail or admin service that a signed POST (and the answer excerpt we show the owner)
-# would probe. http is accepted at all only where PODCASTCME_WEBHOOKS_ALLOW_HTTP or DEBUG says so.
-ALLOWED_PORTS = {"https": (443, 8443), "http": (80, 8080)}
-LOOPBACK_NAMES = ("localhost",)
-
-
-def _is_loopback(host: str) -> bool:
-    if host.lower() in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def url_port_problem(url: str) -> str | None:
-    """Why the URL's port is refused (None: no port, or one of ``ALLOWED_PORTS`` for its scheme).
-    Tests' loopback receivers listen on any port: with PODCASTCME_WEBHOOKS_ALLOW_LOOPBACK (tests
-    only), a loopback host may name any port."""
-    parts = urlsplit(url)
-    try:
-        port = parts.port
-    except ValueError:
-        return _("The port in the URL must be a number from 1 to 65535.")
-    if port is None:
-        return None
-    if settings.PODCASTCME_WEBHOOKS_ALLOW_LOOPBACK and _is_loopback(parts.hostname or ""):
-        return None
-    allowed = ALLOWED_PORTS.get(parts.scheme.lower(), ALLOWED_PORTS["https"])
-    if port in allowed:
-        return None
-    return _(
-        "Port %(port)s is not accepted: the URL must use port %(first)s (no port in the URL) or %(second)s."
-    ) % {
-        "port": port,
-        "first": allowed[0],
-        "second": allowed[1],
-    }
 
 
 def check_url_port(url: str) -> None:
@@ -171,11 +127,18 @@ def endpoint_disable(*, endpoint: WebhookEndpoint, actor: User) -> WebhookEndpoi
 
 
 def endpoint_enable(*, endpoint: WebhookEndpoint, actor: User) -> WebhookEndpoint:
-    """Active again, its failure count back to zero; deliveries still pending go out again."""
+    """Active again, its failure count back to zero; deliveries still pending go out again.
+    Refused (ValidationError, nothing written) while its URL names a port the rule refuses (an
+    endpoint saved before the rule): its owner changes the URL first."""
     with transaction.atomic():
         endpoint = _locked(endpoint)
         if endpoint.is_active:
             return endpoint
+        problem = url_port_problem(endpoint.url)
+        if problem:
+            raise ValidationError(
+                {"url": _("%(problem)s Change the URL, then enable the endpoint.") % {"problem": problem}}
+            )
         was = endpoint.disabled_by
         endpoint.is_active, endpoint.disabled_at, endpoint.disabled_by = True, None, ""
         endpoint.consecutive_failures = 0

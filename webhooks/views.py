@@ -3,8 +3,8 @@ their webhook endpoints: add one, see its secret once, change, rotate the secret
 and see recent deliveries. Both prefixes are behind two-factor login (MFA_REQUIRED_PATH_PREFIXES).
 
 One set of views serves both kinds of owner: the URL conf names the kind (``OWNER_KINDS``), and the
-kind says how the page's owner is fetched with its permission check, which events it may subscribe
-to and what its pages are called."""
+kind says how the page's owner is fetched with its permission check and what its pages are called.
+The events an owner may subscribe to are the services' rule (``services.events_for``)."""
 
 import hashlib
 import hmac
@@ -28,7 +28,7 @@ from episodes.models import Show
 
 from . import selectors, services
 from .forms import EndpointForm
-from .models import PROVIDER_EVENTS, SHOW_EVENTS, WebhookEndpoint
+from .models import WebhookEndpoint
 from .tasks import max_attempts
 
 Owner = Provider | Show
@@ -54,7 +54,6 @@ class OwnerKind:
     guard: Callable  # the role check every page of the kind is behind (login, then the role)
     # The URL's owner if the user is one of its coordinators or hosts; else 404.
     fetch: Callable[[AuthenticatedHttpRequest, str], Owner]
-    events: tuple[str, ...]  # what its endpoints may subscribe to
     label: Callable[[Any], str]  # the owner's name on the pages
 
     def url_names(self) -> dict[str, str]:
@@ -75,7 +74,6 @@ OWNER_KINDS = {
             pages="coordinator/providers/<slug:slug>/webhooks/",
             guard=coordinator_required,
             fetch=_coordinated_provider,
-            events=PROVIDER_EVENTS,
             label=lambda provider: provider.name,
         ),
         OwnerKind(
@@ -83,7 +81,6 @@ OWNER_KINDS = {
             pages="host/shows/<slug:slug>/webhooks/",
             guard=host_required,
             fetch=_hosted_show,
-            events=SHOW_EVENTS,
             label=lambda show: show.title,
         ),
     )
@@ -113,6 +110,10 @@ def _context(kind: OwnerKind, owner: Owner, **extra) -> dict:
 
 def _fields(form: EndpointForm) -> dict[str, Any]:
     return {field: form.cleaned_data[field] for field in ("url", "events", "description")}
+
+
+def _initial(endpoint: WebhookEndpoint) -> dict[str, Any]:
+    return {"url": endpoint.url, "description": endpoint.description, "events": endpoint.events}
 
 
 def _apply_errors(form: EndpointForm, error: ValidationError) -> None:
@@ -157,7 +158,7 @@ def _secret_note(request, endpoint: WebhookEndpoint) -> dict | None:
 @owner_page
 @require_http_methods(["GET", "POST"])
 def endpoints(request: AuthenticatedHttpRequest, kind: OwnerKind, owner: Owner) -> HttpResponse:
-    form = EndpointForm(request.POST or None, events=kind.events)
+    form = EndpointForm(request.POST or None, events=services.events_for(owner))
     if request.method == "POST" and form.is_valid():
         try:
             endpoint = services.endpoint_create(owner=owner, actor=request.user, **_fields(form))
@@ -177,8 +178,7 @@ def endpoints(request: AuthenticatedHttpRequest, kind: OwnerKind, owner: Owner) 
 @require_http_methods(["GET", "POST"])
 def endpoint(request: AuthenticatedHttpRequest, kind: OwnerKind, owner: Owner, pk: int) -> HttpResponse:
     endpoint = selectors.endpoint_of_or_404(owner, pk)
-    initial = {"url": endpoint.url, "description": endpoint.description, "events": endpoint.events}
-    form = EndpointForm(request.POST or None, initial=initial, events=kind.events)
+    form = EndpointForm(request.POST or None, initial=_initial(endpoint), events=services.events_for(owner))
     if request.method == "POST" and form.is_valid():
         old_url = endpoint.url
         try:
@@ -199,6 +199,20 @@ def endpoint(request: AuthenticatedHttpRequest, kind: OwnerKind, owner: Owner, p
                     % {"count": pending},
                 )
             return redirect(kind.url_names()["detail"], owner.slug, endpoint.pk)
+    return _endpoint_page(
+        request, kind, owner, endpoint, form, status=400 if request.method == "POST" else 200
+    )
+
+
+def _endpoint_page(
+    request: AuthenticatedHttpRequest,
+    kind: OwnerKind,
+    owner: Owner,
+    endpoint: WebhookEndpoint,
+    form: EndpointForm,
+    *,
+    status: int,
+) -> HttpResponse:
     context = _context(
         kind,
         owner,
@@ -208,7 +222,7 @@ def endpoint(request: AuthenticatedHttpRequest, kind: OwnerKind, owner: Owner, p
         max_attempts=max_attempts(),
         form=form,
     )
-    return render(request, "webhooks/endpoint.html", context, status=400 if request.method == "POST" else 200)
+    return render(request, "webhooks/endpoint.html", context, status=status)
 
 
 @owner_page
@@ -245,7 +259,13 @@ def endpoint_action(
         services.endpoint_disable(endpoint=endpoint, actor=request.user)
         messages.success(request, _("Endpoint disabled: no more deliveries are sent to it."))
     elif action == "enable":
-        services.endpoint_enable(endpoint=endpoint, actor=request.user)
+        try:
+            services.endpoint_enable(endpoint=endpoint, actor=request.user)
+        except ValidationError as error:  # its URL names a refused port: the page says which
+            for message in error.messages:
+                messages.error(request, message)
+            form = EndpointForm(initial=_initial(endpoint), events=services.events_for(owner))
+            return _endpoint_page(request, kind, owner, endpoint, form, status=400)
         messages.success(request, _("Endpoint enabled: deliveries still pending are sent again."))
     else:
         raise Http404

@@ -4,8 +4,9 @@ and the kind decides the role check, the owner lookup and the events offered."""
 import pytest
 from django.urls import resolve, reverse
 
+from episodes.models import ShowHost
 from testkit.mfa import mfa_login
-from webhooks import views
+from webhooks import services, views
 from webhooks.models import CLAIM_CREATED, EPISODE_PUBLISHED, PROVIDER_EVENTS, SHOW_EVENTS, WebhookEndpoint
 
 pytestmark = pytest.mark.django_db
@@ -24,8 +25,6 @@ def test_each_url_name_keeps_its_path_and_names_its_kind(provider, show):
         for url, view in ((base, views.endpoints), (base + "7/", views.endpoint)):
             match = resolve(url)
             assert match.func is view and match.kwargs["kind"] == kind
-    assert views.OWNER_KINDS["coordinator"].events == PROVIDER_EVENTS
-    assert views.OWNER_KINDS["host"].events == SHOW_EVENTS
 
 
 def test_a_host_who_coordinates_nothing_is_refused_the_coordinator_pages(client, host, provider, show):
@@ -68,3 +67,32 @@ def test_signed_out_visitors_are_sent_to_log_in(client, provider, show):
     ):
         response = client.post(url)
         assert response.status_code == 302 and "login" in response["Location"]
+
+
+def test_the_events_offered_are_the_services_rule(
+    monkeypatch, coordinator, coordinator_client, provider, show
+):
+    """One rule, in one function: the pages offer what ``services.events_for`` allows the owner (the
+    rule the services check on a save), not a copy of it."""
+    assert services.events_for(provider) == PROVIDER_EVENTS
+    assert services.events_for(show) == SHOW_EVENTS
+    ShowHost.objects.create(show=show, user=coordinator)  # one user on both kinds of page
+    asked: list = []
+
+    def events_for(owner):
+        asked.append(owner)
+        return (CLAIM_CREATED,)
+
+    monkeypatch.setattr(services, "events_for", events_for)
+    for url in (
+        reverse("webhooks:coordinator_endpoints", args=[provider.slug]),
+        reverse("webhooks:host_endpoints", args=[show.slug]),
+    ):
+        html = coordinator_client.get(url).content.decode()
+        assert f'value="{CLAIM_CREATED}"' in html
+        assert all(
+            f'value="{event}"' not in html
+            for event in (*PROVIDER_EVENTS, *SHOW_EVENTS)
+            if event != CLAIM_CREATED
+        )
+    assert asked == [provider, show]

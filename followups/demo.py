@@ -237,7 +237,7 @@ def seed_demo_follow_ups(
             for claim_id, day in due.values_list("claim_id", "interval_days")
         )
         with _dated(due_at):
-            scheduler.follow_ups_send_due(now=due_at, email=not history)
+            scheduler.follow_ups_send_due(now=due_at, email=not history, claim_ids=[c.pk for c in claims])
         if answer_at > now:
             continue
         sent = FollowUp.objects.filter(claim__in=claims, due_at=due_at, status=FollowUpStatus.SENT)

@@ -2,31 +2,35 @@
 
 One batch is one transaction: take up to ``batch_size`` due SCHEDULED follow-ups (oldest due first;
 on PostgreSQL ``FOR UPDATE SKIP LOCKED``, so two senders never take the same row and never wait on
-each other), cancel those whose learner opted out, whose plan was turned off or that have nothing to
-ask, snapshot each activity's questions into the rest, mark them SENT with the link's closing time,
-store their emails in the outbox (one INSERT) and their audit rows (one INSERT). After the commit one
-task sends that batch's emails; a mail server that is down only delays them (accounts/mail.py
-retries them). Expired links are closed (EXPIRED) in one UPDATE per run.
+each other), cancel those whose learner opted out, whose plan was turned off, that have nothing to
+ask or whose certificate was revoked (a day added to the plan as it was revoked), snapshot each
+activity's questions into the rest, mark them SENT with the link's closing time, store their emails
+in the outbox (one INSERT) and their audit rows (one INSERT). After the commit one task sends that
+batch's emails; a mail server that is down only delays them (accounts/mail.py retries them).
+Expired links are closed (EXPIRED) in one UPDATE per run.
 
-Queries per batch, whatever its size: the due rows as tuples with their learner's address and the
-stated change (1), their activities with episode, provider and plan (1), the consents (1), the
-plans' active questions (1), then the cancelled (1), the sent (1 UPDATE .. CASE, one snapshot per
-activity), the emails (1), the audit rows (1), plus the savepoint. (SQLite splits a bulk INSERT of
-1,000 rows by its 999-parameter limit: still a count fixed by the batch size, not by what is due.)
+Queries per batch, whatever its size: the due rows as tuples with their learner's address, the
+stated change and the certificate's status (1, joined), their activities with episode, provider
+and plan (1), the consents (1), the plans' active questions (1), then the cancelled (1), the sent
+(1 UPDATE .. CASE, one snapshot per activity), the emails (1), the audit rows (1), plus the
+savepoint. (SQLite splits a bulk INSERT of 1,000 rows by its 999-parameter limit: still a count
+fixed by the batch size, not by what is due.)
 """
 
 import datetime
 from collections import defaultdict
+from collections.abc import Collection
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
 from django.db.models import Case, JSONField, Value, When
 from django.utils import timezone
 
 from accounts.models import OutgoingEmail
 from audit.services import audit_record_many
-from credits.models import Activity
+from credits.models import Activity, Certificate
 
 from . import emails
 from .audit_actions import FollowUpAction
@@ -49,25 +53,34 @@ def _snapshot(questions: list[FollowUpQuestion]) -> list[dict[str, Any]]:
 
 FIELDS = (
     "pk", "nonce", "learner_id", "learner__email", "learner__is_active", "activity_id", "kind",
-    "interval_days", "claim__evaluation__change_description",
+    "interval_days", "claim__evaluation__change_description", "claim__certificate__status",
 )  # fmt: skip
 
 
-def _take_due(now: datetime.datetime, batch_size: int) -> list[tuple]:
+def _take_due(
+    now: datetime.datetime, batch_size: int, claim_ids: Collection[int] | None = None
+) -> list[tuple]:
     """Up to ``batch_size`` due rows, oldest first, as plain tuples (FIELDS): model instances with
-    their learner, claim and evaluation cost more than the rest of the batch's Python."""
+    their learner, claim and evaluation cost more than the rest of the batch's Python. ``claim_ids``
+    limits them to those claims' (the demo's replay)."""
     due = FollowUp.objects.filter(status=FollowUpStatus.SCHEDULED, due_at__lte=now).order_by("due_at", "id")
+    if claim_ids is not None:
+        due = due.filter(claim_id__in=list(claim_ids))
     if connection.features.has_select_for_update_skip_locked:
         due = due.select_for_update(skip_locked=True, of=("self",))
     return list(due.values_list(*FIELDS)[:batch_size])
 
 
 def _send_batch(
-    now: datetime.datetime, batch_size: int, *, with_email: bool = True
+    now: datetime.datetime,
+    batch_size: int,
+    *,
+    with_email: bool = True,
+    claim_ids: Collection[int] | None = None,
 ) -> tuple[int, int, list[int]]:
     """One batch in one transaction: (sent, cancelled, outbox email ids)."""
     with transaction.atomic():
-        rows = _take_due(now, batch_size)
+        rows = _take_due(now, batch_size, claim_ids)
         if not rows:
             return 0, 0, []
         activity_ids = {r[5] for r in rows}
@@ -94,10 +107,17 @@ def _send_batch(
         cancel: list[int] = []
         outbox: list[OutgoingEmail] = []
         audit_rows: list = []
-        for pk, nonce, learner_id, email, active, activity_id, kind, day, change in rows:
+        for pk, nonce, learner_id, email, active, activity_id, kind, day, change, certificate in rows:
             activity = activities[activity_id]
             plan = getattr(activity, "follow_up_plan", None)
             asks = kind == FollowUpKind.PRACTICE or snapshots.get(activity_id)
+            if certificate == Certificate.Status.REVOKED:  # revoked while it was being scheduled
+                cancel.append(pk)
+                audit_rows.append(
+                    (None, FollowUpAction.CANCELLED, FollowUp(pk=pk),
+                     {"reason": "certificate_revoked", "was": FollowUpStatus.SCHEDULED.value})
+                )  # fmt: skip
+                continue
             if learner_id not in opted_in or plan is None or not plan.enabled or not asks or not active:
                 cancel.append(pk)
                 audit_rows.append(
@@ -161,17 +181,26 @@ def follow_ups_send_due(
     batch_size: int | None = None,
     max_batches: int | None = None,
     email: bool = True,
+    claim_ids: Collection[int] | None = None,
 ) -> dict[str, int]:
     """Send every follow-up due at ``now``, ``batch_size`` at a time (default FOLLOW_UP_SEND_BATCH);
     returns the counts: sent, cancelled, expired, batches. ``email=False`` marks them sent without
     writing their emails (audited ``"email": false``): the demo's replay of a past already answered
-    or closed, which nobody should receive today."""
+    or closed, which nobody should receive today: only on a demo site (PODCASTCME_DEMO_ALLOWED, else
+    ImproperlyConfigured), and only for the demo's claims (``claim_ids``, required with it)."""
+    if not email:
+        if not settings.PODCASTCME_DEMO_ALLOWED:
+            raise ImproperlyConfigured(
+                "Follow-ups are marked sent without emails only on a demo site (PODCASTCME_DEMO_ALLOWED)."
+            )
+        if claim_ids is None:
+            raise ValueError("email=False replays the demo's own follow-ups: pass their claim_ids.")
     now = now or timezone.now()
     size = batch_size or settings.FOLLOW_UP_SEND_BATCH
     counts = {"sent": 0, "cancelled": 0, "expired": 0, "batches": 0}
     counts["expired"] = follow_ups_expire(now=now)
     while max_batches is None or counts["batches"] < max_batches:
-        sent, cancelled, _ids = _send_batch(now, size, with_email=email)
+        sent, cancelled, _ids = _send_batch(now, size, with_email=email, claim_ids=claim_ids)
         if not sent and not cancelled:
             break
         counts["sent"] += sent

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -218,7 +219,7 @@ def _follow_ups_move(
         )
         counts["cancelled"] += _cancel(not_sent, actor, reason="interval_removed")
     for day in added:
-        counts["scheduled"] += _add_interval(plan, day, at=at)
+        counts["scheduled"] += _add_interval(plan, day, actor, at=at)
     return counts
 
 
@@ -264,17 +265,22 @@ def _move_day(activity_id: int, actor, *, kind: str, old_day: int, new_day: int)
     return len(move) + len(revive), cancelled
 
 
-def _add_interval(plan: FollowUpPlan, day: int, *, at: datetime.datetime) -> int:
-    """Schedule a day added to the plan for the claims still inside its window: opted-in learners,
-    certificate not revoked, and the new due date ahead or passed less than FOLLOW_UP_ANSWER_DAYS
-    ago (a check sent later than a link stays open would measure another interval and mislabel the
-    report). One passed is due at once: the next sweep sends it. A follow-up of that day cancelled
-    before it was sent (the day removed earlier) comes back. Returns how many were scheduled."""
+def _add_interval(plan: FollowUpPlan, day: int, actor, *, at: datetime.datetime) -> int:
+    """Schedule a day added to the plan for the claims the plan follows still inside its window:
+    opted-in learners, at least one follow-up of the claim not cancelled (a claim made while the plan
+    was off, or one whose learner opted in after all its dates had passed, is not followed: a day
+    added does not reach back to it, as turning a plan on does not), certificate not revoked, and
+    the new due date ahead or passed less than FOLLOW_UP_ANSWER_DAYS ago (a check sent later than a
+    link stays open would measure another interval and mislabel the report). One passed is due at
+    once: the next sweep sends it. A follow-up of that day cancelled before it was sent (the day
+    removed earlier) comes back. Audited with the coordinator as actor. Returns how many."""
     earliest = at - datetime.timedelta(days=day + settings.FOLLOW_UP_ANSWER_DAYS)
+    followed = FollowUp.objects.filter(claim_id=OuterRef("pk")).exclude(status=FollowUpStatus.CANCELLED)
     claims = list(
         CreditClaim.objects.filter(
             activity_id=plan.activity_id, claimed_at__gt=earliest, learner__follow_up_consent__opted_in=True
         )
+        .filter(Exists(followed))
         .exclude(certificate__status=Certificate.Status.REVOKED)
         .only("pk", "learner_id", "activity_id", "claimed_at")
     )
@@ -308,7 +314,7 @@ def _add_interval(plan: FollowUpPlan, day: int, *, at: datetime.datetime) -> int
     audit_record_many(
         [
             (
-                None,
+                actor,
                 FollowUpAction.SCHEDULED,
                 claim,
                 {"follow_ups": [f"knowledge:{day}"], "reason": "interval_added"},
@@ -414,6 +420,7 @@ def consent_set(
         consent.save()
         scheduled = cancelled = 0
         if opted_in:
+            _lock_plans(CreditClaim.objects.filter(learner=learner))
             claims = CreditClaim.objects.filter(
                 learner=learner, activity__follow_up_plan__enabled=True
             ).select_related("activity__follow_up_plan", "evaluation")
@@ -433,6 +440,14 @@ def consent_set(
 
 
 # --- Scheduling -----------------------------------------------------------------------------------
+
+
+def _lock_plans(claims) -> None:
+    """Take the plans of ``claims``' activities FOR UPDATE (in id order), after the learner's lock:
+    scheduling then reads the days a concurrent plan_save committed, never the old ones after that
+    change moved the rest."""
+    plans = FollowUpPlan.objects.filter(activity_id__in=claims.values("activity_id"))
+    list(plans.select_for_update().order_by("pk").values_list("pk", flat=True))
 
 
 def _claim_is_revoked(claim: CreditClaim) -> bool:
@@ -496,6 +511,9 @@ def follow_ups_schedule_for_claim(
         lock_learner(claim.learner_id)
         if not is_opted_in(claim.learner_id):
             return []
+        # The plan's row too (learner first, then plan: plan_save takes no learner lock): a change of
+        # its days waits for this claim's follow-ups to exist and moves them, or this reads its new days.
+        _lock_plans(CreditClaim.objects.filter(pk=claim.pk))
         claim = CreditClaim.objects.select_related("activity__follow_up_plan", "evaluation").get(pk=claim.pk)
         return _schedule(claim, at=at)
 

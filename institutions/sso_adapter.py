@@ -32,6 +32,7 @@ clear page (templates/institutions/sso_error.html), never a 500.
 
 import hashlib
 import io
+import logging
 import ssl
 from http import HTTPStatus
 from typing import Any
@@ -51,6 +52,7 @@ from allauth.socialaccount.providers.openid_connect.provider import OpenIDConnec
 from allauth.socialaccount.providers.openid_connect.views import OpenIDConnectOAuth2Adapter
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
@@ -63,6 +65,8 @@ from episodes import pinned_http
 from . import sso
 from .errors import InstitutionError
 from .models import Institution
+
+logger = logging.getLogger(__name__)
 
 MAX_ANSWER_BYTES = 1024 * 1024  # a token, JWKS or userinfo answer; far larger ones are refused
 
@@ -262,6 +266,18 @@ def error_page(request, institution: Institution | None, message: str, status: i
     )
 
 
+def idp_unreachable_page(request, institution: Institution | None, error: Exception) -> HttpResponse:
+    """The IdP could not be reached (a network failure). Its text may name the address the IdP's
+    host resolved to (an internal one, when the pinned transport refused it): that goes to the log,
+    the page says only that the service could not be reached."""
+    logger.warning("SSO: the identity provider of %s could not be reached: %s", institution, error)
+    name = institution.name if institution is not None else _("your institution")
+    message = _("%(name)s's sign-in service could not be reached. Try again in a few minutes.") % {
+        "name": name
+    }
+    return error_page(request, institution, message, HTTPStatus.BAD_GATEWAY)
+
+
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
     """SOCIALACCOUNT_ADAPTER: institutions' IdPs get the strict provider; refusals get clear pages."""
 
@@ -349,10 +365,7 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             )
             status = HTTPStatus.BAD_REQUEST
         elif isinstance(exception, requests.RequestException):
-            message = _("%(name)s's sign-in service could not be reached. Try again in a few minutes.") % {
-                "name": name
-            }
-            status = HTTPStatus.BAD_GATEWAY
+            raise ImmediateHttpResponse(idp_unreachable_page(request, institution, exception))
         else:
             message = _(
                 "%(name)s's sign-in service sent an answer we cannot trust (%(reason)s). You are not "

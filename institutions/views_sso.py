@@ -29,7 +29,7 @@ from . import selectors, services, sso
 from .errors import InstitutionError
 from .forms_sso import SSOFindForm, SSOSettingsForm
 from .models import Institution, JoinedVia
-from .sso_adapter import InstitutionOIDCAdapter, SocialAccountAdapter, error_page
+from .sso_adapter import InstitutionOIDCAdapter, SocialAccountAdapter, error_page, idp_unreachable_page
 
 MAX_FOUND = 20
 
@@ -98,13 +98,7 @@ def oidc_login(request: HttpRequest, provider_id: str) -> HttpResponse:
     except SocialApp.DoesNotExist:
         raise Http404 from None
     except (OAuth2Error, requests.RequestException) as error:
-        return error_page(
-            request,
-            institution,
-            _("%(name)s's sign-in service could not be used right now: %(reason)s Try again later.")
-            % {"name": institution.name, "reason": str(error)},
-            HTTPStatus.BAD_GATEWAY,
-        )
+        return _idp_unusable(request, institution, error, _("Try again later."))
 
 
 @require_GET
@@ -119,13 +113,24 @@ def oidc_callback(request: HttpRequest, provider_id: str) -> HttpResponse:
         raise Http404 from None
     except (OAuth2Error, requests.RequestException) as error:
         # allauth builds its token client (discovery) outside its own error handling.
-        return error_page(
-            request,
-            institution,
-            _("%(name)s's sign-in service could not be used right now: %(reason)s You are not signed in.")
-            % {"name": institution.name, "reason": str(error)},
-            HTTPStatus.BAD_GATEWAY,
-        )
+        return _idp_unusable(request, institution, error, _("You are not signed in."))
+
+
+def _idp_unusable(
+    request: HttpRequest, institution: Institution, error: Exception, then: str
+) -> HttpResponse:
+    """The IdP could not be used: an OAuth2Error carries our own words (a discovery document that
+    did not answer, an issuer that calls itself another); a network failure is worded as the
+    adapter words it, its text kept for the log."""
+    if not isinstance(error, OAuth2Error):
+        return idp_unreachable_page(request, institution, error)
+    return error_page(
+        request,
+        institution,
+        _("%(name)s's sign-in service could not be used right now: %(reason)s %(then)s")
+        % {"name": institution.name, "reason": str(error), "then": then},
+        HTTPStatus.BAD_GATEWAY,
+    )
 
 
 def signed_in_by_sso(request: HttpRequest, institution: Institution) -> bool:

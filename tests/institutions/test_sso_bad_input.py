@@ -19,7 +19,12 @@ from django.urls import reverse
 from accounts.models import User
 from institutions import sso
 from institutions.models import Membership
-from institutions.sso_adapter import InstitutionOIDCAdapter
+from institutions.sso_adapter import (
+    AddressRefused,
+    InstitutionOIDCAdapter,
+    InstitutionOIDCProvider,
+    PinnedTransport,
+)
 from testkit.institutions import make_institution
 from testkit.oidc import IDP_CLIENT_SECRET as SECRET
 from testkit.oidc import IDP_PASSWORD as PASSWORD
@@ -167,6 +172,27 @@ def test_the_provider_going_down_during_the_sign_in_ends_on_a_clear_page(client,
     _nobody_signed_in(client)
 
 
+@pytest.mark.django_db
+def test_a_network_failure_at_the_callback_shows_no_address_the_idp_resolved_to(
+    client, idp, mercy, username, monkeypatch
+):
+    """The token request refused by the pinned transport (the IdP's name now resolving to an
+    internal address): the page says the service did not answer; the address is for the log."""
+    start = client.post("/accounts/oidc/inst-mercy/login/")
+    location = idp.sign_in(start["Location"], username, PASSWORD)
+
+    def refused(self, request, *args, **kwargs):
+        raise AddressRefused("refused: idp.mercy.example.org is 10.1.2.3, a private address", request=request)
+
+    monkeypatch.setattr(PinnedTransport, "send", refused)
+    response = _callback(client, location)
+    assert response.status_code == 502
+    page = response.content.decode()
+    assert "Mercy General&#x27;s sign-in service could not be reached. Try again in a few minutes." in page
+    assert "10.1.2.3" not in page
+    _nobody_signed_in(client)
+
+
 def _adapter_for(mercy, state_id: str) -> InstitutionOIDCAdapter:
     request = RequestFactory().get("/accounts/oidc/inst-mercy/login/callback/", {"state": state_id})
     return InstitutionOIDCAdapter(request, "inst-mercy")
@@ -197,3 +223,16 @@ def test_an_id_token_signed_with_another_key_or_a_shared_secret_is_refused(idp, 
     with pytest.raises(OAuth2Error, match="not an asymmetric algorithm"):
         adapter._decode_id_token(mercy.sso_app, unsigned)
     assert json.dumps(keys)  # the provider's real keys were there to check against
+
+
+@pytest.mark.django_db
+def test_a_network_failure_at_the_start_shows_no_address_the_idp_resolved_to(client, mercy, monkeypatch):
+    def refused(self, request, *args, **kwargs):
+        raise AddressRefused("refused: idp.mercy.example.org is 10.1.2.3, a private address")
+
+    monkeypatch.setattr(InstitutionOIDCProvider, "redirect", refused)
+    response = client.post("/accounts/oidc/inst-mercy/login/")
+    assert response.status_code == 502
+    page = response.content.decode()
+    assert "Mercy General&#x27;s sign-in service could not be reached. Try again in a few minutes." in page
+    assert "10.1.2.3" not in page

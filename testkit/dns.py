@@ -22,3 +22,16 @@ def scripted_getaddrinfo(*addresses: str):
 
     getaddrinfo.calls = calls  # type: ignore[attr-defined]
     return getaddrinfo
+
+
+def intercepted_connects(monkeypatch) -> list[tuple]:
+    """Every ``socket.connect`` is recorded and refused (there is no internet in tests): the list of
+    the addresses dialled, to assert a connection went to the checked address and nowhere else."""
+    dialled: list[tuple] = []
+
+    def connect(sock, sockaddr):
+        dialled.append(sockaddr)
+        raise ConnectionRefusedError("intercepted: no internet in tests")
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    return dialled

@@ -13,6 +13,7 @@ from allauth.account.internal.flows.login import (
 from allauth.mfa.models import Authenticator
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from django.urls import reverse
 
 from testkit.factories import PASSWORD
 
@@ -57,6 +58,13 @@ def mfa_login(client, user, *, secret: str | None = None) -> str | None:
     session[_AUTHENTICATION_METHODS_USER_SESSION_KEY] = str(user.pk)
     session.save()
     return secret
+
+
+def mfa_login_reauthenticated(client, user) -> None:
+    """``mfa_login``, then the password proven again on allauth's reauthentication page, as a
+    session has just done before a page that asks for it (saving SSO settings, say)."""
+    mfa_login(client, user)
+    client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
 
 
 def browser_login_with_totp(page, email: str, secret: str) -> None:

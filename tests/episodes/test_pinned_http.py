@@ -12,7 +12,7 @@ import time
 import pytest
 
 from episodes import pinned_http
-from testkit.dns import PUBLIC_ADDRESS, scripted_getaddrinfo
+from testkit.dns import PUBLIC_ADDRESS, intercepted_connects, scripted_getaddrinfo
 from testkit.loopback import LoopbackServer, QuietHandler
 from testkit.servers import free_port
 
@@ -70,13 +70,7 @@ def test_a_name_that_rebinds_to_loopback_after_the_check_never_reaches_loopback(
     # that resolves again to connect (requests, urllib) would reach the server on loopback.
     resolver = scripted_getaddrinfo(PUBLIC, "127.0.0.1")
     monkeypatch.setattr(socket, "getaddrinfo", resolver)
-    dialled: list[tuple] = []
-
-    def connect(sock, sockaddr):
-        dialled.append(sockaddr)
-        raise ConnectionRefusedError("intercepted: no internet in tests")
-
-    monkeypatch.setattr(socket.socket, "connect", connect)
+    dialled = intercepted_connects(monkeypatch)
     url = f"http://rebind.example:{server.port}/secret"
     with pytest.raises(pinned_http.ConnectionFailed):
         pinned_http.request("GET", url, timeout=2, limit=1000, allow_loopback=False)

@@ -15,11 +15,10 @@ from audit.models import AuditEvent
 from institutions import sso
 from institutions.errors import InstitutionError
 from testkit import factories
-from testkit.dns import PUBLIC_ADDRESS, scripted_getaddrinfo
-from testkit.factories import PASSWORD
+from testkit.dns import PUBLIC_ADDRESS, intercepted_connects, scripted_getaddrinfo
 from testkit.institutions import make_institution, make_institution_admin
 from testkit.loopback import LoopbackServer, QuietHandler
-from testkit.mfa import mfa_login
+from testkit.mfa import mfa_login_reauthenticated
 
 PUBLIC = PUBLIC_ADDRESS
 SECRET = "hospital-client-secret-0123456789"
@@ -71,13 +70,7 @@ def test_the_fetch_connects_to_the_address_it_checked_not_to_a_later_answer(
     settings.PODCASTCME_SSO_ALLOW_LOOPBACK = False
     resolver = scripted_getaddrinfo(PUBLIC, PUBLIC, "127.0.0.1")
     monkeypatch.setattr(socket, "getaddrinfo", resolver)
-    dialled: list[tuple] = []
-
-    def connect(sock, sockaddr):
-        dialled.append(sockaddr)
-        raise ConnectionRefusedError("intercepted: no internet in tests")
-
-    monkeypatch.setattr(socket.socket, "connect", connect)
+    dialled = intercepted_connects(monkeypatch)
     issuer = f"https://idp.rebind.example:{discovery_server.port}/o"
     with pytest.raises(InstitutionError) as refused:
         sso.discovery_document(issuer=issuer)
@@ -96,8 +89,7 @@ def hospital(provider):
 @pytest.fixture
 def admin_client(client, hospital):
     admin = make_institution_admin(hospital, factories.make_user("it@st-elsewhere.example.org"))
-    mfa_login(client, admin)
-    client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
+    mfa_login_reauthenticated(client, admin)
     return client
 
 

@@ -13,7 +13,7 @@ from allauth.socialaccount.adapter import get_adapter
 
 from institutions import sso
 from institutions.sso_adapter import AddressRefused, PinnedTransport
-from testkit.dns import PUBLIC_ADDRESS, scripted_getaddrinfo
+from testkit.dns import PUBLIC_ADDRESS, intercepted_connects, scripted_getaddrinfo
 from testkit.loopback import LoopbackServer, QuietHandler
 from testkit.oidc import IDP_PASSWORD, add_idp_user, sso_sign_in
 
@@ -97,15 +97,8 @@ def test_loopback_is_refused_unless_tests_allow_it(settings, idp_endpoint):
 def test_a_jwks_host_rebinding_to_loopback_is_never_reached(settings, idp_endpoint, monkeypatch):
     settings.PODCASTCME_SSO_ALLOW_LOOPBACK = False
     rebinding = scripted_getaddrinfo(PUBLIC, "127.0.0.1")
-
-    dialled: list[tuple] = []
-
-    def connect(sock, sockaddr):
-        dialled.append(sockaddr)
-        raise ConnectionRefusedError("intercepted: no internet in tests")
-
     monkeypatch.setattr(socket, "getaddrinfo", rebinding)
-    monkeypatch.setattr(socket.socket, "connect", connect)
+    dialled = intercepted_connects(monkeypatch)
     with get_adapter().get_requests_session() as session:
         with pytest.raises(requests.ConnectionError):
             session.get(f"https://idp.rebind.example:{idp_endpoint.port}/jwks")

@@ -12,9 +12,8 @@ from audit.models import AuditEvent
 from institutions import sso
 from institutions.errors import InstitutionError
 from testkit import factories
-from testkit.factories import PASSWORD
 from testkit.institutions import make_institution, make_institution_admin
-from testkit.mfa import mfa_login
+from testkit.mfa import mfa_login, mfa_login_reauthenticated
 from testkit.oidc import shared_oidc_provider
 from testkit.servers import free_port
 
@@ -39,8 +38,7 @@ def mercy(provider):
 def admin_client(client, mercy):
     """The institution's admin, with a session that has just proven who it is again (saving asks)."""
     admin = make_institution_admin(mercy, factories.make_user("cme-office@mercy.example.org"))
-    mfa_login(client, admin)
-    client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
+    mfa_login_reauthenticated(client, admin)
     return client
 
 
@@ -155,8 +153,7 @@ def test_only_the_institutions_admins_and_staff_reach_the_set_up_page(
     assert client.get(_url(mercy)).status_code == 403
     other = make_institution(provider, name="Saint Jude", slug="st-jude")
     stranger = make_institution_admin(other, make_user("office@stjude.example.org"))
-    mfa_login(client, stranger)
-    client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
+    mfa_login_reauthenticated(client, stranger)
     assert client.get(_url(mercy)).status_code == 403
     assert client.post(_url(mercy), {"action": "remove"}).status_code == 403
     staff = make_user("staff@example.org", is_staff=True)

@@ -7,9 +7,8 @@ from typing import Any
 from django.contrib import admin, messages
 
 
-class ReadOnlyRecordAdmin(admin.ModelAdmin):
-    where_to_change: Any = ""  # the note shown on the list and on each record (a lazy string)
-    actions: Any = None
+class NothingChangedHere:
+    """No add, change or delete in the admin: for a record admin and for its inlines."""
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -19,6 +18,11 @@ class ReadOnlyRecordAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyRecordAdmin(NothingChangedHere, admin.ModelAdmin):
+    where_to_change: Any = ""  # the note shown on the list and on each record (a lazy string)
+    actions: Any = None
 
     def get_readonly_fields(self, request, obj=None):
         opts = self.model._meta
@@ -35,17 +39,8 @@ class ReadOnlyRecordAdmin(admin.ModelAdmin):
         return super().changeform_view(request, object_id, form_url, extra_context)
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(NothingChangedHere, admin.TabularInline):
     """The rows of a read-only record, shown under it and never changed here."""
 
     extra = 0
     can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -5,7 +5,7 @@ admin is not a back door)."""
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from audit.admin_readonly import ReadOnlyRecordAdmin
+from audit.admin_readonly import ReadOnlyInline, ReadOnlyRecordAdmin
 
 from .models import Comment, CommentReference, HelpfulMark, ShowDiscussion
 
@@ -19,21 +19,10 @@ class ReadOnlyAdmin(ReadOnlyRecordAdmin):
     where_to_change = WHERE
 
 
-class ReferenceInline(admin.TabularInline):
+class ReferenceInline(ReadOnlyInline):
     model = CommentReference
-    extra = 0
-    can_delete = False
     fields = ["position", "kind", "value"]
     readonly_fields = ["position", "kind", "value"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Comment)
